@@ -1,0 +1,264 @@
+"""The `voltway` command line: serve, migrate, seed, provision accounts, read the outbox, write the OpenAPI document."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from api.settings import Settings, SettingsError, load_settings
+
+DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
+T = TypeVar("T")
+
+
+class CommandError(Exception):
+    """A readable failure of a command; printed without a traceback, exit code 2."""
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+# ----- serve ---------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from api.logs import configure_logging
+
+    settings = load_settings()
+    overrides: dict[str, Any] = {}
+    if args.host:
+        overrides["host"] = args.host
+    if args.port is not None:
+        overrides["port"] = args.port
+    if args.workers is not None:
+        overrides["workers"] = args.workers
+    if overrides:
+        settings = msgspec_replace(settings, **overrides)
+    configure_logging(settings.log_level)
+    _run(_prepare_database(settings))
+    if settings.workers > 1:
+        uvicorn.run(
+            "api.app:create_app_from_environment",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_config=None,
+            access_log=False,
+            env_file=None,
+        )
+        return 0
+    config = uvicorn.Config(
+        create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False
+    )
+    uvicorn.Server(config).run()
+    return 0
+
+
+def msgspec_replace(settings: Settings, **changes: Any) -> Settings:
+    import msgspec
+
+    return msgspec.structs.replace(settings, **changes)
+
+
+async def _prepare_database(settings: Settings) -> int:
+    """The embedded SQLite default migrates itself; a shared PostgreSQL is migrated by the operator."""
+    from api.db.engine import create_engine
+    from api.db.migrate import is_up_to_date, upgrade
+
+    engine = create_engine(settings.database_url)
+    try:
+        if settings.is_sqlite:
+            await upgrade(engine)
+        elif not await is_up_to_date(engine):
+            raise CommandError("the database schema is not up to date: run `voltway db upgrade` first")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+# ----- db --------------------------------------------------------------------------------------
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from api.db.engine import create_engine
+    from api.db.migrate import current_revision, downgrade, head_revision, new_revision, upgrade
+
+    settings = load_settings()
+    if args.db_command == "revision":
+        new_revision(settings.database_url, args.message, autogenerate=args.autogenerate)
+        return 0
+
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            if args.db_command == "upgrade":
+                await upgrade(engine, args.revision)
+            elif args.db_command == "downgrade":
+                await downgrade(engine, args.revision)
+            current = await current_revision(engine)
+            print(f"database at revision {current or 'base'} (newest: {head_revision()})")
+        finally:
+            await engine.dispose()
+        return 0
+
+    return _run(run())
+
+
+# ----- seed ------------------------------------------------------------------------------------
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from api.seed import seed_demo
+
+    settings = load_settings()
+    if settings.env == "production":
+        raise CommandError("refusing to load demo data with VOLTWAY_ENV=production")
+    _run(_prepare_database(settings))
+    report = _run(seed_demo(settings, only_if_empty=args.if_empty))
+    print(report)
+    return 0
+
+
+# ----- users -----------------------------------------------------------------------------------
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from api.domain.drivers.commands import add_user, list_users
+
+    settings = load_settings()
+    if args.users_command == "add":
+        password = args.password or secrets.token_urlsafe(12)
+        if len(password) < 10:
+            raise CommandError("the password must be at least 10 characters long")
+        user_id = _run(add_user(settings, email=args.email, password=password, role=args.role, name=args.name))
+        print(f"created {args.role} {args.email.strip().lower()} ({user_id})")
+        if not args.password:
+            print(f"generated password (shown once): {password}")
+        return 0
+    for line in _run(list_users(settings)).splitlines():
+        print(line)
+    return 0
+
+
+# ----- mail ------------------------------------------------------------------------------------
+
+
+def cmd_mail(args: argparse.Namespace) -> int:
+    from api.mail.commands import list_mail
+
+    settings = load_settings()
+    print(_run(list_mail(settings, to=args.to, limit=args.limit)), end="")
+    return 0
+
+
+# ----- openapi ---------------------------------------------------------------------------------
+
+
+def openapi_document() -> str:
+    """The OpenAPI document as checked in: stable key order, two-space indent, trailing newline."""
+    from api.app import create_app
+
+    app = create_app(Settings(secret_key="schema-generation-needs-no-real-secret-key"))
+    return json.dumps(app.openapi_schema.to_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    document = openapi_document()
+    target = Path(args.path)
+    if args.check:
+        if not target.exists() or target.read_text(encoding="utf-8") != document:
+            raise CommandError(f"{target} differs from the application's schema: run `voltway openapi`")
+        print(f"{target} is up to date")
+        return 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(document, encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
+
+
+# ----- parser ----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="voltway",
+        description="Voltway: driver app API, OCPP central system, pricing, assistant and OCPI for EV charging.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the API", description="Run the API server.")
+    serve.add_argument("--host", help="address to listen on (VOLTWAY_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (VOLTWAY_PORT, default 8000)")
+    serve.add_argument("--workers", type=int, help="worker processes (VOLTWAY_WORKERS, default 1)")
+    serve.set_defaults(handler=cmd_serve)
+
+    db = commands.add_parser("db", help="database migrations", description="Apply or write Alembic migrations.")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    up = db_commands.add_parser("upgrade", help="migrate to a newer revision", description="Migrate forward.")
+    up.add_argument("revision", nargs="?", default="head", help="target revision (default: head)")
+    down = db_commands.add_parser("downgrade", help="migrate back", description="Migrate back to a revision.")
+    down.add_argument("revision", help="target revision, e.g. -1 or base")
+    db_commands.add_parser("current", help="show the current revision", description="Show the current revision.")
+    rev = db_commands.add_parser("revision", help="write a new migration", description="Write a new migration.")
+    rev.add_argument("-m", "--message", required=True, help="what the migration changes")
+    rev.add_argument("--autogenerate", action="store_true", help="compare the models with the database")
+    db.set_defaults(handler=cmd_db)
+
+    seed = commands.add_parser("seed", help="load demo data", description="Fill the database with demo data.")
+    seed_commands = seed.add_subparsers(dest="seed_command", required=True, metavar="DATASET")
+    demo = seed_commands.add_parser("demo", help="demo accounts and network", description="Load the demo data set.")
+    demo.add_argument("--if-empty", action="store_true", help="do nothing when the database already has accounts")
+    seed.set_defaults(handler=cmd_seed)
+
+    users = commands.add_parser("users", help="manage accounts", description="Create and list accounts.")
+    users_commands = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    add = users_commands.add_parser("add", help="create an account", description="Create a staff or driver account.")
+    add.add_argument("email")
+    add.add_argument("--role", choices=["driver", "agent", "admin"], default="driver", help="default: driver")
+    add.add_argument("--password", help="at least 10 characters; generated and shown once when omitted")
+    add.add_argument("--name", default="", help="display name (default: the part of the email before @)")
+    users_commands.add_parser("list", help="list accounts", description="List accounts with their roles.")
+    users.set_defaults(handler=cmd_users)
+
+    mail = commands.add_parser("mail", help="read the mail outbox", description="Read the mail outbox.")
+    mail_commands = mail.add_subparsers(dest="mail_command", required=True, metavar="ACTION")
+    mail_list = mail_commands.add_parser("list", help="show recent messages", description="Show recent messages.")
+    mail_list.add_argument("--to", help="only messages to this address")
+    mail_list.add_argument("--limit", type=int, default=10, help="how many messages (default 10)")
+    mail.set_defaults(handler=cmd_mail)
+
+    openapi = commands.add_parser(
+        "openapi", help="write the OpenAPI document", description="Write the app's OpenAPI 3.1 document."
+    )
+    openapi.add_argument("path", nargs="?", default=str(DEFAULT_OPENAPI_PATH), help="default: openapi/openapi.json")
+    openapi.add_argument("--check", action="store_true", help="fail when the file differs instead of writing it")
+    openapi.set_defaults(handler=cmd_openapi)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except (SettingsError, CommandError) as exc:
+        print(f"voltway: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""The composition root: builds the Litestar application and wires every package into it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import msgspec
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Tag
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+
+from api.deps import provide_client_address, provide_db_session, provide_principal
+from api.domain.drivers.controllers import AdminUsersController, AuthController, MeController
+from api.domain.system.controllers import SystemController
+from api.errors import EXCEPTION_HANDLERS
+from api.logs import configure_logging
+from api.request_context import RequestContextMiddleware
+from api.security.rate_limit import FixedWindowLimiter, RateLimitMiddleware
+from api.services import build_services, close_services
+from api.settings import Settings, load_settings
+
+MAX_REQUEST_BODY_BYTES = 1024 * 1024
+
+
+def service_version() -> str:
+    try:
+        return version("voltway")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Voltway API",
+        version=service_version(),
+        description=(
+            "Driver app API of Voltway: accounts, chargers on the map, charging sessions, payments and help. "
+            "Errors are RFC 9457 problem details (application/problem+json)."
+        ),
+        path="/schema",
+        render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin(path="/openapi.json")],
+        components=Components(
+            security_schemes={
+                "BearerToken": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="JWT",
+                    description="Access token from POST /v1/auth/login",
+                )
+            }
+        ),
+        tags=[
+            Tag(name="Accounts", description="Registration, sign-in, tokens and the signed-in account"),
+            Tag(name="Administration", description="Operator endpoints (admin role)"),
+            Tag(name="System", description="Liveness and readiness probes"),
+        ],
+        use_handler_docstrings=True,
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the application for `settings` (read from the environment when omitted)."""
+    settings = settings or load_settings()
+    services = build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            await close_services(services)
+
+    prometheus = PrometheusConfig(app_name="voltway", prefix="voltway", group_path=True, exclude=["/metrics"])
+    app = Litestar(
+        route_handlers=[SystemController, AuthController, MeController, AdminUsersController, PrometheusController],
+        dependencies={
+            "db_session": Provide(provide_db_session),
+            "principal": Provide(provide_principal, sync_to_thread=False),
+            "client_address": Provide(provide_client_address, sync_to_thread=False),
+        },
+        state=State({**msgspec.structs.asdict(services), "version": service_version()}),
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[prometheus.middleware],
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
+        openapi_config=openapi_config(),
+        lifespan=[lifespan],
+        logging_config=None,
+        request_max_body_size=MAX_REQUEST_BODY_BYTES,
+        debug=False,
+    )
+    # Outermost layers, so that unknown routes and rejected requests get a request id and a limit too.
+    limited: Any = RateLimitMiddleware(app.asgi_handler, FixedWindowLimiter(settings.rate_limit_per_minute, 60))
+    app.asgi_handler = RequestContextMiddleware(limited)
+    return app
+
+
+def create_app_from_environment() -> Litestar:
+    """Factory for ASGI servers started with several workers: each worker reads the environment."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

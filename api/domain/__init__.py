@@ -1,0 +1,1 @@
+"""Feature areas of the API, each with its controllers, schemas and services."""

@@ -1,0 +1,1 @@
+"""Driver (and staff) accounts: registration, sign-in, tokens, profile, export and erasure."""

@@ -1,0 +1,125 @@
+"""Wire shapes of the account endpoints."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from api.schema import AppStruct
+
+Email = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=3,
+        max_length=320,
+        pattern=r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$",
+        description="Email address",
+        examples=["driver@example.com"],
+    ),
+]
+NewPassword = Annotated[
+    str, msgspec.Meta(min_length=10, max_length=1024, description="At least 10 characters", examples=["correct horse"])
+]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+PersonName = Annotated[str, msgspec.Meta(min_length=1, max_length=200, examples=["Ada Lovelace"])]
+Locale = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[a-z]{2}(-[A-Z]{2})?$",
+        description="One of en, de, fr, es, nl, optionally with a region",
+        examples=["de-DE"],
+    ),
+]
+Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code", examples=["EUR"])]
+OpaqueToken = Annotated[str, msgspec.Meta(min_length=10, max_length=200)]
+
+
+class RegisterRequest(AppStruct):
+    email: Email
+    password: NewPassword
+    name: PersonName
+    locale: Locale = "en"
+    preferred_currency: Currency = "EUR"
+
+
+class LoginRequest(AppStruct):
+    email: Email
+    password: Password
+
+
+class RefreshRequest(AppStruct):
+    refresh_token: OpaqueToken
+
+
+class TokenPair(AppStruct):
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: Literal["Bearer"] = "Bearer"
+
+
+class Profile(AppStruct):
+    id: uuid.UUID
+    email: str
+    email_verified: bool
+    name: str
+    locale: str
+    preferred_currency: str
+    role: str
+    created_at: datetime
+
+
+class ProfileUpdate(AppStruct):
+    """Only the fields present change; a new email must be verified again."""
+
+    email: Email | msgspec.UnsetType = msgspec.UNSET
+    name: PersonName | msgspec.UnsetType = msgspec.UNSET
+    locale: Locale | msgspec.UnsetType = msgspec.UNSET
+    preferred_currency: Currency | msgspec.UnsetType = msgspec.UNSET
+
+
+class PasswordResetRequest(AppStruct):
+    email: Email
+
+
+class PasswordResetConfirm(AppStruct):
+    token: OpaqueToken
+    password: NewPassword
+
+
+class EmailVerification(AppStruct):
+    token: OpaqueToken
+
+
+class EmailVerified(AppStruct):
+    email_verified: bool
+
+
+class Accepted(AppStruct):
+    detail: str
+
+
+class SignInRecord(AppStruct):
+    created_at: datetime
+    expires_at: datetime
+    revoked: bool
+    user_agent: str | None
+
+
+class MailRecord(AppStruct):
+    created_at: datetime
+    to_address: str
+    subject: str
+    status: str
+
+
+class PersonalDataExport(AppStruct):
+    """Everything the service keeps about the caller (GDPR Art. 15 and 20)."""
+
+    exported_at: datetime
+    profile: Profile
+    sign_ins: list[SignInRecord]
+    mails: list[MailRecord]

@@ -1,0 +1,431 @@
+"""Account rules: who may sign in, how tokens rotate, what erasure keeps."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from babel.numbers import list_currencies
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.db.models import AccountToken, MailMessage, RefreshToken, User
+from api.db.types import utc_now
+from api.domain.drivers.schemas import (
+    MailRecord,
+    PersonalDataExport,
+    Profile,
+    ProfileUpdate,
+    RegisterRequest,
+    SignInRecord,
+    TokenPair,
+)
+from api.errors import BadRequest, Conflict, FieldError, InvalidCredentials, InvalidInput, RateLimited, Unauthorized
+from api.mail.outbox import MailOutbox
+from api.security.passwords import PasswordHashing
+from api.security.rate_limit import FixedWindowLimiter
+from api.security.tokens import ROLES, AccessTokenIssuer, Role, hash_opaque_token, new_opaque_token
+from api.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_LANGUAGES = frozenset({"en", "de", "fr", "es", "nl"})
+KNOWN_CURRENCIES = frozenset(list_currencies())
+VERIFY_EMAIL = "verify_email"
+PASSWORD_RESET = "password_reset"
+ACCOUNT_TOKEN_TTL = {VERIFY_EMAIL: timedelta(days=3), PASSWORD_RESET: timedelta(hours=1)}
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_locale_and_currency(locale: str | None, currency: str | None) -> None:
+    """Reject languages the service cannot speak and codes that are not ISO 4217 currencies."""
+    errors: list[FieldError] = []
+    if locale is not None and locale.split("-", 1)[0] not in SUPPORTED_LANGUAGES:
+        errors.append(FieldError("locale", f"supported languages are {', '.join(sorted(SUPPORTED_LANGUAGES))}"))
+    if currency is not None and currency not in KNOWN_CURRENCIES:
+        errors.append(FieldError("preferredCurrency", f"{currency!r} is not an ISO 4217 currency code"))
+    if errors:
+        raise InvalidInput(errors)
+
+
+def profile_of(user: User) -> Profile:
+    return Profile(
+        id=user.id,
+        email=user.email,
+        email_verified=user.email_verified_at is not None,
+        name=user.name,
+        locale=user.locale,
+        preferred_currency=user.preferred_currency,
+        role=user.role,
+        created_at=user.created_at,
+    )
+
+
+class AccountService:
+    """Everything about accounts that needs the database, the clock, the hasher or the outbox."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: async_sessionmaker[AsyncSession],
+        passwords: PasswordHashing,
+        access_tokens: AccessTokenIssuer,
+        outbox: MailOutbox,
+    ) -> None:
+        self._settings = settings
+        self._session_factory = session_factory
+        self._passwords = passwords
+        self._access_tokens = access_tokens
+        self._outbox = outbox
+        self._login_per_ip = FixedWindowLimiter(settings.login_attempts_per_ip_per_minute, 60)
+
+    # ----- registration and staff accounts -------------------------------------------------------
+
+    async def create_user(
+        self,
+        session: AsyncSession,
+        *,
+        email: str,
+        password: str,
+        name: str,
+        role: Role = "driver",
+        locale: str = "en",
+        currency: str = "EUR",
+        verified: bool = False,
+    ) -> User:
+        """Create an account; staff accounts made by an operator start verified."""
+        if role not in ROLES:
+            raise InvalidInput([FieldError("role", f"must be one of {', '.join(ROLES)}")])
+        check_locale_and_currency(locale, currency)
+        address = normalise_email(email)
+        if await self._user_by_email(session, address) is not None:
+            raise Conflict("An account with this email address already exists.")
+        user = User(
+            id=uuid.uuid4(),
+            email=address,
+            password_hash=await self._passwords.hash(password),
+            name=name.strip(),
+            locale=locale,
+            preferred_currency=currency,
+            role=role,
+            email_verified_at=utc_now() if verified else None,
+        )
+        session.add(user)
+        return user
+
+    async def register(self, session: AsyncSession, request: RegisterRequest) -> Profile:
+        user = await self.create_user(
+            session,
+            email=request.email,
+            password=request.password,
+            name=request.name,
+            locale=request.locale,
+            currency=request.preferred_currency,
+        )
+        await session.flush()
+        mail = self._verification_mail(session, user)
+        await session.commit()
+        self._outbox.deliver_later(self._session_factory, mail.id)
+        return profile_of(user)
+
+    def _verification_mail(self, session: AsyncSession, user: User) -> MailMessage:
+        token = self._account_token(session, user, VERIFY_EMAIL)
+        link = f"{self._settings.base_url}/v1/auth/verify-email?token={token}"
+        body = (
+            f"Hello {user.name},\n\nplease confirm your email address for Voltway by opening this link:\n\n{link}\n\n"
+            "The link is valid for 3 days. If you did not create an account, ignore this message.\n"
+        )
+        return self._outbox.queue(
+            session, to=user.email, subject="Confirm your email address", body=body, user_id=user.id
+        )
+
+    def _account_token(self, session: AsyncSession, user: User, purpose: str) -> str:
+        token, token_hash = new_opaque_token()
+        session.add(
+            AccountToken(
+                user_id=user.id,
+                purpose=purpose,
+                token_hash=token_hash,
+                expires_at=utc_now() + ACCOUNT_TOKEN_TTL[purpose],
+            )
+        )
+        return token
+
+    # ----- sign-in and tokens -------------------------------------------------------------------
+
+    async def login(
+        self, session: AsyncSession, *, email: str, password: str, client: str, user_agent: str | None
+    ) -> TokenPair:
+        """Check credentials under per-address and per-account attempt limits."""
+        retry_after = self._login_per_ip.hit(client)
+        if retry_after is not None:
+            raise RateLimited(retry_after, "Too many sign-in attempts from this address.")
+        user = await self._user_by_email(session, normalise_email(email))
+        now = utc_now()
+        if user is not None:
+            self._check_account_lock(user, now)
+        if user is None or not await self._passwords.verify(user.password_hash, password):
+            if user is not None:
+                await self._record_failure(session, user, now)
+            raise InvalidCredentials("The email address or password is wrong.")
+        if user.failed_login_count:
+            user.failed_login_count = 0
+            user.failed_login_window_start = None
+        if user.password_hash and self._passwords.needs_rehash(user.password_hash):
+            user.password_hash = await self._passwords.hash(password)
+        pair = self._issue_pair(session, user, uuid.uuid4(), user_agent)
+        await session.commit()
+        return pair
+
+    def _window_open(self, user: User, now: datetime) -> bool:
+        start = user.failed_login_window_start
+        window = timedelta(seconds=self._settings.login_failure_window_seconds)
+        return start is not None and now - start < window
+
+    def _check_account_lock(self, user: User, now: datetime) -> None:
+        limit = self._settings.login_failures_per_account
+        if limit <= 0 or not self._window_open(user, now) or user.failed_login_count < limit:
+            return
+        start = user.failed_login_window_start or now
+        window = timedelta(seconds=self._settings.login_failure_window_seconds)
+        retry_after = max(1, int((start + window - now).total_seconds()) + 1)
+        raise RateLimited(retry_after, "Too many failed sign-in attempts for this account.")
+
+    async def _record_failure(self, session: AsyncSession, user: User, now: datetime) -> None:
+        if self._window_open(user, now):
+            await session.execute(
+                update(User).where(User.id == user.id).values(failed_login_count=User.failed_login_count + 1)
+            )
+        else:
+            await session.execute(
+                update(User).where(User.id == user.id).values(failed_login_count=1, failed_login_window_start=now)
+            )
+        await session.commit()
+
+    def _issue_pair(self, session: AsyncSession, user: User, family_id: uuid.UUID, user_agent: str | None) -> TokenPair:
+        refresh, refresh_hash = new_opaque_token()
+        session.add(
+            RefreshToken(
+                user_id=user.id,
+                family_id=family_id,
+                token_hash=refresh_hash,
+                expires_at=utc_now() + timedelta(seconds=self._settings.refresh_token_ttl_seconds),
+                user_agent=(user_agent or "")[:300] or None,
+            )
+        )
+        role: Role = user.role if user.role in ROLES else "driver"
+        return TokenPair(
+            access_token=self._access_tokens.issue(user.id, role),
+            refresh_token=refresh,
+            expires_in=self._access_tokens.ttl_seconds,
+        )
+
+    async def refresh(self, session: AsyncSession, *, refresh_token: str, user_agent: str | None) -> TokenPair:
+        """Rotate a refresh token; presenting one that was already used revokes its whole family."""
+        now = utc_now()
+        stored = (
+            await session.execute(
+                select(RefreshToken).where(RefreshToken.token_hash == hash_opaque_token(refresh_token))
+            )
+        ).scalar_one_or_none()
+        if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
+            raise Unauthorized("The refresh token is not valid; sign in again.")
+        rotated = await session.execute(
+            update(RefreshToken).where(RefreshToken.id == stored.id, RefreshToken.used_at.is_(None)).values(used_at=now)
+        )
+        if rotated.rowcount != 1:  # type: ignore[attr-defined]
+            await self._revoke_family(session, stored.family_id, now)
+            await session.commit()
+            logger.warning("refresh token reuse detected; family revoked", extra={"user_id": str(stored.user_id)})
+            raise Unauthorized("This refresh token was already used; all sessions of this sign-in were ended.")
+        user = await session.get(User, stored.user_id)
+        if user is None or user.erased_at is not None:
+            raise Unauthorized("The refresh token is not valid; sign in again.")
+        pair = self._issue_pair(session, user, stored.family_id, user_agent)
+        await session.commit()
+        return pair
+
+    async def _revoke_family(self, session: AsyncSession, family_id: uuid.UUID, now: datetime) -> None:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    async def logout(self, session: AsyncSession, *, refresh_token: str) -> None:
+        """End the sign-in the refresh token belongs to; unknown tokens are accepted silently."""
+        stored = (
+            await session.execute(
+                select(RefreshToken).where(RefreshToken.token_hash == hash_opaque_token(refresh_token))
+            )
+        ).scalar_one_or_none()
+        if stored is not None:
+            await self._revoke_family(session, stored.family_id, utc_now())
+            await session.commit()
+
+    # ----- email verification and password reset --------------------------------------------
+
+    async def _consume_account_token(self, session: AsyncSession, token: str, purpose: str) -> User:
+        now = utc_now()
+        stored = (
+            await session.execute(
+                select(AccountToken).where(
+                    AccountToken.token_hash == hash_opaque_token(token), AccountToken.purpose == purpose
+                )
+            )
+        ).scalar_one_or_none()
+        if stored is None or stored.used_at is not None or stored.expires_at <= now:
+            raise BadRequest("The link or code is invalid or has expired; ask for a new one.")
+        consumed = await session.execute(
+            update(AccountToken).where(AccountToken.id == stored.id, AccountToken.used_at.is_(None)).values(used_at=now)
+        )
+        if consumed.rowcount != 1:  # type: ignore[attr-defined]
+            raise BadRequest("The link or code is invalid or has expired; ask for a new one.")
+        user = await session.get(User, stored.user_id)
+        if user is None or user.erased_at is not None:
+            raise BadRequest("The link or code is invalid or has expired; ask for a new one.")
+        return user
+
+    async def verify_email(self, session: AsyncSession, token: str) -> None:
+        user = await self._consume_account_token(session, token, VERIFY_EMAIL)
+        user.email_verified_at = user.email_verified_at or utc_now()
+        await session.commit()
+
+    async def resend_verification(self, session: AsyncSession, user_id: uuid.UUID) -> bool:
+        """Mail a fresh verification link; False when the address is already verified."""
+        user = await self.require_user(session, user_id)
+        if user.email_verified_at is not None:
+            return False
+        mail = self._verification_mail(session, user)
+        await session.commit()
+        self._outbox.deliver_later(self._session_factory, mail.id)
+        return True
+
+    async def request_password_reset(self, session: AsyncSession, email: str) -> None:
+        """Mail a reset code when the account exists; the answer is the same either way."""
+        user = await self._user_by_email(session, normalise_email(email))
+        if user is None:
+            return
+        token = self._account_token(session, user, PASSWORD_RESET)
+        body = (
+            f"Hello {user.name},\n\nsomeone asked to reset the password of your Voltway account.\n"
+            f"Enter this code in the app to choose a new password (valid for 1 hour):\n\n{token}\n\n"
+            f"Apps and scripts send it to POST {self._settings.base_url}/v1/auth/password-reset/confirm.\n"
+            "If it was not you, ignore this message: your password stays as it is.\n"
+        )
+        mail = self._outbox.queue(session, to=user.email, subject="Reset your password", body=body, user_id=user.id)
+        await session.commit()
+        self._outbox.deliver_later(self._session_factory, mail.id)
+
+    async def confirm_password_reset(self, session: AsyncSession, *, token: str, password: str) -> None:
+        """Set the new password and end every existing sign-in of the account."""
+        user = await self._consume_account_token(session, token, PASSWORD_RESET)
+        user.password_hash = await self._passwords.hash(password)
+        user.failed_login_count = 0
+        user.failed_login_window_start = None
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=utc_now())
+        )
+        await session.commit()
+
+    # ----- profile, export and erasure ------------------------------------------------------------
+
+    async def _user_by_email(self, session: AsyncSession, address: str) -> User | None:
+        result = await session.execute(select(User).where(User.email == address, User.erased_at.is_(None)))
+        return result.scalar_one_or_none()
+
+    async def find_user(self, session: AsyncSession, email: str) -> User | None:
+        return await self._user_by_email(session, normalise_email(email))
+
+    async def require_user(self, session: AsyncSession, user_id: uuid.UUID) -> User:
+        user = await session.get(User, user_id)
+        if user is None or user.erased_at is not None:
+            raise Unauthorized("This account no longer exists.")
+        return user
+
+    async def update_profile(self, session: AsyncSession, user_id: uuid.UUID, change: ProfileUpdate) -> Profile:
+        user = await self.require_user(session, user_id)
+        check_locale_and_currency(
+            change.locale if isinstance(change.locale, str) else None,
+            change.preferred_currency if isinstance(change.preferred_currency, str) else None,
+        )
+        mail: MailMessage | None = None
+        if isinstance(change.email, str):
+            address = normalise_email(change.email)
+            if address != user.email:
+                if await self._user_by_email(session, address) is not None:
+                    raise Conflict("An account with this email address already exists.")
+                user.email = address
+                user.email_verified_at = None
+                mail = self._verification_mail(session, user)
+        if isinstance(change.name, str):
+            user.name = change.name.strip()
+        if isinstance(change.locale, str):
+            user.locale = change.locale
+        if isinstance(change.preferred_currency, str):
+            user.preferred_currency = change.preferred_currency
+        user.updated_at = utc_now()
+        await session.commit()
+        if mail is not None:
+            self._outbox.deliver_later(self._session_factory, mail.id)
+        return profile_of(user)
+
+    async def export(self, session: AsyncSession, user_id: uuid.UUID) -> PersonalDataExport:
+        user = await self.require_user(session, user_id)
+        tokens = (
+            await session.execute(
+                select(RefreshToken).where(RefreshToken.user_id == user.id).order_by(RefreshToken.created_at)
+            )
+        ).scalars()
+        mails = (
+            await session.execute(
+                select(MailMessage).where(MailMessage.user_id == user.id).order_by(MailMessage.created_at)
+            )
+        ).scalars()
+        return PersonalDataExport(
+            exported_at=utc_now(),
+            profile=profile_of(user),
+            sign_ins=[
+                SignInRecord(
+                    created_at=t.created_at,
+                    expires_at=t.expires_at,
+                    revoked=t.revoked_at is not None or t.used_at is not None,
+                    user_agent=t.user_agent,
+                )
+                for t in tokens
+            ],
+            mails=[
+                MailRecord(created_at=m.created_at, to_address=m.to_address, subject=m.subject, status=m.status)
+                for m in mails
+            ],
+        )
+
+    async def erase(self, session: AsyncSession, user_id: uuid.UUID) -> None:
+        """Blank every personal field but keep the row, so financial records stay consistent."""
+        user = await self.require_user(session, user_id)
+        now = utc_now()
+        user.email = f"erased-{user.id}@invalid"
+        user.name = ""
+        user.password_hash = None
+        user.email_verified_at = None
+        user.erased_at = now
+        user.updated_at = now
+        await session.execute(delete(RefreshToken).where(RefreshToken.user_id == user.id))
+        await session.execute(delete(AccountToken).where(AccountToken.user_id == user.id))
+        await session.execute(delete(MailMessage).where(MailMessage.user_id == user.id))
+        await session.commit()
+
+    async def list_users(self, session: AsyncSession, *, role: str | None, limit: int) -> list[User]:
+        query = select(User).where(User.erased_at.is_(None)).order_by(User.created_at.desc(), User.id).limit(limit)
+        if role is not None:
+            query = query.where(User.role == role)
+        return list((await session.execute(query)).scalars())
+
+    async def count_users(self, session: AsyncSession) -> int:
+        return int((await session.execute(select(func.count()).select_from(User))).scalar_one())

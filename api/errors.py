@@ -1,0 +1,299 @@
+"""The API's error tree and its translation into RFC 9457 problem details.
+
+Every error a client can see leaves the service as `application/problem+json`: domain errors raised by
+services, Litestar's own HTTP errors (unknown route, wrong method, bad body) and unexpected failures,
+which are logged with the request id and answered without any internal detail.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
+from litestar.utils.scope.state import ScopeState
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:voltway:problem:"
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    """One invalid input field: where it is and what is wrong with it."""
+
+    field: str
+    message: str
+    source: str = "body"
+
+
+class ProblemDetails(msgspec.Struct, frozen=True, omit_defaults=True):
+    """RFC 9457 problem details body."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+    request_id: str | None = msgspec.field(default=None, name="requestId")
+
+
+class VoltwayError(Exception):
+    """Base of every error the API answers with on purpose."""
+
+    status_code = 500
+    slug = "internal-error"
+    title = "Internal server error"
+
+    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        self.headers = headers or {}
+
+
+class BadRequest(VoltwayError):
+    status_code = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+
+class InvalidInput(VoltwayError):
+    """Input that decoded but breaks a rule; names each offending field."""
+
+    status_code = 422
+    slug = "invalid-input"
+    title = "Invalid input"
+
+    def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
+        super().__init__(detail or "; ".join(f"{e.field}: {e.message}" for e in errors))
+        self.errors = errors
+
+
+class Unauthorized(VoltwayError):
+    status_code = 401
+    slug = "unauthorized"
+    title = "Authentication required"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="voltway"'})
+
+
+class InvalidCredentials(Unauthorized):
+    slug = "invalid-credentials"
+    title = "Invalid credentials"
+
+
+class Forbidden(VoltwayError):
+    status_code = 403
+    slug = "forbidden"
+    title = "Forbidden"
+
+
+class NotFound(VoltwayError):
+    status_code = 404
+    slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(VoltwayError):
+    status_code = 409
+    slug = "conflict"
+    title = "Conflict"
+
+
+class Gone(VoltwayError):
+    status_code = 410
+    slug = "gone"
+    title = "Gone"
+
+
+class RateLimited(VoltwayError):
+    status_code = 429
+    slug = "rate-limited"
+    title = "Too many requests"
+
+    def __init__(self, retry_after_seconds: int, detail: str | None = None) -> None:
+        super().__init__(
+            detail or f"Too many requests; try again in {retry_after_seconds} seconds.",
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
+        self.retry_after_seconds = retry_after_seconds
+
+
+class ServiceUnavailable(VoltwayError):
+    status_code = 503
+    slug = "service-unavailable"
+    title = "Service unavailable"
+
+
+_HTTP_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict"),
+    413: ("payload-too-large", "Payload too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("rate-limited", "Too many requests"),
+    500: ("internal-error", "Internal server error"),
+    503: ("service-unavailable", "Service unavailable"),
+}
+
+_MSGSPEC_PATH = re.compile(r"at `\$(?P<path>[^`]*)`")
+
+
+def _field_from_msgspec(message: str, key: str | None) -> tuple[str, str]:
+    """Split a msgspec message ("Expected `int`, got `str` - at `$.port`") into field and message."""
+    text, _, _ = message.partition(" - at ")
+    match = _MSGSPEC_PATH.search(message)
+    if match and match.group("path"):
+        path = match.group("path").lstrip(".")
+        return path, text.strip()
+    if key:
+        return key, text.strip()
+    missing = re.search(r"required field `([^`]+)`", message)
+    return (missing.group(1) if missing else "body"), text.strip()
+
+
+def _body_field_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
+    """Check every field of a Struct body separately, so one answer names all bad fields, not just the first."""
+    data_field = request.route_handler.parsed_data_field
+    target = data_field.annotation if data_field is not None else None
+    raw = ScopeState.from_scope(request.scope).json
+    if not (isinstance(target, type) and issubclass(target, msgspec.Struct) and isinstance(raw, dict)):
+        return []
+    errors: list[FieldError] = []
+    for info in msgspec.structs.fields(target):
+        if info.encode_name not in raw:
+            if info.required:
+                errors.append(FieldError(info.encode_name, "required field is missing"))
+            continue
+        try:
+            msgspec.convert(raw[info.encode_name], type=info.type, strict=False)
+        except msgspec.ValidationError as exc:
+            inner, message = _field_from_msgspec(str(exc), None)
+            suffix = "" if inner == "body" else ("" if inner.startswith("[") else ".") + inner
+            errors.append(FieldError(info.encode_name + suffix, message))
+    return errors
+
+
+def _validation_errors(request: Request[Any, Any, Any], exc: ValidationException) -> list[FieldError]:
+    errors: list[FieldError] = []
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    if any(isinstance(item, dict) and item.get("source") == "body" for item in extra):
+        errors = _body_field_errors(request)
+        if errors:
+            return errors
+    for item in extra:
+        if not isinstance(item, dict):
+            continue
+        raw_message = str(item.get("message", "invalid value"))
+        key = item.get("key")
+        field, message = _field_from_msgspec(raw_message, str(key) if key else None)
+        errors.append(FieldError(field=field, message=message, source=str(item.get("source", "body"))))
+    if not errors:
+        detail = str(exc.detail or "")
+        field, message = _field_from_msgspec(detail, None)
+        errors.append(FieldError(field=field, message=message or "invalid request body"))
+    return errors
+
+
+def _problem_response(
+    request: Request[Any, Any, Any], problem: ProblemDetails, headers: dict[str, str]
+) -> Response[Any]:
+    return Response(
+        content=msgspec.json.encode(problem),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _request_id(request: Request[Any, Any, Any]) -> str | None:
+    value = request.scope.get("state", {}).get("request_id")
+    return str(value) if value else None
+
+
+def problem_from_voltway_error(request: Request[Any, Any, Any], exc: VoltwayError) -> Response[Any]:
+    """Answer a deliberate domain error."""
+    problem = ProblemDetails(
+        type=PROBLEM_TYPE_PREFIX + exc.slug,
+        title=exc.title,
+        status=exc.status_code,
+        detail=exc.detail,
+        instance=request.url.path,
+        errors=exc.errors if isinstance(exc, InvalidInput) else None,
+        request_id=_request_id(request),
+    )
+    return _problem_response(request, problem, exc.headers)
+
+
+def problem_from_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    """Answer Litestar's own errors (routing, body decoding, size limits) as problem details."""
+    status = exc.status_code
+    slug, title = _HTTP_SLUGS.get(status, ("http-error", "HTTP error"))
+    errors: list[FieldError] | None = None
+    detail: str | None = exc.detail if exc.detail and exc.detail != title else None
+    if isinstance(exc, ValidationException):
+        slug, title = "invalid-request", "Invalid request"
+        errors = _validation_errors(request, exc)
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+    if status >= 500:
+        detail = None
+    problem = ProblemDetails(
+        type=PROBLEM_TYPE_PREFIX + slug,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        errors=errors,
+        request_id=_request_id(request),
+    )
+    headers = dict(exc.headers or {})
+    return _problem_response(request, problem, headers)
+
+
+def problem_from_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Log an unexpected failure and answer without revealing anything about it."""
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    problem = ProblemDetails(
+        type=PROBLEM_TYPE_PREFIX + "internal-error",
+        title="Internal server error",
+        status=500,
+        detail="Something went wrong on our side. Quote the request id when you contact support.",
+        instance=request.url.path,
+        request_id=_request_id(request),
+    )
+    return _problem_response(request, problem, {})
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    VoltwayError: problem_from_voltway_error,
+    HTTPException: problem_from_http_exception,
+    Exception: problem_from_unexpected,
+}
+
+__all__ = [
+    "EXCEPTION_HANDLERS",
+    "PROBLEM_JSON",
+    "BadRequest",
+    "Conflict",
+    "FieldError",
+    "Forbidden",
+    "Gone",
+    "InvalidCredentials",
+    "InvalidInput",
+    "NotFound",
+    "ProblemDetails",
+    "RateLimited",
+    "ServiceUnavailable",
+    "Unauthorized",
+    "VoltwayError",
+]

@@ -1,0 +1,1 @@
+"""Authentication and abuse protection: password hashing, tokens, role guards and rate limits."""

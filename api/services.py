@@ -1,0 +1,62 @@
+"""The service graph for one settings value, shared by the web app and the command line."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from api.db.engine import create_engine, create_session_factory
+from api.domain.drivers.services import AccountService
+from api.mail.outbox import MailOutbox
+from api.security.passwords import PasswordHashing
+from api.security.tokens import AccessTokenIssuer
+from api.settings import Settings
+
+
+class Services(msgspec.Struct, frozen=True, kw_only=True):
+    """Long-lived objects built once per process from the settings."""
+
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    access_tokens: AccessTokenIssuer
+    passwords: PasswordHashing
+    outbox: MailOutbox
+    accounts: AccountService
+
+
+def build_services(settings: Settings) -> Services:
+    engine = create_engine(settings.database_url)
+    session_factory = create_session_factory(engine)
+    access_tokens = AccessTokenIssuer(settings.secret_key, settings.access_token_ttl_seconds)
+    outbox = MailOutbox(settings.smtp_url, settings.mail_from)
+    passwords = PasswordHashing(
+        time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
+    )
+    return Services(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        access_tokens=access_tokens,
+        passwords=passwords,
+        outbox=outbox,
+        accounts=AccountService(settings, session_factory, passwords, access_tokens, outbox),
+    )
+
+
+async def close_services(services: Services) -> None:
+    await services.outbox.drain()
+    await services.engine.dispose()
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    """Services for a command-line task, closed (mail delivered, connections released) at the end."""
+    services = build_services(settings)
+    try:
+        yield services
+    finally:
+        await close_services(services)

@@ -1,0 +1,160 @@
+"""Runtime configuration: the only module that reads environment variables.
+
+Every setting has a default that suits the embedded, single-process deployment; each is documented in
+the README's configuration table. Code elsewhere receives a `Settings` value and never looks at the
+environment, so tests build their own settings without touching `os.environ`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+logger = logging.getLogger(__name__)
+
+Environment = Literal["development", "test", "production"]
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./voltway.db"
+MIN_SECRET_KEY_LENGTH = 32
+SECRET_KEY_FILE = "secret_key"
+DEFAULT_MAIL_FROM = "Voltway <no-reply@voltway.localhost>"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """All runtime configuration of one Voltway process."""
+
+    env: Environment = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    data_dir: Path = Path(".voltway")
+    secret_key: str = ""
+    log_level: str = "INFO"
+    cors_origins: tuple[str, ...] = ()
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    public_url: str = ""
+    smtp_url: str = ""
+    mail_from: str = DEFAULT_MAIL_FROM
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    rate_limit_per_minute: int = 1200
+    login_attempts_per_ip_per_minute: int = 60
+    login_failures_per_account: int = 10
+    login_failure_window_seconds: int = 900
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65536
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def base_url(self) -> str:
+        """Address put into links the service sends out (mails), without a trailing slash."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _env_name(environ: Mapping[str, str]) -> Environment:
+    raw = environ.get("VOLTWAY_ENV", "development").strip().lower() or "development"
+    if raw == "development":
+        return "development"
+    if raw == "test":
+        return "test"
+    if raw == "production":
+        return "production"
+    raise SettingsError(f"VOLTWAY_ENV must be development, test or production, got {raw!r}")
+
+
+def _log_level(environ: Mapping[str, str]) -> str:
+    level = environ.get("VOLTWAY_LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise SettingsError(f"VOLTWAY_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {level!r}")
+    return level
+
+
+def _database_url(environ: Mapping[str, str]) -> str:
+    url = environ.get("VOLTWAY_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise SettingsError(
+            "VOLTWAY_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://, "
+            f"got a URL with scheme {url.split(':', 1)[0]!r}"
+        )
+    return url
+
+
+def resolve_secret_key(configured: str, env: Environment, data_dir: Path) -> str:
+    """Use the configured key, or in development keep a generated one in the data directory."""
+    if configured:
+        if len(configured) < MIN_SECRET_KEY_LENGTH:
+            raise SettingsError(f"VOLTWAY_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters long")
+        return configured
+    if env == "production":
+        raise SettingsError("VOLTWAY_SECRET_KEY must be set when VOLTWAY_ENV=production")
+    key_file = data_dir / SECRET_KEY_FILE
+    if key_file.exists():
+        stored = key_file.read_text(encoding="utf-8").strip()
+        if len(stored) >= MIN_SECRET_KEY_LENGTH:
+            return stored
+    data_dir.mkdir(parents=True, exist_ok=True)
+    generated = secrets.token_urlsafe(48)
+    key_file.write_text(generated + "\n", encoding="utf-8")
+    key_file.chmod(0o600)
+    logger.warning(
+        "VOLTWAY_SECRET_KEY is not set: generated a development key and stored it in %s; "
+        "set VOLTWAY_SECRET_KEY in production",
+        key_file,
+    )
+    return generated
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from the environment (or the mapping given), validating every value."""
+    source: Mapping[str, str] = os.environ if environ is None else environ
+    env = _env_name(source)
+    data_dir = Path(source.get("VOLTWAY_DATA_DIR", "").strip() or ".voltway")
+    origins = tuple(o.strip() for o in source.get("VOLTWAY_CORS_ORIGINS", "").split(",") if o.strip())
+    return Settings(
+        env=env,
+        database_url=_database_url(source),
+        data_dir=data_dir,
+        secret_key=resolve_secret_key(source.get("VOLTWAY_SECRET_KEY", "").strip(), env, data_dir),
+        log_level=_log_level(source),
+        cors_origins=origins,
+        host=source.get("VOLTWAY_HOST", "").strip() or "127.0.0.1",
+        port=_int(source, "VOLTWAY_PORT", 8000),
+        workers=_int(source, "VOLTWAY_WORKERS", 1, minimum=1),
+        public_url=source.get("VOLTWAY_PUBLIC_URL", "").strip(),
+        smtp_url=source.get("VOLTWAY_SMTP_URL", "").strip(),
+        mail_from=source.get("VOLTWAY_MAIL_FROM", "").strip() or DEFAULT_MAIL_FROM,
+        access_token_ttl_seconds=_int(source, "VOLTWAY_ACCESS_TOKEN_TTL", 900, minimum=60),
+        refresh_token_ttl_seconds=_int(source, "VOLTWAY_REFRESH_TOKEN_TTL", 30 * 24 * 3600, minimum=300),
+        rate_limit_per_minute=_int(source, "VOLTWAY_RATE_LIMIT_PER_MINUTE", 1200),
+        login_attempts_per_ip_per_minute=_int(source, "VOLTWAY_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE", 60),
+        login_failures_per_account=_int(source, "VOLTWAY_LOGIN_FAILURES_PER_ACCOUNT", 10),
+        login_failure_window_seconds=_int(source, "VOLTWAY_LOGIN_FAILURE_WINDOW", 900, minimum=1),
+        password_hash_time_cost=_int(source, "VOLTWAY_PASSWORD_HASH_TIME_COST", 3, minimum=1),
+        password_hash_memory_kib=_int(source, "VOLTWAY_PASSWORD_HASH_MEMORY_KIB", 65536, minimum=8),
+    )
