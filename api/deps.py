@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.security.guards import authenticate
@@ -26,3 +27,8 @@ def provide_principal(request: Request[Any, Any, Any]) -> Principal:
 
 def provide_client_address(request: Request[Any, Any, Any]) -> str:
     return client_address(request.scope)
+
+
+DbSession = NamedDependency[AsyncSession]
+CurrentPrincipal = NamedDependency[Principal]
+ClientAddress = NamedDependency[str]

@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 
 from litestar import Controller, delete, get, patch, post
 from litestar.datastructures import State
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.deps import ClientAddress, CurrentPrincipal, DbSession
 from api.domain.drivers.schemas import (
     Accepted,
     EmailVerification,
@@ -26,9 +26,8 @@ from api.domain.drivers.schemas import (
 )
 from api.domain.drivers.services import AccountService, profile_of
 from api.security.guards import admin_only, signed_in
-from api.security.tokens import Principal
 
-UserAgent = Annotated[str | None, Parameter(header="user-agent", required=False, include_in_schema=False)]
+UserAgent = Annotated[str | None, HeaderParameter(name="user-agent", required=False, include_in_schema=False)]
 
 
 def _accounts(state: State) -> AccountService:
@@ -41,13 +40,18 @@ class AuthController(Controller):
     tags = ["Accounts"]
 
     @post("/register", summary="Create a driver account")
-    async def register(self, data: RegisterRequest, state: State, db_session: AsyncSession) -> Profile:
+    async def register(self, data: JSONBody[RegisterRequest], state: State, db_session: DbSession) -> Profile:
         """Creates the account and mails an email verification link."""
         return await _accounts(state).register(db_session, data)
 
     @post("/login", status_code=HTTP_200_OK, summary="Sign in with email and password")
     async def login(
-        self, data: LoginRequest, state: State, db_session: AsyncSession, client_address: str, user_agent: UserAgent
+        self,
+        data: JSONBody[LoginRequest],
+        state: State,
+        db_session: DbSession,
+        client_address: ClientAddress,
+        user_agent: UserAgent,
     ) -> TokenPair:
         """Returns a short-lived access token and a rotating refresh token."""
         return await _accounts(state).login(
@@ -56,35 +60,41 @@ class AuthController(Controller):
 
     @post("/refresh", status_code=HTTP_200_OK, summary="Exchange a refresh token for a new token pair")
     async def refresh(
-        self, data: RefreshRequest, state: State, db_session: AsyncSession, user_agent: UserAgent
+        self, data: JSONBody[RefreshRequest], state: State, db_session: DbSession, user_agent: UserAgent
     ) -> TokenPair:
         """Each refresh token works once; reusing one ends every session of that sign-in."""
         return await _accounts(state).refresh(db_session, refresh_token=data.refresh_token, user_agent=user_agent)
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End the sign-in of a refresh token")
-    async def logout(self, data: RefreshRequest, state: State, db_session: AsyncSession) -> None:
+    async def logout(self, data: JSONBody[RefreshRequest], state: State, db_session: DbSession) -> None:
         await _accounts(state).logout(db_session, refresh_token=data.refresh_token)
 
     @post("/verify-email", status_code=HTTP_200_OK, summary="Confirm an email address with the mailed token")
-    async def verify_email(self, data: EmailVerification, state: State, db_session: AsyncSession) -> EmailVerified:
+    async def verify_email(
+        self, data: JSONBody[EmailVerification], state: State, db_session: DbSession
+    ) -> EmailVerified:
         await _accounts(state).verify_email(db_session, data.token)
         return EmailVerified(email_verified=True)
 
     @get("/verify-email", summary="Confirm an email address by opening the mailed link")
     async def verify_email_link(
-        self, token: Annotated[str, Parameter(min_length=10, max_length=200)], state: State, db_session: AsyncSession
+        self, token: Annotated[str, QueryParameter(min_length=10, max_length=200)], state: State, db_session: DbSession
     ) -> EmailVerified:
         await _accounts(state).verify_email(db_session, token)
         return EmailVerified(email_verified=True)
 
     @post("/password-reset", status_code=HTTP_202_ACCEPTED, summary="Mail a password reset code")
-    async def password_reset(self, data: PasswordResetRequest, state: State, db_session: AsyncSession) -> Accepted:
+    async def password_reset(
+        self, data: JSONBody[PasswordResetRequest], state: State, db_session: DbSession
+    ) -> Accepted:
         """Answers the same whether or not the address has an account."""
         await _accounts(state).request_password_reset(db_session, data.email)
         return Accepted(detail="If an account uses this address, a reset code is on its way.")
 
     @post("/password-reset/confirm", status_code=HTTP_204_NO_CONTENT, summary="Set a new password with the code")
-    async def password_reset_confirm(self, data: PasswordResetConfirm, state: State, db_session: AsyncSession) -> None:
+    async def password_reset_confirm(
+        self, data: JSONBody[PasswordResetConfirm], state: State, db_session: DbSession
+    ) -> None:
         """Also signs out every device of the account."""
         await _accounts(state).confirm_password_reset(db_session, token=data.token, password=data.password)
 
@@ -96,26 +106,26 @@ class MeController(Controller):
     security = [{"BearerToken": []}]
 
     @get("", summary="The signed-in account")
-    async def get_me(self, principal: Principal, state: State, db_session: AsyncSession) -> Profile:
+    async def get_me(self, principal: CurrentPrincipal, state: State, db_session: DbSession) -> Profile:
         return profile_of(await _accounts(state).require_user(db_session, principal.user_id))
 
     @patch("", summary="Change name, email, language or currency")
     async def update_me(
-        self, data: ProfileUpdate, principal: Principal, state: State, db_session: AsyncSession
+        self, data: JSONBody[ProfileUpdate], principal: CurrentPrincipal, state: State, db_session: DbSession
     ) -> Profile:
         return await _accounts(state).update_profile(db_session, principal.user_id, data)
 
     @get("/export", summary="All personal data kept about the signed-in account")
-    async def export_me(self, principal: Principal, state: State, db_session: AsyncSession) -> PersonalDataExport:
+    async def export_me(self, principal: CurrentPrincipal, state: State, db_session: DbSession) -> PersonalDataExport:
         return await _accounts(state).export(db_session, principal.user_id)
 
     @delete("", status_code=HTTP_204_NO_CONTENT, summary="Erase the account's personal data")
-    async def delete_me(self, principal: Principal, state: State, db_session: AsyncSession) -> None:
+    async def delete_me(self, principal: CurrentPrincipal, state: State, db_session: DbSession) -> None:
         """Financial records stay, anonymised; the account can no longer sign in."""
         await _accounts(state).erase(db_session, principal.user_id)
 
     @post("/email-verification", status_code=HTTP_202_ACCEPTED, summary="Mail a new email verification link")
-    async def resend_verification(self, principal: Principal, state: State, db_session: AsyncSession) -> Accepted:
+    async def resend_verification(self, principal: CurrentPrincipal, state: State, db_session: DbSession) -> Accepted:
         sent = await _accounts(state).resend_verification(db_session, principal.user_id)
         return Accepted(detail="A new link is on its way." if sent else "The email address is already verified.")
 
@@ -130,9 +140,9 @@ class AdminUsersController(Controller):
     async def list_users(
         self,
         state: State,
-        db_session: AsyncSession,
-        role: Annotated[Literal["driver", "agent", "admin"] | None, Parameter(required=False)] = None,
-        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+        db_session: DbSession,
+        role: Annotated[Literal["driver", "agent", "admin"] | None, QueryParameter(required=False)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> list[Profile]:
         """Erased accounts are left out."""
         users = await _accounts(state).list_users(db_session, role=role, limit=limit)

@@ -1,0 +1,116 @@
+"""Database fixtures: every test that asks for `database_url` runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from api.app import create_app
+from api.db.engine import create_engine
+from api.db.migrate import upgrade
+from api.db.models import Base
+from tests.support import make_settings, skip_or_fail
+
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+ClientFactory = Callable[..., Awaitable[AsyncTestClient[Litestar]]]
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _create_postgres_database(base_url: str) -> str:
+    name = f"voltway_test_{os.getpid()}_{secrets.token_hex(4)}"
+    connection = await asyncpg.connect(_asyncpg_dsn(base_url), timeout=5)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _drop_postgres_database(base_url: str, url: str) -> None:
+    name = make_url(url).database
+    connection = await asyncpg.connect(_asyncpg_dsn(base_url), timeout=5)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database of each kind, private to this test run."""
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("sqlite") / "voltway.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        asyncio.run(_migrate(url))
+        yield url
+        return
+    base_url = os.environ.get("VOLTWAY_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    try:
+        url = asyncio.run(_create_postgres_database(base_url))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        skip_or_fail("VOLTWAY_REQUIRE_POSTGRES", f"PostgreSQL at {make_url(base_url)!r} is not reachable: {exc}")
+    asyncio.run(_migrate(url))
+    yield url
+    asyncio.run(_drop_postgres_database(base_url, url))
+
+
+async def empty_all_tables(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            tables = list(reversed(Base.metadata.sorted_tables))
+            if connection.dialect.name == "postgresql":
+                names = ", ".join(f'"{table.name}"' for table in tables)
+                await connection.execute(text(f"TRUNCATE {names} CASCADE"))
+            else:
+                for table in tables:
+                    await connection.execute(table.delete())
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def client_factory(database_url: str) -> AsyncIterator[ClientFactory]:
+    """Builds apps on the test database with any settings changed; tables are emptied afterwards."""
+    clients: list[AsyncTestClient[Litestar]] = []
+
+    async def build(**overrides: Any) -> AsyncTestClient[Litestar]:
+        settings = make_settings(database_url=database_url, **overrides)
+        client: AsyncTestClient[Litestar] = AsyncTestClient(create_app(settings))
+        await client.__aenter__()
+        clients.append(client)
+        return client
+
+    try:
+        yield build
+    finally:
+        for client in clients:
+            await client.__aexit__(None, None, None)
+        await empty_all_tables(database_url)
+
+
+@pytest.fixture
+async def client(client_factory: ClientFactory) -> AsyncTestClient[Litestar]:
+    return await client_factory()
