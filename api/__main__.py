@@ -11,6 +11,8 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from api.settings import Settings, SettingsError, load_settings
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
@@ -82,9 +84,17 @@ async def _prepare_database(settings: Settings) -> int:
             await upgrade(engine)
         elif not await is_up_to_date(engine):
             raise CommandError("the database schema is not up to date: run `voltway db upgrade` first")
+    except (OSError, SQLAlchemyError) as exc:
+        raise CommandError(f"cannot reach the database: {describe_database_error(exc)}") from None
     finally:
         await engine.dispose()
     return 0
+
+
+def describe_database_error(exc: BaseException) -> str:
+    """The driver's own message, without SQLAlchemy's statement dump and documentation link."""
+    original = getattr(exc, "orig", None) or exc
+    return str(original).splitlines()[0] if str(original) else type(original).__name__
 
 
 # ----- db --------------------------------------------------------------------------------------
@@ -255,6 +265,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except (SettingsError, CommandError) as exc:
         print(f"voltway: {exc}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as exc:
+        print(f"voltway: database error: {describe_database_error(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

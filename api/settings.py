@@ -136,11 +136,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = _env_name(source)
     data_dir = Path(source.get("VOLTWAY_DATA_DIR", "").strip() or ".voltway")
     origins = tuple(o.strip() for o in source.get("VOLTWAY_CORS_ORIGINS", "").split(",") if o.strip())
-    return Settings(
+    settings = Settings(
         env=env,
         database_url=_database_url(source),
         data_dir=data_dir,
-        secret_key=resolve_secret_key(source.get("VOLTWAY_SECRET_KEY", "").strip(), env, data_dir),
         log_level=_log_level(source),
         cors_origins=origins,
         host=source.get("VOLTWAY_HOST", "").strip() or "127.0.0.1",
@@ -158,3 +157,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         password_hash_time_cost=_int(source, "VOLTWAY_PASSWORD_HASH_TIME_COST", 3, minimum=1),
         password_hash_memory_kib=_int(source, "VOLTWAY_PASSWORD_HASH_MEMORY_KIB", 65536, minimum=8),
     )
+    # Last, so a typo elsewhere is reported before a key file is written.
+    secret_key = resolve_secret_key(source.get("VOLTWAY_SECRET_KEY", "").strip(), env, data_dir)
+    return msgspec.structs.replace(settings, secret_key=secret_key)

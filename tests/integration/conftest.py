@@ -97,7 +97,7 @@ async def client_factory(database_url: str) -> AsyncIterator[ClientFactory]:
     clients: list[AsyncTestClient[Litestar]] = []
 
     async def build(**overrides: Any) -> AsyncTestClient[Litestar]:
-        settings = make_settings(database_url=database_url, **overrides)
+        settings = make_settings(**{"database_url": database_url, **overrides})
         client: AsyncTestClient[Litestar] = AsyncTestClient(create_app(settings))
         await client.__aenter__()
         clients.append(client)

@@ -1,0 +1,94 @@
+"""Configuration from the environment: defaults, validation and the development secret key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from api.settings import DEFAULT_DATABASE_URL, SettingsError, load_settings
+
+KEY = "k" * 40
+
+
+def test_defaults(tmp_path: Path) -> None:
+    settings = load_settings({"VOLTWAY_DATA_DIR": str(tmp_path), "VOLTWAY_SECRET_KEY": KEY})
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert (settings.host, settings.port, settings.workers) == ("127.0.0.1", 8000, 1)
+    assert settings.env == "development"
+    assert settings.base_url == "http://127.0.0.1:8000"
+    assert settings.cors_origins == ()
+    assert settings.is_sqlite
+
+
+def test_every_variable_is_read(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "VOLTWAY_ENV": "production",
+            "VOLTWAY_DATABASE_URL": "postgresql+asyncpg://voltway@db/voltway",
+            "VOLTWAY_DATA_DIR": str(tmp_path),
+            "VOLTWAY_SECRET_KEY": KEY,
+            "VOLTWAY_LOG_LEVEL": "debug",
+            "VOLTWAY_CORS_ORIGINS": "https://a.example, https://b.example",
+            "VOLTWAY_HOST": "0.0.0.0",
+            "VOLTWAY_PORT": "9100",
+            "VOLTWAY_WORKERS": "4",
+            "VOLTWAY_PUBLIC_URL": "https://api.example.com/",
+            "VOLTWAY_SMTP_URL": "smtp+starttls://u:p@mail.example.com",
+            "VOLTWAY_MAIL_FROM": "Ops <ops@example.com>",
+            "VOLTWAY_ACCESS_TOKEN_TTL": "600",
+            "VOLTWAY_REFRESH_TOKEN_TTL": "86400",
+            "VOLTWAY_RATE_LIMIT_PER_MINUTE": "0",
+            "VOLTWAY_LOGIN_ATTEMPTS_PER_IP_PER_MINUTE": "7",
+            "VOLTWAY_LOGIN_FAILURES_PER_ACCOUNT": "3",
+            "VOLTWAY_LOGIN_FAILURE_WINDOW": "60",
+            "VOLTWAY_PASSWORD_HASH_TIME_COST": "2",
+            "VOLTWAY_PASSWORD_HASH_MEMORY_KIB": "1024",
+        }
+    )
+    assert settings.env == "production"
+    assert not settings.is_sqlite
+    assert settings.log_level == "DEBUG"
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
+    assert (settings.host, settings.port, settings.workers) == ("0.0.0.0", 9100, 4)
+    assert settings.base_url == "https://api.example.com"
+    assert settings.smtp_url.startswith("smtp+starttls://")
+    assert settings.mail_from == "Ops <ops@example.com>"
+    assert (settings.access_token_ttl_seconds, settings.refresh_token_ttl_seconds) == (600, 86400)
+    assert settings.rate_limit_per_minute == 0
+    assert settings.login_attempts_per_ip_per_minute == 7
+    assert (settings.login_failures_per_account, settings.login_failure_window_seconds) == (3, 60)
+    assert (settings.password_hash_time_cost, settings.password_hash_memory_kib) == (2, 1024)
+
+
+def test_development_generates_and_keeps_a_secret_key(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    first = load_settings({"VOLTWAY_DATA_DIR": str(tmp_path)})
+    assert len(first.secret_key) >= 32
+    assert "VOLTWAY_SECRET_KEY is not set" in caplog.text
+    assert first.secret_key not in caplog.text
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+    second = load_settings({"VOLTWAY_DATA_DIR": str(tmp_path)})
+    assert second.secret_key == first.secret_key
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="VOLTWAY_SECRET_KEY must be set when VOLTWAY_ENV=production"):
+        load_settings({"VOLTWAY_ENV": "production", "VOLTWAY_DATA_DIR": str(tmp_path)})
+    assert not (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("VOLTWAY_PORT", "eighty", "VOLTWAY_PORT must be a whole number"),
+        ("VOLTWAY_WORKERS", "0", "VOLTWAY_WORKERS must be at least 1"),
+        ("VOLTWAY_ENV", "staging", "VOLTWAY_ENV must be development, test or production"),
+        ("VOLTWAY_LOG_LEVEL", "loud", "VOLTWAY_LOG_LEVEL must be"),
+        ("VOLTWAY_DATABASE_URL", "mysql://x", "VOLTWAY_DATABASE_URL must start with"),
+        ("VOLTWAY_SECRET_KEY", "short", "at least 32 characters"),
+    ],
+)
+def test_bad_values_name_the_variable(tmp_path: Path, name: str, value: str, message: str) -> None:
+    environ = {"VOLTWAY_DATA_DIR": str(tmp_path), "VOLTWAY_SECRET_KEY": KEY, name: value}
+    with pytest.raises(SettingsError, match=message):
+        load_settings(environ)
