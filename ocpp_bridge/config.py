@@ -1,0 +1,43 @@
+"""Configuration of the OCPP central system; the application builds it, nothing here reads the environment."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from ocpp_bridge.errors import ConfigurationError
+
+Positive = Annotated[float, msgspec.Meta(gt=0)]
+
+
+class BridgeConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """Listening address, protocol timings and limits of the websocket server.
+
+    ``port=0`` binds a free port (see ``CentralSystem.port``). TLS (security profile 2) is on when both
+    ``tls_cert_path`` and ``tls_key_path`` are set. Compression is off by default: permessage-deflate
+    roughly triples the memory of an idle connection.
+    """
+
+    host: str = "0.0.0.0"  # noqa: S104 - a central system listens for chargers on every interface
+    port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 9000
+    heartbeat_interval: Annotated[int, msgspec.Meta(gt=0)] = 300
+    command_timeout: Positive = 30.0
+    max_frame_size: Annotated[int, msgspec.Meta(gt=0)] = 256 * 1024
+    rate_limit_per_second: Positive = 20.0
+    rate_limit_burst: Annotated[int, msgspec.Meta(gt=0)] = 60
+    max_pending_calls: Annotated[int, msgspec.Meta(gt=0)] = 100
+    ping_interval: Positive | None = 60.0
+    ping_timeout: Positive | None = 30.0
+    tls_cert_path: str | None = None
+    tls_key_path: str | None = None
+    compression: bool = False
+
+    def __post_init__(self) -> None:
+        if (self.tls_cert_path is None) != (self.tls_key_path is None):
+            msg = "tls_cert_path and tls_key_path must be set together"
+            raise ConfigurationError(msg)
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert_path is not None

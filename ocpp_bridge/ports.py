@@ -1,0 +1,72 @@
+"""What the bridge needs from the rest of the system, as Protocols the application implements and injects."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ocpp_bridge.commands import CommandRequest, CommandResult
+from ocpp_bridge.events import (
+    AuthorizationRequested,
+    BootReply,
+    ChargerBooted,
+    ChargerEvent,
+    DataTransferReceived,
+    DataTransferReply,
+    IdTokenInfo,
+    TransactionEnded,
+    TransactionStarted,
+    TransactionStartReply,
+    TransactionUpdated,
+)
+
+
+class CsmsBackend(Protocol):
+    """The central system's business side: credentials, and every event reported by the chargers.
+
+    Calls for one charger arrive strictly in the order of its messages. Events from messages carry the
+    charger's ``message_id`` and original timestamps so replays after a reconnect can be made idempotent.
+    An exception raised here is answered to the charger with an InternalError CallError.
+    """
+
+    async def check_credentials(self, charger_id: str, password: str | None) -> bool:
+        """HTTP Basic password of the upgrade request (None when the charger sent none); False -> 401."""
+        ...
+
+    async def on_event(self, event: ChargerEvent) -> None:
+        """Events that need no answer: connectivity, heartbeats, status, meter values, notifications."""
+        ...
+
+    async def on_charger_booted(self, event: ChargerBooted) -> BootReply: ...
+
+    async def on_authorization_requested(self, event: AuthorizationRequested) -> IdTokenInfo: ...
+
+    async def on_transaction_started(self, event: TransactionStarted) -> TransactionStartReply: ...
+
+    async def on_transaction_updated(self, event: TransactionUpdated) -> IdTokenInfo | None:
+        """2.0.1 only; an id token info is sent back when the update carries an id token."""
+        ...
+
+    async def on_transaction_ended(self, event: TransactionEnded) -> IdTokenInfo | None: ...
+
+    async def on_data_transfer(self, event: DataTransferReceived) -> DataTransferReply: ...
+
+
+class CommandRelay(Protocol):
+    """Reaches chargers whose socket another process holds (e.g. over PostgreSQL LISTEN/NOTIFY).
+
+    The receiving process hands relayed commands to ``CentralSystem.execute_relayed_command``.
+    ``commands.encode_request`` / ``decode_request`` and ``encode_result`` / ``decode_result`` give the
+    wire form.
+    """
+
+    async def forward_command(self, charger_id: str, request: CommandRequest, reply_timeout: float) -> CommandResult:
+        """Deliver to the process holding ``charger_id``; raise ``errors.ChargerNotConnected`` if none does."""
+        ...
+
+    async def charger_attached(self, charger_id: str, ocpp_version: str) -> None:
+        """This process now holds the charger's socket."""
+        ...
+
+    async def charger_detached(self, charger_id: str) -> None:
+        """This process no longer holds the charger's socket."""
+        ...

@@ -1,0 +1,116 @@
+"""Dispatch of a charger's Calls to per-action ``on_<action>`` handlers, and the frame that answers each."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, ClassVar, TypedDict, TypeVar
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from ocpp_bridge import codec, errors
+from ocpp_bridge.config import BridgeConfig
+from ocpp_bridge.events import OcppVersion
+from ocpp_bridge.ports import CsmsBackend
+
+logger = logging.getLogger(__name__)
+
+
+class CallContext(msgspec.Struct, frozen=True):
+    """Who sent the Call being handled, and when it arrived."""
+
+    charger_id: str
+    message_id: str
+    received_at: datetime
+
+
+class EventBase(TypedDict):
+    """The fields every event from a charger's message starts with."""
+
+    charger_id: str
+    ocpp_version: OcppVersion
+    message_id: str
+    received_at: datetime
+
+
+T = TypeVar("T")
+
+
+def opt(value: T | UnsetType) -> T | None:
+    """None for a field the charger left out."""
+    return None if isinstance(value, UnsetType) else value
+
+
+def unset_if_none(value: T | None) -> T | UnsetType:
+    return UNSET if value is None else value
+
+
+Handler = Callable[[CallContext, Any], Awaitable[msgspec.Struct]]
+
+
+def handler_name(action: str) -> str:
+    return "on_" + re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", action).lower()
+
+
+class Router:
+    """Base of the per-version routers; a subclass defines ``on_<action>`` coroutine methods."""
+
+    ocpp_version: ClassVar[OcppVersion]
+
+    def __init__(self, backend: CsmsBackend, config: BridgeConfig) -> None:
+        self.backend = backend
+        self.config = config
+        self._table: dict[str, tuple[type[msgspec.Struct], Handler]] = {}
+        for action, struct_type in codec.REQUESTS[self.ocpp_version].items():
+            handler = getattr(self, handler_name(action), None)
+            if handler is not None:
+                self._table[action] = (struct_type, handler)
+
+    def base(self, ctx: CallContext) -> EventBase:
+        return EventBase(
+            charger_id=ctx.charger_id,
+            ocpp_version=self.ocpp_version,
+            message_id=ctx.message_id,
+            received_at=ctx.received_at,
+        )
+
+    @property
+    def actions(self) -> list[str]:
+        return sorted(self._table)
+
+    async def handle(self, charger_id: str, call: codec.Call) -> bytes:
+        """Validate and dispatch one Call; always returns the frame to answer with."""
+        try:
+            entry = self._table.get(call.action)
+            if entry is None:
+                if call.action in codec.REQUESTS[self.ocpp_version]:
+                    msg = f"{call.action} is not handled by this central system"
+                    raise errors.NotSupportedAction(msg)
+                codec.request_type(self.ocpp_version, call.action)  # raises NotImplemented
+            assert entry is not None
+            struct_type, handler = entry
+            payload = codec.decode_payload(call.payload, struct_type)
+            context = CallContext(charger_id, call.message_id, datetime.now(UTC))
+            response = await handler(context, payload)
+            return codec.encode_call_result(call.message_id, response)
+        except errors.OcppCallError as exc:
+            logger.warning(
+                "charger %s: %s %s rejected with %s: %s",
+                charger_id,
+                call.action,
+                call.message_id,
+                exc.code_for(self.ocpp_version),
+                exc.description,
+            )
+            return codec.error_frame(call.message_id, exc, self.ocpp_version)
+        except Exception:
+            logger.exception("charger %s: backend failed on %s %s", charger_id, call.action, call.message_id)
+            error = errors.InternalError(f"{call.action} could not be processed")
+            return codec.error_frame(call.message_id, error, self.ocpp_version)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
