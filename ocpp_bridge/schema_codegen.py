@@ -34,6 +34,7 @@ Schema = dict[str, Any]
 
 def snake_case(name: str) -> str:
     """Python attribute name for a JSON property name."""
+    name = name.replace("SoC", "Soc")
     name = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name)
     name = re.sub(r"(?<=[A-Z])([A-Z][a-z])", r"_\1", name)
     name = name.lower()
@@ -126,7 +127,8 @@ class _Generator:
                 )
             return "str"
         if kind == "integer":
-            meta = self.meta(node, ("minimum", "ge"), ("maximum", "le"))
+            bounds = {k: int(v) for k, v in node.items() if k in {"minimum", "maximum"}}
+            meta = self.meta(bounds, ("minimum", "ge"), ("maximum", "le"))
             return f"Annotated[int, msgspec.Meta({meta})]" if meta else "int"
         if kind == "number":
             meta = self.meta(node, ("minimum", "ge"), ("maximum", "le"))

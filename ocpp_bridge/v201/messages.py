@@ -929,7 +929,7 @@ class ConsumptionCostType(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tr
 class SalesTariffEntryType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     relative_time_interval: RelativeTimeIntervalType = msgspec.field(name="relativeTimeInterval")
-    e_price_level: Annotated[int, msgspec.Meta(ge=0.0)] | UnsetType = msgspec.field(default=UNSET, name="ePriceLevel")
+    e_price_level: Annotated[int, msgspec.Meta(ge=0)] | UnsetType = msgspec.field(default=UNSET, name="ePriceLevel")
     consumption_cost: Annotated[list[ConsumptionCostType], msgspec.Meta(min_length=1, max_length=3)] | UnsetType = (
         msgspec.field(default=UNSET, name="consumptionCost")
     )
@@ -1029,12 +1029,12 @@ class DCChargingParametersType(msgspec.Struct, kw_only=True, forbid_unknown_fiel
     ev_max_voltage: int = msgspec.field(name="evMaxVoltage")
     energy_amount: int | UnsetType = msgspec.field(default=UNSET, name="energyAmount")
     ev_max_power: int | UnsetType = msgspec.field(default=UNSET, name="evMaxPower")
-    state_of_charge: Annotated[int, msgspec.Meta(ge=0.0, le=100.0)] | UnsetType = msgspec.field(
+    state_of_charge: Annotated[int, msgspec.Meta(ge=0, le=100)] | UnsetType = msgspec.field(
         default=UNSET, name="stateOfCharge"
     )
     ev_energy_capacity: int | UnsetType = msgspec.field(default=UNSET, name="evEnergyCapacity")
-    full_so_c: Annotated[int, msgspec.Meta(ge=0.0, le=100.0)] | UnsetType = msgspec.field(default=UNSET, name="fullSoC")
-    bulk_so_c: Annotated[int, msgspec.Meta(ge=0.0, le=100.0)] | UnsetType = msgspec.field(default=UNSET, name="bulkSoC")
+    full_soc: Annotated[int, msgspec.Meta(ge=0, le=100)] | UnsetType = msgspec.field(default=UNSET, name="fullSoC")
+    bulk_soc: Annotated[int, msgspec.Meta(ge=0, le=100)] | UnsetType = msgspec.field(default=UNSET, name="bulkSoC")
 
 
 EnergyTransferModeEnumType = Literal["DC", "AC_single_phase", "AC_two_phase", "AC_three_phase"]

@@ -90,6 +90,8 @@ class ScriptedCharger:
         self.received_commands: list[tuple[str, dict[str, Any]]] = []
         self.unmatched: asyncio.Queue[list[Any]] = asyncio.Queue()
         self.answer_delay = 0.0
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._pending: dict[str, asyncio.Future[list[Any]]] = {}
         self._sent_actions: dict[str, str] = {}
         self._ids = itertools.count(1)
@@ -110,6 +112,14 @@ class ScriptedCharger:
         _, message_id, action, payload = frame
         _validate_payload(LibraryCall(message_id, action, payload), self.version)
         self.received_commands.append((action, payload))
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await self._reply(message_id, action, payload)
+        finally:
+            self.in_flight -= 1
+
+    async def _reply(self, message_id: str, action: str, payload: dict[str, Any]) -> None:
         if self.answer_delay:
             await asyncio.sleep(self.answer_delay)
         answer = self.answers.get(action)
