@@ -1,0 +1,1 @@
+"""Charging locations, their EVSEs and connectors: importing, storing, and the driver map."""
