@@ -1,0 +1,151 @@
+"""A session to price, in OCPI 2.2.1 CDR shape (mod_cdrs): charging periods with their dimensions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+from msgspec.structs import force_setattr
+
+from pricing.errors import PricingInputError, input_error_from_msgspec
+from pricing.money import check_currency
+
+__all__ = [
+    "CdrDimension",
+    "CdrDimensionType",
+    "CdrSession",
+    "ChargingPeriod",
+    "decode_session",
+    "load_time_zone",
+]
+
+
+class CdrDimensionType(enum.Enum):
+    """Kinds of values a charging period can carry."""
+
+    CURRENT = "CURRENT"
+    ENERGY = "ENERGY"
+    ENERGY_EXPORT = "ENERGY_EXPORT"
+    ENERGY_IMPORT = "ENERGY_IMPORT"
+    MAX_CURRENT = "MAX_CURRENT"
+    MIN_CURRENT = "MIN_CURRENT"
+    MAX_POWER = "MAX_POWER"
+    MIN_POWER = "MIN_POWER"
+    PARKING_TIME = "PARKING_TIME"
+    POWER = "POWER"
+    RESERVATION_TIME = "RESERVATION_TIME"
+    STATE_OF_CHARGE = "STATE_OF_CHARGE"
+    TIME = "TIME"
+
+
+# Dimensions that are amounts consumed in the period (must not be negative).
+_CONSUMED = frozenset(
+    {
+        CdrDimensionType.ENERGY,
+        CdrDimensionType.TIME,
+        CdrDimensionType.PARKING_TIME,
+        CdrDimensionType.RESERVATION_TIME,
+    }
+)
+
+
+class CdrDimension(msgspec.Struct, frozen=True):
+    """One measured value of a charging period (kWh, hours, A or kW depending on `type`)."""
+
+    type: CdrDimensionType
+    volume: Decimal
+
+    def __post_init__(self) -> None:
+        if not self.volume.is_finite():
+            raise ValueError("volume: must be a finite number")
+        if self.type in _CONSUMED and self.volume < 0:
+            raise ValueError("volume: must not be negative")
+
+
+def _utc(value: datetime) -> datetime:
+    # OCPI: a timestamp without a zone designator is UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class ChargingPeriod(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A period of a session; it ends where the next one starts, the last one at the session end."""
+
+    start_date_time: datetime
+    dimensions: Annotated[tuple[CdrDimension, ...], msgspec.Meta(min_length=1)]
+    tariff_id: str | None = None
+
+    def __post_init__(self) -> None:
+        force_setattr(self, "start_date_time", _utc(self.start_date_time))
+        seen: set[CdrDimensionType] = set()
+        for dimension in self.dimensions:
+            if dimension.type in seen:
+                raise ValueError(f"dimensions: {dimension.type.value} appears more than once")
+            seen.add(dimension.type)
+
+    def volume(self, kind: CdrDimensionType) -> Decimal | None:
+        """Volume of dimension `kind` in this period, or None when the period does not carry it."""
+        for dimension in self.dimensions:
+            if dimension.type is kind:
+                return dimension.volume
+        return None
+
+
+class CdrSession(msgspec.Struct, frozen=True, kw_only=True):
+    """The part of an OCPI CDR that pricing needs, plus an optional IANA `time_zone` of the location.
+
+    Any other CDR field is accepted and ignored, so a full CDR can be given as is.
+    """
+
+    start_date_time: datetime
+    end_date_time: datetime
+    charging_periods: Annotated[tuple[ChargingPeriod, ...], msgspec.Meta(min_length=1)]
+    time_zone: str | None = None
+    currency: str | None = None
+
+    def __post_init__(self) -> None:
+        force_setattr(self, "start_date_time", _utc(self.start_date_time))
+        force_setattr(self, "end_date_time", _utc(self.end_date_time))
+        if self.currency is not None:
+            try:
+                check_currency(self.currency)
+            except PricingInputError as exc:
+                raise ValueError(f"currency: {exc.problem}") from None
+        if self.end_date_time < self.start_date_time:
+            raise ValueError("end_date_time: is before start_date_time")
+        previous = self.start_date_time
+        for index, period in enumerate(self.charging_periods):
+            if period.start_date_time < previous:
+                if index == 0:
+                    raise ValueError("charging_periods: the first period starts before start_date_time")
+                raise ValueError(f"charging_periods: period {index} starts before period {index - 1}")
+            previous = period.start_date_time
+        if previous > self.end_date_time:
+            raise ValueError("charging_periods: the last period starts after end_date_time")
+
+
+_SESSION_DECODER = msgspec.json.Decoder(CdrSession)
+
+
+def decode_session(data: bytes | str) -> CdrSession:
+    """Read a session (an OCPI CDR or its pricing subset) from JSON; bad input raises `PricingInputError`."""
+    try:
+        session = _SESSION_DECODER.decode(data)
+    except msgspec.MsgspecError as exc:
+        raise input_error_from_msgspec(exc) from None
+    if session.time_zone is not None:
+        load_time_zone(session.time_zone)
+    return session
+
+
+def load_time_zone(name: str | None, field: str = "time_zone") -> ZoneInfo:
+    """The IANA time zone `name` (UTC when None); an unknown name raises `PricingInputError` naming `field`."""
+    if name is None:
+        return ZoneInfo("UTC")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PricingInputError(field, f"unknown IANA time zone {name!r}") from None
