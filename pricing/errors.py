@@ -33,7 +33,8 @@ class NoPriceAvailableError(PricingError):
 
 _AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _EXPECTED = re.compile(
-    r"^Expected `(?P<expected>[^`]+)`(?: matching regex '(?P<regex>[^']*)')?(?:, got `(?P<got>[^`]+)`)?"
+    r"^Expected `(?P<expected>[^`]+)`(?: matching regex '(?P<regex>[^']*)')?"
+    r"(?: of length (?P<length>[<>]=? ?\d+))?(?:, got `(?P<got>[^`]+)`)?"
 )
 _MISSING = re.compile(r"^Object missing required field `(?P<name>[^`]+)`")
 _OWN = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*): (?P<problem>.+)$", re.DOTALL)
@@ -73,6 +74,9 @@ def input_error_from_msgspec(exc: msgspec.MsgspecError, *, document: str = "") -
     if expected := _EXPECTED.match(message):
         if expected.group("regex") is not None:
             return PricingInputError(path, f"does not match the expected format {expected.group('regex')!r}")
+        if expected.group("length") is not None:
+            length = expected.group("length")
+            return PricingInputError(path, "must not be empty" if length == ">= 1" else f"expected length {length}")
         kind = expected.group("expected")
         return PricingInputError(path, _EXPECTED_WORDS.get(kind, f"expected {kind}"))
     if own := _OWN.match(message):

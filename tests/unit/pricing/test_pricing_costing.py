@@ -584,7 +584,7 @@ def _session_without(key: str) -> bytes:
         ),
         (GOOD_TARIFF, _session_with(time_zone="Mars/Olympus"), "session.time_zone: unknown IANA time zone"),
         (GOOD_TARIFF, _session_with(end_date_time="2024-01-01T09:00:00Z"), "session.end_date_time: is before"),
-        (GOOD_TARIFF, _session_with(charging_periods=[]), "session.charging_periods: "),
+        (GOOD_TARIFF, _session_with(charging_periods=[]), "session.charging_periods: must not be empty"),
         (GOOD_TARIFF, _session_with(currency="USD"), "session.currency: USD differs"),
         (
             GOOD_TARIFF,
@@ -604,7 +604,7 @@ def _session_without(key: str) -> bytes:
             GOOD_SESSION,
             "tariff.elements[0].price_components: a reservation element can only price FLAT and TIME",
         ),
-        (tariff_json(), GOOD_SESSION, "tariff.elements: "),
+        (tariff_json(), GOOD_SESSION, "tariff.elements: must not be empty"),
     ],
 )
 def test_bad_input_names_the_field(tariff: bytes, session: bytes, message: str) -> None:
