@@ -1,0 +1,655 @@
+"""Charger simulator: many OCPP 1.6J or 2.0.1 chargers in one process, for demos, load tests and end-to-end tests.
+
+Each charger is a small state machine with two tasks (its scenario and its socket reader): it boots, sends
+heartbeats and status changes, accepts remote start/stop and the other commands, charges with a power curve
+that tapers with the state of charge (SuspendedEV when the battery is full), reports meter values, unplugs
+after idling, raises faults with real error codes, and drops its connection now and then, replaying the
+transaction messages it queued while offline.
+
+``speed`` compresses time: durations and rates are in simulated seconds, message timestamps stay real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import itertools
+import json
+import logging
+import random
+import time
+from collections import deque
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import msgspec
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+logger = logging.getLogger(__name__)
+
+V16_ERROR_CODES = (
+    "ConnectorLockFailure",
+    "EVCommunicationError",
+    "GroundFailure",
+    "HighTemperature",
+    "OverCurrentFailure",
+    "PowerMeterFailure",
+    "PowerSwitchFailure",
+    "ReaderFailure",
+    "UnderVoltage",
+    "OverVoltage",
+)
+# Messages a charger must not lose while offline (OCPP keeps transaction messages in a queue).
+# A 1.6 StartTransaction is not queued: without its reply the charger has no transaction id to continue with.
+_QUEUED_ACTIONS = {"StopTransaction", "MeterValues", "TransactionEvent"}
+
+
+class SimulatorConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """``url`` is the central system's base URL; each charger connects to ``{url}/{id}``.
+
+    Rates are per charger per simulated hour.
+    """
+
+    url: str = "ws://127.0.0.1:9000/ocpp"
+    chargers: int = 10
+    ocpp_version: Literal["1.6", "2.0.1"] = "1.6"
+    id_prefix: str = "SIM-"
+    password: str | None = None
+    duration: float | None = 60.0
+    seed: int = 0
+    fault_rate: float = 0.05
+    speed: float = 1.0
+    arrival_rate: float = 1.0
+    disconnect_rate: float = 0.1
+    meter_interval: float = 60.0
+    connect_concurrency: int = 100
+
+
+class SimulationReport(msgspec.Struct, kw_only=True):
+    chargers: int = 0
+    connections: int = 0
+    boots: int = 0
+    messages_sent: int = 0
+    call_errors: int = 0
+    transactions_started: int = 0
+    transactions_completed: int = 0
+    energy_wh: float = 0.0
+    faults: int = 0
+    disconnects: int = 0
+    replayed: int = 0
+    commands_received: int = 0
+    remote_starts: int = 0
+    elapsed_seconds: float = 0.0
+
+
+class _Offline(Exception):
+    """The charger has no connection right now."""
+
+
+def charger_ids(config: SimulatorConfig) -> list[str]:
+    return [f"{config.id_prefix}{n:05d}" for n in range(1, config.chargers + 1)]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class SimulatedCharger:
+    """One simulated charger with a single connector (EVSE 1)."""
+
+    def __init__(
+        self, charger_id: str, config: SimulatorConfig, report: SimulationReport, gate: asyncio.Semaphore
+    ) -> None:
+        self.charger_id = charger_id
+        self.config = config
+        self.report = report
+        self.gate = gate
+        self.rng = random.Random(f"{config.seed}:{charger_id}")
+        self.v16 = config.ocpp_version == "1.6"
+        self.websocket: ClientConnection | None = None
+        self.pending: dict[str, asyncio.Future[Any]] = {}
+        self.outbox: deque[tuple[str, str, dict[str, Any]]] = deque()
+        self.ids = itertools.count(1)
+        self.wake = asyncio.Event()
+        self.heartbeat_interval = 300.0
+        self.last_sent = 0.0
+        self.settings: dict[str, str] = {"HeartbeatInterval": "300", "MeterValueSampleInterval": "60"}
+        # charging state
+        self.status = "Available"
+        self.transaction_id: str | None = None
+        self.id_tag = ""
+        self.seq_no = 0
+        self.meter_wh = float(self.rng.randint(0, 5_000_000))
+        self.start_meter_wh = 0.0
+        self.max_power_w = self.rng.choice([7_400.0, 11_000.0, 22_000.0, 50_000.0, 150_000.0])
+        self.capacity_wh = 0.0
+        self.soc = 0.0
+        self.target_soc = 100.0
+        self.unplug_at: float | None = None
+        self.fault_until: float | None = None
+        self.remote_start: str | None = None
+        self.remote_stop = False
+        self.reconnect_now = False
+        self.booted = False
+
+    # -- clock -----------------------------------------------------------------------------------------------
+
+    def sim_seconds(self, real: float) -> float:
+        return real * self.config.speed
+
+    def real_seconds(self, simulated: float) -> float:
+        return simulated / self.config.speed
+
+    def chance(self, rate_per_hour: float, simulated_seconds: float) -> bool:
+        return self.rng.random() < rate_per_hour * simulated_seconds / 3600.0
+
+    # -- connection ------------------------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        if self.config.password is None:
+            return {}
+        token = base64.b64encode(f"{self.charger_id}:{self.config.password}".encode()).decode()
+        return {"Authorization": f"Basic {token}"}
+
+    async def _connect(self) -> None:
+        subprotocol = "ocpp1.6" if self.v16 else "ocpp2.0.1"
+        async with self.gate:
+            self.websocket = await connect(
+                f"{self.config.url.rstrip('/')}/{self.charger_id}",
+                subprotocols=[subprotocol],  # type: ignore[list-item]
+                additional_headers=self._headers(),
+                compression=None,
+                ping_interval=None,
+                open_timeout=20,
+            )
+        self.report.connections += 1
+
+    async def _read(self, websocket: ClientConnection) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            async for data in websocket:
+                frame = json.loads(data)
+                if frame[0] == 2:  # a Call from the central system
+                    self.report.commands_received += 1
+                    reply = self._on_command(frame[2], frame[3])
+                    if reply is None:
+                        answer = [4, frame[1], "NotImplemented", f"{frame[2]} is not simulated", {}]
+                    else:
+                        answer = [3, frame[1], reply]
+                    await websocket.send(json.dumps(answer))
+                    self.wake.set()
+                elif (future := self.pending.pop(frame[1], None)) is not None and not future.done():
+                    future.set_result(frame)
+        for future in self.pending.values():
+            if not future.done():
+                future.set_exception(_Offline())
+        self.pending.clear()
+
+    async def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send a Call and wait for its answer; transaction messages are queued when offline."""
+        message_id = f"{self.charger_id}-{next(self.ids)}"
+        if self.websocket is None or self.outbox:
+            if action in _QUEUED_ACTIONS:
+                self.outbox.append((message_id, action, payload))
+                return {}
+            raise _Offline
+        try:
+            return await self._send(message_id, action, payload)
+        except _Offline:
+            if action in _QUEUED_ACTIONS:
+                return {}  # queued by _send, replayed after the reconnect
+            raise
+
+    async def _send(self, message_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        websocket = self.websocket
+        if websocket is None:
+            raise _Offline
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.pending[message_id] = future
+        try:
+            await websocket.send(json.dumps([2, message_id, action, payload]))
+            self.report.messages_sent += 1
+            self.last_sent = time.monotonic()
+            async with asyncio.timeout(30):
+                frame = await future
+        except (ConnectionClosed, TimeoutError, _Offline):
+            self.pending.pop(message_id, None)
+            if action in _QUEUED_ACTIONS:
+                self.outbox.appendleft((message_id, action, payload))
+            raise _Offline from None
+        if frame[0] == 4:
+            self.report.call_errors += 1
+            logger.debug("%s: %s answered with %s %s", self.charger_id, action, frame[2], frame[3])
+            return {}
+        result: dict[str, Any] = frame[2]
+        return result
+
+    async def _replay(self) -> None:
+        """Send what was queued offline, in order, with the original message ids and timestamps."""
+        while self.outbox:
+            await self._send(*self.outbox.popleft())
+            self.report.replayed += 1
+
+    # -- scenario --------------------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        ramp = max(0.0, self.config.chargers / 500.0)
+        await asyncio.sleep(self.rng.uniform(0, ramp))
+        while not stop.is_set():
+            try:
+                await self._connect()
+            except (OSError, InvalidHandshake, TimeoutError) as exc:
+                logger.debug("%s: connect failed: %s", self.charger_id, exc)
+                await self._pause(stop, self.rng.uniform(1.0, 3.0))
+                continue
+            assert self.websocket is not None
+            reader = asyncio.create_task(self._read(self.websocket))
+            try:
+                if not self.booted:
+                    self.booted = await self._boot(stop)
+                await self._replay()
+                await self._status(self.status if self.status != "Faulted" else "Available")
+                await self._loop(stop)
+            except _Offline:
+                pass
+            finally:
+                websocket, self.websocket = self.websocket, None
+                if websocket is not None:
+                    await websocket.close()
+                await reader
+            if not stop.is_set():
+                await self._offline(stop)
+
+    async def _offline(self, stop: asyncio.Event) -> None:
+        """A few ticks without a connection: charging goes on and its messages are queued for replay."""
+        tick = self.config.meter_interval
+        for _ in range(self.rng.randint(1, 4)):
+            if stop.is_set():
+                return
+            if self.transaction_id is not None:
+                with contextlib.suppress(_Offline):
+                    await self._charge(tick, self.sim_seconds(time.monotonic()))
+            await self._pause(stop, self.real_seconds(tick))
+
+    async def _pause(self, stop: asyncio.Event, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await stop.wait()
+
+    async def _boot(self, stop: asyncio.Event) -> bool:
+        while not stop.is_set():
+            if self.v16:
+                payload: dict[str, Any] = {
+                    "chargePointVendor": "Voltway",
+                    "chargePointModel": "SimCharger",
+                    "chargePointSerialNumber": self.charger_id[-20:],
+                    "firmwareVersion": "1.0.0",
+                }
+            else:
+                payload = {
+                    "chargingStation": {"vendorName": "Voltway", "model": "SimCharger", "firmwareVersion": "1.0.0"},
+                    "reason": "PowerUp",
+                }
+            result = await self.call("BootNotification", payload)
+            self.report.boots += 1
+            self.heartbeat_interval = float(result.get("interval") or 300)
+            if result.get("status") == "Accepted":
+                return True
+            await self._pause(stop, self.real_seconds(max(self.heartbeat_interval, 10.0)))
+        return False
+
+    async def _loop(self, stop: asyncio.Event) -> None:
+        tick = self.config.meter_interval
+        while not stop.is_set():
+            if self.reconnect_now:
+                self.reconnect_now = False
+                raise _Offline
+            self.wake.clear()
+            started = time.monotonic()
+            await self._step(tick)
+            if self.chance(self.config.disconnect_rate, tick):
+                self.report.disconnects += 1
+                raise _Offline
+            remaining = self.real_seconds(tick) - (time.monotonic() - started)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(0.0, remaining)):
+                    await self.wake.wait()  # a command, or the end of the simulation
+
+    async def _step(self, tick: float) -> None:
+        sim_now = self.sim_seconds(time.monotonic())
+        if self.fault_until is not None:
+            if sim_now >= self.fault_until:
+                self.fault_until = None
+                await self._status("Available", "NoError")
+            return
+        if self.status == "Available" and self.chance(self.config.fault_rate, tick):
+            await self._fault(sim_now)
+            return
+        if self.transaction_id is None:
+            if self.remote_start is not None or (
+                self.status == "Available" and self.chance(self.config.arrival_rate, tick)
+            ):
+                token, self.remote_start = self.remote_start, None
+                await self._start(token or f"TAG-{self.rng.randint(1, 9999):04d}")
+        else:
+            await self._charge(tick, sim_now)
+        if self.websocket is not None and time.monotonic() - self.last_sent >= self.real_seconds(
+            self.heartbeat_interval
+        ):
+            await self.call("Heartbeat", {})
+
+    async def _fault(self, sim_now: float) -> None:
+        self.report.faults += 1
+        code = self.rng.choice(V16_ERROR_CODES)
+        self.fault_until = sim_now + self.rng.uniform(60, 1800)
+        await self._status("Faulted", code)
+        if not self.v16:
+            await self.call(
+                "NotifyEvent",
+                {
+                    "generatedAt": _now(),
+                    "seqNo": 0,
+                    "eventData": [
+                        {
+                            "eventId": self.rng.randint(1, 1_000_000),
+                            "timestamp": _now(),
+                            "trigger": "Delta",
+                            "actualValue": "Faulted",
+                            "techCode": code,
+                            "component": {"name": "Connector", "evse": {"id": 1, "connectorId": 1}},
+                            "variable": {"name": "AvailabilityState"},
+                            "eventNotificationType": "HardWiredNotification",
+                        }
+                    ],
+                },
+            )
+
+    async def _status(self, status: str, error_code: str = "NoError") -> None:
+        self.status = status
+        if self.v16:
+            payload: dict[str, Any] = {"connectorId": 1, "errorCode": error_code, "status": status, "timestamp": _now()}
+            if error_code != "NoError":
+                payload["vendorErrorCode"] = f"E-{error_code[:8]}"
+        else:
+            connector_status = {
+                "Preparing": "Occupied",
+                "Charging": "Occupied",
+                "SuspendedEV": "Occupied",
+                "Finishing": "Occupied",
+            }.get(status, status)
+            payload = {"timestamp": _now(), "connectorStatus": connector_status, "evseId": 1, "connectorId": 1}
+        with contextlib.suppress(_Offline):
+            await self.call("StatusNotification", payload)
+
+    async def _start(self, id_tag: str) -> None:
+        self.id_tag = id_tag
+        self.capacity_wh = self.rng.uniform(40_000, 100_000)
+        self.soc = self.rng.uniform(5, 60)
+        self.target_soc = self.rng.choice([80.0, 90.0, 100.0])
+        self.unplug_at = None
+        self.start_meter_wh = self.meter_wh
+        await self._status("Preparing")
+        if self.v16:
+            auth = await self.call("Authorize", {"idTag": id_tag})
+            if auth.get("idTagInfo", {}).get("status") != "Accepted":
+                await self._status("Available")
+                return
+            result = await self.call(
+                "StartTransaction",
+                {"connectorId": 1, "idTag": id_tag, "meterStart": int(self.meter_wh), "timestamp": _now()},
+            )
+            if "transactionId" not in result:
+                await self._status("Available")
+                return
+            self.transaction_id = str(result["transactionId"])
+        else:
+            self.transaction_id = f"{self.charger_id}-{self.rng.getrandbits(40):x}"
+            self.seq_no = 0
+            await self.call(
+                "TransactionEvent",
+                self._transaction_event("Started", "Authorized", {"idToken": {"idToken": id_tag, "type": "Central"}}),
+            )
+        self.report.transactions_started += 1
+        await self._status("Charging")
+
+    def _power(self) -> float:
+        """Constant power up to 80 % state of charge, then tapering to a tenth at 100 %."""
+        if self.soc >= self.target_soc:
+            return 0.0
+        if self.soc < 80.0:
+            return self.max_power_w
+        return self.max_power_w * max(0.1, (100.0 - self.soc) / 20.0)
+
+    def _sampled(self, power: float) -> list[dict[str, Any]]:
+        if self.v16:
+            return [
+                {"value": f"{self.meter_wh / 1000:.3f}", "measurand": "Energy.Active.Import.Register", "unit": "kWh"},
+                {"value": f"{power / 1000:.2f}", "measurand": "Power.Active.Import", "unit": "kW"},
+                {"value": f"{self.soc:.0f}", "measurand": "SoC", "unit": "Percent", "location": "EV"},
+            ]
+        return [
+            {
+                "value": round(self.meter_wh, 1),
+                "measurand": "Energy.Active.Import.Register",
+                "unitOfMeasure": {"unit": "Wh"},
+            },
+            {"value": round(power, 1), "measurand": "Power.Active.Import", "unitOfMeasure": {"unit": "W"}},
+            {"value": round(self.soc), "measurand": "SoC", "unitOfMeasure": {"unit": "Percent"}},
+        ]
+
+    def _transaction_event(
+        self, event_type: str, trigger: str, extra: dict[str, Any], transaction_id: str | None = None
+    ) -> dict[str, Any]:
+        info = {"transactionId": transaction_id or self.transaction_id, **extra.pop("transactionInfo", {})}
+        payload = {
+            "eventType": event_type,
+            "timestamp": _now(),
+            "triggerReason": trigger,
+            "seqNo": self.seq_no,
+            "transactionInfo": info,
+            "evse": {"id": 1, "connectorId": 1},
+            "meterValue": [{"timestamp": _now(), "sampledValue": self._sampled(self._power())}],
+            **extra,
+        }
+        self.seq_no += 1
+        return payload
+
+    async def _charge(self, tick: float, sim_now: float) -> None:
+        if self.remote_stop:
+            self.remote_stop = False
+            await self._stop("Remote", "RemoteStop")
+            return
+        power = self._power()
+        energy = power * tick / 3600.0
+        self.meter_wh += energy
+        self.soc = min(100.0, self.soc + 100.0 * energy / self.capacity_wh)
+        if power == 0.0 and self.status == "Charging":
+            await self._status("SuspendedEV")
+            self.unplug_at = sim_now + self.rng.expovariate(1 / 600.0)
+        if self.v16:
+            await self.call(
+                "MeterValues",
+                {
+                    "connectorId": 1,
+                    "transactionId": int(self.transaction_id or 0),
+                    "meterValue": [{"timestamp": _now(), "sampledValue": self._sampled(power)}],
+                },
+            )
+        else:
+            state = "Charging" if power > 0 else "SuspendedEV"
+            await self.call(
+                "TransactionEvent",
+                self._transaction_event("Updated", "MeterValuePeriodic", {"transactionInfo": {"chargingState": state}}),
+            )
+        if self.unplug_at is not None and sim_now >= self.unplug_at:
+            await self._stop("EVDisconnected", "EVCommunicationLost")
+
+    async def _stop(self, reason: str, trigger: str) -> None:
+        transaction_id = self.transaction_id
+        self.transaction_id = None
+        self.unplug_at = None
+        if self.v16:
+            await self.call(
+                "StopTransaction",
+                {
+                    "transactionId": int(transaction_id or 0),
+                    "idTag": self.id_tag,
+                    "meterStop": int(self.meter_wh),
+                    "timestamp": _now(),
+                    "reason": reason,
+                    "transactionData": [{"timestamp": _now(), "sampledValue": self._sampled(0.0)[:1]}],
+                },
+            )
+        else:
+            ended = {"transactionInfo": {"stoppedReason": reason, "chargingState": "Idle"}}
+            await self.call("TransactionEvent", self._transaction_event("Ended", trigger, ended, transaction_id))
+        self.report.transactions_completed += 1
+        self.report.energy_wh += self.meter_wh - self.start_meter_wh
+        await self._status("Finishing")
+        await self._status("Available")
+
+    # -- commands from the central system ----------------------------------------------------------------------
+
+    def _on_command(self, action: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        handler = getattr(self, f"_command_{action}", None)
+        if handler is None:
+            return None
+        answer: dict[str, Any] = handler(payload)
+        return answer
+
+    def _accept_start(self, token: str) -> bool:
+        if self.transaction_id is not None or self.fault_until is not None or self.remote_start is not None:
+            return False
+        self.remote_start = token
+        self.report.remote_starts += 1
+        return True
+
+    def _command_RemoteStartTransaction(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return {"status": "Accepted" if self._accept_start(payload["idTag"]) else "Rejected"}
+
+    def _command_RequestStartTransaction(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return {"status": "Accepted" if self._accept_start(payload["idToken"]["idToken"]) else "Rejected"}
+
+    def _stop_matches(self, transaction_id: str) -> dict[str, Any]:
+        if self.transaction_id is None or self.transaction_id != transaction_id:
+            return {"status": "Rejected"}
+        self.remote_stop = True
+        return {"status": "Accepted"}
+
+    def _command_RemoteStopTransaction(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return self._stop_matches(str(payload["transactionId"]))
+
+    def _command_RequestStopTransaction(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return self._stop_matches(payload["transactionId"])
+
+    def _command_UnlockConnector(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return {"status": "Unlocked"}
+
+    def _command_Reset(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        if self.transaction_id is None:
+            self.reconnect_now = True
+            self.booted = False
+        return {"status": "Accepted"}
+
+    def _command_TriggerMessage(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return {"status": "Accepted"}
+
+    def _command_ChangeAvailability(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return {"status": "Accepted"}
+
+    def _command_GetConfiguration(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        keys = payload.get("key") or list(self.settings)
+        known = [{"key": k, "readonly": False, "value": self.settings[k]} for k in keys if k in self.settings]
+        return {"configurationKey": known, "unknownKey": [k for k in keys if k not in self.settings]}
+
+    def _command_ChangeConfiguration(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        self.settings[payload["key"]] = payload["value"]
+        return {"status": "Accepted"}
+
+    def _command_GetVariables(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        results = []
+        for item in payload["getVariableData"]:
+            value = self.settings.get(item["variable"]["name"])
+            result = {"component": item["component"], "variable": item["variable"]}
+            result |= (
+                {"attributeStatus": "Accepted", "attributeValue": value}
+                if value
+                else {"attributeStatus": "UnknownVariable"}
+            )
+            results.append(result)
+        return {"getVariableResult": results}
+
+    def _command_SetVariables(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        for item in payload["setVariableData"]:
+            self.settings[item["variable"]["name"]] = item["attributeValue"]
+        return {
+            "setVariableResult": [
+                {"attributeStatus": "Accepted", "component": item["component"], "variable": item["variable"]}
+                for item in payload["setVariableData"]
+            ]
+        }
+
+    def _command_GetDiagnostics(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return {"fileName": f"{self.charger_id}-diagnostics.zip"}
+
+    def _command_GetLog(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return {"status": "Accepted", "filename": f"{self.charger_id}-log.tar"}
+
+    def _command_UpdateFirmware(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return {} if self.v16 else {"status": "Accepted"}
+
+    def _command_ReserveNow(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return {"status": "Accepted" if self.status == "Available" else "Occupied"}
+
+    def _command_CancelReservation(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return {"status": "Accepted"}
+
+    def _command_ClearCache(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return {"status": "Accepted"}
+
+    def _command_DataTransfer(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return {"status": "UnknownVendorId"}
+
+
+class Simulation:
+    """A set of simulated chargers; ``report`` is live while ``run`` is in progress."""
+
+    def __init__(self, config: SimulatorConfig) -> None:
+        self.config = config
+        self.report = SimulationReport(chargers=config.chargers)
+        self.stop = asyncio.Event()
+        gate = asyncio.Semaphore(config.connect_concurrency)
+        self.chargers = [SimulatedCharger(cid, config, self.report, gate) for cid in charger_ids(config)]
+
+    def request_stop(self) -> None:
+        self.stop.set()
+        for charger in self.chargers:
+            charger.wake.set()
+
+    async def run(self) -> SimulationReport:
+        """Run for ``duration`` real seconds (or until cancelled or ``request_stop``), then disconnect everyone."""
+        started = time.monotonic()
+        tasks = [asyncio.create_task(c.run(self.stop), name=f"sim-{c.charger_id}") for c in self.chargers]
+        try:
+            if self.config.duration is None:
+                await self.stop.wait()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.config.duration):
+                        await self.stop.wait()
+        finally:
+            self.request_stop()
+            done, pending = await asyncio.wait(tasks, timeout=10)
+            for task in pending:
+                task.cancel()
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    logger.error("simulated charger failed", exc_info=task.exception())
+            self.report.elapsed_seconds = time.monotonic() - started
+        return self.report
+
+
+async def run_simulation(config: SimulatorConfig) -> SimulationReport:
+    """Simulate ``config.chargers`` chargers against ``config.url`` for ``config.duration`` seconds."""
+    return await Simulation(config).run()
