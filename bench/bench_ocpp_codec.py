@@ -1,0 +1,149 @@
+"""CPU cost of handling one ~1 KB OCPP 1.6 MeterValues Call, without the network.
+
+Compares the bridge's path (frame split, msgspec validation against the generated Structs, event building,
+backend call, CallResult encoding) with the ``ocpp`` library: its jsonschema validation alone, and its full
+``ChargePoint.route_message`` path with inline validation. Medians of interleaved rounds, one core.
+
+Run: .venv/bin/python bench/bench_ocpp_codec.py [--seconds S] [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import ocpp.messages
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint as LibraryChargePoint
+from ocpp.v16 import call_result
+from ocpp.v16.enums import Action
+
+from ocpp_bridge import codec
+from ocpp_bridge.config import BridgeConfig
+from ocpp_bridge.events import BootReply, DataTransferReply, IdTokenInfo, TransactionStartReply
+from ocpp_bridge.v16.handlers import V16Router
+
+SAMPLED = [
+    {"value": "12345.678", "measurand": "Energy.Active.Import.Register", "unit": "kWh", "context": "Sample.Periodic"},
+    {"value": "7.4", "measurand": "Power.Active.Import", "unit": "kW", "context": "Sample.Periodic"},
+    {"value": "32.1", "measurand": "Current.Import", "unit": "A", "phase": "L1", "context": "Sample.Periodic"},
+    {"value": "31.9", "measurand": "Current.Import", "unit": "A", "phase": "L2", "context": "Sample.Periodic"},
+    {"value": "32.0", "measurand": "Current.Import", "unit": "A", "phase": "L3", "context": "Sample.Periodic"},
+    {"value": "230.1", "measurand": "Voltage", "unit": "V", "phase": "L1-N", "context": "Sample.Periodic"},
+    {"value": "61", "measurand": "SoC", "unit": "Percent", "location": "EV", "context": "Sample.Periodic"},
+]
+PAYLOAD = {
+    "connectorId": 1,
+    "transactionId": 4711,
+    "meterValue": [{"timestamp": "2026-11-27T09:00:00Z", "sampledValue": SAMPLED}],
+}
+FRAME = json.dumps([2, "19223201-0001", "MeterValues", PAYLOAD], separators=(",", ":"))
+
+
+class NullBackend:
+    """Accepts everything; what a real backend costs is outside this measurement."""
+
+    async def check_credentials(self, charger_id: str, password: str | None) -> bool:
+        return True
+
+    async def on_event(self, event: object) -> None:
+        return None
+
+    async def on_charger_booted(self, event: object) -> BootReply:
+        return BootReply(status="Accepted")
+
+    async def on_authorization_requested(self, event: object) -> IdTokenInfo:
+        return IdTokenInfo(status="Accepted")
+
+    async def on_transaction_started(self, event: object) -> TransactionStartReply:
+        return TransactionStartReply(transaction_id=1)
+
+    async def on_transaction_updated(self, event: object) -> None:
+        return None
+
+    async def on_transaction_ended(self, event: object) -> None:
+        return None
+
+    async def on_data_transfer(self, event: object) -> DataTransferReply:
+        return DataTransferReply()
+
+
+class _Sink:
+    async def send(self, message: str) -> None:
+        return None
+
+    async def recv(self) -> str:
+        await asyncio.sleep(3600)
+        return ""
+
+
+class LibraryCentralSystem(LibraryChargePoint):  # type: ignore[misc]
+    @on(Action.meter_values)  # type: ignore[untyped-decorator]
+    async def on_meter_values(self, connector_id: int, meter_value: list[Any], **kwargs: Any) -> Any:
+        return call_result.MeterValues()
+
+
+async def rate(step: Callable[[], Awaitable[object]], seconds: float) -> float:
+    count = 0
+    started = time.perf_counter()
+    deadline = started + seconds
+    while True:
+        for _ in range(200):
+            await step()
+        count += 200
+        now = time.perf_counter()
+        if now >= deadline:
+            return count / (now - started)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print(f"MeterValues frame: {len(FRAME)} bytes")
+
+    router = V16Router(NullBackend(), BridgeConfig())
+
+    async def bridge_path() -> object:
+        call = codec.parse_frame(FRAME)
+        assert isinstance(call, codec.Call)
+        return await router.handle("CP-1", call)
+
+    async def library_validation() -> object:
+        message = ocpp.messages.unpack(FRAME)
+        ocpp.messages._validate_payload(message, "1.6")
+        return message
+
+    ocpp.messages.ASYNC_VALIDATION = False  # inline, as the faster of the library's two modes
+    library = LibraryCentralSystem("CP-1", _Sink())
+
+    async def library_route() -> object:
+        await library.route_message(FRAME)
+        return None
+
+    reply = await bridge_path()
+    assert reply == b'[3,"19223201-0001",{}]', reply
+    results: dict[str, list[float]] = {"bridge": [], "library validation": [], "library route_message": []}
+    for _ in range(args.rounds):
+        results["bridge"].append(await rate(bridge_path, args.seconds))
+        results["library validation"].append(await rate(library_validation, args.seconds))
+        results["library route_message"].append(await rate(library_route, args.seconds))
+    medians = {name: statistics.median(values) for name, values in results.items()}
+    for name, value in medians.items():
+        print(f"{name:>24}: {value:10,.0f} msg/s  ({1e6 / value:7.1f} us/msg)")
+    print(f"bridge vs library validation:   {medians['bridge'] / medians['library validation']:.1f}x")
+    print(f"bridge vs library route_message: {medians['bridge'] / medians['library route_message']:.1f}x")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
