@@ -34,6 +34,7 @@ __all__ = ["CdrTotals", "CostAccumulator", "Money", "PeriodValues", "price_sessi
 
 _SECONDS_PER_HOUR = Decimal(3600)
 _SECONDS_PER_MINUTE = Decimal(60)
+_HUNDRED = Decimal(100)
 _WH_PER_KWH = Decimal(1000)
 _MICROSECONDS_PER_HOUR = Decimal(3_600_000_000)
 _STEP_RESOLUTION = Decimal("0.000001")
@@ -175,7 +176,8 @@ class _Dimension:
     def bill(self, component: PriceComponent, volume: Decimal) -> None:
         cost = volume * component.price
         self.excl += cost
-        self.incl += add_vat(cost, component.vat)
+        vat = component.vat
+        self.incl += cost if vat is None else cost + cost * vat / _HUNDRED
         self.volume += volume
         if volume:
             self.last = component
@@ -209,6 +211,11 @@ class CostAccumulator:
         tz = time_zone if isinstance(time_zone, ZoneInfo) else load_time_zone(time_zone)
         self.compiled = CompiledTariff(tariff, tz)
         self.idle_fee = idle_fee
+        regular = self.compiled.regular
+        self._flat_candidates = regular[_FLAT]
+        self._energy_candidates = regular[_ENERGY]
+        self._time_candidates = regular[_TIME]
+        self._parking_candidates = regular[_PARKING]
         self._energy = _Dimension(_WH_PER_KWH)
         self._time = _Dimension(_SECONDS_PER_HOUR)
         self._parking = _Dimension(_SECONDS_PER_HOUR)
@@ -259,21 +266,21 @@ class CostAccumulator:
             period.current_max,
         )
         self._charging_seen = True
-        regular = compiled.regular
+        find = compiled.find
         if self._flat is None:
-            self._flat = compiled.find(regular[_FLAT], moment)
+            self._flat = find(self._flat_candidates, moment)
         if period.energy:
-            component = compiled.find(regular[_ENERGY], moment)
+            component = find(self._energy_candidates, moment)
             if component is not None:
                 self._energy.bill(component, period.energy * _WH_PER_KWH)
             self._energy_total += period.energy
         if period.time:
-            component = compiled.find(regular[_TIME], moment)
+            component = find(self._time_candidates, moment)
             if component is not None:
                 self._time.bill(component, period.time)
                 self._last_time_based = self._time
         if period.parking:
-            component = compiled.find(regular[_PARKING], moment)
+            component = find(self._parking_candidates, moment)
             if component is not None:
                 self._parking.bill(component, period.parking)
                 self._last_time_based = self._parking

@@ -19,6 +19,7 @@ __all__ = [
     "CdrDimensionType",
     "CdrSession",
     "ChargingPeriod",
+    "check_periods",
     "decode_session",
     "load_time_zone",
 ]
@@ -43,14 +44,7 @@ class CdrDimensionType(enum.Enum):
 
 
 # Dimensions that are amounts consumed in the period (must not be negative).
-_CONSUMED = frozenset(
-    {
-        CdrDimensionType.ENERGY,
-        CdrDimensionType.TIME,
-        CdrDimensionType.PARKING_TIME,
-        CdrDimensionType.RESERVATION_TIME,
-    }
-)
+_CONSUMED = frozenset({"ENERGY", "TIME", "PARKING_TIME", "RESERVATION_TIME"})
 
 
 class CdrDimension(msgspec.Struct, frozen=True):
@@ -58,12 +52,6 @@ class CdrDimension(msgspec.Struct, frozen=True):
 
     type: CdrDimensionType
     volume: Decimal
-
-    def __post_init__(self) -> None:
-        if not self.volume.is_finite():
-            raise ValueError("volume: must be a finite number")
-        if self.type in _CONSUMED and self.volume < 0:
-            raise ValueError("volume: must not be negative")
 
 
 def _utc(value: datetime) -> datetime:
@@ -77,14 +65,6 @@ class ChargingPeriod(msgspec.Struct, frozen=True, omit_defaults=True):
     start_date_time: datetime
     dimensions: Annotated[tuple[CdrDimension, ...], msgspec.Meta(min_length=1)]
     tariff_id: str | None = None
-
-    def __post_init__(self) -> None:
-        force_setattr(self, "start_date_time", _utc(self.start_date_time))
-        seen: set[CdrDimensionType] = set()
-        for dimension in self.dimensions:
-            if dimension.type in seen:
-                raise ValueError(f"dimensions: {dimension.type.value} appears more than once")
-            seen.add(dimension.type)
 
     def volume(self, kind: CdrDimensionType) -> Decimal | None:
         """Volume of dimension `kind` in this period, or None when the period does not carry it."""
@@ -116,15 +96,6 @@ class CdrSession(msgspec.Struct, frozen=True, kw_only=True):
                 raise ValueError(f"currency: {exc.problem}") from None
         if self.end_date_time < self.start_date_time:
             raise ValueError("end_date_time: is before start_date_time")
-        previous = self.start_date_time
-        for index, period in enumerate(self.charging_periods):
-            if period.start_date_time < previous:
-                if index == 0:
-                    raise ValueError("charging_periods: the first period starts before start_date_time")
-                raise ValueError(f"charging_periods: period {index} starts before period {index - 1}")
-            previous = period.start_date_time
-        if previous > self.end_date_time:
-            raise ValueError("charging_periods: the last period starts after end_date_time")
 
 
 _SESSION_DECODER = msgspec.json.Decoder(CdrSession)
@@ -138,7 +109,42 @@ def decode_session(data: bytes | str) -> CdrSession:
         raise input_error_from_msgspec(exc) from None
     if session.time_zone is not None:
         load_time_zone(session.time_zone)
+    check_periods(session)
     return session
+
+
+def check_periods(session: CdrSession) -> None:
+    """Check the charging periods in one pass (time order, finite volumes, consumed volumes not negative, each
+    dimension at most once); a naive period start is read as UTC. Raises `PricingInputError` naming the field."""
+    previous = session.start_date_time
+    for index, period in enumerate(session.charging_periods):
+        start = period.start_date_time
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=UTC)
+            force_setattr(period, "start_date_time", start)
+        if start < previous:
+            problem = "is before start_date_time" if index == 0 else f"is before that of period {index - 1}"
+            raise PricingInputError(f"charging_periods[{index}].start_date_time", problem)
+        previous = start
+        seen: list[str] = []
+        for position, dimension in enumerate(period.dimensions):
+            volume = dimension.volume
+            kind = dimension.type.value
+            if not volume.is_finite():
+                raise PricingInputError(f"charging_periods[{index}].dimensions[{position}].volume", "must be finite")
+            if volume < 0 and kind in _CONSUMED:
+                raise PricingInputError(
+                    f"charging_periods[{index}].dimensions[{position}].volume", "must not be negative"
+                )
+            if kind in seen:
+                raise PricingInputError(
+                    f"charging_periods[{index}].dimensions[{position}].type", f"{kind} appears more than once"
+                )
+            seen.append(kind)
+    if previous > session.end_date_time:
+        raise PricingInputError(
+            f"charging_periods[{len(session.charging_periods) - 1}].start_date_time", "is after end_date_time"
+        )
 
 
 def load_time_zone(name: str | None, field: str = "time_zone") -> ZoneInfo:
