@@ -174,6 +174,18 @@ def encode_call_result(message_id: str, payload: msgspec.Struct) -> bytes:
     return _encoder.encode((CALL_RESULT, message_id, payload))
 
 
+def encode_checked_call_result(message_id: str, payload: msgspec.Struct) -> bytes:
+    """A CallResult whose payload is first checked against its schema, so a backend reply that the charger
+    would reject (say, an over-long parent id) becomes an InternalError instead."""
+    body = _encoder.encode(payload)
+    try:
+        decoder_for(type(payload)).decode(body)
+    except msgspec.ValidationError as exc:
+        msg = f"reply does not match the {type(payload).__name__} schema: {exc}"
+        raise errors.InternalError(msg) from None
+    return b"[3," + _encoder.encode(message_id) + b"," + body + b"]"
+
+
 def encode_call_error(message_id: str, code: str, description: str, details: dict[str, object] | None = None) -> bytes:
     return _encoder.encode((CALL_ERROR, message_id, code, description[:255], details or {}))
 
@@ -207,6 +219,7 @@ __all__ = [
     "encode_call",
     "encode_call_error",
     "encode_call_result",
+    "encode_checked_call_result",
     "error_frame",
     "new_message_id",
     "parse_frame",

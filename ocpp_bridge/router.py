@@ -95,7 +95,7 @@ class Router:
             payload = codec.decode_payload(call.payload, struct_type)
             context = CallContext(charger_id, call.message_id, datetime.now(UTC))
             response = await handler(context, payload)
-            return codec.encode_call_result(call.message_id, response)
+            return codec.encode_checked_call_result(call.message_id, response)
         except errors.OcppCallError as exc:
             logger.warning(
                 "charger %s: %s %s rejected with %s: %s",

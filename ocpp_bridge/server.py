@@ -110,6 +110,7 @@ class CentralSystem:
             max_size=self.config.max_frame_size,
             ping_interval=self.config.ping_interval,
             ping_timeout=self.config.ping_timeout,
+            close_timeout=self.config.close_timeout,
             ssl=self._ssl_context(),
         )
         logger.info("OCPP central system listening on %s:%d (tls=%s)", self.config.host, self.port, self.config.tls)

@@ -15,13 +15,14 @@ from ocpp_bridge.events import (
     DiagnosticsStatusChanged,
     FirmwareStatusChanged,
     HeartbeatReceived,
+    IdTokenInfo,
     MeterValuesReceived,
     SecurityEventReceived,
     StatusChanged,
     TransactionEnded,
     TransactionStarted,
 )
-from tests.e2e.ocpp_bridge.backend_for_tests import running_bridge
+from tests.e2e.ocpp_bridge.backend_for_tests import TEST_PASSWORD, RecordingBackend, running_bridge
 from tests.e2e.ocpp_bridge.ocpp_charger_for_tests import ChargerError, charger
 
 
@@ -263,3 +264,16 @@ async def test_call_error_from_backend_is_internal_error_and_connection_survives
         assert failure.value.code == "InternalError"
         backend.failing.clear()
         assert (await cp.call("Heartbeat", {}))["currentTime"]
+
+
+class OverlongParentBackend(RecordingBackend):
+    async def on_authorization_requested(self, event: AuthorizationRequested) -> IdTokenInfo:
+        return IdTokenInfo(status="Accepted", parent_id_token="P" * 30)
+
+
+async def test_backend_reply_that_breaks_the_schema_becomes_internal_error() -> None:
+    backend = OverlongParentBackend(accept_prefix="CP-", prefix_password=TEST_PASSWORD)
+    async with running_bridge(backend) as (bridge, _), charger(bridge.port, "CP-16-LONG") as cp:
+        with pytest.raises(ChargerError) as failure:
+            await cp.call("Authorize", {"idTag": "RFID-1"})
+        assert failure.value.code == "InternalError"
