@@ -1,0 +1,1 @@
+"""Readers that turn third-party location feeds (OCPI, AFDC) into validated location records."""
