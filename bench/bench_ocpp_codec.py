@@ -4,14 +4,20 @@ Compares the bridge's path (frame split, msgspec validation against the generate
 backend call, CallResult encoding) with the ``ocpp`` library: its jsonschema validation alone, and its full
 ``ChargePoint.route_message`` path with inline validation. Medians of interleaved rounds, one core.
 
-Run: .venv/bin/python bench/bench_ocpp_codec.py [--seconds S] [--rounds N]
+With ``--sockets N`` it also measures the real server over websockets: N chargers in a separate load
+process each send MeterValues back to back (one outstanding call per charger, as OCPP requires).
+
+Run: .venv/bin/python bench/bench_ocpp_codec.py [--seconds S] [--rounds N] [--sockets N]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
+import multiprocessing
+import os
 import statistics
 import sys
 import time
@@ -26,10 +32,12 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint as LibraryChargePoint
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
+from websockets.asyncio.client import connect
 
 from ocpp_bridge import codec
 from ocpp_bridge.config import BridgeConfig
 from ocpp_bridge.events import BootReply, DataTransferReply, IdTokenInfo, TransactionStartReply
+from ocpp_bridge.server import CentralSystem
 from ocpp_bridge.v16.handlers import V16Router
 
 SAMPLED = [
@@ -105,10 +113,63 @@ async def rate(step: Callable[[], Awaitable[object]], seconds: float) -> float:
             return count / (now - started)
 
 
+async def _load(port: int, chargers: int, seconds: float) -> tuple[int, list[float]]:
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds + 2.0
+
+    async def one(n: int) -> None:
+        charger_id = f"LOAD-{n:05d}"
+        token = base64.b64encode(f"{charger_id}:x".encode()).decode()
+        async with connect(
+            f"ws://127.0.0.1:{port}/ocpp/{charger_id}",
+            subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+            additional_headers={"Authorization": f"Basic {token}"},
+            compression=None,
+            ping_interval=None,
+        ) as websocket:
+            await asyncio.sleep(2.0 - (time.perf_counter() - started))  # everyone connected before measuring
+            count = 0
+            while time.perf_counter() < deadline:
+                sent = time.perf_counter()
+                await websocket.send(FRAME.replace("19223201-0001", f"{n}-{count}"))
+                await websocket.recv()
+                latencies.append(time.perf_counter() - sent)
+                count += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(n) for n in range(chargers)))
+    return len(latencies), latencies
+
+
+def _load_process(port: int, chargers: int, seconds: float, queue: multiprocessing.Queue[Any]) -> None:
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {1})
+    count, latencies = asyncio.run(_load(port, chargers, seconds))
+    queue.put((count, sorted(latencies)))
+
+
+async def sockets(chargers: int, seconds: float) -> None:
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {0})
+    config = BridgeConfig(
+        host="127.0.0.1", port=0, ping_interval=None, rate_limit_per_second=1e6, rate_limit_burst=10**6
+    )
+    async with CentralSystem(NullBackend(), config) as system:
+        queue: multiprocessing.Queue[Any] = multiprocessing.Queue()
+        loader = multiprocessing.Process(target=_load_process, args=(system.port, chargers, seconds, queue))
+        loader.start()
+        count, latencies = await asyncio.to_thread(queue.get)
+        loader.join()
+    p50 = latencies[len(latencies) // 2] * 1000
+    p99 = latencies[int(len(latencies) * 0.99)] * 1000
+    print(f"sockets: {chargers} chargers, {count / seconds:,.0f} MeterValues/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sockets", type=int, default=0, help="also load the real server with this many chargers")
     args = parser.parse_args()
     print(f"MeterValues frame: {len(FRAME)} bytes")
 
@@ -143,6 +204,8 @@ async def main() -> None:
         print(f"{name:>24}: {value:10,.0f} msg/s  ({1e6 / value:7.1f} us/msg)")
     print(f"bridge vs library validation:   {medians['bridge'] / medians['library validation']:.1f}x")
     print(f"bridge vs library route_message: {medians['bridge'] / medians['library route_message']:.1f}x")
+    if args.sockets:
+        await sockets(args.sockets, max(args.seconds, 5.0))
 
 
 if __name__ == "__main__":
