@@ -36,6 +36,7 @@ SUBPROTOCOLS: Final[dict[str, OcppVersion]] = {"ocpp1.6": "1.6", "ocpp2.0.1": "2
 _CHARGER_ID = re.compile(r"[A-Za-z0-9*\-_=+|@.]{1,48}")
 REPLACED_CLOSE_CODE: Final = 1000
 REPLACED_CLOSE_REASON: Final = "Replaced by a new connection"
+_NORMAL_CLOSE_CODES = {1000, 1001}
 
 
 class ChargerInfo(msgspec.Struct, frozen=True):
@@ -266,9 +267,9 @@ class CentralSystem:
                 del self._sessions[charger_id]
                 if self.relay is not None:
                     await self._tell_relay(self.relay.charger_detached(charger_id))
-            logger.info(
-                "charger %s: disconnected (%s %s)", charger_id, websocket.close_code, websocket.close_reason or ""
-            )
+            code = websocket.close_code
+            level = logging.INFO if code in _NORMAL_CLOSE_CODES else logging.WARNING
+            logger.log(level, "charger %s: disconnected (%s %s)", charger_id, code, websocket.close_reason or "")
             await self._report(
                 ChargerDisconnected(
                     charger_id=charger_id,

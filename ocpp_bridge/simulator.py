@@ -651,5 +651,8 @@ class Simulation:
 
 
 async def run_simulation(config: SimulatorConfig) -> SimulationReport:
-    """Simulate ``config.chargers`` chargers against ``config.url`` for ``config.duration`` seconds."""
+    """Simulate ``config.chargers`` chargers against ``config.url`` for ``config.duration`` seconds.
+
+    With ``duration=None`` it runs until cancelled; keep a ``Simulation`` to read its report afterwards.
+    """
     return await Simulation(config).run()
