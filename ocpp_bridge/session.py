@@ -72,7 +72,8 @@ class ChargerSession:
     # -- inbound ---------------------------------------------------------------------------------------------
 
     async def serve(self) -> None:
-        """Read frames until the socket closes; returns once every accepted Call has been processed."""
+        """Read frames until the socket closes, then let the Call in progress finish; Calls still queued are
+        dropped unanswered, so the charger sends them again after reconnecting."""
         try:
             async for data in self.websocket:
                 self.last_message_at = time.time()
