@@ -19,6 +19,8 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from api.deps import provide_client_address, provide_db_session, provide_principal
 from api.domain.drivers.controllers import AdminUsersController, AuthController, MeController
+from api.domain.stations.admin import AdminTariffController
+from api.domain.stations.controllers import FavouriteController, StationController
 from api.domain.system.controllers import SystemController
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging
@@ -59,6 +61,7 @@ def openapi_config() -> OpenAPIConfig:
         ),
         tags=[
             Tag(name="Accounts", description="Registration, sign-in, tokens and the signed-in account"),
+            Tag(name="Stations", description="The map: nearby stations, live availability, prices, favourites"),
             Tag(name="Administration", description="Operator endpoints (admin role)"),
             Tag(name="System", description="Liveness and readiness probes"),
         ],
@@ -73,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncGenerator[None, None]:
+        await services.catalog_sync.start()
         try:
             yield
         finally:
@@ -80,13 +84,22 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     prometheus = PrometheusConfig(app_name="voltway", prefix="voltway", group_path=True, exclude=["/metrics"])
     app = Litestar(
-        route_handlers=[SystemController, AuthController, MeController, AdminUsersController, PrometheusController],
+        route_handlers=[
+            SystemController,
+            AuthController,
+            MeController,
+            AdminUsersController,
+            StationController,
+            FavouriteController,
+            AdminTariffController,
+            PrometheusController,
+        ],
         dependencies={
             "db_session": Provide(provide_db_session),
             "principal": Provide(provide_principal, sync_to_thread=False),
             "client_address": Provide(provide_client_address, sync_to_thread=False),
         },
-        state=State({**msgspec.structs.asdict(services), "version": service_version()}),
+        state=State({**msgspec.structs.asdict(services), "services": services, "version": service_version()}),
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[prometheus.middleware],
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,

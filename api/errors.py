@@ -74,6 +74,14 @@ class InvalidInput(VoltwayError):
         self.errors = errors
 
 
+class InvalidQuery(InvalidInput):
+    """Query parameters that cannot be answered (bad coordinates, unknown filters ...)."""
+
+    status_code = 400
+    slug = "invalid-query"
+    title = "Invalid query"
+
+
 class Unauthorized(VoltwayError):
     status_code = 401
     slug = "unauthorized"
@@ -290,6 +298,7 @@ __all__ = [
     "Gone",
     "InvalidCredentials",
     "InvalidInput",
+    "InvalidQuery",
     "NotFound",
     "ProblemDetails",
     "RateLimited",

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.db.engine import create_engine, create_session_factory
 from api.domain.drivers.services import AccountService
+from api.domain.stations.catalog import StationCatalog
+from api.domain.stations.prices import TariffBook, TariffPricing
+from api.domain.stations.search import Availability
+from api.domain.stations.services import StationService
+from api.domain.stations.sync import CatalogSync
+from api.domain.stations.tariffs import TariffStore
 from api.mail.outbox import MailOutbox
 from api.security.passwords import PasswordHashing
 from api.security.tokens import AccessTokenIssuer
@@ -26,6 +33,11 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     passwords: PasswordHashing
     outbox: MailOutbox
     accounts: AccountService
+    catalog: StationCatalog
+    catalog_sync: CatalogSync
+    tariff_book: TariffBook
+    tariffs: TariffStore
+    stations: StationService
 
 
 def build_services(settings: Settings) -> Services:
@@ -36,6 +48,9 @@ def build_services(settings: Settings) -> Services:
     passwords = PasswordHashing(
         time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
     )
+    catalog = StationCatalog()
+    tariff_book = TariffBook()
+    availability = Availability(timedelta(seconds=settings.heartbeat_window_seconds))
     return Services(
         settings=settings,
         engine=engine,
@@ -44,10 +59,18 @@ def build_services(settings: Settings) -> Services:
         passwords=passwords,
         outbox=outbox,
         accounts=AccountService(settings, session_factory, passwords, access_tokens, outbox),
+        catalog=catalog,
+        catalog_sync=CatalogSync(
+            catalog, session_factory, poll_seconds=settings.catalog_poll_seconds, on_tariffs=tariff_book.update
+        ),
+        tariff_book=tariff_book,
+        tariffs=TariffStore(settings.ocpi_country_code, settings.ocpi_party_id),
+        stations=StationService(catalog, availability, TariffPricing(tariff_book)),
     )
 
 
 async def close_services(services: Services) -> None:
+    await services.catalog_sync.stop()
     await services.outbox.drain()
     await services.engine.dispose()
 

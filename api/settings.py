@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -53,6 +54,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_failure_window_seconds: int = 900
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
+    ocpi_country_code: str = "NL"
+    ocpi_party_id: str = "VWY"
+    catalog_poll_seconds: float = 1.0
+    heartbeat_window_seconds: int = 600
 
     @property
     def is_sqlite(self) -> bool:
@@ -74,6 +79,13 @@ def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0) 
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _pattern(environ: Mapping[str, str], name: str, default: str, pattern: str, meaning: str) -> str:
+    value = environ.get(name, "").strip() or default
+    if not re.fullmatch(pattern, value):
+        raise SettingsError(f"{name} must be {meaning}, got {value!r}")
     return value
 
 
@@ -156,6 +168,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         login_failure_window_seconds=_int(source, "VOLTWAY_LOGIN_FAILURE_WINDOW", 900, minimum=1),
         password_hash_time_cost=_int(source, "VOLTWAY_PASSWORD_HASH_TIME_COST", 3, minimum=1),
         password_hash_memory_kib=_int(source, "VOLTWAY_PASSWORD_HASH_MEMORY_KIB", 65536, minimum=8),
+        ocpi_country_code=_pattern(source, "VOLTWAY_OCPI_COUNTRY_CODE", "NL", r"[A-Z]{2}", "two capital letters"),
+        ocpi_party_id=_pattern(
+            source, "VOLTWAY_OCPI_PARTY_ID", "VWY", r"[A-Z0-9]{3}", "three capital letters or digits"
+        ),
+        catalog_poll_seconds=_int(source, "VOLTWAY_CATALOG_POLL_MS", 1000, minimum=50) / 1000,
+        heartbeat_window_seconds=_int(source, "VOLTWAY_HEARTBEAT_WINDOW", 600, minimum=10),
     )
     # Last, so a typo elsewhere is reported before a key file is written.
     secret_key = resolve_secret_key(source.get("VOLTWAY_SECRET_KEY", "").strip(), env, data_dir)

@@ -1,0 +1,172 @@
+"""The in-memory station catalogue every process searches: a grid index over locations with their EVSEs.
+
+The database is the truth; each process keeps this copy current by reading what changed since the last
+revision it applied (see `sync.py`). Searching memory is what lets the map answer in well under a
+millisecond without a database round trip per request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import datetime
+
+import msgspec
+
+from api.domain.stations.geo import cell_of
+from api.domain.stations.records import OpeningHours
+
+
+class ConnectorEntry(msgspec.Struct, frozen=True):
+    connector_id: str
+    standard: str
+    format: str
+    power_type: str
+    max_voltage: int | None
+    max_amperage: int | None
+    max_electric_power: int | None
+    tariff_ids: tuple[str, ...]
+    last_updated: datetime
+
+
+class EvseEntry(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    uid: str
+    emi3_evse_id: str | None
+    status: str
+    status_source: str
+    status_updated_at: datetime
+    capabilities: tuple[str, ...]
+    physical_reference: str | None
+    floor_level: str | None
+    charging_station_id: uuid.UUID | None
+    connectors: tuple[ConnectorEntry, ...]
+    last_updated: datetime
+
+
+class LocationEntry(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    sort_key: str  # str(id): ties in distance are ordered by it
+    country_code: str
+    party_id: str
+    ocpi_id: str
+    name: str | None
+    address: str
+    city: str
+    postal_code: str | None
+    state: str | None
+    country: str
+    latitude: float
+    longitude: float
+    time_zone: str
+    operator_name: str | None
+    parking_type: str | None
+    facilities: tuple[str, ...]
+    opening_times: OpeningHours | None
+    publish: bool
+    evses: tuple[EvseEntry, ...]
+    last_updated: datetime
+    revision: int
+    standards: frozenset[str]
+    max_power_w: int | None
+
+
+class StationLink(msgspec.Struct, frozen=True):
+    """Connectivity of one of our OCPP chargers, which decides whether its EVSEs' statuses are live."""
+
+    ocpp_id: str
+    connected: bool
+    last_seen: datetime | None
+
+
+def location_entry(
+    *,
+    location_id: uuid.UUID,
+    country_code: str,
+    party_id: str,
+    ocpi_id: str,
+    name: str | None,
+    address: str,
+    city: str,
+    postal_code: str | None,
+    state: str | None,
+    country: str,
+    latitude: float,
+    longitude: float,
+    time_zone: str,
+    operator_name: str | None,
+    parking_type: str | None,
+    facilities: tuple[str, ...],
+    opening_times: OpeningHours | None,
+    publish: bool,
+    evses: tuple[EvseEntry, ...],
+    last_updated: datetime,
+    revision: int,
+) -> LocationEntry:
+    """Build an entry with its derived search keys (connector standards, best power)."""
+    powers = [c.max_electric_power for e in evses for c in e.connectors if c.max_electric_power is not None]
+    return LocationEntry(
+        id=location_id,
+        sort_key=str(location_id),
+        country_code=country_code,
+        party_id=party_id,
+        ocpi_id=ocpi_id,
+        name=name,
+        address=address,
+        city=city,
+        postal_code=postal_code,
+        state=state,
+        country=country,
+        latitude=latitude,
+        longitude=longitude,
+        time_zone=time_zone,
+        operator_name=operator_name,
+        parking_type=parking_type,
+        facilities=facilities,
+        opening_times=opening_times,
+        publish=publish,
+        evses=evses,
+        last_updated=last_updated,
+        revision=revision,
+        standards=frozenset(c.standard for e in evses if e.status != "REMOVED" for c in e.connectors),
+        max_power_w=max(powers) if powers else None,
+    )
+
+
+class StationCatalog:
+    """Locations by id and by grid cell, our chargers' connectivity, and the revision they reflect."""
+
+    def __init__(self) -> None:
+        self.revision = 0
+        self.locations: dict[uuid.UUID, LocationEntry] = {}
+        self.cells: dict[tuple[int, int], dict[uuid.UUID, LocationEntry]] = defaultdict(dict)
+        self.stations: dict[uuid.UUID, StationLink] = {}
+
+    def __len__(self) -> int:
+        return len(self.locations)
+
+    def put(self, entry: LocationEntry) -> None:
+        """Add or replace a location (unpublished ones are taken off the map)."""
+        previous = self.locations.pop(entry.id, None)
+        if previous is not None:
+            cell = cell_of(previous.latitude, previous.longitude)
+            bucket = self.cells.get(cell)
+            if bucket is not None:
+                bucket.pop(previous.id, None)
+                if not bucket:
+                    del self.cells[cell]
+        if not entry.publish:
+            return
+        self.locations[entry.id] = entry
+        self.cells[cell_of(entry.latitude, entry.longitude)][entry.id] = entry
+
+    def put_station(self, station_id: uuid.UUID, link: StationLink) -> None:
+        self.stations[station_id] = link
+
+    def candidates(self, cells: list[tuple[int, int]]) -> list[LocationEntry]:
+        found: list[LocationEntry] = []
+        for cell in cells:
+            bucket = self.cells.get(cell)
+            if bucket:
+                found.extend(bucket.values())
+        return found

@@ -1,0 +1,204 @@
+"""Finding stations in the catalogue: nearest first or inside a viewport, with the map's filters.
+
+Candidates come from the grid index; exact great-circle distances are computed only for them. Results
+are ordered by (distance, location id), and a cursor carries the last (distance, id) seen, so paging is
+stable even while statuses change.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from api.domain.stations.catalog import ConnectorEntry, EvseEntry, LocationEntry, StationCatalog, StationLink
+from api.domain.stations.geo import cells_around, cells_in_box, haversine_m
+from api.domain.stations.records import OpeningHours
+
+# Effective statuses of EVSEs whose charger is ours but cannot be heard from.
+OFFLINE = "UNKNOWN"
+EnergyPrice = Callable[[LocationEntry, ConnectorEntry, datetime], Decimal | None]
+
+
+class Box(msgspec.Struct, frozen=True):
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
+
+    def contains(self, latitude: float, longitude: float) -> bool:
+        return self.min_lat <= latitude <= self.max_lat and self.min_lon <= longitude <= self.max_lon
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return ((self.min_lat + self.max_lat) / 2, (self.min_lon + self.max_lon) / 2)
+
+
+class StationFilters(msgspec.Struct, frozen=True):
+    standards: frozenset[str] = frozenset()
+    min_power_w: int | None = None
+    available_now: bool = False
+    open_now: bool = False
+    operator: str | None = None
+    max_price_per_kwh: Decimal | None = None
+
+
+class StationQuery(msgspec.Struct, frozen=True):
+    """Either a centre with a radius, or a box (distances then from `centre` or the box's middle)."""
+
+    centre: tuple[float, float] | None
+    radius_m: float | None
+    box: Box | None
+    filters: StationFilters
+    limit: int
+    after: tuple[float, str] | None = None
+
+
+class Hit(msgspec.Struct, frozen=True):
+    location: LocationEntry
+    distance_m: float
+
+
+class InvalidCursor(ValueError):
+    """The cursor was not produced by this service."""
+
+
+def encode_cursor(distance_m: float, sort_key: str) -> str:
+    return base64.urlsafe_b64encode(msgspec.json.encode([distance_m, sort_key])).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[float, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        distance, key = msgspec.json.decode(raw, type=tuple[float, str])
+    except (binascii.Error, ValueError, msgspec.DecodeError):
+        raise InvalidCursor("cursor is not valid; start again without it") from None
+    return distance, key
+
+
+class Availability:
+    """Decides what status a driver sees: live statuses need a charger we can hear from."""
+
+    def __init__(self, heartbeat_window: timedelta) -> None:
+        self.heartbeat_window = heartbeat_window
+
+    def status(self, evse: EvseEntry, stations: dict[uuid.UUID, StationLink], now: datetime) -> tuple[str, str]:
+        """(status, source): source is "live", "reported" (from a feed) or "offline"."""
+        if evse.charging_station_id is None:
+            return evse.status, "reported"
+        link = stations.get(evse.charging_station_id)
+        if link is None or not link.connected or link.last_seen is None or now - link.last_seen > self.heartbeat_window:
+            return OFFLINE, "offline"
+        return evse.status, "live"
+
+
+def is_open(opening: OpeningHours | None, time_zone: str, now: datetime) -> bool | None:
+    """Open at `now` in the location's local time; None when the feed does not say."""
+    if opening is None:
+        return None
+    for closing in opening.exceptional_closings:
+        if closing.period_begin <= now < closing.period_end:
+            return False
+    for extra in opening.exceptional_openings:
+        if extra.period_begin <= now < extra.period_end:
+            return True
+    if opening.twentyfourseven:
+        return True
+    local = now.astimezone(ZoneInfo(time_zone))
+    clock = local.strftime("%H:%M")
+    weekday = local.isoweekday()
+    previous_day = 7 if weekday == 1 else weekday - 1
+    for hours in opening.regular_hours:
+        begin, end = hours.period_begin, hours.period_end
+        if begin < end:
+            if hours.weekday == weekday and begin <= clock < end:
+                return True
+        elif end <= begin:  # wraps past midnight (or 00:00-00:00 = whole day)
+            if hours.weekday == weekday and clock >= begin:
+                return True
+            if hours.weekday == previous_day and clock < end:
+                return True
+    return False
+
+
+class StationSearch:
+    """Runs queries against a catalogue."""
+
+    def __init__(self, catalog: StationCatalog, availability: Availability, energy_price: EnergyPrice) -> None:
+        self.catalog = catalog
+        self.availability = availability
+        self.energy_price = energy_price
+
+    def _passes(self, location: LocationEntry, filters: StationFilters, now: datetime) -> bool:
+        if filters.operator is not None and (location.operator_name or "").casefold() != filters.operator:
+            return False
+        if filters.open_now and is_open(location.opening_times, location.time_zone, now) is False:
+            return False
+        if not (
+            filters.standards
+            or filters.min_power_w is not None
+            or filters.available_now
+            or filters.max_price_per_kwh is not None
+        ):
+            return True
+        stations = self.catalog.stations
+        for evse in location.evses:
+            if evse.status == "REMOVED":
+                continue
+            if filters.available_now and self.availability.status(evse, stations, now)[0] != "AVAILABLE":
+                continue
+            for connector in evse.connectors:
+                if filters.standards and connector.standard not in filters.standards:
+                    continue
+                if filters.min_power_w is not None and (connector.max_electric_power or 0) < filters.min_power_w:
+                    continue
+                if filters.max_price_per_kwh is not None:
+                    price = self.energy_price(location, connector, now)
+                    if price is None or price > filters.max_price_per_kwh:
+                        continue
+                return True
+        return False
+
+    def search(self, query: StationQuery, now: datetime) -> tuple[list[Hit], tuple[float, str] | None]:
+        """One page of hits and the key to continue after it (None on the last page)."""
+        if query.box is not None:
+            candidates = self.catalog.candidates(
+                cells_in_box(query.box.min_lon, query.box.min_lat, query.box.max_lon, query.box.max_lat)
+            )
+            centre = query.centre or query.box.centre
+        else:
+            if query.centre is None or query.radius_m is None:
+                raise ValueError("a query needs a box, or a centre with a radius")
+            centre = query.centre
+            candidates = self.catalog.candidates(cells_around(centre[0], centre[1], query.radius_m))
+        lat0, lon0 = centre
+        box = query.box
+        radius = query.radius_m
+        hits: list[tuple[float, str, LocationEntry]] = []
+        for location in candidates:
+            if box is not None and not box.contains(location.latitude, location.longitude):
+                continue
+            distance = haversine_m(lat0, lon0, location.latitude, location.longitude)
+            if box is None and radius is not None and distance > radius:
+                continue
+            hits.append((distance, location.sort_key, location))
+        hits.sort(key=lambda hit: (hit[0], hit[1]))
+        after = query.after
+        page: list[Hit] = []
+        filters = query.filters
+        for distance, key, location in hits:
+            if after is not None and (distance, key) <= after:
+                continue
+            if not self._passes(location, filters, now):
+                continue
+            if len(page) == query.limit:
+                last = page[-1]
+                return page, (last.distance_m, last.location.sort_key)
+            page.append(Hit(location=location, distance_m=distance))
+        return page, None

@@ -1,0 +1,259 @@
+"""The driver map: searching the catalogue, describing stations, favourites and problem reports."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.db.models import Evse, Favourite, Location, StationReport
+from api.db.types import utc_now
+from api.domain.stations.catalog import ConnectorEntry, EvseEntry, LocationEntry, StationCatalog
+from api.domain.stations.geo import cells_in_box, haversine_m
+from api.domain.stations.reports import REPORT_CATEGORIES
+from api.domain.stations.schemas import (
+    Cluster,
+    ClusterPage,
+    ConnectorPrice,
+    ConnectorView,
+    Coordinates,
+    EvseView,
+    OpeningHoursView,
+    ProblemReport,
+    ProblemReportRequest,
+    RegularHoursView,
+    StationDetail,
+    StationPage,
+    StationSummary,
+)
+from api.domain.stations.schemas import (
+    Favourite as FavouriteView,
+)
+from api.domain.stations.search import Availability, Box, StationQuery, StationSearch, encode_cursor, is_open
+from api.errors import FieldError, InvalidInput, NotFound
+
+
+class ConnectorPricing(Protocol):
+    """Prices a connector at a moment from its tariffs; None when no tariff applies."""
+
+    def price(
+        self, location: LocationEntry, connector: ConnectorEntry, now: datetime, locale: str
+    ) -> ConnectorPrice | None: ...
+
+    def energy_price(self, location: LocationEntry, connector: ConnectorEntry, now: datetime) -> Decimal | None: ...
+
+
+def _kw(watts: int | None) -> float | None:
+    return None if watts is None else round(watts / 1000, 1)
+
+
+class StationService:
+    def __init__(self, catalog: StationCatalog, availability: Availability, pricing: ConnectorPricing) -> None:
+        self.catalog = catalog
+        self.availability = availability
+        self.pricing = pricing
+        self.search_engine = StationSearch(catalog, availability, pricing.energy_price)
+
+    # ----- views -----------------------------------------------------------------------------------
+
+    def _evse_view(self, location: LocationEntry, evse: EvseEntry, now: datetime, locale: str) -> EvseView:
+        status, source = self.availability.status(evse, self.catalog.stations, now)
+        return EvseView(
+            uid=evse.uid,
+            emi3_evse_id=evse.emi3_evse_id,
+            status=status,
+            status_source=source,
+            status_updated_at=evse.status_updated_at,
+            capabilities=list(evse.capabilities),
+            connectors=[
+                ConnectorView(
+                    id=c.connector_id,
+                    standard=c.standard,
+                    format=c.format,
+                    power_type=c.power_type,
+                    max_power_kw=_kw(c.max_electric_power),
+                    max_voltage=c.max_voltage,
+                    max_amperage=c.max_amperage,
+                    price=self.pricing.price(location, c, now, locale),
+                )
+                for c in evse.connectors
+            ],
+        )
+
+    def summary(self, location: LocationEntry, distance_m: float | None, now: datetime, locale: str) -> StationSummary:
+        evses = [self._evse_view(location, e, now, locale) for e in location.evses if e.status != "REMOVED"]
+        return StationSummary(
+            id=location.id,
+            name=location.name,
+            address=location.address,
+            city=location.city,
+            postal_code=location.postal_code,
+            country=location.country,
+            coordinates=Coordinates(latitude=location.latitude, longitude=location.longitude),
+            distance_meters=None if distance_m is None else round(distance_m, 1),
+            operator=location.operator_name,
+            time_zone=location.time_zone,
+            open_now=is_open(location.opening_times, location.time_zone, now),
+            evse_count=len(evses),
+            available_evse_count=sum(1 for e in evses if e.status == "AVAILABLE"),
+            max_power_kw=_kw(location.max_power_w),
+            connector_standards=sorted(location.standards),
+            evses=evses,
+        )
+
+    # ----- queries -----------------------------------------------------------------------------
+
+    def search(self, query: StationQuery, locale: str, now: datetime | None = None) -> StationPage:
+        moment = now or utc_now()
+        hits, after = self.search_engine.search(query, moment)
+        return StationPage(
+            items=[self.summary(hit.location, hit.distance_m, moment, locale) for hit in hits],
+            next_cursor=encode_cursor(*after) if after is not None else None,
+        )
+
+    def detail(
+        self, location_id: uuid.UUID, centre: tuple[float, float] | None, locale: str, now: datetime | None = None
+    ) -> StationDetail:
+        location = self.catalog.locations.get(location_id)
+        if location is None:
+            raise NotFound("No station with this id.")
+        moment = now or utc_now()
+        distance = haversine_m(centre[0], centre[1], location.latitude, location.longitude) if centre else None
+        summary = self.summary(location, distance, moment, locale)
+        opening = location.opening_times
+        return StationDetail(
+            **{f: getattr(summary, f) for f in summary.__struct_fields__},
+            state=location.state,
+            parking_type=location.parking_type,
+            facilities=list(location.facilities),
+            opening_times=OpeningHoursView(
+                twentyfourseven=opening.twentyfourseven,
+                regular_hours=[
+                    RegularHoursView(weekday=h.weekday, period_begin=h.period_begin, period_end=h.period_end)
+                    for h in opening.regular_hours
+                ],
+            )
+            if opening
+            else None,
+            last_updated=location.last_updated,
+        )
+
+    def clusters(self, box: Box, zoom: int, now: datetime | None = None) -> ClusterPage:
+        """Counts per grid cell sized to the zoom level, so a whole country fits one small response."""
+        moment = now or utc_now()
+        size = 360.0 / (2**zoom) / 4
+        groups: dict[tuple[int, int], list[LocationEntry]] = {}
+        for location in self.catalog.candidates(cells_in_box(box.min_lon, box.min_lat, box.max_lon, box.max_lat)):
+            if box.contains(location.latitude, location.longitude):
+                key = (math.floor(location.latitude / size), math.floor(location.longitude / size))
+                groups.setdefault(key, []).append(location)
+        clusters = []
+        for key in sorted(groups):
+            members = groups[key]
+            evses = [e for loc in members for e in loc.evses if e.status != "REMOVED"]
+            powers = [loc.max_power_w for loc in members if loc.max_power_w is not None]
+            clusters.append(
+                Cluster(
+                    latitude=round(sum(loc.latitude for loc in members) / len(members), 6),
+                    longitude=round(sum(loc.longitude for loc in members) / len(members), 6),
+                    locations=len(members),
+                    evses=len(evses),
+                    available_evses=sum(
+                        1 for e in evses if self.availability.status(e, self.catalog.stations, moment)[0] == "AVAILABLE"
+                    ),
+                    max_power_kw=_kw(max(powers)) if powers else None,
+                )
+            )
+        return ClusterPage(cell_degrees=size, clusters=clusters)
+
+    # ----- favourites ----------------------------------------------------------------------------
+
+    async def _require_location(self, session: AsyncSession, location_id: uuid.UUID) -> None:
+        if location_id in self.catalog.locations:
+            return
+        found = (await session.execute(select(Location.id).where(Location.id == location_id))).scalar_one_or_none()
+        if found is None:
+            raise NotFound("No station with this id.")
+
+    async def add_favourite(self, session: AsyncSession, user_id: uuid.UUID, location_id: uuid.UUID) -> None:
+        """Idempotent: adding a favourite twice keeps one."""
+        await self._require_location(session, location_id)
+        values = {"user_id": user_id, "location_id": location_id, "created_at": utc_now()}
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        if dialect == "postgresql":
+            await session.execute(postgresql.insert(Favourite).values(**values).on_conflict_do_nothing())
+        else:
+            await session.execute(sqlite.insert(Favourite).values(**values).on_conflict_do_nothing())
+        await session.commit()
+
+    async def remove_favourite(self, session: AsyncSession, user_id: uuid.UUID, location_id: uuid.UUID) -> None:
+        await session.execute(
+            delete(Favourite).where(Favourite.user_id == user_id, Favourite.location_id == location_id)
+        )
+        await session.commit()
+
+    async def favourites(self, session: AsyncSession, user_id: uuid.UUID, locale: str) -> list[FavouriteView]:
+        rows = (
+            await session.execute(
+                select(Favourite).where(Favourite.user_id == user_id).order_by(Favourite.created_at.desc())
+            )
+        ).scalars()
+        now = utc_now()
+        result = []
+        for row in rows:
+            location = self.catalog.locations.get(row.location_id)
+            result.append(
+                FavouriteView(
+                    location_id=row.location_id,
+                    created_at=row.created_at,
+                    station=self.summary(location, None, now, locale) if location else None,
+                )
+            )
+        return result
+
+    # ----- problem reports ------------------------------------------------------------------------
+
+    async def report_problem(
+        self, session: AsyncSession, user_id: uuid.UUID | None, location_id: uuid.UUID, request: ProblemReportRequest
+    ) -> ProblemReport:
+        await self._require_location(session, location_id)
+        if request.category not in REPORT_CATEGORIES:
+            raise InvalidInput(
+                [FieldError("category", f"must be one of {', '.join(REPORT_CATEGORIES)}")],
+            )
+        evse_row_id = None
+        if request.evse_uid is not None:
+            evse_row_id = (
+                await session.execute(
+                    select(Evse.id).where(Evse.location_id == location_id, Evse.uid == request.evse_uid)
+                )
+            ).scalar_one_or_none()
+            if evse_row_id is None:
+                raise InvalidInput([FieldError("evseUid", "this station has no EVSE with this uid")])
+        report = StationReport(
+            id=uuid.uuid4(),
+            location_id=location_id,
+            evse_id=evse_row_id,
+            user_id=user_id,
+            category=request.category,
+            text=request.text.strip(),
+            status="open",
+            created_at=utc_now(),
+        )
+        session.add(report)
+        await session.commit()
+        return ProblemReport(
+            id=report.id,
+            location_id=location_id,
+            evse_uid=request.evse_uid,
+            category=report.category,
+            text=report.text,
+            status=report.status,
+            created_at=report.created_at,
+        )
