@@ -83,7 +83,7 @@ class Evse(Base):
     status_source: Mapped[str] = mapped_column(String(8), default="reported")
     status_updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     capabilities: Mapped[list[str]] = mapped_column(JSON, default=list)
-    physical_reference: Mapped[str | None] = mapped_column(String(16))
+    physical_reference: Mapped[str | None] = mapped_column(String(64))  # feeds exceed OCPI's 16; drivers need it whole
     floor_level: Mapped[str | None] = mapped_column(String(4))
     charging_station_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("charging_stations.id", ondelete="SET NULL"), index=True

@@ -116,6 +116,18 @@ class MailRecord(AppStruct):
     status: str
 
 
+class FavouriteRecord(AppStruct):
+    location_id: uuid.UUID
+    created_at: datetime
+
+
+class ReportRecord(AppStruct):
+    location_id: uuid.UUID
+    category: str
+    text: str
+    created_at: datetime
+
+
 class PersonalDataExport(AppStruct):
     """Everything the service keeps about the caller (GDPR Art. 15 and 20)."""
 
@@ -123,3 +135,5 @@ class PersonalDataExport(AppStruct):
     profile: Profile
     sign_ins: list[SignInRecord]
     mails: list[MailRecord]
+    favourites: list[FavouriteRecord]
+    problem_reports: list[ReportRecord]

@@ -10,14 +10,16 @@ from babel.numbers import list_currencies
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.db.models import AccountToken, MailMessage, RefreshToken, User
+from api.db.models import AccountToken, Favourite, MailMessage, RefreshToken, StationReport, User
 from api.db.types import utc_now
 from api.domain.drivers.schemas import (
+    FavouriteRecord,
     MailRecord,
     PersonalDataExport,
     Profile,
     ProfileUpdate,
     RegisterRequest,
+    ReportRecord,
     SignInRecord,
     TokenPair,
 )
@@ -388,6 +390,14 @@ class AccountService:
                 select(MailMessage).where(MailMessage.user_id == user.id).order_by(MailMessage.created_at)
             )
         ).scalars()
+        favourites = (
+            await session.execute(select(Favourite).where(Favourite.user_id == user.id).order_by(Favourite.created_at))
+        ).scalars()
+        reports = (
+            await session.execute(
+                select(StationReport).where(StationReport.user_id == user.id).order_by(StationReport.created_at)
+            )
+        ).scalars()
         return PersonalDataExport(
             exported_at=utc_now(),
             profile=profile_of(user),
@@ -404,6 +414,11 @@ class AccountService:
                 MailRecord(created_at=m.created_at, to_address=m.to_address, subject=m.subject, status=m.status)
                 for m in mails
             ],
+            favourites=[FavouriteRecord(location_id=f.location_id, created_at=f.created_at) for f in favourites],
+            problem_reports=[
+                ReportRecord(location_id=r.location_id, category=r.category, text=r.text, created_at=r.created_at)
+                for r in reports
+            ],
         )
 
     async def erase(self, session: AsyncSession, user_id: uuid.UUID) -> None:
@@ -419,6 +434,11 @@ class AccountService:
         await session.execute(delete(RefreshToken).where(RefreshToken.user_id == user.id))
         await session.execute(delete(AccountToken).where(AccountToken.user_id == user.id))
         await session.execute(delete(MailMessage).where(MailMessage.user_id == user.id))
+        await session.execute(delete(Favourite).where(Favourite.user_id == user.id))
+        # Problem reports stay for the operator, without the free text and no longer linked to the person.
+        await session.execute(
+            update(StationReport).where(StationReport.user_id == user.id).values(user_id=None, text="")
+        )
         await session.commit()
 
     async def list_users(self, session: AsyncSession, *, role: str | None, limit: int) -> list[User]:

@@ -108,7 +108,7 @@ def upgrade() -> None:
     sa.Column('status_source', sa.String(length=8), nullable=False),
     sa.Column('status_updated_at', api.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('capabilities', sa.JSON(), nullable=False),
-    sa.Column('physical_reference', sa.String(length=16), nullable=True),
+    sa.Column('physical_reference', sa.String(length=64), nullable=True),
     sa.Column('floor_level', sa.String(length=4), nullable=True),
     sa.Column('charging_station_id', sa.Uuid(), nullable=True),
     sa.Column('ocpp_evse_id', sa.Integer(), nullable=True),
