@@ -9,9 +9,9 @@ import msgspec
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from api.db.engine import create_engine, create_session_factory
 from api.domain.drivers.commands import add_user
 from api.domain.stations.importing import store_feed
-from api.db.engine import create_engine, create_session_factory
 from tests.integration.conftest import ClientFactory
 from tests.integration.stations_data import feed, location
 from tests.support import make_settings
