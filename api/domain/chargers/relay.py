@@ -1,0 +1,441 @@
+"""The command relay: which process holds each charger's socket, and commands carried between processes.
+
+A charger keeps one websocket open, so its socket lives in exactly one process; a command for it may be
+issued in any process behind the load balancer. Every process records in ``charging_stations.held_by``
+the chargers it holds, and the map shows them online at once. ``PostgresCommandRelay`` carries commands
+over PostgreSQL LISTEN/NOTIFY to the holder and its answer back; each process beats a ``bridge_processes``
+row, and the live ones delete the rows of processes that stopped beating and mark their chargers offline,
+so a crashed process's chargers do not stay "online" on the map. ``LocalCommandRelay`` keeps the same
+bookkeeping for the embedded single-process deployment, where no other process can hold a charger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import re
+import socket
+import uuid
+from datetime import timedelta
+from typing import Any, Final
+
+import asyncpg
+import msgspec
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.db.models import BridgeProcess, ChargingStation
+from api.db.types import utc_now
+from api.domain.stations.store import bump_revision, touch_location
+from ocpp_bridge import errors
+from ocpp_bridge.commands import (
+    CommandRequest,
+    CommandResult,
+    decode_request,
+    decode_result,
+    encode_request,
+    encode_result,
+)
+from ocpp_bridge.server import CentralSystem
+
+logger = logging.getLogger(__name__)
+
+NOTIFY_LIMIT_BYTES: Final = 7999  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
+REPLY_MARGIN_SECONDS: Final = 1.0  # on top of the charger's own timeout: two notifications and a task switch
+CHANNEL_PREFIX: Final = "voltway_bridge_"
+_CHANNEL = re.compile(rf"{CHANNEL_PREFIX}[0-9a-f]{{32}}")
+_MAX_PROCESS_ID: Final = 64  # bridge_processes.id and charging_stations.held_by
+
+
+def channel_for(process_id: str) -> str:
+    """The NOTIFY channel of a process: a fixed-length identifier whatever characters the process id holds."""
+    return CHANNEL_PREFIX + hashlib.blake2b(process_id.encode("utf-8"), digest_size=16).hexdigest()
+
+
+# -- wire form between processes -------------------------------------------------------------------------------
+
+
+class _Relayed(msgspec.Struct, frozen=True, tag_field="kind"):
+    pass
+
+
+class _CommandMessage(_Relayed, frozen=True, kw_only=True, tag="command"):
+    request_id: str
+    reply_to: str
+    charger_id: str
+    command: msgspec.Raw  # commands.encode_request
+    timeout: float
+
+
+class _FailureMessage(msgspec.Struct, frozen=True, kw_only=True):
+    type: str  # a class name of ocpp_bridge.errors
+    message: str
+    code: str | None = None  # CommandRejected's CallError code and description
+    description: str | None = None
+
+
+class _ReplyMessage(_Relayed, frozen=True, kw_only=True, tag="reply"):
+    request_id: str
+    result: msgspec.Raw = msgspec.Raw(b"null")  # commands.encode_result; msgspec has no optional Raw
+    error: _FailureMessage | None = None
+
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(_CommandMessage | _ReplyMessage)
+
+
+def _failure_of(exc: Exception) -> _FailureMessage:
+    if isinstance(exc, errors.CommandRejected):
+        return _FailureMessage(type=type(exc).__name__, message=str(exc), code=exc.code, description=exc.description)
+    return _FailureMessage(type=type(exc).__name__, message=str(exc))
+
+
+def _exception_of(failure: _FailureMessage) -> errors.OcppBridgeError:
+    """The holder's exception rebuilt as the same ``ocpp_bridge.errors`` type; CommandError for anything else."""
+    kind = getattr(errors, failure.type, None)
+    if kind is errors.CommandRejected:
+        return errors.CommandRejected(failure.code or "GenericError", failure.description or failure.message)
+    if isinstance(kind, type) and issubclass(kind, errors.OcppBridgeError):
+        return kind(failure.message)
+    return errors.CommandError(f"{failure.type}: {failure.message}")
+
+
+# -- bookkeeping both relays share -----------------------------------------------------------------------------
+
+
+async def mark_stations(session: AsyncSession, condition: ColumnElement[bool], values: dict[str, Any]) -> int:
+    """Update the charging stations matching ``condition``; when any changed, bump the catalogue revision once
+    and stamp their locations with it, so every process's map picks the change up. Returns how many changed."""
+    statement = (
+        update(ChargingStation)
+        .where(condition)
+        .values(**values)
+        .returning(ChargingStation.location_id)
+        .execution_options(synchronize_session=False)
+    )
+    location_ids = (await session.execute(statement)).scalars().all()
+    if location_ids:
+        revision = await bump_revision(session)
+        when = utc_now()
+        for location_id in sorted(set(location_ids)):  # one lock order for every writer
+            await touch_location(session, location_id, revision, when)
+    return len(location_ids)
+
+
+def _released() -> dict[str, Any]:
+    return {"held_by": None, "connected": False}
+
+
+class _StationBookkeeping:
+    """Which chargers this process holds, kept in ``charging_stations``."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], process_id: str) -> None:
+        if not process_id or len(process_id) > _MAX_PROCESS_ID:
+            msg = f"a process id has 1 to {_MAX_PROCESS_ID} characters, got {process_id!r}"
+            raise ValueError(msg)
+        self.session_factory = session_factory
+        self.process_id = process_id
+        self.central: CentralSystem | None = None
+
+    async def charger_attached(self, charger_id: str, ocpp_version: str) -> None:
+        """This process now holds the charger's socket: it shows online at once."""
+        async with self.session_factory() as session, session.begin():
+            await mark_stations(
+                session,
+                ChargingStation.ocpp_id == charger_id,
+                {"held_by": self.process_id, "connected": True, "last_seen": utc_now(), "ocpp_version": ocpp_version},
+            )
+
+    async def charger_detached(self, charger_id: str) -> None:
+        """The socket closed; a newer connection that another process already holds is left alone."""
+        async with self.session_factory() as session, session.begin():
+            await mark_stations(
+                session,
+                and_(ChargingStation.ocpp_id == charger_id, ChargingStation.held_by == self.process_id),
+                {**_released(), "last_seen": utc_now()},
+            )
+
+    async def _release_own(self, session: AsyncSession) -> int:
+        return await mark_stations(session, ChargingStation.held_by == self.process_id, _released())
+
+
+class LocalCommandRelay(_StationBookkeeping):
+    """The embedded single-process relay: the connection bookkeeping only, as no other process holds chargers."""
+
+    async def start(self, central: CentralSystem) -> None:
+        self.central = central
+
+    async def stop(self) -> None:
+        """Mark the chargers this process held offline."""
+        async with self.session_factory() as session, session.begin():
+            await self._release_own(session)
+        self.central = None
+
+    async def forward_command(self, charger_id: str, request: CommandRequest, reply_timeout: float) -> CommandResult:
+        """No other process exists to hold the charger."""
+        msg = f"{charger_id} is not connected"
+        raise errors.ChargerNotConnected(msg)
+
+
+class PostgresCommandRelay(_StationBookkeeping):
+    """Commands between processes sharing one PostgreSQL, over LISTEN/NOTIFY on one dedicated connection.
+
+    Each process listens on ``channel_for(process_id)``. A command goes to the holder's channel with this
+    process's channel to answer on; the holder runs it through ``CentralSystem.execute_relayed_command``
+    and notifies the result, or the error's class name and message, which is raised here as the same type.
+    """
+
+    def __init__(
+        self,
+        database_url: str,
+        session_factory: async_sessionmaker[AsyncSession],
+        process_id: str,
+        *,
+        beat_seconds: float = 5.0,
+        stale_after_seconds: float = 20.0,
+    ) -> None:
+        super().__init__(session_factory, process_id)
+        if not 0 < beat_seconds < stale_after_seconds:
+            msg = "beat_seconds must be positive and shorter than stale_after_seconds"
+            raise ValueError(msg)
+        self.dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self.beat_seconds = beat_seconds
+        self.stale_after_seconds = stale_after_seconds
+        self.channel = channel_for(process_id)
+        self._connection: Any = None  # asyncpg.Connection
+        self._notify_lock = asyncio.Lock()
+        self._waiting: dict[str, asyncio.Future[_ReplyMessage]] = {}
+        self._running: set[asyncio.Task[None]] = set()
+        self._beat_task: asyncio.Task[None] | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+
+    async def start(self, central: CentralSystem) -> None:
+        """Register this process, listen on its channel, and beat (and reap dead processes) in the background."""
+        if self._beat_task is not None:
+            return
+        self.central = central
+        await self._register()
+        await self._listen()
+        await self._reap(orphans=True)
+        self._beat_task = asyncio.create_task(self._beat_forever(), name=f"bridge relay beat {self.process_id}")
+
+    async def stop(self) -> None:
+        """Stop listening, leave the process table and mark the chargers this process held offline."""
+        task, self._beat_task = self._beat_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for running in list(self._running):
+            running.cancel()
+        for future in self._waiting.values():
+            if not future.done():
+                future.set_exception(errors.CommandError("the command relay stopped"))
+        connection, self._connection = self._connection, None
+        if connection is not None and not connection.is_closed():
+            with contextlib.suppress(asyncpg.PostgresError, OSError):
+                await connection.remove_listener(self.channel, self._on_notification)
+            await connection.close()
+        async with self.session_factory() as session, session.begin():
+            await session.execute(delete(BridgeProcess).where(BridgeProcess.id == self.process_id))
+            await self._release_own(session)
+        self.central = None
+
+    async def _register(self) -> None:
+        statement = pg_insert(BridgeProcess).values(
+            id=self.process_id, host=socket.gethostname()[:255], started_at=func.now(), last_beat=func.now()
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[BridgeProcess.id], set_={"host": statement.excluded.host, "last_beat": func.now()}
+        )
+        async with self.session_factory() as session, session.begin():
+            await session.execute(statement)
+
+    async def _listen(self) -> None:
+        connection = await asyncpg.connect(self.dsn)
+        await connection.add_listener(self.channel, self._on_notification)
+        self._connection = connection
+
+    async def _beat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.beat_seconds)
+            try:
+                if self._connection is None or self._connection.is_closed():
+                    logger.warning("command relay %s: listening connection lost, reconnecting", self.process_id)
+                    await self._listen()
+                await self._beat()
+                await self._reap()
+            except Exception:
+                logger.exception("command relay %s: beat failed", self.process_id)
+
+    async def _beat(self) -> None:
+        async with self.session_factory() as session, session.begin():
+            alive = (
+                await session.execute(
+                    update(BridgeProcess)
+                    .where(BridgeProcess.id == self.process_id)
+                    .values(last_beat=func.now())
+                    .returning(BridgeProcess.id)
+                )
+            ).scalar_one_or_none()
+        if alive is None:
+            # Taken for dead (a long stall) and reaped: come back and claim the chargers still connected here.
+            logger.warning("command relay %s: was reaped while alive, registering again", self.process_id)
+            await self._register()
+            for info in self.central.chargers() if self.central is not None else []:
+                await self.charger_attached(info.charger_id, info.ocpp_version)
+
+    async def _reap(self, *, orphans: bool = False) -> None:
+        """Delete processes that stopped beating and mark their chargers offline, in one transaction.
+
+        With ``orphans``, chargers held by a process that has no row at all are released too, unless they
+        were attached recently (their process may have registered after this transaction's snapshot).
+        """
+        stale = timedelta(seconds=self.stale_after_seconds)
+        async with self.session_factory() as session, session.begin():
+            dead = (
+                (
+                    await session.execute(
+                        select(BridgeProcess.id)
+                        .where(BridgeProcess.last_beat < func.now() - stale, BridgeProcess.id != self.process_id)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if dead:
+                await session.execute(delete(BridgeProcess).where(BridgeProcess.id.in_(dead)))
+            condition: ColumnElement[bool] = ChargingStation.held_by.in_(dead)
+            if orphans:
+                orphaned = and_(
+                    ChargingStation.held_by.is_not(None),
+                    ChargingStation.held_by.not_in(select(BridgeProcess.id)),
+                    or_(ChargingStation.last_seen.is_(None), ChargingStation.last_seen < func.now() - stale),
+                )
+                condition = or_(condition, orphaned) if dead else orphaned
+            elif not dead:
+                return
+            released = await mark_stations(session, condition, _released())
+        if dead or released:
+            logger.warning(
+                "command relay %s: released %d chargers of dead processes %s", self.process_id, released, dead
+            )
+
+    # -- commands --------------------------------------------------------------------------------------------
+
+    async def forward_command(self, charger_id: str, request: CommandRequest, reply_timeout: float) -> CommandResult:
+        """Run ``request`` on the live process holding ``charger_id`` and return its typed result."""
+        central = self.central
+        if central is None or self._connection is None:
+            msg = "the command relay is not started"
+            raise errors.CommandError(msg)
+        holder = await self._live_holder(charger_id)
+        if holder is None:
+            msg = f"{charger_id} is not connected to any live process"
+            raise errors.ChargerNotConnected(msg)
+        if holder == self.process_id:  # the socket is ours after all (a connection change in flight)
+            return await central.execute_relayed_command(charger_id, request, reply_timeout)
+        request_id = uuid.uuid4().hex
+        payload = _encoder.encode(
+            _CommandMessage(
+                request_id=request_id,
+                reply_to=self.channel,
+                charger_id=charger_id,
+                command=msgspec.Raw(encode_request(request)),
+                timeout=reply_timeout,
+            )
+        )
+        if len(payload) > NOTIFY_LIMIT_BYTES:
+            msg = f"the command is {len(payload)} bytes, over the {NOTIFY_LIMIT_BYTES}-byte limit of the relay"
+            raise errors.InvalidCommand(msg)
+        future: asyncio.Future[_ReplyMessage] = asyncio.get_running_loop().create_future()
+        self._waiting[request_id] = future
+        try:
+            try:
+                await self._notify(channel_for(holder), payload)
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+                msg = f"could not reach process {holder} holding {charger_id}: {exc}"
+                raise errors.CommandError(msg) from exc
+            try:
+                async with asyncio.timeout(reply_timeout + REPLY_MARGIN_SECONDS):
+                    reply = await future
+            except TimeoutError:
+                msg = f"no answer from process {holder} holding {charger_id} within {reply_timeout}s"
+                raise errors.CommandTimeout(msg) from None
+        finally:
+            self._waiting.pop(request_id, None)
+        if reply.error is not None:
+            raise _exception_of(reply.error)
+        return decode_result(bytes(reply.result))
+
+    async def _live_holder(self, charger_id: str) -> str | None:
+        """The process holding the charger if it is still beating; None when nobody (alive) does."""
+        stale = timedelta(seconds=self.stale_after_seconds)
+        async with self.session_factory() as session:
+            holder: str | None = (
+                await session.execute(
+                    select(ChargingStation.held_by)
+                    .join(BridgeProcess, BridgeProcess.id == ChargingStation.held_by)
+                    .where(ChargingStation.ocpp_id == charger_id, BridgeProcess.last_beat >= func.now() - stale)
+                )
+            ).scalar_one_or_none()
+        return holder
+
+    async def _notify(self, channel: str, payload: bytes) -> None:
+        connection = self._connection
+        if connection is None:
+            msg = "the command relay is not started"
+            raise errors.CommandError(msg)
+        async with self._notify_lock:  # one asyncpg connection runs one query at a time
+            await connection.execute("SELECT pg_notify($1, $2)", channel, payload.decode("utf-8"))
+
+    def _on_notification(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        """Listener callback: never waits, so replies keep flowing while commands run."""
+        try:
+            message = _decoder.decode(payload)
+        except msgspec.DecodeError:
+            logger.warning("command relay %s: ignored a malformed notification: %.200s", self.process_id, payload)
+            return
+        if isinstance(message, _ReplyMessage):
+            future = self._waiting.get(message.request_id)
+            if future is not None and not future.done():
+                future.set_result(message)
+            return
+        task = asyncio.create_task(self._run_relayed(message))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _run_relayed(self, message: _CommandMessage) -> None:
+        """Run a command from another process on a charger held here and notify the answer back."""
+        if not _CHANNEL.fullmatch(message.reply_to):
+            logger.warning("command relay %s: refused to answer on channel %r", self.process_id, message.reply_to)
+            return
+        reply: _ReplyMessage
+        try:
+            if self.central is None:
+                msg = "the command relay is stopping"
+                raise errors.ChargerNotConnected(msg)
+            request = decode_request(bytes(message.command))
+            result = await self.central.execute_relayed_command(message.charger_id, request, message.timeout)
+            reply = _ReplyMessage(request_id=message.request_id, result=msgspec.Raw(encode_result(result)))
+        except Exception as exc:
+            reply = _ReplyMessage(request_id=message.request_id, error=_failure_of(exc))
+        payload = _encoder.encode(reply)
+        if len(payload) > NOTIFY_LIMIT_BYTES:
+            too_large = errors.InvalidCommandResult(
+                f"the charger's answer is {len(payload)} bytes, over the {NOTIFY_LIMIT_BYTES}-byte limit of the relay"
+            )
+            payload = _encoder.encode(_ReplyMessage(request_id=message.request_id, error=_failure_of(too_large)))
+        try:
+            await self._notify(message.reply_to, payload)
+        except Exception:
+            logger.exception("command relay %s: could not send an answer to %s", self.process_id, message.reply_to)
+
+
+__all__ = ["LocalCommandRelay", "PostgresCommandRelay", "channel_for", "mark_stations"]
