@@ -1,5 +1,6 @@
 """Benchmark of the pricing engine: a 10-hour session with one-minute periods (600 periods) priced as a CDR,
-and the live meter per sample. Targets: under 5 ms per CDR, under 20 microseconds per live sample.
+and the live meter per sample. Targets: under 5 ms per CDR, under 20 microseconds per live sample; with margin,
+2.5 ms per CDR (JSON decode and encode included) and 10 microseconds per live sample with its running totals.
 
 Run: .venv/bin/python bench/bench_pricing.py
 """
@@ -101,13 +102,17 @@ def measure(run: Callable[[], object], repeats: int) -> list[float]:
     return times
 
 
-def report(name: str, times: list[float], per: int = 1, target: float | None = None) -> None:
+def report(
+    name: str, times: list[float], per: int = 1, target: float | None = None, margin: float | None = None
+) -> None:
     ordered = sorted(t / per for t in times)
     median = statistics.median(ordered)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
     verdict = ""
     if target is not None:
         verdict = f"  target < {target:g} us: {'met' if median < target else 'MISSED'}"
+    if margin is not None:
+        verdict += f", with margin < {margin:g} us: {'met' if median < margin else 'MISSED'}"
     print(f"{name:<48} median {median:10.1f} us   p99 {p99:10.1f} us{verdict}")
 
 
@@ -126,6 +131,7 @@ def main() -> None:
         "price_cdr_document: bytes in, bytes out",
         measure(lambda: price_cdr_document(TARIFF, session_json), repeats),
         target=5000,
+        margin=2500,
     )
 
     def live() -> None:
@@ -141,7 +147,13 @@ def main() -> None:
 
     per = len(run_samples)
     report("live meter: add, per sample", measure(live, repeats // 4), per=per, target=20)
-    report("live meter: add + totals(), per sample", measure(live_with_totals, repeats // 4), per=per, target=20)
+    report(
+        "live meter: add + totals(), per sample",
+        measure(live_with_totals, repeats // 4),
+        per=per,
+        target=20,
+        margin=10,
+    )
     result = json.loads(price_cdr_document(TARIFF, session_json))
     print(
         f"session total incl. VAT {result['total_cost']['incl_vat']} {result['currency']}, due {result['amount_due']}"

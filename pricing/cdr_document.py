@@ -6,11 +6,11 @@ from typing import Any
 
 import msgspec
 
-from pricing.costing import CdrTotals, Money, price_session
+from pricing.costing import CdrTotals, Money, price_grouped, price_session
 from pricing.errors import PricingInputError
 from pricing.money import decimal_text
-from pricing.session import decode_session
-from pricing.tariff import decode_tariff
+from pricing.session import CdrSession, check_periods, decode_session_unchecked, load_time_zone
+from pricing.tariff import Tariff, decode_tariff
 
 __all__ = ["price_cdr_document", "totals_document"]
 
@@ -50,14 +50,25 @@ def price_cdr_document(tariff_json: bytes, session_json: bytes) -> bytes:
     except PricingInputError as exc:
         raise PricingInputError(_prefixed("tariff", exc.field), exc.problem) from None
     try:
-        session = decode_session(session_json)
+        session = decode_session_unchecked(session_json)
+        tz = load_time_zone(session.time_zone)
+        # Pricing in one pass also checks the periods; when it declines, `check_periods` names the problem.
+        totals = price_grouped(tariff, session, tz)
+        if totals is None:
+            check_periods(session)
     except PricingInputError as exc:
         raise PricingInputError(_prefixed("session", exc.field), exc.problem) from None
+    _check_currency(tariff, session)
+    if totals is None:
+        totals = price_session(tariff, session)
+    return _ENCODER.encode(totals_document(totals))
+
+
+def _check_currency(tariff: Tariff, session: CdrSession) -> None:
     if session.currency is not None and session.currency != tariff.currency:
         raise PricingInputError(
             "session.currency", f"{session.currency} differs from the tariff currency {tariff.currency}"
         )
-    return _ENCODER.encode(totals_document(price_session(tariff, session)))
 
 
 def _prefixed(document: str, field: str) -> str:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from decimal import Decimal, localcontext
+from decimal import Decimal, getcontext, localcontext, setcontext
 from zoneinfo import ZoneInfo
 
 import msgspec
 
-from pricing.costing import CdrTotals, CostAccumulator, PeriodValues
+from pricing.costing import CdrTotals, CostAccumulator
 from pricing.errors import PricingInputError
 from pricing.idle_fee import IdleFee
 from pricing.money import MONEY_CONTEXT, ZERO
@@ -50,15 +50,8 @@ class MeterSample(msgspec.Struct, frozen=True):
     state: ConnectorState
 
 
-class _Piece:
-    __slots__ = ("charging", "energy", "power", "seconds", "start")
-
-    def __init__(self, start: datetime, seconds: Decimal, energy: Decimal, power: Decimal, charging: bool) -> None:
-        self.start = start
-        self.seconds = seconds
-        self.energy = energy
-        self.power = power
-        self.charging = charging
+# One priced stretch of the session: start, seconds, energy (kWh), power (kW), charging.
+_Piece = tuple[datetime, Decimal, Decimal, Decimal, bool]
 
 
 class LiveMeter:
@@ -70,11 +63,13 @@ class LiveMeter:
         tz = time_zone if isinstance(time_zone, ZoneInfo) else load_time_zone(time_zone)
         self._accumulator = CostAccumulator(tariff, tz, idle_fee)
         self._compiled = self._accumulator.compiled
+        self._context = MONEY_CONTEXT.copy()
         self._pieces: list[_Piece] = []
         self._first: MeterSample | None = None
         self._last: MeterSample | None = None
         self._next_time_cut: datetime | None = None
         self._duration_index = 0
+        self._next_duration_cut: datetime | None = None
         self._energy_index = 0
         self._count = 0
 
@@ -85,7 +80,8 @@ class LiveMeter:
 
     def add(self, sample: MeterSample) -> None:
         """Take the next sample (in time order); the cost up to its timestamp is then known."""
-        if sample.timestamp.tzinfo is None:
+        timestamp = sample.timestamp
+        if timestamp.tzinfo is None:
             raise PricingInputError("timestamp", "must carry a time zone (UTC inside)")
         if not sample.energy_wh.is_finite() or not sample.power_w.is_finite():
             raise PricingInputError("energy_wh", "energy and power must be finite numbers")
@@ -93,14 +89,21 @@ class LiveMeter:
         if last is None:
             self._first = self._last = sample
             self._count = 1
-            self._next_time_cut = self._compiled.next_time_boundary(sample.timestamp)
+            self._next_time_cut = self._compiled.next_time_boundary(timestamp)
+            marks = self._compiled.duration_marks
+            if marks:
+                self._next_duration_cut = timestamp + marks[0]
             return
-        if sample.timestamp < last.timestamp:
-            raise PricingInputError("timestamp", f"sample at {sample.timestamp.isoformat()} is older than the last one")
+        if timestamp < last.timestamp:
+            raise PricingInputError("timestamp", f"sample at {timestamp.isoformat()} is older than the last one")
         if sample.energy_wh < last.energy_wh:
             raise PricingInputError("energy_wh", "the energy register went down")
-        with localcontext(MONEY_CONTEXT):
+        previous = getcontext()
+        setcontext(self._context)
+        try:
             self._add_interval(last, sample)
+        finally:
+            setcontext(previous)
         self._last = sample
         self._count += 1
 
@@ -111,6 +114,19 @@ class LiveMeter:
         delta = (sample.energy_wh - last.energy_wh) / _WH_PER_KWH
         power = last.power_w / _W_PER_KW
         charging = last.state is ConnectorState.CHARGING and (delta > 0 or power > 0)
+        time_cut, duration_cut = self._next_time_cut, self._next_duration_cut
+        if (
+            (time_cut is None or time_cut >= t1)
+            and (duration_cut is None or duration_cut >= t1)
+            and (not self._compiled.energy_marks or not delta > 0)
+        ):  # nothing to cut at: one piece, as `_piece`
+            seconds = Decimal((t1 - t0) // _MICROSECOND) / _US_PER_S
+            self._pieces.append((t0, seconds, delta, power, charging))
+            if charging:
+                self._accumulator.add_values(t0, delta, seconds, ZERO, power, power)
+            else:
+                self._accumulator.add_values(t0, delta, ZERO, seconds, power, power)
+            return
         cuts = self._cuts(t0, t1, delta)
         if not cuts:
             self._piece(t0, t1, delta, power, charging)
@@ -144,6 +160,8 @@ class LiveMeter:
                 if at > t0:
                     cuts.append((at, None))
                 self._duration_index += 1
+            index = self._duration_index
+            self._next_duration_cut = origin + marks[index] if index < len(marks) else None
         levels = compiled.energy_marks
         if levels and delta > 0:
             before = self._accumulator.energy_kwh
@@ -163,18 +181,11 @@ class LiveMeter:
 
     def _piece(self, start: datetime, end: datetime, energy: Decimal, power: Decimal, charging: bool) -> None:
         seconds = Decimal((end - start) // _MICROSECOND) / _US_PER_S
-        piece = _Piece(start, seconds, energy, power, charging)
-        self._pieces.append(piece)
-        self._accumulator.add(
-            PeriodValues(
-                start,
-                energy=energy,
-                time=seconds if charging else ZERO,
-                parking=ZERO if charging else seconds,
-                power_min=power,
-                power_max=power,
-            )
-        )
+        self._pieces.append((start, seconds, energy, power, charging))
+        if charging:
+            self._accumulator.add_values(start, energy, seconds, ZERO, power, power)
+        else:
+            self._accumulator.add_values(start, energy, ZERO, seconds, power, power)
 
     def totals(self) -> CdrTotals:
         """Cost breakdown as if the session ended at the last sample (step_size and min/max price applied)."""
@@ -186,15 +197,15 @@ class LiveMeter:
         """The session so far as OCPI charging periods (energy kWh, TIME or PARKING_TIME hours, POWER kW)."""
         periods = []
         with localcontext(MONEY_CONTEXT):
-            for piece in self._pieces:
-                kind = CdrDimensionType.TIME if piece.charging else CdrDimensionType.PARKING_TIME
+            for start, seconds, energy, power, charging in self._pieces:
+                kind = CdrDimensionType.TIME if charging else CdrDimensionType.PARKING_TIME
                 periods.append(
                     ChargingPeriod(
-                        start_date_time=piece.start,
+                        start_date_time=start,
                         dimensions=(
-                            CdrDimension(CdrDimensionType.ENERGY, piece.energy),
-                            CdrDimension(kind, piece.seconds / _SECONDS_PER_HOUR),
-                            CdrDimension(CdrDimensionType.POWER, piece.power),
+                            CdrDimension(CdrDimensionType.ENERGY, energy),
+                            CdrDimension(kind, seconds / _SECONDS_PER_HOUR),
+                            CdrDimension(CdrDimensionType.POWER, power),
                         ),
                     )
                 )

@@ -6,8 +6,9 @@ restrictions all hold at that moment applies. Elements with a `reservation` rest
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -19,9 +20,16 @@ from pricing.tariff import (
     TariffRestrictions,
 )
 
-__all__ = ["CompiledRestrictions", "CompiledTariff", "Moment"]
+__all__ = ["CompiledRestrictions", "CompiledTariff", "Moment", "Selector", "compiled_tariff"]
 
 _MINUTES_PER_DAY = 24 * 60
+_MICROSECOND = timedelta(microseconds=1)
+# Longest stretch over which a UTC offset found at both ends is taken as constant in between. Time zones change
+# their offset at most a few times a year (in the IANA database no two changes of one zone are closer than
+# days), so a stretch this short holds at most one change, and one change shows as different offsets at its ends.
+_OFFSET_SPAN = timedelta(hours=6)
+_FOREVER = datetime.max.replace(tzinfo=UTC)
+_NO_LIMIT = Decimal("Infinity")
 
 
 def _minutes(text: str) -> int:
@@ -70,6 +78,7 @@ class CompiledRestrictions:
         "min_kwh",
         "min_power",
         "needs_local",
+        "needs_power",
         "start_date",
         "window",
     )
@@ -96,6 +105,12 @@ class CompiledRestrictions:
         self.max_duration = timedelta(seconds=r.max_duration) if r.max_duration is not None else None
         self.needs_local = (
             self.window is not None or self.start_date is not None or self.end_date is not None or self.days is not None
+        )
+        self.needs_power = (
+            self.min_power is not None
+            or self.max_power is not None
+            or self.min_current is not None
+            or self.max_current is not None
         )
 
     def holds(self, m: Moment) -> bool:
@@ -131,6 +146,51 @@ class CompiledRestrictions:
         if self.min_current is not None and (m.current_min is None or m.current_min < self.min_current):
             return False
         return not (self.max_current is not None and (m.current_max is None or m.current_max >= self.max_current))
+
+    # The three parts of `holds`, for callers that know which inputs changed: each set restriction is checked by
+    # exactly one part, so `holds(m)` equals the three parts together.
+
+    def local_holds(self, local: datetime) -> bool:
+        """The time-of-day, weekday and date restrictions at local time `local`."""
+        if self.window is not None:
+            start, end = self.window
+            minute = local.hour * 60 + local.minute
+            if start < end:
+                if not start <= minute < end:
+                    return False
+            elif end <= minute < start:
+                return False
+        if self.days is not None and local.weekday() not in self.days:
+            return False
+        if self.start_date is not None and local.date() < self.start_date:
+            return False
+        return not (self.end_date is not None and local.date() >= self.end_date)
+
+    def progress_holds(self, elapsed: timedelta, energy_kwh: Decimal) -> bool:
+        """The kWh and duration restrictions after `elapsed` with `energy_kwh` charged before."""
+        if self.min_kwh is not None and energy_kwh < self.min_kwh:
+            return False
+        if self.max_kwh is not None and energy_kwh >= self.max_kwh:
+            return False
+        if self.min_duration is not None and elapsed < self.min_duration:
+            return False
+        return not (self.max_duration is not None and elapsed >= self.max_duration)
+
+    def power_holds(
+        self,
+        power_min: Decimal | None,
+        power_max: Decimal | None,
+        current_min: Decimal | None,
+        current_max: Decimal | None,
+    ) -> bool:
+        """The power and current restrictions for a period with these bounds (see `Moment`)."""
+        if self.min_power is not None and (power_min is None or power_min < self.min_power):
+            return False
+        if self.max_power is not None and (power_max is None or power_max >= self.max_power):
+            return False
+        if self.min_current is not None and (current_min is None or current_min < self.min_current):
+            return False
+        return not (self.max_current is not None and (current_max is None or current_max >= self.max_current))
 
 
 Candidates = tuple[tuple[CompiledRestrictions | None, PriceComponent], ...]
@@ -231,6 +291,37 @@ class CompiledTariff:
             best = min(best, self._offset_change(instant, best))
         return best
 
+    def local_span(self, instant: datetime) -> tuple[datetime, datetime]:
+        """Local time at `instant` (aware) and the first later instant, in UTC, at which a time-of-day, date or
+        weekday restriction may give another result: the next wall-clock mark or the next UTC offset change.
+
+        Every instant before it has the same UTC offset as `instant` and a local time between the same marks, so
+        `CompiledRestrictions.local_holds` gives the same result for all of them.
+        """
+        utc = instant.astimezone(UTC)
+        local = utc.astimezone(self.tz)
+        minute = local.hour * 60 + local.minute
+        marks = self.time_marks
+        if not marks:
+            return local, min(_FOREVER, utc + _OFFSET_SPAN)
+        index = bisect_right(marks, minute)
+        ahead = (marks[index] if index < len(marks) else marks[0] + _MINUTES_PER_DAY) - minute
+        until = utc + timedelta(minutes=ahead, seconds=-local.second, microseconds=-local.microsecond)
+        until = min(until, utc + _OFFSET_SPAN)
+        offset = local.utcoffset()
+        last = until - _MICROSECOND
+        if last.astimezone(self.tz).utcoffset() != offset:
+            # One offset change lies in (utc, last]: find its first instant to the microsecond.
+            low, high = utc, last
+            while high - low > _MICROSECOND:
+                middle = low + (high - low) // 2
+                if middle.astimezone(self.tz).utcoffset() == offset:
+                    low = middle
+                else:
+                    high = middle
+            until = high
+        return local, until
+
     def _offset_change(self, low: datetime, high: datetime) -> datetime:
         """The first instant in (low, high] whose UTC offset differs from low's, to the second."""
         offset = low.astimezone(self.tz).utcoffset()
@@ -245,3 +336,135 @@ class CompiledTariff:
             else:
                 high = middle
         return high
+
+
+_BY_POWER = -2
+
+
+class Selector:
+    """Which component of a list of candidates applies to each period of one session, deciding the time-of-day,
+    date, weekday, duration and kWh restrictions only where their result may change.
+
+    `refresh` decides those restrictions for a stretch of the session: until the next time mark or UTC offset
+    change (`until`), the next duration mark (`elapsed_until`) and the next kWh mark (`energy_until`). Within the
+    stretch only power and current restrictions are left, checked per period by `pick`, which returns the index
+    of the same candidate as `CompiledTariff.find` with the full moment (or -1 when none applies).
+    """
+
+    __slots__ = (
+        "by_elapsed",
+        "by_energy",
+        "candidates",
+        "choice",
+        "compiled",
+        "elapsed_until",
+        "energy_until",
+        "lists",
+        "until",
+    )
+
+    def __init__(self, compiled: CompiledTariff, candidates: Iterable[Candidates]) -> None:
+        self.compiled = compiled
+        self.candidates = tuple(candidates)
+        count = len(self.candidates)
+        self.choice = [-1] * count
+        self.lists: list[tuple[tuple[CompiledRestrictions | None, int], ...]] = [()] * count
+        self.until = datetime.min.replace(tzinfo=UTC)  # nothing decided yet
+        self.elapsed_until = timedelta(0)
+        self.energy_until = Decimal(0)
+        self.by_elapsed = False  # whether `elapsed_until` and `energy_until` bound the stretch
+        self.by_energy = False
+
+    def current(self, start: datetime, elapsed: timedelta, energy_kwh: Decimal) -> bool:
+        """Whether the restrictions decided by the last `refresh` still hold their result for this period."""
+        return start < self.until and elapsed < self.elapsed_until and energy_kwh < self.energy_until
+
+    def refresh(self, start: datetime, elapsed: timedelta, energy_kwh: Decimal, origin: datetime | None = None) -> None:
+        """Decide every restriction but power and current for a period starting at `start` (aware).
+
+        With the session's `origin` (`start - elapsed`) given in a fixed-offset zone, the next duration mark is
+        folded into `until`, as an instant, and `elapsed_until` is left unbounded.
+        """
+        compiled = self.compiled
+        local = start
+        until = _FOREVER
+        if compiled.needs_local:
+            local, until = compiled.local_span(start)
+        marks = compiled.duration_marks
+        elapsed_until = timedelta.max
+        index = bisect_right(marks, elapsed)
+        if index < len(marks):
+            elapsed_until = marks[index]
+            if origin is not None and isinstance(origin.tzinfo, timezone):
+                # In a fixed-offset zone `start - origin < mark` is `start < origin + mark`, in any zone of start.
+                until = min(until, origin + elapsed_until)
+                elapsed_until = timedelta.max
+        levels = compiled.energy_marks
+        energy_until = _NO_LIMIT
+        index = bisect_right(levels, energy_kwh)
+        if index < len(levels):
+            energy_until = levels[index]
+        for position, candidates in enumerate(self.candidates):
+            kept: list[tuple[CompiledRestrictions | None, int]] = []
+            choice = -1
+            for slot, (restrictions, _) in enumerate(candidates):
+                if restrictions is None:
+                    choice = slot
+                    break
+                if restrictions.needs_local and not restrictions.local_holds(local):
+                    continue
+                if not restrictions.progress_holds(elapsed, energy_kwh):
+                    continue
+                if not restrictions.needs_power:
+                    choice = slot
+                    break
+                kept.append((restrictions, slot))
+            if kept:
+                kept.append((None, choice))
+                self.choice[position] = _BY_POWER
+                self.lists[position] = tuple(kept)
+            else:
+                self.choice[position] = choice
+        self.until = until
+        self.elapsed_until = elapsed_until
+        self.energy_until = energy_until
+        self.by_elapsed = elapsed_until != timedelta.max
+        self.by_energy = energy_until != _NO_LIMIT
+
+    def by_power(self, position: int) -> bool:
+        """Whether the choice for candidate list `position` in this stretch depends on power or current."""
+        return self.choice[position] == _BY_POWER
+
+    def pick(
+        self,
+        position: int,
+        power_min: Decimal | None = None,
+        power_max: Decimal | None = None,
+        current_min: Decimal | None = None,
+        current_max: Decimal | None = None,
+    ) -> int:
+        """Index of the applying candidate in list `position` for a period with these power/current bounds."""
+        choice = self.choice[position]
+        if choice != _BY_POWER:
+            return choice
+        for restrictions, slot in self.lists[position]:
+            if restrictions is None or restrictions.power_holds(power_min, power_max, current_min, current_max):
+                return slot
+        return -1  # pragma: no cover - the last entry has no restrictions
+
+
+_COMPILED: dict[tuple[int, ZoneInfo], tuple[Tariff, CompiledTariff]] = {}
+_COMPILED_KEPT = 64
+
+
+def compiled_tariff(tariff: Tariff, tz: ZoneInfo) -> CompiledTariff:
+    """`CompiledTariff(tariff, tz)`, shared between callers that price with the same tariff object and zone."""
+    key = (id(tariff), tz)
+    entry = _COMPILED.get(key)
+    if entry is not None and entry[0] is tariff:
+        return entry[1]
+    compiled = CompiledTariff(tariff, tz)
+    if len(_COMPILED) >= _COMPILED_KEPT:
+        _COMPILED.clear()
+    _COMPILED[key] = (tariff, compiled)  # holding the tariff keeps its id from being reused while cached
+    return compiled

@@ -21,6 +21,7 @@ __all__ = [
     "ChargingPeriod",
     "check_periods",
     "decode_session",
+    "decode_session_unchecked",
     "load_time_zone",
 ]
 
@@ -47,7 +48,7 @@ class CdrDimensionType(enum.Enum):
 _CONSUMED = frozenset({"ENERGY", "TIME", "PARKING_TIME", "RESERVATION_TIME"})
 
 
-class CdrDimension(msgspec.Struct, frozen=True):
+class CdrDimension(msgspec.Struct, frozen=True, gc=False):
     """One measured value of a charging period (kWh, hours, A or kW depending on `type`)."""
 
     type: CdrDimensionType
@@ -59,7 +60,7 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class ChargingPeriod(msgspec.Struct, frozen=True, omit_defaults=True):
+class ChargingPeriod(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     """A period of a session; it ends where the next one starts, the last one at the session end."""
 
     start_date_time: datetime
@@ -103,19 +104,56 @@ _SESSION_DECODER = msgspec.json.Decoder(CdrSession)
 
 def decode_session(data: bytes | str) -> CdrSession:
     """Read a session (an OCPI CDR or its pricing subset) from JSON; bad input raises `PricingInputError`."""
-    try:
-        session = _SESSION_DECODER.decode(data)
-    except msgspec.MsgspecError as exc:
-        raise input_error_from_msgspec(exc) from None
+    session = decode_session_unchecked(data)
     if session.time_zone is not None:
         load_time_zone(session.time_zone)
     check_periods(session)
     return session
 
 
+def decode_session_unchecked(data: bytes | str) -> CdrSession:
+    """`decode_session` without the checks of the time zone and of the periods (`check_periods`)."""
+    try:
+        return _SESSION_DECODER.decode(data)
+    except msgspec.MsgspecError as exc:
+        raise input_error_from_msgspec(exc) from None
+
+
 def check_periods(session: CdrSession) -> None:
     """Check the charging periods in one pass (time order, finite volumes, consumed volumes not negative, each
     dimension at most once); a naive period start is read as UTC. Raises `PricingInputError` naming the field."""
+    if not _periods_plainly_valid(session):
+        _check_periods_one_by_one(session)
+
+
+_ZERO = Decimal(0)
+# One bit per dimension type, and the bits of the consumed amounts.
+_BITS = {kind.value: 1 << position for position, kind in enumerate(CdrDimensionType)}
+_CONSUMED_BITS = sum(_BITS[kind] for kind in _CONSUMED)
+
+
+def _periods_plainly_valid(session: CdrSession) -> bool:
+    """Whether the periods pass every check of `check_periods` and have aware starts; False says nothing more."""
+    bits = _BITS
+    consumed = _CONSUMED_BITS
+    zero = _ZERO
+    previous = session.start_date_time
+    for period in session.charging_periods:
+        start = period.start_date_time
+        if start.tzinfo is None or start < previous:
+            return False
+        previous = start
+        seen = 0
+        for dimension in period.dimensions:
+            volume = dimension.volume
+            bit = bits[dimension.type._value_]
+            if seen & bit or not volume.is_finite() or (bit & consumed and volume < zero):
+                return False
+            seen |= bit
+    return previous <= session.end_date_time
+
+
+def _check_periods_one_by_one(session: CdrSession) -> None:
     previous = session.start_date_time
     for index, period in enumerate(session.charging_periods):
         start = period.start_date_time
