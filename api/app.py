@@ -18,6 +18,7 @@ from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from api.deps import provide_client_address, provide_db_session, provide_principal
+from api.domain.chargers.controllers import AdminChargerController
 from api.domain.drivers.controllers import AdminUsersController, AuthController, MeController
 from api.domain.stations.admin import AdminTariffController
 from api.domain.stations.controllers import FavouriteController, StationController
@@ -77,6 +78,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncGenerator[None, None]:
         await services.catalog_sync.start()
+        if services.bridge is not None:
+            await services.bridge.start()
         try:
             yield
         finally:
@@ -92,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StationController,
             FavouriteController,
             AdminTariffController,
+            AdminChargerController,
             PrometheusController,
         ],
         dependencies={

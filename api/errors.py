@@ -133,6 +133,20 @@ class RateLimited(VoltwayError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class BadGateway(VoltwayError):
+    """A device we talk to (a charger) answered with an error or with nonsense."""
+
+    status_code = 502
+    slug = "charger-error"
+    title = "The charger answered with an error"
+
+
+class GatewayTimeout(VoltwayError):
+    status_code = 504
+    slug = "charger-timeout"
+    title = "The charger did not answer in time"
+
+
 class ServiceUnavailable(VoltwayError):
     status_code = 503
     slug = "service-unavailable"
@@ -291,10 +305,12 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
 __all__ = [
     "EXCEPTION_HANDLERS",
     "PROBLEM_JSON",
+    "BadGateway",
     "BadRequest",
     "Conflict",
     "FieldError",
     "Forbidden",
+    "GatewayTimeout",
     "Gone",
     "InvalidCredentials",
     "InvalidInput",

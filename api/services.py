@@ -10,6 +10,7 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.db.engine import create_engine, create_session_factory
+from api.domain.chargers.runtime import BridgeRuntime
 from api.domain.drivers.services import AccountService
 from api.domain.stations.catalog import StationCatalog
 from api.domain.stations.prices import TariffBook, TariffPricing
@@ -38,6 +39,7 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     tariff_book: TariffBook
     tariffs: TariffStore
     stations: StationService
+    bridge: BridgeRuntime | None
 
 
 def build_services(settings: Settings) -> Services:
@@ -66,10 +68,15 @@ def build_services(settings: Settings) -> Services:
         tariff_book=tariff_book,
         tariffs=TariffStore(settings.ocpi_country_code, settings.ocpi_party_id),
         stations=StationService(catalog, availability, TariffPricing(tariff_book)),
+        bridge=BridgeRuntime(settings, session_factory, reuse_port=settings.workers > 1)
+        if settings.ocpp_enabled
+        else None,
     )
 
 
 async def close_services(services: Services) -> None:
+    if services.bridge is not None:
+        await services.bridge.stop()
     await services.catalog_sync.stop()
     await services.outbox.drain()
     await services.engine.dispose()
@@ -78,7 +85,7 @@ async def close_services(services: Services) -> None:
 @asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Services for a command-line task, closed (mail delivered, connections released) at the end."""
-    services = build_services(settings)
+    services = build_services(msgspec.structs.replace(settings, ocpp_enabled=False))
     try:
         yield services
     finally:

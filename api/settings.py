@@ -24,6 +24,7 @@ Environment = Literal["development", "test", "production"]
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./voltway.db"
 MIN_SECRET_KEY_LENGTH = 32
 SECRET_KEY_FILE = "secret_key"
+DEFAULT_DEMO_CHARGER_PASSWORD = "voltway-demo-charger"  # development only; the demo seed refuses production
 DEFAULT_MAIL_FROM = "Voltway <no-reply@voltway.localhost>"
 
 
@@ -58,6 +59,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ocpi_party_id: str = "VWY"
     catalog_poll_seconds: float = 1.0
     heartbeat_window_seconds: int = 600
+    ocpp_enabled: bool = False
+    ocpp_host: str = "127.0.0.1"
+    ocpp_port: int = 9000
+    ocpp_heartbeat_interval: int = 300
+    ocpp_command_timeout: float = 30.0
+    ocpp_tls_cert: str = ""
+    ocpp_tls_key: str = ""
+    demo_charger_password: str = DEFAULT_DEMO_CHARGER_PASSWORD
 
     @property
     def is_sqlite(self) -> bool:
@@ -86,6 +95,24 @@ def _pattern(environ: Mapping[str, str], name: str, default: str, pattern: str, 
     value = environ.get(name, "").strip() or default
     if not re.fullmatch(pattern, value):
         raise SettingsError(f"{name} must be {meaning}, got {value!r}")
+    return value
+
+
+def _bool(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _demo_charger_password(environ: Mapping[str, str]) -> str:
+    value = environ.get("VOLTWAY_DEMO_CHARGER_PASSWORD", "").strip() or DEFAULT_DEMO_CHARGER_PASSWORD
+    if len(value) < 16:
+        raise SettingsError("VOLTWAY_DEMO_CHARGER_PASSWORD must be at least 16 characters long")
     return value
 
 
@@ -174,7 +201,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         catalog_poll_seconds=_int(source, "VOLTWAY_CATALOG_POLL_MS", 1000, minimum=50) / 1000,
         heartbeat_window_seconds=_int(source, "VOLTWAY_HEARTBEAT_WINDOW", 600, minimum=10),
+        ocpp_enabled=_bool(source, "VOLTWAY_OCPP_ENABLED", default=True),
+        ocpp_host=source.get("VOLTWAY_OCPP_HOST", "").strip() or source.get("VOLTWAY_HOST", "").strip() or "127.0.0.1",
+        ocpp_port=_int(source, "VOLTWAY_OCPP_PORT", 9000),
+        ocpp_heartbeat_interval=_int(source, "VOLTWAY_OCPP_HEARTBEAT_INTERVAL", 300, minimum=10),
+        ocpp_command_timeout=float(_int(source, "VOLTWAY_OCPP_COMMAND_TIMEOUT", 30, minimum=1)),
+        ocpp_tls_cert=source.get("VOLTWAY_OCPP_TLS_CERT", "").strip(),
+        ocpp_tls_key=source.get("VOLTWAY_OCPP_TLS_KEY", "").strip(),
+        demo_charger_password=_demo_charger_password(source),
     )
+    if bool(settings.ocpp_tls_cert) != bool(settings.ocpp_tls_key):
+        raise SettingsError("VOLTWAY_OCPP_TLS_CERT and VOLTWAY_OCPP_TLS_KEY must be set together")
     # Last, so a typo elsewhere is reported before a key file is written.
     secret_key = resolve_secret_key(source.get("VOLTWAY_SECRET_KEY", "").strip(), env, data_dir)
     return msgspec.structs.replace(settings, secret_key=secret_key)

@@ -6,6 +6,7 @@ Run it in its own process so it does not share a core with the server under test
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import time
 from collections.abc import Sequence
@@ -89,6 +90,17 @@ async def run_load(
     )
 
 
-def run_load_blocking(host: str, port: int, paths: Sequence[str], **options: object) -> LoadResult:
-    """Entry point for a separate process (multiprocessing needs a plain function)."""
-    return asyncio.run(run_load(host, port, paths, **options))  # type: ignore[arg-type]
+def run_load_blocking(
+    host: str,
+    port: int,
+    paths: Sequence[str],
+    *,
+    connections: int = 32,
+    seconds: float = 5.0,
+    headers: dict[str, str] | None = None,
+    pin_core: int | None = None,
+) -> LoadResult:
+    """Entry point for a separate process (multiprocessing needs a plain function), optionally on one core."""
+    if pin_core is not None:
+        os.sched_setaffinity(0, {pin_core})
+    return asyncio.run(run_load(host, port, paths, connections=connections, seconds=seconds, headers=headers))

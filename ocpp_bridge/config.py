@@ -34,6 +34,7 @@ class BridgeConfig(msgspec.Struct, frozen=True, kw_only=True):
     tls_cert_path: str | None = None
     tls_key_path: str | None = None
     compression: bool = False
+    reuse_port: bool = False  # several worker processes share the port; the kernel spreads the chargers
 
     def __post_init__(self) -> None:
         if (self.tls_cert_path is None) != (self.tls_key_path is None):

@@ -113,6 +113,7 @@ class CentralSystem:
             ping_timeout=self.config.ping_timeout,
             close_timeout=self.config.close_timeout,
             ssl=self._ssl_context(),
+            reuse_port=self.config.reuse_port or None,
         )
         logger.info("OCPP central system listening on %s:%d (tls=%s)", self.config.host, self.port, self.config.tls)
 

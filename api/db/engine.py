@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -17,8 +18,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _json_dumps(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
 def create_engine(url: str, **options: Any) -> AsyncEngine:
-    """An async engine with the settings each backend needs (WAL and foreign keys on SQLite)."""
+    """An async engine with the settings each backend needs (WAL and foreign keys on SQLite).
+
+    JSON columns go through msgspec: loading the station catalogue decodes tens of thousands of them.
+    """
+    options.setdefault("json_serializer", _json_dumps)
+    options.setdefault("json_deserializer", msgspec.json.decode)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -92,6 +92,14 @@ async def empty_all_tables(url: str) -> None:
         await engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+async def _empty_tables_after(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Every test that touched a database leaves it empty for the next one."""
+    yield
+    if "database_url" in request.fixturenames:
+        await empty_all_tables(request.getfixturevalue("database_url"))
+
+
 @pytest.fixture
 async def client_factory(database_url: str) -> AsyncIterator[ClientFactory]:
     """Builds apps on the test database with any settings changed; tables are emptied afterwards."""
@@ -109,7 +117,6 @@ async def client_factory(database_url: str) -> AsyncIterator[ClientFactory]:
     finally:
         for client in clients:
             await client.__aexit__(None, None, None)
-        await empty_all_tables(database_url)
 
 
 @pytest.fixture

@@ -2,6 +2,13 @@
 
 from api.db.base import Base
 from api.db.models.accounts import AccountToken, RefreshToken, User
+from api.db.models.charging import (
+    BridgeProcess,
+    ChargerLogEntry,
+    ChargingTransaction,
+    IdTokenRecord,
+    MeterSampleRecord,
+)
 from api.db.models.mail import MailMessage
 from api.db.models.stations import (
     ChangeCounter,
@@ -17,13 +24,18 @@ from api.db.models.stations import (
 __all__ = [
     "AccountToken",
     "Base",
+    "BridgeProcess",
     "ChangeCounter",
+    "ChargerLogEntry",
     "ChargingStation",
+    "ChargingTransaction",
     "Connector",
     "Evse",
     "Favourite",
+    "IdTokenRecord",
     "Location",
     "MailMessage",
+    "MeterSampleRecord",
     "RefreshToken",
     "StationReport",
     "Tariff",

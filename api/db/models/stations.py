@@ -69,6 +69,9 @@ class ChargingStation(Base):
     connected: Mapped[bool] = mapped_column(Boolean, default=False)
     last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    password_hash: Mapped[str | None] = mapped_column(String(128))
+    serial_number: Mapped[str | None] = mapped_column(String(50))
+    held_by: Mapped[str | None] = mapped_column(String(64), index=True)  # the process holding its socket
 
 
 class Evse(Base):
@@ -89,6 +92,8 @@ class Evse(Base):
         ForeignKey("charging_stations.id", ondelete="SET NULL"), index=True
     )
     ocpp_evse_id: Mapped[int | None] = mapped_column(Integer)
+    ocpp_status: Mapped[str | None] = mapped_column(String(24))
+    error_code: Mapped[str | None] = mapped_column(String(50))
     last_updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 

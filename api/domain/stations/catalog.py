@@ -12,6 +12,8 @@ from collections import defaultdict
 from datetime import datetime
 
 import msgspec
+import numpy as np
+from numpy.typing import NDArray
 
 from api.domain.stations.geo import cell_of
 from api.domain.stations.records import OpeningHours
@@ -133,14 +135,39 @@ def location_entry(
     )
 
 
+class Cell:
+    """The locations of one grid cell, with their coordinates as arrays for vectorised distances."""
+
+    __slots__ = ("_arrays", "entries")
+
+    def __init__(self) -> None:
+        self.entries: dict[uuid.UUID, LocationEntry] = {}
+        self._arrays: tuple[list[LocationEntry], NDArray[np.float64], NDArray[np.float64]] | None = None
+
+    def changed(self) -> None:
+        self._arrays = None
+
+    def arrays(self) -> tuple[list[LocationEntry], NDArray[np.float64], NDArray[np.float64]]:
+        """(entries, latitudes, longitudes) in one order; rebuilt after a change."""
+        if self._arrays is None:
+            entries = list(self.entries.values())
+            self._arrays = (
+                entries,
+                np.fromiter((e.latitude for e in entries), dtype=np.float64, count=len(entries)),
+                np.fromiter((e.longitude for e in entries), dtype=np.float64, count=len(entries)),
+            )
+        return self._arrays
+
+
 class StationCatalog:
     """Locations by id and by grid cell, our chargers' connectivity, and the revision they reflect."""
 
     def __init__(self) -> None:
         self.revision = 0
         self.locations: dict[uuid.UUID, LocationEntry] = {}
-        self.cells: dict[tuple[int, int], dict[uuid.UUID, LocationEntry]] = defaultdict(dict)
+        self.cells: dict[tuple[int, int], Cell] = defaultdict(Cell)
         self.stations: dict[uuid.UUID, StationLink] = {}
+        self.links_version = 0  # moves whenever a charger's connectivity changes
 
     def __len__(self) -> int:
         return len(self.locations)
@@ -149,24 +176,48 @@ class StationCatalog:
         """Add or replace a location (unpublished ones are taken off the map)."""
         previous = self.locations.pop(entry.id, None)
         if previous is not None:
-            cell = cell_of(previous.latitude, previous.longitude)
-            bucket = self.cells.get(cell)
-            if bucket is not None:
-                bucket.pop(previous.id, None)
-                if not bucket:
-                    del self.cells[cell]
+            key = cell_of(previous.latitude, previous.longitude)
+            cell = self.cells.get(key)
+            if cell is not None:
+                cell.entries.pop(previous.id, None)
+                cell.changed()
+                if not cell.entries:
+                    del self.cells[key]
         if not entry.publish:
             return
         self.locations[entry.id] = entry
-        self.cells[cell_of(entry.latitude, entry.longitude)][entry.id] = entry
+        cell = self.cells[cell_of(entry.latitude, entry.longitude)]
+        cell.entries[entry.id] = entry
+        cell.changed()
 
     def put_station(self, station_id: uuid.UUID, link: StationLink) -> None:
-        self.stations[station_id] = link
+        if self.stations.get(station_id) != link:
+            self.stations[station_id] = link
+            self.links_version += 1
 
     def candidates(self, cells: list[tuple[int, int]]) -> list[LocationEntry]:
         found: list[LocationEntry] = []
-        for cell in cells:
-            bucket = self.cells.get(cell)
-            if bucket:
-                found.extend(bucket.values())
+        for key in cells:
+            cell = self.cells.get(key)
+            if cell is not None:
+                found.extend(cell.entries.values())
         return found
+
+    def candidate_arrays(
+        self, cells: list[tuple[int, int]]
+    ) -> tuple[list[LocationEntry], NDArray[np.float64], NDArray[np.float64]]:
+        """The locations of `cells` with their latitudes and longitudes as arrays, in one order."""
+        entries: list[LocationEntry] = []
+        latitudes: list[NDArray[np.float64]] = []
+        longitudes: list[NDArray[np.float64]] = []
+        for key in cells:
+            cell = self.cells.get(key)
+            if cell is not None:
+                cell_entries, lats, lons = cell.arrays()
+                entries.extend(cell_entries)
+                latitudes.append(lats)
+                longitudes.append(lons)
+        if not entries:
+            empty = np.empty(0, dtype=np.float64)
+            return entries, empty, empty
+        return entries, np.concatenate(latitudes), np.concatenate(longitudes)

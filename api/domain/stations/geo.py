@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+from numpy.typing import NDArray
+
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG), the sphere the map's distances are measured on
 CELL_DEGREES = 0.1
 _RAD = math.pi / 180.0
@@ -18,6 +21,17 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dlambda = (lon2 - lon1) * _RAD
     a = math.sin(dphi * 0.5) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlambda * 0.5) ** 2
     return 2.0 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def haversine_many(
+    lat: float, lon: float, latitudes: NDArray[np.float64], longitudes: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Great-circle distances in metres from one point to many, the same formula as `haversine_m`."""
+    phi1 = lat * _RAD
+    phi2 = latitudes * _RAD
+    a = np.sin((phi2 - phi1) * 0.5) ** 2 + math.cos(phi1) * np.cos(phi2) * np.sin((longitudes - lon) * _RAD * 0.5) ** 2
+    result: NDArray[np.float64] = 2.0 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+    return result
 
 
 def cell_of(latitude: float, longitude: float) -> tuple[int, int]:

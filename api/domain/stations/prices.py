@@ -41,8 +41,10 @@ class TariffBook:
     def __init__(self) -> None:
         self._entries: dict[TariffKey, _Entry] = {}
         self._by_id: dict[str, list[TariffKey]] = {}
+        self.version = 0  # moves whenever a tariff changes
 
     def update(self, documents: Sequence[TariffDocument]) -> None:
+        self.version += 1
         for document in documents:
             key = (document.country_code, document.party_id, document.tariff_id)
             try:
@@ -72,6 +74,10 @@ class TariffPricing:
 
     def __init__(self, book: TariffBook) -> None:
         self.book = book
+
+    @property
+    def version(self) -> int:
+        return self.book.version
 
     def _entry(self, location: LocationEntry, connector: ConnectorEntry, now: datetime) -> _Entry | None:
         for tariff_id in connector.tariff_ids:

@@ -16,9 +16,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import msgspec
+import numpy as np
 
 from api.domain.stations.catalog import ConnectorEntry, EvseEntry, LocationEntry, StationCatalog, StationLink
-from api.domain.stations.geo import cells_around, cells_in_box, haversine_m
+from api.domain.stations.geo import cells_around, cells_in_box, haversine_many
 from api.domain.stations.records import OpeningHours
 
 # Effective statuses of EVSEs whose charger is ours but cannot be heard from.
@@ -168,37 +169,53 @@ class StationSearch:
     def search(self, query: StationQuery, now: datetime) -> tuple[list[Hit], tuple[float, str] | None]:
         """One page of hits and the key to continue after it (None on the last page)."""
         if query.box is not None:
-            candidates = self.catalog.candidates(
-                cells_in_box(query.box.min_lon, query.box.min_lat, query.box.max_lon, query.box.max_lat)
-            )
-            centre = query.centre or query.box.centre
+            box = query.box
+            cells = cells_in_box(box.min_lon, box.min_lat, box.max_lon, box.max_lat)
+            centre = query.centre or box.centre
         else:
             if query.centre is None or query.radius_m is None:
                 raise ValueError("a query needs a box, or a centre with a radius")
+            box = None
             centre = query.centre
-            candidates = self.catalog.candidates(cells_around(centre[0], centre[1], query.radius_m))
-        lat0, lon0 = centre
-        box = query.box
-        radius = query.radius_m
-        hits: list[tuple[float, str, LocationEntry]] = []
-        for location in candidates:
-            if box is not None and not box.contains(location.latitude, location.longitude):
-                continue
-            distance = haversine_m(lat0, lon0, location.latitude, location.longitude)
-            if box is None and radius is not None and distance > radius:
-                continue
-            hits.append((distance, location.sort_key, location))
-        hits.sort(key=lambda hit: (hit[0], hit[1]))
+            radius = query.radius_m
+            cells = cells_around(centre[0], centre[1], radius)
+        entries, latitudes, longitudes = self.catalog.candidate_arrays(cells)
+        distances = haversine_many(centre[0], centre[1], latitudes, longitudes)
+        if box is not None:
+            keep = (
+                (latitudes >= box.min_lat)
+                & (latitudes <= box.max_lat)
+                & (longitudes >= box.min_lon)
+                & (longitudes <= box.max_lon)
+            )
+        else:
+            keep = distances <= radius
+        indices = np.flatnonzero(keep)
+        order = indices[np.argsort(distances[indices], kind="stable")]
+        ordered = distances[order]
         after = query.after
+        position = 0 if after is None else int(np.searchsorted(ordered, after[0], side="left"))
         page: list[Hit] = []
         filters = query.filters
-        for distance, key, location in hits:
-            if after is not None and (distance, key) <= after:
-                continue
-            if not self._passes(location, filters, now):
-                continue
-            if len(page) == query.limit:
-                last = page[-1]
-                return page, (last.distance_m, last.location.sort_key)
-            page.append(Hit(location=location, distance_m=distance))
+        total = len(order)
+        while position < total:
+            # Equal distances form a group ordered by station id.
+            end = position + 1
+            while end < total and ordered[end] == ordered[position]:
+                end += 1
+            distance = float(ordered[position])
+            if end == position + 1:
+                group = [entries[int(order[position])]]
+            else:
+                group = sorted((entries[i] for i in order[position:end].tolist()), key=lambda e: e.sort_key)
+            position = end
+            for location in group:
+                if after is not None and (distance, location.sort_key) <= after:
+                    continue
+                if not self._passes(location, filters, now):
+                    continue
+                if len(page) == query.limit:
+                    last = page[-1]
+                    return page, (last.distance_m, last.location.sort_key)
+                page.append(Hit(location=location, distance_m=distance))
         return page, None

@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+import msgspec
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +43,11 @@ from api.errors import FieldError, InvalidInput, NotFound
 class ConnectorPricing(Protocol):
     """Prices a connector at a moment from its tariffs; None when no tariff applies."""
 
+    @property
+    def version(self) -> int:
+        """Moves whenever any price may have changed."""
+        ...
+
     def price(
         self, location: LocationEntry, connector: ConnectorEntry, now: datetime, locale: str
     ) -> ConnectorPrice | None: ...
@@ -59,6 +65,8 @@ class StationService:
         self.availability = availability
         self.pricing = pricing
         self.search_engine = StationSearch(catalog, availability, pricing.energy_price)
+        self._summaries: dict[tuple[uuid.UUID, int, str, int, int], StationSummary] = {}
+        self._summary_minute = 0
 
     # ----- views -----------------------------------------------------------------------------------
 
@@ -87,6 +95,24 @@ class StationService:
         )
 
     def summary(self, location: LocationEntry, distance_m: float | None, now: datetime, locale: str) -> StationSummary:
+        """A station as the map lists it; built once per minute and change, then only the distance varies.
+
+        Statuses, opening hours and prices are evaluated at minute resolution; any change to the location or
+        to a charger's connectivity makes a new one at once.
+        """
+        minute = int(now.timestamp()) // 60
+        if minute != self._summary_minute:
+            self._summaries.clear()
+            self._summary_minute = minute
+        key = (location.id, location.revision, locale, self.catalog.links_version, self.pricing.version)
+        cached = self._summaries.get(key)
+        if cached is None:
+            cached = self._summaries[key] = self._build_summary(location, now, locale)
+        if distance_m is None:
+            return cached
+        return msgspec.structs.replace(cached, distance_meters=round(distance_m, 1))
+
+    def _build_summary(self, location: LocationEntry, now: datetime, locale: str) -> StationSummary:
         evses = [self._evse_view(location, e, now, locale) for e in location.evses if e.status != "REMOVED"]
         return StationSummary(
             id=location.id,
@@ -96,7 +122,7 @@ class StationService:
             postal_code=location.postal_code,
             country=location.country,
             coordinates=Coordinates(latitude=location.latitude, longitude=location.longitude),
-            distance_meters=None if distance_m is None else round(distance_m, 1),
+            distance_meters=None,
             operator=location.operator_name,
             time_zone=location.time_zone,
             open_now=is_open(location.opening_times, location.time_zone, now),

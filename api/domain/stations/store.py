@@ -27,20 +27,25 @@ class UpsertCounts(msgspec.Struct):
     connectors: int = 0
 
 
-async def bump_revision(session: AsyncSession) -> int:
-    """Take the next catalogue revision; the counter row stays locked until this transaction ends."""
+async def bump_counter(session: AsyncSession, name: str) -> int:
+    """Take the next value of a named counter; its row stays locked until this transaction ends."""
     result = await session.execute(
         update(ChangeCounter)
-        .where(ChangeCounter.name == STATIONS_COUNTER)
+        .where(ChangeCounter.name == name)
         .values(revision=ChangeCounter.revision + 1)
         .returning(ChangeCounter.revision)
     )
-    revision = result.scalar_one_or_none()
-    if revision is None:
-        session.add(ChangeCounter(name=STATIONS_COUNTER, revision=1))
+    value = result.scalar_one_or_none()
+    if value is None:
+        session.add(ChangeCounter(name=name, revision=1))
         await session.flush()
         return 1
-    return int(revision)
+    return int(value)
+
+
+async def bump_revision(session: AsyncSession) -> int:
+    """Take the next catalogue revision, so every process's map picks up this transaction's changes."""
+    return await bump_counter(session, STATIONS_COUNTER)
 
 
 async def current_revision(session: AsyncSession) -> int:

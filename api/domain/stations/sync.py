@@ -15,6 +15,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 import msgspec
 from sqlalchemy import select
@@ -41,23 +42,85 @@ class TariffDocument(msgspec.Struct, frozen=True):
 TariffListener = Callable[[Sequence[TariffDocument]], None]
 
 
+LOCATION_COLUMNS = [
+    Location.__table__.c[name]
+    for name in (
+        "id",
+        "country_code",
+        "party_id",
+        "ocpi_id",
+        "name",
+        "address",
+        "city",
+        "postal_code",
+        "state",
+        "country",
+        "latitude",
+        "longitude",
+        "time_zone",
+        "operator_name",
+        "parking_type",
+        "facilities",
+        "opening_times",
+        "publish",
+        "last_updated",
+        "revision",
+    )
+]
+EVSE_COLUMNS = [
+    Evse.__table__.c[name]
+    for name in (
+        "id",
+        "location_id",
+        "uid",
+        "emi3_evse_id",
+        "status",
+        "status_source",
+        "status_updated_at",
+        "capabilities",
+        "physical_reference",
+        "floor_level",
+        "charging_station_id",
+        "last_updated",
+    )
+]
+CONNECTOR_COLUMNS = [
+    Connector.__table__.c[name]
+    for name in (
+        "evse_id",
+        "connector_id",
+        "standard",
+        "format",
+        "power_type",
+        "max_voltage",
+        "max_amperage",
+        "max_electric_power",
+        "tariff_ids",
+        "last_updated",
+    )
+]
+
+
 def _chunks(items: list[uuid.UUID]) -> list[list[uuid.UUID]]:
     return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
 
 
 async def _load_evses(session: AsyncSession, location_ids: list[uuid.UUID] | None) -> dict[uuid.UUID, list[EvseEntry]]:
-    evse_rows = []
-    connector_rows = []
+    # Plain rows, not ORM objects: a start-up load reads every EVSE and connector of the network.
+    evse_query = select(*EVSE_COLUMNS)
+    connector_query = select(*CONNECTOR_COLUMNS)
+    evse_rows: list[Any] = []
+    connector_rows: list[Any] = []
     if location_ids is None:
-        evse_rows = list((await session.execute(select(Evse))).scalars())
-        connector_rows = list((await session.execute(select(Connector))).scalars())
+        evse_rows = list((await session.execute(evse_query)).all())
+        connector_rows = list((await session.execute(connector_query)).all())
     else:
         for chunk in _chunks(location_ids):
-            batch = list((await session.execute(select(Evse).where(Evse.location_id.in_(chunk)))).scalars())
+            batch = list((await session.execute(evse_query.where(Evse.location_id.in_(chunk)))).all())
             evse_rows.extend(batch)
             for evse_chunk in _chunks([e.id for e in batch]):
                 connector_rows.extend(
-                    (await session.execute(select(Connector).where(Connector.evse_id.in_(evse_chunk)))).scalars()
+                    (await session.execute(connector_query.where(Connector.evse_id.in_(evse_chunk)))).all()
                 )
     connectors: dict[uuid.UUID, list[ConnectorEntry]] = defaultdict(list)
     for row in connector_rows:
@@ -100,8 +163,10 @@ async def load_into(catalog: StationCatalog, session: AsyncSession, since: int) 
     target = await current_revision(session)
     if target <= since and since > 0:
         return []
-    query = select(Location).where(Location.revision > since) if since else select(Location)
-    locations = list((await session.execute(query)).scalars())
+    query = select(*LOCATION_COLUMNS)
+    if since:
+        query = query.where(Location.revision > since)
+    locations = list((await session.execute(query)).all())
     ids = [location.id for location in locations]
     evses = await _load_evses(session, None if since == 0 else ids)
     station_query = select(ChargingStation)

@@ -1,0 +1,61 @@
+"""The OCPP bridge inside a Voltway process: the central system, its database backend and the relay."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.domain.chargers.backend import CsmsService
+from api.domain.chargers.meter_writer import MeterSampleWriter
+from api.domain.chargers.relay import LocalCommandRelay, PostgresCommandRelay
+from api.settings import Settings
+from ocpp_bridge.config import BridgeConfig
+from ocpp_bridge.server import CentralSystem
+
+
+def bridge_config(settings: Settings, *, reuse_port: bool = False) -> BridgeConfig:
+    return BridgeConfig(
+        host=settings.ocpp_host,
+        port=settings.ocpp_port,
+        heartbeat_interval=settings.ocpp_heartbeat_interval,
+        command_timeout=settings.ocpp_command_timeout,
+        tls_cert_path=settings.ocpp_tls_cert or None,
+        tls_key_path=settings.ocpp_tls_key or None,
+        reuse_port=reuse_port,
+    )
+
+
+class BridgeRuntime:
+    """Starts and stops the bridge with the process; stopping writes buffered meter samples first."""
+
+    def __init__(
+        self, settings: Settings, session_factory: async_sessionmaker[AsyncSession], *, reuse_port: bool = False
+    ) -> None:
+        self.process_id = f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(3)}"
+        self.meters = MeterSampleWriter(session_factory)
+        self.csms = CsmsService(
+            session_factory, heartbeat_interval=settings.ocpp_heartbeat_interval, meter_writer=self.meters
+        )
+        self.relay: LocalCommandRelay | PostgresCommandRelay
+        if settings.is_sqlite:
+            self.relay = LocalCommandRelay(session_factory, self.process_id)
+        else:
+            self.relay = PostgresCommandRelay(settings.database_url, session_factory, self.process_id)
+        self.central = CentralSystem(self.csms, bridge_config(settings, reuse_port=reuse_port), relay=self.relay)
+
+    @property
+    def port(self) -> int:
+        return self.central.port
+
+    async def start(self) -> None:
+        await self.csms.start()
+        await self.relay.start(self.central)
+        await self.central.start()
+
+    async def stop(self) -> None:
+        await self.central.stop()
+        await self.relay.stop()
+        await self.csms.stop()
