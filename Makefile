@@ -21,7 +21,9 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/voltway db upgrade
 	$(BIN)/voltway seed demo --if-empty
-	$(BIN)/voltway serve
+	@$(BIN)/voltway serve & server=$$!; \
+	trap 'kill $$server 2>/dev/null; wait $$server 2>/dev/null' EXIT INT TERM; \
+	sleep 4; $(BIN)/voltway simulate --id-prefix SIM- || true; wait $$server
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .

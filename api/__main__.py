@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import functools
 import json
-import os
 import secrets
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -16,7 +15,7 @@ from typing import Any, TypeVar
 import msgspec
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.settings import Settings, SettingsError, load_settings
+from api.settings import Settings, SettingsError, export_for_workers, load_settings
 
 DEFAULT_OPENAPI_PATH = Path("openapi/openapi.json")
 T = TypeVar("T")
@@ -61,14 +60,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     _run(_prepare_database(settings))
     if settings.workers > 1:
-        # Workers read the environment; pass on what the command line changed.
-        os.environ.update(
-            {
-                "VOLTWAY_WORKERS": str(settings.workers),
-                "VOLTWAY_OCPP_PORT": str(settings.ocpp_port),
-                "VOLTWAY_OCPP_ENABLED": "true" if settings.ocpp_enabled else "false",
-            }
-        )
+        export_for_workers(settings)
         uvicorn.run(
             "api.app:create_app_from_environment",
             factory=True,
@@ -671,6 +663,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        return 0
 
 
 if __name__ == "__main__":

@@ -215,3 +215,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     # Last, so a typo elsewhere is reported before a key file is written.
     secret_key = resolve_secret_key(source.get("VOLTWAY_SECRET_KEY", "").strip(), env, data_dir)
     return msgspec.structs.replace(settings, secret_key=secret_key)
+
+
+def export_for_workers(settings: Settings) -> None:
+    """Worker processes build their settings from the environment: hand them what the command line changed."""
+    os.environ.update(
+        {
+            "VOLTWAY_HOST": settings.host,
+            "VOLTWAY_PORT": str(settings.port),
+            "VOLTWAY_WORKERS": str(settings.workers),
+            "VOLTWAY_OCPP_PORT": str(settings.ocpp_port),
+            "VOLTWAY_OCPP_ENABLED": "true" if settings.ocpp_enabled else "false",
+        }
+    )

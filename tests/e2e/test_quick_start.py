@@ -49,6 +49,7 @@ def environment(tmp_path: Path) -> dict[str, str]:
             "VOLTWAY_DATA_DIR": str(tmp_path / "data"),
             "VOLTWAY_PASSWORD_HASH_TIME_COST": "1",
             "VOLTWAY_PASSWORD_HASH_MEMORY_KIB": "64",
+            "VOLTWAY_OCPP_PORT": str(_free_port()),
         }
     )
     return env

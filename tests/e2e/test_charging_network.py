@@ -1,0 +1,157 @@
+"""The demo network end to end: `voltway serve` with its OCPP bridge, `voltway simulate` chargers over real
+websockets, the map showing live statuses, operator commands reaching a charger, and data in the database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from api.db.engine import create_engine
+from api.db.models import ChargingStation, ChargingTransaction, MeterSampleRecord
+
+VOLTWAY = [sys.executable, "-m", "api"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Network:
+    def __init__(self, base: str, env: dict[str, str], ocpp_port: int, database_url: str) -> None:
+        self.base = base
+        self.env = env
+        self.ocpp_port = ocpp_port
+        self.database_url = database_url
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
+    tmp = tmp_path_factory.mktemp("network")
+    port, ocpp_port = free_port(), free_port()
+    database_url = f"sqlite+aiosqlite:///{tmp}/voltway.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOLTWAY_")}
+    env.update(
+        {
+            "VOLTWAY_DATABASE_URL": database_url,
+            "VOLTWAY_DATA_DIR": str(tmp / "data"),
+            "VOLTWAY_SECRET_KEY": "network-test-secret-key-long-enough-1234",
+            "VOLTWAY_OCPP_PORT": str(ocpp_port),
+            "VOLTWAY_CATALOG_POLL_MS": "200",
+            "VOLTWAY_PASSWORD_HASH_TIME_COST": "1",
+            "VOLTWAY_PASSWORD_HASH_MEMORY_KIB": "64",
+        }
+    )
+    seeded = subprocess.run(
+        [*VOLTWAY, "seed", "demo"], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert seeded.returncode == 0, seeded.stderr
+    assert "SIM-00001" in seeded.stdout
+    server = subprocess.Popen(
+        [*VOLTWAY, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("voltway serve did not become ready")
+        yield Network(base, env, ocpp_port, database_url)
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def admin_headers(base: str) -> dict[str, str]:
+    tokens = httpx.post(f"{base}/v1/auth/login", json={"email": "admin@example.com", "password": "voltway-demo"}).json()
+    return {"Authorization": f"Bearer {tokens['accessToken']}"}
+
+
+async def count(database_url: str, *columns: object) -> list[int]:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            return [int((await connection.execute(select(func.count()).select_from(c))).scalar_one()) for c in columns]  # type: ignore[arg-type]
+    finally:
+        await engine.dispose()
+
+
+def sim_evse_status(base: str) -> dict[str, str]:
+    """Status source of every EVSE the map shows around Amsterdam (where SIM-00001... stand)."""
+    items = httpx.get(f"{base}/v1/stations", params={"lat": 52.37, "lon": 4.9, "radius": 30000, "limit": 100}).json()
+    return {evse["uid"]: evse["statusSource"] for item in items["items"] for evse in item["evses"]}
+
+
+def test_simulated_chargers_charge_and_obey_commands(network: Network) -> None:
+    before = sim_evse_status(network.base)
+    assert before
+    assert set(before.values()) == {"offline"}  # provisioned, never heard from: never shown as available
+
+    simulator = subprocess.Popen(
+        [*VOLTWAY, "simulate", "--chargers", "20", "--duration", "12", "--speed", "120", "--seed", "3"],
+        env=network.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        headers = admin_headers(network.base)
+        deadline = time.monotonic() + 10
+        connected: list[dict[str, object]] = []
+        while time.monotonic() < deadline:
+            chargers = httpx.get(f"{network.base}/v1/admin/chargers", headers=headers).json()
+            connected = [c for c in chargers if c["connected"]]
+            if len(connected) >= 20:
+                break
+            time.sleep(0.3)
+        assert len(connected) == 20
+        assert {c["ocppVersion"] for c in connected} == {"1.6"}
+
+        reset = httpx.post(
+            f"{network.base}/v1/admin/chargers/SIM-00001/commands/reset", json={"type": "Soft"}, headers=headers
+        )
+        assert reset.status_code == 200, reset.text
+        assert reset.json()["status"] in {"Accepted", "Rejected"}
+        unknown = httpx.post(f"{network.base}/v1/admin/chargers/SIM-00001/commands/dance", json={}, headers=headers)
+        assert unknown.status_code == 404
+        offline = httpx.post(f"{network.base}/v1/admin/chargers/SIM-01000/commands/reset", json={}, headers=headers)
+        assert offline.status_code == 409
+        assert offline.headers["content-type"] == "application/problem+json"
+
+        live = {uid: source for uid, source in sim_evse_status(network.base).items() if source == "live"}
+        assert live, "no EVSE shows a live status while its charger is connected"
+    finally:
+        out, err = simulator.communicate(timeout=60)
+    assert simulator.returncode == 0, err
+    assert '"call_errors": 0' in out
+
+    transactions, samples, stations = asyncio.run(
+        count(network.database_url, ChargingTransaction, MeterSampleRecord, ChargingStation)
+    )
+    assert stations == 1066
+    assert transactions > 0
+    assert samples > 0
+    deadline = time.monotonic() + 5
+    while "live" in sim_evse_status(network.base).values():
+        assert time.monotonic() < deadline, "chargers that disconnected still show live statuses"
+        time.sleep(0.2)
