@@ -48,7 +48,7 @@ _TIME = TariffDimensionType.TIME
 _PARKING = TariffDimensionType.PARKING_TIME
 
 
-class Money(msgspec.Struct, frozen=True):
+class Money(msgspec.Struct, frozen=True, gc=False):
     """A cost excluding and including VAT, at full precision."""
 
     excl_vat: Decimal
@@ -58,7 +58,7 @@ class Money(msgspec.Struct, frozen=True):
 _NO_MONEY = Money(ZERO, ZERO)
 
 
-class CdrTotals(msgspec.Struct, frozen=True):
+class CdrTotals(msgspec.Struct, frozen=True, gc=False):
     """The cost fields of an OCPI CDR, plus `amount_due`: the incl-VAT total rounded for payment."""
 
     total_cost: Money
@@ -198,8 +198,8 @@ class _Dimension:
         self.incl = ZERO
         self.volume = ZERO
         self.last: PriceComponent | None = None
-        self.plain: tuple[Decimal, Decimal] | None = None  # cost() without and with step, until the next bill
-        self.stepped: tuple[Decimal, Decimal] | None = None
+        self.plain: Money | None = None  # cost() without and with step, until the next bill
+        self.stepped: Money | None = None
         self.billing: PriceComponent | None = None  # the component of the last bill, with its price and VAT rate
         self.price = ZERO
         self.rate: Decimal | None = None
@@ -220,17 +220,17 @@ class _Dimension:
             self.last = component
         self.plain = self.stepped = None
 
-    def cost(self, with_step: bool) -> tuple[Decimal, Decimal]:
-        """Cost (excl, incl) so far; with `with_step`, the billed total is rounded up to the last step_size.
+    def cost(self, with_step: bool) -> Money:
+        """Cost so far; with `with_step`, the billed total is rounded up to the last step_size.
 
         Read in MONEY_CONTEXT.
         """
         if with_step:
             if self.stepped is None:
-                self.stepped = self._cost(True)
+                self.stepped = Money(*self._cost(True))
             return self.stepped
         if self.plain is None:
-            self.plain = self._cost(False)
+            self.plain = Money(*self._cost(False))
         return self.plain
 
     def _cost(self, with_step: bool) -> tuple[Decimal, Decimal]:
@@ -490,10 +490,20 @@ class CostAccumulator:
         return totals
 
     def _totals(self, start: datetime, end: datetime) -> CdrTotals:
-        energy_x, energy_i = self._energy.cost(True)
+        energy = self._energy
+        time = self._time
+        parking = self._parking
         last_time_based = self._last_time_based
-        time_x, time_i = self._time.cost(last_time_based is self._time)
-        parking_x, parking_i = self._parking.cost(last_time_based is self._parking)
+        energy_cost = energy.stepped or energy.cost(True)
+        time_cost = (time.stepped or time.cost(True)) if last_time_based is time else (time.plain or time.cost(False))
+        parking_cost = (
+            (parking.stepped or parking.cost(True))
+            if last_time_based is parking
+            else (parking.plain or parking.cost(False))
+        )
+        energy_x, energy_i = energy_cost.excl_vat, energy_cost.incl_vat
+        time_x, time_i = time_cost.excl_vat, time_cost.incl_vat
+        parking_x, parking_i = parking_cost.excl_vat, parking_cost.incl_vat
         # Sums in the order of the fields; a fixed or reservation cost that is absent is not added (the same value).
         total_x, total_i = energy_x, energy_i
         fixed = _NO_MONEY
@@ -521,7 +531,7 @@ class CostAccumulator:
             cap = self.idle_fee.cap
             if cap is not None and idle_x > cap:
                 idle_x, idle_i = cap, add_vat(cap, self.idle_fee.vat)
-            parking_x, parking_i = parking_x + idle_x, parking_i + idle_i
+            parking_cost = Money(parking_x + idle_x, parking_i + idle_i)
             total_x, total_i = total_x + idle_x, total_i + idle_i
         parking_total = self._parking_total
         parking_time = self._parking_time
@@ -530,9 +540,9 @@ class CostAccumulator:
         return CdrTotals(
             Money(total_x, total_i),
             fixed,
-            Money(energy_x, energy_i),
-            Money(time_x, time_i),
-            Money(parking_x, parking_i),
+            energy_cost,
+            time_cost,
+            parking_cost,
             reservation,
             self._energy_total,
             Decimal((end - start) // _MICROSECOND) / _MICROSECONDS_PER_HOUR,
@@ -556,7 +566,8 @@ class CostAccumulator:
         expired = not self._charging_seen
         dimension = self._expired if expired else self._used
         flat = self._expired_flat if expired else self._used_flat
-        excl, incl = dimension.cost(True)
+        cost = dimension.cost(True)
+        excl, incl = cost.excl_vat, cost.incl_vat
         if flat is not None:
             excl += flat.price
             incl += add_vat(flat.price, flat.vat)
@@ -687,13 +698,20 @@ def price_grouped(
     until = selector.until
     elapsed_until = selector.elapsed_until
     energy_until = selector.energy_until
+    low: Decimal | None
+    high: Decimal | None
+    low_current: Decimal | None
+    high_current: Decimal | None
     by_power = True
+    time_priced = parking_priced = False
+    run_energy = run_time = run_parking = ZERO  # volumes of the current stretch while its choices are fixed
+    by_power_mark = _BY_POWER
+    zero = ZERO
     by_elapsed = False  # until the first refresh, `until` alone asks for it
     by_energy = bool(compiled.energy_marks)
     try:
         with localcontext(context):
-            for index in range(count):
-                period = periods[index]
+            for index, period in enumerate(periods):
                 start = period.start_date_time
                 if start.tzinfo is None or start < previous:
                     return None
@@ -707,15 +725,15 @@ def price_grouped(
                         return None
                     kind = dimension.type
                     if kind is _E:
-                        if energy is not None or volume < 0:
+                        if energy is not None or volume < zero:
                             return None
                         energy = volume
                     elif kind is _T:
-                        if time is not None or volume < 0:
+                        if time is not None or volume < zero:
                             return None
                         time = volume
                     elif kind is _P:
-                        if parking is not None or volume < 0:
+                        if parking is not None or volume < zero:
                             return None
                         parking = volume
                     elif kind is _MAX_POWER:
@@ -755,56 +773,108 @@ def price_grouped(
                     or (by_energy and energy_total >= energy_until)
                     or (by_elapsed and start - origin >= elapsed_until)
                 ):
+                    # A new stretch: bill what the last one summed with its choices, then decide anew.
+                    if run_energy:
+                        slot = choice[1]
+                        if slot >= 0:
+                            energy_sums[slot] += run_energy
+                            last_energy = slot
+                        if not by_energy:
+                            energy_total += run_energy
+                        run_energy = zero
+                    if run_time:
+                        slot = choice[2]
+                        if slot >= 0:
+                            time_sums[slot] += run_time
+                            last_time = slot
+                        run_time = zero
+                    if run_parking:
+                        slot = choice[3]
+                        if slot >= 0:
+                            parking_sums[slot] += run_parking
+                            last_parking = slot
+                        parking_hours += run_parking
+                        run_parking = zero
                     selector.refresh(start, start - origin, energy_total, origin)
                     until = selector.until
                     elapsed_until = selector.elapsed_until
                     energy_until = selector.energy_until
                     by_elapsed = elapsed_until != timedelta.max
-                    by_power = _BY_POWER in choice
-                low = high = low_current = high_current = None
-                if by_power:
-                    if power is None and power_min is None and power_max is None and energy is not None and energy > 0:
-                        end = periods[index + 1].start_date_time if index + 1 < count else session.end_date_time
-                        if end > start:
-                            hours = divide(Decimal((end - start) // _MICROSECOND), _MICROSECONDS_PER_HOUR)
-                            power = divide(energy, hours)
-                    if power is not None:
-                        low = high = power
-                    else:
-                        low = power_min if power_min is not None else power_max
-                        high = power_max if power_max is not None else power_min
-                    if current is not None:
-                        low_current = high_current = current
-                    else:
-                        low_current = current_min if current_min is not None else current_max
-                        high_current = current_max if current_max is not None else current_min
+                    by_power = by_power_mark in choice
+                    time_priced = choice[2] >= 0
+                    parking_priced = choice[3] >= 0
+                if not by_power:
+                    # Every choice is fixed in this stretch: sum the volumes, billed when the stretch ends.
+                    if flat < 0:
+                        flat = choice[0]
+                    if energy:
+                        run_energy += energy
+                        if by_energy:
+                            energy_total += energy
+                    if time:
+                        run_time += time
+                        if time_priced:
+                            time_based_last = 1
+                    if parking:
+                        run_parking += parking
+                        if parking_priced:
+                            time_based_last = 2
+                    continue
+                if power is None and power_min is None and power_max is None and energy is not None and energy > zero:
+                    end = periods[index + 1].start_date_time if index + 1 < count else session.end_date_time
+                    if end > start:
+                        hours = divide(Decimal((end - start) // _MICROSECOND), _MICROSECONDS_PER_HOUR)
+                        power = divide(energy, hours)
+                if power is not None:
+                    low = high = power
+                else:
+                    low = power_min if power_min is not None else power_max
+                    high = power_max if power_max is not None else power_min
+                if current is not None:
+                    low_current = high_current = current
+                else:
+                    low_current = current_min if current_min is not None else current_max
+                    high_current = current_max if current_max is not None else current_min
                 if flat < 0:
                     flat = pick(0, low, high, low_current, high_current)
                 if energy:
-                    slot = choice[1]
-                    if slot == _BY_POWER:
-                        slot = pick(1, low, high, low_current, high_current)
+                    slot = pick(1, low, high, low_current, high_current)
                     if slot >= 0:
                         energy_sums[slot] += energy
                         last_energy = slot
                     energy_total += energy
                 if time:
-                    slot = choice[2]
-                    if slot == _BY_POWER:
-                        slot = pick(2, low, high, low_current, high_current)
+                    slot = pick(2, low, high, low_current, high_current)
                     if slot >= 0:
                         time_sums[slot] += time
                         last_time = slot
                         time_based_last = 1
                 if parking:
-                    slot = choice[3]
-                    if slot == _BY_POWER:
-                        slot = pick(3, low, high, low_current, high_current)
+                    slot = pick(3, low, high, low_current, high_current)
                     if slot >= 0:
                         parking_sums[slot] += parking
                         last_parking = slot
                         time_based_last = 2
                     parking_hours += parking
+            # The last stretch.
+            if run_energy:
+                slot = choice[1]
+                if slot >= 0:
+                    energy_sums[slot] += run_energy
+                    last_energy = slot
+                if not by_energy:
+                    energy_total += run_energy
+            if run_time:
+                slot = choice[2]
+                if slot >= 0:
+                    time_sums[slot] += run_time
+                    last_time = slot
+            if run_parking:
+                slot = choice[3]
+                if slot >= 0:
+                    parking_sums[slot] += run_parking
+                    last_parking = slot
+                parking_hours += run_parking
             if previous > session.end_date_time:
                 return None
             accumulator = CostAccumulator(tariff, tz)
@@ -824,6 +894,6 @@ def price_grouped(
                 dimension_cost.last = candidates[last][1] if last >= 0 else None
             if time_based_last:
                 accumulator._last_time_based = accumulator._time if time_based_last == 1 else accumulator._parking
-    except decimal.Rounded:
+    except decimal.DecimalException:  # Rounded: too many digits to sum per component; others: priced period by period
         return None
     return accumulator.totals(session.start_date_time, session.end_date_time)

@@ -113,12 +113,12 @@ class LiveMeter:
             return
         delta = (sample.energy_wh - last.energy_wh) / _WH_PER_KWH
         power = last.power_w / _W_PER_KW
-        charging = last.state is ConnectorState.CHARGING and (delta > 0 or power > 0)
+        charging = last.state is ConnectorState.CHARGING and (delta > ZERO or power > ZERO)
         time_cut, duration_cut = self._next_time_cut, self._next_duration_cut
         if (
             (time_cut is None or time_cut >= t1)
             and (duration_cut is None or duration_cut >= t1)
-            and (not self._compiled.energy_marks or not delta > 0)
+            and (not self._compiled.energy_marks or not delta > ZERO)
         ):  # nothing to cut at: one piece, as `_piece`
             seconds = Decimal((t1 - t0) // _MICROSECOND) / _US_PER_S
             self._pieces.append((t0, seconds, delta, power, charging))

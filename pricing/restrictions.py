@@ -196,20 +196,19 @@ class CompiledRestrictions:
 Candidates = tuple[tuple[CompiledRestrictions | None, PriceComponent], ...]
 
 
+_Element = tuple[CompiledRestrictions | None, ReservationRestrictionType | None, tuple[PriceComponent, ...]]
+
+
 def _candidates(
-    tariff: Tariff, dimension: TariffDimensionType, reservation: Iterable[ReservationRestrictionType | None]
+    elements: Iterable[_Element], dimension: TariffDimensionType, reservation: ReservationRestrictionType | None
 ) -> Candidates:
-    wanted = set(reservation)
     found: list[tuple[CompiledRestrictions | None, PriceComponent]] = []
-    for element in tariff.elements:
-        restrictions = element.restrictions
-        kind = restrictions.reservation if restrictions is not None else None
-        if kind not in wanted:
+    for restrictions, kind, components in elements:
+        if kind is not reservation:
             continue
-        for component in element.price_components:
+        for component in components:
             if component.type is dimension:
-                compiled = CompiledRestrictions(restrictions) if restrictions is not None else None
-                found.append((compiled, component))
+                found.append((restrictions, component))
                 break  # one component per dimension per element
     return tuple(found)
 
@@ -232,19 +231,26 @@ class CompiledTariff:
     def __init__(self, tariff: Tariff, tz: ZoneInfo) -> None:
         self.tariff = tariff
         self.tz = tz
+        elements: list[_Element] = [
+            (
+                CompiledRestrictions(e.restrictions) if e.restrictions is not None else None,
+                e.restrictions.reservation if e.restrictions is not None else None,
+                e.price_components,
+            )
+            for e in tariff.elements
+        ]
+        used, expires = ReservationRestrictionType.RESERVATION, ReservationRestrictionType.RESERVATION_EXPIRES
         self.regular: dict[TariffDimensionType, Candidates] = {
-            d: _candidates(tariff, d, (None,)) for d in TariffDimensionType
+            d: _candidates(elements, d, None) for d in TariffDimensionType
         }
         self.reservation: dict[TariffDimensionType, Candidates] = {
-            d: _candidates(tariff, d, (ReservationRestrictionType.RESERVATION,)) for d in TariffDimensionType
+            d: _candidates(elements, d, used) for d in TariffDimensionType
         }
         # An expired reservation: RESERVATION_EXPIRES elements first, then RESERVATION ones (spec note).
         self.expired_reservation: dict[TariffDimensionType, Candidates] = {
-            d: _candidates(tariff, d, (ReservationRestrictionType.RESERVATION_EXPIRES,))
-            + _candidates(tariff, d, (ReservationRestrictionType.RESERVATION,))
-            for d in TariffDimensionType
+            d: _candidates(elements, d, expires) + self.reservation[d] for d in TariffDimensionType
         }
-        compiled = [CompiledRestrictions(e.restrictions) for e in tariff.elements if e.restrictions is not None]
+        compiled = [c for c, _, _ in elements if c is not None]
         self.needs_local = any(c.needs_local for c in compiled)
         marks: set[int] = set()
         for c in compiled:
