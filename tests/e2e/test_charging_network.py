@@ -155,3 +155,32 @@ def test_simulated_chargers_charge_and_obey_commands(network: Network) -> None:
     while "live" in sim_evse_status(network.base).values():
         assert time.monotonic() < deadline, "chargers that disconnected still show live statuses"
         time.sleep(0.2)
+
+
+def test_ocpp_201_chargers_report_transactions(network: Network) -> None:
+    before = asyncio.run(count(network.database_url, ChargingTransaction))[0]
+    result = subprocess.run(
+        [
+            *VOLTWAY,
+            "simulate",
+            "--ocpp",
+            "2.0.1",
+            "--chargers",
+            "10",
+            "--duration",
+            "8",
+            "--speed",
+            "120",
+            "--seed",
+            "9",
+        ],
+        env=network.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert '"call_errors": 0' in result.stdout
+    after = asyncio.run(count(network.database_url, ChargingTransaction))[0]
+    assert after > before
