@@ -159,6 +159,7 @@ def cmd_users(args: argparse.Namespace) -> int:
     from api.domain.drivers.commands import add_user, list_users
 
     settings = load_settings()
+    _run(_prepare_database(settings))
     if args.users_command == "add":
         password = args.password or secrets.token_urlsafe(12)
         if len(password) < 10:
@@ -180,6 +181,7 @@ def cmd_mail(args: argparse.Namespace) -> int:
     from api.mail.commands import list_mail
 
     settings = load_settings()
+    _run(_prepare_database(settings))
     print(_run(list_mail(settings, to=args.to, limit=args.limit)), end="")
     return 0
 

@@ -110,6 +110,7 @@ async def add_charger(
                 revision=revision,
             )
         )
+        await session.flush()  # the location row must exist before the charger that points at it
     elif await session.get(Location, location_id) is None:
         raise ProvisioningError(f"no location {location_id}")
     station = ChargingStation(id=uuid.uuid4(), ocpp_id=ocpp_id, location_id=location_id, password_hash=secret_hash)

@@ -1,0 +1,159 @@
+"""Two `voltway serve` processes on one PostgreSQL: a command sent through one reaches a charger held by the other."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.support import skip_or_fail
+
+VOLTWAY = [sys.executable, "-m", "api"]
+CHARGER_PASSWORD = "e2e-charger-secret-123"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    base = os.environ.get("VOLTWAY_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+    name = f"voltway_e2e_{os.getpid()}_{secrets.token_hex(3)}"
+
+    async def create() -> None:
+        connection = await asyncpg.connect(dsn(base), timeout=5)
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
+    async def drop() -> None:
+        connection = await asyncpg.connect(dsn(base), timeout=5)
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+
+    try:
+        asyncio.run(create())
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        skip_or_fail("VOLTWAY_REQUIRE_POSTGRES", f"PostgreSQL is not reachable: {exc}")
+    yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(drop())
+
+
+def start_server(env: dict[str, str], port: int, ocpp_port: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [*VOLTWAY, "serve", "--port", str(port), "--ocpp-port", str(ocpp_port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_ready(base: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{base} did not become ready")
+
+
+def test_command_crosses_processes(postgres_url: str, tmp_path: object) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOLTWAY_")}
+    env.update(
+        {
+            "VOLTWAY_DATABASE_URL": postgres_url,
+            "VOLTWAY_SECRET_KEY": "two-process-secret-key-long-enough-1234",
+            "VOLTWAY_DATA_DIR": str(tmp_path),
+            "VOLTWAY_PASSWORD_HASH_TIME_COST": "1",
+            "VOLTWAY_PASSWORD_HASH_MEMORY_KIB": "64",
+        }
+    )
+
+    def cli(*args: str) -> str:
+        done = subprocess.run([*VOLTWAY, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    cli("db", "upgrade")
+    cli("chargers", "add", "E2E-00001", "--password", CHARGER_PASSWORD, "--lat", "52.37", "--lon", "4.89")
+    cli("users", "add", "ops@example.com", "--role", "admin", "--password", "operator password")
+
+    ports = [(free_port(), free_port()), (free_port(), free_port())]
+    servers = [start_server(env, port, ocpp) for port, ocpp in ports]
+    simulator: subprocess.Popen[str] | None = None
+    try:
+        a, b = (f"http://127.0.0.1:{port}" for port, _ in ports)
+        wait_ready(a)
+        wait_ready(b)
+        simulator = subprocess.Popen(
+            [
+                *VOLTWAY, "simulate", "--url", f"ws://127.0.0.1:{ports[1][1]}/ocpp", "--chargers", "1",
+                "--id-prefix", "E2E-", "--password", CHARGER_PASSWORD, "--duration", "20",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        login = httpx.post(f"{a}/v1/auth/login", json={"email": "ops@example.com", "password": "operator password"})
+        headers = {"Authorization": f"Bearer {login.json()['accessToken']}"}
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            listed = httpx.get(f"{a}/v1/admin/chargers", headers=headers).json()
+            if listed and listed[0]["connected"]:
+                break
+            time.sleep(0.2)
+        assert listed[0]["connected"], listed
+        holder = listed[0]["heldBy"]
+        assert holder
+
+        # Sent to process A; the charger's socket is held by process B.
+        answer = httpx.post(
+            f"{a}/v1/admin/chargers/E2E-00001/commands/get-configuration",
+            json={"keys": ["HeartbeatInterval"]},
+            headers=headers,
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["result"] == "configuration"
+        reset = httpx.post(
+            f"{a}/v1/admin/chargers/E2E-00001/commands/reset", json={"type": "Soft"}, headers=headers, timeout=30
+        )
+        assert reset.status_code == 200, reset.text
+        assert reset.json()["status"] in {"Accepted", "Rejected"}
+    finally:
+        if simulator is not None:
+            simulator.kill()
+            simulator.communicate(timeout=30)
+        for server in servers:
+            server.send_signal(signal.SIGINT)
+        for server in servers:
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
