@@ -72,7 +72,7 @@ class LiveMeter:
         self._next_duration_cut: datetime | None = None
         self._energy_index = 0
         self._count = 0
-        self._last_span = (timedelta(0), ZERO)  # the last interval between samples, and in seconds
+        self._last_interval = (timedelta(0), ZERO)  # the last interval between samples, and in seconds
 
     @property
     def sample_count(self) -> int:
@@ -121,13 +121,13 @@ class LiveMeter:
             and (duration_cut is None or duration_cut >= t1)
             and (not self._compiled.energy_marks or not delta > ZERO)
         ):  # nothing to cut at: one piece, as `_piece`
-            span = t1 - t0
-            last_span = self._last_span
-            if span == last_span[0]:  # samples usually come at a fixed interval
-                seconds = last_span[1]
+            interval = t1 - t0
+            last_interval = self._last_interval
+            if interval == last_interval[0]:  # samples usually come at a fixed interval
+                seconds = last_interval[1]
             else:
-                seconds = Decimal(span // _MICROSECOND) / _US_PER_S
-                self._last_span = (span, seconds)
+                seconds = Decimal(interval // _MICROSECOND) / _US_PER_S
+                self._last_interval = (interval, seconds)
             self._pieces.append((t0, seconds, delta, power, charging))
             if charging:
                 self._accumulator.add_values(t0, delta, seconds, ZERO, power, power)
