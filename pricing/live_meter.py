@@ -93,7 +93,10 @@ class LiveMeter:
             self._next_time_cut = self._compiled.next_time_boundary(timestamp)
             marks = self._compiled.duration_marks
             if marks:
-                self._next_duration_cut = timestamp + marks[0]
+                try:
+                    self._next_duration_cut = timestamp + marks[0]
+                except OverflowError:
+                    self._next_duration_cut = timestamp  # let `_cuts` find out
             return
         if timestamp < last.timestamp:
             raise PricingInputError("timestamp", f"sample at {timestamp.isoformat()} is older than the last one")

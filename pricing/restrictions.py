@@ -312,20 +312,23 @@ class CompiledTariff:
             return local, min(_FOREVER, utc + _OFFSET_SPAN)
         index = bisect_right(marks, minute)
         ahead = (marks[index] if index < len(marks) else marks[0] + _MINUTES_PER_DAY) - minute
-        until = utc + timedelta(minutes=ahead, seconds=-local.second, microseconds=-local.microsecond)
-        until = min(until, utc + _OFFSET_SPAN)
-        offset = local.utcoffset()
-        last = until - _MICROSECOND
-        if last.astimezone(self.tz).utcoffset() != offset:
-            # One offset change lies in (utc, last]: find its first instant to the microsecond.
-            low, high = utc, last
-            while high - low > _MICROSECOND:
-                middle = low + (high - low) // 2
-                if middle.astimezone(self.tz).utcoffset() == offset:
-                    low = middle
-                else:
-                    high = middle
-            until = high
+        try:
+            until = utc + timedelta(minutes=ahead, seconds=-local.second, microseconds=-local.microsecond)
+            until = min(until, utc + _OFFSET_SPAN)
+            offset = local.utcoffset()
+            last = until - _MICROSECOND
+            if last.astimezone(self.tz).utcoffset() != offset:
+                # One offset change lies in (utc, last]: find its first instant to the microsecond.
+                low, high = utc, last
+                while high - low > _MICROSECOND:
+                    middle = low + (high - low) // 2
+                    if middle.astimezone(self.tz).utcoffset() == offset:
+                        low = middle
+                    else:
+                        high = middle
+                until = high
+        except OverflowError:  # at the end of the calendar: valid for this instant only
+            until = utc
         return local, until
 
     def _offset_change(self, low: datetime, high: datetime) -> datetime:
@@ -403,8 +406,11 @@ class Selector:
             elapsed_until = marks[index]
             if origin is not None and isinstance(origin.tzinfo, timezone):
                 # In a fixed-offset zone `start - origin < mark` is `start < origin + mark`, in any zone of start.
-                until = min(until, origin + elapsed_until)
-                elapsed_until = timedelta.max
+                try:
+                    until = min(until, origin + elapsed_until)
+                    elapsed_until = timedelta.max
+                except OverflowError:
+                    pass  # beyond the calendar: compared as a duration
         levels = compiled.energy_marks
         energy_until = _NO_LIMIT
         index = bisect_right(levels, energy_kwh)
