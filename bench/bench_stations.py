@@ -49,6 +49,7 @@ from api.domain.stations.time_zones import time_zone_at
 from bench.http_load import LoadResult, run_load_blocking
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "afdc"
+BRUTE_FORCE_QUERIES = 200
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
@@ -104,11 +105,13 @@ def service_latencies(catalog: StationCatalog, points: list[tuple[float, float]]
     now = datetime.now(UTC)
     searched: list[float] = []
     brute: list[float] = []
-    for lat, lon in points:
+    for index, (lat, lon) in enumerate(points):
         query = StationQuery(centre=(lat, lon), radius_m=10_000.0, box=None, filters=StationFilters(), limit=20)
         started = time.perf_counter()
         page = service.search(query, "en", now)
         searched.append(time.perf_counter() - started)
+        if index >= BRUTE_FORCE_QUERIES:  # the baseline is slow; a few hundred queries describe it well
+            continue
         started = time.perf_counter()
         hits = sorted(
             (d, loc.sort_key)
