@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from api.settings import Settings
@@ -36,3 +39,41 @@ def make_settings(**overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (for servers the tests start)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def cli_environment(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `voltway` process under test: the caller's, without VOLTWAY_* leaking in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOLTWAY_")}
+    env.update(
+        {
+            "VOLTWAY_DATABASE_URL": f"sqlite+aiosqlite:///{data_dir}/voltway.db",
+            "VOLTWAY_DATA_DIR": str(data_dir / "data"),
+            "VOLTWAY_SECRET_KEY": TEST_SECRET_KEY,
+            "VOLTWAY_PASSWORD_HASH_TIME_COST": "1",
+            "VOLTWAY_PASSWORD_HASH_MEMORY_KIB": "64",
+            "VOLTWAY_OCPP_PORT": str(free_port()),
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def wait_until_ready(base: str, path: str = "/ready", seconds: float = 60.0) -> None:
+    """Poll a served process until it answers 200, or fail the test."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}{path}", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"{base}{path} did not answer within {seconds:.0f} s")

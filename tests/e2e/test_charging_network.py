@@ -4,9 +4,7 @@ websockets, the map showing live statuses, operator commands reaching a charger,
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,15 +16,9 @@ from sqlalchemy import func, select
 
 from api.db.engine import create_engine
 from api.db.models import ChargingStation, ChargingTransaction, MeterSampleRecord
+from tests.support import cli_environment, free_port, wait_until_ready
 
 VOLTWAY = [sys.executable, "-m", "api"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Network:
@@ -40,20 +32,9 @@ class Network:
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
     tmp = tmp_path_factory.mktemp("network")
-    port, ocpp_port = free_port(), free_port()
-    database_url = f"sqlite+aiosqlite:///{tmp}/voltway.db"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOLTWAY_")}
-    env.update(
-        {
-            "VOLTWAY_DATABASE_URL": database_url,
-            "VOLTWAY_DATA_DIR": str(tmp / "data"),
-            "VOLTWAY_SECRET_KEY": "network-test-secret-key-long-enough-1234",
-            "VOLTWAY_OCPP_PORT": str(ocpp_port),
-            "VOLTWAY_CATALOG_POLL_MS": "200",
-            "VOLTWAY_PASSWORD_HASH_TIME_COST": "1",
-            "VOLTWAY_PASSWORD_HASH_MEMORY_KIB": "64",
-        }
-    )
+    port = free_port()
+    env = cli_environment(tmp, VOLTWAY_CATALOG_POLL_MS="200")
+    database_url, ocpp_port = env["VOLTWAY_DATABASE_URL"], int(env["VOLTWAY_OCPP_PORT"])
     seeded = subprocess.run(
         [*VOLTWAY, "seed", "demo"], env=env, capture_output=True, text=True, timeout=300, check=False
     )
@@ -64,15 +45,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("voltway serve did not become ready")
+        wait_until_ready(base)
         yield Network(base, env, ocpp_port, database_url)
     finally:
         server.send_signal(signal.SIGINT)

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support import cli_environment
+
 VOLTWAY = [sys.executable, "-m", "api"]
 
 
 @pytest.fixture
 def environment(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOLTWAY_")}
-    env.update(
-        {
-            "VOLTWAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/voltway.db",
-            "VOLTWAY_DATA_DIR": str(tmp_path / "data"),
-            "VOLTWAY_SECRET_KEY": "cli-test-secret-key-long-enough-for-hs256",
-        }
-    )
-    return env
+    return cli_environment(tmp_path)
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

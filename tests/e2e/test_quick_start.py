@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +13,7 @@ import httpx
 import pytest
 
 from api.__main__ import build_parser
+from tests.support import cli_environment, free_port, wait_until_ready
 
 VOLTWAY = [sys.executable, "-m", "api"]
 
@@ -42,16 +40,8 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 
 @pytest.fixture
 def environment(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOLTWAY_")}
-    env.update(
-        {
-            "VOLTWAY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/voltway.db",
-            "VOLTWAY_DATA_DIR": str(tmp_path / "data"),
-            "VOLTWAY_PASSWORD_HASH_TIME_COST": "1",
-            "VOLTWAY_PASSWORD_HASH_MEMORY_KIB": "64",
-            "VOLTWAY_OCPP_PORT": str(_free_port()),
-        }
-    )
+    env = cli_environment(tmp_path)
+    del env["VOLTWAY_SECRET_KEY"]  # as on a fresh machine: a development key gets generated
     return env
 
 
@@ -75,34 +65,19 @@ def test_readable_error_for_bad_configuration(environment: dict[str, str]) -> No
     assert result.stderr.strip() == "voltway: VOLTWAY_PORT must be a whole number, got 'eighty'"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server(environment: dict[str, str]) -> Iterator[tuple[str, dict[str, str]]]:
     """`voltway seed demo` then `voltway serve` on a free port, as `make run` does."""
     seeded = run_cli(environment, "seed", "demo", "--if-empty")
     assert seeded.returncode == 0, seeded.stderr
     assert "driver@example.com" in seeded.stdout
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [*VOLTWAY, "serve", "--port", str(port)], env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("voltway serve did not answer /health within 60 s")
+        wait_until_ready(base, "/health")
         yield base, environment
     finally:
         process.send_signal(signal.SIGINT)
@@ -156,7 +131,7 @@ def test_served_quick_start_journey(server: tuple[str, dict[str, str]]) -> None:
 
 def test_serve_refuses_an_unmigrated_postgresql(environment: dict[str, str]) -> None:
     env = {**environment, "VOLTWAY_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:1/none"}
-    result = run_cli(env, "serve", "--port", str(_free_port()))
+    result = run_cli(env, "serve", "--port", str(free_port()))
     assert result.returncode == 2
     assert "voltway: cannot reach the database:" in result.stderr
     assert "Traceback" not in result.stderr

@@ -6,28 +6,21 @@ import asyncio
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.support import skip_or_fail
+from tests.support import cli_environment, free_port, skip_or_fail, wait_until_ready
 
 VOLTWAY = [sys.executable, "-m", "api"]
 CHARGER_PASSWORD = "e2e-charger-secret-123"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def dsn(url: str) -> str:
@@ -70,29 +63,8 @@ def start_server(env: dict[str, str], port: int, ocpp_port: int) -> subprocess.P
     )
 
 
-def wait_ready(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"{base} did not become ready")
-
-
-def test_command_crosses_processes(postgres_url: str, tmp_path: object) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOLTWAY_")}
-    env.update(
-        {
-            "VOLTWAY_DATABASE_URL": postgres_url,
-            "VOLTWAY_SECRET_KEY": "two-process-secret-key-long-enough-1234",
-            "VOLTWAY_DATA_DIR": str(tmp_path),
-            "VOLTWAY_PASSWORD_HASH_TIME_COST": "1",
-            "VOLTWAY_PASSWORD_HASH_MEMORY_KIB": "64",
-        }
-    )
+def test_command_crosses_processes(postgres_url: str, tmp_path: Path) -> None:
+    env = cli_environment(tmp_path, VOLTWAY_DATABASE_URL=postgres_url)
 
     def cli(*args: str) -> str:
         done = subprocess.run([*VOLTWAY, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
@@ -108,8 +80,8 @@ def test_command_crosses_processes(postgres_url: str, tmp_path: object) -> None:
     simulator: subprocess.Popen[str] | None = None
     try:
         a, b = (f"http://127.0.0.1:{port}" for port, _ in ports)
-        wait_ready(a)
-        wait_ready(b)
+        wait_until_ready(a)
+        wait_until_ready(b)
         simulator = subprocess.Popen(
             [
                 *VOLTWAY, "simulate", "--url", f"ws://127.0.0.1:{ports[1][1]}/ocpp", "--chargers", "1",

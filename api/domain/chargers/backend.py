@@ -7,8 +7,6 @@ only move an in-memory `last_seen` that is written out every few seconds.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -23,6 +21,7 @@ from api.db.types import utc_now
 from api.domain.chargers.credentials import verify_charger_secret
 from api.domain.chargers.meter_writer import MeterSampleWriter
 from api.domain.stations.store import bump_counter, bump_revision, touch_location
+from api.periodic import Periodic
 from ocpp_bridge.events import (
     AuthorizationRequested,
     BootReply,
@@ -141,29 +140,18 @@ class CsmsService:
         self.meters = meter_writer
         self._transactions: dict[tuple[uuid.UUID, str], ActiveTransaction] = {}
         self._last_seen: dict[uuid.UUID, datetime] = {}
-        self._flusher: asyncio.Task[None] | None = None
+        self._flusher = Periodic("ocpp-last-seen", LAST_SEEN_FLUSH_SECONDS, self.flush_last_seen)
 
     # ----- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
         await self.meters.start()
-        self._flusher = asyncio.create_task(self._flush_last_seen_forever(), name="ocpp-last-seen")
+        self._flusher.start()
 
     async def stop(self) -> None:
-        if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
+        await self._flusher.stop()
         await self.flush_last_seen()
         await self.meters.stop()
-
-    async def _flush_last_seen_forever(self) -> None:
-        while True:
-            await asyncio.sleep(LAST_SEEN_FLUSH_SECONDS)
-            try:
-                await self.flush_last_seen()
-            except Exception:
-                logger.exception("writing charger last_seen failed; retrying")
 
     async def flush_last_seen(self) -> None:
         if not self._last_seen:
@@ -385,10 +373,14 @@ class CsmsService:
                 self.meters.add(transaction.id, transaction.meter_start_wh, event.samples)
             if event.charging_state is not None:
                 self.meters.set_state(transaction.id, event.charging_state)
-        if event.id_token is None:
+        return await self._token_verdict(event.id_token)
+
+    async def _token_verdict(self, token: IdToken | None) -> IdTokenInfo | None:
+        """What a transaction message that carries an id token gets back about it."""
+        if token is None:
             return None
         async with self._session_factory() as session:
-            info, _ = await self._authorize(session, event.id_token)
+            info, _ = await self._authorize(session, token)
         return info
 
     async def on_transaction_ended(self, event: TransactionEnded) -> IdTokenInfo | None:
@@ -407,11 +399,7 @@ class CsmsService:
             await self.meters.flush()
             await self._finish(transaction, event)
             self._transactions.pop((ref.station_id, event.transaction_id), None)
-        if event.id_token is None:
-            return None
-        async with self._session_factory() as session:
-            info, _ = await self._authorize(session, event.id_token)
-        return info
+        return await self._token_verdict(event.id_token)
 
     async def _finish(self, transaction: ActiveTransaction, event: TransactionEnded) -> None:
         async with self._session_factory() as session:

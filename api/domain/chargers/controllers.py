@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -12,25 +10,12 @@ from litestar.datastructures import State
 from litestar.params import FromPath
 
 from api.deps import DbSession
-from api.domain.chargers.provisioning import list_chargers
+from api.domain.chargers.provisioning import ChargerSummary, list_chargers
 from api.errors import BadGateway, Conflict, FieldError, GatewayTimeout, InvalidInput, NotFound, ServiceUnavailable
 from api.schema import AppStruct
 from api.security.guards import admin_only
 from ocpp_bridge import commands as ocpp_commands
 from ocpp_bridge import errors as ocpp_errors
-
-
-class ChargerView(AppStruct):
-    id: str
-    location_id: uuid.UUID
-    location_name: str | None
-    evses: int
-    connected: bool
-    last_seen: datetime | None
-    vendor: str | None
-    model: str | None
-    ocpp_version: str | None
-    held_by: str | None
 
 
 class CommandName(AppStruct):
@@ -45,22 +30,8 @@ class AdminChargerController(Controller):
     security = [{"BearerToken": []}]
 
     @get("", summary="Our chargers with their connection state")
-    async def list_chargers(self, db_session: DbSession) -> list[ChargerView]:
-        return [
-            ChargerView(
-                id=c.ocpp_id,
-                location_id=c.location_id,
-                location_name=c.location_name,
-                evses=c.evses,
-                connected=c.connected,
-                last_seen=c.last_seen,
-                vendor=c.vendor,
-                model=c.model,
-                ocpp_version=c.ocpp_version,
-                held_by=c.held_by,
-            )
-            for c in await list_chargers(db_session)
-        ]
+    async def list_chargers(self, db_session: DbSession) -> list[ChargerSummary]:
+        return await list_chargers(db_session)
 
     @get("/commands", summary="The commands that can be sent to a charger")
     async def list_commands(self) -> list[CommandName]:

@@ -7,7 +7,6 @@ reconnect never count energy twice. The latest reading of each transaction is al
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Iterable
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.models import ChargingTransaction, MeterSampleRecord
 from api.db.types import utc_now
+from api.periodic import Periodic
 from ocpp_bridge.events import MeterSample
 
 logger = logging.getLogger(__name__)
@@ -47,8 +47,7 @@ class MeterSampleWriter:
         self._rows: list[dict[str, object]] = []
         self._latest: dict[uuid.UUID, _Latest] = {}
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
+        self._timer = Periodic("meter-sample-writer", flush_seconds, self.flush)
         self.rows_written = 0
 
     def add(self, transaction_id: uuid.UUID, meter_start_wh: float | None, samples: Iterable[MeterSample]) -> None:
@@ -75,7 +74,7 @@ class MeterSampleWriter:
                 if sample.soc_percent is not None:
                     latest.soc_percent = sample.soc_percent
         if len(self._rows) >= self._max_rows:
-            self._wake.set()
+            self._timer.wake()
 
     def set_state(self, transaction_id: uuid.UUID, state: str) -> None:
         self._latest.setdefault(transaction_id, _Latest()).state = state
@@ -122,24 +121,10 @@ class MeterSampleWriter:
                 await session.execute(update(ChargingTransaction), [u for u in updates if frozenset(u) == keys])
             await session.commit()
 
-    async def _run(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._flush_seconds)
-            self._wake.clear()
-            try:
-                await self.flush()
-            except Exception:
-                logger.exception("writing meter samples failed; they will be retried")
-
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="meter-sample-writer")
+        self._timer.start()
 
     async def stop(self) -> None:
         """Stop the timer and write what is buffered, so nothing is lost on shutdown."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._timer.stop()
         await self.flush()

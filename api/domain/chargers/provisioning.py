@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import msgspec
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +15,7 @@ from api.db.types import utc_now
 from api.domain.chargers.credentials import hash_charger_secret
 from api.domain.stations.records import CONNECTOR_STANDARDS
 from api.domain.stations.store import bump_revision, touch_location
+from api.schema import AppStruct
 
 DC_STANDARDS = frozenset({"IEC_62196_T2_COMBO", "IEC_62196_T1_COMBO", "CHADEMO", "GBT_DC", "CHAOJI"})
 
@@ -24,7 +24,9 @@ class ProvisioningError(ValueError):
     """A provisioning request that cannot be carried out; the message says why."""
 
 
-class ChargerSummary(msgspec.Struct, frozen=True):
+class ChargerSummary(AppStruct):
+    """One of our chargers as operators see it (also the admin API's shape)."""
+
     ocpp_id: str
     location_id: uuid.UUID
     location_name: str | None

@@ -9,7 +9,6 @@ writer commits, revisions become visible in order and nothing is skipped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections import defaultdict
@@ -25,6 +24,7 @@ from api.db.models import ChargingStation, Connector, Evse, Location, Tariff
 from api.domain.stations.catalog import ConnectorEntry, EvseEntry, StationCatalog, StationLink, location_entry
 from api.domain.stations.records import OpeningHours
 from api.domain.stations.store import current_revision
+from api.periodic import Periodic
 
 logger = logging.getLogger(__name__)
 
@@ -252,7 +252,8 @@ class CatalogSync:
         self._poll_seconds = poll_seconds
         self._connectivity_seconds = connectivity_seconds
         self._on_tariffs = on_tariffs
-        self._task: asyncio.Task[None] | None = None
+        self._timer = Periodic("station-catalogue-sync", poll_seconds, self._tick)
+        self._since_connectivity = 0.0
         self._lock = asyncio.Lock()
         self.loaded_at: datetime | None = None
 
@@ -263,21 +264,13 @@ class CatalogSync:
         if tariffs and self._on_tariffs is not None:
             self._on_tariffs(tariffs)
 
-    async def _run(self) -> None:
-        since_connectivity = 0.0
-        while True:
-            await asyncio.sleep(self._poll_seconds)
-            try:
-                await self.refresh()
-                since_connectivity += self._poll_seconds
-                if since_connectivity >= self._connectivity_seconds:
-                    since_connectivity = 0.0
-                    async with self._session_factory() as session:
-                        await refresh_connectivity(self.catalog, session)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("station catalogue refresh failed; retrying")
+    async def _tick(self) -> None:
+        await self.refresh()
+        self._since_connectivity += self._poll_seconds
+        if self._since_connectivity >= self._connectivity_seconds:
+            self._since_connectivity = 0.0
+            async with self._session_factory() as session:
+                await refresh_connectivity(self.catalog, session)
 
     async def start(self) -> None:
         """Load what the database holds now; when it is unreachable, serve an empty map and keep trying."""
@@ -285,11 +278,7 @@ class CatalogSync:
             await self.refresh()
         except Exception:
             logger.exception("station catalogue could not be loaded at start-up; retrying in the background")
-        self._task = asyncio.create_task(self._run(), name="station-catalogue-sync")
+        self._timer.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._timer.stop()
