@@ -6,7 +6,8 @@ Each server runs in its own process pinned to core 0 (``taskset -c 0``), one at 
 (``bench/ocpp_load.py``, raw websockets, OCPP 1.6J) runs in its own process pinned to core 1. Chargers are
 provisioned in a fresh database (SQLite file, or ``--postgres``); each one boots, reports its connector and
 starts a transaction over OCPP before the measurements, and stops it afterwards. The message mix is 90 %
-MeterValues (energy, power, SoC), 5 % Heartbeat, 5 % StatusNotification.
+MeterValues (energy, power, SoC), 5 % Heartbeat, 5 % StatusNotification; for the traffic rounds chargers
+connect 100 at a time, and a charger sends at most 10 messages/s (the bridge refuses more than 20/s).
 
 Measured:
 - sustained messages/s (closed loop, every charger sends again as soon as it is answered), ours and baseline,
@@ -155,7 +156,7 @@ def traffic_run(kind: str, url: str, args: argparse.Namespace, *, latency_second
     result: dict[str, Any] = {"kind": kind}
     try:
         idle = server.rss_kib()
-        connect = load.step("connect", first=1, count=args.connections, deflate=False)
+        connect = load.step("connect", first=1, count=args.connections, deflate=False, concurrency=100)
         time.sleep(1.0)
         result["kib_per_connection"] = (server.rss_kib() - idle) / max(1, connect["answered"])
         warm = load.step("warm_up")

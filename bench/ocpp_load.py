@@ -26,6 +26,7 @@ import msgspec
 
 PASSWORD = "bench-charger-secret-0001"
 BOOT_TIMEOUT = 180.0
+MIN_INTERVAL = 0.1  # a charger sends at most 10 messages/s, below the bridge's per-charger rate limit (20/s)
 DRAIN_SECONDS = 15.0
 _decode = msgspec.json.decode
 _encode = msgspec.json.encode
@@ -311,16 +312,18 @@ class Load:
 
     # -- steps -------------------------------------------------------------------------------------------
 
-    async def connect(self, first: int, count: int, deflate: bool) -> PhaseResult:
-        """Open ``count`` chargers all at once; each is done when its BootNotification is accepted."""
+    async def connect(self, first: int, count: int, deflate: bool, concurrency: int = 0) -> PhaseResult:
+        """Open ``count`` chargers, all at once or ``concurrency`` at a time; each is done when its
+        BootNotification is accepted."""
         loop = asyncio.get_running_loop()
+        gate = asyncio.Semaphore(concurrency or count or 1)
         failures: dict[str, int] = {}
         latencies: list[float] = []
         started = time.perf_counter()
 
         async def one(index: int) -> Charger | None:
             try:
-                async with asyncio.timeout(BOOT_TIMEOUT):
+                async with gate, asyncio.timeout(BOOT_TIMEOUT):
                     _transport, charger = await loop.create_connection(
                         lambda: Charger(self, index, deflate), self.host, self.port
                     )
@@ -426,9 +429,18 @@ class Load:
         self.window_end = started + seconds
         end = self.window_end
 
-        def again(charger: Charger) -> None:
-            if time.perf_counter() < end and charger.alive:
+        loop = asyncio.get_running_loop()
+
+        def send_if_open(charger: Charger) -> None:
+            if time.perf_counter() < end and charger.alive and charger.pending_id is None:
                 charger.send_mixed()
+
+        def again(charger: Charger) -> None:
+            wait = charger.pending_sent + MIN_INTERVAL - time.perf_counter()
+            if wait > 0:
+                loop.call_later(wait, send_if_open, charger)
+            else:
+                send_if_open(charger)
 
         self.on_answer = again
         sent_before = sum(c.sequence for c in self.chargers)
@@ -528,7 +540,9 @@ async def _serve(pipe: Connection, host: str, port: int) -> None:
         op = command["op"]
         result: PhaseResult
         if op == "connect":
-            result = await load.connect(command["first"], command["count"], command.get("deflate", False))
+            result = await load.connect(
+                command["first"], command["count"], command.get("deflate", False), command.get("concurrency", 0)
+            )
         elif op == "warm_up":
             result = await load.warm_up()
         elif op == "closed":
