@@ -7,7 +7,7 @@ Each server runs in its own process pinned to core 0 (``taskset -c 0``), one at 
 provisioned in a fresh database (SQLite file, or ``--postgres``); each one boots, reports its connector and
 starts a transaction over OCPP before the measurements, and stops it afterwards. The message mix is 90 %
 MeterValues (energy, power, SoC), 5 % Heartbeat, 5 % StatusNotification; for the traffic rounds chargers
-connect 100 at a time, and a charger sends at most 10 messages/s (the bridge refuses more than 20/s).
+connect and warm up 100 at a time, and a charger sends at most 10 messages/s (the bridge refuses more than 20/s).
 
 Measured:
 - sustained messages/s (closed loop, every charger sends again as soon as it is answered), ours and baseline,
@@ -159,7 +159,7 @@ def traffic_run(kind: str, url: str, args: argparse.Namespace, *, latency_second
         connect = load.step("connect", first=1, count=args.connections, deflate=False, concurrency=100)
         time.sleep(1.0)
         result["kib_per_connection"] = (server.rss_kib() - idle) / max(1, connect["answered"])
-        warm = load.step("warm_up")
+        warm = load.step("warm_up", concurrency=100)
         cpu, wall = server.cpu_seconds(), time.perf_counter()
         closed = load.step("closed", seconds=args.seconds)
         result["closed_cpu"] = (server.cpu_seconds() - cpu) / (time.perf_counter() - wall)

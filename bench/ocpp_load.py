@@ -369,13 +369,19 @@ class Load:
             max_ms=(ordered[-1] * 1000) if ordered else 0.0,
         )
 
-    async def warm_up(self) -> PhaseResult:
-        """Every charger reports its connector and starts a transaction (StartTransaction over OCPP)."""
+    async def warm_up(self, concurrency: int = 0) -> PhaseResult:
+        """Every charger reports its connector and starts a transaction (StartTransaction over OCPP), all at once
+        or ``concurrency`` chargers at a time."""
         failures: dict[str, int] = {}
+        gate = asyncio.Semaphore(concurrency or len(self.chargers) or 1)
         started = time.perf_counter()
         self._reset()
 
         async def one(charger: Charger) -> None:
+            async with gate:
+                await started_one(charger)
+
+        async def started_one(charger: Charger) -> None:
             try:
                 status = {
                     "connectorId": 1,
@@ -544,7 +550,7 @@ async def _serve(pipe: Connection, host: str, port: int) -> None:
                 command["first"], command["count"], command.get("deflate", False), command.get("concurrency", 0)
             )
         elif op == "warm_up":
-            result = await load.warm_up()
+            result = await load.warm_up(command.get("concurrency", 0))
         elif op == "closed":
             result = await load.closed_loop(command["seconds"])
         elif op == "open":
