@@ -17,7 +17,9 @@ class BridgeConfig(msgspec.Struct, frozen=True, kw_only=True):
     ``port=0`` binds a free port (see ``CentralSystem.port``). TLS (security profile 2) is on when both
     ``tls_cert_path`` and ``tls_key_path`` are set. Compression is off by default: permessage-deflate
     roughly triples the memory of an idle connection. ``close_timeout`` bounds how long a replaced or
-    closing connection may delay its successor when the old peer no longer answers.
+    closing connection may delay its successor when the old peer no longer answers. ``open_timeout`` bounds
+    the opening handshake (credential check included) and ``backlog`` is the listen queue: a reconnect storm of
+    thousands of chargers must wait in them rather than be dropped.
     """
 
     host: str = "0.0.0.0"  # noqa: S104 - a central system listens for chargers on every interface
@@ -31,6 +33,8 @@ class BridgeConfig(msgspec.Struct, frozen=True, kw_only=True):
     ping_interval: Positive | None = 60.0
     ping_timeout: Positive | None = 30.0
     close_timeout: Positive = 2.0
+    open_timeout: Positive | None = 60.0
+    backlog: Annotated[int, msgspec.Meta(gt=0)] = 4096
     tls_cert_path: str | None = None
     tls_key_path: str | None = None
     compression: bool = False

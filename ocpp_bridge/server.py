@@ -112,6 +112,8 @@ class CentralSystem:
             ping_interval=self.config.ping_interval,
             ping_timeout=self.config.ping_timeout,
             close_timeout=self.config.close_timeout,
+            open_timeout=self.config.open_timeout,
+            backlog=self.config.backlog,  # passed through to loop.create_server
             ssl=self._ssl_context(),
             reuse_port=self.config.reuse_port or None,
         )
