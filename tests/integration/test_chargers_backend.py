@@ -68,6 +68,7 @@ async def test_credentials_boot_and_authorisation(service: CsmsService) -> None:
         ChargerBooted(**message(1), vendor="Alfen", model="Eve Double", firmware_version="6.1")
     )
     assert (reply.status, reply.interval) == ("Accepted", 120)
+    await service.live.flush()  # boot details are written with the next batch
     assert await scalar(service, select(ChargingStation.vendor)) == "Alfen"
 
     def ask(uid: str) -> AuthorizationRequested:
@@ -83,6 +84,7 @@ async def test_status_is_live_and_replays_do_not_go_back_in_time(service: CsmsSe
     older = StatusChanged(**message(4), connector_id=1, status="Available", timestamp=T0)
     await service.on_event(newer)
     await service.on_event(older)  # replayed after a reconnect
+    await service.live.flush()
     status, source, ocpp = (
         await scalar(service, select(func.min(Evse.status)).where(Evse.ocpp_evse_id == 1)),
         await scalar(service, select(func.min(Evse.status_source)).where(Evse.ocpp_evse_id == 1)),
@@ -98,6 +100,7 @@ async def test_status_is_live_and_replays_do_not_go_back_in_time(service: CsmsSe
         timestamp=T0,
     )
     await service.on_event(fault)
+    await service.live.flush()
     assert await scalar(service, select(func.min(Evse.status)).where(Evse.ocpp_evse_id == 2)) == "OUTOFORDER"
     assert await scalar(service, select(func.count()).select_from(ChargerLogEntry)) == 1
 

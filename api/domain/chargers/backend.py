@@ -1,26 +1,30 @@
 """The OCPP bridge's backend: what chargers say becomes stations, statuses, transactions and meter samples.
 
-Calls for one charger arrive in order; different chargers run concurrently. Writes the map must see bump the
-catalogue revision; meter samples are buffered and written in batches (see `meter_writer.py`); heartbeats
-only move an in-memory `last_seen` that is written out every few seconds.
+Calls for one charger arrive in order; different chargers run concurrently. The charger directory is held in
+memory, so credential checks and messages of known chargers do not wait on the database. What the map shows
+(statuses, boot details, faults) is buffered and written in batches with one catalogue revision per flush
+(see `live_writer.py`); meter samples likewise (see `meter_writer.py`); heartbeats only move an in-memory
+`last_seen` that is written out every few seconds. Hot paths use Core statements, not ORM objects.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.models import ChargerLogEntry, ChargingStation, ChargingTransaction, Evse, IdTokenRecord
 from api.db.types import utc_now
 from api.domain.chargers.credentials import verify_charger_secret
+from api.domain.chargers.live_writer import LiveStateWriter, chunks, table_of
 from api.domain.chargers.meter_writer import MeterSampleWriter
-from api.domain.stations.store import bump_counter, bump_revision, touch_location
+from api.domain.stations.store import bump_counter
 from api.periodic import Periodic
 from ocpp_bridge.events import (
     AuthorizationRequested,
@@ -50,7 +54,17 @@ logger = logging.getLogger(__name__)
 
 TRANSACTION_COUNTER = "ocpp-transactions"
 DIRECTORY_TTL_SECONDS = 60.0
+DIRECTORY_PAGE = 2000
 LAST_SEEN_FLUSH_SECONDS = 5.0
+TOKEN_TTL_SECONDS = 2.0  # `voltway tokens block` takes effect within this
+TOKEN_CACHE_SIZE = 10_000
+
+_stations = table_of(ChargingStation)
+_evse_table = table_of(Evse)
+_log_table = table_of(ChargerLogEntry)
+_tokens_table = table_of(IdTokenRecord)
+_transactions_table = table_of(ChargingTransaction)
+_LAST_SEEN_UPDATE = update(_stations).where(_stations.c.id == bindparam("b_id")).values(last_seen=bindparam("b_seen"))
 
 # OCPP connector status (1.6 ChargePointStatus, 2.0.1 ConnectorStatus) -> OCPI EVSE status shown on the map.
 OCPI_STATUS = {
@@ -74,7 +88,6 @@ class ChargerRef(msgspec.Struct, frozen=True):
     location_id: uuid.UUID
     password_hash: str | None
     evses: dict[int, uuid.UUID]  # OCPP EVSE / connector number -> EVSE row
-    loaded_at: float
 
 
 class ActiveTransaction(msgspec.Struct):
@@ -83,42 +96,86 @@ class ActiveTransaction(msgspec.Struct):
 
 
 class ChargerDirectory:
-    """Provisioned chargers by OCPP identity; re-read after a minute so `voltway chargers add` takes effect."""
+    """Provisioned chargers by OCPP identity, all in memory: a connection or a message from a known charger never
+    waits on the database.
+
+    The whole directory is read at start and re-read every `DIRECTORY_TTL_SECONDS` in pages (so a changed
+    secret or EVSE takes effect); an unknown identity, a wrong password or an unknown EVSE number re-reads
+    that one charger at once, so `voltway chargers add` works without a restart.
+    """
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
         self._refs: dict[str, ChargerRef] = {}
 
+    def __len__(self) -> int:
+        return len(self._refs)
+
+    def cached(self, ocpp_id: str) -> ChargerRef | None:
+        return self._refs.get(ocpp_id)
+
+    async def load_all(self) -> None:
+        """Read every charger, a page at a time (the event loop keeps serving between pages)."""
+        seen: set[str] = set()
+        after = ""
+        while True:
+            async with self._session_factory() as session:
+                stations = (
+                    await session.execute(
+                        select(_stations.c.ocpp_id, _stations.c.id, _stations.c.location_id, _stations.c.password_hash)
+                        .where(_stations.c.ocpp_id > after)
+                        .order_by(_stations.c.ocpp_id)
+                        .limit(DIRECTORY_PAGE)
+                    )
+                ).all()
+                if not stations:
+                    break
+                evses = await self._evses(session, [row[1] for row in stations])
+            for ocpp_id, station_id, location_id, password_hash in stations:
+                self._refs[ocpp_id] = ChargerRef(station_id, location_id, password_hash, evses.get(station_id, {}))
+                seen.add(ocpp_id)
+            after = stations[-1][0]
+            if len(stations) < DIRECTORY_PAGE:
+                break
+            await asyncio.sleep(0)
+        for gone in [ocpp_id for ocpp_id in self._refs if ocpp_id not in seen]:
+            self._refs.pop(gone, None)
+
+    @staticmethod
+    async def _evses(session: AsyncSession, station_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[int, uuid.UUID]]:
+        found: dict[uuid.UUID, dict[int, uuid.UUID]] = {}
+        for part in chunks(station_ids):
+            rows = await session.execute(
+                select(_evse_table.c.charging_station_id, _evse_table.c.ocpp_evse_id, _evse_table.c.id).where(
+                    _evse_table.c.charging_station_id.in_(part), _evse_table.c.ocpp_evse_id.is_not(None)
+                )
+            )
+            for station_id, number, evse_id in rows:
+                found.setdefault(station_id, {})[int(number)] = evse_id
+        return found
+
     async def get(self, ocpp_id: str, *, fresh: bool = False) -> ChargerRef | None:
         ref = self._refs.get(ocpp_id)
-        if ref is not None and not fresh and time.monotonic() - ref.loaded_at < DIRECTORY_TTL_SECONDS:
+        if ref is not None and not fresh:
             return ref
         async with self._session_factory() as session:
             station = (
-                await session.execute(select(ChargingStation).where(ChargingStation.ocpp_id == ocpp_id))
-            ).scalar_one_or_none()
+                await session.execute(
+                    select(_stations.c.id, _stations.c.location_id, _stations.c.password_hash).where(
+                        _stations.c.ocpp_id == ocpp_id
+                    )
+                )
+            ).one_or_none()
             if station is None:
                 self._refs.pop(ocpp_id, None)
                 return None
-            rows = (
-                await session.execute(
-                    select(Evse.id, Evse.ocpp_evse_id).where(
-                        Evse.charging_station_id == station.id, Evse.ocpp_evse_id.is_not(None)
-                    )
-                )
-            ).all()
-        ref = ChargerRef(
-            station_id=station.id,
-            location_id=station.location_id,
-            password_hash=station.password_hash,
-            evses={int(row.ocpp_evse_id): row.id for row in rows},
-            loaded_at=time.monotonic(),
-        )
+            evses = await self._evses(session, [station[0]])
+        ref = ChargerRef(station[0], station[1], station[2], evses.get(station[0], {}))
         self._refs[ocpp_id] = ref
         return ref
 
     async def require(self, ocpp_id: str) -> ChargerRef:
-        ref = await self.get(ocpp_id)
+        ref = self._refs.get(ocpp_id) or await self.get(ocpp_id)
         if ref is None:
             raise LookupError(f"charger {ocpp_id!r} is not provisioned")
         return ref
@@ -133,35 +190,53 @@ class CsmsService:
         *,
         heartbeat_interval: int,
         meter_writer: MeterSampleWriter,
+        live_writer: LiveStateWriter | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._heartbeat_interval = heartbeat_interval
         self.directory = ChargerDirectory(session_factory)
         self.meters = meter_writer
+        self.live = live_writer or LiveStateWriter(session_factory)
+        self._owns_live = live_writer is None
         self._transactions: dict[tuple[uuid.UUID, str], ActiveTransaction] = {}
         self._last_seen: dict[uuid.UUID, datetime] = {}
+        self._tokens: dict[str, tuple[float, IdTokenInfo, uuid.UUID | None]] = {}
         self._flusher = Periodic("ocpp-last-seen", LAST_SEEN_FLUSH_SECONDS, self.flush_last_seen)
+        self._refresher = Periodic("ocpp-charger-directory", DIRECTORY_TTL_SECONDS, self.directory.load_all)
 
     # ----- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
+        await self.directory.load_all()
         await self.meters.start()
+        if self._owns_live:
+            await self.live.start()
         self._flusher.start()
+        self._refresher.start()
 
     async def stop(self) -> None:
+        await self._refresher.stop()
         await self._flusher.stop()
         await self.flush_last_seen()
+        if self._owns_live:
+            await self.live.stop()
         await self.meters.stop()
 
     async def flush_last_seen(self) -> None:
         if not self._last_seen:
             return
         pending, self._last_seen = self._last_seen, {}
-        async with self._session_factory() as session:
-            await session.execute(
-                update(ChargingStation), [{"id": station_id, "last_seen": at} for station_id, at in pending.items()]
-            )
-            await session.commit()
+        try:
+            async with self._session_factory() as session, session.begin():
+                await session.execute(
+                    _LAST_SEEN_UPDATE, [{"b_id": station_id, "b_seen": at} for station_id, at in pending.items()]
+                )
+        except Exception:
+            for station_id, at in pending.items():
+                previous = self._last_seen.get(station_id)
+                if previous is None or at > previous:
+                    self._last_seen[station_id] = at
+            raise
 
     def _seen(self, ref: ChargerRef, at: datetime) -> None:
         previous = self._last_seen.get(ref.station_id)
@@ -171,10 +246,10 @@ class CsmsService:
     # ----- port: credentials -------------------------------------------------------------------
 
     async def check_credentials(self, charger_id: str, password: str | None) -> bool:
-        ref = await self.directory.get(charger_id)
+        ref = self.directory.cached(charger_id)
         if ref is not None and verify_charger_secret(ref.password_hash, password):
             return True
-        # The secret may have been changed by `voltway chargers add` since it was cached.
+        # Unknown here, or the secret may have been changed by `voltway chargers add` since it was read.
         fresh = await self.directory.get(charger_id, fresh=True)
         return fresh is not None and verify_charger_secret(fresh.password_hash, password)
 
@@ -185,7 +260,7 @@ class CsmsService:
         if isinstance(event, ChargerConnected):
             self._seen(ref, event.at)
         elif isinstance(event, ChargerDisconnected):
-            await self.flush_last_seen()
+            self._flusher.wake()
         elif isinstance(event, StatusChanged):
             self._seen(ref, event.received_at)
             await self._status_changed(ref, event)
@@ -207,9 +282,11 @@ class CsmsService:
                 self._seen(ref, received)
 
     async def _status_changed(self, ref: ChargerRef, event: StatusChanged) -> None:
+        """Buffered for the live-state writer, which keeps the newest per EVSE by the charger's own timestamps."""
+        error = event.error_code if event.error_code not in (None, "NoError") else None
         if event.connector_id == 0:
-            if event.error_code not in (None, "NoError") or event.status == "Faulted":
-                await self._log(ref, "ChargerFault", event.timestamp, msgspec.to_builtins(event))
+            if error is not None or event.status == "Faulted":
+                self.live.charger_fault(ref.station_id, event.timestamp, msgspec.to_builtins(event))
             return
         evse_id = ref.evses.get(event.connector_id)
         if evse_id is None:
@@ -221,82 +298,69 @@ class CsmsService:
                 extra={"charger_id": event.charger_id, "connector_id": event.connector_id},
             )
             return
-        status = OCPI_STATUS.get(event.status, "UNKNOWN")
-        error = event.error_code if event.error_code not in (None, "NoError") else None
-        async with self._session_factory() as session:
-            current = (
-                await session.execute(select(Evse.status_updated_at, Evse.status_source).where(Evse.id == evse_id))
-            ).one()
-            if current.status_source == "live" and current.status_updated_at > event.timestamp:
-                return  # a replayed, older status must not overwrite a newer one
-            revision = await bump_revision(session)
-            now = utc_now()
-            await session.execute(
-                update(Evse)
-                .where(Evse.id == evse_id)
-                .values(
-                    status=status,
-                    ocpp_status=event.status,
-                    error_code=error,
-                    status_source="live",
-                    status_updated_at=event.timestamp,
-                    last_updated=now,
-                )
-            )
-            await touch_location(session, ref.location_id, revision, now)
-            if error:
-                session.add(
-                    ChargerLogEntry(
-                        charging_station_id=ref.station_id,
-                        kind="ConnectorFault",
-                        at=event.timestamp,
-                        detail=msgspec.to_builtins(event),
-                    )
-                )
-            await session.commit()
+        self.live.status(
+            station_id=ref.station_id,
+            evse_id=evse_id,
+            location_id=ref.location_id,
+            status=OCPI_STATUS.get(event.status, "UNKNOWN"),
+            ocpp_status=event.status,
+            error_code=error,
+            at=event.timestamp,
+            fault=msgspec.to_builtins(event) if error else None,
+        )
 
     async def _log(self, ref: ChargerRef, kind: str, at: datetime, detail: dict[str, object]) -> None:
-        async with self._session_factory() as session:
-            session.add(ChargerLogEntry(charging_station_id=ref.station_id, kind=kind, at=at, detail=detail))
-            await session.commit()
+        async with self._session_factory() as session, session.begin():
+            await session.execute(
+                insert(_log_table).values(charging_station_id=ref.station_id, kind=kind, at=at, detail=detail)
+            )
 
     # ----- port: calls with replies ------------------------------------------------------------
 
     async def on_charger_booted(self, event: ChargerBooted) -> BootReply:
         ref = await self.directory.require(event.charger_id)
-        async with self._session_factory() as session:
-            await session.execute(
-                update(ChargingStation)
-                .where(ChargingStation.id == ref.station_id)
-                .values(
-                    vendor=event.vendor[:50],
-                    model=event.model[:50],
-                    firmware_version=(event.firmware_version or "")[:50] or None,
-                    serial_number=(event.serial_number or "")[:50] or None,
-                    ocpp_version=event.ocpp_version,
-                    last_seen=event.received_at,
-                )
-            )
-            await session.commit()
+        self.live.booted(
+            ref.station_id,
+            vendor=event.vendor[:50],
+            model=event.model[:50],
+            firmware_version=(event.firmware_version or "")[:50] or None,
+            serial_number=(event.serial_number or "")[:50] or None,
+            ocpp_version=event.ocpp_version,
+            at=event.received_at,
+        )
+        if not self.live.running:
+            await self.live.flush()
         return BootReply(status="Accepted", interval=self._heartbeat_interval)
 
-    async def _authorize(self, session: AsyncSession, token: IdToken | None) -> tuple[IdTokenInfo, uuid.UUID | None]:
+    async def _authorize(self, token: IdToken | None) -> tuple[IdTokenInfo, uuid.UUID | None]:
+        """The verdict on a token, remembered for `TOKEN_TTL_SECONDS`: a blocked card is refused within seconds."""
         if token is None:
             return IdTokenInfo(status="Accepted"), None
-        record = (
-            await session.execute(select(IdTokenRecord).where(IdTokenRecord.uid == token.id_token))
-        ).scalar_one_or_none()
+        now = time.monotonic()
+        cached = self._tokens.get(token.id_token)
+        if cached is not None and cached[0] > now:
+            return cached[1], cached[2]
+        async with self._session_factory() as session:
+            record = (
+                await session.execute(
+                    select(_tokens_table.c.status, _tokens_table.c.user_id).where(_tokens_table.c.uid == token.id_token)
+                )
+            ).one_or_none()
         if record is None:
-            return IdTokenInfo(status="Invalid"), None
-        if record.status != "Accepted":
-            return IdTokenInfo(status="Blocked"), record.user_id
-        return IdTokenInfo(status="Accepted"), record.user_id
+            verdict: tuple[IdTokenInfo, uuid.UUID | None] = (IdTokenInfo(status="Invalid"), None)
+        elif record[0] != "Accepted":
+            verdict = (IdTokenInfo(status="Blocked"), record[1])
+        else:
+            verdict = (IdTokenInfo(status="Accepted"), record[1])
+        if len(self._tokens) >= TOKEN_CACHE_SIZE:
+            self._tokens = {uid: entry for uid, entry in self._tokens.items() if entry[0] > now}
+        self._tokens[token.id_token] = (now + TOKEN_TTL_SECONDS, *verdict)
+        return verdict
 
     async def on_authorization_requested(self, event: AuthorizationRequested) -> IdTokenInfo:
         ref = await self.directory.require(event.charger_id)
         self._seen(ref, event.received_at)
-        async with self._session_factory() as session:
-            info, _ = await self._authorize(session, event.id_token)
+        info, _ = await self._authorize(event.id_token)
         return info
 
     async def _transaction(self, ref: ChargerRef, ocpp_transaction_id: str) -> ActiveTransaction | None:
@@ -304,18 +368,19 @@ class CsmsService:
         cached = self._transactions.get(key)
         if cached is not None:
             return cached
+        columns = _transactions_table.c
         async with self._session_factory() as session:
             row = (
                 await session.execute(
-                    select(ChargingTransaction.id, ChargingTransaction.meter_start_wh).where(
-                        ChargingTransaction.charging_station_id == ref.station_id,
-                        ChargingTransaction.ocpp_transaction_id == ocpp_transaction_id,
+                    select(columns.id, columns.meter_start_wh).where(
+                        columns.charging_station_id == ref.station_id,
+                        columns.ocpp_transaction_id == ocpp_transaction_id,
                     )
                 )
             ).one_or_none()
         if row is None:
             return None
-        found = ActiveTransaction(id=row.id, meter_start_wh=row.meter_start_wh)
+        found = ActiveTransaction(id=row[0], meter_start_wh=row[1])
         self._transactions[key] = found
         return found
 
@@ -323,40 +388,46 @@ class CsmsService:
         """Idempotent: a replayed start (same charger, connector and start time, or same id) gets the same answer."""
         ref = await self.directory.require(event.charger_id)
         self._seen(ref, event.received_at)
+        info, user_id = await self._authorize(event.id_token)
+        columns = _transactions_table.c
+        query = select(columns.id, columns.ocpp_transaction_id, columns.meter_start_wh).where(
+            columns.charging_station_id == ref.station_id
+        )
+        if event.transaction_id is not None:
+            query = query.where(columns.ocpp_transaction_id == event.transaction_id)
+        else:
+            query = query.where(columns.connector_id == event.connector_id, columns.started_at == event.timestamp)
         async with self._session_factory() as session:
-            info, user_id = await self._authorize(session, event.id_token)
-            query = select(ChargingTransaction).where(ChargingTransaction.charging_station_id == ref.station_id)
-            if event.transaction_id is not None:
-                query = query.where(ChargingTransaction.ocpp_transaction_id == event.transaction_id)
-            else:
-                query = query.where(
-                    ChargingTransaction.connector_id == event.connector_id,
-                    ChargingTransaction.started_at == event.timestamp,
-                )
-            existing = (await session.execute(query)).scalar_one_or_none()
+            existing = (await session.execute(query)).one_or_none()
             if existing is None:
                 ocpp_id = event.transaction_id or str(await bump_counter(session, TRANSACTION_COUNTER))
-                existing = ChargingTransaction(
-                    id=uuid.uuid4(),
-                    charging_station_id=ref.station_id,
-                    evse_id=ref.evses.get(event.connector_id),
-                    connector_id=event.connector_id,
-                    ocpp_transaction_id=ocpp_id,
-                    id_token=event.id_token.id_token if event.id_token else None,
-                    user_id=user_id,
-                    started_at=event.timestamp,
-                    meter_start_wh=event.meter_start_wh,
-                    charging_state=event.charging_state,
-                    status="active" if info.status == "Accepted" else "rejected",
-                    updated_at=utc_now(),
+                transaction_id = uuid.uuid4()
+                await session.execute(
+                    insert(_transactions_table).values(
+                        id=transaction_id,
+                        charging_station_id=ref.station_id,
+                        evse_id=ref.evses.get(event.connector_id),
+                        connector_id=event.connector_id,
+                        ocpp_transaction_id=ocpp_id,
+                        id_token=event.id_token.id_token if event.id_token else None,
+                        user_id=user_id,
+                        started_at=event.timestamp,
+                        meter_start_wh=event.meter_start_wh,
+                        energy_wh=0.0,
+                        charging_state=event.charging_state,
+                        status="active" if info.status == "Accepted" else "rejected",
+                        updated_at=utc_now(),
+                    )
                 )
-                session.add(existing)
                 await session.commit()
-            active = ActiveTransaction(id=existing.id, meter_start_wh=existing.meter_start_wh)
-            self._transactions[(ref.station_id, existing.ocpp_transaction_id)] = active
+                active = ActiveTransaction(id=transaction_id, meter_start_wh=event.meter_start_wh)
+            else:
+                ocpp_id = existing[1]
+                active = ActiveTransaction(id=existing[0], meter_start_wh=existing[2])
+        self._transactions[(ref.station_id, ocpp_id)] = active
         if event.samples:
             self.meters.add(active.id, active.meter_start_wh, event.samples)
-        numeric = int(existing.ocpp_transaction_id) if existing.ocpp_transaction_id.isdigit() else None
+        numeric = int(ocpp_id) if ocpp_id.isdigit() else None
         return TransactionStartReply(id_token_info=info if event.id_token else None, transaction_id=numeric)
 
     async def on_transaction_updated(self, event: TransactionUpdated) -> IdTokenInfo | None:
@@ -379,8 +450,7 @@ class CsmsService:
         """What a transaction message that carries an id token gets back about it."""
         if token is None:
             return None
-        async with self._session_factory() as session:
-            info, _ = await self._authorize(session, token)
+        info, _ = await self._authorize(token)
         return info
 
     async def on_transaction_ended(self, event: TransactionEnded) -> IdTokenInfo | None:
@@ -402,22 +472,31 @@ class CsmsService:
         return await self._token_verdict(event.id_token)
 
     async def _finish(self, transaction: ActiveTransaction, event: TransactionEnded) -> None:
-        async with self._session_factory() as session:
-            row = await session.get(ChargingTransaction, transaction.id)
-            if row is None or row.status == "ended":
+        columns = _transactions_table.c
+        async with self._session_factory() as session, session.begin():
+            row = (
+                await session.execute(
+                    select(columns.status, columns.meter_start_wh, columns.charging_state).where(
+                        columns.id == transaction.id
+                    )
+                )
+            ).one_or_none()
+            if row is None or row[0] == "ended":
                 return
             stop = event.meter_stop_wh
             if stop is None:
                 stop = max((s.energy_wh for s in event.samples if s.energy_wh is not None), default=None)
-            row.ended_at = event.timestamp
-            row.meter_stop_wh = stop
-            if stop is not None and row.meter_start_wh is not None:
-                row.energy_wh = max(0.0, stop - row.meter_start_wh)
-            row.stop_reason = (event.reason or event.trigger_reason or "")[:40] or None
-            row.charging_state = event.charging_state or row.charging_state
-            row.status = "ended"
-            row.updated_at = utc_now()
-            await session.commit()
+            values: dict[str, object] = {
+                "ended_at": event.timestamp,
+                "meter_stop_wh": stop,
+                "stop_reason": (event.reason or event.trigger_reason or "")[:40] or None,
+                "charging_state": event.charging_state or row[2],
+                "status": "ended",
+                "updated_at": utc_now(),
+            }
+            if stop is not None and row[1] is not None:
+                values["energy_wh"] = max(0.0, stop - row[1])
+            await session.execute(update(_transactions_table).where(columns.id == transaction.id).values(**values))
 
     async def on_data_transfer(self, event: DataTransferReceived) -> DataTransferReply:
         ref = await self.directory.require(event.charger_id)

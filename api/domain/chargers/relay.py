@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.models import BridgeProcess, ChargingStation
 from api.db.types import utc_now
+from api.domain.chargers.live_writer import LiveStateWriter
 from api.domain.stations.store import bump_revision, touch_location
 from ocpp_bridge import errors
 from ocpp_bridge.commands import (
@@ -131,18 +132,34 @@ def _released() -> dict[str, Any]:
 
 
 class _StationBookkeeping:
-    """Which chargers this process holds, kept in ``charging_stations``."""
+    """Which chargers this process holds, kept in ``charging_stations``.
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], process_id: str) -> None:
+    While the relay runs, connects and disconnects go through a ``LiveStateWriter`` (shared with the backend
+    in a Voltway process) and reach the database within its flush interval, one transaction for all of them;
+    before ``start`` and after ``stop`` each is written at once.
+    """
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        process_id: str,
+        *,
+        live_writer: LiveStateWriter | None = None,
+    ) -> None:
         if not process_id or len(process_id) > _MAX_PROCESS_ID:
             msg = f"a process id has 1 to {_MAX_PROCESS_ID} characters, got {process_id!r}"
             raise ValueError(msg)
         self.session_factory = session_factory
         self.process_id = process_id
         self.central: CentralSystem | None = None
+        self.live = live_writer or LiveStateWriter(session_factory)
+        self._owns_live = live_writer is None
 
     async def charger_attached(self, charger_id: str, ocpp_version: str) -> None:
-        """This process now holds the charger's socket: it shows online at once."""
+        """This process now holds the charger's socket: it shows online within the writer's flush interval."""
+        if self.live.running:
+            self.live.attached(charger_id, self.process_id, ocpp_version)
+            return
         async with self.session_factory() as session, session.begin():
             await mark_stations(
                 session,
@@ -152,12 +169,26 @@ class _StationBookkeeping:
 
     async def charger_detached(self, charger_id: str) -> None:
         """The socket closed; a newer connection that another process already holds is left alone."""
+        if self.live.running:
+            self.live.detached(charger_id, self.process_id)
+            return
         async with self.session_factory() as session, session.begin():
             await mark_stations(
                 session,
                 and_(ChargingStation.ocpp_id == charger_id, ChargingStation.held_by == self.process_id),
                 {**_released(), "last_seen": utc_now()},
             )
+
+    async def _start_live(self) -> None:
+        if self._owns_live:
+            await self.live.start()
+
+    async def _settle_live(self) -> None:
+        """Write the connection changes still buffered; the relay's own writer stops here."""
+        if self._owns_live:
+            await self.live.stop()
+        else:
+            await self.live.flush()
 
     async def _release_own(self, session: AsyncSession) -> int:
         return await mark_stations(session, ChargingStation.held_by == self.process_id, _released())
@@ -168,9 +199,11 @@ class LocalCommandRelay(_StationBookkeeping):
 
     async def start(self, central: CentralSystem) -> None:
         self.central = central
+        await self._start_live()
 
     async def stop(self) -> None:
         """Mark the chargers this process held offline."""
+        await self._settle_live()
         async with self.session_factory() as session, session.begin():
             await self._release_own(session)
         self.central = None
@@ -197,8 +230,9 @@ class PostgresCommandRelay(_StationBookkeeping):
         *,
         beat_seconds: float = 5.0,
         stale_after_seconds: float = 20.0,
+        live_writer: LiveStateWriter | None = None,
     ) -> None:
-        super().__init__(session_factory, process_id)
+        super().__init__(session_factory, process_id, live_writer=live_writer)
         if not 0 < beat_seconds < stale_after_seconds:
             msg = "beat_seconds must be positive and shorter than stale_after_seconds"
             raise ValueError(msg)
@@ -219,6 +253,7 @@ class PostgresCommandRelay(_StationBookkeeping):
         if self._beat_task is not None:
             return
         self.central = central
+        await self._start_live()
         await self._register()
         await self._listen()
         await self._reap(orphans=True)
@@ -241,6 +276,7 @@ class PostgresCommandRelay(_StationBookkeeping):
             with contextlib.suppress(asyncpg.PostgresError, OSError):
                 await connection.remove_listener(self.channel, self._on_notification)
             await connection.close()
+        await self._settle_live()
         async with self.session_factory() as session, session.begin():
             await session.execute(delete(BridgeProcess).where(BridgeProcess.id == self.process_id))
             await self._release_own(session)

@@ -9,6 +9,7 @@ import socket
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.domain.chargers.backend import CsmsService
+from api.domain.chargers.live_writer import LiveStateWriter
 from api.domain.chargers.meter_writer import MeterSampleWriter
 from api.domain.chargers.relay import LocalCommandRelay, PostgresCommandRelay
 from api.settings import Settings
@@ -29,21 +30,31 @@ def bridge_config(settings: Settings, *, reuse_port: bool = False) -> BridgeConf
 
 
 class BridgeRuntime:
-    """Starts and stops the bridge with the process; stopping writes buffered meter samples first."""
+    """Starts and stops the bridge with the process; stopping writes buffered meter samples and live state first.
+
+    The backend and the relay share one live-state writer, so statuses, boots and connects of one flush land
+    in one transaction with one catalogue revision.
+    """
 
     def __init__(
         self, settings: Settings, session_factory: async_sessionmaker[AsyncSession], *, reuse_port: bool = False
     ) -> None:
         self.process_id = f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(3)}"
         self.meters = MeterSampleWriter(session_factory)
+        self.live = LiveStateWriter(session_factory)
         self.csms = CsmsService(
-            session_factory, heartbeat_interval=settings.ocpp_heartbeat_interval, meter_writer=self.meters
+            session_factory,
+            heartbeat_interval=settings.ocpp_heartbeat_interval,
+            meter_writer=self.meters,
+            live_writer=self.live,
         )
         self.relay: LocalCommandRelay | PostgresCommandRelay
         if settings.is_sqlite:
-            self.relay = LocalCommandRelay(session_factory, self.process_id)
+            self.relay = LocalCommandRelay(session_factory, self.process_id, live_writer=self.live)
         else:
-            self.relay = PostgresCommandRelay(settings.database_url, session_factory, self.process_id)
+            self.relay = PostgresCommandRelay(
+                settings.database_url, session_factory, self.process_id, live_writer=self.live
+            )
         self.central = CentralSystem(self.csms, bridge_config(settings, reuse_port=reuse_port), relay=self.relay)
 
     @property
@@ -51,6 +62,7 @@ class BridgeRuntime:
         return self.central.port
 
     async def start(self) -> None:
+        await self.live.start()
         await self.csms.start()
         await self.relay.start(self.central)
         await self.central.start()
@@ -59,3 +71,4 @@ class BridgeRuntime:
         await self.central.stop()
         await self.relay.stop()
         await self.csms.stop()
+        await self.live.stop()

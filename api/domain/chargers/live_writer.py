@@ -1,0 +1,352 @@
+"""What the map shows about our own chargers, buffered and written in batches.
+
+Connector statuses, which process holds each charger's socket (online/offline), boot details and fault log
+entries arrive thousands a second during a reconnect storm. Written one by one, each would be a write
+transaction bumping the single catalogue revision row. Here they are kept in memory (the latest status per
+EVSE, the latest connection change per charger) and written every `flush_seconds` in ONE transaction: Core
+executemany statements, one revision bump, each touched location stamped once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import ColumnElement, Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.db.base import Base
+from api.db.models import ChargerLogEntry, ChargingStation, Evse, Location
+from api.db.types import utc_now
+from api.domain.stations.store import bump_revision
+from api.periodic import Periodic
+
+logger = logging.getLogger(__name__)
+
+FLUSH_SECONDS: Final = 0.25  # the catalogue polls every second: a change reaches the map within about a second
+CHUNK: Final = 500  # ids per IN list, well under every driver's parameter limit
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a mapped class, for statements that skip the ORM."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+_stations = table_of(ChargingStation)
+_evses = table_of(Evse)
+_locations = table_of(Location)
+_log = table_of(ChargerLogEntry)
+
+_STATUS_UPDATE = (
+    update(_evses)
+    .where(
+        _evses.c.id == bindparam("b_id"),
+        # a newer status written meanwhile (by another process) wins, as it would one by one
+        or_(_evses.c.status_source != "live", _evses.c.status_updated_at <= bindparam("b_at")),
+    )
+    .values(
+        status=bindparam("b_status"),
+        ocpp_status=bindparam("b_ocpp_status"),
+        error_code=bindparam("b_error"),
+        status_source="live",
+        status_updated_at=bindparam("b_at"),
+        last_updated=bindparam("b_now"),
+    )
+)
+_STATUS_SEEN = (
+    update(_evses)
+    .where(_evses.c.id == bindparam("b_id"), _evses.c.status_updated_at < bindparam("b_at"))
+    .values(status_updated_at=bindparam("b_at"))
+)
+_BOOT_UPDATE = (
+    update(_stations)
+    .where(_stations.c.id == bindparam("b_id"))
+    .values(
+        vendor=bindparam("b_vendor"),
+        model=bindparam("b_model"),
+        firmware_version=bindparam("b_firmware"),
+        serial_number=bindparam("b_serial"),
+        ocpp_version=bindparam("b_version"),
+        last_seen=bindparam("b_seen"),
+    )
+)
+
+
+class _Status:
+    __slots__ = ("at", "error_code", "evse_id", "location_id", "ocpp_status", "status")
+
+    def __init__(
+        self, evse_id: uuid.UUID, location_id: uuid.UUID, status: str, ocpp_status: str, error: str | None, at: datetime
+    ) -> None:
+        self.evse_id = evse_id
+        self.location_id = location_id
+        self.status = status
+        self.ocpp_status = ocpp_status
+        self.error_code = error
+        self.at = at
+
+
+class _Fault:
+    __slots__ = ("at", "detail", "evse_id", "kind", "station_id")
+
+    def __init__(
+        self, station_id: uuid.UUID, evse_id: uuid.UUID | None, kind: str, at: datetime, detail: dict[str, Any]
+    ) -> None:
+        self.station_id = station_id
+        self.evse_id = evse_id
+        self.kind = kind
+        self.at = at
+        self.detail = detail
+
+
+class _Link:
+    """The latest connection change of one charger in this process."""
+
+    __slots__ = ("held", "ocpp_version", "process_id")
+
+    def __init__(self, process_id: str, *, held: bool, ocpp_version: str | None) -> None:
+        self.process_id = process_id
+        self.held = held
+        self.ocpp_version = ocpp_version
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def touch_locations(
+    session: AsyncSession, location_ids: Iterable[uuid.UUID], revision: int, when: datetime
+) -> None:
+    """`store.touch_location` for many locations at once: each stamped once, in one lock order."""
+    ordered = sorted(set(location_ids))
+    for part in chunks(ordered):
+        await session.execute(
+            update(_locations).where(_locations.c.id.in_(part)).values(last_updated=when, revision=revision)
+        )
+
+
+class LiveStateWriter:
+    """Buffers live charger state and writes it every `flush_seconds` (and on stop) in one transaction.
+
+    While it is not running (before `start`, after `stop`) nothing flushes it; callers then write directly.
+    """
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], *, flush_seconds: float = FLUSH_SECONDS):
+        self._session_factory = session_factory
+        self._statuses: dict[uuid.UUID, _Status] = {}
+        self._faults: list[_Fault] = []
+        self._links: dict[str, _Link] = {}
+        self._boots: dict[uuid.UUID, dict[str, Any]] = {}
+        self._lock = asyncio.Lock()
+        self._timer = Periodic("live-state-writer", flush_seconds, self.flush)
+        self._running = False
+        self.flushes = 0
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def pending(self) -> int:
+        return len(self._statuses) + len(self._faults) + len(self._links) + len(self._boots)
+
+    async def start(self) -> None:
+        self._running = True
+        self._timer.start()
+
+    async def stop(self) -> None:
+        """Stop the timer and write what is buffered."""
+        self._running = False
+        await self._timer.stop()
+        await self.flush()
+
+    # ----- what callers report ----------------------------------------------------------------------
+
+    def status(
+        self,
+        *,
+        station_id: uuid.UUID,
+        evse_id: uuid.UUID,
+        location_id: uuid.UUID,
+        status: str,
+        ocpp_status: str,
+        error_code: str | None,
+        at: datetime,
+        fault: dict[str, Any] | None = None,
+    ) -> None:
+        """A connector status at the charger's time `at`; an older one than already buffered is a replay."""
+        pending = self._statuses.get(evse_id)
+        if pending is not None and pending.at > at:
+            return
+        self._statuses[evse_id] = _Status(evse_id, location_id, status, ocpp_status, error_code, at)
+        if fault is not None:
+            self._faults.append(_Fault(station_id, evse_id, "ConnectorFault", at, fault))
+
+    def charger_fault(self, station_id: uuid.UUID, at: datetime, detail: dict[str, Any]) -> None:
+        self._faults.append(_Fault(station_id, None, "ChargerFault", at, detail))
+
+    def attached(self, ocpp_id: str, process_id: str, ocpp_version: str) -> None:
+        self._links[ocpp_id] = _Link(process_id, held=True, ocpp_version=ocpp_version)
+
+    def detached(self, ocpp_id: str, process_id: str) -> None:
+        self._links[ocpp_id] = _Link(process_id, held=False, ocpp_version=None)
+
+    def booted(
+        self,
+        station_id: uuid.UUID,
+        *,
+        vendor: str,
+        model: str,
+        firmware_version: str | None,
+        serial_number: str | None,
+        ocpp_version: str,
+        at: datetime,
+    ) -> None:
+        self._boots[station_id] = {
+            "b_id": station_id,
+            "b_vendor": vendor,
+            "b_model": model,
+            "b_firmware": firmware_version,
+            "b_serial": serial_number,
+            "b_version": ocpp_version,
+            "b_seen": at,
+        }
+
+    # ----- writing ------------------------------------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Write what is buffered; on failure it goes back into the buffer (newer changes kept) for the next try."""
+        async with self._lock:
+            if not (self._statuses or self._faults or self._links or self._boots):
+                return
+            statuses, self._statuses = self._statuses, {}
+            faults, self._faults = self._faults, []
+            links, self._links = self._links, {}
+            boots, self._boots = self._boots, {}
+            try:
+                await self._write(statuses, faults, links, boots)
+            except Exception:
+                for evse_id, old in statuses.items():
+                    newer = self._statuses.get(evse_id)
+                    if newer is None or newer.at < old.at:
+                        self._statuses[evse_id] = old
+                self._faults[:0] = faults
+                for ocpp_id, link in links.items():
+                    self._links.setdefault(ocpp_id, link)
+                for station_id, boot in boots.items():
+                    self._boots.setdefault(station_id, boot)
+                raise
+            self.flushes += 1
+
+    async def _write(
+        self,
+        statuses: dict[uuid.UUID, _Status],
+        faults: list[_Fault],
+        links: dict[str, _Link],
+        boots: dict[uuid.UUID, dict[str, Any]],
+    ) -> None:
+        now = utc_now()
+        async with self._session_factory() as session, session.begin():
+            current = await self._current(session, list(statuses)) if statuses or faults else {}
+            changed: list[dict[str, Any]] = []
+            seen: list[dict[str, Any]] = []
+            touched: set[uuid.UUID] = set()
+            for evse_id, pending in statuses.items():
+                row = current.get(evse_id)
+                if row is None:
+                    continue  # the EVSE is gone
+                live, updated_at, shown = row
+                if live and updated_at > pending.at:
+                    continue  # a replayed, older status must not overwrite a newer one
+                if live and shown == (pending.status, pending.ocpp_status, pending.error_code):
+                    if pending.at > updated_at:  # nothing to show, but later replays are measured against it
+                        seen.append({"b_id": evse_id, "b_at": pending.at})
+                    continue
+                changed.append(
+                    {
+                        "b_id": evse_id,
+                        "b_at": pending.at,
+                        "b_status": pending.status,
+                        "b_ocpp_status": pending.ocpp_status,
+                        "b_error": pending.error_code,
+                        "b_now": now,
+                    }
+                )
+                touched.add(pending.location_id)
+            log_rows = [
+                {"charging_station_id": f.station_id, "kind": f.kind, "at": f.at, "detail": f.detail}
+                for f in faults
+                if f.evse_id is None or self._not_replayed(current.get(f.evse_id), f.at)
+            ]
+            revision = await bump_revision(session) if changed or links else None
+            if changed:
+                await session.execute(_STATUS_UPDATE, changed)
+            if seen:
+                await session.execute(_STATUS_SEEN, seen)
+            if links:
+                touched.update(await self._write_links(session, links, now))
+            if boots:
+                await session.execute(_BOOT_UPDATE, list(boots.values()))
+            if log_rows:
+                await session.execute(insert(_log), log_rows)
+            if revision is not None and touched:
+                await touch_locations(session, touched, revision, now)
+
+    @staticmethod
+    def _not_replayed(row: tuple[bool, datetime, tuple[str, str | None, str | None]] | None, at: datetime) -> bool:
+        return row is not None and not (row[0] and row[1] > at)
+
+    @staticmethod
+    async def _current(
+        session: AsyncSession, evse_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[bool, datetime, tuple[str, str | None, str | None]]]:
+        """(live, status_updated_at, (status, ocpp_status, error_code)) of each EVSE as stored now."""
+        found: dict[uuid.UUID, tuple[bool, datetime, tuple[str, str | None, str | None]]] = {}
+        columns = _evses.c
+        for part in chunks(sorted(evse_ids)):
+            rows = await session.execute(
+                select(
+                    columns.id,
+                    columns.status_source,
+                    columns.status_updated_at,
+                    columns.status,
+                    columns.ocpp_status,
+                    columns.error_code,
+                ).where(columns.id.in_(part))
+            )
+            for row in rows:
+                found[row[0]] = (row[1] == "live", row[2], (row[3], row[4], row[5]))
+        return found
+
+    @staticmethod
+    async def _write_links(session: AsyncSession, links: dict[str, _Link], now: datetime) -> list[uuid.UUID]:
+        """Attach: held by the process, online. Detach: offline, only where that process still holds it."""
+        groups: dict[tuple[str, bool, str | None], list[str]] = {}
+        for ocpp_id, link in links.items():
+            groups.setdefault((link.process_id, link.held, link.ocpp_version), []).append(ocpp_id)
+        location_ids: list[uuid.UUID] = []
+        for (process_id, held, ocpp_version), ocpp_ids in groups.items():
+            values: dict[str, Any]
+            if held:
+                values = {"held_by": process_id, "connected": True, "last_seen": now, "ocpp_version": ocpp_version}
+            else:
+                values = {"held_by": None, "connected": False, "last_seen": now}
+            for part in chunks(sorted(ocpp_ids)):
+                condition: ColumnElement[bool] = _stations.c.ocpp_id.in_(part)
+                if not held:
+                    condition = and_(condition, _stations.c.held_by == process_id)
+                result = await session.execute(
+                    update(_stations).where(condition).values(**values).returning(_stations.c.location_id)
+                )
+                location_ids.extend(result.scalars())
+        return location_ids
+
+
+__all__ = ["FLUSH_SECONDS", "LiveStateWriter", "chunks", "table_of", "touch_locations"]
