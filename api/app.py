@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -78,6 +79,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncGenerator[None, None]:
         await services.catalog_sync.start()
+        # The catalogue is a large, long-lived heap: keep full collections from walking it on every pass.
+        gc.collect()
+        gc.freeze()
         if services.bridge is not None:
             await services.bridge.start()
         try:

@@ -7,16 +7,25 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import ChargingStation, Connector, Evse, IdTokenRecord, Location, User
 from api.db.types import utc_now
 from api.domain.chargers.credentials import hash_charger_secret
+from api.domain.chargers.live_writer import chunks as _chunks
+from api.domain.chargers.live_writer import table_of, touch_locations
 from api.domain.stations.records import CONNECTOR_STANDARDS
 from api.domain.stations.store import bump_revision, touch_location
 from api.schema import AppStruct
 
+_STATIONS = table_of(ChargingStation)
+_EVSES = table_of(Evse)
+_ATTACH_EVSE = (
+    update(_EVSES)
+    .where(_EVSES.c.id == bindparam("b_id"))
+    .values(charging_station_id=bindparam("b_station"), ocpp_evse_id=1, status="UNKNOWN", status_source="live")
+)
 DC_STANDARDS = frozenset({"IEC_62196_T2_COMBO", "IEC_62196_T1_COMBO", "CHADEMO", "GBT_DC", "CHAOJI"})
 
 
@@ -161,36 +170,49 @@ async def add_charger(
 
 
 async def attach_chargers(session: AsyncSession, assignments: Sequence[tuple[str, uuid.UUID]], password: str) -> int:
-    """Give existing EVSEs a charger each (one OCPP charger per EVSE, EVSE number 1), e.g. for the demo."""
+    """Give existing EVSEs a charger each (one OCPP charger per EVSE, EVSE number 1), e.g. for the demo.
+
+    Core bulk statements, no ORM objects: tens of thousands of chargers take seconds, not minutes. A charger
+    id that exists, or comes twice, and an EVSE that does not exist or comes twice, are skipped.
+    """
     secret_hash = hash_charger_secret(password)
     known = set((await session.execute(select(ChargingStation.ocpp_id))).scalars())
-    evse_rows = {
-        row.id: row.location_id
-        for row in (
-            await session.execute(select(Evse.id, Evse.location_id).where(Evse.id.in_([e for _, e in assignments])))
-        ).all()
-    }
-    created = 0
-    revision = await bump_revision(session)
+    wanted = list({evse_id for _, evse_id in assignments})
+    evse_rows: dict[uuid.UUID, uuid.UUID] = {}
+    for part in _chunks(wanted):
+        rows = await session.execute(select(Evse.id, Evse.location_id).where(Evse.id.in_(part)))
+        evse_rows.update((row.id, row.location_id) for row in rows)
     now = utc_now()
+    stations: list[dict[str, object]] = []
+    evse_updates: list[dict[str, object]] = []
+    taken: set[uuid.UUID] = set()
+    touched: set[uuid.UUID] = set()
     for ocpp_id, evse_id in assignments:
-        if ocpp_id in known or evse_id not in evse_rows:
+        if ocpp_id in known or evse_id not in evse_rows or evse_id in taken:
             continue
+        known.add(ocpp_id)
+        taken.add(evse_id)
         station_id = uuid.uuid4()
-        session.add(
-            ChargingStation(id=station_id, ocpp_id=ocpp_id, location_id=evse_rows[evse_id], password_hash=secret_hash)
+        stations.append(
+            {
+                "id": station_id,
+                "ocpp_id": ocpp_id,
+                "location_id": evse_rows[evse_id],
+                "password_hash": secret_hash,
+                "connected": False,
+                "created_at": now,
+            }
         )
-        await session.flush()
-        await session.execute(
-            update(Evse)
-            .where(Evse.id == evse_id)
-            .values(charging_station_id=station_id, ocpp_evse_id=1, status="UNKNOWN", status_source="live")
-        )
-        created += 1
-    for location_id in set(evse_rows.values()):
-        await touch_location(session, location_id, revision, now)
+        evse_updates.append({"b_id": evse_id, "b_station": station_id})
+        touched.add(evse_rows[evse_id])
+    if not stations:
+        return 0
+    revision = await bump_revision(session)
+    await session.execute(insert(_STATIONS), stations)
+    await session.execute(_ATTACH_EVSE, evse_updates)
+    await touch_locations(session, touched, revision, now)
     await session.commit()
-    return created
+    return len(stations)
 
 
 async def list_chargers(session: AsyncSession) -> list[ChargerSummary]:
