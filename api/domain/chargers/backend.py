@@ -227,10 +227,10 @@ class CsmsService:
             return
         pending, self._last_seen = self._last_seen, {}
         try:
+            rows = [{"b_id": station_id, "b_seen": at} for station_id, at in pending.items()]
             async with self._session_factory() as session, session.begin():
-                await session.execute(
-                    _LAST_SEEN_UPDATE, [{"b_id": station_id, "b_seen": at} for station_id, at in pending.items()]
-                )
+                for part in chunks(rows):  # the event loop serves messages between the pieces
+                    await session.execute(_LAST_SEEN_UPDATE, part)
         except Exception:
             for station_id, at in pending.items():
                 previous = self._last_seen.get(station_id)

@@ -286,16 +286,17 @@ class LiveStateWriter:
                 if f.evse_id is None or self._not_replayed(current.get(f.evse_id), f.at)
             ]
             revision = await bump_revision(session) if changed or links else None
-            if changed:
-                await session.execute(_STATUS_UPDATE, changed)
-            if seen:
-                await session.execute(_STATUS_SEEN, seen)
+            # executemany in pieces: the event loop serves messages between them
+            for part in chunks(changed):
+                await session.execute(_STATUS_UPDATE, part)
+            for part in chunks(seen):
+                await session.execute(_STATUS_SEEN, part)
             if links:
                 touched.update(await self._write_links(session, links, now))
-            if boots:
-                await session.execute(_BOOT_UPDATE, list(boots.values()))
-            if log_rows:
-                await session.execute(insert(_log), log_rows)
+            for part in chunks(list(boots.values())):
+                await session.execute(_BOOT_UPDATE, part)
+            for part in chunks(log_rows):
+                await session.execute(insert(_log), part)
             if revision is not None and touched:
                 await touch_locations(session, touched, revision, now)
 

@@ -16,6 +16,8 @@ from api.settings import Settings
 from ocpp_bridge.config import BridgeConfig
 from ocpp_bridge.server import CentralSystem
 
+METER_FLUSH_SECONDS = 0.25
+
 
 def bridge_config(settings: Settings, *, reuse_port: bool = False) -> BridgeConfig:
     return BridgeConfig(
@@ -40,7 +42,8 @@ class BridgeRuntime:
         self, settings: Settings, session_factory: async_sessionmaker[AsyncSession], *, reuse_port: bool = False
     ) -> None:
         self.process_id = f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(3)}"
-        self.meters = MeterSampleWriter(session_factory)
+        # Small, frequent batches: writing one blocks the event loop for its rows' parameter processing.
+        self.meters = MeterSampleWriter(session_factory, flush_seconds=METER_FLUSH_SECONDS)
         self.live = LiveStateWriter(session_factory)
         self.csms = CsmsService(
             session_factory,
