@@ -21,6 +21,13 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from api.deps import provide_client_address, provide_db_session, provide_principal
 from api.domain.chargers.controllers import AdminChargerController
 from api.domain.drivers.controllers import AdminUsersController, AuthController, MeController
+from api.domain.sessions.controllers import (
+    DeviceController,
+    GuestSessionController,
+    SessionController,
+    SessionQuoteController,
+    session_live,
+)
 from api.domain.stations.admin import AdminTariffController
 from api.domain.stations.controllers import FavouriteController, StationController
 from api.domain.system.controllers import SystemController
@@ -64,6 +71,8 @@ def openapi_config() -> OpenAPIConfig:
         tags=[
             Tag(name="Accounts", description="Registration, sign-in, tokens and the signed-in account"),
             Tag(name="Stations", description="The map: nearby stations, live availability, prices, favourites"),
+            Tag(name="Sessions", description="Charging: start, live energy and cost, stop, history, receipts"),
+            Tag(name="Guest charging", description="Ad-hoc charging with a card, without an account"),
             Tag(name="Administration", description="Operator endpoints (admin role)"),
             Tag(name="System", description="Liveness and readiness probes"),
         ],
@@ -82,8 +91,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # The catalogue is a large, long-lived heap: keep full collections from walking it on every pass.
         gc.collect()
         gc.freeze()
+        await services.session_updates.start()
         if services.bridge is not None:
             await services.bridge.start()
+            services.reconciliation.start()
         try:
             yield
         finally:
@@ -100,6 +111,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             FavouriteController,
             AdminTariffController,
             AdminChargerController,
+            SessionQuoteController,
+            SessionController,
+            session_live,
+            GuestSessionController,
+            DeviceController,
             PrometheusController,
         ],
         dependencies={

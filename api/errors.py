@@ -108,6 +108,14 @@ class NotFound(VoltwayError):
     title = "Not found"
 
 
+class PaymentRequired(VoltwayError):
+    """The payment could not be authorised (a declined card, or no payment method on file)."""
+
+    status_code = 402
+    slug = "payment-required"
+    title = "Payment required"
+
+
 class Conflict(VoltwayError):
     status_code = 409
     slug = "conflict"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -12,6 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from api.db.engine import create_engine, create_session_factory
 from api.domain.chargers.runtime import BridgeRuntime
 from api.domain.drivers.services import AccountService
+from api.domain.payments.none_provider import NoPaymentProvider
+from api.domain.payments.ports import PaymentProvider
+from api.domain.sessions.notifications import (
+    LogNotificationProvider,
+    NotificationProvider,
+    Notifier,
+    WebhookNotificationProvider,
+)
+from api.domain.sessions.service import CommandSender, SessionService
+from api.domain.sessions.updates import SessionUpdates
 from api.domain.stations.catalog import StationCatalog
 from api.domain.stations.prices import TariffBook, TariffPricing
 from api.domain.stations.search import Availability
@@ -19,6 +30,7 @@ from api.domain.stations.services import StationService
 from api.domain.stations.sync import CatalogSync
 from api.domain.stations.tariffs import TariffStore
 from api.mail.outbox import MailOutbox
+from api.periodic import Periodic
 from api.security.passwords import PasswordHashing
 from api.security.tokens import AccessTokenIssuer
 from api.settings import Settings
@@ -40,6 +52,21 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     tariffs: TariffStore
     stations: StationService
     bridge: BridgeRuntime | None
+    payments: PaymentProvider
+    session_updates: SessionUpdates
+    notifier: Notifier
+    sessions: SessionService
+    reconciliation: Periodic
+
+
+def notification_provider(settings: Settings) -> NotificationProvider:
+    if settings.notification_provider == "webhook":
+        return WebhookNotificationProvider(settings.notification_webhook_url)
+    return LogNotificationProvider()
+
+
+def payment_provider(settings: Settings) -> PaymentProvider:
+    return NoPaymentProvider()
 
 
 def build_services(settings: Settings) -> Services:
@@ -53,6 +80,38 @@ def build_services(settings: Settings) -> Services:
     catalog = StationCatalog()
     tariff_book = TariffBook()
     availability = Availability(timedelta(seconds=settings.heartbeat_window_seconds))
+    payments = payment_provider(settings)
+    updates = SessionUpdates(settings.database_url)
+    notifier = Notifier(session_factory, notification_provider(settings))
+    sessions = SessionService(
+        settings, session_factory, tariff_book=tariff_book, payments=payments, updates=updates, notifier=notifier
+    )
+    bridge = (
+        BridgeRuntime(settings, session_factory, reuse_port=settings.workers > 1) if settings.ocpp_enabled else None
+    )
+    if bridge is not None:
+        bridge.csms.observer = sessions
+        sessions.send_command = CommandSender(bridge.central.send_command)
+        sessions.flush_meters = bridge.meters.flush
+
+    async def mail_guest(session_id: uuid.UUID, email: str, subject: str, body: str) -> None:
+        async with session_factory() as session:
+            message = outbox.queue(session, to=email, subject=subject, body=body, user_id=None)
+            await session.commit()
+        outbox.deliver_later(session_factory, message.id)
+
+    async def mail_guest_receipt(session_id: uuid.UUID, email: str, total: str) -> None:
+        await mail_guest(
+            session_id,
+            email,
+            "Your charging receipt",
+            f"Thank you for charging with us. Total: {total}.\n"
+            "The itemised receipt is at the link we sent when the session started.",
+        )
+
+    sessions.on_guest_receipt = mail_guest_receipt
+    sessions.mail_guest = mail_guest
+    reconcile_every = max(1.0, min(30.0, settings.session_start_timeout_seconds / 3))
     return Services(
         settings=settings,
         engine=engine,
@@ -68,15 +127,22 @@ def build_services(settings: Settings) -> Services:
         tariff_book=tariff_book,
         tariffs=TariffStore(settings.ocpi_country_code, settings.ocpi_party_id),
         stations=StationService(catalog, availability, TariffPricing(tariff_book)),
-        bridge=BridgeRuntime(settings, session_factory, reuse_port=settings.workers > 1)
-        if settings.ocpp_enabled
-        else None,
+        bridge=bridge,
+        payments=payments,
+        session_updates=updates,
+        notifier=notifier,
+        sessions=sessions,
+        reconciliation=Periodic("session-reconciliation", reconcile_every, sessions.reconcile),
     )
 
 
 async def close_services(services: Services) -> None:
+    await services.reconciliation.stop()
     if services.bridge is not None:
         await services.bridge.stop()
+    await services.sessions.drain()
+    await services.notifier.drain()
+    await services.session_updates.stop()
     await services.catalog_sync.stop()
     await services.outbox.drain()
     await services.engine.dispose()

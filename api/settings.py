@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal
 
@@ -26,6 +27,16 @@ MIN_SECRET_KEY_LENGTH = 32
 SECRET_KEY_FILE = "secret_key"
 DEFAULT_DEMO_CHARGER_PASSWORD = "voltway-demo-charger"  # development only; the demo seed refuses production
 DEFAULT_MAIL_FROM = "Voltway <no-reply@voltway.localhost>"
+DEFAULT_HOLD_CAPS = (
+    ("EUR", Decimal(75)),
+    ("GBP", Decimal(65)),
+    ("USD", Decimal(80)),
+    ("CHF", Decimal(75)),
+    ("DKK", Decimal(560)),
+    ("NOK", Decimal(850)),
+    ("SEK", Decimal(850)),
+    ("PLN", Decimal(320)),
+)
 
 
 class SettingsError(Exception):
@@ -67,6 +78,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ocpp_tls_cert: str = ""
     ocpp_tls_key: str = ""
     demo_charger_password: str = DEFAULT_DEMO_CHARGER_PASSWORD
+    session_start_timeout_seconds: int = 60
+    session_stale_hours: int = 24
+    payment_hold_caps: tuple[tuple[str, Decimal], ...] = DEFAULT_HOLD_CAPS
+    payment_hold_energy_kwh: int = 60
+    payment_hold_minutes: int = 120
+    idle_fee_per_minute: Decimal | None = None
+    idle_fee_grace_minutes: int = 15
+    idle_fee_cap: Decimal | None = None
+    notification_provider: Literal["log", "webhook"] = "log"
+    notification_webhook_url: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -114,6 +135,46 @@ def _demo_charger_password(environ: Mapping[str, str]) -> str:
     if len(value) < 16:
         raise SettingsError("VOLTWAY_DEMO_CHARGER_PASSWORD must be at least 16 characters long")
     return value
+
+
+def _amount(environ: Mapping[str, str], name: str) -> Decimal | None:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise SettingsError(f"{name} must be a decimal amount such as 0.40, got {raw!r}") from None
+    if not value.is_finite() or value < 0:
+        raise SettingsError(f"{name} must be an amount that is not negative, got {raw!r}")
+    return value
+
+
+def _hold_caps(environ: Mapping[str, str]) -> tuple[tuple[str, Decimal], ...]:
+    """`EUR=75,GBP=65`: the most a payment hold may be, per currency."""
+    raw = environ.get("VOLTWAY_PAYMENT_HOLD_CAPS", "").strip()
+    if not raw:
+        return DEFAULT_HOLD_CAPS
+    caps: list[tuple[str, Decimal]] = []
+    for part in raw.split(","):
+        currency, _, amount = part.strip().partition("=")
+        currency = currency.strip().upper()
+        if not re.fullmatch(r"[A-Z]{3}", currency):
+            raise SettingsError(f"VOLTWAY_PAYMENT_HOLD_CAPS: {part.strip()!r} must look like EUR=75")
+        value = _amount({"cap": amount}, "cap")
+        if value is None or value <= 0:
+            raise SettingsError(f"VOLTWAY_PAYMENT_HOLD_CAPS: the cap for {currency} must be a positive amount")
+        caps.append((currency, value))
+    return tuple(caps)
+
+
+def _notification_provider(environ: Mapping[str, str]) -> Literal["log", "webhook"]:
+    raw = environ.get("VOLTWAY_NOTIFICATION_PROVIDER", "").strip().lower() or "log"
+    if raw == "log":
+        return "log"
+    if raw == "webhook":
+        return "webhook"
+    raise SettingsError(f"VOLTWAY_NOTIFICATION_PROVIDER must be log or webhook, got {raw!r}")
 
 
 def _env_name(environ: Mapping[str, str]) -> Environment:
@@ -209,7 +270,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ocpp_tls_cert=source.get("VOLTWAY_OCPP_TLS_CERT", "").strip(),
         ocpp_tls_key=source.get("VOLTWAY_OCPP_TLS_KEY", "").strip(),
         demo_charger_password=_demo_charger_password(source),
+        session_start_timeout_seconds=_int(source, "VOLTWAY_SESSION_START_TIMEOUT", 60, minimum=5),
+        session_stale_hours=_int(source, "VOLTWAY_SESSION_STALE_HOURS", 24, minimum=1),
+        payment_hold_caps=_hold_caps(source),
+        payment_hold_energy_kwh=_int(source, "VOLTWAY_PAYMENT_HOLD_ENERGY_KWH", 60, minimum=1),
+        payment_hold_minutes=_int(source, "VOLTWAY_PAYMENT_HOLD_MINUTES", 120, minimum=1),
+        idle_fee_per_minute=_amount(source, "VOLTWAY_IDLE_FEE_PER_MINUTE"),
+        idle_fee_grace_minutes=_int(source, "VOLTWAY_IDLE_FEE_GRACE_MINUTES", 15),
+        idle_fee_cap=_amount(source, "VOLTWAY_IDLE_FEE_CAP"),
+        notification_provider=_notification_provider(source),
+        notification_webhook_url=source.get("VOLTWAY_NOTIFICATION_WEBHOOK_URL", "").strip(),
     )
+    if settings.notification_provider == "webhook" and not settings.notification_webhook_url.startswith(
+        ("http://", "https://")
+    ):
+        raise SettingsError("VOLTWAY_NOTIFICATION_WEBHOOK_URL must be an http(s) URL when the provider is webhook")
     if bool(settings.ocpp_tls_cert) != bool(settings.ocpp_tls_key):
         raise SettingsError("VOLTWAY_OCPP_TLS_CERT and VOLTWAY_OCPP_TLS_KEY must be set together")
     # Last, so a typo elsewhere is reported before a key file is written.

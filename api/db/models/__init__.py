@@ -10,6 +10,7 @@ from api.db.models.charging import (
     MeterSampleRecord,
 )
 from api.db.models.mail import MailMessage
+from api.db.models.sessions import ChargingSession, Device, Notification
 from api.db.models.stations import (
     ChangeCounter,
     ChargingStation,
@@ -27,15 +28,18 @@ __all__ = [
     "BridgeProcess",
     "ChangeCounter",
     "ChargerLogEntry",
+    "ChargingSession",
     "ChargingStation",
     "ChargingTransaction",
     "Connector",
+    "Device",
     "Evse",
     "Favourite",
     "IdTokenRecord",
     "Location",
     "MailMessage",
     "MeterSampleRecord",
+    "Notification",
     "RefreshToken",
     "StationReport",
     "Tariff",

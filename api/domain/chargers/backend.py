@@ -24,6 +24,7 @@ from api.db.types import utc_now
 from api.domain.chargers.credentials import verify_charger_secret
 from api.domain.chargers.live_writer import LiveStateWriter, chunks, table_of
 from api.domain.chargers.meter_writer import MeterSampleWriter
+from api.domain.chargers.observer import TransactionObserver
 from api.domain.stations.store import bump_counter
 from api.periodic import Periodic
 from ocpp_bridge.events import (
@@ -40,6 +41,7 @@ from ocpp_bridge.events import (
     FirmwareStatusChanged,
     IdToken,
     IdTokenInfo,
+    MeterSample,
     MeterValuesReceived,
     ReportReceived,
     SecurityEventReceived,
@@ -198,6 +200,7 @@ class CsmsService:
         self.meters = meter_writer
         self.live = live_writer or LiveStateWriter(session_factory)
         self._owns_live = live_writer is None
+        self.observer: TransactionObserver | None = None
         self._transactions: dict[tuple[uuid.UUID, str], ActiveTransaction] = {}
         self._last_seen: dict[uuid.UUID, datetime] = {}
         self._tokens: dict[str, tuple[float, IdTokenInfo, uuid.UUID | None]] = {}
@@ -270,6 +273,7 @@ class CsmsService:
                 transaction = await self._transaction(ref, event.transaction_id)
                 if transaction is not None:
                     self.meters.add(transaction.id, transaction.meter_start_wh, event.samples)
+                    self._observe_samples(transaction.id, event.samples)
         elif isinstance(
             event,
             FirmwareStatusChanged | DiagnosticsStatusChanged | SecurityEventReceived | EventsNotified | ReportReceived,
@@ -281,8 +285,20 @@ class CsmsService:
             if isinstance(received, datetime):
                 self._seen(ref, received)
 
+    def _observe_samples(self, transaction_id: uuid.UUID, samples: tuple[MeterSample, ...]) -> None:
+        if self.observer is not None and samples:
+            try:
+                self.observer.meter_values(transaction_id, samples)
+            except Exception:
+                logger.exception("session update failed", extra={"transaction_id": str(transaction_id)})
+
     async def _status_changed(self, ref: ChargerRef, event: StatusChanged) -> None:
         """Buffered for the live-state writer, which keeps the newest per EVSE by the charger's own timestamps."""
+        if self.observer is not None and event.connector_id:
+            try:
+                self.observer.connector_status(ref.station_id, event.connector_id, event.status)
+            except Exception:
+                logger.exception("session status update failed", extra={"charger_id": event.charger_id})
         error = event.error_code if event.error_code not in (None, "NoError") else None
         if event.connector_id == 0:
             if error is not None or event.status == "Faulted":
@@ -425,8 +441,25 @@ class CsmsService:
                 ocpp_id = existing[1]
                 active = ActiveTransaction(id=existing[0], meter_start_wh=existing[2])
         self._transactions[(ref.station_id, ocpp_id)] = active
+        if self.observer is not None and existing is None:
+            try:
+                await self.observer.transaction_started(
+                    transaction_id=active.id,
+                    station_id=ref.station_id,
+                    connector_id=event.connector_id,
+                    ocpp_id=event.charger_id,
+                    ocpp_transaction_id=ocpp_id,
+                    id_token=event.id_token.id_token if event.id_token else None,
+                    user_id=user_id,
+                    started_at=event.timestamp,
+                    meter_start_wh=event.meter_start_wh,
+                    accepted=info.status == "Accepted",
+                )
+            except Exception:
+                logger.exception("session start failed", extra={"charger_id": event.charger_id})
         if event.samples:
             self.meters.add(active.id, active.meter_start_wh, event.samples)
+            self._observe_samples(active.id, event.samples)
         numeric = int(ocpp_id) if ocpp_id.isdigit() else None
         return TransactionStartReply(id_token_info=info if event.id_token else None, transaction_id=numeric)
 
@@ -442,8 +475,11 @@ class CsmsService:
         else:
             if event.samples:
                 self.meters.add(transaction.id, transaction.meter_start_wh, event.samples)
+                self._observe_samples(transaction.id, event.samples)
             if event.charging_state is not None:
                 self.meters.set_state(transaction.id, event.charging_state)
+                if self.observer is not None:
+                    self.observer.charging_state(transaction.id, event.charging_state)
         return await self._token_verdict(event.id_token)
 
     async def _token_verdict(self, token: IdToken | None) -> IdTokenInfo | None:
@@ -469,6 +505,11 @@ class CsmsService:
             await self.meters.flush()
             await self._finish(transaction, event)
             self._transactions.pop((ref.station_id, event.transaction_id), None)
+            if self.observer is not None:
+                try:
+                    await self.observer.transaction_ended(transaction.id)
+                except Exception:
+                    logger.exception("session end failed", extra={"charger_id": event.charger_id})
         return await self._token_verdict(event.id_token)
 
     async def _finish(self, transaction: ActiveTransaction, event: TransactionEnded) -> None:

@@ -1,0 +1,419 @@
+"""Sessions API: start, watch (poll, WebSocket, SSE), stop, history, receipts; guest sessions; devices."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import io
+import uuid
+from collections.abc import AsyncGenerator
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, WebSocket, delete, get, post, websocket
+from litestar.datastructures import State
+from litestar.exceptions import WebSocketDisconnect
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+from sqlalchemy import select
+
+from api.db.models import ChargingSession, Device, Evse, Location, User
+from api.deps import CurrentPrincipal, DbSession
+from api.domain.sessions.receipts import build_receipt, receipt_html
+from api.domain.sessions.schemas import (
+    DeviceRegistration,
+    DeviceView,
+    GuestSessionStarted,
+    Receipt,
+    SessionPage,
+    SessionQuote,
+    SessionView,
+    StartGuestSession,
+    StartSession,
+)
+from api.domain.sessions.service import SessionService
+from api.domain.sessions.updates import SessionUpdates
+from api.errors import FieldError, InvalidInput, NotFound
+from api.security.guards import signed_in
+from api.security.tokens import AccessTokenIssuer, InvalidToken
+
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="idempotency-key",
+        required=False,
+        description="Required: any unique string per start attempt; the same key returns the same session.",
+    ),
+]
+SSE_KEEPALIVE_SECONDS = 15.0
+
+
+def _sessions(state: State) -> SessionService:
+    service: SessionService = state.sessions
+    return service
+
+
+def _check_key(key: str | None) -> str:
+    if key is None or not key.strip():
+        raise InvalidInput([FieldError("Idempotency-Key", "send an Idempotency-Key header (a unique string)")])
+    if len(key) > 128:
+        raise InvalidInput([FieldError("Idempotency-Key", "at most 128 characters")])
+    return key.strip()
+
+
+async def _locale(db_session: Any, user_id: uuid.UUID, request: Request[Any, Any, Any]) -> str:
+    user = await db_session.get(User, user_id)
+    if user is not None and user.locale:
+        return str(user.locale)
+    return request.headers.get("accept-language", "en").split(",")[0].split(";")[0].strip() or "en"
+
+
+async def _receipt(service: SessionService, db_session: Any, record: ChargingSession) -> Receipt:
+    location = await db_session.get(Location, record.location_id)
+    evse = await db_session.get(Evse, record.evse_id)
+    row = await service._row(db_session, record)
+    return build_receipt(record, location, evse, row)
+
+
+async def _stream(
+    updates: SessionUpdates, session_id: FromPath[uuid.UUID], first: bytes
+) -> AsyncGenerator[bytes | None, None]:
+    """The current state, then every update until the session ends (None: nothing new for a while)."""
+    async with updates.subscribe(session_id) as queue:
+        yield first
+        while True:
+            try:
+                item = await asyncio.wait_for(queue.get(), SSE_KEEPALIVE_SECONDS)
+            except TimeoutError:
+                yield None
+                continue
+            if item is None:
+                return
+            yield item
+
+
+class SessionController(Controller):
+    path = "/v1/sessions"
+    tags = ["Sessions"]
+    guards = [signed_in]
+    security = [{"BearerToken": []}]
+
+    @post("", status_code=HTTP_202_ACCEPTED, summary="Start charging")
+    async def start(
+        self,
+        data: JSONBody[StartSession],
+        idempotency_key: IdempotencyKey,
+        principal: CurrentPrincipal,
+        state: State,
+        db_session: DbSession,
+        request: Request[Any, Any, Any],
+    ) -> SessionView:
+        """Checks the connector and the payment method, places the payment hold and sends the remote start.
+
+        The session is `starting` until the charger reports the transaction (then `charging`), or `failed` with a
+        reason. 409: connector busy or out of order, charger offline, or another driver was faster. 402: no
+        payment method, or the card was declined (the reason in words). The same Idempotency-Key returns the
+        same session.
+        """
+        key = _check_key(idempotency_key)
+        service = _sessions(state)
+        record, _ = await service.start(
+            user_id=principal.user_id,
+            idempotency_key=key,
+            evse_uid=data.evse_uid,
+            emi3_evse_id=data.emi3_evse_id,
+            location_id=data.location_id,
+            locale=await _locale(db_session, principal.user_id, request),
+        )
+        return await service.view(db_session, record)
+
+    @get("", summary="Session history, newest first")
+    async def history(
+        self,
+        principal: CurrentPrincipal,
+        state: State,
+        db_session: DbSession,
+        cursor: Annotated[str | None, QueryParameter(required=False, description="nextCursor of the previous page")],
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+    ) -> SessionPage:
+        service = _sessions(state)
+        records, next_cursor = await service.history(db_session, principal.user_id, cursor, limit)
+        return SessionPage(items=[await service.view(db_session, r) for r in records], next_cursor=next_cursor)
+
+    @get("/active", summary="The signed-in driver's running sessions")
+    async def active(self, principal: CurrentPrincipal, state: State, db_session: DbSession) -> list[SessionView]:
+        return await _sessions(state).active(db_session, principal.user_id)
+
+    @get("/export.csv", summary="Session history as CSV", media_type="text/csv")
+    async def export_csv(self, principal: CurrentPrincipal, state: State, db_session: DbSession) -> Response[str]:
+        service = _sessions(state)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(
+            ["session_id", "status", "location", "evse", "started_at", "ended_at", "energy_kwh", "amount", "currency"]
+        )
+        cursor: str | None = None
+        while True:
+            records, cursor = await service.history(db_session, principal.user_id, cursor, 100)
+            for record in records:
+                view = await service.view(db_session, record)
+                writer.writerow(
+                    [
+                        view.id,
+                        view.status,
+                        view.location_name or "",
+                        view.emi3_evse_id or view.evse_uid,
+                        view.started_at.isoformat() if view.started_at else "",
+                        view.ended_at.isoformat() if view.ended_at else "",
+                        view.energy_kwh,
+                        view.cost.amount if view.cost else "0",
+                        record.currency,
+                    ]
+                )
+            if cursor is None:
+                break
+        return Response(
+            out.getvalue(),
+            media_type="text/csv",
+            headers={"content-disposition": 'attachment; filename="voltway-sessions.csv"'},
+        )
+
+    @get("/{session_id:uuid}", summary="One session: status, energy, power, cost")
+    async def get_session(
+        self, session_id: FromPath[uuid.UUID], principal: CurrentPrincipal, state: State, db_session: DbSession
+    ) -> SessionView:
+        service = _sessions(state)
+        return await service.view(db_session, await service.get_owned(db_session, session_id, principal.user_id))
+
+    @post("/{session_id:uuid}/stop", status_code=HTTP_202_ACCEPTED, summary="Stop charging")
+    async def stop(
+        self, session_id: FromPath[uuid.UUID], principal: CurrentPrincipal, state: State, db_session: DbSession
+    ) -> SessionView:
+        """Idempotent. The session is `stopping` until the charger reports the end; then it is billed."""
+        service = _sessions(state)
+        record = await service.get_owned(db_session, session_id, principal.user_id)
+        await service.stop(record.id)
+        await db_session.refresh(record)
+        return await service.view(db_session, record)
+
+    @get("/{session_id:uuid}/receipt", summary="Itemised receipt of a billed session")
+    async def receipt(
+        self, session_id: FromPath[uuid.UUID], principal: CurrentPrincipal, state: State, db_session: DbSession
+    ) -> Receipt:
+        service = _sessions(state)
+        record = await service.get_owned(db_session, session_id, principal.user_id)
+        return await _receipt(service, db_session, record)
+
+    @get("/{session_id:uuid}/receipt.html", summary="Printable receipt", media_type="text/html")
+    async def receipt_page(
+        self, session_id: FromPath[uuid.UUID], principal: CurrentPrincipal, state: State, db_session: DbSession
+    ) -> Response[str]:
+        service = _sessions(state)
+        record = await service.get_owned(db_session, session_id, principal.user_id)
+        return Response(receipt_html(await _receipt(service, db_session, record)), media_type="text/html")
+
+    @get("/{session_id:uuid}/events", summary="Live updates as server-sent events")
+    async def events(
+        self, session_id: FromPath[uuid.UUID], principal: CurrentPrincipal, state: State, db_session: DbSession
+    ) -> ServerSentEvent:
+        """An `update` event with the session (as GET returns it) now and within a second of every change; the
+        stream ends when the session is over."""
+        service = _sessions(state)
+        record = await service.get_owned(db_session, session_id, principal.user_id)
+        first = msgspec.json.encode(await service.view(db_session, record))
+        await db_session.close()
+
+        async def messages() -> AsyncGenerator[ServerSentEventMessage, None]:
+            async for item in _stream(service.updates, session_id, first):
+                if item is None:
+                    yield ServerSentEventMessage(comment="keep-alive")
+                else:
+                    yield ServerSentEventMessage(data=item.decode(), event="update")
+
+        return ServerSentEvent(messages())
+
+
+class SessionQuoteController(Controller):
+    path = "/v1/sessions/quote"
+    tags = ["Sessions"]
+
+    @get("", summary="Price and payment hold before starting (no sign-in needed)")
+    async def quote(
+        self,
+        state: State,
+        request: Request[Any, Any, Any],
+        evse_uid: Annotated[str | None, QueryParameter(name="evseUid", required=False)] = None,
+        emi3_evse_id: Annotated[str | None, QueryParameter(name="emi3EvseId", required=False)] = None,
+        location_id: Annotated[uuid.UUID | None, QueryParameter(name="locationId", required=False)] = None,
+    ) -> SessionQuote:
+        locale = request.headers.get("accept-language", "en").split(",")[0].split(";")[0].strip() or "en"
+        return await _sessions(state).quote_for(evse_uid, emi3_evse_id, location_id, locale)
+
+
+@websocket("/v1/sessions/{session_id:uuid}/live", tags=["Sessions"])
+async def session_live(socket: WebSocket[Any, Any, Any], session_id: FromPath[uuid.UUID]) -> None:
+    """Live updates over a WebSocket; the access token goes in the `token` query parameter. Each message is the
+    session as GET returns it; the server closes the socket when the session is over."""
+    state = socket.app.state
+    issuer: AccessTokenIssuer = state.access_tokens
+    try:
+        principal = issuer.verify(socket.query_params.get("token", ""))
+    except InvalidToken:
+        await socket.close(code=4401, reason="send a valid access token as the token query parameter")
+        return
+    service: SessionService = state.sessions
+    async with state.session_factory() as db_session:
+        try:
+            record = await service.get_owned(db_session, session_id, principal.user_id)
+        except NotFound:
+            await socket.close(code=4404, reason="no such session")
+            return
+        first = msgspec.json.encode(await service.view(db_session, record))
+    await socket.accept()
+
+    async def until_closed() -> None:
+        with contextlib.suppress(WebSocketDisconnect):
+            while True:
+                await socket.receive_data(mode="text")
+
+    reader = asyncio.create_task(until_closed())
+    try:
+        async for item in _stream(service.updates, session_id, first):
+            if reader.done():
+                return
+            if item is not None:
+                await socket.send_data(item.decode(), mode="text")
+        await socket.close(code=1000, reason="session over")
+    except WebSocketDisconnect:
+        return
+    finally:
+        reader.cancel()
+
+
+class GuestSessionController(Controller):
+    """Ad-hoc charging without an account (EU AFIR): pay by card from the charger's QR code."""
+
+    path = "/v1/guest/sessions"
+    tags = ["Guest charging"]
+
+    @post("", status_code=HTTP_202_ACCEPTED, summary="Start charging as a guest")
+    async def start(
+        self,
+        data: JSONBody[StartGuestSession],
+        state: State,
+        db_session: DbSession,
+        request: Request[Any, Any, Any],
+        idempotency_key: IdempotencyKey,
+    ) -> GuestSessionStarted:
+        """The card comes as the payment provider's payment method id (its card form keeps card data away from
+        us). Returns an access token for this session and the receipt link that is also mailed."""
+        if "@" not in data.email or len(data.email) > 320:
+            raise InvalidInput([FieldError("email", "a valid email address for the receipt")])
+        service = _sessions(state)
+        if service.payments.requires_payment_method and not data.payment_method_id:
+            raise InvalidInput([FieldError("paymentMethodId", "the card, as a payment method id of the provider")])
+        locale = request.headers.get("accept-language", "en").split(",")[0].split(";")[0].strip() or "en"
+        record, secret = await service.start(
+            user_id=None,
+            idempotency_key=idempotency_key,
+            evse_uid=data.evse_uid,
+            emi3_evse_id=data.emi3_evse_id,
+            location_id=data.location_id,
+            locale=locale,
+            guest_email=data.email.strip(),
+            payment_method=data.payment_method_id,
+        )
+        assert secret is not None
+        base = state.settings.base_url
+        receipt_url = f"{base}/v1/guest/sessions/{record.id}/receipt.html?token={secret}"
+        if service.mail_guest is not None:
+            await service.mail_guest(
+                record.id,
+                record.guest_email,
+                "Your charging session",
+                f"Your charging session has been requested.\nFollow it and get the receipt here: {receipt_url}\n",
+            )
+        return GuestSessionStarted(
+            session=await service.view(db_session, record), access_token=secret, receipt_url=receipt_url
+        )
+
+    @get("/{session_id:uuid}", summary="A guest session")
+    async def get_session(
+        self, session_id: FromPath[uuid.UUID], token: FromQuery[str], state: State, db_session: DbSession
+    ) -> SessionView:
+        service = _sessions(state)
+        return await service.view(db_session, await service.get_guest(db_session, session_id, token))
+
+    @post("/{session_id:uuid}/stop", status_code=HTTP_202_ACCEPTED, summary="Stop a guest session")
+    async def stop(
+        self, session_id: FromPath[uuid.UUID], token: FromQuery[str], state: State, db_session: DbSession
+    ) -> SessionView:
+        service = _sessions(state)
+        record = await service.get_guest(db_session, session_id, token)
+        await service.stop(record.id)
+        await db_session.refresh(record)
+        return await service.view(db_session, record)
+
+    @get("/{session_id:uuid}/receipt", summary="Receipt of a guest session")
+    async def receipt(
+        self, session_id: FromPath[uuid.UUID], token: FromQuery[str], state: State, db_session: DbSession
+    ) -> Receipt:
+        service = _sessions(state)
+        return await _receipt(service, db_session, await service.get_guest(db_session, session_id, token))
+
+    @get("/{session_id:uuid}/receipt.html", summary="Printable receipt of a guest session", media_type="text/html")
+    async def receipt_page(
+        self, session_id: FromPath[uuid.UUID], token: FromQuery[str], state: State, db_session: DbSession
+    ) -> Response[str]:
+        service = _sessions(state)
+        record = await service.get_guest(db_session, session_id, token)
+        return Response(receipt_html(await _receipt(service, db_session, record)), media_type="text/html")
+
+
+class DeviceController(Controller):
+    path = "/v1/me/devices"
+    tags = ["Sessions"]
+    guards = [signed_in]
+    security = [{"BearerToken": []}]
+
+    @post("", summary="Register a device for notifications")
+    async def register(
+        self, data: JSONBody[DeviceRegistration], principal: CurrentPrincipal, db_session: DbSession
+    ) -> DeviceView:
+        """Charging complete, idle fee in 5 minutes, session failed, receipt ready. Registering the same token
+        again returns the same device."""
+        token = data.token.strip()
+        if not token or len(token) > 512:
+            raise InvalidInput([FieldError("token", "the push token, 1 to 512 characters")])
+        device = (
+            await db_session.execute(select(Device).where(Device.user_id == principal.user_id, Device.token == token))
+        ).scalar_one_or_none()
+        if device is None:
+            device = Device(user_id=principal.user_id, platform=data.platform, token=token, name=data.name)
+            db_session.add(device)
+            await db_session.commit()
+        return DeviceView(id=device.id, platform=device.platform, name=device.name, created_at=device.created_at)
+
+    @get("", summary="Registered devices")
+    async def list_devices(self, principal: CurrentPrincipal, db_session: DbSession) -> list[DeviceView]:
+        devices = (await db_session.execute(select(Device).where(Device.user_id == principal.user_id))).scalars()
+        return [DeviceView(id=d.id, platform=d.platform, name=d.name, created_at=d.created_at) for d in devices]
+
+    @delete("/{device_id:uuid}", status_code=HTTP_204_NO_CONTENT, summary="Stop notifications to a device")
+    async def remove(self, device_id: FromPath[uuid.UUID], principal: CurrentPrincipal, db_session: DbSession) -> None:
+        device = await db_session.get(Device, device_id)
+        if device is None or device.user_id != principal.user_id:
+            raise NotFound("No such device.")
+        await db_session.delete(device)
+        await db_session.commit()
+
+
+__all__ = [
+    "DeviceController",
+    "GuestSessionController",
+    "SessionController",
+    "SessionQuoteController",
+    "session_live",
+]

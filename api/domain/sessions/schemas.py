@@ -1,0 +1,146 @@
+"""Wire shapes of the sessions API (camelCase); money is a decimal string in major units."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from api.schema import AppStruct
+
+SessionStatus = Literal["starting", "charging", "suspended", "stopping", "completed", "failed"]
+
+
+class StartSession(AppStruct):
+    """The EVSE to charge at: the uid the map shows, or the eMI3 EVSE id printed in the charger's QR code."""
+
+    evse_uid: str | None = None
+    emi3_evse_id: str | None = None
+    location_id: uuid.UUID | None = None  # only needed when an EVSE uid is used at several locations
+
+
+class StartGuestSession(AppStruct):
+    email: str
+    evse_uid: str | None = None
+    emi3_evse_id: str | None = None
+    location_id: uuid.UUID | None = None
+    payment_method_id: str | None = None  # from the payment provider's card form; the card never reaches us
+
+
+class CostBreakdown(AppStruct):
+    energy: Decimal
+    time: Decimal
+    idle: Decimal
+    fixed: Decimal
+    reservation: Decimal
+    total_excl_vat: Decimal
+    vat: Decimal
+    total_incl_vat: Decimal
+
+
+class SessionCost(AppStruct):
+    amount: Decimal  # the incl-VAT total rounded to the currency's minor unit: what is billed
+    currency: str
+    breakdown: CostBreakdown
+
+
+class PaymentState(AppStruct):
+    provider: str
+    status: str  # none | held | declined | captured | released | billed_outside | debt | refunded | disputed
+    hold_amount: Decimal
+    captured: Decimal
+    extra_charged: Decimal
+    debt: Decimal
+    refunded: Decimal
+
+
+class SessionView(AppStruct):
+    id: uuid.UUID
+    status: SessionStatus
+    source: str
+    location_id: uuid.UUID
+    evse_uid: str
+    connector_id: int
+    created_at: datetime
+    energy_kwh: Decimal
+    elapsed_seconds: int
+    idle_seconds: int
+    payment: PaymentState
+    updated_at: datetime
+    failure_reason: str | None = None
+    stop_reason: str | None = None
+    location_name: str | None = None
+    emi3_evse_id: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    power_kw: Decimal | None = None
+    soc_percent: float | None = None
+    cost: SessionCost | None = None
+    price_text: str | None = None
+
+
+class GuestSessionStarted(AppStruct):
+    session: SessionView
+    access_token: str  # shows, stops and fetches the receipt of this one session
+    receipt_url: str
+
+
+class SessionPage(AppStruct):
+    items: list[SessionView]
+    next_cursor: str | None = None
+
+
+class SessionQuote(AppStruct):
+    """What the driver sees before starting: the price text, and the hold placed on the card."""
+
+    evse_uid: str
+    hold_amount: Decimal
+    example_energy_kwh: Decimal
+    payment_provider: str
+    emi3_evse_id: str | None = None
+    currency: str | None = None
+    price_text: str | None = None
+    example_cost: Decimal | None = None
+
+
+class ReceiptLine(AppStruct):
+    description: str
+    quantity: Decimal
+    unit: str
+    amount_excl_vat: Decimal
+    vat: Decimal
+    amount_incl_vat: Decimal
+
+
+class Receipt(AppStruct):
+    number: str
+    session_id: uuid.UUID
+    issued_at: datetime
+    location_name: str | None
+    address: str
+    evse_uid: str
+    emi3_evse_id: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    energy_kwh: Decimal
+    lines: list[ReceiptLine]
+    total_excl_vat: Decimal
+    vat: Decimal
+    total_incl_vat: Decimal
+    amount_due: Decimal
+    currency: str
+    payment: PaymentState
+
+
+class DeviceRegistration(AppStruct):
+    platform: Literal["ios", "android", "web", "webhook"]
+    token: str
+    name: str | None = None
+
+
+class DeviceView(AppStruct):
+    id: uuid.UUID
+    platform: str
+    name: str | None
+    created_at: datetime

@@ -1,0 +1,475 @@
+"""Charging sessions end to end on SQLite and PostgreSQL: the app served by uvicorn with its OCPP bridge, a
+simulated charger over a real websocket, a driver starting, watching live over a WebSocket and SSE, stopping,
+and the bill checked against the pricing engine for the stored samples."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+import uvicorn
+import websockets
+from sqlalchemy import select
+
+from api.app import create_app
+from api.db.engine import create_engine, create_session_factory
+from api.db.models import ChargingSession, ChargingTransaction, Evse, MeterSampleRecord, Notification
+from api.domain.chargers.provisioning import add_charger, add_token
+from api.domain.stations.tariffs import TariffStore
+from ocpp_bridge.simulator import Simulation, SimulatorConfig
+from pricing.live_meter import ConnectorState, MeterSample, price_samples
+from pricing.money import minor_unit_exponent
+from pricing.tariff import decode_tariff
+from tests.support import free_port, make_settings
+
+PASSWORD = "session-charger-secret"
+TARIFF = {
+    "id": "SES-AC",
+    "currency": "EUR",
+    "elements": [
+        {
+            "price_components": [
+                {"type": "ENERGY", "price": "0.39", "vat": "21.0", "step_size": 1},
+                {"type": "FLAT", "price": "0.50", "vat": "21.0", "step_size": 1},
+                {"type": "TIME", "price": "1.20", "vat": "21.0", "step_size": 60},
+            ]
+        }
+    ],
+    "last_updated": "2026-01-01T00:00:00Z",
+}
+
+
+@dataclass
+class Network:
+    base: str
+    ocpp_url: str
+    database_url: str
+    evse_uids: list[str]
+    simulators: list[Simulation]
+
+    async def driver(self, client: httpx.AsyncClient, email: str) -> dict[str, str]:
+        await client.post(
+            f"{self.base}/v1/auth/register",
+            json={"email": email, "password": "long enough password", "name": "Driver", "locale": "en"},
+        )
+        tokens = (
+            await client.post(f"{self.base}/v1/auth/login", json={"email": email, "password": "long enough password"})
+        ).json()
+        return {"Authorization": f"Bearer {tokens['accessToken']}"}
+
+
+async def _prepare(database_url: str, chargers: int) -> list[str]:
+    engine = create_engine(database_url)
+    factory = create_session_factory(engine)
+    try:
+        async with factory() as session:
+            await TariffStore("NL", "VWY").import_documents(session, [json.dumps(TARIFF).encode()], "test")
+            for n in range(1, chargers + 1):
+                await add_charger(
+                    session,
+                    ocpp_id=f"SES-{n:05d}",
+                    password=PASSWORD,
+                    country_code="NL",
+                    party_id="VWY",
+                    tariff_id="SES-AC",
+                    coordinates=(52.37 + n / 1000, 4.9),
+                    name=f"Session test {n}",
+                )
+            await session.commit()
+            await add_token(session, "RFIDCARD01", driver_email=None)
+            await session.commit()
+            uids = (
+                await session.execute(select(Evse.uid).where(Evse.charging_station_id.is_not(None)).order_by(Evse.uid))
+            ).scalars()
+            return list(uids)
+    finally:
+        await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def serve(
+    database_url: str, *, chargers: int = 2, version: str = "1.6", **overrides: Any
+) -> AsyncIterator[Network]:
+    evse_uids = await _prepare(database_url, chargers)
+    port, ocpp_port = free_port(), free_port()
+    settings = make_settings(
+        database_url=database_url,
+        ocpp_enabled=True,
+        ocpp_port=ocpp_port,
+        session_start_timeout_seconds=6,
+        catalog_poll_seconds=0.2,
+        **overrides,
+    )
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), port=port, log_level="warning", lifespan="on"))
+    serving = asyncio.create_task(server.serve())
+    base = f"http://127.0.0.1:{port}"
+    simulators: list[Simulation] = []
+    runs: list[asyncio.Task[Any]] = []
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            for _ in range(200):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get(f"{base}/ready")).status_code == 200:
+                        break
+                await asyncio.sleep(0.05)
+        ocpp_url = f"ws://127.0.0.1:{ocpp_port}/ocpp"
+        simulator = Simulation(
+            SimulatorConfig(
+                url=ocpp_url,
+                chargers=chargers,
+                ocpp_version=version,  # type: ignore[arg-type]
+                id_prefix="SES-",
+                password=PASSWORD,
+                duration=None,
+                speed=60.0,  # one simulated minute per second: a meter value every second
+                arrival_rate=0.0,
+                fault_rate=0.0,
+                disconnect_rate=0.0,
+                meter_interval=60.0,
+            )
+        )
+        simulators.append(simulator)
+        runs.append(asyncio.create_task(simulator.run()))
+        network = Network(base, ocpp_url, database_url, evse_uids, simulators)
+        async with httpx.AsyncClient(timeout=10) as client:
+            await wait_for(lambda: _all_available(client, base, len(evse_uids)), "chargers online and available")
+        yield network
+    finally:
+        for simulator in simulators:
+            simulator.request_stop()
+        for run in runs:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(run, 10)
+        server.should_exit = True
+        await asyncio.wait_for(serving, 30)
+
+
+async def _all_available(client: httpx.AsyncClient, base: str, count: int) -> bool:
+    page = (await client.get(f"{base}/v1/stations", params={"lat": 52.37, "lon": 4.9, "radius": 20000})).json()
+    statuses = [evse["status"] for item in page["items"] for evse in item["evses"]]
+    return len(statuses) == count and all(s == "AVAILABLE" for s in statuses)
+
+
+async def wait_for(check: Any, what: str, seconds: float = 20.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        result = await check()
+        if result:
+            return result
+        await asyncio.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+async def session_status(client: httpx.AsyncClient, base: str, headers: dict[str, str], session_id: str) -> str:
+    return str((await client.get(f"{base}/v1/sessions/{session_id}", headers=headers)).json()["status"])
+
+
+async def expected_bill(database_url: str, session_id: str) -> tuple[Decimal, int]:
+    """The pricing engine's amount_due for the stored samples, computed here from the raw rows."""
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            record = await session.get(ChargingSession, uuid.UUID(session_id))
+            assert record is not None
+            assert record.transaction_id is not None
+            transaction = await session.get(ChargingTransaction, record.transaction_id)
+            assert transaction is not None
+            rows = (
+                await session.execute(
+                    select(MeterSampleRecord)
+                    .where(MeterSampleRecord.transaction_id == transaction.id)
+                    .order_by(MeterSampleRecord.timestamp)
+                )
+            ).scalars()
+            register = Decimal(repr(transaction.meter_start_wh or 0.0))
+            samples = [MeterSample(transaction.started_at, register, Decimal(0), ConnectorState.CHARGING)]
+            for row in rows:
+                if row.timestamp < samples[-1].timestamp:
+                    continue
+                energy = (
+                    max(Decimal(repr(row.energy_wh)), samples[-1].energy_wh) if row.energy_wh else samples[-1].energy_wh
+                )
+                power = Decimal(repr(row.power_w or 0.0))
+                state = ConnectorState.CHARGING if power > 0 else ConnectorState.SUSPENDED
+                samples.append(MeterSample(row.timestamp, energy, power, state))
+            assert transaction.ended_at is not None
+            stop = Decimal(repr(transaction.meter_stop_wh)) if transaction.meter_stop_wh else samples[-1].energy_wh
+            samples.append(
+                MeterSample(
+                    transaction.ended_at, max(stop, samples[-1].energy_wh), Decimal(0), ConnectorState.SUSPENDED
+                )
+            )
+            totals = price_samples(decode_tariff(json.dumps(TARIFF)), samples, "Europe/Amsterdam")
+            minor = int(totals.amount_due / minor_unit_exponent("EUR"))
+            return totals.amount_due, minor
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_start_watch_stop_and_pay_exactly(database_url: str, version: str) -> None:
+    async with serve(database_url, version=version) as net, httpx.AsyncClient(timeout=10) as client:
+        headers = await net.driver(client, f"driver-{version}@example.com")
+        evse = net.evse_uids[0]
+        quote = (await client.get(f"{net.base}/v1/sessions/quote", params={"evseUid": evse})).json()
+        assert quote["currency"] == "EUR"
+        assert "0.47" in quote["priceText"]  # 0.39 + 21 % VAT per kWh, shown before the start
+
+        missing_key = await client.post(f"{net.base}/v1/sessions", json={"evseUid": evse}, headers=headers)
+        assert missing_key.status_code == 422
+        key = {"Idempotency-Key": str(uuid.uuid4()), **headers}
+        started = await client.post(f"{net.base}/v1/sessions", json={"evseUid": evse}, headers=key)
+        assert started.status_code == 202, started.text
+        session = started.json()
+        assert session["status"] == "starting"
+        again = await client.post(f"{net.base}/v1/sessions", json={"evseUid": evse}, headers=key)
+        assert again.json()["id"] == session["id"]
+        session_id = session["id"]
+
+        async def charging() -> bool:
+            return await session_status(client, net.base, headers, session_id) == "charging"
+
+        await wait_for(charging, "the charger to report the transaction")
+        token = headers["Authorization"].removeprefix("Bearer ")
+        live_url = net.base.replace("http", "ws") + f"/v1/sessions/{session_id}/live?token={token}"
+        async with websockets.connect(live_url) as socket:
+            updates = [json.loads(await asyncio.wait_for(socket.recv(), 5)) for _ in range(4)]
+        energies = [Decimal(u["energyKwh"]) for u in updates]
+        assert energies[-1] > energies[0] >= 0
+        assert updates[-1]["cost"]["currency"] == "EUR"
+        assert Decimal(updates[-1]["cost"]["amount"]) > Decimal("0.50")
+        assert updates[-1]["powerKw"] is not None
+
+        async with client.stream(
+            "GET", f"{net.base}/v1/sessions/{session_id}/events", headers=headers, timeout=10
+        ) as events:
+            seen = 0
+            async for line in events.aiter_lines():
+                if line.startswith("data:"):
+                    seen += 1
+                    assert json.loads(line[5:])["id"] == session_id
+                if seen == 2:
+                    break
+
+        stopped = await client.post(f"{net.base}/v1/sessions/{session_id}/stop", headers=headers)
+        assert stopped.status_code == 202
+        assert stopped.json()["status"] == "stopping"
+        assert (await client.post(f"{net.base}/v1/sessions/{session_id}/stop", headers=headers)).status_code == 202
+
+        async def completed() -> bool:
+            return await session_status(client, net.base, headers, session_id) == "completed"
+
+        await wait_for(completed, "the session to end and be billed")
+        final = (await client.get(f"{net.base}/v1/sessions/{session_id}", headers=headers)).json()
+        amount_due, minor = await expected_bill(net.database_url, session_id)
+        assert Decimal(final["cost"]["amount"]) == amount_due
+        assert final["payment"]["status"] == "billed_outside"
+        assert Decimal(final["payment"]["captured"]) == amount_due
+        assert minor > 0
+
+        receipt = (await client.get(f"{net.base}/v1/sessions/{session_id}/receipt", headers=headers)).json()
+        assert Decimal(receipt["amountDue"]) == amount_due
+        assert [line["description"] for line in receipt["lines"]][:1] == ["Energy"]
+        assert sum(Decimal(line["amountInclVat"]) for line in receipt["lines"]) == pytest.approx(
+            Decimal(receipt["totalInclVat"]), abs=Decimal("0.03")
+        )
+        page = await client.get(f"{net.base}/v1/sessions/{session_id}/receipt.html", headers=headers)
+        assert page.status_code == 200
+        assert f"{amount_due} EUR" in page.text
+
+        history = (await client.get(f"{net.base}/v1/sessions", headers=headers)).json()
+        assert [item["id"] for item in history["items"]] == [session_id]
+        csv_text = (await client.get(f"{net.base}/v1/sessions/export.csv", headers=headers)).text
+        assert session_id in csv_text
+        assert str(amount_due) in csv_text
+        assert (await client.get(f"{net.base}/v1/sessions/active", headers=headers)).json() == []
+
+
+async def test_failure_paths_and_the_connector_race(database_url: str) -> None:
+    async with serve(database_url, chargers=2) as net, httpx.AsyncClient(timeout=10) as client:
+        alice = await net.driver(client, "alice@example.com")
+        bob = await net.driver(client, "bob@example.com")
+        evse = net.evse_uids[0]
+
+        unknown = await client.post(
+            f"{net.base}/v1/sessions", json={"evseUid": "nope"}, headers={"Idempotency-Key": "k0", **alice}
+        )
+        assert unknown.status_code == 404
+        assert unknown.headers["content-type"].startswith("application/problem+json")
+
+        race = await asyncio.gather(
+            client.post(f"{net.base}/v1/sessions", json={"evseUid": evse}, headers={"Idempotency-Key": "a1", **alice}),
+            client.post(f"{net.base}/v1/sessions", json={"evseUid": evse}, headers={"Idempotency-Key": "b1", **bob}),
+        )
+        codes = sorted(r.status_code for r in race)
+        assert codes == [202, 409], [r.text for r in race]
+
+        # the charger refuses a second start on a busy connector: reported as a conflict up front
+        busy = await client.post(
+            f"{net.base}/v1/sessions", json={"evseUid": evse}, headers={"Idempotency-Key": "b2", **bob}
+        )
+        assert busy.status_code == 409
+
+        # the charger goes away: offline is a conflict with a clear reason
+        net.simulators[0].request_stop()
+        await asyncio.sleep(0.5)
+
+        async def offline() -> bool:
+            answer = await client.post(
+                f"{net.base}/v1/sessions",
+                json={"evseUid": net.evse_uids[1]},
+                headers={"Idempotency-Key": str(uuid.uuid4()), **bob},
+            )
+            return answer.status_code == 409 and "offline" in answer.json()["detail"]
+
+        await wait_for(offline, "the charger to be shown offline")
+
+
+async def test_a_start_the_charger_never_acts_on_fails_and_frees_the_connector(database_url: str) -> None:
+    async with serve(database_url, chargers=1) as net, httpx.AsyncClient(timeout=10) as client:
+        driver = await net.driver(client, "carol@example.com")
+        # the charger accepts the command but never starts: stop its simulation right after the command
+        net.simulators[0].request_stop()
+        started = await client.post(
+            f"{net.base}/v1/sessions",
+            json={"evseUid": net.evse_uids[0]},
+            headers={"Idempotency-Key": "late", **driver},
+        )
+        if started.status_code == 409:  # the charger was already shown offline: also a clear refusal
+            assert "offline" in started.json()["detail"]
+            return
+        session_id = started.json()["id"]
+
+        async def failed() -> dict[str, Any] | None:
+            view = (await client.get(f"{net.base}/v1/sessions/{session_id}", headers=driver)).json()
+            return view if view["status"] == "failed" else None
+
+        view = await wait_for(failed, "the start to time out", seconds=30)
+        assert view["failureReason"]
+        engine = create_engine(net.database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                kinds = (await session.execute(select(Notification.kind))).scalars().all()
+        finally:
+            await engine.dispose()
+        assert "session_failed" in kinds
+
+
+async def test_rfid_sessions_are_sessions_too(database_url: str) -> None:
+    async with serve(database_url, chargers=1) as net, httpx.AsyncClient(timeout=10) as client:
+        headers = await net.driver(client, "dave@example.com")
+        engine = create_engine(net.database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                await add_token(session, "DAVECARD01", driver_email="dave@example.com")
+                await session.commit()
+        finally:
+            await engine.dispose()
+        # the driver taps the card: the charger authorises and starts on its own
+        charger = net.simulators[0].chargers[0]
+        charger.remote_start = "DAVECARD01"
+        charger.wake.set()
+
+        async def active() -> list[dict[str, Any]] | None:
+            items: list[dict[str, Any]] = (await client.get(f"{net.base}/v1/sessions/active", headers=headers)).json()
+            return items or None
+
+        sessions = await wait_for(active, "the RFID session to show in the app")
+        assert sessions[0]["source"] == "rfid"
+        stopped = await client.post(f"{net.base}/v1/sessions/{sessions[0]['id']}/stop", headers=headers)
+        assert stopped.status_code == 202
+
+        async def completed() -> bool:
+            return await session_status(client, net.base, headers, sessions[0]["id"]) == "completed"
+
+        await wait_for(completed, "the RFID session to be billed")
+
+
+async def test_a_restart_mid_session_keeps_counting(database_url: str) -> None:
+    """The server stops while the car charges and a new one takes over; the final bill covers every sample."""
+    async with serve(database_url, chargers=1) as net, httpx.AsyncClient(timeout=10) as client:
+        headers = await net.driver(client, "erin@example.com")
+        started = await client.post(
+            f"{net.base}/v1/sessions",
+            json={"evseUid": net.evse_uids[0]},
+            headers={"Idempotency-Key": "restart", **headers},
+        )
+        session_id = started.json()["id"]
+
+        async def charging() -> bool:
+            return await session_status(client, net.base, headers, session_id) == "charging"
+
+        await wait_for(charging, "charging")
+        await asyncio.sleep(2)
+        simulator = net.simulators[0]
+    # the first server is gone (the simulator too); a new server and the same charger carry on
+    async with serve_again(database_url, simulator) as net2, httpx.AsyncClient(timeout=10) as client:
+        login = (
+            await client.post(
+                f"{net2.base}/v1/auth/login", json={"email": "erin@example.com", "password": "long enough password"}
+            )
+        ).json()
+        headers = {"Authorization": f"Bearer {login['accessToken']}"}
+        view = (await client.get(f"{net2.base}/v1/sessions/{session_id}", headers=headers)).json()
+        assert view["status"] == "charging"
+        before = Decimal(view["energyKwh"])
+        await asyncio.sleep(3)
+        later = (await client.get(f"{net2.base}/v1/sessions/{session_id}", headers=headers)).json()
+        assert Decimal(later["energyKwh"]) > before
+        await client.post(f"{net2.base}/v1/sessions/{session_id}/stop", headers=headers)
+
+        async def completed() -> bool:
+            return await session_status(client, net2.base, headers, session_id) == "completed"
+
+        await wait_for(completed, "the session to end after the restart")
+        final = (await client.get(f"{net2.base}/v1/sessions/{session_id}", headers=headers)).json()
+        amount_due, _ = await expected_bill(database_url, session_id)
+        assert Decimal(final["cost"]["amount"]) == amount_due
+
+
+@contextlib.asynccontextmanager
+async def serve_again(database_url: str, previous: Simulation) -> AsyncIterator[Network]:
+    """A second server on the same database; the previous simulator's charger state continues in a new run."""
+    port, ocpp_port = free_port(), free_port()
+    settings = make_settings(
+        database_url=database_url, ocpp_enabled=True, ocpp_port=ocpp_port, session_start_timeout_seconds=6
+    )
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), port=port, log_level="warning", lifespan="on"))
+    serving = asyncio.create_task(server.serve())
+    base = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(timeout=10) as client:
+        for _ in range(200):
+            with contextlib.suppress(httpx.TransportError):
+                if (await client.get(f"{base}/ready")).status_code == 200:
+                    break
+            await asyncio.sleep(0.05)
+    ocpp_url = f"ws://127.0.0.1:{ocpp_port}/ocpp"
+    simulator = resume(previous, ocpp_url)
+    run = asyncio.create_task(simulator.run())
+    try:
+        yield Network(base, ocpp_url, database_url, [], [simulator])
+    finally:
+        simulator.request_stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(run, 10)
+        server.should_exit = True
+        await asyncio.wait_for(serving, 30)
+
+
+def resume(previous: Simulation, url: str) -> Simulation:
+    """The same chargers (mid-transaction, same meters) connecting to another central system."""
+    config = msgspec.structs.replace(previous.config, url=url)
+    simulation = Simulation(config)
+    for charger in previous.chargers:
+        charger.config = config
+    simulation.chargers = previous.chargers
+    return simulation
