@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 CHANNEL: Final = "voltway_session_updates"
 QUEUE_SIZE: Final = 32
 NOTIFY_LIMIT_BYTES: Final = 7999
+RECONNECT_SECONDS: Final = 2.0
 
 
 class _Envelope(msgspec.Struct, frozen=True):
@@ -49,24 +50,37 @@ class SessionUpdates:
         self._outgoing: asyncio.Queue[bytes] | None = None
         self._connection: Any = None
         self._sender: asyncio.Task[None] | None = None
+        self._keeper: asyncio.Task[None] | None = None
         self.published = 0
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Listen on PostgreSQL (reconnecting in the background while it is unreachable); nothing on SQLite."""
         if self._dsn is None or self._sender is not None:
             return
-        self._connection = await asyncpg.connect(self._dsn)
-        await self._connection.add_listener(CHANNEL, self._on_notification)
         self._outgoing = asyncio.Queue()
         self._sender = asyncio.create_task(self._send_forever(), name="session updates notify")
+        self._keeper = asyncio.create_task(self._keep_listening(), name="session updates listen")
+
+    async def _keep_listening(self) -> None:
+        while True:
+            if self._connection is None or self._connection.is_closed():
+                try:
+                    connection = await asyncpg.connect(self._dsn)
+                    await connection.add_listener(CHANNEL, self._on_notification)
+                    self._connection = connection
+                except (asyncpg.PostgresError, OSError) as exc:
+                    logger.warning("session updates: cannot listen on PostgreSQL (%s); retrying", exc)
+            await asyncio.sleep(RECONNECT_SECONDS)
 
     async def stop(self) -> None:
-        sender, self._sender = self._sender, None
-        if sender is not None:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
+        for task in (self._sender, self._keeper):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._sender = self._keeper = None
         connection, self._connection = self._connection, None
         if connection is not None and not connection.is_closed():
             with contextlib.suppress(asyncpg.PostgresError, OSError):
@@ -106,6 +120,9 @@ class SessionUpdates:
             batch = [payload]
             while not self._outgoing.empty() and len(batch) < 200:
                 batch.append(self._outgoing.get_nowait())
+            if self._connection is None or self._connection.is_closed():
+                logger.warning("session updates: %d not relayed, PostgreSQL is not reachable", len(batch))
+                continue
             try:
                 await self._connection.executemany(
                     "SELECT pg_notify($1, $2)", [(CHANNEL, item.decode("utf-8")) for item in batch]
