@@ -157,3 +157,66 @@ def test_ocpp_201_chargers_report_transactions(network: Network) -> None:
     assert '"call_errors": 0' in result.stdout
     after = asyncio.run(count(network.database_url, ChargingTransaction))[0]
     assert after > before
+
+
+def test_a_driver_charges_on_the_demo_network(network: Network) -> None:
+    """The quick start's promise: sign in, find a simulated charger on the map, charge, watch, stop, read the
+    receipt whose total is what was billed (the demo bills outside the app)."""
+    simulator = subprocess.Popen(
+        [*VOLTWAY, "simulate", "--chargers", "5", "--duration", "60", "--speed", "30", "--fault-rate", "0"],
+        env=network.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        login = httpx.post(
+            f"{network.base}/v1/auth/login", json={"email": "driver@example.com", "password": "voltway-demo"}
+        ).json()
+        headers = {"Authorization": f"Bearer {login['accessToken']}"}
+        deadline = time.monotonic() + 20
+        evse_uid = None
+        while evse_uid is None and time.monotonic() < deadline:
+            page = httpx.get(
+                f"{network.base}/v1/stations", params={"lat": 52.37, "lon": 4.9, "radius": 30000, "limit": 100}
+            ).json()
+            for item in page["items"]:
+                for evse in item["evses"]:
+                    if evse["statusSource"] == "live" and evse["status"] == "AVAILABLE":
+                        evse_uid = evse["uid"]
+            time.sleep(0.3)
+        assert evse_uid is not None, "no simulated charger shows as available on the map"
+        started = httpx.post(
+            f"{network.base}/v1/sessions",
+            json={"evseUid": evse_uid},
+            headers={"Idempotency-Key": "demo-journey", **headers},
+        )
+        assert started.status_code == 202, started.text
+        session_id = started.json()["id"]
+        deadline = time.monotonic() + 20
+        view: dict[str, object] = {}
+        while time.monotonic() < deadline:
+            view = httpx.get(f"{network.base}/v1/sessions/{session_id}", headers=headers).json()
+            if view["status"] == "charging" and float(str(view["energyKwh"])) > 0:
+                break
+            time.sleep(0.3)
+        assert view["status"] == "charging"
+        assert view["priceText"]
+        assert httpx.post(f"{network.base}/v1/sessions/{session_id}/stop", headers=headers).status_code == 202
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            view = httpx.get(f"{network.base}/v1/sessions/{session_id}", headers=headers).json()
+            if view["status"] == "completed":
+                break
+            time.sleep(0.3)
+        assert view["status"] == "completed"
+        receipt = httpx.get(f"{network.base}/v1/sessions/{session_id}/receipt", headers=headers).json()
+        cost = view["cost"]
+        assert isinstance(cost, dict)
+        payment = view["payment"]
+        assert isinstance(payment, dict)
+        assert receipt["amountDue"] == cost["amount"] == payment["captured"]
+        assert payment["status"] == "billed_outside"
+    finally:
+        simulator.send_signal(signal.SIGINT)
+        simulator.communicate(timeout=60)

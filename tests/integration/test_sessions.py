@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from api.app import create_app
 from api.db.engine import create_engine, create_session_factory
-from api.db.models import ChargingSession, ChargingTransaction, Evse, MeterSampleRecord, Notification
+from api.db.models import ChargingSession, ChargingTransaction, Evse, MailMessage, MeterSampleRecord, Notification
 from api.domain.chargers.provisioning import add_charger, add_token
 from api.domain.stations.tariffs import TariffStore
 from ocpp_bridge.simulator import Simulation, SimulatorConfig
@@ -473,3 +473,154 @@ def resume(previous: Simulation, url: str) -> Simulation:
         charger.config = config
     simulation.chargers = previous.chargers
     return simulation
+
+
+async def test_guests_charge_from_the_qr_code_and_get_the_receipt_by_link(database_url: str) -> None:
+    async with serve(database_url, chargers=1) as net, httpx.AsyncClient(timeout=10) as client:
+        engine = create_engine(net.database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                emi3 = (await session.execute(select(Evse.emi3_evse_id).where(Evse.uid == net.evse_uids[0]))).scalar()
+        finally:
+            await engine.dispose()
+        assert emi3
+        quote = (await client.get(f"{net.base}/v1/sessions/quote", params={"emi3EvseId": emi3})).json()
+        assert quote["priceText"]  # the price before starting, without an account
+        bad = await client.post(f"{net.base}/v1/guest/sessions", json={"emi3EvseId": emi3, "email": "nope"})
+        assert bad.status_code == 422
+        started = await client.post(
+            f"{net.base}/v1/guest/sessions", json={"emi3EvseId": emi3.lower(), "email": "guest@example.com"}
+        )
+        assert started.status_code == 202, started.text
+        body = started.json()
+        session_id, token = body["session"]["id"], body["accessToken"]
+        assert body["session"]["source"] == "guest"
+
+        async def charging() -> bool:
+            view = await client.get(f"{net.base}/v1/guest/sessions/{session_id}", params={"token": token})
+            return bool(view.json()["status"] == "charging")
+
+        await wait_for(charging, "the guest session to charge")
+        assert (
+            await client.get(f"{net.base}/v1/guest/sessions/{session_id}", params={"token": "wrong"})
+        ).status_code == 404
+        await asyncio.sleep(2)
+        stop = await client.post(f"{net.base}/v1/guest/sessions/{session_id}/stop", params={"token": token})
+        assert stop.status_code == 202
+
+        async def receipt() -> httpx.Response | None:
+            page = await client.get(body["receiptUrl"].replace(body["receiptUrl"].split("/v1/")[0], net.base))
+            return page if page.status_code == 200 else None
+
+        page = await wait_for(receipt, "the guest receipt")
+        view = (await client.get(f"{net.base}/v1/guest/sessions/{session_id}", params={"token": token})).json()
+        assert f"{view['cost']['amount']} EUR" in page.text
+        engine = create_engine(net.database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                mails = (
+                    (await session.execute(select(MailMessage).where(MailMessage.to_address == "guest@example.com")))
+                    .scalars()
+                    .all()
+                )
+        finally:
+            await engine.dispose()
+        assert any(session_id in mail.body for mail in mails)  # the link went out by mail
+        assert any("Total" in mail.body for mail in mails)  # and the receipt when it ended
+
+
+class _Gateway:
+    """A push gateway of the operator's: records what the webhook provider posts."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        self.received.append(json.loads(body))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+
+async def test_notifications_reach_the_drivers_devices_and_idle_time_is_billed(database_url: str) -> None:
+    gateway = _Gateway()
+    gateway_port = free_port()
+    gateway_server = uvicorn.Server(uvicorn.Config(gateway, port=gateway_port, log_level="warning", lifespan="off"))
+    gateway_task = asyncio.create_task(gateway_server.serve())
+    try:
+        async with (
+            serve(
+                database_url,
+                chargers=1,
+                notification_provider="webhook",
+                notification_webhook_url=f"http://127.0.0.1:{gateway_port}/push",
+                idle_fee_per_minute=Decimal("0.10"),
+                idle_fee_grace_minutes=0,
+            ) as net,
+            httpx.AsyncClient(timeout=10) as client,
+        ):
+            headers = await net.driver(client, "frank@example.com")
+            device = await client.post(
+                f"{net.base}/v1/me/devices", json={"platform": "android", "token": "fcm-token-1"}, headers=headers
+            )
+            assert device.status_code == 201
+            assert [d["platform"] for d in (await client.get(f"{net.base}/v1/me/devices", headers=headers)).json()] == [
+                "android"
+            ]
+            quote = (await client.get(f"{net.base}/v1/sessions/quote", params={"evseUid": net.evse_uids[0]})).json()
+            assert "idle" in quote["priceText"].lower()
+            started = await client.post(
+                f"{net.base}/v1/sessions",
+                json={"evseUid": net.evse_uids[0]},
+                headers={"Idempotency-Key": "idle", **headers},
+            )
+            session_id = started.json()["id"]
+
+            async def charging() -> bool:
+                return await session_status(client, net.base, headers, session_id) == "charging"
+
+            await wait_for(charging, "charging")
+
+            async def energy_flowing() -> bool:
+                view = (await client.get(f"{net.base}/v1/sessions/{session_id}", headers=headers)).json()
+                return Decimal(view["energyKwh"]) > 0
+
+            await wait_for(energy_flowing, "energy to flow")
+            assert gateway.received == []  # no idle warning while charging
+            car = net.simulators[0].chargers[0]
+            car.rng.expovariate = lambda _rate: 1_000_000.0  # type: ignore[method-assign]  # the driver does not come back
+            car.target_soc = car.soc  # the battery is full: the car stops taking energy
+
+            def kinds() -> set[str]:
+                return {item["kind"] for item in gateway.received}
+
+            async def warned() -> bool:
+                return {"charging_complete", "idle_fee_soon"} <= kinds()
+
+            await wait_for(warned, "the charging-complete and idle-fee notifications")
+            assert all(item["device_token"] == "fcm-token-1" for item in gateway.received)
+            await asyncio.sleep(4)  # idling, with no grace period
+            await client.post(f"{net.base}/v1/sessions/{session_id}/stop", headers=headers)
+
+            async def completed() -> bool:
+                return await session_status(client, net.base, headers, session_id) == "completed"
+
+            await wait_for(completed, "billing")
+            final = (await client.get(f"{net.base}/v1/sessions/{session_id}", headers=headers)).json()
+            assert Decimal(final["cost"]["breakdown"]["idle"]) > 0
+            assert final["idleSeconds"] >= 3
+
+            async def receipt_sent() -> bool:
+                return "receipt_ready" in kinds()
+
+            await wait_for(receipt_sent, "the receipt notification")
+    finally:
+        gateway_server.should_exit = True
+        await asyncio.wait_for(gateway_task, 10)

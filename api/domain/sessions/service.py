@@ -1015,7 +1015,7 @@ class SessionService:
         if totals is None:
             return
         idle_seconds = totals.total_parking_time * 3600
-        if idle_seconds >= fee.grace_seconds - 300:
+        if idle_seconds > 0 and idle_seconds >= fee.grace_seconds - 300:
             live.warned.add("idle")
             self.notifier.send_later(
                 session_id=live.row["id"],
