@@ -595,7 +595,7 @@ async def test_notifications_reach_the_drivers_devices_and_idle_time_is_billed(d
             await wait_for(energy_flowing, "energy to flow")
             assert gateway.received == []  # no idle warning while charging
             car = net.simulators[0].chargers[0]
-            car.rng.expovariate = lambda _rate: 1_000_000.0  # type: ignore[method-assign]  # the driver does not come back
+            car.rng.expovariate = lambda lambd: 1_000_000.0  # type: ignore[method-assign]  # the driver stays away
             car.target_soc = car.soc  # the battery is full: the car stops taking energy
 
             def kinds() -> set[str]:
