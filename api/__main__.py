@@ -252,6 +252,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         duration=args.duration,
         seed=args.seed,
         fault_rate=args.fault_rate,
+        arrival_rate=args.arrival_rate,
         speed=args.speed,
     )
     print(f"simulating {chargers} OCPP {args.ocpp} chargers against {url}", flush=True)
@@ -571,6 +572,12 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     simulate.add_argument("--fault-rate", type=float, default=0.05, help="faults per charger per simulated hour")
     simulate.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
+    simulate.add_argument(
+        "--arrival-rate",
+        type=float,
+        default=1.0,
+        help="card-started sessions per charger per simulated hour (0: only remote starts)",
+    )
     simulate.set_defaults(handler=cmd_simulate)
 
     chargers = commands.add_parser("chargers", help="provision chargers", description="Provision and list chargers.")
