@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -86,9 +87,32 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
         ("VOLTWAY_LOG_LEVEL", "loud", "VOLTWAY_LOG_LEVEL must be"),
         ("VOLTWAY_DATABASE_URL", "mysql://x", "VOLTWAY_DATABASE_URL must start with"),
         ("VOLTWAY_SECRET_KEY", "short", "at least 32 characters"),
+        ("VOLTWAY_PAYMENT_HOLD_CAPS", "EUR:75", "must look like EUR=75"),
+        ("VOLTWAY_PAYMENT_HOLD_CAPS", "EUR=0", "the cap for EUR must be a positive amount"),
+        ("VOLTWAY_IDLE_FEE_PER_MINUTE", "forty cents", "VOLTWAY_IDLE_FEE_PER_MINUTE must be a decimal amount"),
+        ("VOLTWAY_IDLE_FEE_CAP", "-1", "VOLTWAY_IDLE_FEE_CAP must be an amount that is not negative"),
+        ("VOLTWAY_NOTIFICATION_PROVIDER", "pigeon", "VOLTWAY_NOTIFICATION_PROVIDER must be log or webhook"),
+        ("VOLTWAY_NOTIFICATION_PROVIDER", "webhook", "VOLTWAY_NOTIFICATION_WEBHOOK_URL must be an http"),
+        ("VOLTWAY_SESSION_START_TIMEOUT", "1", "VOLTWAY_SESSION_START_TIMEOUT must be at least 5"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, name: str, value: str, message: str) -> None:
     environ = {"VOLTWAY_DATA_DIR": str(tmp_path), "VOLTWAY_SECRET_KEY": KEY, name: value}
     with pytest.raises(SettingsError, match=message):
         load_settings(environ)
+
+
+def test_session_and_payment_settings(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "VOLTWAY_DATA_DIR": str(tmp_path),
+            "VOLTWAY_SECRET_KEY": KEY,
+            "VOLTWAY_PAYMENT_HOLD_CAPS": "eur=50, GBP=40.5",
+            "VOLTWAY_IDLE_FEE_PER_MINUTE": "0.40",
+            "VOLTWAY_IDLE_FEE_CAP": "12",
+        }
+    )
+    assert dict(settings.payment_hold_caps) == {"EUR": Decimal(50), "GBP": Decimal("40.5")}
+    assert settings.idle_fee_per_minute == Decimal("0.40")
+    assert settings.idle_fee_cap == Decimal(12)
+    assert settings.idle_fee_grace_minutes == 15
