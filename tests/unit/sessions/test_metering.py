@@ -55,7 +55,7 @@ def test_replays_and_late_readings_change_nothing() -> None:
 
 def test_a_register_that_goes_backwards_never_lowers_the_energy() -> None:
     samples = readings()
-    glitch = samples[:5] + [(samples[5][0], 10.0, 11_000.0)] + samples[6:]
+    glitch = [*samples[:5], (samples[5][0], 10.0, 11_000.0), *samples[6:]]
     assert fed(glitch).energy_wh == fed(samples).energy_wh
 
 
