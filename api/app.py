@@ -20,7 +20,8 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from api.deps import provide_client_address, provide_db_session, provide_principal
 from api.domain.chargers.controllers import AdminChargerController
-from api.domain.drivers.controllers import AdminUsersController, AuthController, MeController
+from api.domain.drivers.controllers import AdminUsersController, AuthController, IdTokenController, MeController
+from api.domain.payments.controllers import PaymentMethodController, StripeWebhookController
 from api.domain.stations.admin import AdminTariffController
 from api.domain.stations.controllers import FavouriteController, StationController
 from api.domain.system.controllers import SystemController
@@ -64,6 +65,7 @@ def openapi_config() -> OpenAPIConfig:
         tags=[
             Tag(name="Accounts", description="Registration, sign-in, tokens and the signed-in account"),
             Tag(name="Stations", description="The map: nearby stations, live availability, prices, favourites"),
+            Tag(name="Payments", description="Saved cards (Stripe) and the Stripe webhook"),
             Tag(name="Administration", description="Operator endpoints (admin role)"),
             Tag(name="System", description="Liveness and readiness probes"),
         ],
@@ -95,6 +97,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SystemController,
             AuthController,
             MeController,
+            IdTokenController,
+            PaymentMethodController,
+            StripeWebhookController,
             AdminUsersController,
             StationController,
             FavouriteController,

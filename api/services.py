@@ -12,6 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from api.db.engine import create_engine, create_session_factory
 from api.domain.chargers.runtime import BridgeRuntime
 from api.domain.drivers.services import AccountService
+from api.domain.payments.events import PaymentEvents
+from api.domain.payments.none_provider import NonePaymentProvider
+from api.domain.payments.ports import PaymentProvider
+from api.domain.payments.services import PaymentAccounts, StripeWebhooks
+from api.domain.payments.stripe_provider import StripeGateway, StripePaymentProvider
 from api.domain.stations.catalog import StationCatalog
 from api.domain.stations.prices import TariffBook, TariffPricing
 from api.domain.stations.search import Availability
@@ -21,7 +26,7 @@ from api.domain.stations.tariffs import TariffStore
 from api.mail.outbox import MailOutbox
 from api.security.passwords import PasswordHashing
 from api.security.tokens import AccessTokenIssuer
-from api.settings import Settings
+from api.settings import Settings, check_payment_settings
 
 
 class Services(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,6 +45,25 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     tariffs: TariffStore
     stations: StationService
     bridge: BridgeRuntime | None
+    payments: PaymentProvider
+    payment_accounts: PaymentAccounts
+    payment_events: PaymentEvents
+    stripe_webhooks: StripeWebhooks
+
+
+def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts, PaymentEvents, StripeWebhooks]:
+    """The configured payment provider, the driver payment accounts, the event dispatcher and the webhook."""
+    check_payment_settings(settings)
+    events = PaymentEvents()
+    if settings.payment_provider == "stripe":
+        gateway = StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base)
+        provider: PaymentProvider = StripePaymentProvider(gateway)
+        accounts = PaymentAccounts("stripe", gateway, settings.stripe_publishable_key)
+    else:
+        provider = NonePaymentProvider()
+        accounts = PaymentAccounts("none", None)
+    webhooks = StripeWebhooks(settings.stripe_webhook_secret, events, enabled=settings.payment_provider == "stripe")
+    return provider, accounts, events, webhooks
 
 
 def build_services(settings: Settings) -> Services:
@@ -53,6 +77,7 @@ def build_services(settings: Settings) -> Services:
     catalog = StationCatalog()
     tariff_book = TariffBook()
     availability = Availability(timedelta(seconds=settings.heartbeat_window_seconds))
+    payments, payment_accounts, payment_events, stripe_webhooks = build_payments(settings)
     return Services(
         settings=settings,
         engine=engine,
@@ -71,6 +96,10 @@ def build_services(settings: Settings) -> Services:
         bridge=BridgeRuntime(settings, session_factory, reuse_port=settings.workers > 1)
         if settings.ocpp_enabled
         else None,
+        payments=payments,
+        payment_accounts=payment_accounts,
+        payment_events=payment_events,
+        stripe_webhooks=stripe_webhooks,
     )
 
 

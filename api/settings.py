@@ -26,6 +26,9 @@ MIN_SECRET_KEY_LENGTH = 32
 SECRET_KEY_FILE = "secret_key"
 DEFAULT_DEMO_CHARGER_PASSWORD = "voltway-demo-charger"  # development only; the demo seed refuses production
 DEFAULT_MAIL_FROM = "Voltway <no-reply@voltway.localhost>"
+DEFAULT_STRIPE_API_BASE = "https://api.stripe.com"
+
+PaymentProviderName = Literal["none", "stripe"]
 
 
 class SettingsError(Exception):
@@ -67,6 +70,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ocpp_tls_cert: str = ""
     ocpp_tls_key: str = ""
     demo_charger_password: str = DEFAULT_DEMO_CHARGER_PASSWORD
+    payment_provider: PaymentProviderName = "none"
+    stripe_secret_key: str = ""
+    stripe_publishable_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = DEFAULT_STRIPE_API_BASE
 
     @property
     def is_sqlite(self) -> bool:
@@ -144,6 +152,38 @@ def _database_url(environ: Mapping[str, str]) -> str:
     return url
 
 
+def _payment_provider(environ: Mapping[str, str]) -> PaymentProviderName:
+    raw = environ.get("VOLTWAY_PAYMENT_PROVIDER", "").strip().lower() or "none"
+    if raw == "none":
+        return "none"
+    if raw == "stripe":
+        return "stripe"
+    raise SettingsError(f"VOLTWAY_PAYMENT_PROVIDER must be none or stripe, got {raw!r}")
+
+
+def _stripe_api_base(environ: Mapping[str, str]) -> str:
+    value = environ.get("VOLTWAY_STRIPE_API_BASE", "").strip() or DEFAULT_STRIPE_API_BASE
+    if not re.fullmatch(r"https?://[^\s/]+(:\d+)?/?", value):
+        raise SettingsError(f"VOLTWAY_STRIPE_API_BASE must be an http(s) address without a path, got {value!r}")
+    return value.rstrip("/")
+
+
+def check_payment_settings(settings: Settings) -> None:
+    """A Stripe deployment without its secret key could start sessions it can never bill: refuse to start."""
+    if settings.payment_provider != "stripe":
+        return
+    if not settings.stripe_secret_key:
+        raise SettingsError("VOLTWAY_STRIPE_SECRET_KEY must be set when VOLTWAY_PAYMENT_PROVIDER=stripe")
+    if not settings.stripe_secret_key.startswith(("sk_", "rk_")):
+        raise SettingsError("VOLTWAY_STRIPE_SECRET_KEY must be a Stripe secret key (sk_...) or restricted key (rk_...)")
+    if settings.stripe_publishable_key and not settings.stripe_publishable_key.startswith("pk_"):
+        raise SettingsError("VOLTWAY_STRIPE_PUBLISHABLE_KEY must be a Stripe publishable key (pk_...)")
+    if not settings.stripe_webhook_secret:
+        logger.warning(
+            "VOLTWAY_STRIPE_WEBHOOK_SECRET is not set: POST /webhooks/stripe refuses every event until it is"
+        )
+
+
 def resolve_secret_key(configured: str, env: Environment, data_dir: Path) -> str:
     """Use the configured key, or in development keep a generated one in the data directory."""
     if configured:
@@ -209,7 +249,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ocpp_tls_cert=source.get("VOLTWAY_OCPP_TLS_CERT", "").strip(),
         ocpp_tls_key=source.get("VOLTWAY_OCPP_TLS_KEY", "").strip(),
         demo_charger_password=_demo_charger_password(source),
+        payment_provider=_payment_provider(source),
+        stripe_secret_key=source.get("VOLTWAY_STRIPE_SECRET_KEY", "").strip(),
+        stripe_publishable_key=source.get("VOLTWAY_STRIPE_PUBLISHABLE_KEY", "").strip(),
+        stripe_webhook_secret=source.get("VOLTWAY_STRIPE_WEBHOOK_SECRET", "").strip(),
+        stripe_api_base=_stripe_api_base(source),
     )
+    check_payment_settings(settings)
     if bool(settings.ocpp_tls_cert) != bool(settings.ocpp_tls_key):
         raise SettingsError("VOLTWAY_OCPP_TLS_CERT and VOLTWAY_OCPP_TLS_KEY must be set together")
     # Last, so a typo elsewhere is reported before a key file is written.

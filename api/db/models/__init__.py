@@ -10,6 +10,7 @@ from api.db.models.charging import (
     MeterSampleRecord,
 )
 from api.db.models.mail import MailMessage
+from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
 from api.db.models.stations import (
     ChangeCounter,
     ChargingStation,
@@ -36,6 +37,8 @@ __all__ = [
     "Location",
     "MailMessage",
     "MeterSampleRecord",
+    "PaymentCustomer",
+    "PaymentWebhookEvent",
     "RefreshToken",
     "StationReport",
     "Tariff",

@@ -10,7 +10,16 @@ from babel.numbers import list_currencies
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.db.models import AccountToken, Favourite, MailMessage, RefreshToken, StationReport, User
+from api.db.models import (
+    AccountToken,
+    Favourite,
+    IdTokenRecord,
+    MailMessage,
+    PaymentCustomer,
+    RefreshToken,
+    StationReport,
+    User,
+)
 from api.db.types import utc_now
 from api.domain.drivers.schemas import (
     FavouriteRecord,
@@ -435,6 +444,14 @@ class AccountService:
         await session.execute(delete(AccountToken).where(AccountToken.user_id == user.id))
         await session.execute(delete(MailMessage).where(MailMessage.user_id == user.id))
         await session.execute(delete(Favourite).where(Favourite.user_id == user.id))
+        # The link to the payment customer goes; payments already made stay with the sessions they paid for.
+        await session.execute(delete(PaymentCustomer).where(PaymentCustomer.user_id == user.id))
+        # The person's cards no longer start sessions, and no longer point at them.
+        await session.execute(
+            update(IdTokenRecord)
+            .where(IdTokenRecord.user_id == user.id)
+            .values(user_id=None, status="Blocked", label=None)
+        )
         # Problem reports stay for the operator, without the free text and no longer linked to the person.
         await session.execute(
             update(StationReport).where(StationReport.user_id == user.id).values(user_id=None, text="")
