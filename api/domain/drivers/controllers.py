@@ -163,7 +163,9 @@ class IdTokenController(Controller):
         return Response(token, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
     @post("/{token_id:uuid}/block", status_code=HTTP_200_OK, summary="Block a lost or stolen card")
-    async def block_token(self, token_id: FromPath[uuid.UUID], principal: CurrentPrincipal, db_session: DbSession) -> IdTokenOut:
+    async def block_token(
+        self, token_id: FromPath[uuid.UUID], principal: CurrentPrincipal, db_session: DbSession
+    ) -> IdTokenOut:
         """Chargers refuse the card within seconds; only support can unblock it."""
         return await block_driver_token(db_session, principal.user_id, token_id)
 
