@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.engine import create_engine, create_session_factory
-
 from api.db.models import PaymentCustomer, PaymentWebhookEvent
 from api.domain.payments.ports import PaymentEvent
 from api.domain.payments.services import PaymentAccounts
