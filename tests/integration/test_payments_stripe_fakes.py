@@ -82,7 +82,7 @@ class FakeStripe:
             "amount": amount,
             "currency": form["currency"][0],
             "capture_method": "manual" if manual else "automatic",
-            "customer": (form.get("customer") or [None])[0],
+            "customer": form["customer"][0] if "customer" in form else None,
             "payment_method": form["payment_method"][0],
             "status": "requires_capture" if manual else "succeeded",
             "amount_capturable": amount if manual else 0,
