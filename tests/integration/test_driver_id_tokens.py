@@ -66,6 +66,8 @@ async def test_cards_are_added_listed_and_blocked(client: Client, csms: CsmsServ
     assert again.status_code == 200
     assert again.json()["id"] == token["id"]
     assert [t["id"] for t in (await client.get("/v1/me/tokens", headers=dana)).json()] == [token["id"]]
+    exported = (await client.get("/v1/me/export", headers=dana)).json()
+    assert [card["uid"] for card in exported["rfidCards"]] == ["04A22B5A7C6E80"]
 
     # A card added through the app is accepted at the charger.
     assert await authorize(csms, "04A22B5A7C6E80") == "Accepted"

@@ -21,6 +21,7 @@ from api.db.models import (
     User,
 )
 from api.db.types import utc_now
+from api.domain.drivers.id_tokens import list_driver_tokens
 from api.domain.drivers.schemas import (
     FavouriteRecord,
     MailRecord,
@@ -407,6 +408,7 @@ class AccountService:
                 select(StationReport).where(StationReport.user_id == user.id).order_by(StationReport.created_at)
             )
         ).scalars()
+        rfid_cards = await list_driver_tokens(session, user.id)
         return PersonalDataExport(
             exported_at=utc_now(),
             profile=profile_of(user),
@@ -428,6 +430,7 @@ class AccountService:
                 ReportRecord(location_id=r.location_id, category=r.category, text=r.text, created_at=r.created_at)
                 for r in reports
             ],
+            rfid_cards=rfid_cards,
         )
 
     async def erase(self, session: AsyncSession, user_id: uuid.UUID) -> None:
