@@ -20,7 +20,8 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from api.deps import provide_client_address, provide_db_session, provide_principal
 from api.domain.chargers.controllers import AdminChargerController
-from api.domain.drivers.controllers import AdminUsersController, AuthController, MeController
+from api.domain.drivers.controllers import AdminUsersController, AuthController, IdTokenController, MeController
+from api.domain.payments.controllers import PaymentMethodController, StripeWebhookController
 from api.domain.sessions.controllers import (
     DeviceController,
     GuestSessionController,
@@ -73,6 +74,7 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="Stations", description="The map: nearby stations, live availability, prices, favourites"),
             Tag(name="Sessions", description="Charging: start, live energy and cost, stop, history, receipts"),
             Tag(name="Guest charging", description="Ad-hoc charging with a card, without an account"),
+            Tag(name="Payments", description="Saved cards (Stripe) and the Stripe webhook"),
             Tag(name="Administration", description="Operator endpoints (admin role)"),
             Tag(name="System", description="Liveness and readiness probes"),
         ],
@@ -106,6 +108,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SystemController,
             AuthController,
             MeController,
+            IdTokenController,
+            PaymentMethodController,
+            StripeWebhookController,
             AdminUsersController,
             StationController,
             FavouriteController,

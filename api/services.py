@@ -13,8 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from api.db.engine import create_engine, create_session_factory
 from api.domain.chargers.runtime import BridgeRuntime
 from api.domain.drivers.services import AccountService
-from api.domain.payments.none_provider import NoPaymentProvider
+from api.domain.payments.events import PaymentEvents
+from api.domain.payments.none_provider import NonePaymentProvider
 from api.domain.payments.ports import PaymentProvider
+from api.domain.payments.services import PaymentAccounts, StripeWebhooks
+from api.domain.payments.stripe_provider import StripeGateway, StripePaymentProvider
 from api.domain.sessions.notifications import (
     LogNotificationProvider,
     NotificationProvider,
@@ -33,7 +36,7 @@ from api.mail.outbox import MailOutbox
 from api.periodic import Periodic
 from api.security.passwords import PasswordHashing
 from api.security.tokens import AccessTokenIssuer
-from api.settings import Settings
+from api.settings import Settings, check_payment_settings
 
 
 class Services(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,20 +56,34 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     stations: StationService
     bridge: BridgeRuntime | None
     payments: PaymentProvider
+    payment_accounts: PaymentAccounts
+    payment_events: PaymentEvents
+    stripe_webhooks: StripeWebhooks
     session_updates: SessionUpdates
     notifier: Notifier
     sessions: SessionService
     reconciliation: Periodic
 
 
+def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts, PaymentEvents, StripeWebhooks]:
+    """The configured payment provider, the driver payment accounts, the event dispatcher and the webhook."""
+    check_payment_settings(settings)
+    events = PaymentEvents()
+    if settings.payment_provider == "stripe":
+        gateway = StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base)
+        provider: PaymentProvider = StripePaymentProvider(gateway)
+        accounts = PaymentAccounts("stripe", gateway, settings.stripe_publishable_key)
+    else:
+        provider = NonePaymentProvider()
+        accounts = PaymentAccounts("none", None)
+    webhooks = StripeWebhooks(settings.stripe_webhook_secret, events, enabled=settings.payment_provider == "stripe")
+    return provider, accounts, events, webhooks
+
+
 def notification_provider(settings: Settings) -> NotificationProvider:
     if settings.notification_provider == "webhook":
         return WebhookNotificationProvider(settings.notification_webhook_url)
     return LogNotificationProvider()
-
-
-def payment_provider(settings: Settings) -> PaymentProvider:
-    return NoPaymentProvider()
 
 
 def build_services(settings: Settings) -> Services:
@@ -80,12 +97,19 @@ def build_services(settings: Settings) -> Services:
     catalog = StationCatalog()
     tariff_book = TariffBook()
     availability = Availability(timedelta(seconds=settings.heartbeat_window_seconds))
-    payments = payment_provider(settings)
+    payments, payment_accounts, payment_events, stripe_webhooks = build_payments(settings)
     updates = SessionUpdates(settings.database_url)
     notifier = Notifier(session_factory, notification_provider(settings))
     sessions = SessionService(
-        settings, session_factory, tariff_book=tariff_book, payments=payments, updates=updates, notifier=notifier
+        settings,
+        session_factory,
+        tariff_book=tariff_book,
+        payments=payments,
+        updates=updates,
+        notifier=notifier,
+        payer_of=payment_accounts.payer,
     )
+    payment_events.subscribe(sessions)
     bridge = (
         BridgeRuntime(settings, session_factory, reuse_port=settings.workers > 1) if settings.ocpp_enabled else None
     )
@@ -133,6 +157,9 @@ def build_services(settings: Settings) -> Services:
         notifier=notifier,
         sessions=sessions,
         reconciliation=Periodic("session-reconciliation", reconcile_every, sessions.reconcile),
+        payment_accounts=payment_accounts,
+        payment_events=payment_events,
+        stripe_webhooks=stripe_webhooks,
     )
 
 

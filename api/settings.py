@@ -37,6 +37,9 @@ DEFAULT_HOLD_CAPS = (
     ("SEK", Decimal(850)),
     ("PLN", Decimal(320)),
 )
+DEFAULT_STRIPE_API_BASE = "https://api.stripe.com"
+
+PaymentProviderName = Literal["none", "stripe"]
 
 
 class SettingsError(Exception):
@@ -88,6 +91,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     idle_fee_cap: Decimal | None = None
     notification_provider: Literal["log", "webhook"] = "log"
     notification_webhook_url: str = ""
+    payment_provider: PaymentProviderName = "none"
+    stripe_secret_key: str = ""
+    stripe_publishable_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = DEFAULT_STRIPE_API_BASE
 
     @property
     def is_sqlite(self) -> bool:
@@ -205,6 +213,38 @@ def _database_url(environ: Mapping[str, str]) -> str:
     return url
 
 
+def _payment_provider(environ: Mapping[str, str]) -> PaymentProviderName:
+    raw = environ.get("VOLTWAY_PAYMENT_PROVIDER", "").strip().lower() or "none"
+    if raw == "none":
+        return "none"
+    if raw == "stripe":
+        return "stripe"
+    raise SettingsError(f"VOLTWAY_PAYMENT_PROVIDER must be none or stripe, got {raw!r}")
+
+
+def _stripe_api_base(environ: Mapping[str, str]) -> str:
+    value = environ.get("VOLTWAY_STRIPE_API_BASE", "").strip() or DEFAULT_STRIPE_API_BASE
+    if not re.fullmatch(r"https?://[^\s/]+(:\d+)?/?", value):
+        raise SettingsError(f"VOLTWAY_STRIPE_API_BASE must be an http(s) address without a path, got {value!r}")
+    return value.rstrip("/")
+
+
+def check_payment_settings(settings: Settings) -> None:
+    """A Stripe deployment without its secret key could start sessions it can never bill: refuse to start."""
+    if settings.payment_provider != "stripe":
+        return
+    if not settings.stripe_secret_key:
+        raise SettingsError("VOLTWAY_STRIPE_SECRET_KEY must be set when VOLTWAY_PAYMENT_PROVIDER=stripe")
+    if not settings.stripe_secret_key.startswith(("sk_", "rk_")):
+        raise SettingsError("VOLTWAY_STRIPE_SECRET_KEY must be a Stripe secret key (sk_...) or restricted key (rk_...)")
+    if settings.stripe_publishable_key and not settings.stripe_publishable_key.startswith("pk_"):
+        raise SettingsError("VOLTWAY_STRIPE_PUBLISHABLE_KEY must be a Stripe publishable key (pk_...)")
+    if not settings.stripe_webhook_secret:
+        logger.warning(
+            "VOLTWAY_STRIPE_WEBHOOK_SECRET is not set: POST /webhooks/stripe refuses every event until it is"
+        )
+
+
 def resolve_secret_key(configured: str, env: Environment, data_dir: Path) -> str:
     """Use the configured key, or in development keep a generated one in the data directory."""
     if configured:
@@ -280,7 +320,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         idle_fee_cap=_amount(source, "VOLTWAY_IDLE_FEE_CAP"),
         notification_provider=_notification_provider(source),
         notification_webhook_url=source.get("VOLTWAY_NOTIFICATION_WEBHOOK_URL", "").strip(),
+        payment_provider=_payment_provider(source),
+        stripe_secret_key=source.get("VOLTWAY_STRIPE_SECRET_KEY", "").strip(),
+        stripe_publishable_key=source.get("VOLTWAY_STRIPE_PUBLISHABLE_KEY", "").strip(),
+        stripe_webhook_secret=source.get("VOLTWAY_STRIPE_WEBHOOK_SECRET", "").strip(),
+        stripe_api_base=_stripe_api_base(source),
     )
+    check_payment_settings(settings)
     if settings.notification_provider == "webhook" and not settings.notification_webhook_url.startswith(
         ("http://", "https://")
     ):

@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -20,7 +24,7 @@ from api.app import create_app
 from api.db.engine import create_engine
 from api.db.migrate import upgrade
 from api.db.models import Base
-from tests.support import make_settings, skip_or_fail
+from tests.support import free_port, make_settings, skip_or_fail
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 ClientFactory = Callable[..., Awaitable[AsyncTestClient[Litestar]]]
@@ -122,3 +126,37 @@ async def client_factory(database_url: str) -> AsyncIterator[ClientFactory]:
 @pytest.fixture
 async def client(client_factory: ClientFactory) -> AsyncTestClient[Litestar]:
     return await client_factory()
+
+
+@pytest.fixture(scope="session")
+def localstripe_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real localstripe server (a Stripe-compatible API) in its own process, started once per test run."""
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("localstripe")
+    log = (workdir / "localstripe.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "localstripe", "--port", str(port), "--from-scratch"],
+        cwd=workdir,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                # Any answer (401 without a key) means the server listens.
+                httpx.get(f"{base}/v1/customers", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"localstripe did not start; see {workdir / 'localstripe.log'}")
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()

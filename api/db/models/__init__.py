@@ -10,6 +10,7 @@ from api.db.models.charging import (
     MeterSampleRecord,
 )
 from api.db.models.mail import MailMessage
+from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
 from api.db.models.sessions import ChargingSession, Device, Notification
 from api.db.models.stations import (
     ChangeCounter,
@@ -40,6 +41,8 @@ __all__ = [
     "MailMessage",
     "MeterSampleRecord",
     "Notification",
+    "PaymentCustomer",
+    "PaymentWebhookEvent",
     "RefreshToken",
     "StationReport",
     "Tariff",

@@ -34,6 +34,7 @@ class IdTokenRecord(Base):
     type: Mapped[str] = mapped_column(String(16), default="RFID")
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="Accepted")
+    label: Mapped[str | None] = mapped_column(String(100))  # the driver's name for the card ("blue fob")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Literal
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.datastructures import State
-from litestar.params import HeaderParameter, JSONBody, QueryParameter
-from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from api.deps import ClientAddress, CurrentPrincipal, DbSession
+from api.domain.drivers.id_tokens import (
+    IdTokenCreate,
+    IdTokenOut,
+    add_driver_token,
+    block_driver_token,
+    list_driver_tokens,
+)
 from api.domain.drivers.schemas import (
     Accepted,
     EmailVerification,
@@ -25,6 +33,7 @@ from api.domain.drivers.schemas import (
     TokenPair,
 )
 from api.domain.drivers.services import AccountService, profile_of
+from api.domain.payments.services import PaymentAccounts
 from api.security.guards import admin_only, signed_in
 
 UserAgent = Annotated[str | None, HeaderParameter(name="user-agent", required=False, include_in_schema=False)]
@@ -121,13 +130,44 @@ class MeController(Controller):
 
     @delete("", status_code=HTTP_204_NO_CONTENT, summary="Erase the account's personal data")
     async def delete_me(self, principal: CurrentPrincipal, state: State, db_session: DbSession) -> None:
-        """Financial records stay, anonymised; the account can no longer sign in."""
+        """Financial records stay, anonymised; saved cards and the link to the payment customer are deleted."""
+        payment_accounts: PaymentAccounts = state.payment_accounts
+        await _accounts(state).require_user(db_session, principal.user_id)
+        await payment_accounts.forget_customer(db_session, principal.user_id)
         await _accounts(state).erase(db_session, principal.user_id)
 
     @post("/email-verification", status_code=HTTP_202_ACCEPTED, summary="Mail a new email verification link")
     async def resend_verification(self, principal: CurrentPrincipal, state: State, db_session: DbSession) -> Accepted:
         sent = await _accounts(state).resend_verification(db_session, principal.user_id)
         return Accepted(detail="A new link is on its way." if sent else "The email address is already verified.")
+
+
+class IdTokenController(Controller):
+    """The driver's RFID cards; the bridge's Authorize accepts valid ones and refuses blocked ones."""
+
+    path = "/v1/me/tokens"
+    tags = ["Accounts"]
+    guards = [signed_in]
+    security = [{"BearerToken": []}]
+
+    @get("", summary="The signed-in driver's RFID cards")
+    async def list_tokens(self, principal: CurrentPrincipal, db_session: DbSession) -> list[IdTokenOut]:
+        return await list_driver_tokens(db_session, principal.user_id)
+
+    @post("", summary="Register an RFID card", status_code=HTTP_201_CREATED)
+    async def add_token(
+        self, data: JSONBody[IdTokenCreate], principal: CurrentPrincipal, db_session: DbSession
+    ) -> Response[IdTokenOut]:
+        """201 for a new card, 200 when it is already the caller's, 409 when it belongs to someone else."""
+        token, created = await add_driver_token(db_session, principal.user_id, data)
+        return Response(token, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
+
+    @post("/{token_id:uuid}/block", status_code=HTTP_200_OK, summary="Block a lost or stolen card")
+    async def block_token(
+        self, token_id: FromPath[uuid.UUID], principal: CurrentPrincipal, db_session: DbSession
+    ) -> IdTokenOut:
+        """Chargers refuse the card within seconds; only support can unblock it."""
+        return await block_driver_token(db_session, principal.user_id, token_id)
 
 
 class AdminUsersController(Controller):

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from api.domain.drivers.id_tokens import IdTokenOut
 from api.schema import AppStruct
 
 Email = Annotated[
@@ -137,3 +138,4 @@ class PersonalDataExport(AppStruct):
     mails: list[MailRecord]
     favourites: list[FavouriteRecord]
     problem_reports: list[ReportRecord]
+    rfid_cards: list[IdTokenOut] = msgspec.field(default_factory=list)

@@ -10,8 +10,18 @@ from babel.numbers import list_currencies
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.db.models import AccountToken, Favourite, MailMessage, RefreshToken, StationReport, User
+from api.db.models import (
+    AccountToken,
+    Favourite,
+    IdTokenRecord,
+    MailMessage,
+    PaymentCustomer,
+    RefreshToken,
+    StationReport,
+    User,
+)
 from api.db.types import utc_now
+from api.domain.drivers.id_tokens import list_driver_tokens
 from api.domain.drivers.schemas import (
     FavouriteRecord,
     MailRecord,
@@ -398,6 +408,7 @@ class AccountService:
                 select(StationReport).where(StationReport.user_id == user.id).order_by(StationReport.created_at)
             )
         ).scalars()
+        rfid_cards = await list_driver_tokens(session, user.id)
         return PersonalDataExport(
             exported_at=utc_now(),
             profile=profile_of(user),
@@ -419,6 +430,7 @@ class AccountService:
                 ReportRecord(location_id=r.location_id, category=r.category, text=r.text, created_at=r.created_at)
                 for r in reports
             ],
+            rfid_cards=rfid_cards,
         )
 
     async def erase(self, session: AsyncSession, user_id: uuid.UUID) -> None:
@@ -435,6 +447,14 @@ class AccountService:
         await session.execute(delete(AccountToken).where(AccountToken.user_id == user.id))
         await session.execute(delete(MailMessage).where(MailMessage.user_id == user.id))
         await session.execute(delete(Favourite).where(Favourite.user_id == user.id))
+        # The link to the payment customer goes; payments already made stay with the sessions they paid for.
+        await session.execute(delete(PaymentCustomer).where(PaymentCustomer.user_id == user.id))
+        # The person's cards no longer start sessions, and no longer point at them.
+        await session.execute(
+            update(IdTokenRecord)
+            .where(IdTokenRecord.user_id == user.id)
+            .values(user_id=None, status="Blocked", label=None)
+        )
         # Problem reports stay for the operator, without the free text and no longer linked to the person.
         await session.execute(
             update(StationReport).where(StationReport.user_id == user.id).values(user_id=None, text="")

@@ -1,11 +1,17 @@
-"""The `none` payment provider: the deployment bills outside the app, so no card is needed and nothing is held."""
+"""The `none` payment provider: for deployments (and the demo) that bill drivers outside the app.
+
+Sessions start without a card, no money moves through Voltway, and a settlement records the full amount as billed
+elsewhere (an invoice, a fleet contract, a roaming partner), so receipts still show what is owed.
+"""
 
 from __future__ import annotations
 
 from api.domain.payments.ports import Payer, PaymentHold, Settlement
 
 
-class NoPaymentProvider:
+class NonePaymentProvider:
+    """Implements `PaymentProvider` without a payment service."""
+
     name = "none"
 
     @property
@@ -13,18 +19,19 @@ class NoPaymentProvider:
         return False
 
     async def has_usable_method(self, payer: Payer) -> bool:
+        """Every driver may charge: billing happens outside the app."""
         return True
 
     async def authorize(
         self, payer: Payer, *, amount_minor: int, currency: str, idempotency_key: str, description: str
     ) -> PaymentHold:
-        return PaymentHold(status="not_required", amount_minor=0, currency=currency)
+        return PaymentHold(status="not_required", amount_minor=0, currency=currency.upper())
 
     async def settle(
         self, payer: Payer, hold: PaymentHold, *, amount_minor: int, idempotency_key: str, description: str
     ) -> Settlement:
-        """Recorded as billed outside the app: the amount is what the operator invoices."""
-        return Settlement(captured_minor=amount_minor)
+        """The whole amount counts as billed outside the app; nothing is owed to Voltway as debt."""
+        return Settlement(captured_minor=amount_minor, released=amount_minor == 0)
 
     async def release(self, hold: PaymentHold, *, idempotency_key: str) -> None:
         return None

@@ -645,6 +645,8 @@ class SessionService:
         self, session_id: uuid.UUID, payer: Payer, amount: Decimal, currency: str, where: str
     ) -> PaymentHold:
         minor = to_minor(amount, currency)
+        if minor <= 0:
+            return PaymentHold(status="not_required", currency=currency)  # a free connector: nothing to hold
         try:
             hold = await self.payments.authorize(
                 payer,

@@ -16,6 +16,7 @@ logger = logging.getLogger(__name__)
 class Health(AppStruct):
     status: str
     version: str
+    payments: str  # the active payment provider: "none" (billed outside the app) or "stripe"
 
 
 class Readiness(AppStruct):
@@ -28,7 +29,7 @@ class SystemController(Controller):
 
     @get("/health", summary="The process is alive")
     async def health(self, state: State) -> Health:
-        return Health(status="ok", version=state.version)
+        return Health(status="ok", version=state.version, payments=state.payments.name)
 
     @get("/ready", summary="The service can reach its database", responses={})
     async def ready(self, state: State) -> Response[Readiness]:

@@ -1,7 +1,7 @@
 """charging sessions, devices and notifications
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-27 05:11:50.618457
 """
 
@@ -14,7 +14,7 @@ import api.db.types
 
 
 revision = "0005"
-down_revision = '0003'
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
