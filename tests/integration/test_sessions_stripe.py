@@ -1,0 +1,190 @@
+"""Sessions paid with Stripe: the real `stripe` SDK against localstripe, a simulated charger over a real websocket.
+
+The hold is placed before the start, the captured amount equals the pricing engine's amount due for the stored
+samples, a declined card is a 402 in words, and a start that never happens releases the hold.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import stripe
+
+from api.db.engine import create_engine, create_session_factory
+from api.db.models import ChargingSession
+from tests.integration.stripe_support import (
+    CHARGE_DECLINED,
+    PUBLISHABLE_KEY,
+    SECRET_KEY,
+    VISA,
+    WEBHOOK_SECRET,
+    app_side_client,
+    confirm_setup_with_card,
+    signed_event,
+)
+from tests.integration.test_sessions import Network, expected_bill, serve, session_status, wait_for
+
+
+def stripe_settings(localstripe_url: str) -> dict[str, Any]:
+    return {
+        "payment_provider": "stripe",
+        "stripe_secret_key": SECRET_KEY,
+        "stripe_publishable_key": PUBLISHABLE_KEY,
+        "stripe_webhook_secret": WEBHOOK_SECRET,
+        "stripe_api_base": localstripe_url,
+    }
+
+
+async def add_card(client: httpx.AsyncClient, net: Network, headers: dict[str, str], api: str, number: str) -> str:
+    setup = (await client.post(f"{net.base}/v1/me/payment-methods/setup", headers=headers)).json()
+    method = confirm_setup_with_card(app_side_client(api), setup["setupIntentId"], number)
+    made_default = await client.post(f"{net.base}/v1/me/payment-methods/{method}/default", headers=headers)
+    assert made_default.status_code in (200, 204), made_default.text
+    return method
+
+
+async def stored(database_url: str, session_id: str) -> ChargingSession:
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            record = await session.get(ChargingSession, uuid.UUID(session_id))
+            assert record is not None
+            return record
+    finally:
+        await engine.dispose()
+
+
+def captured_on(client: stripe.StripeClient, intent_id: str) -> int:
+    charge = client.v1.payment_intents.retrieve(intent_id).to_dict()["latest_charge"]
+    if isinstance(charge, str):
+        charge = client.v1.charges.retrieve(charge).to_dict()
+    assert charge["captured"] is True
+    return int(charge["amount"]) - int(charge.get("amount_refunded") or 0)
+
+
+async def test_the_card_is_held_then_charged_exactly_the_amount_due(database_url: str, localstripe_url: str) -> None:
+    async with (
+        serve(database_url, chargers=1, **stripe_settings(localstripe_url)) as net,
+        httpx.AsyncClient(timeout=15) as client,
+    ):
+        headers = await net.driver(client, "paying@example.com")
+        evse = net.evse_uids[0]
+        no_card = await client.post(
+            f"{net.base}/v1/sessions", json={"evseUid": evse}, headers={"Idempotency-Key": "no-card", **headers}
+        )
+        assert no_card.status_code == 402
+        assert "payment method" in no_card.json()["detail"]
+
+        await add_card(client, net, headers, localstripe_url, VISA)
+        started = await client.post(
+            f"{net.base}/v1/sessions", json={"evseUid": evse}, headers={"Idempotency-Key": "paid", **headers}
+        )
+        assert started.status_code == 202, started.text
+        session = started.json()
+        assert session["payment"]["provider"] == "stripe"
+        assert session["payment"]["status"] == "held"
+        quote = (await client.get(f"{net.base}/v1/sessions/quote", params={"evseUid": evse})).json()
+        # the quote for 60 kWh at 22 kW over two hours (44 kWh), under the EUR cap of 75
+        assert Decimal(session["payment"]["holdAmount"]) == Decimal(quote["holdAmount"]) == Decimal("24.28")
+        session_id = session["id"]
+
+        async def charging() -> bool:
+            return await session_status(client, net.base, headers, session_id) == "charging"
+
+        await wait_for(charging, "charging")
+        await wait_for(lambda: _energy(client, net, headers, session_id), "energy")
+        await client.post(f"{net.base}/v1/sessions/{session_id}/stop", headers=headers)
+
+        async def completed() -> bool:
+            return await session_status(client, net.base, headers, session_id) == "completed"
+
+        await wait_for(completed, "billing")
+        amount_due, minor = await expected_bill(net.database_url, session_id)
+        final = (await client.get(f"{net.base}/v1/sessions/{session_id}", headers=headers)).json()
+        assert final["payment"]["status"] == "captured"
+        assert Decimal(final["payment"]["captured"]) == amount_due
+        record = await stored(net.database_url, session_id)
+        assert record.payment_reference
+        assert captured_on(app_side_client(localstripe_url), record.payment_reference) == minor
+        receipt = (await client.get(f"{net.base}/v1/sessions/{session_id}/receipt", headers=headers)).json()
+        assert Decimal(receipt["amountDue"]) == amount_due == Decimal(receipt["payment"]["captured"])
+
+        # a refund made in Stripe's dashboard shows on the session through the webhook
+        payload, signature = signed_event(
+            "charge.refunded",
+            {"object": "charge", "id": "ch_refund", "payment_intent": record.payment_reference, "amount_refunded": 50},
+            event_id="evt_refund_1",
+        )
+        hook = await client.post(
+            f"{net.base}/webhooks/stripe",
+            content=payload,
+            headers={"Stripe-Signature": signature, "content-type": "application/json"},
+        )
+        assert hook.status_code == 200, hook.text
+        refunded = (await client.get(f"{net.base}/v1/sessions/{session_id}", headers=headers)).json()
+        assert refunded["payment"]["status"] == "refunded"
+
+
+async def _energy(client: httpx.AsyncClient, net: Network, headers: dict[str, str], session_id: str) -> bool:
+    view = (await client.get(f"{net.base}/v1/sessions/{session_id}", headers=headers)).json()
+    return Decimal(view["energyKwh"]) > 0
+
+
+async def test_a_declined_card_is_refused_in_words_and_frees_the_connector(
+    database_url: str, localstripe_url: str
+) -> None:
+    async with (
+        serve(database_url, chargers=1, **stripe_settings(localstripe_url)) as net,
+        httpx.AsyncClient(timeout=15) as client,
+    ):
+        headers = await net.driver(client, "declined@example.com")
+        await add_card(client, net, headers, localstripe_url, CHARGE_DECLINED)
+        evse = net.evse_uids[0]
+        refused = await client.post(
+            f"{net.base}/v1/sessions", json={"evseUid": evse}, headers={"Idempotency-Key": "d1", **headers}
+        )
+        assert refused.status_code == 402
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert "declined" in refused.json()["detail"].lower()
+        replay = await client.post(
+            f"{net.base}/v1/sessions", json={"evseUid": evse}, headers={"Idempotency-Key": "d1", **headers}
+        )
+        assert replay.status_code == 402  # the same key gives the same answer
+        other = await net.driver(client, "other@example.com")
+        await add_card(client, net, other, localstripe_url, VISA)
+        started = await client.post(
+            f"{net.base}/v1/sessions", json={"evseUid": evse}, headers={"Idempotency-Key": "o1", **other}
+        )
+        assert started.status_code == 202, started.text  # the declined attempt does not block the connector
+
+
+async def test_a_cancelled_start_releases_the_hold(database_url: str, localstripe_url: str) -> None:
+    async with (
+        serve(database_url, chargers=1, **stripe_settings(localstripe_url)) as net,
+        httpx.AsyncClient(timeout=15) as client,
+    ):
+        headers = await net.driver(client, "cancel@example.com")
+        await add_card(client, net, headers, localstripe_url, VISA)
+        net.simulators[0].request_stop()  # the charger will not start
+        started = await client.post(
+            f"{net.base}/v1/sessions",
+            json={"evseUid": net.evse_uids[0]},
+            headers={"Idempotency-Key": "c1", **headers},
+        )
+        if started.status_code == 409:
+            return  # already shown offline: refused before any hold
+        session_id = started.json()["id"]
+
+        async def failed() -> bool:
+            return await session_status(client, net.base, headers, session_id) == "failed"
+
+        await wait_for(failed, "the start to fail", seconds=30)
+        record = await stored(net.database_url, session_id)
+        assert record.payment_reference
+        intent = app_side_client(localstripe_url).v1.payment_intents.retrieve(record.payment_reference)
+        assert intent.status == "canceled"
+        view = (await client.get(f"{net.base}/v1/sessions/{session_id}", headers=headers)).json()
+        assert view["payment"]["status"] == "released"
