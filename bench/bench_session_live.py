@@ -20,7 +20,8 @@ WebSocket minus ``time.perf_counter()`` taken just before the MeterValues frame 
 both loopback hops and any delay in this process, and slightly over-states the bridge-to-app time). A warm-up
 (not counted) precedes ``--seconds`` of measurement; sends whose update never arrives count as lost.
 Also reported: the bridge's CallResult round trip for the same MeterValues, the server's and this process's CPU
-during the measurement, and the pacing slip (how late this process sent against the schedule).
+during the measurement, this process's worst event-loop lag and pacing slip (how late it sent against the
+schedule): when those stay small, a slow update was slow in the server, not here.
 
 Phases run in one server: first ``--baseline`` sessions are started and measured (the other chargers connected
 and idle), then the rest are started and all ``--sessions`` are measured together.
@@ -85,6 +86,7 @@ CALL_TIMEOUT = 60.0
 # SQLite pool has connections (5 + 10 overflow), every request holds one and waits for a second until the pool
 # times out (500 after 30 s). Kept low so the set-up does not trip over that.
 START_CONCURRENCY = 4
+LAG_TICK = 0.01
 METER_START_WH = 120_000
 POWER_W = 7400
 STEP_WH = 6  # about 7.4 kW over 3 s; whole Wh keep every update's energyKwh distinct
@@ -650,9 +652,14 @@ class Bench:
             live.charger.meter_round_trips = round_trips
         self.tally.latencies = []
         unmatched_before = sum(live.unmatched for live in lives)
+        lags: list[float] = []
+        monitor = asyncio.create_task(_loop_lag(lags))
         cpu, own, wall = self.server.cpu_seconds(), _own_cpu(), time.perf_counter()
         sent, slip = await self.pace(lives, self.args.seconds, counted=True)
         elapsed = time.perf_counter() - wall
+        monitor.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await monitor
         server_cpu = (self.server.cpu_seconds() - cpu) / elapsed
         own_cpu = (_own_cpu() - own) / elapsed
         await asyncio.sleep(3.0)  # let the last updates arrive
@@ -680,6 +687,8 @@ class Bench:
             "server_cpu": server_cpu,
             "own_cpu": own_cpu,
             "slip": slip * 1000,
+            "lag": max(lags, default=0.0) * 1000,
+            "over_target": sum(1 for latency in ordered if latency * 1000 >= TARGET_P99_MS),
             "rss": self.server.rss_mib(),
             "errors": sum(len(live.charger.errors) for live in lives),
             "load": loadavg(),
@@ -704,6 +713,14 @@ class Bench:
         await self.client.aclose()
 
 
+async def _loop_lag(lags: list[float]) -> None:
+    """How late this process's event loop wakes up: a stall here would inflate the measured latencies."""
+    while True:
+        before = time.perf_counter()
+        await asyncio.sleep(LAG_TICK)
+        lags.append(time.perf_counter() - before - LAG_TICK)
+
+
 def _own_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -713,11 +730,13 @@ def describe(result: dict[str, Any]) -> str:
     return (
         f"{result['sessions']:>5,} sessions: updates {result['updates']:,} of {result['sent']:,} MeterValues sent "
         f"({result['rate']:,.0f}/s), lost {result['lost']}; latency p50 {result['p50']:.1f} ms, "
-        f"p95 {result['p95']:.1f} ms, p99 {result['p99']:.1f} ms, max {result['max']:.1f} ms\n"
+        f"p95 {result['p95']:.1f} ms, p99 {result['p99']:.1f} ms, max {result['max']:.1f} ms "
+        f"({result['over_target']} at or over {TARGET_P99_MS:.0f} ms)\n"
         f"        MeterValues CallResult p50 {result['rt_p50']:.1f} ms, p99 {result['rt_p99']:.1f} ms; "
         f"server CPU {result['server_cpu']:.0%} of a core, RSS {result['rss']:.0f} MiB; load generator CPU "
-        f"{result['own_cpu']:.0%}, worst send slip {result['slip']:.1f} ms; CallErrors {result['errors']}, "
-        f"unmatched updates {result['unmatched']}, sockets closed {result['closed']}; load {result['load']}"
+        f"{result['own_cpu']:.0%}, its worst loop lag {result['lag']:.1f} ms, send slip {result['slip']:.1f} ms\n"
+        f"        CallErrors {result['errors']}, unmatched updates {result['unmatched']}, sockets closed "
+        f"{result['closed']}; load {result['load']}"
     )
 
 
