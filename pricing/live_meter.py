@@ -58,13 +58,21 @@ class LiveMeter:
     """Running cost breakdown of one session; feed samples with `add`, read `totals()` at any moment."""
 
     def __init__(
-        self, tariff: Tariff, time_zone: ZoneInfo | str | None = None, idle_fee: IdleFee | None = None
+        self,
+        tariff: Tariff,
+        time_zone: ZoneInfo | str | None = None,
+        idle_fee: IdleFee | None = None,
+        *,
+        keep_periods: bool = True,
     ) -> None:
+        """`keep_periods=False` keeps only the running totals (no `charging_periods`), so a long session's
+        meter stays small."""
         tz = time_zone if isinstance(time_zone, ZoneInfo) else load_time_zone(time_zone)
         self._accumulator = CostAccumulator(tariff, tz, idle_fee)
         self._compiled = self._accumulator.compiled
         self._context = MONEY_CONTEXT.copy()
         self._pieces: list[_Piece] = []
+        self._keep_periods = keep_periods
         self._first: MeterSample | None = None
         self._last: MeterSample | None = None
         self._next_time_cut: datetime | None = None
@@ -131,7 +139,8 @@ class LiveMeter:
             else:
                 seconds = Decimal(interval // _MICROSECOND) / _US_PER_S
                 self._last_interval = (interval, seconds)
-            self._pieces.append((t0, seconds, delta, power, charging))
+            if self._keep_periods:
+                self._pieces.append((t0, seconds, delta, power, charging))
             if charging:
                 self._accumulator.add_values(t0, delta, seconds, ZERO, power, power)
             else:
@@ -191,7 +200,8 @@ class LiveMeter:
 
     def _piece(self, start: datetime, end: datetime, energy: Decimal, power: Decimal, charging: bool) -> None:
         seconds = Decimal((end - start) // _MICROSECOND) / _US_PER_S
-        self._pieces.append((start, seconds, energy, power, charging))
+        if self._keep_periods:
+            self._pieces.append((start, seconds, energy, power, charging))
         if charging:
             self._accumulator.add_values(start, energy, seconds, ZERO, power, power)
         else:
@@ -205,6 +215,8 @@ class LiveMeter:
 
     def charging_periods(self) -> list[ChargingPeriod]:
         """The session so far as OCPI charging periods (energy kWh, TIME or PARKING_TIME hours, POWER kW)."""
+        if not self._keep_periods:
+            raise PricingInputError("keep_periods", "this meter keeps only totals")
         periods = []
         with localcontext(MONEY_CONTEXT):
             for start, seconds, energy, power, charging in self._pieces:

@@ -119,13 +119,15 @@ class SessionController(Controller):
         """
         key = _check_key(idempotency_key)
         service = _sessions(state)
+        locale = await _locale(db_session, principal.user_id, request)
+        await db_session.close()  # hand the connection back: the start uses its own
         record, _ = await service.start(
             user_id=principal.user_id,
             idempotency_key=key,
             evse_uid=data.evse_uid,
             emi3_evse_id=data.emi3_evse_id,
             location_id=data.location_id,
-            locale=await _locale(db_session, principal.user_id, request),
+            locale=locale,
         )
         return await service.view(db_session, record)
 

@@ -48,7 +48,7 @@ class SessionMeter:
     __slots__ = ("_meter", "first_at", "last_at", "power_w", "register_wh", "soc_percent", "start_wh")
 
     def __init__(self, tariff: Tariff | None, time_zone: str, idle_fee: IdleFee | None) -> None:
-        self._meter = LiveMeter(tariff, time_zone, idle_fee) if tariff is not None else None
+        self._meter = LiveMeter(tariff, time_zone, idle_fee, keep_periods=False) if tariff is not None else None
         self.start_wh: float | None = None
         self.register_wh: float | None = None
         self.power_w: float | None = None

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import msgspec
 from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import ChangeCounter, Connector, Evse, Location
@@ -37,9 +38,14 @@ async def bump_counter(session: AsyncSession, name: str) -> int:
     )
     value = result.scalar_one_or_none()
     if value is None:
-        session.add(ChangeCounter(name=name, revision=1))
-        await session.flush()
-        return 1
+        # The first use: several transactions may get here at once, so insert-or-increment in one statement.
+        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+        upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = upsert(ChangeCounter).values(name=name, revision=1)
+        counted = statement.on_conflict_do_update(
+            index_elements=[ChangeCounter.name], set_={"revision": ChangeCounter.revision + 1}
+        ).returning(ChangeCounter.revision)
+        value = (await session.execute(counted)).scalar_one()
     return int(value)
 
 
