@@ -23,5 +23,6 @@ def detect_language(
             scores[language] += KEYWORD_WEIGHT * hits
     ranked = sorted(LANGUAGES, key=lambda language: (-scores[language], LANGUAGES.index(language)))
     best, second = ranked[0], ranked[1]
-    sure = scores[best] >= 1.5 and scores[best] - scores[second] >= 1.0
-    return best, sure
+    # A short answer ("no", "ok") says little: only unambiguous words or a longer message switch languages.
+    clear = scores[second] == 0 or (len(tokens) >= 3 and scores[best] - scores[second] >= 1.0)
+    return best, scores[best] >= 1.5 and clear
