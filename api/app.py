@@ -20,6 +20,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from api.deps import provide_client_address, provide_db_session, provide_principal
 from api.domain.chargers.controllers import AdminChargerController
+from api.domain.chat.controllers import ChatController
 from api.domain.drivers.controllers import AdminUsersController, AuthController, MeController
 from api.domain.stations.admin import AdminTariffController
 from api.domain.stations.controllers import FavouriteController, StationController
@@ -64,6 +65,9 @@ def openapi_config() -> OpenAPIConfig:
         tags=[
             Tag(name="Accounts", description="Registration, sign-in, tokens and the signed-in account"),
             Tag(name="Stations", description="The map: nearby stations, live availability, prices, favourites"),
+            Tag(
+                name="Assistant", description="The troubleshooting assistant: conversations, confirmed actions, tickets"
+            ),
             Tag(name="Administration", description="Operator endpoints (admin role)"),
             Tag(name="System", description="Liveness and readiness probes"),
         ],
@@ -100,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             FavouriteController,
             AdminTariffController,
             AdminChargerController,
+            ChatController,
             PrometheusController,
         ],
         dependencies={

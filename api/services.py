@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.db.engine import create_engine, create_session_factory
 from api.domain.chargers.runtime import BridgeRuntime
+from api.domain.chat.services import ChatService
 from api.domain.drivers.services import AccountService
 from api.domain.stations.catalog import StationCatalog
 from api.domain.stations.prices import TariffBook, TariffPricing
@@ -18,6 +19,7 @@ from api.domain.stations.search import Availability
 from api.domain.stations.services import StationService
 from api.domain.stations.sync import CatalogSync
 from api.domain.stations.tariffs import TariffStore
+from api.domain.support.services import SupportService
 from api.mail.outbox import MailOutbox
 from api.security.passwords import PasswordHashing
 from api.security.tokens import AccessTokenIssuer
@@ -40,6 +42,8 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     tariffs: TariffStore
     stations: StationService
     bridge: BridgeRuntime | None
+    support: SupportService
+    chat: ChatService
 
 
 def build_services(settings: Settings) -> Services:
@@ -53,6 +57,11 @@ def build_services(settings: Settings) -> Services:
     catalog = StationCatalog()
     tariff_book = TariffBook()
     availability = Availability(timedelta(seconds=settings.heartbeat_window_seconds))
+    stations = StationService(catalog, availability, TariffPricing(tariff_book))
+    bridge = (
+        BridgeRuntime(settings, session_factory, reuse_port=settings.workers > 1) if settings.ocpp_enabled else None
+    )
+    support = SupportService()
     return Services(
         settings=settings,
         engine=engine,
@@ -67,10 +76,10 @@ def build_services(settings: Settings) -> Services:
         ),
         tariff_book=tariff_book,
         tariffs=TariffStore(settings.ocpi_country_code, settings.ocpi_party_id),
-        stations=StationService(catalog, availability, TariffPricing(tariff_book)),
-        bridge=BridgeRuntime(settings, session_factory, reuse_port=settings.workers > 1)
-        if settings.ocpp_enabled
-        else None,
+        stations=stations,
+        bridge=bridge,
+        support=support,
+        chat=ChatService(session_factory, stations=stations, support=support, bridge=bridge),
     )
 
 

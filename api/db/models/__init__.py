@@ -9,6 +9,7 @@ from api.db.models.charging import (
     IdTokenRecord,
     MeterSampleRecord,
 )
+from api.db.models.chat import ChatActionAudit, ChatConversation, ChatMessage
 from api.db.models.mail import MailMessage
 from api.db.models.stations import (
     ChangeCounter,
@@ -20,6 +21,7 @@ from api.db.models.stations import (
     StationReport,
     Tariff,
 )
+from api.db.models.support import SupportTicket
 
 __all__ = [
     "AccountToken",
@@ -29,6 +31,9 @@ __all__ = [
     "ChargerLogEntry",
     "ChargingStation",
     "ChargingTransaction",
+    "ChatActionAudit",
+    "ChatConversation",
+    "ChatMessage",
     "Connector",
     "Evse",
     "Favourite",
@@ -38,6 +43,7 @@ __all__ = [
     "MeterSampleRecord",
     "RefreshToken",
     "StationReport",
+    "SupportTicket",
     "Tariff",
     "User",
 ]
