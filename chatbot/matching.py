@@ -35,8 +35,7 @@ class Found:
     languages: dict[str, int] = field(default_factory=dict)
 
 
-def _cutoff(length: int) -> float:
-    return 85.0 if length <= 5 else 80.0
+FUZZY_CUTOFF = 80.0  # one transposition in a five-letter word ("cabel") still matches
 
 
 class ConceptMatcher:
@@ -95,7 +94,7 @@ class ConceptMatcher:
             candidates = self._buckets.get((token[0], size))
             if candidates:
                 best = process.extractOne(
-                    token, candidates, scorer=fuzz.ratio, processor=utils.default_process, score_cutoff=_cutoff(size)
+                    token, candidates, scorer=fuzz.ratio, processor=utils.default_process, score_cutoff=FUZZY_CUTOFF
                 )
                 if best is not None:
                     keys.add(best[0])
