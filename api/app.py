@@ -20,6 +20,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from api.deps import provide_client_address, provide_db_session, provide_principal
 from api.domain.chargers.controllers import AdminChargerController
+from api.domain.chat.controllers import ChatController
 from api.domain.drivers.controllers import AdminUsersController, AuthController, IdTokenController, MeController
 from api.domain.payments.controllers import PaymentMethodController, StripeWebhookController
 from api.domain.sessions.controllers import (
@@ -75,6 +76,9 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="Sessions", description="Charging: start, live energy and cost, stop, history, receipts"),
             Tag(name="Guest charging", description="Ad-hoc charging with a card, without an account"),
             Tag(name="Payments", description="Saved cards (Stripe) and the Stripe webhook"),
+            Tag(
+                name="Assistant", description="The troubleshooting assistant: conversations, confirmed actions, tickets"
+            ),
             Tag(name="Administration", description="Operator endpoints (admin role)"),
             Tag(name="System", description="Liveness and readiness probes"),
         ],
@@ -121,6 +125,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             session_live,
             GuestSessionController,
             DeviceController,
+            ChatController,
             PrometheusController,
         ],
         dependencies={

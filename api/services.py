@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.db.engine import create_engine, create_session_factory
 from api.domain.chargers.runtime import BridgeRuntime
+from api.domain.chat.services import ChatService
 from api.domain.drivers.services import AccountService
 from api.domain.payments.events import PaymentEvents
 from api.domain.payments.none_provider import NonePaymentProvider
@@ -32,6 +33,7 @@ from api.domain.stations.search import Availability
 from api.domain.stations.services import StationService
 from api.domain.stations.sync import CatalogSync
 from api.domain.stations.tariffs import TariffStore
+from api.domain.support.services import SupportService
 from api.mail.outbox import MailOutbox
 from api.periodic import Periodic
 from api.security.passwords import PasswordHashing
@@ -63,6 +65,8 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     notifier: Notifier
     sessions: SessionService
     reconciliation: Periodic
+    support: SupportService
+    chat: ChatService
 
 
 def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts, PaymentEvents, StripeWebhooks]:
@@ -110,6 +114,7 @@ def build_services(settings: Settings) -> Services:
         payer_of=payment_accounts.payer,
     )
     payment_events.subscribe(sessions)
+    stations = StationService(catalog, availability, TariffPricing(tariff_book))
     bridge = (
         BridgeRuntime(settings, session_factory, reuse_port=settings.workers > 1) if settings.ocpp_enabled else None
     )
@@ -136,6 +141,7 @@ def build_services(settings: Settings) -> Services:
     sessions.on_guest_receipt = mail_guest_receipt
     sessions.mail_guest = mail_guest
     reconcile_every = max(1.0, min(30.0, settings.session_start_timeout_seconds / 3))
+    support = SupportService()
     return Services(
         settings=settings,
         engine=engine,
@@ -150,7 +156,7 @@ def build_services(settings: Settings) -> Services:
         ),
         tariff_book=tariff_book,
         tariffs=TariffStore(settings.ocpi_country_code, settings.ocpi_party_id),
-        stations=StationService(catalog, availability, TariffPricing(tariff_book)),
+        stations=stations,
         bridge=bridge,
         payments=payments,
         session_updates=updates,
@@ -160,6 +166,8 @@ def build_services(settings: Settings) -> Services:
         payment_accounts=payment_accounts,
         payment_events=payment_events,
         stripe_webhooks=stripe_webhooks,
+        support=support,
+        chat=ChatService(session_factory, stations=stations, support=support, bridge=bridge),
     )
 
 

@@ -81,6 +81,7 @@ class SimulationReport(msgspec.Struct, kw_only=True):
     replayed: int = 0
     commands_received: int = 0
     remote_starts: int = 0
+    unlocks: int = 0
     elapsed_seconds: float = 0.0
 
 
@@ -133,6 +134,7 @@ class SimulatedCharger:
         self.remote_stop = False
         self.reconnect_now = False
         self.booted = False
+        self.unlocked = False  # the next step reports the freed connector, as a real charger would
 
     # -- clock -----------------------------------------------------------------------------------------------
 
@@ -318,6 +320,9 @@ class SimulatedCharger:
 
     async def _step(self, tick: float) -> None:
         sim_now = self.sim_seconds(time.monotonic())
+        if self.unlocked and self.transaction_id is None:
+            self.unlocked = False
+            await self._status("Available")
         if self.fault_until is not None:
             if sim_now >= self.fault_until:
                 self.fault_until = None
@@ -544,6 +549,8 @@ class SimulatedCharger:
         return self._stop_matches(payload["transactionId"])
 
     def _command_UnlockConnector(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        self.report.unlocks += 1
+        self.unlocked = True
         return {"status": "Unlocked"}
 
     def _command_Reset(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802

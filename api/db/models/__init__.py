@@ -9,6 +9,7 @@ from api.db.models.charging import (
     IdTokenRecord,
     MeterSampleRecord,
 )
+from api.db.models.chat import ChatActionAudit, ChatConversation, ChatMessage
 from api.db.models.mail import MailMessage
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
 from api.db.models.sessions import ChargingSession, Device, Notification
@@ -22,6 +23,7 @@ from api.db.models.stations import (
     StationReport,
     Tariff,
 )
+from api.db.models.support import SupportTicket
 
 __all__ = [
     "AccountToken",
@@ -32,6 +34,9 @@ __all__ = [
     "ChargingSession",
     "ChargingStation",
     "ChargingTransaction",
+    "ChatActionAudit",
+    "ChatConversation",
+    "ChatMessage",
     "Connector",
     "Device",
     "Evse",
@@ -45,6 +50,7 @@ __all__ = [
     "PaymentWebhookEvent",
     "RefreshToken",
     "StationReport",
+    "SupportTicket",
     "Tariff",
     "User",
 ]

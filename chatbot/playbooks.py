@@ -1,0 +1,477 @@
+"""Playbooks: what the assistant checks and offers for each intent, step by step, reading live state.
+
+The words come from the knowledge base; this module decides which of them apply to the driver's charger and
+session right now. Each playbook advances one step per "still not working"; when it has nothing left it
+hands over to a person with a ticket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from chatbot.conversation import ProposedAction, Turn
+from chatbot.ports import ActionRequest, ActionResult, ChargerStatus, Priority, SessionInfo, TicketDraft
+
+RECENT_SESSION = timedelta(hours=2)
+CHARGING_STATUSES = frozenset({"Charging", "SuspendedEV", "SuspendedEVSE", "Occupied"})
+TAPER_SOC = 80.0
+URGENT_INTENTS = frozenset({"safety_hazard"})
+HIGH_INTENTS = frozenset({"cable_stuck", "session_wont_start", "charger_offline", "charging_stopped"})
+ACTION_NAMES = {
+    "remote-stop": "name_remote_stop",
+    "unlock": "name_unlock",
+    "reset": "name_reset",
+    "trigger-status": "name_trigger_status",
+}
+
+Playbook = Callable[[Turn], Awaitable[None]]
+
+
+# ----- shared steps -----------------------------------------------------------------------------------------
+
+
+async def _session(turn: Turn) -> SessionInfo | None:
+    """The driver's session, which also fills the charger slot when the driver has not named one."""
+    session = await turn.context.current_session()
+    state = turn.state
+    if session is None:
+        return None
+    recent = session.active or (session.ended_at is not None and datetime.now(UTC) - session.ended_at <= RECENT_SESSION)
+    if recent and state.charger_id in (None, session.charger_id):
+        state.charger_id, state.connector_id, state.session_id = (
+            session.charger_id,
+            session.connector_id,
+            session.session_id,
+        )
+    return session
+
+
+async def _charger(turn: Turn) -> ChargerStatus | None:
+    """The charger in question, or None after asking the driver which one it is."""
+    state = turn.state
+    if state.charger_id is None:
+        await _session(turn)
+    if state.charger_id is None:
+        state.awaiting = "charger"
+        turn.say("ask_charger")
+        return None
+    status = await turn.context.charger_status(state.charger_id, state.connector_id)
+    if status is None:
+        state.charger_id = None
+        state.awaiting = "charger"
+        turn.say("ask_charger")
+    return status
+
+
+def _ask_followup(turn: Turn) -> None:
+    turn.state.awaiting = "followup"
+    turn.say("ask_worked")
+    turn.offer("qr_worked", "qr_still", "qr_human")
+
+
+def _error_text(turn: Turn, status: ChargerStatus) -> str | None:
+    entry = turn.knowledge.error_code(status.error_code)
+    if entry is None or entry.code == "NoError":
+        return None
+    return entry.text[turn.language]
+
+
+def _since(turn: Turn, moment: datetime | None) -> str:
+    if moment is None:
+        return turn.knowledge.text("never", turn.language)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+async def _alternative(turn: Turn) -> None:
+    found = await turn.context.nearest_alternative(turn.state.charger_id)
+    if found is None:
+        turn.say("no_alternative")
+        return
+    distance = f"{found.distance_m / 1000:.1f} km" if found.distance_m >= 1000 else f"{found.distance_m:.0f} m"
+    turn.say("alternative", name=found.name, address=found.address, distance=distance, available=found.available_evses)
+
+
+def _own_active_session(turn: Turn, session: SessionInfo | None) -> SessionInfo | None:
+    if session is not None and session.active and session.charger_id == turn.state.charger_id:
+        return session
+    return None
+
+
+# ----- playbooks --------------------------------------------------------------------------------------------
+
+
+async def cable_stuck(turn: Turn) -> None:
+    """Stop the session if one runs, then UnlockConnector; then the car-side release; then a person."""
+    state = turn.state
+    if state.step >= 2:
+        turn.say("exhausted")
+        await escalate(turn, reason="exhausted")
+        return
+    session = await _session(turn)
+    status = await _charger(turn)
+    if status is None:
+        return
+    if state.step == 1:
+        turn.say("cable_offline" if not status.connected else "exhausted", charger=status.charger_id)
+        turn.parts.append(turn.knowledge.vendor_tip(status.vendor, status.model, "cable_stuck", turn.language))
+        turn.parts.append(turn.knowledge.vendor_tip("*", "*", "cable_stuck", turn.language))
+        _ask_followup(turn)
+        return
+    if not status.connected:
+        turn.say("cable_offline", charger=status.charger_id)
+        turn.parts.append(turn.knowledge.vendor_tip("*", "*", "cable_stuck", turn.language))
+        _ask_followup(turn)
+        state.step = 1
+        return
+    connector = state.connector_id or status.connector_id or 1
+    unlock = ActionRequest(kind="unlock", charger_id=status.charger_id, connector_id=connector)
+    running = _own_active_session(turn, session)
+    if running is not None:
+        turn.say("cable_session_running", charger=status.charger_id)
+        stop = ActionRequest(
+            kind="remote-stop", charger_id=status.charger_id, connector_id=connector, session_id=running.session_id
+        )
+        turn.propose("stop-and-unlock", "action_stop_and_unlock", (stop, unlock))
+    else:
+        turn.propose("unlock", "action_unlock", (unlock,))
+
+
+async def session_wont_start(turn: Turn) -> None:
+    """Connector status (Available / Preparing / Faulted), authorisation and payment, re-plug, TriggerMessage."""
+    state = turn.state
+    if state.step >= 2:
+        turn.say("exhausted")
+        await escalate(turn, reason="exhausted")
+        return
+    status = await _charger(turn)
+    if status is None:
+        return
+    if state.step == 1:
+        turn.say("start_retry")
+        if not any(a.kind == "trigger-status" for a in state.actions):
+            trigger = ActionRequest(
+                kind="trigger-status", charger_id=status.charger_id, connector_id=state.connector_id or 1
+            )
+            turn.propose("trigger-status", "action_trigger", (trigger,))
+        else:
+            _ask_followup(turn)
+        return
+    if not status.connected:
+        turn.say("charger_is_offline", charger=status.charger_id, since=_since(turn, status.last_seen))
+        await _alternative(turn)
+        _ask_followup(turn)
+        return
+    error = _error_text(turn, status)
+    if status.status == "Faulted" or error:
+        turn.say("charger_fault", charger=status.charger_id, error=error or status.status or "?")
+        await _alternative(turn)
+        _ask_followup(turn)
+        return
+    if status.status in CHARGING_STATUSES:
+        turn.say("start_charging", charger=status.charger_id)
+        _ask_followup(turn)
+        return
+    if status.status == "Preparing":
+        turn.say("start_preparing", payment=await turn.context.payment_state())
+        trigger = ActionRequest(kind="trigger-status", charger_id=status.charger_id, connector_id=state.connector_id)
+        turn.propose("trigger-status", "action_trigger", (trigger,))
+        return
+    if status.status == "Available":
+        turn.say("start_available")
+    else:
+        turn.say("session_status", charger=status.charger_id, status=status.status or "?")
+        turn.say("start_retry")
+    _ask_followup(turn)
+
+
+async def charging_slow(turn: Turn) -> None:
+    """Delivered power against the connector's maximum, taper above 80 %, HighTemperature, AC and car limits."""
+    state = turn.state
+    if state.step >= 1:
+        turn.say("exhausted")
+        await escalate(turn, reason="exhausted")
+        return
+    session = await _session(turn)
+    running = session if session is not None and session.active else None
+    status = (
+        await turn.context.charger_status(running.charger_id, running.connector_id) if running is not None else None
+    )
+    if running is None:
+        turn.say("no_session")
+    else:
+        if running.power_kw is not None and status is not None and status.max_power_kw:
+            turn.say("slow_power", power=f"{running.power_kw:.1f}", maximum=f"{status.max_power_kw:.0f}")
+        if running.soc_percent is not None and running.soc_percent >= TAPER_SOC:
+            turn.say("slow_taper", soc=f"{running.soc_percent:.0f}")
+        if status is not None and status.error_code == "HighTemperature":
+            turn.say("slow_hot")
+        if status is not None and status.power_type == "AC":
+            turn.say("slow_ac")
+    turn.say("slow_car")
+    _ask_followup(turn)
+
+
+async def charging_stopped(turn: Turn) -> None:
+    """Why the last session ended (stop reason, car full, charger fault) and how to go on."""
+    state = turn.state
+    if state.step >= 1:
+        turn.say("exhausted")
+        await escalate(turn, reason="exhausted")
+        return
+    session = await _session(turn)
+    if session is None:
+        turn.say("no_session")
+        _ask_followup(turn)
+        return
+    if session.active and session.charging_state in ("SuspendedEV", "EVConnected"):
+        turn.say("stopped_car")
+    elif not session.active:
+        reasons = turn.knowledge.stop_reasons
+        reason = reasons.get(session.stop_reason or "Other", reasons["Other"])[turn.language]
+        turn.say("stopped_reason", charger=session.charger_id, reason=reason)
+    status = await turn.context.charger_status(session.charger_id, session.connector_id)
+    if status is not None:
+        error = _error_text(turn, status)
+        if error:
+            turn.say("charger_fault", charger=status.charger_id, error=error)
+    turn.say("stopped_restart")
+    _ask_followup(turn)
+
+
+async def charger_offline(turn: Turn) -> None:
+    """Connectivity and faults; a soft Reset only when no other driver charges there; the nearest alternative."""
+    state = turn.state
+    if state.step >= 1:
+        turn.say("exhausted")
+        await escalate(turn, reason="exhausted")
+        return
+    status = await _charger(turn)
+    if status is None:
+        return
+    if not status.connected:
+        turn.say("charger_is_offline", charger=status.charger_id, since=_since(turn, status.last_seen))
+        turn.parts.append(turn.knowledge.vendor_tip(status.vendor, status.model, "offline", turn.language))
+        await _alternative(turn)
+        _ask_followup(turn)
+        return
+    error = _error_text(turn, status)
+    entry = turn.knowledge.error_code(status.error_code)
+    if status.status in ("Faulted", "Unavailable") or error:
+        turn.say("charger_fault", charger=status.charger_id, error=error or status.status or "?")
+        await _alternative(turn)
+        resettable = entry is None or entry.remote_fix == "reset"
+        if status.others_charging == 0 and resettable:
+            turn.say("offline_reset_possible")
+            turn.propose("reset", "action_reset", (ActionRequest(kind="reset", charger_id=status.charger_id),))
+            return
+        if status.others_charging:
+            turn.say("offline_others_charging")
+        _ask_followup(turn)
+        return
+    turn.say("charger_is_online", charger=status.charger_id, status=status.status or "?")
+    turn.say("start_retry")
+    _ask_followup(turn)
+
+
+async def safety_hazard(turn: Turn) -> None:
+    """Step away, emergency services, an urgent ticket at once; the only action offered is stopping the session."""
+    turn.say("safety_now")
+    session = await _session(turn)
+    await escalate(turn, reason="safety")
+    running = _own_active_session(turn, session) if session is not None else None
+    if running is not None:
+        turn.say("safety_stop")
+        stop = ActionRequest(
+            kind="remote-stop",
+            charger_id=running.charger_id,
+            connector_id=running.connector_id,
+            session_id=running.session_id,
+        )
+        turn.propose("remote-stop", "action_stop", (stop,))
+
+
+async def payment_failed(turn: Turn) -> None:
+    if turn.state.step >= 1:
+        turn.say("exhausted")
+        await escalate(turn, reason="exhausted")
+        return
+    turn.say("payment_state", state=await turn.context.payment_state())
+    turn.say("payment_advice")
+    _ask_followup(turn)
+
+
+async def billing_dispute(turn: Turn) -> None:
+    """Holds are explained; a wrong or double charge goes to the billing team at once."""
+    turn.say("billing_explain")
+    await escalate(turn, reason="billing")
+
+
+async def pricing_info(turn: Turn) -> None:
+    session = await _session(turn)
+    price = await turn.context.price_text(turn.state.charger_id, turn.language)
+    if price:
+        turn.say("price_here", charger=turn.state.charger_id, price=price)
+    else:
+        turn.say("price_general")
+    if session is not None and session.active:
+        turn.say("session_so_far", energy=f"{session.energy_kwh:.2f}")
+    turn.state.topic = None
+
+
+async def idle_fee(turn: Turn) -> None:
+    await _session(turn)
+    turn.say("idle_explain")
+    price = await turn.context.price_text(turn.state.charger_id, turn.language)
+    if price:
+        turn.say("price_here", charger=turn.state.charger_id, price=price)
+    turn.state.topic = None
+
+
+async def find_charger(turn: Turn) -> None:
+    await _session(turn)
+    await _alternative(turn)
+    turn.state.topic = None
+
+
+def _information(key: str) -> Playbook:
+    async def answer(turn: Turn) -> None:
+        if turn.state.step >= 1:
+            turn.say("exhausted")
+            await escalate(turn, reason="exhausted")
+            return
+        turn.say(key)
+        _ask_followup(turn)
+
+    return answer
+
+
+PLAYBOOKS: dict[str, Playbook] = {
+    "cable_stuck": cable_stuck,
+    "session_wont_start": session_wont_start,
+    "charging_slow": charging_slow,
+    "charging_stopped": charging_stopped,
+    "charger_offline": charger_offline,
+    "safety_hazard": safety_hazard,
+    "payment_failed": payment_failed,
+    "billing_dispute": billing_dispute,
+    "pricing_info": pricing_info,
+    "idle_fee": idle_fee,
+    "find_charger": find_charger,
+    "receipt": _information("receipt_info"),
+    "rfid_card": _information("rfid_info"),
+    "account_access": _information("account_info"),
+    "reservation": _information("reservation_info"),
+}
+PLAYBOOK_INTENTS = frozenset(PLAYBOOKS)
+
+
+async def run(turn: Turn) -> None:
+    """The current step of the playbook of the conversation's topic."""
+    topic = turn.state.topic
+    if topic is None or topic not in PLAYBOOKS:
+        turn.say("out_of_scope")
+        return
+    turn.intent = topic
+    await PLAYBOOKS[topic](turn)
+
+
+# ----- remote actions ---------------------------------------------------------------------------------------
+
+
+async def perform(turn: Turn, proposal: ProposedAction) -> None:
+    """Run a confirmed proposal step by step, show each result, stop at the first failure."""
+    state = turn.state
+    results: list[ActionResult] = []
+    for step in proposal.steps:
+        result = await turn.context.run_action(step)
+        results.append(result)
+        state.actions.append(result)
+        turn.performed.append(result)
+        name = turn.knowledge.text(ACTION_NAMES[result.kind], turn.language)
+        if result.status == "rate-limited":
+            turn.say("rate_limited")
+        else:
+            turn.say(
+                "action_done" if result.ok else "action_failed",
+                action=name,
+                charger=result.charger_id,
+                status=result.status,
+            )
+        if not result.ok:
+            break
+    if results and all(r.ok for r in results):
+        if proposal.kind in ("unlock", "stop-and-unlock"):
+            turn.say("cable_unlocked")
+            status = await turn.context.charger_status(proposal.charger_id, proposal.connector_id)
+            if status is not None and status.status:
+                turn.say("cable_status_now", status=status.status)
+        if proposal.kind == "remote-stop" and state.topic == "safety_hazard":
+            return
+        _ask_followup(turn)
+        return
+    turn.say("exhausted")
+    await escalate(turn, reason="action-failed")
+
+
+# ----- escalation -------------------------------------------------------------------------------------------
+
+
+def _priority(turn: Turn, reason: str) -> Priority:
+    topic = turn.state.topic or ""
+    if reason == "safety" or topic in URGENT_INTENTS:
+        return "urgent"
+    if topic in HIGH_INTENTS:
+        return "high"
+    return "normal"
+
+
+def _eta(turn: Turn, minutes: int) -> str:
+    if minutes < 120:
+        return turn.knowledge.text("minutes", turn.language, n=minutes)
+    return turn.knowledge.text("hours", turn.language, n=round(minutes / 60))
+
+
+async def _diagnostics(turn: Turn, reason: str) -> dict[str, Any]:
+    """What an agent needs without asking the driver again: charger, error, last messages, session, payment."""
+    state = turn.state
+    session = await turn.context.current_session()
+    charger = await turn.context.charger_status(state.charger_id, state.connector_id) if state.charger_id else None
+    return {
+        "reason": reason,
+        "charger": msgspec.to_builtins(charger) if charger is not None else None,
+        "errorCode": charger.error_code if charger is not None else None,
+        "lastChargerMessages": list(charger.recent_events) if charger is not None else [],
+        "session": msgspec.to_builtins(session) if session is not None else None,
+        "payment": await turn.context.payment_state(),
+    }
+
+
+async def escalate(turn: Turn, *, reason: str) -> None:
+    """Open a ticket with the transcript, intent, confidence, diagnostics and actions tried (once per topic)."""
+    state = turn.state
+    priority = _priority(turn, reason)
+    existing = state.ticket
+    if existing is not None and not (priority == "urgent" and existing.priority != "urgent"):
+        turn.ticket = existing
+        turn.say("ticket_exists", ticket=existing.ticket_id, eta=_eta(turn, existing.expected_response_minutes))
+        return
+    topic = state.topic or turn.intent
+    draft = TicketDraft(
+        intent=topic,
+        confidence=state.confidence or turn.confidence,
+        priority=priority,
+        language=turn.language,
+        summary=f"{topic} ({reason})" + (f" at {state.charger_id}" if state.charger_id else ""),
+        transcript=tuple(state.transcript),
+        diagnostics=await _diagnostics(turn, reason),
+        actions_tried=tuple(state.actions),
+    )
+    ticket = await turn.context.open_ticket(draft)
+    state.ticket = ticket
+    state.awaiting = None
+    turn.ticket = ticket
+    turn.say("ticket_opened", ticket=ticket.ticket_id, eta=_eta(turn, ticket.expected_response_minutes))
