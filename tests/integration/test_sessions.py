@@ -203,11 +203,12 @@ async def expected_bill(database_url: str, session_id: str) -> tuple[Decimal, in
                 samples.append(MeterSample(row.timestamp, energy, power, state))
             assert transaction.ended_at is not None
             stop = Decimal(repr(transaction.meter_stop_wh)) if transaction.meter_stop_wh else samples[-1].energy_wh
-            samples.append(
-                MeterSample(
-                    transaction.ended_at, max(stop, samples[-1].energy_wh), Decimal(0), ConnectorState.SUSPENDED
+            if transaction.ended_at >= samples[-1].timestamp:  # a reading stamped after the end is the last word
+                samples.append(
+                    MeterSample(
+                        transaction.ended_at, max(stop, samples[-1].energy_wh), Decimal(0), ConnectorState.SUSPENDED
+                    )
                 )
-            )
             totals = price_samples(decode_tariff(json.dumps(TARIFF)), samples, "Europe/Amsterdam")
             minor = int(totals.amount_due / minor_unit_exponent("EUR"))
             return totals.amount_due, minor
