@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.ocpp_database import count_rows, create_postgres, drop_postgres, provision, sqlite_url
 from bench.ocpp_load import load_process
 
+SETTLE_SECONDS = 3.0  # after the warm-up, before the open loop
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 SERVER = Path(__file__).resolve().parent / "ocpp_server.py"
 STEP_TIMEOUT = 300.0
@@ -160,15 +161,18 @@ def traffic_run(kind: str, url: str, args: argparse.Namespace, *, latency_second
         time.sleep(1.0)
         result["kib_per_connection"] = (server.rss_kib() - idle) / max(1, connect["answered"])
         warm = load.step("warm_up", concurrency=100)
-        cpu, wall = server.cpu_seconds(), time.perf_counter()
-        closed = load.step("closed", seconds=args.seconds)
-        result["closed_cpu"] = (server.cpu_seconds() - cpu) / (time.perf_counter() - wall)
-        result["closed"] = closed
+        # The open loop first, after the warm-up's writes have settled: round trips at a steady offered rate,
+        # not while the server still writes the backlog of an overload phase.
+        time.sleep(SETTLE_SECONDS)
         result["open"] = None
         if latency_seconds > 0:
             cpu, wall = server.cpu_seconds(), time.perf_counter()
             result["open"] = load.step("open", rate=args.rate, seconds=latency_seconds)
             result["open_cpu"] = (server.cpu_seconds() - cpu) / (time.perf_counter() - wall)
+        cpu, wall = server.cpu_seconds(), time.perf_counter()
+        closed = load.step("closed", seconds=args.seconds)
+        result["closed_cpu"] = (server.cpu_seconds() - cpu) / (time.perf_counter() - wall)
+        result["closed"] = closed
         stop = load.step("stop_transactions")
         load.step("close")
     finally:
@@ -185,9 +189,9 @@ def traffic_run(kind: str, url: str, args: argparse.Namespace, *, latency_second
         f"{connect['failures'] or ''}; warm-up (status + StartTransaction) {warm['answered']:,} transactions in "
         f"{warm['seconds']:.1f} s {warm['failures'] or ''}"
     )
-    print(f"    {describe(closed)} (server CPU {result['closed_cpu']:.0%} of a core, drain included)")
     if result["open"]:
         print(f"    {describe(result['open'])} (server CPU {result['open_cpu']:.0%} of a core, drain included)")
+    print(f"    {describe(closed)} (server CPU {result['closed_cpu']:.0%} of a core, drain included)")
     print(
         f"    stop transactions {stop['seconds']:.1f} s {stop['failures'] or ''}; meter rows written "
         f"{result['rows']:,} (writer reported {result['rows_reported']:,}); transactions in db {transactions:,}; "

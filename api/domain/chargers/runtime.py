@@ -12,6 +12,7 @@ from api.domain.chargers.backend import CsmsService
 from api.domain.chargers.live_writer import LiveStateWriter
 from api.domain.chargers.meter_writer import MeterSampleWriter
 from api.domain.chargers.relay import LocalCommandRelay, PostgresCommandRelay
+from api.heap import HeapFreezer
 from api.settings import Settings
 from ocpp_bridge.config import BridgeConfig
 from ocpp_bridge.server import CentralSystem
@@ -59,6 +60,7 @@ class BridgeRuntime:
                 settings.database_url, session_factory, self.process_id, live_writer=self.live
             )
         self.central = CentralSystem(self.csms, bridge_config(settings, reuse_port=reuse_port), relay=self.relay)
+        self.heap = HeapFreezer()
 
     @property
     def port(self) -> int:
@@ -69,8 +71,10 @@ class BridgeRuntime:
         await self.csms.start()
         await self.relay.start(self.central)
         await self.central.start()
+        self.heap.start()
 
     async def stop(self) -> None:
+        await self.heap.stop()
         await self.central.stop()
         await self.relay.stop()
         await self.csms.stop()
