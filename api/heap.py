@@ -18,7 +18,7 @@ from api.periodic import Periodic
 
 logger = logging.getLogger(__name__)
 
-FREEZE_SECONDS = 20.0
+FREEZE_SECONDS = 2.0
 REFRESH_SECONDS = 900.0
 
 
