@@ -38,9 +38,8 @@ async def factory(database_url: str) -> AsyncIterator[Factory]:
         await empty_all_tables(database_url)
 
 
-def skip_unless_postgres(database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("the relay between processes needs PostgreSQL LISTEN/NOTIFY")
+# The relay between processes is PostgreSQL LISTEN/NOTIFY: these tests run on PostgreSQL only.
+postgres_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
 async def provision(factory: Factory, ocpp_id: str, **station: object) -> uuid.UUID:
@@ -115,8 +114,8 @@ def postgres_relay(database_url: str, factory: Factory, process_id: str) -> Post
     return PostgresCommandRelay(database_url, factory, process_id, beat_seconds=BEAT, stale_after_seconds=STALE)
 
 
+@postgres_only
 async def test_commands_reach_a_charger_held_by_another_process(database_url: str, factory: Factory) -> None:
-    skip_unless_postgres(database_url)
     location_id = await provision(factory, "CP-REL-1")
     await provision(factory, "CP-REL-IDLE")
     relay_a = postgres_relay(database_url, factory, "process-a")
@@ -189,8 +188,8 @@ async def test_commands_reach_a_charger_held_by_another_process(database_url: st
                 await here.send_command("CP-REL-1", commands.Reset())
 
 
+@postgres_only
 async def test_a_newer_connection_elsewhere_is_not_undone(database_url: str, factory: Factory) -> None:
-    skip_unless_postgres(database_url)
     await provision(factory, "CP-MOVE")
     relay_a = postgres_relay(database_url, factory, "process-a")
     relay_b = postgres_relay(database_url, factory, "process-b")
@@ -211,8 +210,8 @@ async def test_a_newer_connection_elsewhere_is_not_undone(database_url: str, fac
         await eventually(held_by(factory, "CP-MOVE", None, connected=False))
 
 
+@postgres_only
 async def test_dead_processes_are_reaped_and_their_chargers_go_offline(database_url: str, factory: Factory) -> None:
-    skip_unless_postgres(database_url)
     live = postgres_relay(database_url, factory, "process-live")
     async with bridge_process(live) as central:
         now = datetime.now(UTC)
@@ -254,8 +253,8 @@ async def test_dead_processes_are_reaped_and_their_chargers_go_offline(database_
             assert (await session.execute(select(BridgeProcess.last_beat))).scalar_one() > first_beat
 
 
+@postgres_only
 async def test_a_process_taken_for_dead_registers_again(database_url: str, factory: Factory) -> None:
-    skip_unless_postgres(database_url)
     await provision(factory, "CP-STALL")
     relay = postgres_relay(database_url, factory, "process-stalled")
     async with bridge_process(relay) as central, charger(central.port, "CP-STALL"):
