@@ -10,6 +10,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -55,6 +56,7 @@ class Network:
     database_url: str
     evse_uids: list[str]
     simulators: list[Simulation]
+    app: Any = None
 
     async def driver(self, client: httpx.AsyncClient, email: str) -> dict[str, str]:
         await client.post(
@@ -109,7 +111,8 @@ async def serve(
         catalog_poll_seconds=0.2,
         **overrides,
     )
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), port=port, log_level="warning", lifespan="on"))
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", lifespan="on"))
     serving = asyncio.create_task(server.serve())
     base = f"http://127.0.0.1:{port}"
     simulators: list[Simulation] = []
@@ -139,7 +142,7 @@ async def serve(
         )
         simulators.append(simulator)
         runs.append(asyncio.create_task(simulator.run()))
-        network = Network(base, ocpp_url, database_url, evse_uids, simulators)
+        network = Network(base, ocpp_url, database_url, evse_uids, simulators, app)
         async with httpx.AsyncClient(timeout=10) as client:
             await wait_for(lambda: _all_available(client, base, len(evse_uids)), "chargers online and available")
         yield network
@@ -606,6 +609,11 @@ async def test_notifications_reach_the_drivers_devices_and_idle_time_is_billed(d
                 return {"charging_complete", "idle_fee_soon"} <= kinds()
 
             await wait_for(warned, "the charging-complete and idle-fee notifications")
+
+            async def suspended() -> bool:
+                return await session_status(client, net.base, headers, session_id) == "suspended"
+
+            await wait_for(suspended, "the session to show the car has stopped taking energy")
             assert all(item["device_token"] == "fcm-token-1" for item in gateway.received)
             await asyncio.sleep(4)  # idling, with no grace period
             await client.post(f"{net.base}/v1/sessions/{session_id}/stop", headers=headers)
@@ -625,3 +633,58 @@ async def test_notifications_reach_the_drivers_devices_and_idle_time_is_billed(d
     finally:
         gateway_server.should_exit = True
         await asyncio.wait_for(gateway_task, 10)
+
+
+async def test_a_charger_that_refuses_the_start_fails_the_session_with_the_reason(database_url: str) -> None:
+    async with serve(database_url, chargers=1) as net, httpx.AsyncClient(timeout=10) as client:
+        headers = await net.driver(client, "refused@example.com")
+        car = net.simulators[0].chargers[0]
+        car._accept_start = lambda token: False  # type: ignore[method-assign]  # e.g. the cable is not locked
+        started = await client.post(
+            f"{net.base}/v1/sessions", json={"evseUid": net.evse_uids[0]}, headers={"Idempotency-Key": "r", **headers}
+        )
+        assert started.status_code == 202
+        session_id = started.json()["id"]
+
+        async def failed() -> dict[str, Any] | None:
+            view = (await client.get(f"{net.base}/v1/sessions/{session_id}", headers=headers)).json()
+            return view if view["status"] == "failed" else None
+
+        view = await wait_for(failed, "the refused start")
+        assert "refused" in view["failureReason"]
+        again = await client.post(
+            f"{net.base}/v1/sessions", json={"evseUid": net.evse_uids[0]}, headers={"Idempotency-Key": "r2", **headers}
+        )
+        assert again.status_code == 202  # the connector is free again
+
+
+async def test_a_session_whose_charger_goes_silent_is_closed_and_billed(database_url: str) -> None:
+    async with serve(database_url, chargers=1) as net, httpx.AsyncClient(timeout=10) as client:
+        headers = await net.driver(client, "silent@example.com")
+        started = await client.post(
+            f"{net.base}/v1/sessions", json={"evseUid": net.evse_uids[0]}, headers={"Idempotency-Key": "s", **headers}
+        )
+        session_id = started.json()["id"]
+
+        async def charging() -> bool:
+            return await session_status(client, net.base, headers, session_id) == "charging"
+
+        await wait_for(charging, "charging")
+        await asyncio.sleep(2)
+        net.simulators[0].request_stop()  # the charger disappears mid-session and never reports the end
+        await asyncio.sleep(1)
+        engine = create_engine(net.database_url)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                record = await session.get(ChargingSession, uuid.UUID(session_id))
+                assert record is not None
+                transaction = await session.get(ChargingTransaction, record.transaction_id)
+                assert transaction is not None
+                transaction.updated_at = transaction.updated_at - timedelta(hours=25)  # a day of silence
+        finally:
+            await engine.dispose()
+        await net.app.state.sessions.reconcile()
+        final = (await client.get(f"{net.base}/v1/sessions/{session_id}", headers=headers)).json()
+        assert final["status"] == "completed"
+        assert "reported nothing" in final["stopReason"]
+        assert Decimal(final["cost"]["amount"]) > 0  # billed for what was measured

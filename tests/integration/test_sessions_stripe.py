@@ -6,6 +6,7 @@ samples, a declined card is a 402 in words, and a start that never happens relea
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -188,3 +189,44 @@ async def test_a_cancelled_start_releases_the_hold(database_url: str, localstrip
         assert intent.status == "canceled"
         view = (await client.get(f"{net.base}/v1/sessions/{session_id}", headers=headers)).json()
         assert view["payment"]["status"] == "released"
+
+
+async def test_a_guest_pays_with_a_card_and_is_charged_the_amount_due(database_url: str, localstripe_url: str) -> None:
+    async with (
+        serve(database_url, chargers=1, **stripe_settings(localstripe_url)) as net,
+        httpx.AsyncClient(timeout=15) as client,
+    ):
+        no_card = await client.post(
+            f"{net.base}/v1/guest/sessions", json={"evseUid": net.evse_uids[0], "email": "guest@example.com"}
+        )
+        assert no_card.status_code == 422  # the card form's payment method is needed
+        started = await client.post(
+            f"{net.base}/v1/guest/sessions",
+            json={"evseUid": net.evse_uids[0], "email": "guest@example.com", "paymentMethodId": "pm_card_visa"},
+        )
+        assert started.status_code == 202, started.text
+        body = started.json()
+        session_id, token = body["session"]["id"], body["accessToken"]
+        assert body["session"]["payment"]["status"] == "held"
+
+        async def charging() -> bool:
+            view = await client.get(f"{net.base}/v1/guest/sessions/{session_id}", params={"token": token})
+            return bool(view.json()["status"] == "charging")
+
+        await wait_for(charging, "charging")
+        await asyncio.sleep(2)
+        await client.post(f"{net.base}/v1/guest/sessions/{session_id}/stop", params={"token": token})
+
+        async def completed() -> bool:
+            view = await client.get(f"{net.base}/v1/guest/sessions/{session_id}", params={"token": token})
+            return bool(view.json()["status"] == "completed")
+
+        await wait_for(completed, "billing")
+        amount_due, minor = await expected_bill(net.database_url, session_id)
+        record = await stored(net.database_url, session_id)
+        assert record.payment_reference
+        assert captured_on(app_side_client(localstripe_url), record.payment_reference) == minor
+        receipt = (
+            await client.get(f"{net.base}/v1/guest/sessions/{session_id}/receipt", params={"token": token})
+        ).json()
+        assert Decimal(receipt["amountDue"]) == amount_due
