@@ -163,7 +163,20 @@ def test_a_driver_charges_on_the_demo_network(network: Network) -> None:
     """The quick start's promise: sign in, find a simulated charger on the map, charge, watch, stop, read the
     receipt whose total is what was billed (the demo bills outside the app)."""
     simulator = subprocess.Popen(
-        [*VOLTWAY, "simulate", "--chargers", "5", "--duration", "60", "--speed", "30", "--fault-rate", "0"],
+        [
+            *VOLTWAY,
+            "simulate",
+            "--chargers",
+            "5",
+            "--duration",
+            "90",
+            "--speed",
+            "30",
+            "--fault-rate",
+            "0",
+            "--arrival-rate",
+            "0",
+        ],
         env=network.env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -174,38 +187,47 @@ def test_a_driver_charges_on_the_demo_network(network: Network) -> None:
             f"{network.base}/v1/auth/login", json={"email": "driver@example.com", "password": "voltway-demo"}
         ).json()
         headers = {"Authorization": f"Bearer {login['accessToken']}"}
-        # Like a driver on the map: pick a charger shown available; if it has just gone offline, pick another.
-        deadline = time.monotonic() + 30
-        started: httpx.Response | None = None
+        # Like a driver on the map: pick a charger shown available; if it has just gone offline or does not
+        # start, pick another.
+        deadline = time.monotonic() + 60
         attempt = 0
-        while started is None and time.monotonic() < deadline:
+        session_id = ""
+        view: dict[str, object] = {}
+        tried: list[str] = []
+        while not session_id and time.monotonic() < deadline:
             page = httpx.get(
                 f"{network.base}/v1/stations", params={"lat": 52.37, "lon": 4.9, "radius": 30000, "limit": 100}
             ).json()
-            for item in page["items"]:
-                for evse in item["evses"]:
-                    if started is None and evse["statusSource"] == "live" and evse["status"] == "AVAILABLE":
-                        attempt += 1
-                        answer = httpx.post(
-                            f"{network.base}/v1/sessions",
-                            json={"evseUid": evse["uid"]},
-                            headers={"Idempotency-Key": f"demo-journey-{attempt}", **headers},
-                        )
-                        if answer.status_code == 202:
-                            started = answer
-                        else:
-                            assert answer.status_code == 409, answer.text
+            candidates = [
+                evse["uid"]
+                for item in page["items"]
+                for evse in item["evses"]
+                if evse["statusSource"] == "live" and evse["status"] == "AVAILABLE" and evse["uid"] not in tried
+            ]
+            for uid in candidates[:1]:
+                tried.append(uid)
+                attempt += 1
+                answer = httpx.post(
+                    f"{network.base}/v1/sessions",
+                    json={"evseUid": uid},
+                    headers={"Idempotency-Key": f"demo-journey-{attempt}", **headers},
+                )
+                if answer.status_code != 202:
+                    assert answer.status_code == 409, answer.text
+                    continue
+                candidate = answer.json()["id"]
+                wait_until = time.monotonic() + 20
+                while time.monotonic() < wait_until:
+                    view = httpx.get(f"{network.base}/v1/sessions/{candidate}", headers=headers).json()
+                    if view["status"] == "failed" or (
+                        view["status"] == "charging" and float(str(view["energyKwh"])) > 0
+                    ):
+                        break
+                    time.sleep(0.3)
+                if view["status"] == "charging":
+                    session_id = candidate
             time.sleep(0.3)
-        assert started is not None, "no simulated charger on the map could be started"
-        session_id = started.json()["id"]
-        deadline = time.monotonic() + 20
-        view: dict[str, object] = {}
-        while time.monotonic() < deadline:
-            view = httpx.get(f"{network.base}/v1/sessions/{session_id}", headers=headers).json()
-            if view["status"] == "charging" and float(str(view["energyKwh"])) > 0:
-                break
-            time.sleep(0.3)
-        assert view["status"] == "charging"
+        assert session_id, f"no simulated charger on the map could be started (tried {tried}, last {view})"
         assert view["priceText"]
         assert httpx.post(f"{network.base}/v1/sessions/{session_id}/stop", headers=headers).status_code == 202
         deadline = time.monotonic() + 20
