@@ -188,12 +188,18 @@ async def session_wont_start(turn: Turn) -> None:
     _ask_followup(turn)
 
 
+async def _ran_out(turn: Turn) -> bool:
+    """A playbook asked again after its advice did not help: hand over to a person."""
+    if turn.state.step < 1:
+        return False
+    turn.say("exhausted")
+    await escalate(turn, reason="exhausted")
+    return True
+
+
 async def charging_slow(turn: Turn) -> None:
     """Delivered power against the connector's maximum, taper above 80 %, HighTemperature, AC and car limits."""
-    state = turn.state
-    if state.step >= 1:
-        turn.say("exhausted")
-        await escalate(turn, reason="exhausted")
+    if await _ran_out(turn):
         return
     session = await _session(turn)
     running = session if session is not None and session.active else None
@@ -217,10 +223,7 @@ async def charging_slow(turn: Turn) -> None:
 
 async def charging_stopped(turn: Turn) -> None:
     """Why the last session ended (stop reason, car full, charger fault) and how to go on."""
-    state = turn.state
-    if state.step >= 1:
-        turn.say("exhausted")
-        await escalate(turn, reason="exhausted")
+    if await _ran_out(turn):
         return
     session = await _session(turn)
     if session is None:
@@ -244,10 +247,7 @@ async def charging_stopped(turn: Turn) -> None:
 
 async def charger_offline(turn: Turn) -> None:
     """Connectivity and faults; a soft Reset only when no other driver charges there; the nearest alternative."""
-    state = turn.state
-    if state.step >= 1:
-        turn.say("exhausted")
-        await escalate(turn, reason="exhausted")
+    if await _ran_out(turn):
         return
     status = await _charger(turn)
     if status is None:

@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -65,14 +65,32 @@ def start_server(env: dict[str, str], port: int, ocpp_port: int) -> subprocess.P
     )
 
 
-def test_command_crosses_processes(postgres_url: str, tmp_path: Path) -> None:
-    env = cli_environment(tmp_path, VOLTWAY_DATABASE_URL=postgres_url)
+def stop_all(servers: list[subprocess.Popen[bytes]], simulator: subprocess.Popen[str] | None) -> None:
+    if simulator is not None:
+        simulator.kill()
+        simulator.communicate(timeout=30)
+    for server in servers:
+        server.send_signal(signal.SIGINT)
+    for server in servers:
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
+
+def cli_runner(env: dict[str, str]) -> Callable[..., str]:
     def cli(*args: str) -> str:
         done = subprocess.run([*VOLTWAY, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
         assert done.returncode == 0, done.stderr
         return done.stdout
 
+    return cli
+
+
+def test_command_crosses_processes(postgres_url: str, tmp_path: Path) -> None:
+    env = cli_environment(tmp_path, VOLTWAY_DATABASE_URL=postgres_url)
+
+    cli = cli_runner(env)
     cli("db", "upgrade")
     cli("chargers", "add", "E2E-00001", "--password", CHARGER_PASSWORD, "--lat", "52.37", "--lon", "4.89")
     cli("users", "add", "ops@example.com", "--role", "admin", "--password", "operator password")
@@ -121,16 +139,7 @@ def test_command_crosses_processes(postgres_url: str, tmp_path: Path) -> None:
         assert reset.status_code == 200, reset.text
         assert reset.json()["status"] in {"Accepted", "Rejected"}
     finally:
-        if simulator is not None:
-            simulator.kill()
-            simulator.communicate(timeout=30)
-        for server in servers:
-            server.send_signal(signal.SIGINT)
-        for server in servers:
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        stop_all(servers, simulator)
 
 
 def test_a_session_is_started_and_watched_through_the_process_without_the_charger(
@@ -139,12 +148,7 @@ def test_a_session_is_started_and_watched_through_the_process_without_the_charge
     """The app talks to process A; the charger's socket is in process B. The start crosses over, and the live
     updates B computes reach the WebSocket on A."""
     env = cli_environment(tmp_path, VOLTWAY_DATABASE_URL=postgres_url)
-
-    def cli(*args: str) -> str:
-        done = subprocess.run([*VOLTWAY, *args], env=env, capture_output=True, text=True, timeout=120, check=False)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
+    cli = cli_runner(env)
     tariff = tmp_path / "tariff.json"
     tariff.write_text(
         '{"id": "E2E-AC", "currency": "EUR", "last_updated": "2026-01-01T00:00:00Z", "elements": '
@@ -222,13 +226,4 @@ def test_a_session_is_started_and_watched_through_the_process_without_the_charge
         assert isinstance(cost, dict)
         assert cost["currency"] == "EUR"
     finally:
-        if simulator is not None:
-            simulator.kill()
-            simulator.communicate(timeout=30)
-        for server in servers:
-            server.send_signal(signal.SIGINT)
-        for server in servers:
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        stop_all(servers, simulator)

@@ -98,10 +98,8 @@ async def _prepare(database_url: str, chargers: int) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def serve(
-    database_url: str, *, chargers: int = 2, version: str = "1.6", **overrides: Any
-) -> AsyncIterator[Network]:
-    evse_uids = await _prepare(database_url, chargers)
+async def served_app(database_url: str, **overrides: Any) -> AsyncIterator[tuple[Any, str, str]]:
+    """The app with its OCPP bridge served by uvicorn on free ports: (app, base URL, OCPP URL)."""
     port, ocpp_port = free_port(), free_port()
     settings = make_settings(
         database_url=database_url,
@@ -115,8 +113,6 @@ async def serve(
     server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", lifespan="on"))
     serving = asyncio.create_task(server.serve())
     base = f"http://127.0.0.1:{port}"
-    simulators: list[Simulation] = []
-    runs: list[asyncio.Task[Any]] = []
     try:
         async with httpx.AsyncClient(timeout=10) as client:
             for _ in range(200):
@@ -124,36 +120,46 @@ async def serve(
                     if (await client.get(f"{base}/ready")).status_code == 200:
                         break
                 await asyncio.sleep(0.05)
-        ocpp_url = f"ws://127.0.0.1:{ocpp_port}/ocpp"
-        simulator = Simulation(
-            SimulatorConfig(
-                url=ocpp_url,
-                chargers=chargers,
-                ocpp_version=version,  # type: ignore[arg-type]
-                id_prefix="SES-",
-                password=PASSWORD,
-                duration=None,
-                speed=60.0,  # one simulated minute per second: a meter value every second
-                arrival_rate=0.0,
-                fault_rate=0.0,
-                disconnect_rate=0.0,
-                meter_interval=60.0,
-            )
-        )
-        simulators.append(simulator)
-        runs.append(asyncio.create_task(simulator.run()))
-        network = Network(base, ocpp_url, database_url, evse_uids, simulators, app)
-        async with httpx.AsyncClient(timeout=10) as client:
-            await wait_for(lambda: _all_available(client, base, len(evse_uids)), "chargers online and available")
-        yield network
+        yield app, base, f"ws://127.0.0.1:{ocpp_port}/ocpp"
     finally:
-        for simulator in simulators:
-            simulator.request_stop()
-        for run in runs:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(run, 10)
         server.should_exit = True
         await asyncio.wait_for(serving, 30)
+
+
+@contextlib.asynccontextmanager
+async def running(simulation: Simulation) -> AsyncIterator[Simulation]:
+    run = asyncio.create_task(simulation.run())
+    try:
+        yield simulation
+    finally:
+        simulation.request_stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(run, 10)
+
+
+@contextlib.asynccontextmanager
+async def serve(
+    database_url: str, *, chargers: int = 2, version: str = "1.6", **overrides: Any
+) -> AsyncIterator[Network]:
+    evse_uids = await _prepare(database_url, chargers)
+    async with served_app(database_url, **overrides) as (app, base, ocpp_url):
+        config = SimulatorConfig(
+            url=ocpp_url,
+            chargers=chargers,
+            ocpp_version=version,  # type: ignore[arg-type]
+            id_prefix="SES-",
+            password=PASSWORD,
+            duration=None,
+            speed=60.0,  # one simulated minute per second: a meter value every second
+            arrival_rate=0.0,
+            fault_rate=0.0,
+            disconnect_rate=0.0,
+            meter_interval=60.0,
+        )
+        async with running(Simulation(config)) as simulation:
+            async with httpx.AsyncClient(timeout=10) as client:
+                await wait_for(lambda: _all_available(client, base, len(evse_uids)), "chargers online and available")
+            yield Network(base, ocpp_url, database_url, evse_uids, [simulation], app)
 
 
 async def _all_available(client: httpx.AsyncClient, base: str, count: int) -> bool:
@@ -443,30 +449,8 @@ async def test_a_restart_mid_session_keeps_counting(database_url: str) -> None:
 @contextlib.asynccontextmanager
 async def serve_again(database_url: str, previous: Simulation) -> AsyncIterator[Network]:
     """A second server on the same database; the previous simulator's charger state continues in a new run."""
-    port, ocpp_port = free_port(), free_port()
-    settings = make_settings(
-        database_url=database_url, ocpp_enabled=True, ocpp_port=ocpp_port, session_start_timeout_seconds=6
-    )
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), port=port, log_level="warning", lifespan="on"))
-    serving = asyncio.create_task(server.serve())
-    base = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(timeout=10) as client:
-        for _ in range(200):
-            with contextlib.suppress(httpx.TransportError):
-                if (await client.get(f"{base}/ready")).status_code == 200:
-                    break
-            await asyncio.sleep(0.05)
-    ocpp_url = f"ws://127.0.0.1:{ocpp_port}/ocpp"
-    simulator = resume(previous, ocpp_url)
-    run = asyncio.create_task(simulator.run())
-    try:
-        yield Network(base, ocpp_url, database_url, [], [simulator])
-    finally:
-        simulator.request_stop()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(run, 10)
-        server.should_exit = True
-        await asyncio.wait_for(serving, 30)
+    async with served_app(database_url) as (app, base, ocpp_url), running(resume(previous, ocpp_url)) as simulation:
+        yield Network(base, ocpp_url, database_url, [], [simulation], app)
 
 
 def resume(previous: Simulation, url: str) -> Simulation:
