@@ -25,7 +25,9 @@ def test_the_evaluation_set_covers_every_intent_and_language() -> None:
     for intent in INTENTS:
         assert {e.language for e in examples if e.intent == intent} == set(LANGUAGES), intent
     holdout = read_examples("holdout")
-    assert 0.25 <= len(holdout) / len(examples) <= 0.36  # every third of each intent-language group
+    # Issue 7 asks for a third of the set kept aside untouched: the every-third split gave 28 %, so messages
+    # written after the rules (without looking at them) were added to the holdout to bring it over a third.
+    assert 1 / 3 <= len(holdout) / len(examples) <= 0.40
 
 
 def test_tuned_part_meets_the_targets(recognizer: Recognizer) -> None:
