@@ -16,6 +16,7 @@ import hashlib
 import logging
 import secrets
 import uuid
+import weakref
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -285,7 +286,8 @@ class SessionService:
         self._live: dict[uuid.UUID, LiveSession] = {}  # by transaction row id
         self._by_connector: dict[tuple[uuid.UUID, int], uuid.UUID] = {}  # (station, connector) -> transaction
         self._loading: dict[uuid.UUID, list[tuple[datetime, float | None, float | None, float | None]]] = {}
-        self._locks: dict[uuid.UUID, asyncio.Lock] = {}
+        # one lock per session while anyone holds it; gone with the last holder
+        self._locks: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = weakref.WeakValueDictionary()
         self._no_session: set[uuid.UUID] = set()  # transactions known to belong to no session
         self._tasks: set[asyncio.Task[Any]] = set()
         self.idle_fee: IdleFee | None = (
