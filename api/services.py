@@ -25,7 +25,7 @@ from api.domain.sessions.notifications import (
     Notifier,
     WebhookNotificationProvider,
 )
-from api.domain.sessions.service import CommandSender, SessionService
+from api.domain.sessions.service import SessionService
 from api.domain.sessions.updates import SessionUpdates
 from api.domain.stations.catalog import StationCatalog
 from api.domain.stations.prices import TariffBook, TariffPricing
@@ -120,7 +120,7 @@ def build_services(settings: Settings) -> Services:
     )
     if bridge is not None:
         bridge.csms.observer = sessions
-        sessions.send_command = CommandSender(bridge.central.send_command)
+        sessions.send_command = bridge.central.send_command
         sessions.flush_meters = bridge.meters.flush
 
     async def mail_guest(session_id: uuid.UUID, email: str, subject: str, body: str) -> None:
@@ -129,16 +129,6 @@ def build_services(settings: Settings) -> Services:
             await session.commit()
         outbox.deliver_later(session_factory, message.id)
 
-    async def mail_guest_receipt(session_id: uuid.UUID, email: str, total: str) -> None:
-        await mail_guest(
-            session_id,
-            email,
-            "Your charging receipt",
-            f"Thank you for charging with us. Total: {total}.\n"
-            "The itemised receipt is at the link we sent when the session started.",
-        )
-
-    sessions.on_guest_receipt = mail_guest_receipt
     sessions.mail_guest = mail_guest
     reconcile_every = max(1.0, min(30.0, settings.session_start_timeout_seconds / 3))
     support = SupportService()

@@ -35,6 +35,7 @@ from api.domain.sessions.schemas import (
 )
 from api.domain.sessions.service import SessionService
 from api.domain.sessions.updates import SessionUpdates
+from api.domain.stations.controllers import pick_locale
 from api.errors import FieldError, InvalidInput, NotFound
 from api.security.guards import signed_in
 from api.security.tokens import AccessTokenIssuer, InvalidToken
@@ -64,10 +65,9 @@ def _check_key(key: str | None) -> str:
 
 
 async def _locale(db_session: Any, user_id: uuid.UUID, request: Request[Any, Any, Any]) -> str:
+    """The driver's profile language, else the request's Accept-Language."""
     user = await db_session.get(User, user_id)
-    if user is not None and user.locale:
-        return str(user.locale)
-    return request.headers.get("accept-language", "en").split(",")[0].split(";")[0].strip() or "en"
+    return pick_locale(user.locale if user is not None else None, request.headers.get("accept-language"))
 
 
 async def _receipt(service: SessionService, db_session: Any, record: ChargingSession) -> Receipt:
@@ -250,7 +250,7 @@ class SessionQuoteController(Controller):
         emi3_evse_id: Annotated[str | None, QueryParameter(name="emi3EvseId", required=False)] = None,
         location_id: Annotated[uuid.UUID | None, QueryParameter(name="locationId", required=False)] = None,
     ) -> SessionQuote:
-        locale = request.headers.get("accept-language", "en").split(",")[0].split(";")[0].strip() or "en"
+        locale = pick_locale(None, request.headers.get("accept-language"))
         return await _sessions(state).quote_for(evse_uid, emi3_evse_id, location_id, locale)
 
 
@@ -316,7 +316,7 @@ class GuestSessionController(Controller):
         service = _sessions(state)
         if service.payments.requires_payment_method and not data.payment_method_id:
             raise InvalidInput([FieldError("paymentMethodId", "the card, as a payment method id of the provider")])
-        locale = request.headers.get("accept-language", "en").split(",")[0].split(";")[0].strip() or "en"
+        locale = pick_locale(None, request.headers.get("accept-language"))
         record, secret = await service.start(
             user_id=None,
             idempotency_key=idempotency_key,
@@ -333,7 +333,7 @@ class GuestSessionController(Controller):
         if service.mail_guest is not None:
             await service.mail_guest(
                 record.id,
-                record.guest_email,
+                data.email.strip(),
                 "Your charging session",
                 f"Your charging session has been requested.\nFollow it and get the receipt here: {receipt_url}\n",
             )

@@ -17,7 +17,8 @@ import logging
 import secrets
 import uuid
 import weakref
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -54,7 +55,7 @@ from api.domain.stations.prices import TariffBook
 from api.errors import Conflict, FieldError, InvalidInput, NotFound, PaymentRequired, ServiceUnavailable
 from api.settings import Settings
 from ocpp_bridge import errors as ocpp_errors
-from ocpp_bridge.commands import RemoteStart, RemoteStartResult, RemoteStop
+from ocpp_bridge.commands import CommandRequest, CommandResult, RemoteStart, RemoteStartResult, RemoteStop
 from pricing.cdr_document import totals_document
 from pricing.costing import CdrTotals
 from pricing.errors import PricingError
@@ -69,16 +70,6 @@ logger = logging.getLogger(__name__)
 _ZERO = Decimal(0)
 _BUSY = {"Charging", "SuspendedEV", "SuspendedEVSE", "Finishing", "Occupied", "Reserved"}
 _OUT_OF_ORDER = {"Faulted", "Unavailable"}
-
-
-class CommandSender:
-    """Sends a command to a charger wherever its socket is held (the bridge's relay does the rest)."""
-
-    def __init__(self, send: Any) -> None:
-        self._send = send
-
-    async def __call__(self, charger_id: str, request: Any) -> Any:
-        return await self._send(charger_id, request)
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
@@ -281,7 +272,10 @@ class SessionService:
         self.updates = updates
         self.notifier = notifier
         self._payer_of = payer_of
-        self.send_command: CommandSender | None = None
+        # mails a guest, who has no account to notify: (session id, address, subject, body)
+        self.mail_guest: Callable[[uuid.UUID, str, str, str], Awaitable[None]] | None = None
+        # the bridge's `CentralSystem.send_command`: reaches a charger wherever its socket is held
+        self.send_command: Callable[[str, CommandRequest], Awaitable[CommandResult]] | None = None
         self.flush_meters: Any = None  # awaitable: writes buffered meter samples (the bridge's writer)
         self._live: dict[uuid.UUID, LiveSession] = {}  # by transaction row id
         self._by_connector: dict[tuple[uuid.UUID, int], uuid.UUID] = {}  # (station, connector) -> transaction
@@ -325,11 +319,7 @@ class SessionService:
     async def payer(self, session: AsyncSession, record: ChargingSession) -> Payer:
         if record.user_id is None:
             return Payer(email=record.guest_email, payment_method=record.payment_method)
-        if self._payer_of is not None:
-            payer: Payer = await self._payer_of(session, record.user_id)
-            return payer
-        user = await session.get(User, record.user_id)
-        return Payer(user_id=record.user_id, email=user.email if user else None)
+        return await self._user_payer(session, record.user_id)
 
     async def _user_payer(self, session: AsyncSession, user_id: uuid.UUID) -> Payer:
         if self._payer_of is not None:
@@ -382,6 +372,17 @@ class SessionService:
             if tariff is not None and tariff.is_valid_at(now):
                 return tariff
         return None
+
+    def _price_terms(self, tariff: Tariff | None, location: Location, locale: str) -> dict[str, Any]:
+        """What a session keeps of the price shown before its start: it applies to the whole session."""
+        return {
+            "tariff": msgspec.json.decode(encode_tariff(tariff)) if tariff is not None else None,
+            "idle_fee": msgspec.to_builtins(self.idle_fee) if self.idle_fee is not None else None,
+            "time_zone": location.time_zone,
+            "currency": tariff.currency if tariff is not None else "EUR",
+            "price_text": price_text(tariff, locale, idle_fee=self.idle_fee) if tariff is not None else None,
+            "payment_provider": self.payments.name,
+        }
 
     def _hold_amount(
         self, tariff: Tariff | None, location: Location, max_power_w: int | None, now: datetime
@@ -595,12 +596,7 @@ class SessionService:
                 connector_id=evse.ocpp_evse_id,
                 id_token=token,
                 status="starting",
-                tariff=msgspec.json.decode(encode_tariff(tariff)) if tariff is not None else None,
-                idle_fee=msgspec.to_builtins(self.idle_fee) if self.idle_fee is not None else None,
-                time_zone=location.time_zone,
-                currency=currency,
-                price_text=price_text(tariff, locale, idle_fee=self.idle_fee) if tariff is not None else None,
-                payment_provider=self.payments.name,
+                **self._price_terms(tariff, location, locale),
                 payment_method=payment_method,
                 created_at=now,
                 updated_at=now,
@@ -870,14 +866,7 @@ class SessionService:
                 id_token=id_token,
                 transaction_id=transaction_id,
                 status="charging",
-                tariff=msgspec.json.decode(encode_tariff(tariff)) if tariff is not None else None,
-                idle_fee=msgspec.to_builtins(self.idle_fee) if self.idle_fee is not None else None,
-                time_zone=location.time_zone,
-                currency=tariff.currency if tariff is not None else "EUR",
-                price_text=price_text(tariff, user.locale if user else "en", idle_fee=self.idle_fee)
-                if tariff is not None
-                else None,
-                payment_provider=self.payments.name,
+                **self._price_terms(tariff, location, user.locale if user else "en"),
                 started_at=started_at,
                 created_at=now,
                 updated_at=now,
@@ -1129,11 +1118,14 @@ class SessionService:
             body=f"You charged {energy_wh / 1000:.2f} kWh for {total}.",
             data={"amount": str(amount_due), "currency": currency},
         )
-        if guest_email and self.on_guest_receipt is not None:
-            await self.on_guest_receipt(session_id, guest_email, total)
-
-    on_guest_receipt: Any = None  # async (session_id, email, total text): mails the guest the receipt
-    mail_guest: Any = None  # async (session_id, email, subject, body)
+        if guest_email and self.mail_guest is not None:
+            await self.mail_guest(
+                session_id,
+                guest_email,
+                "Your charging receipt",
+                f"Thank you for charging with us. Total: {total}.\n"
+                "The itemised receipt is at the link we sent when the session started.",
+            )
 
     def _forget(self, transaction_id: uuid.UUID) -> None:
         live = self._live.pop(transaction_id, None)
@@ -1260,4 +1252,3 @@ def _stop_reason(transaction: ChargingTransaction | None) -> str | None:
 
 
 __all__ = ["SessionService", "from_minor", "to_minor", "view_of"]
-_ = UTC
