@@ -39,8 +39,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.ocpp_database import count_rows, create_postgres, drop_postgres, provision, sqlite_url
+from bench.ocpp_database import count_rows, provision, sqlite_url
 from bench.ocpp_load import load_process
+from bench.postgres_database import create_database, drop_database
 
 SETTLE_SECONDS = 3.0  # after the warm-up, before the open loop
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -255,7 +256,7 @@ def main() -> int:
     if args.profile:
         Path(args.profile).mkdir(parents=True, exist_ok=True)
 
-    url = asyncio.run(create_postgres(args.postgres)) if args.postgres else sqlite_url()
+    url = asyncio.run(create_database(args.postgres, "voltway_bench_ocpp")) if args.postgres else sqlite_url()
     database = "PostgreSQL" if args.postgres else "SQLite"
     started = time.perf_counter()
     print(f"load at start: {loadavg()} ({os.cpu_count()} cores); database {database}")
@@ -277,7 +278,7 @@ def main() -> int:
             storms = [storm_run(url, args.storm, compression=False), storm_run(url, args.storm, compression=True)]
     finally:
         if args.postgres:
-            asyncio.run(drop_postgres(args.postgres, url))
+            asyncio.run(drop_database(url))
 
     ours = statistics.median(r["closed"]["per_second"] for r in runs["ours"])
     base = statistics.median(r["closed"]["per_second"] for r in runs["baseline"])

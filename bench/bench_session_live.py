@@ -56,7 +56,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import msgspec
 from sqlalchemy import func, select
@@ -72,6 +71,7 @@ from api.db.migrate import upgrade
 from api.db.models import ChargingStation, Evse
 from api.domain.chargers.provisioning import add_charger
 from api.domain.stations.tariffs import TariffStore
+from bench.postgres_database import create_database, drop_database
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -134,29 +134,6 @@ def loadavg() -> str:
 
 
 # ----- database ----------------------------------------------------------------------------------------------
-
-
-def _admin_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-
-
-async def create_postgres(base_url: str) -> str:
-    name = f"voltway_bench_live_{os.getpid()}"
-    connection = await asyncpg.connect(_admin_dsn(base_url), timeout=10)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
-
-
-async def drop_postgres(url: str) -> None:
-    connection = await asyncpg.connect(_admin_dsn(url), timeout=10)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-    finally:
-        await connection.close()
 
 
 async def provision(url: str, chargers: int) -> dict[str, str]:
@@ -790,7 +767,7 @@ def main() -> int:
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="voltway-bench-live-"))
     if args.database == "postgresql":
-        args.url = asyncio.run(create_postgres(args.postgres_url))
+        args.url = asyncio.run(create_database(args.postgres_url, "voltway_bench_live"))
         where = f"PostgreSQL ({make_url(args.url).render_as_string(hide_password=True)})"
     else:
         args.url = f"sqlite+aiosqlite:///{work}/voltway.db"
@@ -812,7 +789,7 @@ def main() -> int:
         if server is not None:
             server.stop()
         if args.database == "postgresql":
-            asyncio.run(drop_postgres(args.url))
+            asyncio.run(drop_database(args.url))
         shutil.rmtree(work, ignore_errors=True)
 
     print()

@@ -31,7 +31,6 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -47,6 +46,7 @@ from api.domain.stations.services import StationService
 from api.domain.stations.sync import load_into
 from api.domain.stations.time_zones import time_zone_at
 from bench.http_load import LoadResult, run_load_blocking
+from bench.postgres_database import create_database, drop_database
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "afdc"
 BRUTE_FORCE_QUERIES = 200
@@ -173,28 +173,11 @@ def http_rounds(url: str, points: list[tuple[float, float]], seconds: float, rou
 
 
 async def postgres_database(base_url: str) -> str | None:
-    name = f"voltway_bench_{os.getpid()}"
-    dsn = make_url(base_url).set(drivername="postgresql").render_as_string(hide_password=False)
     try:
-        connection = await asyncpg.connect(dsn, timeout=5)
+        return await create_database(base_url, "voltway_bench")
     except (OSError, asyncpg.PostgresError) as exc:
         print(f"PostgreSQL not reachable ({exc}); measuring SQLite only")
         return None
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
-
-
-async def drop_postgres(base_url: str, url: str) -> None:
-    dsn = make_url(base_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(dsn, timeout=5)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-    finally:
-        await connection.close()
 
 
 def main() -> int:
@@ -243,7 +226,7 @@ def main() -> int:
             ]
     finally:
         if pg_url:
-            asyncio.run(drop_postgres(args.postgres, pg_url))
+            asyncio.run(drop_database(pg_url))
     print("\n".join(summary))
     return 0
 

@@ -3,15 +3,12 @@ with N chargers (one EVSE each, one known password) and their RFID tokens, count
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
 
-import asyncpg
 from sqlalchemy import func, insert, select
-from sqlalchemy.engine import make_url
 
 from api.db.engine import create_engine, create_session_factory
 from api.db.migrate import upgrade
@@ -25,30 +22,6 @@ CHUNK = 2000
 
 def sqlite_url() -> str:
     return f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='voltway-bench-ocpp-')}/ocpp.db"
-
-
-def _admin_dsn(base_url: str) -> str:
-    return make_url(base_url).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-
-
-async def create_postgres(base_url: str) -> str:
-    """A new, empty database next to ``base_url``'s; returns its SQLAlchemy URL."""
-    name = f"voltway_bench_ocpp_{os.getpid()}"
-    connection = await asyncpg.connect(_admin_dsn(base_url), timeout=5)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
-
-
-async def drop_postgres(base_url: str, url: str) -> None:
-    connection = await asyncpg.connect(_admin_dsn(base_url), timeout=5)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-    finally:
-        await connection.close()
 
 
 async def provision(url: str, count: int) -> float:
