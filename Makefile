@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: run test lint typecheck pytest openapi bench clean
+.PHONY: run test test-timeshift lint typecheck pytest openapi bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,17 @@ test: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# The tests with the machine's clock a year ahead and a year back (libfaketime; PostgreSQL keeps real time).
+FAKETIME_LIB ?= $(firstword $(wildcard /usr/lib/*/faketime/libfaketimeMT.so.1 /usr/lib/faketime/libfaketimeMT.so.1))
+TIMESHIFTS ?= +365d -365d
+
+test-timeshift: $(VENV)/.installed-test
+	@test -n "$(FAKETIME_LIB)" || { echo "make test-timeshift needs libfaketime: apt-get install libfaketime"; exit 2; }
+	@for shift in $(TIMESHIFTS); do \
+		echo "== tests with the clock shifted $$shift"; \
+		LD_PRELOAD=$(FAKETIME_LIB) FAKETIME="$$shift" FAKETIME_DONT_FAKE_MONOTONIC=1 $(BIN)/pytest -q || exit 1; \
+	done
 
 openapi: $(VENV)/.installed
 	$(BIN)/voltway openapi

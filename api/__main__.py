@@ -254,6 +254,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         fault_rate=args.fault_rate,
         arrival_rate=args.arrival_rate,
         speed=args.speed,
+        clock_offset_seconds=args.clock_offset,
     )
     print(f"simulating {chargers} OCPP {args.ocpp} chargers against {url}", flush=True)
     try:
@@ -277,11 +278,11 @@ def cmd_chargers(args: argparse.Namespace) -> int:
     async def run() -> int:
         async with open_services(settings) as services, services.session_factory() as session:
             if args.chargers_command == "list":
-                print(f"{'ID':<20} {'CONNECTED':<9} {'EVSES':>5}  {'LAST SEEN':<25} LOCATION")
+                print(f"{'ID':<20} {'CONNECTED':<9} {'EVSES':>5}  {'LAST SEEN':<25} {'CLOCK':<18} LOCATION")
                 for c in await list_chargers(session):
                     seen = c.last_seen.isoformat(timespec="seconds") if c.last_seen else "never"
                     state = "yes" if c.connected else "no"
-                    print(f"{c.ocpp_id:<20} {state:<9} {c.evses:>5}  {seen:<25} {c.location_name}")
+                    print(f"{c.ocpp_id:<20} {state:<9} {c.evses:>5}  {seen:<25} {c.clock:<18} {c.location_name}")
                 return 0
             try:
                 location = uuid.UUID(args.location) if args.location else None
@@ -604,6 +605,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=1.0,
         help="card-started sessions per charger per simulated hour (0: only remote starts)",
+    )
+    simulate.add_argument(
+        "--clock-offset",
+        type=float,
+        default=0.0,
+        help="seconds the chargers' clocks are ahead of the real time (negative: behind), as wrong clocks are",
     )
     simulate.set_defaults(handler=cmd_simulate)
 

@@ -78,6 +78,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ocpp_port: int = 9000
     ocpp_heartbeat_interval: int = 300
     ocpp_command_timeout: float = 30.0
+    ocpp_clock_future_margin_seconds: float = 900.0
     ocpp_tls_cert: str = ""
     ocpp_tls_key: str = ""
     demo_charger_password: str = DEFAULT_DEMO_CHARGER_PASSWORD
@@ -307,6 +308,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ocpp_port=_int(source, "VOLTWAY_OCPP_PORT", 9000),
         ocpp_heartbeat_interval=_int(source, "VOLTWAY_OCPP_HEARTBEAT_INTERVAL", 300, minimum=10),
         ocpp_command_timeout=float(_int(source, "VOLTWAY_OCPP_COMMAND_TIMEOUT", 30, minimum=1)),
+        ocpp_clock_future_margin_seconds=float(_int(source, "VOLTWAY_OCPP_CLOCK_FUTURE_MARGIN", 900, minimum=1)),
         ocpp_tls_cert=source.get("VOLTWAY_OCPP_TLS_CERT", "").strip(),
         ocpp_tls_key=source.get("VOLTWAY_OCPP_TLS_KEY", "").strip(),
         demo_charger_password=_demo_charger_password(source),

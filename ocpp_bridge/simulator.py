@@ -20,7 +20,7 @@ import logging
 import random
 import time
 from collections import deque
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import msgspec
@@ -65,6 +65,7 @@ class SimulatorConfig(msgspec.Struct, frozen=True, kw_only=True):
     disconnect_rate: float = 0.1
     meter_interval: float = 60.0
     connect_concurrency: int = 100
+    clock_offset_seconds: float = 0.0  # how far each charger's clock is ahead (negative: behind) of the real time
 
 
 class SimulationReport(msgspec.Struct, kw_only=True):
@@ -93,8 +94,9 @@ def charger_ids(config: SimulatorConfig) -> list[str]:
     return [f"{config.id_prefix}{n:05d}" for n in range(1, config.chargers + 1)]
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def _stamp(offset_seconds: float) -> str:
+    moment = datetime.now(UTC) + timedelta(seconds=offset_seconds)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class SimulatedCharger:
@@ -135,6 +137,11 @@ class SimulatedCharger:
         self.reconnect_now = False
         self.booted = False
         self.unlocked = False  # the next step reports the freed connector, as a real charger would
+        # the charger's own clock, which stamps its messages: real chargers' clocks are often wrong
+        self.clock_offset = config.clock_offset_seconds
+
+    def _now(self) -> str:
+        return _stamp(self.clock_offset)
 
     # -- clock -----------------------------------------------------------------------------------------------
 
@@ -353,12 +360,12 @@ class SimulatedCharger:
             await self.call(
                 "NotifyEvent",
                 {
-                    "generatedAt": _now(),
+                    "generatedAt": self._now(),
                     "seqNo": 0,
                     "eventData": [
                         {
                             "eventId": self.rng.randint(1, 1_000_000),
-                            "timestamp": _now(),
+                            "timestamp": self._now(),
                             "trigger": "Delta",
                             "actualValue": "Faulted",
                             "techCode": code,
@@ -373,7 +380,12 @@ class SimulatedCharger:
     async def _status(self, status: str, error_code: str = "NoError") -> None:
         self.status = status
         if self.v16:
-            payload: dict[str, Any] = {"connectorId": 1, "errorCode": error_code, "status": status, "timestamp": _now()}
+            payload: dict[str, Any] = {
+                "connectorId": 1,
+                "errorCode": error_code,
+                "status": status,
+                "timestamp": self._now(),
+            }
             if error_code != "NoError":
                 payload["vendorErrorCode"] = f"E-{error_code[:8]}"
         else:
@@ -383,7 +395,7 @@ class SimulatedCharger:
                 "SuspendedEV": "Occupied",
                 "Finishing": "Occupied",
             }.get(status, status)
-            payload = {"timestamp": _now(), "connectorStatus": connector_status, "evseId": 1, "connectorId": 1}
+            payload = {"timestamp": self._now(), "connectorStatus": connector_status, "evseId": 1, "connectorId": 1}
         with contextlib.suppress(_Offline):
             await self.call("StatusNotification", payload)
 
@@ -402,7 +414,7 @@ class SimulatedCharger:
                 return
             result = await self.call(
                 "StartTransaction",
-                {"connectorId": 1, "idTag": id_tag, "meterStart": int(self.meter_wh), "timestamp": _now()},
+                {"connectorId": 1, "idTag": id_tag, "meterStart": int(self.meter_wh), "timestamp": self._now()},
             )
             if "transactionId" not in result:
                 await self._status("Available")
@@ -449,12 +461,12 @@ class SimulatedCharger:
         info = {"transactionId": transaction_id or self.transaction_id, **extra.pop("transactionInfo", {})}
         payload = {
             "eventType": event_type,
-            "timestamp": _now(),
+            "timestamp": self._now(),
             "triggerReason": trigger,
             "seqNo": self.seq_no,
             "transactionInfo": info,
             "evse": {"id": 1, "connectorId": 1},
-            "meterValue": [{"timestamp": _now(), "sampledValue": self._sampled(self._power())}],
+            "meterValue": [{"timestamp": self._now(), "sampledValue": self._sampled(self._power())}],
             **extra,
         }
         self.seq_no += 1
@@ -478,7 +490,7 @@ class SimulatedCharger:
                 {
                     "connectorId": 1,
                     "transactionId": int(self.transaction_id or 0),
-                    "meterValue": [{"timestamp": _now(), "sampledValue": self._sampled(power)}],
+                    "meterValue": [{"timestamp": self._now(), "sampledValue": self._sampled(power)}],
                 },
             )
         else:
@@ -501,9 +513,9 @@ class SimulatedCharger:
                     "transactionId": int(transaction_id or 0),
                     "idTag": self.id_tag,
                     "meterStop": int(self.meter_wh),
-                    "timestamp": _now(),
+                    "timestamp": self._now(),
                     "reason": reason,
-                    "transactionData": [{"timestamp": _now(), "sampledValue": self._sampled(0.0)[:1]}],
+                    "transactionData": [{"timestamp": self._now(), "sampledValue": self._sampled(0.0)[:1]}],
                 },
             )
         else:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from api.db.engine import create_engine, create_session_factory
 from api.db.models import ChargerLogEntry, ChargingStation, ChargingTransaction, Evse, MeterSampleRecord
@@ -26,12 +26,15 @@ from ocpp_bridge.events import (
     TransactionStarted,
 )
 
-T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+# Relative to the day the tests run; the charger was provisioned a day before (see `service`).
+T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+LATENCY = timedelta(milliseconds=200)
 SECRET = "a-long-charger-secret"
 
 
-def message(n: int) -> dict[str, Any]:
-    return {"charger_id": "CP-1", "ocpp_version": "1.6", "message_id": f"m{n}", "received_at": T0}
+def message(n: int, arrived: datetime = T0) -> dict[str, Any]:
+    """The envelope of a charger's message that reached us at `arrived`."""
+    return {"charger_id": "CP-1", "ocpp_version": "1.6", "message_id": f"m{n}", "received_at": arrived + LATENCY}
 
 
 @pytest.fixture
@@ -46,6 +49,8 @@ async def service(database_url: str) -> AsyncIterator[CsmsService]:
         await add_token(session, "CARD-OK", driver_email=None)
         await add_token(session, "CARD-BLOCKED", driver_email=None)
         await block_token(session, "CARD-BLOCKED")
+        await session.execute(update(ChargingStation).values(created_at=T0 - timedelta(days=1)))
+        await session.commit()
     csms = CsmsService(factory, heartbeat_interval=120, meter_writer=MeterSampleWriter(factory, flush_seconds=60))
     await csms.start()
     yield csms
@@ -80,8 +85,10 @@ async def test_credentials_boot_and_authorisation(service: CsmsService) -> None:
 
 
 async def test_status_is_live_and_replays_do_not_go_back_in_time(service: CsmsService) -> None:
-    newer = StatusChanged(**message(3), connector_id=1, status="Charging", timestamp=T0 + timedelta(minutes=5))
-    older = StatusChanged(**message(4), connector_id=1, status="Available", timestamp=T0)
+    newer = StatusChanged(
+        **message(3, T0 + timedelta(minutes=5)), connector_id=1, status="Charging", timestamp=T0 + timedelta(minutes=5)
+    )
+    older = StatusChanged(**message(4, T0 + timedelta(minutes=6)), connector_id=1, status="Available", timestamp=T0)
     await service.on_event(newer)
     await service.on_event(older)  # replayed after a reconnect
     await service.live.flush()
@@ -126,7 +133,7 @@ async def test_transactions_and_meter_values_are_counted_once(service: CsmsServi
         for m in range(1, 4)
     )
     values = MeterValuesReceived(
-        **message(7),
+        **message(7, T0 + timedelta(minutes=3)),
         connector_id=1,
         transaction_id=str(first.transaction_id),
         samples=samples,
@@ -138,7 +145,7 @@ async def test_transactions_and_meter_values_are_counted_once(service: CsmsServi
     assert await scalar(service, select(ChargingTransaction.energy_wh)) == 1500.0
 
     stop = TransactionEnded(
-        **message(8), transaction_id=str(first.transaction_id), meter_stop_wh=3000.0,
+        **message(8, T0 + timedelta(minutes=10)), transaction_id=str(first.transaction_id), meter_stop_wh=3000.0,
         timestamp=T0 + timedelta(minutes=10), reason="EVDisconnected",
     )  # fmt: skip
     await service.on_transaction_ended(stop)
@@ -155,7 +162,7 @@ async def test_buffered_samples_are_written_on_shutdown(database_url: str, servi
     )
     await service.on_event(
         MeterValuesReceived(
-            **message(10), connector_id=2, transaction_id=str(started.transaction_id),
+            **message(10, T0 + timedelta(minutes=1)), connector_id=2, transaction_id=str(started.transaction_id),
             samples=(MeterSample(timestamp=T0 + timedelta(minutes=1), energy_wh=250.0),),
         )
     )  # fmt: skip

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.db.engine import create_engine, create_session_factory
@@ -26,7 +26,9 @@ from api.domain.stations.store import STATIONS_COUNTER
 from ocpp_bridge.events import AuthorizationRequested, IdToken, StatusChanged
 from tests.integration.conftest import empty_all_tables
 
-T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+# Relative to the day the tests run; the chargers were provisioned a day before (see `service`).
+T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+LATENCY = timedelta(milliseconds=200)
 SECRET = "a-long-charger-secret"
 Factory = async_sessionmaker[AsyncSession]
 
@@ -63,6 +65,10 @@ async def provision(factory: Factory, ocpp_id: str, *, evses: int = 1) -> None:
             session, ocpp_id=ocpp_id, password=SECRET, country_code="NL", party_id="VWY", evses=evses,
             coordinates=(52.0, 5.0),
         )  # fmt: skip
+        await session.execute(
+            update(ChargingStation).where(ChargingStation.ocpp_id == ocpp_id).values(created_at=T0 - timedelta(days=1))
+        )
+        await session.commit()
 
 
 @pytest.fixture
@@ -91,9 +97,12 @@ async def revision(factory: Factory) -> int:
     return int(await one(factory, select(ChangeCounter.revision).where(ChangeCounter.name == STATIONS_COUNTER)))
 
 
-def status(charger: str, connector: int, value: str, at: datetime, **extra: Any) -> StatusChanged:
+def status(
+    charger: str, connector: int, value: str, at: datetime, *, arrived: datetime | None = None, **extra: Any
+) -> StatusChanged:
+    """A StatusNotification stamped `at` by a charger in sync; it arrives at once unless `arrived` (a replay)."""
     return StatusChanged(
-        charger_id=charger, ocpp_version="1.6", message_id=uuid.uuid4().hex, received_at=T0,
+        charger_id=charger, ocpp_version="1.6", message_id=uuid.uuid4().hex, received_at=arrived or at + LATENCY,
         connector_id=connector, status=value, timestamp=at, **extra,
     )  # fmt: skip
 
@@ -138,11 +147,13 @@ async def test_statuses_of_many_chargers_take_one_revision(factory: Factory, ser
     assert (await evse_state(factory, "CP-B1", 1))[2] == T0 + timedelta(minutes=5)
 
     # ... so a replay from before that time is still refused, in a later batch as in the same one.
-    await service.on_event(status("CP-B1", 1, "Available", T0 + timedelta(minutes=3)))
+    late = status("CP-B1", 1, "Available", T0 + timedelta(minutes=3), arrived=T0 + timedelta(minutes=6))
+    await service.on_event(late)
     await service.live.flush()
     assert (await evse_state(factory, "CP-B1", 1))[:2] == ("CHARGING", "Charging")
     await service.on_event(status("CP-B2", 1, "Available", T0 + timedelta(minutes=9)))
-    await service.on_event(status("CP-B2", 1, "Charging", T0 + timedelta(minutes=8)))  # replayed, older
+    replayed = status("CP-B2", 1, "Charging", T0 + timedelta(minutes=8), arrived=T0 + timedelta(minutes=9, seconds=1))
+    await service.on_event(replayed)  # older
     await service.live.flush()
     assert (await evse_state(factory, "CP-B2", 1))[:2] == ("AVAILABLE", "Available")
     assert await revision(factory) == before + 2
@@ -160,7 +171,10 @@ async def test_faults_are_logged_in_the_batch_and_replays_are_not(factory: Facto
     assert (await evse_state(factory, "CP-B1", 2))[:2] == ("AVAILABLE", "Available")
 
     # The same fault replayed after a reconnect is older than what is stored: neither shown nor logged again.
-    await service.on_event(status("CP-B1", 2, "Faulted", T0 + timedelta(minutes=2), error_code="GroundFailure"))
+    replayed = status(
+        "CP-B1", 2, "Faulted", T0 + timedelta(minutes=2), arrived=T0 + timedelta(minutes=4), error_code="GroundFailure"
+    )
+    await service.on_event(replayed)
     await service.live.flush()
     assert await one(factory, select(func.count()).select_from(ChargerLogEntry)) == 2
     assert (await evse_state(factory, "CP-B1", 2))[0] == "AVAILABLE"
@@ -217,7 +231,7 @@ async def test_a_blocked_token_is_refused_within_seconds(factory: Factory, servi
 
     async def ask() -> str:
         request = AuthorizationRequested(
-            charger_id="CP-B1", ocpp_version="1.6", message_id="a", received_at=T0,
+            charger_id="CP-B1", ocpp_version="1.6", message_id="a", received_at=datetime.now(UTC),
             id_token=IdToken("CARD-SOON-BLOCKED"),
         )  # fmt: skip
         return (await service.on_authorization_requested(request)).status

@@ -196,20 +196,20 @@ async def expected_bill(database_url: str, session_id: str) -> tuple[Decimal, in
                 await session.execute(
                     select(MeterSampleRecord)
                     .where(MeterSampleRecord.transaction_id == transaction.id)
-                    .order_by(MeterSampleRecord.timestamp)
+                    .order_by(MeterSampleRecord.at, MeterSampleRecord.id)
                 )
             ).scalars()
             register = Decimal(repr(transaction.meter_start_wh or 0.0))
             samples = [MeterSample(transaction.started_at, register, Decimal(0), ConnectorState.CHARGING)]
-            for row in rows:
-                if row.timestamp < samples[-1].timestamp:
+            for row in rows:  # each reading at its moment on our timeline, whatever the charger's clock said
+                if row.at < samples[-1].timestamp:
                     continue
                 energy = (
                     max(Decimal(repr(row.energy_wh)), samples[-1].energy_wh) if row.energy_wh else samples[-1].energy_wh
                 )
                 power = Decimal(repr(row.power_w or 0.0))
                 state = ConnectorState.CHARGING if power > 0 else ConnectorState.SUSPENDED
-                samples.append(MeterSample(row.timestamp, energy, power, state))
+                samples.append(MeterSample(row.at, energy, power, state))
             assert transaction.ended_at is not None
             stop = Decimal(repr(transaction.meter_stop_wh)) if transaction.meter_stop_wh else samples[-1].energy_wh
             if transaction.ended_at >= samples[-1].timestamp:  # a reading stamped after the end is the last word

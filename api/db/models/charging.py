@@ -56,7 +56,8 @@ class ChargingTransaction(Base):
     ocpp_transaction_id: Mapped[str] = mapped_column(String(36))
     id_token: Mapped[str | None] = mapped_column(String(64))
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)  # on our timeline (see chargers/clock.py)
+    charger_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # as the charger stamped it
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     meter_start_wh: Mapped[float | None] = mapped_column(Float)
     meter_stop_wh: Mapped[float | None] = mapped_column(Float)
@@ -70,7 +71,10 @@ class ChargingTransaction(Base):
 
 
 class MeterSampleRecord(Base):
-    """One meter reading of a transaction; (transaction, timestamp) is unique so replays are ignored."""
+    """One meter reading of a transaction; (transaction, timestamp) is unique so replays are ignored.
+
+    `timestamp` is the charger's own stamp (the reading's identity); `at` is that moment on our timeline, which
+    orders and bills the readings even when the charger's clock is wrong (see api/domain/chargers/clock.py)."""
 
     __tablename__ = "meter_samples"
     __table_args__ = (UniqueConstraint("transaction_id", "timestamp"),)
@@ -78,6 +82,7 @@ class MeterSampleRecord(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     transaction_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("charging_transactions.id", ondelete="CASCADE"))
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
     energy_wh: Mapped[float | None] = mapped_column(Float)
     power_w: Mapped[float | None] = mapped_column(Float)
     soc_percent: Mapped[float | None] = mapped_column(Float)

@@ -72,6 +72,8 @@ class ChargingStation(Base):
     password_hash: Mapped[str | None] = mapped_column(String(128))
     serial_number: Mapped[str | None] = mapped_column(String(50))
     held_by: Mapped[str | None] = mapped_column(String(64), index=True)  # the process holding its socket
+    # its clock minus ours, estimated from the timestamps it sends (see api/domain/chargers/clock.py)
+    clock_offset_seconds: Mapped[float | None] = mapped_column(Float)
 
 
 class Evse(Base):
@@ -85,6 +87,9 @@ class Evse(Base):
     status: Mapped[str] = mapped_column(String(16), default="UNKNOWN")
     status_source: Mapped[str] = mapped_column(String(8), default="reported")
     status_updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # when the live status happened by its charger's clock, placed on ours: only ever compared with the same
+    # charger's reports, never with times the server stamped (provisioning, imports); None until it reports
+    status_reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     capabilities: Mapped[list[str]] = mapped_column(JSON, default=list)
     physical_reference: Mapped[str | None] = mapped_column(String(64))  # feeds exceed OCPI's 16; drivers need it whole
     floor_level: Mapped[str | None] = mapped_column(String(4))

@@ -14,6 +14,7 @@ import logging
 import time
 import uuid
 from datetime import datetime
+from typing import Any
 
 import msgspec
 from sqlalchemy import bindparam, insert, select, update
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.models import ChargerLogEntry, ChargingStation, ChargingTransaction, Evse, IdTokenRecord
 from api.db.types import utc_now
+from api.domain.chargers.clock import DEFAULT_FUTURE_MARGIN_SECONDS, ChargerClock
 from api.domain.chargers.credentials import verify_charger_secret
 from api.domain.chargers.live_writer import LiveStateWriter, chunks, table_of
 from api.domain.chargers.meter_writer import MeterSampleWriter
@@ -67,6 +69,9 @@ _log_table = table_of(ChargerLogEntry)
 _tokens_table = table_of(IdTokenRecord)
 _transactions_table = table_of(ChargingTransaction)
 _LAST_SEEN_UPDATE = update(_stations).where(_stations.c.id == bindparam("b_id")).values(last_seen=bindparam("b_seen"))
+_CLOCK_UPDATE = (
+    update(_stations).where(_stations.c.id == bindparam("b_id")).values(clock_offset_seconds=bindparam("b_offset"))
+)
 
 # OCPP connector status (1.6 ChargePointStatus, 2.0.1 ConnectorStatus) -> OCPI EVSE status shown on the map.
 OCPI_STATUS = {
@@ -90,6 +95,22 @@ class ChargerRef(msgspec.Struct, frozen=True):
     location_id: uuid.UUID
     password_hash: str | None
     evses: dict[int, uuid.UUID]  # OCPP EVSE / connector number -> EVSE row
+    provisioned_at: datetime | None = None
+    clock_offset_seconds: float | None = None
+
+
+_REF_COLUMNS = (
+    _stations.c.id,
+    _stations.c.location_id,
+    _stations.c.password_hash,
+    _stations.c.created_at,
+    _stations.c.clock_offset_seconds,
+)
+
+
+def _ref(station_id: uuid.UUID, columns: list[Any], evses: dict[int, uuid.UUID]) -> ChargerRef:
+    location_id, password_hash, provisioned_at, offset = columns
+    return ChargerRef(station_id, location_id, password_hash, evses, provisioned_at, offset)
 
 
 class ActiveTransaction(msgspec.Struct):
@@ -124,7 +145,7 @@ class ChargerDirectory:
             async with self._session_factory() as session:
                 stations = (
                     await session.execute(
-                        select(_stations.c.ocpp_id, _stations.c.id, _stations.c.location_id, _stations.c.password_hash)
+                        select(_stations.c.ocpp_id, *_REF_COLUMNS)
                         .where(_stations.c.ocpp_id > after)
                         .order_by(_stations.c.ocpp_id)
                         .limit(DIRECTORY_PAGE)
@@ -133,8 +154,8 @@ class ChargerDirectory:
                 if not stations:
                     break
                 evses = await self._evses(session, [row[1] for row in stations])
-            for ocpp_id, station_id, location_id, password_hash in stations:
-                self._refs[ocpp_id] = ChargerRef(station_id, location_id, password_hash, evses.get(station_id, {}))
+            for ocpp_id, station_id, *columns in stations:
+                self._refs[ocpp_id] = _ref(station_id, columns, evses.get(station_id, {}))
                 seen.add(ocpp_id)
             after = stations[-1][0]
             if len(stations) < DIRECTORY_PAGE:
@@ -161,18 +182,13 @@ class ChargerDirectory:
         if ref is not None and not fresh:
             return ref
         async with self._session_factory() as session:
-            station = (
-                await session.execute(
-                    select(_stations.c.id, _stations.c.location_id, _stations.c.password_hash).where(
-                        _stations.c.ocpp_id == ocpp_id
-                    )
-                )
-            ).one_or_none()
+            station = (await session.execute(select(*_REF_COLUMNS).where(_stations.c.ocpp_id == ocpp_id))).one_or_none()
             if station is None:
                 self._refs.pop(ocpp_id, None)
                 return None
             evses = await self._evses(session, [station[0]])
-        ref = ChargerRef(station[0], station[1], station[2], evses.get(station[0], {}))
+        station_id, *columns = station
+        ref = _ref(station_id, columns, evses.get(station_id, {}))
         self._refs[ocpp_id] = ref
         return ref
 
@@ -193,8 +209,12 @@ class CsmsService:
         heartbeat_interval: int,
         meter_writer: MeterSampleWriter,
         live_writer: LiveStateWriter | None = None,
+        clock_future_margin_seconds: float = DEFAULT_FUTURE_MARGIN_SECONDS,
     ) -> None:
         self._session_factory = session_factory
+        self._clock_future_margin = clock_future_margin_seconds
+        self._clocks: dict[uuid.UUID, ChargerClock] = {}
+        self._offsets: dict[uuid.UUID, float | None] = {}  # changed clock offsets, written with last_seen
         self._heartbeat_interval = heartbeat_interval
         self.directory = ChargerDirectory(session_factory)
         self.meters = meter_writer
@@ -226,20 +246,66 @@ class CsmsService:
         await self.meters.stop()
 
     async def flush_last_seen(self) -> None:
-        if not self._last_seen:
+        """Write when each charger was last heard and the clock offsets that changed."""
+        if not self._last_seen and not self._offsets:
             return
         pending, self._last_seen = self._last_seen, {}
+        offsets, self._offsets = self._offsets, {}
         try:
-            rows = [{"b_id": station_id, "b_seen": at} for station_id, at in pending.items()]
+            rows = [{"b_id": station_id, "b_seen": at} for station_id, at in sorted(pending.items())]
+            clock_rows = [{"b_id": station_id, "b_offset": offset} for station_id, offset in sorted(offsets.items())]
             async with self._session_factory() as session, session.begin():
                 for part in chunks(rows):  # the event loop serves messages between the pieces
                     await session.execute(_LAST_SEEN_UPDATE, part)
+                for part in chunks(clock_rows):
+                    await session.execute(_CLOCK_UPDATE, part)
         except Exception:
             for station_id, at in pending.items():
                 previous = self._last_seen.get(station_id)
                 if previous is None or at > previous:
                     self._last_seen[station_id] = at
+            for station_id, offset in offsets.items():
+                self._offsets.setdefault(station_id, offset)
             raise
+
+    # ----- charger clocks ----------------------------------------------------------------------
+
+    def clock(self, ref: ChargerRef, charger_id: str) -> ChargerClock:
+        """The charger's clock, seeded with the offset stored by whichever process heard it before."""
+        clock = self._clocks.get(ref.station_id)
+        if clock is None:
+            clock = ChargerClock(
+                charger_id,
+                ref.provisioned_at,
+                offset_seconds=ref.clock_offset_seconds,
+                future_margin_seconds=self._clock_future_margin,
+            )
+            self._clocks[ref.station_id] = clock
+        return clock
+
+    def _place(
+        self, ref: ChargerRef, charger_id: str, stamped: datetime, arrived: datetime, *, live: bool = True
+    ) -> datetime:
+        """`stamped` on our timeline; `live` stamps (not queued while offline) also teach the clock's offset."""
+        clock = self.clock(ref, charger_id)
+        if live and clock.observe(stamped, arrived):
+            self._offsets[ref.station_id] = clock.offset
+        return clock.place(stamped, arrived)
+
+    def _placed_samples(
+        self, ref: ChargerRef, charger_id: str, samples: tuple[MeterSample, ...], arrived: datetime, *, live: bool
+    ) -> tuple[MeterSample, ...]:
+        """The samples with their timestamps on our timeline; the newest of a live message teaches the clock."""
+        if not samples:
+            return samples
+        clock = self.clock(ref, charger_id)
+        if live and clock.observe(max(sample.timestamp for sample in samples), arrived):
+            self._offsets[ref.station_id] = clock.offset
+        placed = []
+        for sample in samples:
+            at = clock.place(sample.timestamp, arrived)
+            placed.append(sample if at == sample.timestamp else msgspec.structs.replace(sample, timestamp=at))
+        return tuple(placed)
 
     def _seen(self, ref: ChargerRef, at: datetime) -> None:
         previous = self._last_seen.get(ref.station_id)
@@ -269,14 +335,19 @@ class CsmsService:
             await self._status_changed(ref, event)
         elif isinstance(event, MeterValuesReceived):
             self._seen(ref, event.received_at)
+            placed = self._placed_samples(ref, event.charger_id, event.samples, event.received_at, live=True)
             if event.transaction_id is not None:
                 transaction = await self._transaction(ref, event.transaction_id)
                 if transaction is not None:
-                    self.meters.add(transaction.id, transaction.meter_start_wh, event.samples)
-                    self._observe_samples(transaction.id, event.samples)
+                    self.meters.add(transaction.id, transaction.meter_start_wh, event.samples, placed)
+                    self._observe_samples(transaction.id, placed)
+        elif isinstance(event, SecurityEventReceived):
+            self._seen(ref, event.received_at)
+            at = self._place(ref, event.charger_id, event.timestamp, event.received_at)
+            await self._log(ref, type(event).__name__, at, msgspec.to_builtins(event))
         elif isinstance(
             event,
-            FirmwareStatusChanged | DiagnosticsStatusChanged | SecurityEventReceived | EventsNotified | ReportReceived,
+            FirmwareStatusChanged | DiagnosticsStatusChanged | EventsNotified | ReportReceived,
         ):
             self._seen(ref, event.received_at)
             await self._log(ref, type(event).__name__, event.received_at, msgspec.to_builtins(event))
@@ -300,9 +371,10 @@ class CsmsService:
             except Exception:
                 logger.exception("session status update failed", extra={"charger_id": event.charger_id})
         error = event.error_code if event.error_code not in (None, "NoError") else None
+        at = self._place(ref, event.charger_id, event.timestamp, event.received_at)
         if event.connector_id == 0:
             if error is not None or event.status == "Faulted":
-                self.live.charger_fault(ref.station_id, event.timestamp, msgspec.to_builtins(event))
+                self.live.charger_fault(ref.station_id, at, msgspec.to_builtins(event))
             return
         evse_id = ref.evses.get(event.connector_id)
         if evse_id is None:
@@ -321,7 +393,7 @@ class CsmsService:
             status=OCPI_STATUS.get(event.status, "UNKNOWN"),
             ocpp_status=event.status,
             error_code=error,
-            at=event.timestamp,
+            at=at,
             fault=msgspec.to_builtins(event) if error else None,
         )
 
@@ -404,6 +476,8 @@ class CsmsService:
         """Idempotent: a replayed start (same charger, connector and start time, or same id) gets the same answer."""
         ref = await self.directory.require(event.charger_id)
         self._seen(ref, event.received_at)
+        started_at = self._place(ref, event.charger_id, event.timestamp, event.received_at, live=not event.offline)
+        placed = self._placed_samples(ref, event.charger_id, event.samples, event.received_at, live=False)
         info, user_id = await self._authorize(event.id_token)
         columns = _transactions_table.c
         query = select(columns.id, columns.ocpp_transaction_id, columns.meter_start_wh).where(
@@ -412,7 +486,10 @@ class CsmsService:
         if event.transaction_id is not None:
             query = query.where(columns.ocpp_transaction_id == event.transaction_id)
         else:
-            query = query.where(columns.connector_id == event.connector_id, columns.started_at == event.timestamp)
+            # a 1.6 start is recognised by the charger's own stamp, whatever its clock says
+            query = query.where(
+                columns.connector_id == event.connector_id, columns.charger_started_at == event.timestamp
+            )
         async with self._session_factory() as session:
             existing = (await session.execute(query)).one_or_none()
             if existing is None:
@@ -427,7 +504,8 @@ class CsmsService:
                         ocpp_transaction_id=ocpp_id,
                         id_token=event.id_token.id_token if event.id_token else None,
                         user_id=user_id,
-                        started_at=event.timestamp,
+                        started_at=started_at,
+                        charger_started_at=event.timestamp,
                         meter_start_wh=event.meter_start_wh,
                         energy_wh=0.0,
                         charging_state=event.charging_state,
@@ -451,21 +529,23 @@ class CsmsService:
                     ocpp_transaction_id=ocpp_id,
                     id_token=event.id_token.id_token if event.id_token else None,
                     user_id=user_id,
-                    started_at=event.timestamp,
+                    started_at=started_at,
                     meter_start_wh=event.meter_start_wh,
                     accepted=info.status == "Accepted",
                 )
             except Exception:
                 logger.exception("session start failed", extra={"charger_id": event.charger_id})
         if event.samples:
-            self.meters.add(active.id, active.meter_start_wh, event.samples)
-            self._observe_samples(active.id, event.samples)
+            self.meters.add(active.id, active.meter_start_wh, event.samples, placed)
+            self._observe_samples(active.id, placed)
         numeric = int(ocpp_id) if ocpp_id.isdigit() else None
         return TransactionStartReply(id_token_info=info if event.id_token else None, transaction_id=numeric)
 
     async def on_transaction_updated(self, event: TransactionUpdated) -> IdTokenInfo | None:
         ref = await self.directory.require(event.charger_id)
         self._seen(ref, event.received_at)
+        self._place(ref, event.charger_id, event.timestamp, event.received_at, live=not event.offline)
+        placed = self._placed_samples(ref, event.charger_id, event.samples, event.received_at, live=False)
         transaction = await self._transaction(ref, event.transaction_id)
         if transaction is None:
             logger.warning(
@@ -474,8 +554,8 @@ class CsmsService:
             )
         else:
             if event.samples:
-                self.meters.add(transaction.id, transaction.meter_start_wh, event.samples)
-                self._observe_samples(transaction.id, event.samples)
+                self.meters.add(transaction.id, transaction.meter_start_wh, event.samples, placed)
+                self._observe_samples(transaction.id, placed)
             if event.charging_state is not None:
                 self.meters.set_state(transaction.id, event.charging_state)
                 if self.observer is not None:
@@ -493,6 +573,8 @@ class CsmsService:
         """Idempotent: a replayed stop changes nothing; samples it carries are kept (duplicates ignored)."""
         ref = await self.directory.require(event.charger_id)
         self._seen(ref, event.received_at)
+        ended_at = self._place(ref, event.charger_id, event.timestamp, event.received_at, live=not event.offline)
+        placed = self._placed_samples(ref, event.charger_id, event.samples, event.received_at, live=False)
         transaction = await self._transaction(ref, event.transaction_id)
         if transaction is None:
             logger.warning(
@@ -501,9 +583,9 @@ class CsmsService:
             )
         else:
             if event.samples:
-                self.meters.add(transaction.id, transaction.meter_start_wh, event.samples)
+                self.meters.add(transaction.id, transaction.meter_start_wh, event.samples, placed)
             await self.meters.flush()
-            await self._finish(transaction, event)
+            await self._finish(transaction, event, ended_at)
             self._transactions.pop((ref.station_id, event.transaction_id), None)
             if self.observer is not None:
                 try:
@@ -512,7 +594,7 @@ class CsmsService:
                     logger.exception("session end failed", extra={"charger_id": event.charger_id})
         return await self._token_verdict(event.id_token)
 
-    async def _finish(self, transaction: ActiveTransaction, event: TransactionEnded) -> None:
+    async def _finish(self, transaction: ActiveTransaction, event: TransactionEnded, ended_at: datetime) -> None:
         columns = _transactions_table.c
         async with self._session_factory() as session, session.begin():
             row = (
@@ -528,7 +610,7 @@ class CsmsService:
             if stop is None:
                 stop = max((s.energy_wh for s in event.samples if s.energy_wh is not None), default=None)
             values: dict[str, object] = {
-                "ended_at": event.timestamp,
+                "ended_at": ended_at,
                 "meter_stop_wh": stop,
                 "stop_reason": (event.reason or event.trigger_reason or "")[:40] or None,
                 "charging_state": event.charging_state or row[2],

@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 FLUSH_SECONDS: Final = 0.25  # the catalogue polls every second: a change reaches the map within about a second
 CHUNK: Final = 500  # ids per IN list, well under every driver's parameter limit
 
+# an EVSE as stored: (status_reported_at, live, (status, ocpp_status, error_code))
+_Current = tuple[datetime | None, bool, tuple[str, str | None, str | None]]
+
 
 def table_of(model: type[Base]) -> Table:
     """The Core table of a mapped class, for statements that skip the ORM."""
@@ -47,22 +50,27 @@ _STATUS_UPDATE = (
     update(_evses)
     .where(
         _evses.c.id == bindparam("b_id"),
-        # a newer status written meanwhile (by another process) wins, as it would one by one
-        or_(_evses.c.status_source != "live", _evses.c.status_updated_at <= bindparam("b_at")),
+        # a newer report of the same charger written meanwhile (by another process) wins, as it would one by one;
+        # times the server stamped (provisioning, imports) are never compared with the charger's
+        or_(_evses.c.status_reported_at.is_(None), _evses.c.status_reported_at <= bindparam("b_at")),
     )
     .values(
         status=bindparam("b_status"),
         ocpp_status=bindparam("b_ocpp_status"),
         error_code=bindparam("b_error"),
         status_source="live",
+        status_reported_at=bindparam("b_at"),
         status_updated_at=bindparam("b_at"),
         last_updated=bindparam("b_now"),
     )
 )
 _STATUS_SEEN = (
     update(_evses)
-    .where(_evses.c.id == bindparam("b_id"), _evses.c.status_updated_at < bindparam("b_at"))
-    .values(status_updated_at=bindparam("b_at"))
+    .where(
+        _evses.c.id == bindparam("b_id"),
+        or_(_evses.c.status_reported_at.is_(None), _evses.c.status_reported_at < bindparam("b_at")),
+    )
+    .values(status_reported_at=bindparam("b_at"), status_updated_at=bindparam("b_at"))
 )
 _BOOT_UPDATE = (
     update(_stations)
@@ -181,7 +189,8 @@ class LiveStateWriter:
         at: datetime,
         fault: dict[str, Any] | None = None,
     ) -> None:
-        """A connector status at the charger's time `at`; an older one than already buffered is a replay."""
+        """A connector status that happened at `at` (the charger's stamp placed on our timeline, see `clock.py`);
+        an older one than already buffered is a replay."""
         pending = self._statuses.get(evse_id)
         if pending is not None and pending.at > at:
             return
@@ -262,11 +271,11 @@ class LiveStateWriter:
                 row = current.get(evse_id)
                 if row is None:
                     continue  # the EVSE is gone
-                live, updated_at, shown = row
-                if live and updated_at > pending.at:
-                    continue  # a replayed, older status must not overwrite a newer one
+                reported_at, live, shown = row
+                if reported_at is not None and reported_at > pending.at:
+                    continue  # a replayed, older report of the charger must not overwrite a newer one
                 if live and shown == (pending.status, pending.ocpp_status, pending.error_code):
-                    if pending.at > updated_at:  # nothing to show, but later replays are measured against it
+                    if reported_at is None or pending.at > reported_at:  # later replays are measured against it
                         seen.append({"b_id": evse_id, "b_at": pending.at})
                     continue
                 changed.append(
@@ -301,29 +310,28 @@ class LiveStateWriter:
                 await touch_locations(session, touched, revision, now)
 
     @staticmethod
-    def _not_replayed(row: tuple[bool, datetime, tuple[str, str | None, str | None]] | None, at: datetime) -> bool:
-        return row is not None and not (row[0] and row[1] > at)
+    def _not_replayed(row: _Current | None, at: datetime) -> bool:
+        """A fault is logged once: not again when its report comes back (same or older charger time)."""
+        return row is not None and (row[0] is None or row[0] < at)
 
     @staticmethod
-    async def _current(
-        session: AsyncSession, evse_ids: list[uuid.UUID]
-    ) -> dict[uuid.UUID, tuple[bool, datetime, tuple[str, str | None, str | None]]]:
-        """(live, status_updated_at, (status, ocpp_status, error_code)) of each EVSE as stored now."""
-        found: dict[uuid.UUID, tuple[bool, datetime, tuple[str, str | None, str | None]]] = {}
+    async def _current(session: AsyncSession, evse_ids: list[uuid.UUID]) -> dict[uuid.UUID, _Current]:
+        """(status_reported_at, live, (status, ocpp_status, error_code)) of each EVSE as stored now."""
+        found: dict[uuid.UUID, _Current] = {}
         columns = _evses.c
         for part in chunks(sorted(evse_ids)):
             rows = await session.execute(
                 select(
                     columns.id,
                     columns.status_source,
-                    columns.status_updated_at,
+                    columns.status_reported_at,
                     columns.status,
                     columns.ocpp_status,
                     columns.error_code,
                 ).where(columns.id.in_(part))
             )
             for row in rows:
-                found[row[0]] = (row[1] == "live", row[2], (row[3], row[4], row[5]))
+                found[row[0]] = (row[2], row[1] == "live", (row[3], row[4], row[5]))
         return found
 
     @staticmethod

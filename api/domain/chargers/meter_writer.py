@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import update
@@ -50,13 +50,23 @@ class MeterSampleWriter:
         self._timer = Periodic("meter-sample-writer", flush_seconds, self.flush)
         self.rows_written = 0
 
-    def add(self, transaction_id: uuid.UUID, meter_start_wh: float | None, samples: Iterable[MeterSample]) -> None:
+    def add(
+        self,
+        transaction_id: uuid.UUID,
+        meter_start_wh: float | None,
+        samples: Sequence[MeterSample],
+        placed: Sequence[MeterSample] | None = None,
+    ) -> None:
+        """`samples` as the charger stamped them (their identity); `placed`, the same on our timeline (see
+        `clock.py`), orders them; without it the charger's stamps are taken as they are."""
         latest = self._latest.setdefault(transaction_id, _Latest())
-        for sample in samples:
+        for sample, on_our_clock in zip(samples, placed or samples, strict=True):
+            at = on_our_clock.timestamp
             self._rows.append(
                 {
                     "transaction_id": transaction_id,
                     "timestamp": sample.timestamp,
+                    "at": at,
                     "energy_wh": sample.energy_wh,
                     "power_w": sample.power_w,
                     "soc_percent": sample.soc_percent,
@@ -65,8 +75,8 @@ class MeterSampleWriter:
                     "context": sample.context,
                 }
             )
-            if latest.at is None or sample.timestamp >= latest.at:
-                latest.at = sample.timestamp
+            if latest.at is None or at >= latest.at:
+                latest.at = at
                 if sample.energy_wh is not None and meter_start_wh is not None:
                     latest.energy_wh = max(0.0, sample.energy_wh - meter_start_wh)
                 if sample.power_w is not None:

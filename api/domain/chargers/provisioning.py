@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import ChargingStation, Connector, Evse, IdTokenRecord, Location, User
 from api.db.types import utc_now
+from api.domain.chargers.clock import describe_offset
 from api.domain.chargers.credentials import hash_charger_secret
 from api.domain.chargers.live_writer import chunks as _chunks
 from api.domain.chargers.live_writer import table_of, touch_locations
@@ -46,6 +47,9 @@ class ChargerSummary(AppStruct):
     model: str | None
     ocpp_version: str | None
     held_by: str | None
+    # its clock minus ours in seconds (positive: ahead), estimated from its timestamps; None until it sent one
+    clock_offset_seconds: float | None = None
+    clock: str = "unknown"  # the same in words: "in sync", "2 h 0 min behind", "3 d 0 h ahead"
 
 
 def connector_electrics(standard: str, max_power_kw: Decimal) -> tuple[str, str, int, int, int]:
@@ -248,6 +252,8 @@ async def list_chargers(session: AsyncSession) -> list[ChargerSummary]:
             model=s.model,
             ocpp_version=s.ocpp_version,
             held_by=s.held_by,
+            clock_offset_seconds=None if s.clock_offset_seconds is None else round(s.clock_offset_seconds, 1),
+            clock=describe_offset(s.clock_offset_seconds),
         )
         for s in stations
     ]

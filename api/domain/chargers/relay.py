@@ -352,7 +352,8 @@ class PostgresCommandRelay(_StationBookkeeping):
                 orphaned = and_(
                     ChargingStation.held_by.is_not(None),
                     ChargingStation.held_by.not_in(select(BridgeProcess.id)),
-                    or_(ChargingStation.last_seen.is_(None), ChargingStation.last_seen < func.now() - stale),
+                    # last_seen is stamped by this application's clock, so it is compared with that clock
+                    or_(ChargingStation.last_seen.is_(None), ChargingStation.last_seen < utc_now() - stale),
                 )
                 condition = or_(condition, orphaned) if dead else orphaned
             elif not dead:

@@ -51,6 +51,7 @@ class BridgeRuntime:
             heartbeat_interval=settings.ocpp_heartbeat_interval,
             meter_writer=self.meters,
             live_writer=self.live,
+            clock_future_margin_seconds=settings.ocpp_clock_future_margin_seconds,
         )
         self.relay: LocalCommandRelay | PostgresCommandRelay
         if settings.is_sqlite:

@@ -452,13 +452,13 @@ class SessionService:
         meter.start(transaction.started_at, transaction.meter_start_wh)
         samples = await session.execute(
             select(
-                MeterSampleRecord.timestamp,
+                MeterSampleRecord.at,  # on our timeline: right even when the charger's clock is not
                 MeterSampleRecord.energy_wh,
                 MeterSampleRecord.power_w,
                 MeterSampleRecord.soc_percent,
             )
             .where(MeterSampleRecord.transaction_id == transaction.id)
-            .order_by(MeterSampleRecord.timestamp)
+            .order_by(MeterSampleRecord.at, MeterSampleRecord.id)
         )
         for at, energy, power, soc in samples:
             meter.add(at, energy, power, soc)
@@ -1220,9 +1220,7 @@ class SessionService:
                 return
             last = (
                 await session.execute(
-                    select(func.max(MeterSampleRecord.timestamp)).where(
-                        MeterSampleRecord.transaction_id == transaction_id
-                    )
+                    select(func.max(MeterSampleRecord.at)).where(MeterSampleRecord.transaction_id == transaction_id)
                 )
             ).scalar_one_or_none()
             transaction.status = "ended"

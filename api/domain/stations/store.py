@@ -229,7 +229,13 @@ async def _replace_evses(
         await session.execute(
             update(Evse)
             .where(Evse.id.in_(dropped))
-            .values(status="REMOVED", status_source="reported", status_updated_at=now, last_updated=now)
+            .values(
+                status="REMOVED",
+                status_source="reported",
+                status_updated_at=now,
+                status_reported_at=None,
+                last_updated=now,
+            )
         )
     if evse_inserts:
         await session.execute(insert(Evse), evse_inserts)
