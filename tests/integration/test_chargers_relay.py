@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.engine import create_engine, create_session_factory
@@ -222,7 +222,8 @@ async def test_dead_processes_are_reaped_and_their_chargers_go_offline(database_
         # A process that crashed a while ago, still marked as holding a charger.
         location_id = await provision(factory, "CP-ORPHAN", held_by="process-dead", connected=True, last_seen=now)
         async with factory() as session, session.begin():
-            long_ago = now - timedelta(hours=1)
+            # processes beat on the database's clock, which may differ from this one's
+            long_ago = func.now() - timedelta(hours=1)
             session.add(BridgeProcess(id="process-dead", host="gone", started_at=long_ago, last_beat=long_ago))
         before = await revision_of(factory, location_id)
         with pytest.raises(errors.ChargerNotConnected):  # a holder that stopped beating is no holder
