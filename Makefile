@@ -7,23 +7,26 @@ PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 .PHONY: run test test-timeshift lint typecheck pytest openapi bench clean
 
 $(BIN)/python:
+	@echo "== creating $(VENV)"
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 
+# `make run` shows pip's progress (the first install takes a minute); `make test` keeps it to one line.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(PIP) install -e .
+	@echo "== installing Voltway and its dependencies into $(VENV)"
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -e .
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	@echo "== installing Voltway with its test tools into $(VENV) (a minute or two the first time)"
 	$(PIP) install -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+# Serves the API and the OCPP bridge, connects the demo's simulated chargers, and prints where everything is.
 run: $(VENV)/.installed
-	$(BIN)/voltway db upgrade
-	$(BIN)/voltway seed demo --if-empty
-	@$(BIN)/voltway serve & server=$$!; \
-	trap 'kill $$server 2>/dev/null; wait $$server 2>/dev/null' EXIT INT TERM; \
-	sleep 4; $(BIN)/voltway simulate --id-prefix SIM- || true; wait $$server
+	@$(BIN)/voltway db upgrade
+	@$(BIN)/voltway seed demo --if-empty
+	@$(BIN)/voltway serve --simulate
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .

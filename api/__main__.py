@@ -37,6 +37,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from api.app import create_app
     from api.logs import configure_logging
+    from api.serving import run_server
 
     settings = load_settings()
     overrides: dict[str, Any] = {}
@@ -57,8 +58,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "several workers need PostgreSQL (VOLTWAY_DATABASE_URL=postgresql+asyncpg://...): "
             "they share chargers and hand commands to each other through it"
         )
-    configure_logging(settings.log_level)
+    if args.simulate and (settings.env == "production" or not settings.ocpp_enabled):
+        raise CommandError("--simulate is for development, with the OCPP bridge running in this process")
+    _check_ports(settings, api=True)
+    configure_logging(settings.log_level, settings.log_format)
     _run(_prepare_database(settings))
+    simulated, demo_logins = _run(_demo_facts(settings))
+    if args.simulate and not simulated:
+        raise CommandError("no simulated chargers (SIM-...) in the database: run `voltway seed demo` first")
     if settings.workers > 1:
         export_for_workers(settings)
         uvicorn.run(
@@ -72,11 +79,43 @@ def cmd_serve(args: argparse.Namespace) -> int:
             env_file=None,
         )
         return 0
-    config = uvicorn.Config(
-        create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False
-    )
-    uvicorn.Server(config).run()
+    run_server(create_app(settings), settings, simulate=simulated if args.simulate else 0, demo_logins=demo_logins)
     return 0
+
+
+def _check_ports(settings: Settings, *, api: bool) -> None:
+    """A busy port ends in one line naming it and how to choose another, before anything starts."""
+    from api.serving import PortBusy, check_port_free
+
+    try:
+        if api:
+            check_port_free(settings.host, settings.port, "the API", "--port or VOLTWAY_PORT")
+        if settings.ocpp_enabled or not api:
+            flag = "--ocpp-port" if api else "--port"
+            check_port_free(settings.ocpp_host, settings.ocpp_port, "the OCPP bridge", f"{flag} or VOLTWAY_OCPP_PORT")
+    except PortBusy as exc:
+        raise CommandError(str(exc)) from None
+
+
+async def _demo_facts(settings: Settings) -> tuple[int, list[str]]:
+    """The demo's simulated chargers and its accounts present in the database (none in production)."""
+    from sqlalchemy import select
+
+    from api.db.engine import create_engine, create_session_factory
+    from api.db.models import User
+    from api.domain.chargers.provisioning import count_chargers
+    from api.seed import DEMO_ACCOUNTS, SIMULATOR_PREFIX
+
+    if settings.env == "production":
+        return 0, []
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            emails = [email for email, _, _ in DEMO_ACCOUNTS]
+            present = set((await session.execute(select(User.email).where(User.email.in_(emails)))).scalars())
+            return await count_chargers(session, SIMULATOR_PREFIX), [e for e in emails if e in present]
+    finally:
+        await engine.dispose()
 
 
 def msgspec_replace(settings: Settings, **changes: Any) -> Settings:
@@ -202,7 +241,8 @@ def cmd_ocpp(args: argparse.Namespace) -> int:
         settings = msgspec_replace(settings, ocpp_port=args.port)
     if args.host:
         settings = msgspec_replace(settings, ocpp_host=args.host)
-    configure_logging(settings.log_level)
+    _check_ports(settings, api=False)
+    configure_logging(settings.log_level, settings.log_format)
     _run(_prepare_database(settings))
 
     async def run() -> int:
@@ -542,6 +582,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, help="worker processes (VOLTWAY_WORKERS, default 1)")
     serve.add_argument("--ocpp-port", type=int, help="port chargers connect to (VOLTWAY_OCPP_PORT, default 9000)")
     serve.add_argument("--no-ocpp", action="store_true", help="do not run the OCPP bridge in this process")
+    serve.add_argument(
+        "--simulate", action="store_true", help="also connect the demo's simulated chargers (development only)"
+    )
     serve.set_defaults(handler=cmd_serve)
 
     db = commands.add_parser("db", help="database migrations", description="Apply or write Alembic migrations.")

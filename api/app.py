@@ -14,11 +14,11 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from api.deps import provide_client_address, provide_db_session, provide_principal
+from api.docs_ui import DOCS_PATH, docs_router, render_plugins
 from api.domain.chargers.controllers import AdminChargerController
 from api.domain.chat.controllers import ChatController
 from api.domain.drivers.controllers import AdminUsersController, AuthController, IdTokenController, MeController
@@ -58,8 +58,9 @@ def openapi_config() -> OpenAPIConfig:
             "Driver app API of Voltway: accounts, chargers on the map, charging sessions, payments and help. "
             "Errors are RFC 9457 problem details (application/problem+json)."
         ),
-        path="/schema",
-        render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin(path="/openapi.json")],
+        path=DOCS_PATH,
+        render_plugins=render_plugins(),
+        openapi_router=docs_router(),
         components=Components(
             security_schemes={
                 "BearerToken": SecurityScheme(
@@ -152,5 +153,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
 def create_app_from_environment() -> Litestar:
     """Factory for ASGI servers started with several workers: each worker reads the environment."""
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return create_app(settings)

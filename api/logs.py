@@ -1,4 +1,5 @@
-"""Structured JSON logs with the request id of the request being served on every line."""
+"""Logs: structured JSON lines (with the request id of the request being served) for machines, or readable lines
+for a person at a terminal."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import contextvars
 import logging
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 import msgspec
 
@@ -40,13 +41,47 @@ class JsonFormatter(logging.Formatter):
         return msgspec.json.encode(entry, enc_hook=str).decode()
 
 
-def configure_logging(level: str) -> None:
-    """Route every logger (ours, uvicorn's, SQLAlchemy's) through one JSON handler on stderr."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+# Libraries that log a line per connection or per migration step at INFO: heard only at DEBUG.
+_CHATTY_LOGGERS = ("websockets", "alembic")
+
+
+def use_json(log_format: str, *, stream: TextIO | None = None) -> bool:
+    """`auto` writes readable lines to a terminal and JSON anywhere else (files, pipes, log collectors)."""
+    if log_format == "auto":
+        stream = stream or sys.stderr
+        return not (hasattr(stream, "isatty") and stream.isatty())
+    return log_format == "json"
+
+
+def readable_handler(stream: TextIO) -> logging.Handler:
+    """Time, level and message on one line, in colour when the terminal has it."""
+    from rich.console import Console
+    from rich.logging import RichHandler
+
+    handler = RichHandler(
+        console=Console(file=stream),
+        show_path=False,
+        markup=False,
+        rich_tracebacks=False,
+        log_time_format="%H:%M:%S",
+    )
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    return handler
+
+
+def configure_logging(level: str, log_format: str = "json", *, stream: TextIO | None = None) -> None:
+    """Route every logger (ours, uvicorn's, SQLAlchemy's) through one handler on stderr: JSON or readable lines."""
+    stream = stream or sys.stderr
+    if use_json(log_format, stream=stream):
+        handler: logging.Handler = logging.StreamHandler(stream)
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler = readable_handler(stream)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name in _CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "litestar"):
         named = logging.getLogger(name)
         named.handlers[:] = []

@@ -77,5 +77,4 @@ async def seed_demo(settings: Settings, *, only_if_empty: bool) -> str:
             "in VOLTWAY_DEMO_CHARGER_PASSWORD; "
             f"{cards} new RFID cards TAG-0001 ... TAG-9999"
         )
-        lines.append("start them with: voltway simulate")
     return "\n".join(lines)

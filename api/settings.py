@@ -40,6 +40,7 @@ DEFAULT_HOLD_CAPS = (
 DEFAULT_STRIPE_API_BASE = "https://api.stripe.com"
 
 PaymentProviderName = Literal["none", "stripe"]
+LogFormat = Literal["auto", "json", "text"]
 
 
 class SettingsError(Exception):
@@ -54,6 +55,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: Path = Path(".voltway")
     secret_key: str = ""
     log_level: str = "INFO"
+    log_format: LogFormat = "auto"
     cors_origins: tuple[str, ...] = ()
     host: str = "127.0.0.1"
     port: int = 8000
@@ -204,6 +206,17 @@ def _log_level(environ: Mapping[str, str]) -> str:
     return level
 
 
+def _log_format(environ: Mapping[str, str]) -> LogFormat:
+    raw = environ.get("VOLTWAY_LOG_FORMAT", "").strip().lower() or "auto"
+    if raw == "auto":
+        return "auto"
+    if raw == "json":
+        return "json"
+    if raw == "text":
+        return "text"
+    raise SettingsError(f"VOLTWAY_LOG_FORMAT must be auto, json or text, got {raw!r}")
+
+
 def _database_url(environ: Mapping[str, str]) -> str:
     url = environ.get("VOLTWAY_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
     if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
@@ -282,6 +295,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=_database_url(source),
         data_dir=data_dir,
         log_level=_log_level(source),
+        log_format=_log_format(source),
         cors_origins=origins,
         host=source.get("VOLTWAY_HOST", "").strip() or "127.0.0.1",
         port=_int(source, "VOLTWAY_PORT", 8000),

@@ -252,7 +252,7 @@ class CentralSystem:
         session = ChargerSession(charger_id, ocpp_version, websocket, self._routers[ocpp_version], self.config)
         self._sessions[charger_id] = session
         remote = websocket.remote_address
-        logger.info("charger %s: connected with OCPP %s from %s", charger_id, ocpp_version, remote)
+        logger.debug("charger %s: connected with OCPP %s from %s", charger_id, ocpp_version, remote)
         try:
             await self._report(
                 ChargerConnected(
@@ -271,7 +271,7 @@ class CentralSystem:
                 if self.relay is not None:
                     await self._tell_relay(self.relay.charger_detached(charger_id))
             code = websocket.close_code
-            level = logging.INFO if code in _NORMAL_CLOSE_CODES else logging.WARNING
+            level = logging.DEBUG if code in _NORMAL_CLOSE_CODES else logging.WARNING
             logger.log(level, "charger %s: disconnected (%s %s)", charger_id, code, websocket.close_reason or "")
             await self._report(
                 ChargerDisconnected(

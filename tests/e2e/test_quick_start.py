@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
 
 from api.__main__ import build_parser
-from tests.support import cli_environment, free_port, wait_until_ready
+from tests.support import TEST_SECRET_KEY, cli_environment, free_port, wait_until_ready
 
 VOLTWAY = [sys.executable, "-m", "api"]
 
@@ -71,6 +76,7 @@ def server(environment: dict[str, str]) -> Iterator[tuple[str, dict[str, str]]]:
     seeded = run_cli(environment, "seed", "demo", "--if-empty")
     assert seeded.returncode == 0, seeded.stderr
     assert "driver@example.com" in seeded.stdout
+    assert "voltway simulate" not in seeded.stdout  # `make run` (`voltway serve --simulate`) starts them itself
     port = free_port()
     process = subprocess.Popen(
         [*VOLTWAY, "serve", "--port", str(port)], env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -135,3 +141,114 @@ def test_serve_refuses_an_unmigrated_postgresql(environment: dict[str, str]) -> 
     assert result.returncode == 2
     assert "voltway: cannot reach the database:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _read_until(stream: IO[str], marker: str, seconds: float) -> list[str]:
+    """Lines of a child's output up to and including the first one holding `marker` (fails after `seconds`)."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        for line in stream:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    seen: list[str] = []
+    deadline = time.monotonic() + seconds
+    while (remaining := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=remaining)
+        except queue.Empty:
+            break
+        if line is None:
+            break
+        seen.append(line)
+        if marker in line:
+            return seen
+    pytest.fail(f"no line with {marker!r} within {seconds:.0f} s; got {seen!r}")
+
+
+def test_serve_with_simulated_chargers_ends_start_up_with_one_summary_line(environment: dict[str, str]) -> None:
+    for charger in ("SIM-00001", "SIM-00002"):
+        added = run_cli(environment, "chargers", "add", charger, "--password", "voltway-demo-charger", "--evses", "2")
+        assert added.returncode == 0, added.stderr
+    user = run_cli(environment, "users", "add", "driver@example.com", "--password", "voltway-demo")
+    assert user.returncode == 0, user.stderr
+    port, ocpp_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [*VOLTWAY, "serve", "--simulate", "--port", str(port), "--ocpp-port", str(ocpp_port)],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        stdout = _read_until(process.stdout, "Voltway is ready", 90)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            _, stderr = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _, stderr = process.communicate()
+    assert process.returncode in {0, 130}, stderr  # 130: stopped by Ctrl-C (SIGINT)
+    summary = stdout[-1].strip()
+    assert summary == (
+        f"Voltway is ready: API http://127.0.0.1:{port}; docs http://127.0.0.1:{port}/schema; "
+        f"OCPP ws://127.0.0.1:{ocpp_port}/ocpp/{{id}}; 2 of 2 simulated chargers connected; "
+        "demo logins driver@example.com (password voltway-demo). Ctrl-C stops."
+    )
+    # Start-up and shutdown stay short: no line per charger connecting or leaving, no object reprs.
+    log = stderr.splitlines()
+    assert len(log) < 20, stderr
+    assert not [line for line in log if "SIM-0000" in line or "object at 0x" in line]
+
+
+def test_serve_prints_the_summary_without_simulated_chargers(environment: dict[str, str]) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [*VOLTWAY, "serve", "--port", str(port), "--no-ocpp"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        summary = _read_until(process.stdout, "Voltway is ready", 60)[-1].strip()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    assert (
+        summary == f"Voltway is ready: API http://127.0.0.1:{port}; docs http://127.0.0.1:{port}/schema. Ctrl-C stops."
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "what", "how"),
+    [
+        (["serve", "--port", "{busy}"], "(the API)", "--port or VOLTWAY_PORT"),
+        (
+            ["serve", "--port", "{free}", "--ocpp-port", "{busy}"],
+            "(the OCPP bridge)",
+            "--ocpp-port or VOLTWAY_OCPP_PORT",
+        ),
+        (["ocpp", "serve", "--port", "{busy}"], "(the OCPP bridge)", "--port or VOLTWAY_OCPP_PORT"),
+    ],
+    ids=["api", "ocpp-in-serve", "ocpp-alone"],
+)
+def test_a_busy_port_ends_in_one_line_and_exit_code_2(
+    environment: dict[str, str], args: list[str], what: str, how: str
+) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        busy = holder.getsockname()[1]
+        command = [arg.format(busy=busy, free=free_port()) for arg in args]
+        result = run_cli({**environment, "VOLTWAY_SECRET_KEY": TEST_SECRET_KEY}, *command)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"voltway: port {busy} on 127.0.0.1 {what} is already in use: stop what listens there or choose another "
+        f"port with {how}\n"
+    )

@@ -25,3 +25,12 @@ def test_every_command_is_documented() -> None:
     assert isinstance(commands, dict)
     missing = [name for name in commands if f"`voltway {name}" not in readme]
     assert missing == []
+
+
+def test_example_commands_can_be_run_twice() -> None:
+    """A fixed Idempotency-Key would answer a second run with the first, already finished session."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    commands = "\n".join(re.findall(r"```sh\n(.*?)```", readme, flags=re.DOTALL))
+    keys = re.findall(r"Idempotency-Key: ([^\"'\s]+)", commands)
+    assert keys, "the walk-through starts a session"
+    assert all(key.startswith("$(") for key in keys), keys

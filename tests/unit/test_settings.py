@@ -30,6 +30,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
             "VOLTWAY_DATA_DIR": str(tmp_path),
             "VOLTWAY_SECRET_KEY": KEY,
             "VOLTWAY_LOG_LEVEL": "debug",
+            "VOLTWAY_LOG_FORMAT": "JSON",
             "VOLTWAY_CORS_ORIGINS": "https://a.example, https://b.example",
             "VOLTWAY_HOST": "0.0.0.0",
             "VOLTWAY_PORT": "9100",
@@ -50,6 +51,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
     assert settings.env == "production"
     assert not settings.is_sqlite
     assert settings.log_level == "DEBUG"
+    assert settings.log_format == "json"
     assert settings.cors_origins == ("https://a.example", "https://b.example")
     assert (settings.host, settings.port, settings.workers) == ("0.0.0.0", 9100, 4)
     assert settings.base_url == "https://api.example.com"
@@ -85,6 +87,7 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
         ("VOLTWAY_WORKERS", "0", "VOLTWAY_WORKERS must be at least 1"),
         ("VOLTWAY_ENV", "staging", "VOLTWAY_ENV must be development, test or production"),
         ("VOLTWAY_LOG_LEVEL", "loud", "VOLTWAY_LOG_LEVEL must be"),
+        ("VOLTWAY_LOG_FORMAT", "xml", "VOLTWAY_LOG_FORMAT must be auto, json or text, got 'xml'"),
         ("VOLTWAY_DATABASE_URL", "mysql://x", "VOLTWAY_DATABASE_URL must start with"),
         ("VOLTWAY_SECRET_KEY", "short", "at least 32 characters"),
         ("VOLTWAY_PAYMENT_HOLD_CAPS", "EUR:75", "must look like EUR=75"),
