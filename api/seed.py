@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from api.db.models import Evse, Location
+from api.demo_network import generate_demo_network
 from api.domain.chargers.provisioning import add_tokens_in_bulk, attach_chargers
-from api.domain.stations.demo_network import generate_demo_network
 from api.domain.stations.importing import store_feed
 from api.domain.stations.records import FeedResult
 from api.domain.stations.tariffs import TariffImportReport

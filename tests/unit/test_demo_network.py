@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 import pytest
 
-from api.domain.stations.demo_network import DEMO_CITIES, DemoNetwork, generate_demo_network
+from api.demo_network import DEMO_CITIES, DemoNetwork, generate_demo_network
 from api.domain.stations.feeds.ocpi import CAPABILITIES, FACILITIES, normalise_evse_id
 from api.domain.stations.geo import haversine_m
 from api.domain.stations.records import CONNECTOR_STANDARDS, FeedResult, LocationRecord
