@@ -3,6 +3,10 @@
 Every error a client can see leaves the service as `application/problem+json`: domain errors raised by
 services, Litestar's own HTTP errors (unknown route, wrong method, bad body) and unexpected failures,
 which are logged with the request id and answered without any internal detail.
+
+Validation has one rule everywhere: any invalid or missing value in the query, the path, a header or the body
+is a 422 `invalid-input` whose `errors` name each field and its `source` (`query`, `path`, `header` or
+`body`) in plain words; only a body that cannot be parsed at all is a 400 `bad-request`.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar._asgi.routing_trie.traversal import traverse_route_map
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.types import ExceptionHandlersMap
 from litestar.utils.scope.state import ScopeState
 
@@ -41,6 +46,7 @@ class ProblemDetails(msgspec.Struct, frozen=True, omit_defaults=True):
     instance: str | None = None
     errors: list[FieldError] | None = None
     request_id: str | None = msgspec.field(default=None, name="requestId")
+    session_id: str | None = msgspec.field(default=None, name="sessionId")
 
 
 class VoltwayError(Exception):
@@ -74,12 +80,12 @@ class InvalidInput(VoltwayError):
         self.errors = errors
 
 
-class InvalidQuery(InvalidInput):
-    """Query parameters that cannot be answered (bad coordinates, unknown filters ...)."""
+class IdempotencyKeyReused(VoltwayError):
+    """An Idempotency-Key sent again with a different request body."""
 
-    status_code = 400
-    slug = "invalid-query"
-    title = "Invalid query"
+    status_code = 422
+    slug = "idempotency-key-reused"
+    title = "Idempotency-Key reused for a different request"
 
 
 class Unauthorized(VoltwayError):
@@ -116,10 +122,48 @@ class PaymentRequired(VoltwayError):
     title = "Payment required"
 
 
+class CardDeclined(PaymentRequired):
+    slug = "card-declined"
+    title = "The card was declined"
+
+
 class Conflict(VoltwayError):
     status_code = 409
     slug = "conflict"
     title = "Conflict"
+
+
+class ConnectorBusy(Conflict):
+    slug = "connector-busy"
+    title = "The connector is in use"
+
+
+class EvseOutOfOrder(Conflict):
+    slug = "evse-out-of-order"
+    title = "The EVSE is out of order"
+
+
+class ChargerOffline(Conflict):
+    slug = "charger-offline"
+    title = "The charger is offline"
+
+
+class SessionAlreadyActive(Conflict):
+    """The driver already has a session running; the answer names it (`sessionId`)."""
+
+    slug = "session-already-active"
+    title = "A charging session is already active"
+
+    def __init__(self, detail: str, session_id: object) -> None:
+        super().__init__(detail)
+        self.session_id = str(session_id)
+
+
+class RequestInProgress(Conflict):
+    """The first request with this Idempotency-Key has not been answered yet."""
+
+    slug = "request-in-progress"
+    title = "A request with this Idempotency-Key is still being processed"
 
 
 class Gone(VoltwayError):
@@ -177,6 +221,50 @@ _HTTP_SLUGS = {
 }
 
 _MSGSPEC_PATH = re.compile(r"at `\$(?P<path>[^`]*)`")
+_MISSING_PARAMETER = re.compile(r"Missing required (?P<source>\w+) parameter '(?P<name>[^']+)'")
+_TYPE_WORDS = {
+    "str": "a string",
+    "int": "an integer",
+    "float": "a number",
+    "decimal": "a decimal number",
+    "bool": "true or false",
+    "object": "a JSON object",
+    "array": "a list",
+    "null": "null",
+    "uuid": "a UUID",
+    "datetime": "a date and time",
+}
+_BOUNDS = {">=": "at least", "<=": "at most", ">": "more than", "<": "less than"}
+_SOURCES = {"query": "query", "path": "path", "header": "header", "cookie": "header", "body": "body"}
+
+
+def _words(types: str) -> str:
+    return " or ".join(_TYPE_WORDS.get(part.strip(), part.strip()) for part in types.split("|"))
+
+
+def plain_message(message: str, description: str | None = None) -> str:
+    """A decoder's message in words an app developer can act on: no regular expressions, no type names."""
+    if "matching regex" in message:
+        return "is not in the expected format" + (f": {description}" if description else "")
+    if match := re.fullmatch(r"Expected `([^`]+)` of length (>=|<=|>|<) (\d+)", message):
+        unit = ("character" if match[1] == "str" else "item") + ("" if match[3] == "1" else "s")
+        return f"must have {_BOUNDS[match[2]]} {match[3]} {unit}"
+    if match := re.fullmatch(r"Expected `([^`]+)` (>=|<=|>|<) (\S+)", message):
+        return f"must be {_BOUNDS[match[2]]} {match[3]}"
+    if match := re.fullmatch(r"Expected `([^`]+)`, got `([^`]+)`", message):
+        return f"must be {_words(match[1])}, not {_words(match[2])}"
+    return message.replace("`", "")
+
+
+def _description(annotation: Any) -> str | None:
+    try:
+        info = msgspec.inspect.type_info(annotation)
+    except (TypeError, ValueError):  # pragma: no cover - every Struct field type has a type_info
+        return None
+    if isinstance(info, msgspec.inspect.Metadata) and info.extra_json_schema:
+        text = info.extra_json_schema.get("description")
+        return str(text) if text else None
+    return None
 
 
 def _field_from_msgspec(message: str, key: str | None) -> tuple[str, str]:
@@ -197,8 +285,10 @@ def _body_field_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
     data_field = request.route_handler.parsed_data_field
     target = data_field.annotation if data_field is not None else None
     raw = ScopeState.from_scope(request.scope).json
-    if not (isinstance(target, type) and issubclass(target, msgspec.Struct) and isinstance(raw, dict)):
+    if not (isinstance(target, type) and issubclass(target, msgspec.Struct)):
         return []
+    if not isinstance(raw, dict):
+        return [FieldError("body", "must be a JSON object")]
     errors: list[FieldError] = []
     for info in msgspec.structs.fields(target):
         if info.encode_name not in raw:
@@ -210,7 +300,7 @@ def _body_field_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
         except msgspec.ValidationError as exc:
             inner, message = _field_from_msgspec(str(exc), None)
             suffix = "" if inner == "body" else ("" if inner.startswith("[") else ".") + inner
-            errors.append(FieldError(info.encode_name + suffix, message))
+            errors.append(FieldError(info.encode_name + suffix, plain_message(message, _description(info.type))))
     return errors
 
 
@@ -226,13 +316,44 @@ def _validation_errors(request: Request[Any, Any, Any], exc: ValidationException
             continue
         raw_message = str(item.get("message", "invalid value"))
         key = item.get("key")
-        field, message = _field_from_msgspec(raw_message, str(key) if key else None)
-        errors.append(FieldError(field=field, message=message, source=str(item.get("source", "body"))))
+        raw_source = item.get("source", "body")
+        source = _SOURCES.get(str(getattr(raw_source, "value", raw_source)), "body")
+        if key and raw_message == repr(key):  # a KeyError: the value was not sent at all
+            field, message = ("body", "a JSON body is required") if source == "body" else (str(key), "is required")
+        else:
+            field, message = _field_from_msgspec(raw_message, str(key) if key else None)
+            message = plain_message(message)
+        errors.append(FieldError(field=field, message=message, source=source))
     if not errors:
         detail = str(exc.detail or "")
-        field, message = _field_from_msgspec(detail, None)
-        errors.append(FieldError(field=field, message=message or "invalid request body"))
+        if missing := _MISSING_PARAMETER.search(detail):
+            source = _SOURCES.get(missing["source"], "body")
+            errors.append(FieldError(missing["name"], f"required {source} parameter is missing", source=source))
+        else:
+            field, message = _field_from_msgspec(detail, None)
+            errors.append(FieldError(field=field, message=plain_message(message) or "invalid request body"))
     return errors
+
+
+def _path_errors(request: Request[Any, Any, Any], exc: HTTPException) -> list[FieldError] | None:
+    """A path parameter that is not of its type (`/v1/sessions/abc` for a UUID): Litestar reports it as 404."""
+    cause = exc.__cause__
+    if not isinstance(exc, NotFoundException) or not isinstance(cause, ValueError) or isinstance(cause, HTTPException):
+        return None
+    try:
+        node, values, _ = traverse_route_map(
+            root_node=request.app.asgi_router.root_route_map_node, path=request.url.path
+        )
+        definitions = node.path_parameters.get(request.method, ())
+    except (HTTPException, ValueError, KeyError):  # pragma: no cover - the router found the node a moment ago
+        return [FieldError("path", "a part of the path is not a valid value", source="path")]
+    for definition, value in zip(definitions, values, strict=False):
+        try:
+            if definition.parser is not None:
+                definition.parser(value)
+        except ValueError:
+            return [FieldError(definition.name, f"must be {_words(definition.type.__name__.lower())}", source="path")]
+    return [FieldError("path", "a part of the path is not a valid value", source="path")]
 
 
 def _problem_response(
@@ -261,6 +382,7 @@ def problem_from_voltway_error(request: Request[Any, Any, Any], exc: VoltwayErro
         instance=request.url.path,
         errors=exc.errors if isinstance(exc, InvalidInput) else None,
         request_id=_request_id(request),
+        session_id=exc.session_id if isinstance(exc, SessionAlreadyActive) else None,
     )
     return _problem_response(request, problem, exc.headers)
 
@@ -269,11 +391,10 @@ def problem_from_http_exception(request: Request[Any, Any, Any], exc: HTTPExcept
     """Answer Litestar's own errors (routing, body decoding, size limits) as problem details."""
     status = exc.status_code
     slug, title = _HTTP_SLUGS.get(status, ("http-error", "HTTP error"))
-    errors: list[FieldError] | None = None
     detail: str | None = exc.detail if exc.detail and exc.detail != title else None
-    if isinstance(exc, ValidationException):
-        slug, title = "invalid-request", "Invalid request"
-        errors = _validation_errors(request, exc)
+    errors = _validation_errors(request, exc) if isinstance(exc, ValidationException) else _path_errors(request, exc)
+    if errors:
+        status, slug, title = InvalidInput.status_code, InvalidInput.slug, InvalidInput.title
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
     if status >= 500:
         detail = None
@@ -315,18 +436,24 @@ __all__ = [
     "PROBLEM_JSON",
     "BadGateway",
     "BadRequest",
+    "CardDeclined",
+    "ChargerOffline",
     "Conflict",
+    "ConnectorBusy",
+    "EvseOutOfOrder",
     "FieldError",
     "Forbidden",
     "GatewayTimeout",
     "Gone",
+    "IdempotencyKeyReused",
     "InvalidCredentials",
     "InvalidInput",
-    "InvalidQuery",
     "NotFound",
     "ProblemDetails",
     "RateLimited",
+    "RequestInProgress",
     "ServiceUnavailable",
+    "SessionAlreadyActive",
     "Unauthorized",
     "VoltwayError",
 ]

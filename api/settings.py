@@ -86,6 +86,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     demo_charger_password: str = DEFAULT_DEMO_CHARGER_PASSWORD
     session_start_timeout_seconds: int = 60
     session_stale_hours: int = 24
+    max_active_sessions_per_driver: int = 1  # app sessions a driver may run at once; 0: no limit
     payment_hold_caps: tuple[tuple[str, Decimal], ...] = DEFAULT_HOLD_CAPS
     payment_hold_energy_kwh: int = 60
     payment_hold_minutes: int = 120
@@ -328,6 +329,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         demo_charger_password=_demo_charger_password(source),
         session_start_timeout_seconds=_int(source, "VOLTWAY_SESSION_START_TIMEOUT", 60, minimum=5),
         session_stale_hours=_int(source, "VOLTWAY_SESSION_STALE_HOURS", 24, minimum=1),
+        max_active_sessions_per_driver=_int(source, "VOLTWAY_MAX_ACTIVE_SESSIONS_PER_DRIVER", 1),
         payment_hold_caps=_hold_caps(source),
         payment_hold_energy_kwh=_int(source, "VOLTWAY_PAYMENT_HOLD_ENERGY_KWH", 60, minimum=1),
         payment_hold_minutes=_int(source, "VOLTWAY_PAYMENT_HOLD_MINUTES", 120, minimum=1),

@@ -105,11 +105,11 @@ async def test_malformed_bodies_name_every_bad_field(client: Client) -> None:
     response = await client.post(
         "/v1/auth/register", json={"email": "not-an-email", "password": "short", "name": "", "locale": 5}
     )
-    problem = assert_problem(response, 400)
+    problem = assert_problem(response, 422)
     fields = {error["field"] for error in problem["errors"]}
     assert fields == {"email", "password", "name", "locale"}
 
-    missing = assert_problem(await client.post("/v1/auth/register", json={"email": "a@example.com"}), 400)
+    missing = assert_problem(await client.post("/v1/auth/register", json={"email": "a@example.com"}), 422)
     assert {error["field"] for error in missing["errors"]} == {"password", "name"}
 
     broken = assert_problem(
@@ -182,7 +182,7 @@ async def test_profile_update_and_email_change_needs_new_verification(client: Cl
     assert response.json()["preferredCurrency"] == "CHF"
 
     bad = await client.patch("/v1/me", headers=bearer(tokens), json={"preferredCurrency": "chf"})
-    assert assert_problem(bad, 400)["errors"][0]["field"] == "preferredCurrency"
+    assert assert_problem(bad, 422)["errors"][0]["field"] == "preferredCurrency"
 
     changed = await client.patch("/v1/me", headers=bearer(tokens), json={"email": "new@example.com"})
     assert changed.json()["email"] == "new@example.com"
@@ -198,13 +198,41 @@ async def test_email_verification_through_the_outbox(client: Client, database_ur
     assert link is not None
     verified = await client.get("/v1/auth/verify-email", params={"token": link.group(1)})
     assert verified.status_code == 200
-    assert verified.json() == {"emailVerified": True}
+    assert verified.json() == {
+        "emailVerified": True,
+        "alreadyVerified": False,
+        "detail": "Your email address is confirmed.",
+    }
     tokens = await login(client)
     assert (await client.get("/v1/me", headers=bearer(tokens))).json()["emailVerified"] is True
-    # single use
-    assert_problem(await client.get("/v1/auth/verify-email", params={"token": link.group(1)}), 400)
+    # a second click on the link says so, in JSON for the app and as a page for a browser
+    again = await client.get("/v1/auth/verify-email", params={"token": link.group(1)})
+    assert again.status_code == 200
+    assert again.json()["alreadyVerified"] is True
+    assert again.json()["detail"] == "Your email address is already confirmed."
+    page = await client.get(
+        "/v1/auth/verify-email",
+        params={"token": link.group(1)},
+        headers={"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
+    )
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<h1>Email address confirmed</h1>" in page.text
+    assert "already confirmed" in page.text
     resend = await client.post("/v1/me/email-verification", headers=bearer(tokens))
     assert resend.json()["detail"] == "The email address is already verified."
+
+
+async def test_a_link_that_is_not_valid_is_explained_to_app_and_browser(client: Client) -> None:
+    await register(client)
+    bogus = {"token": "not-a-token-we-ever-sent"}
+    problem = assert_problem(await client.get("/v1/auth/verify-email", params=bogus), 422)
+    assert problem["errors"] == [{"field": "token", "message": "invalid or expired", "source": "query"}]
+    page = await client.get("/v1/auth/verify-email", params=bogus, headers={"Accept": "text/html"})
+    assert page.status_code == 422
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<h1>Link not valid</h1>" in page.text
+    assert "ask for a new one" in page.text
 
 
 async def test_password_reset_signs_out_everywhere(client: Client, database_url: str) -> None:
@@ -220,7 +248,7 @@ async def test_password_reset_signs_out_everywhere(client: Client, database_url:
     assert code is not None
 
     short = await client.post("/v1/auth/password-reset/confirm", json={"token": code.group(1), "password": "short"})
-    assert assert_problem(short, 400)["errors"][0]["field"] == "password"
+    assert assert_problem(short, 422)["errors"][0]["field"] == "password"
     new_password = "an entirely new passphrase"
     done = await client.post("/v1/auth/password-reset/confirm", json={"token": code.group(1), "password": new_password})
     assert done.status_code == 204
@@ -228,7 +256,9 @@ async def test_password_reset_signs_out_everywhere(client: Client, database_url:
     assert_problem(await client.post("/v1/auth/login", json={"email": "dana@example.com", "password": PASSWORD}), 401)
     assert (await login(client, password=new_password))["accessToken"]
     again = await client.post("/v1/auth/password-reset/confirm", json={"token": code.group(1), "password": PASSWORD})
-    assert_problem(again, 400)
+    assert assert_problem(again, 422)["errors"] == [
+        {"field": "token", "message": "invalid or expired", "source": "body"}
+    ]
 
 
 async def test_export_contains_personal_data(client: Client) -> None:

@@ -243,13 +243,14 @@ async def test_bad_missing_or_stale_signatures_are_refused(stripe_app: Client) -
     sink = RecordingSink()
     stripe_app.app.state.payment_events.subscribe(sink)
     payload, signature = signed_event("payment_intent.succeeded", intent(), event_id="evt_bad")
-    problem = assert_problem(await post_event(stripe_app, payload, None), 400)
+    problem = assert_problem(await post_event(stripe_app, payload, None), 422)
     assert "Stripe-Signature" in problem["detail"]
+    assert problem["errors"] == [{"field": "Stripe-Signature", "message": "the header is missing", "source": "header"}]
     _, wrong = signed_event("payment_intent.succeeded", intent(), event_id="evt_bad", secret="whsec_someone_else")
-    assert_problem(await post_event(stripe_app, payload, wrong), 400)
-    assert_problem(await post_event(stripe_app, payload + b" ", signature), 400)
+    assert_problem(await post_event(stripe_app, payload, wrong), 422)
+    assert_problem(await post_event(stripe_app, payload + b" ", signature), 422)
     stale_payload, stale = signed_event("payment_intent.succeeded", intent(), event_id="evt_old", timestamp=1_000_000)
-    assert_problem(await post_event(stripe_app, stale_payload, stale), 400)
+    assert_problem(await post_event(stripe_app, stale_payload, stale), 422)
     assert sink.events == []
 
 

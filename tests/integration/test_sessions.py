@@ -322,12 +322,16 @@ async def test_failure_paths_and_the_connector_race(database_url: str) -> None:
         )
         codes = sorted(r.status_code for r in race)
         assert codes == [202, 409], [r.text for r in race]
+        loser = next(r for r in race if r.status_code == 409).json()
+        assert loser["type"] == "urn:voltway:problem:connector-busy"
+        carol = await net.driver(client, "carol@example.com")
 
         # the charger refuses a second start on a busy connector: reported as a conflict up front
         busy = await client.post(
-            f"{net.base}/v1/sessions", json={"evseUid": evse}, headers={"Idempotency-Key": "b2", **bob}
+            f"{net.base}/v1/sessions", json={"evseUid": evse}, headers={"Idempotency-Key": "c1", **carol}
         )
         assert busy.status_code == 409
+        assert busy.json()["type"] == "urn:voltway:problem:connector-busy"
 
         # the charger goes away: offline is a conflict with a clear reason
         net.simulators[0].request_stop()
@@ -337,11 +341,106 @@ async def test_failure_paths_and_the_connector_race(database_url: str) -> None:
             answer = await client.post(
                 f"{net.base}/v1/sessions",
                 json={"evseUid": net.evse_uids[1]},
-                headers={"Idempotency-Key": str(uuid.uuid4()), **bob},
+                headers={"Idempotency-Key": str(uuid.uuid4()), **carol},
             )
-            return answer.status_code == 409 and "offline" in answer.json()["detail"]
+            return (
+                answer.status_code == 409
+                and "offline" in answer.json()["detail"]
+                and answer.json()["type"] == "urn:voltway:problem:charger-offline"
+            )
 
         await wait_for(offline, "the charger to be shown offline")
+
+
+class HeldPayments:
+    """The deployment's payment provider, with holds that wait until the test lets them through."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def authorize(self, *args: Any, **kwargs: Any) -> Any:
+        self.entered.set()
+        await self.release.wait()
+        return await self.inner.authorize(*args, **kwargs)
+
+
+async def test_a_driver_runs_one_session_and_a_key_names_one_request(database_url: str) -> None:
+    async with serve(database_url, chargers=2) as net, httpx.AsyncClient(timeout=10) as client:
+        dana = await net.driver(client, "dana@example.com")
+        first_evse, second_evse = net.evse_uids
+        service = net.app.state.sessions
+        payments = service.payments = HeldPayments(service.payments)
+
+        def start(evse: str, key: str) -> Any:
+            return client.post(
+                f"{net.base}/v1/sessions", json={"evseUid": evse}, headers={"Idempotency-Key": key, **dana}
+            )
+
+        # the same key again while the first request is still being processed: 409, then the same session
+        pending = asyncio.create_task(start(first_evse, "k1"))
+        await asyncio.wait_for(payments.entered.wait(), 10)
+        in_progress = await start(first_evse, "k1")
+        assert in_progress.status_code == 409
+        assert in_progress.json()["type"] == "urn:voltway:problem:request-in-progress"
+        payments.release.set()
+        started = await pending
+        assert started.status_code == 202, started.text
+        session_id = started.json()["id"]
+        replay = await start(first_evse, "k1")
+        assert (replay.status_code, replay.json()["id"]) == (202, session_id)
+
+        # the same key with another body is refused, not answered with the first session
+        reused = await start(second_evse, "k1")
+        assert reused.status_code == 422
+        assert reused.json()["type"] == "urn:voltway:problem:idempotency-key-reused"
+        assert session_id in reused.json()["detail"]
+
+        # starting again where the driver already charges says so, and which session it is
+        own = await start(first_evse, "k2")
+        assert own.status_code == 409
+        assert own.json()["type"] == "urn:voltway:problem:session-already-active"
+        assert "already have a session at this EVSE" in own.json()["detail"]
+        assert own.json()["sessionId"] == session_id
+        assert session_id in own.json()["detail"]
+
+        # a second EVSE at the same time: one active app session per driver by default
+        elsewhere = await start(second_evse, "k3")
+        assert elsewhere.status_code == 409
+        assert elsewhere.json()["type"] == "urn:voltway:problem:session-already-active"
+        assert elsewhere.json()["sessionId"] == session_id
+        assert first_evse in elsewhere.json()["detail"]
+        active = (await client.get(f"{net.base}/v1/sessions/active", headers=dana)).json()
+        assert [s["id"] for s in active] == [session_id]
+
+        # once that session is over the driver may start anew
+        await client.post(f"{net.base}/v1/sessions/{session_id}/stop", headers=dana)
+
+        async def over() -> bool:
+            return await session_status(client, net.base, dana, session_id) in ("completed", "failed")
+
+        await wait_for(over, "the first session to end")
+        again = await start(second_evse, "k4")
+        assert again.status_code == 202, again.text
+
+
+async def test_the_active_session_limit_is_a_setting(database_url: str) -> None:
+    async with (
+        serve(database_url, chargers=2, max_active_sessions_per_driver=2) as net,
+        httpx.AsyncClient(timeout=10) as client,
+    ):
+        fleet = await net.driver(client, "fleet@example.com")
+        answers = [
+            await client.post(
+                f"{net.base}/v1/sessions", json={"evseUid": evse}, headers={"Idempotency-Key": evse, **fleet}
+            )
+            for evse in net.evse_uids
+        ]
+        assert [a.status_code for a in answers] == [202, 202], [a.text for a in answers]
 
 
 async def test_a_start_the_charger_never_acts_on_fails_and_frees_the_connector(database_url: str) -> None:

@@ -78,6 +78,7 @@ async def test_the_card_is_held_then_charged_exactly_the_amount_due(database_url
         )
         assert no_card.status_code == 402
         assert "payment method" in no_card.json()["detail"]
+        assert no_card.json()["type"] == "urn:voltway:problem:payment-required"
 
         await add_card(client, net, headers, localstripe_url, VISA)
         started = await client.post(
@@ -150,10 +151,12 @@ async def test_a_declined_card_is_refused_in_words_and_frees_the_connector(
         assert refused.status_code == 402
         assert refused.headers["content-type"].startswith("application/problem+json")
         assert "declined" in refused.json()["detail"].lower()
+        assert refused.json()["type"] == "urn:voltway:problem:card-declined"
         replay = await client.post(
             f"{net.base}/v1/sessions", json={"evseUid": evse}, headers={"Idempotency-Key": "d1", **headers}
         )
         assert replay.status_code == 402  # the same key gives the same answer
+        assert replay.json()["type"] == "urn:voltway:problem:card-declined"
         other = await net.driver(client, "other@example.com")
         await add_card(client, net, other, localstripe_url, VISA)
         started = await client.post(

@@ -46,6 +46,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
             "VOLTWAY_LOGIN_FAILURE_WINDOW": "60",
             "VOLTWAY_PASSWORD_HASH_TIME_COST": "2",
             "VOLTWAY_PASSWORD_HASH_MEMORY_KIB": "1024",
+            "VOLTWAY_MAX_ACTIVE_SESSIONS_PER_DRIVER": "3",
         }
     )
     assert settings.env == "production"
@@ -62,6 +63,8 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
     assert settings.login_attempts_per_ip_per_minute == 7
     assert (settings.login_failures_per_account, settings.login_failure_window_seconds) == (3, 60)
     assert (settings.password_hash_time_cost, settings.password_hash_memory_kib) == (2, 1024)
+    assert settings.max_active_sessions_per_driver == 3
+    assert load_settings({"VOLTWAY_DATA_DIR": str(tmp_path)}).max_active_sessions_per_driver == 1
 
 
 def test_development_generates_and_keeps_a_secret_key(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -11,7 +11,15 @@ from litestar.params import FromPath
 
 from api.deps import DbSession
 from api.domain.chargers.provisioning import ChargerSummary, list_chargers
-from api.errors import BadGateway, Conflict, FieldError, GatewayTimeout, InvalidInput, NotFound, ServiceUnavailable
+from api.errors import (
+    BadGateway,
+    ChargerOffline,
+    FieldError,
+    GatewayTimeout,
+    InvalidInput,
+    NotFound,
+    ServiceUnavailable,
+)
 from api.schema import AppStruct
 from api.security.guards import admin_only
 from ocpp_bridge import commands as ocpp_commands
@@ -61,7 +69,7 @@ class AdminChargerController(Controller):
         except ocpp_errors.InvalidCommand as exc:
             raise InvalidInput([FieldError("body", str(exc))]) from None
         except (ocpp_errors.ChargerNotConnected, ocpp_errors.ChargerDisconnected) as exc:
-            raise Conflict(f"Charger {charger_id!r} is not connected: {exc}") from None
+            raise ChargerOffline(f"Charger {charger_id!r} is not connected: {exc}") from None
         except ocpp_errors.CommandTimeout as exc:
             raise GatewayTimeout(str(exc)) from None
         except (ocpp_errors.CommandRejected, ocpp_errors.InvalidCommandResult) as exc:

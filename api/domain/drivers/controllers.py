@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
+from litestar.enums import MediaType
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
@@ -34,9 +36,32 @@ from api.domain.drivers.schemas import (
 )
 from api.domain.drivers.services import AccountService, profile_of
 from api.domain.payments.services import PaymentAccounts
+from api.errors import InvalidInput
 from api.security.guards import admin_only, signed_in
 
 UserAgent = Annotated[str | None, HeaderParameter(name="user-agent", required=False, include_in_schema=False)]
+
+
+def _verified(already: bool) -> EmailVerified:
+    if already:
+        return EmailVerified(
+            email_verified=True, already_verified=True, detail="Your email address is already confirmed."
+        )
+    return EmailVerified(email_verified=True)
+
+
+def _page(heading: str, text: str, status_code: int = 200) -> Response[Any]:
+    """The page a browser shows after opening the verification link from the mail."""
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(heading)} - Voltway</title>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#111}"
+        "</style></head><body>"
+        f"<h1>{html.escape(heading)}</h1><p>{html.escape(text)}</p>"
+        "<p>You can close this page and return to the app.</p></body></html>"
+    )
+    return Response(page, media_type=MediaType.HTML, status_code=status_code)
 
 
 def _accounts(state: State) -> AccountService:
@@ -82,15 +107,28 @@ class AuthController(Controller):
     async def verify_email(
         self, data: JSONBody[EmailVerification], state: State, db_session: DbSession
     ) -> EmailVerified:
-        await _accounts(state).verify_email(db_session, data.token)
-        return EmailVerified(email_verified=True)
+        """A token used before on an address that is still confirmed answers `alreadyVerified: true`."""
+        return _verified(await _accounts(state).verify_email(db_session, data.token))
 
     @get("/verify-email", summary="Confirm an email address by opening the mailed link")
     async def verify_email_link(
-        self, token: Annotated[str, QueryParameter(min_length=10, max_length=200)], state: State, db_session: DbSession
-    ) -> EmailVerified:
-        await _accounts(state).verify_email(db_session, token)
-        return EmailVerified(email_verified=True)
+        self,
+        token: Annotated[str, QueryParameter(min_length=10, max_length=200)],
+        state: State,
+        db_session: DbSession,
+        request: Request[Any, Any, Any],
+    ) -> Response[EmailVerified]:
+        """JSON, or a small page for a browser (`Accept: text/html`); a second click says it is already confirmed."""
+        browser = request.accept.best_match(["application/json", "text/html"]) == "text/html"
+        try:
+            answer = _verified(await _accounts(state).verify_email(db_session, token, source="query"))
+        except InvalidInput as exc:
+            if not browser:
+                raise
+            return _page("Link not valid", exc.detail or "", status_code=exc.status_code)
+        if browser:
+            return _page("Email address confirmed", answer.detail)
+        return Response(answer)
 
     @post("/password-reset", status_code=HTTP_202_ACCEPTED, summary="Mail a password reset code")
     async def password_reset(

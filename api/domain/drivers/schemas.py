@@ -97,6 +97,8 @@ class EmailVerification(AppStruct):
 
 class EmailVerified(AppStruct):
     email_verified: bool
+    already_verified: bool = False  # the link had been used and the address confirmed before
+    detail: str = "Your email address is confirmed."
 
 
 class Accepted(AppStruct):

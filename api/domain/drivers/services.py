@@ -33,7 +33,7 @@ from api.domain.drivers.schemas import (
     SignInRecord,
     TokenPair,
 )
-from api.errors import BadRequest, Conflict, FieldError, InvalidCredentials, InvalidInput, RateLimited, Unauthorized
+from api.errors import Conflict, FieldError, InvalidCredentials, InvalidInput, RateLimited, Unauthorized
 from api.mail.outbox import MailOutbox
 from api.security.passwords import PasswordHashing
 from api.security.rate_limit import FixedWindowLimiter
@@ -281,31 +281,48 @@ class AccountService:
 
     # ----- email verification and password reset --------------------------------------------
 
-    async def _consume_account_token(self, session: AsyncSession, token: str, purpose: str) -> User:
-        now = utc_now()
-        stored = (
+    async def _stored_token(self, session: AsyncSession, token: str, purpose: str) -> AccountToken | None:
+        stored: AccountToken | None = (
             await session.execute(
                 select(AccountToken).where(
                     AccountToken.token_hash == hash_opaque_token(token), AccountToken.purpose == purpose
                 )
             )
         ).scalar_one_or_none()
+        return stored
+
+    async def _consume_account_token(self, session: AsyncSession, token: str, purpose: str, source: str) -> User:
+        now = utc_now()
+        invalid = InvalidInput(
+            [FieldError("token", "invalid or expired", source=source)],
+            detail="The link or code is invalid or has expired; ask for a new one.",
+        )
+        stored = await self._stored_token(session, token, purpose)
         if stored is None or stored.used_at is not None or stored.expires_at <= now:
-            raise BadRequest("The link or code is invalid or has expired; ask for a new one.")
+            raise invalid
         consumed = await session.execute(
             update(AccountToken).where(AccountToken.id == stored.id, AccountToken.used_at.is_(None)).values(used_at=now)
         )
         if consumed.rowcount != 1:  # type: ignore[attr-defined]
-            raise BadRequest("The link or code is invalid or has expired; ask for a new one.")
+            raise invalid
         user = await session.get(User, stored.user_id)
         if user is None or user.erased_at is not None:
-            raise BadRequest("The link or code is invalid or has expired; ask for a new one.")
+            raise invalid
         return user
 
-    async def verify_email(self, session: AsyncSession, token: str) -> None:
-        user = await self._consume_account_token(session, token, VERIFY_EMAIL)
+    async def verify_email(self, session: AsyncSession, token: str, *, source: str = "body") -> bool:
+        """Confirm the address; True when this link had confirmed it already (a second click)."""
+        try:
+            user = await self._consume_account_token(session, token, VERIFY_EMAIL, source)
+        except InvalidInput:
+            stored = await self._stored_token(session, token, VERIFY_EMAIL)
+            owner = await session.get(User, stored.user_id) if stored is not None and stored.used_at else None
+            if owner is not None and owner.erased_at is None and owner.email_verified_at is not None:
+                return True
+            raise
         user.email_verified_at = user.email_verified_at or utc_now()
         await session.commit()
+        return False
 
     async def resend_verification(self, session: AsyncSession, user_id: uuid.UUID) -> bool:
         """Mail a fresh verification link; False when the address is already verified."""
@@ -335,7 +352,7 @@ class AccountService:
 
     async def confirm_password_reset(self, session: AsyncSession, *, token: str, password: str) -> None:
         """Set the new password and end every existing sign-in of the account."""
-        user = await self._consume_account_token(session, token, PASSWORD_RESET)
+        user = await self._consume_account_token(session, token, PASSWORD_RESET, "body")
         user.password_hash = await self._passwords.hash(password)
         user.failed_login_count = 0
         user.failed_login_window_start = None

@@ -23,7 +23,7 @@ from api.domain.payments.events import PaymentEvents, is_dispatched, payment_eve
 from api.domain.payments.ports import Payer
 from api.domain.payments.schemas import PaymentMethodOut, SetupIntentCreated, WebhookReceived
 from api.domain.payments.stripe_provider import StripeGateway
-from api.errors import BadRequest, NotFound, ServiceUnavailable
+from api.errors import BadRequest, FieldError, InvalidInput, NotFound, ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -167,19 +167,27 @@ class StripeWebhooks:
         if not self._secret:
             raise ServiceUnavailable("The Stripe webhook secret is not configured (VOLTWAY_STRIPE_WEBHOOK_SECRET).")
         if not signature:
-            raise BadRequest("The Stripe-Signature header is missing.")
+            raise InvalidInput(
+                [FieldError("Stripe-Signature", "the header is missing", source="header")],
+                detail="The Stripe-Signature header is missing.",
+            )
         try:
             stripe.WebhookSignature.verify_header(
                 payload.decode("utf-8"), signature, self._secret, WEBHOOK_TOLERANCE_SECONDS
             )
         except (stripe.SignatureVerificationError, UnicodeDecodeError):
-            raise BadRequest("The Stripe-Signature header does not match the payload.") from None
+            raise InvalidInput(
+                [FieldError("Stripe-Signature", "does not match the payload", source="header")],
+                detail="The Stripe-Signature header does not match the payload.",
+            ) from None
         try:
             event = json.loads(payload)
         except ValueError:
             raise BadRequest("The webhook payload is not JSON.") from None
         if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not event.get("type"):
-            raise BadRequest("The webhook payload is not a Stripe event.")
+            raise InvalidInput(
+                [FieldError("body", "not a Stripe event")], detail="The webhook payload is not a Stripe event."
+            )
         payment_event = payment_event_from_stripe(event)
         record = await session.get(PaymentWebhookEvent, payment_event.event_id)
         if record is not None and record.handled_at is not None:

@@ -58,9 +58,11 @@ def _sessions(state: State) -> SessionService:
 
 def _check_key(key: str | None) -> str:
     if key is None or not key.strip():
-        raise InvalidInput([FieldError("Idempotency-Key", "send an Idempotency-Key header (a unique string)")])
+        raise InvalidInput(
+            [FieldError("Idempotency-Key", "send an Idempotency-Key header (a unique string)", source="header")]
+        )
     if len(key) > 128:
-        raise InvalidInput([FieldError("Idempotency-Key", "at most 128 characters")])
+        raise InvalidInput([FieldError("Idempotency-Key", "at most 128 characters", source="header")])
     return key.strip()
 
 
@@ -113,9 +115,12 @@ class SessionController(Controller):
         """Checks the connector and the payment method, places the payment hold and sends the remote start.
 
         The session is `starting` until the charger reports the transaction (then `charging`), or `failed` with a
-        reason. 409: connector busy or out of order, charger offline, or another driver was faster. 402: no
-        payment method, or the card was declined (the reason in words). The same Idempotency-Key returns the
-        same session.
+        reason. 409 `connector-busy` (also when another driver was faster), `evse-out-of-order`, `charger-offline`,
+        or `session-already-active` (the driver already charges at this EVSE or has as many sessions as allowed;
+        `sessionId` names it). 402 `payment-required` (no payment method) or `card-declined` (the reason in
+        words). The same Idempotency-Key with the same body returns the same session; with another body 422
+        `idempotency-key-reused`; while the first request with it is still being processed 409
+        `request-in-progress`.
         """
         key = _check_key(idempotency_key)
         service = _sessions(state)

@@ -52,7 +52,21 @@ from api.domain.sessions.schemas import (
 )
 from api.domain.sessions.updates import SessionUpdates
 from api.domain.stations.prices import TariffBook
-from api.errors import Conflict, FieldError, InvalidInput, NotFound, PaymentRequired, ServiceUnavailable
+from api.errors import (
+    CardDeclined,
+    ChargerOffline,
+    Conflict,
+    ConnectorBusy,
+    EvseOutOfOrder,
+    FieldError,
+    IdempotencyKeyReused,
+    InvalidInput,
+    NotFound,
+    PaymentRequired,
+    RequestInProgress,
+    ServiceUnavailable,
+    SessionAlreadyActive,
+)
 from api.settings import Settings
 from ocpp_bridge import errors as ocpp_errors
 from ocpp_bridge.commands import CommandRequest, CommandResult, RemoteStart, RemoteStartResult, RemoteStop
@@ -283,6 +297,7 @@ class SessionService:
         # one lock per session while anyone holds it; gone with the last holder
         self._locks: weakref.WeakValueDictionary[uuid.UUID, asyncio.Lock] = weakref.WeakValueDictionary()
         self._no_session: set[uuid.UUID] = set()  # transactions known to belong to no session
+        self._starting: set[tuple[uuid.UUID, str]] = set()  # (driver, Idempotency-Key) of starts being processed
         self._tasks: set[asyncio.Task[Any]] = set()
         self.idle_fee: IdleFee | None = (
             IdleFee(
@@ -516,7 +531,7 @@ class SessionService:
                 created_text, _, id_text = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
                 created, last_id = datetime.fromisoformat(created_text), uuid.UUID(id_text)
             except (ValueError, UnicodeDecodeError):
-                raise InvalidInput([FieldError("cursor", "not a cursor this API gave out")]) from None
+                raise InvalidInput([FieldError("cursor", "not a cursor this API gave out", source="query")]) from None
             query = query.where(
                 or_(
                     ChargingSession.created_at < created,
@@ -554,23 +569,62 @@ class SessionService:
         """Create the session, hold the payment, send the remote start; returns the session (and a guest secret)."""
         if self.send_command is None:
             raise ServiceUnavailable("This process does not run the OCPP bridge (VOLTWAY_OCPP_ENABLED=false).")
+        request_hash = hashlib.sha256(
+            msgspec.json.encode([evse_uid, emi3_evse_id, str(location_id) if location_id else None])
+        ).hexdigest()
+        keyed = (user_id, idempotency_key) if user_id is not None and idempotency_key else None
+        if keyed in self._starting:
+            raise RequestInProgress("The first request with this Idempotency-Key is still being processed; ask again.")
+        if keyed is not None:
+            self._starting.add(keyed)
+        try:
+            return await self._start(
+                user_id,
+                idempotency_key,
+                request_hash,
+                evse_uid,
+                emi3_evse_id,
+                location_id,
+                locale,
+                guest_email,
+                payment_method,
+            )
+        finally:
+            if keyed is not None:
+                self._starting.discard(keyed)
+
+    async def _start(
+        self,
+        user_id: uuid.UUID | None,
+        idempotency_key: str | None,
+        request_hash: str,
+        evse_uid: str | None,
+        emi3_evse_id: str | None,
+        location_id: uuid.UUID | None,
+        locale: str,
+        guest_email: str | None,
+        payment_method: str | None,
+    ) -> tuple[ChargingSession, str | None]:
         now = utc_now()
         async with self._session_factory() as session:
             if user_id is not None and idempotency_key:
                 existing = await self._by_key(session, user_id, idempotency_key)
                 if existing is not None:
-                    return self._replayed(existing), None
+                    return self._replayed(existing, request_hash), None
             resolved = await self._resolve(session, evse_uid, emi3_evse_id, location_id)
             evse, station, location = resolved.evse, resolved.station, resolved.location
+            evse_id = evse.id
+            if user_id is not None:
+                await self._check_open_sessions(session, user_id, evse_id)
             if station is None or evse.ocpp_evse_id is None:
                 raise Conflict("This charger is not connected to this network and cannot be started from the app.")
             if not station.connected or station.held_by is None:
-                raise Conflict("The charger is offline. Try another charger or try again later.")
+                raise ChargerOffline("The charger is offline. Try another charger or try again later.")
             ocpp_status = evse.ocpp_status or ""
             if ocpp_status in _OUT_OF_ORDER or evse.status in ("OUTOFORDER", "INOPERATIVE"):
-                raise Conflict("This connector is out of order. Please use another one.")
+                raise EvseOutOfOrder("This connector is out of order. Please use another one.")
             if ocpp_status in _BUSY or evse.status in ("CHARGING", "BLOCKED", "RESERVED"):
-                raise Conflict("This connector is in use. Please use another one.")
+                raise ConnectorBusy("This connector is in use. Please use another one.")
             payer = (
                 await self._user_payer(session, user_id)
                 if user_id is not None
@@ -590,6 +644,7 @@ class SessionService:
                 guest_secret_hash=hashlib.sha256(secret.encode()).hexdigest() if secret else None,
                 source="app" if user_id is not None else "guest",
                 idempotency_key=idempotency_key,
+                request_hash=request_hash,
                 location_id=location.id,
                 evse_id=evse.id,
                 charging_station_id=station.id,
@@ -602,21 +657,27 @@ class SessionService:
                 updated_at=now,
             )
             ocpp_id = station.ocpp_id
-            session.add(record)
-            session.add(IdTokenRecord(uid=token, type="Central", user_id=user_id, status="Accepted"))
             try:
-                await session.commit()
+                async with self._lock(user_id or record.id):  # a driver's starts count and insert one at a time
+                    if user_id is not None:  # again, now that no start of this driver can slip in between
+                        await session.execute(select(User.id).where(User.id == user_id).with_for_update())
+                        await self._check_open_sessions(session, user_id, evse_id)
+                    session.add(record)
+                    session.add(IdTokenRecord(uid=token, type="Central", user_id=user_id, status="Accepted"))
+                    await session.commit()
             except IntegrityError:
                 await session.rollback()
                 if user_id is not None and idempotency_key:
                     existing = await self._by_key(session, user_id, idempotency_key)
                     if existing is not None:
-                        return self._replayed(existing), None
-                raise Conflict("Someone else has just started charging at this connector.") from None
+                        return self._replayed(existing, request_hash), None
+                if user_id is not None:
+                    await self._check_open_sessions(session, user_id, evse_id)
+                raise ConnectorBusy("Someone else has just started charging at this connector.") from None
             session_id = record.id
         held = await self._hold(session_id, payer, hold, currency, location.name or location.address)
         if held.status == "declined":
-            raise PaymentRequired(held.decline_reason or "The card was declined.")
+            raise CardDeclined(held.decline_reason or "The card was declined.")
         self._spawn(self._remote_start(session_id, ocpp_id, token, record.connector_id), f"remote start {session_id}")
         async with self._session_factory() as session:
             fresh = await session.get(ChargingSession, session_id)
@@ -634,10 +695,40 @@ class SessionService:
         return found
 
     @staticmethod
-    def _replayed(existing: ChargingSession) -> ChargingSession:
+    def _replayed(existing: ChargingSession, request_hash: str) -> ChargingSession:
+        if existing.request_hash is not None and existing.request_hash != request_hash:
+            raise IdempotencyKeyReused(
+                f"This Idempotency-Key already started session {existing.id} with a different request; "
+                "send a new key for a new start."
+            )
         if existing.status == "failed" and existing.payment_status == "declined":
-            raise PaymentRequired(existing.failure_reason or "The card was declined.")
+            raise CardDeclined(existing.failure_reason or "The card was declined.")
         return existing
+
+    async def _check_open_sessions(self, session: AsyncSession, user_id: uuid.UUID, evse_id: uuid.UUID) -> None:
+        """Refuse a start at an EVSE where the driver already charges, or beyond the driver's active-session limit."""
+        rows = (
+            await session.execute(
+                select(ChargingSession.id, ChargingSession.evse_id, ChargingSession.source, Evse.uid)
+                .join(Evse, Evse.id == ChargingSession.evse_id)
+                .where(ChargingSession.user_id == user_id, ChargingSession.status.in_(OPEN_STATUSES))
+                .order_by(ChargingSession.created_at)
+            )
+        ).all()
+        for row in rows:
+            if row.evse_id == evse_id:
+                raise SessionAlreadyActive(
+                    f"You already have a session at this EVSE: session {row.id}. Follow or stop that one.", row.id
+                )
+        limit = self.settings.max_active_sessions_per_driver
+        app_sessions = [row for row in rows if row.source == "app"]
+        if limit and len(app_sessions) >= limit:
+            first = app_sessions[0]
+            raise SessionAlreadyActive(
+                f"You already have an active session: session {first.id} at EVSE {first.uid}. Stop it before "
+                f"starting another (at most {limit} at a time).",
+                first.id,
+            )
 
     async def _hold(
         self, session_id: uuid.UUID, payer: Payer, amount: Decimal, currency: str, where: str

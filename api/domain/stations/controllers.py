@@ -23,7 +23,7 @@ from api.domain.stations.schemas import (
     StationPage,
 )
 from api.domain.stations.services import StationService
-from api.errors import FieldError, InvalidQuery
+from api.errors import FieldError, InvalidInput
 from api.security.guards import signed_in
 
 SUPPORTED_LOCALES = ("en", "de", "fr", "es", "nl")
@@ -60,7 +60,7 @@ class StationController(Controller):
         params = request.query_params
         query, errors = parse_station_query({name: params[name] for name in params})
         if query is None:
-            raise InvalidQuery(errors)
+            raise InvalidInput(errors)
         return _service(state).search(query, pick_locale(params.get("locale"), accept_language))
 
     @get("/clusters", summary="Station counts per grid cell for drawing a large map area")
@@ -75,7 +75,7 @@ class StationController(Controller):
         if not 0 <= zoom <= 22:
             errors.append(FieldError("zoom", "must be between 0 and 22", source="query"))
         if errors or box is None:
-            raise InvalidQuery(errors)
+            raise InvalidInput(errors)
         return _service(state).clusters(box, zoom)
 
     @get("/report-categories", summary="What a driver can report about a station")
@@ -96,7 +96,7 @@ class StationController(Controller):
         given = {name: str(value) for name, value in (("lat", lat), ("lon", lon)) if value is not None}
         centre = parse_centre(given, errors)
         if errors:
-            raise InvalidQuery(errors)
+            raise InvalidInput(errors)
         return _service(state).detail(location_id, centre, pick_locale(locale, accept_language))
 
     @post("/{location_id:uuid}/reports", summary="Report a problem with a station", guards=[signed_in])
