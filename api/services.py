@@ -15,6 +15,7 @@ from api.domain.chargers.runtime import BridgeRuntime
 from api.domain.chat.services import ChatService
 from api.domain.drivers.services import AccountService
 from api.domain.payments.events import PaymentEvents
+from api.domain.payments.metered import MeteredPaymentProvider
 from api.domain.payments.none_provider import NonePaymentProvider
 from api.domain.payments.ports import PaymentProvider
 from api.domain.payments.services import PaymentAccounts, StripeWebhooks
@@ -35,6 +36,7 @@ from api.domain.stations.sync import CatalogSync
 from api.domain.stations.tariffs import TariffStore
 from api.domain.support.services import SupportService
 from api.mail.outbox import MailOutbox
+from api.metrics import instruments as metrics
 from api.periodic import Periodic
 from api.security.passwords import PasswordHashing
 from api.security.tokens import AccessTokenIssuer
@@ -81,7 +83,7 @@ def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts
         provider = NonePaymentProvider()
         accounts = PaymentAccounts("none", None)
     webhooks = StripeWebhooks(settings.stripe_webhook_secret, events, enabled=settings.payment_provider == "stripe")
-    return provider, accounts, events, webhooks
+    return MeteredPaymentProvider(provider), accounts, events, webhooks
 
 
 def notification_provider(settings: Settings) -> NotificationProvider:
@@ -114,6 +116,7 @@ def build_services(settings: Settings) -> Services:
         payer_of=payment_accounts.payer,
     )
     payment_events.subscribe(sessions)
+    metrics.watch(sessions=sessions, updates=updates)
     stations = StationService(catalog, availability, TariffPricing(tariff_book))
     bridge = (
         BridgeRuntime(settings, session_factory, reuse_port=settings.workers > 1) if settings.ocpp_enabled else None

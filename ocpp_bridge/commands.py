@@ -508,6 +508,12 @@ def spec_for(request: CommandRequest) -> CommandSpec:
     return _BY_TYPE[type(request)]
 
 
+def command_name(request: object) -> str:
+    """The registry name of a command request (``unknown`` for anything else), e.g. for a metrics label."""
+    spec = _BY_TYPE.get(type(request))
+    return "unknown" if spec is None else spec.name
+
+
 def command_names() -> list[str]:
     return list(COMMANDS)
 
@@ -573,6 +579,7 @@ __all__ = [
     "TriggerMessage",
     "Unlock",
     "UpdateFirmware",
+    "command_name",
     "command_names",
     "decode_request",
     "decode_result",

@@ -158,3 +158,23 @@ class InvalidCommandResult(CommandError):
 
 class ChargerDisconnected(CommandError):
     """The charger's connection closed while the command was pending."""
+
+
+COMMAND_OUTCOMES: Final = ("ok", "rejected", "timeout", "not_connected", "disconnected", "invalid", "error")
+
+
+def command_outcome(error: BaseException | None) -> str:
+    """How a command ended, as one of ``COMMAND_OUTCOMES`` (``rejected``: the charger answered with a CallError)."""
+    if error is None:
+        return "ok"
+    if isinstance(error, CommandRejected):
+        return "rejected"
+    if isinstance(error, CommandTimeout):
+        return "timeout"
+    if isinstance(error, ChargerNotConnected):
+        return "not_connected"
+    if isinstance(error, ChargerDisconnected):
+        return "disconnected"
+    if isinstance(error, InvalidCommand | InvalidCommandResult | UnknownCommand):
+        return "invalid"
+    return "error"

@@ -13,6 +13,7 @@ from ocpp_bridge.events import (
     DataTransferReceived,
     DataTransferReply,
     IdTokenInfo,
+    OcppVersion,
     TransactionEnded,
     TransactionStarted,
     TransactionStartReply,
@@ -69,4 +70,29 @@ class CommandRelay(Protocol):
 
     async def charger_detached(self, charger_id: str) -> None:
         """This process no longer holds the charger's socket."""
+        ...
+
+
+class BridgeObserver(Protocol):
+    """Told what the bridge does, for operational metrics; every call is synchronous and on the hot path, so an
+    implementation only counts (no I/O, no blocking, no exceptions).
+
+    Every argument comes from a fixed set: OCPP versions, action names of that version (``"unknown"`` for any
+    other), CallError codes, command names of the registry and the outcomes below. Charger ids are never passed.
+    """
+
+    def charger_connected(self, ocpp_version: OcppVersion) -> None: ...
+
+    def charger_disconnected(self, ocpp_version: OcppVersion) -> None: ...
+
+    def call_answered(
+        self, ocpp_version: OcppVersion, action: str, seconds: float | None, error_code: str | None
+    ) -> None:
+        """One Call from a charger answered: ``seconds`` from taking it up to its answer (None when it was refused
+        before reaching a handler: malformed, over the rate limit), ``error_code`` when the answer is a CallError."""
+        ...
+
+    def command_finished(self, command: str, seconds: float, outcome: str) -> None:
+        """One command of ours (``commands.COMMANDS`` name) done, here or through the relay; ``outcome`` is one of
+        ``COMMAND_OUTCOMES``."""
         ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypedDict, TypeVar
@@ -14,7 +15,7 @@ from msgspec import UNSET, UnsetType
 from ocpp_bridge import codec, errors
 from ocpp_bridge.config import BridgeConfig
 from ocpp_bridge.events import OcppVersion
-from ocpp_bridge.ports import CsmsBackend
+from ocpp_bridge.ports import BridgeObserver, CsmsBackend
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +61,10 @@ class Router:
 
     ocpp_version: ClassVar[OcppVersion]
 
-    def __init__(self, backend: CsmsBackend, config: BridgeConfig) -> None:
+    def __init__(self, backend: CsmsBackend, config: BridgeConfig, observer: BridgeObserver | None = None) -> None:
         self.backend = backend
         self.config = config
+        self.observer = observer
         self._table: dict[str, tuple[type[msgspec.Struct], Handler]] = {}
         for action, struct_type in codec.REQUESTS[self.ocpp_version].items():
             handler = getattr(self, handler_name(action), None)
@@ -81,8 +83,28 @@ class Router:
     def actions(self) -> list[str]:
         return sorted(self._table)
 
+    def action_label(self, action: str) -> str:
+        """The action as a metrics label: an action of this OCPP version, else ``unknown`` (a bounded set)."""
+        return action if action in codec.REQUESTS[self.ocpp_version] else "unknown"
+
+    def refused(self, action: str | None, error: errors.OcppCallError) -> None:
+        """Tell the observer about a Call answered with a CallError before reaching a handler."""
+        if self.observer is not None:
+            label = self.action_label(action or "")
+            self.observer.call_answered(self.ocpp_version, label, None, error.code_for(self.ocpp_version))
+
     async def handle(self, charger_id: str, call: codec.Call) -> bytes:
         """Validate and dispatch one Call; always returns the frame to answer with."""
+        if self.observer is None:
+            return (await self._dispatch(charger_id, call))[0]
+        started = time.perf_counter()
+        frame, error_code = await self._dispatch(charger_id, call)
+        elapsed = time.perf_counter() - started
+        self.observer.call_answered(self.ocpp_version, self.action_label(call.action), elapsed, error_code)
+        return frame
+
+    async def _dispatch(self, charger_id: str, call: codec.Call) -> tuple[bytes, str | None]:
+        """The answer frame, and the CallError code when the answer is an error."""
         try:
             entry = self._table.get(call.action)
             if entry is None:
@@ -95,7 +117,7 @@ class Router:
             payload = codec.decode_payload(call.payload, struct_type)
             context = CallContext(charger_id, call.message_id, datetime.now(UTC))
             response = await handler(context, payload)
-            return codec.encode_checked_call_result(call.message_id, response)
+            return codec.encode_checked_call_result(call.message_id, response), None
         except errors.OcppCallError as exc:
             logger.warning(
                 "charger %s: %s %s rejected with %s: %s",
@@ -105,11 +127,11 @@ class Router:
                 exc.code_for(self.ocpp_version),
                 exc.description,
             )
-            return codec.error_frame(call.message_id, exc, self.ocpp_version)
+            return codec.error_frame(call.message_id, exc, self.ocpp_version), exc.code_for(self.ocpp_version)
         except Exception:
             logger.exception("charger %s: backend failed on %s %s", charger_id, call.action, call.message_id)
             error = errors.InternalError(f"{call.action} could not be processed")
-            return codec.error_frame(call.message_id, error, self.ocpp_version)
+            return codec.error_frame(call.message_id, error, self.ocpp_version), error.code_for(self.ocpp_version)
 
 
 def now() -> datetime:

@@ -8,6 +8,7 @@ import binascii
 import logging
 import re
 import ssl
+import time
 from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -24,7 +25,7 @@ from websockets.typing import Subprotocol
 from ocpp_bridge import commands, errors
 from ocpp_bridge.config import BridgeConfig
 from ocpp_bridge.events import ChargerConnected, ChargerDisconnected, ChargerEvent, OcppVersion
-from ocpp_bridge.ports import CommandRelay, CsmsBackend
+from ocpp_bridge.ports import BridgeObserver, CommandRelay, CsmsBackend
 from ocpp_bridge.router import Router
 from ocpp_bridge.session import ChargerSession
 from ocpp_bridge.v16.handlers import V16Router
@@ -84,13 +85,21 @@ class CentralSystem:
     ``async with CentralSystem(backend, config) as bridge:`` starts serving; ``bridge.port`` is the bound port.
     """
 
-    def __init__(self, backend: CsmsBackend, config: BridgeConfig | None = None, relay: CommandRelay | None = None):
+    def __init__(
+        self,
+        backend: CsmsBackend,
+        config: BridgeConfig | None = None,
+        relay: CommandRelay | None = None,
+        *,
+        observer: BridgeObserver | None = None,
+    ):
         self.backend = backend
         self.config = config or BridgeConfig()
         self.relay = relay
+        self.observer = observer
         self._routers: dict[str, Router] = {
-            "1.6": V16Router(backend, self.config),
-            "2.0.1": V201Router(backend, self.config),
+            "1.6": V16Router(backend, self.config, observer),
+            "2.0.1": V201Router(backend, self.config, observer),
         }
         self._sessions: dict[str, ChargerSession] = {}
         self._server: Server | None = None
@@ -182,6 +191,22 @@ class CentralSystem:
         self, charger_id: str, request: commands.CommandRequest, reply_timeout: float | None = None
     ) -> commands.CommandResult:
         """Run a command on a charger held by this process, or through the relay on the process that holds it."""
+        if self.observer is None:
+            return await self._send_command(charger_id, request, reply_timeout)
+        started = time.perf_counter()
+        error: BaseException | None = None
+        try:
+            return await self._send_command(charger_id, request, reply_timeout)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            self.observer.command_finished(commands.command_name(request), elapsed, errors.command_outcome(error))
+
+    async def _send_command(
+        self, charger_id: str, request: commands.CommandRequest, reply_timeout: float | None
+    ) -> commands.CommandResult:
         limit = reply_timeout if reply_timeout is not None else self.config.command_timeout
         session = self._sessions.get(charger_id)
         if session is not None:
@@ -251,6 +276,8 @@ class CentralSystem:
             await previous.close(REPLACED_CLOSE_CODE, REPLACED_CLOSE_REASON)
         session = ChargerSession(charger_id, ocpp_version, websocket, self._routers[ocpp_version], self.config)
         self._sessions[charger_id] = session
+        if self.observer is not None:
+            self.observer.charger_connected(ocpp_version)
         remote = websocket.remote_address
         logger.debug("charger %s: connected with OCPP %s from %s", charger_id, ocpp_version, remote)
         try:
@@ -266,6 +293,8 @@ class CentralSystem:
                 await self._tell_relay(self.relay.charger_attached(charger_id, ocpp_version))
             await session.serve()
         finally:
+            if self.observer is not None:
+                self.observer.charger_disconnected(ocpp_version)
             if self._sessions.get(charger_id) is session:
                 del self._sessions[charger_id]
                 if self.relay is not None:

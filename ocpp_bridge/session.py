@@ -93,6 +93,7 @@ class ChargerSession:
             frame = codec.parse_frame(data)
         except errors.OcppCallError as exc:
             logger.warning("charger %s: malformed frame answered with %s: %s", self.charger_id, exc.code, exc)
+            self._router.refused(None, exc)
             await self._send(codec.error_frame(exc.message_id, exc, self.ocpp_version))
             return
         if not isinstance(frame, codec.Call):
@@ -103,6 +104,7 @@ class ChargerSession:
                 "charger %s: rate limit exceeded, refusing %s %s", self.charger_id, frame.action, frame.message_id
             )
             refusal = errors.SecurityError("Rate limit exceeded")
+            self._router.refused(frame.action, refusal)
             await self._send(codec.error_frame(frame.message_id, refusal, self.ocpp_version))
             return
         if len(self._calls) >= self._config.max_pending_calls:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import socket
 import time
 from pathlib import Path
@@ -77,3 +79,18 @@ def wait_until_ready(base: str, path: str = "/ready", seconds: float = 60.0) -> 
             pass
         time.sleep(0.2)
     pytest.fail(f"{base}{path} did not answer within {seconds:.0f} s")
+
+
+GRAFANA_DASHBOARD = REPO_ROOT / "api" / "metrics" / "grafana-dashboard.json"
+_METRIC_NAME = re.compile(r"\b((?:voltway|process)_[a-z0-9_]+)\b")
+
+
+def dashboard_queries() -> list[str]:
+    """Every PromQL expression of the ready-made Grafana dashboard."""
+    dashboard = json.loads(GRAFANA_DASHBOARD.read_text(encoding="utf-8"))
+    return [target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])]
+
+
+def dashboard_metric_names() -> set[str]:
+    """The metric (sample) names the dashboard queries, e.g. `voltway_ocpp_handler_seconds_bucket`."""
+    return {name for expr in dashboard_queries() for name in _METRIC_NAME.findall(expr)}

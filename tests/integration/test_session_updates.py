@@ -5,7 +5,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from api.domain.sessions.updates import SessionUpdates
+from prometheus_client import REGISTRY
+
+from api.domain.sessions.updates import QUEUE_SIZE, SessionUpdates
+
+
+def lag_count(path: str) -> float:
+    return REGISTRY.get_sample_value("voltway_live_update_lag_seconds_count", {"path": path}) or 0.0
 
 
 async def _until_listening(updates: SessionUpdates) -> None:
@@ -27,6 +33,8 @@ async def test_an_update_reaches_subscribers_and_the_stream_ends_with_the_sessio
         other_session = uuid.uuid4()
         # on SQLite there is one process: the app watches through the publishing one
         target = watcher if database_url.startswith("postgresql") else publisher
+        path = "relayed" if target is watcher else "local"
+        taken_before = lag_count(path)
         async with target.subscribe(session_id) as queue:
             publisher.publish(other_session, b'{"id": "other"}')
             publisher.publish(session_id, b'{"energyKwh": "1.5"}')
@@ -38,6 +46,7 @@ async def test_an_update_reaches_subscribers_and_the_stream_ends_with_the_sessio
             assert await asyncio.wait_for(queue.get(), 2) is None  # the stream ends
             assert target.latest(session_id) is None
             assert queue.empty()
+        assert lag_count(path) == taken_before + 2  # both updates timed from their publication, on `path`
     finally:
         await publisher.stop()
         await watcher.stop()
@@ -46,9 +55,11 @@ async def test_an_update_reaches_subscribers_and_the_stream_ends_with_the_sessio
 async def test_a_slow_reader_loses_old_updates_not_new_ones(database_url: str) -> None:
     updates = SessionUpdates(database_url)
     session_id = uuid.uuid4()
+    dropped_before = REGISTRY.get_sample_value("voltway_live_updates_dropped_total") or 0.0
     async with updates.subscribe(session_id) as queue:
         for n in range(100):
             updates.publish(session_id, str(n).encode())
         received = [queue.get_nowait() for _ in range(queue.qsize())]
     assert received[-1] == b"99"
-    assert len(received) < 100
+    assert len(received) == QUEUE_SIZE
+    assert REGISTRY.get_sample_value("voltway_live_updates_dropped_total") == dropped_before + 100 - QUEUE_SIZE

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.models import ChargingTransaction, MeterSampleRecord
 from api.db.types import utc_now
+from api.metrics import instruments as metrics
 from api.periodic import Periodic
 from ocpp_bridge.events import MeterSample
 
@@ -100,13 +102,16 @@ class MeterSampleWriter:
                 return
             rows, self._rows = self._rows, []
             latest, self._latest = self._latest, {}
+            started = time.perf_counter()
             try:
                 await self._write(rows, latest)
             except Exception:
+                metrics.timed_flush(len(rows), started, failed=True)
                 self._rows[:0] = rows
                 for transaction_id, values in latest.items():
                     self._latest.setdefault(transaction_id, values)
                 raise
+            metrics.timed_flush(len(rows), started, failed=False)
             self.rows_written += len(rows)
 
     async def _write(self, rows: list[dict[str, object]], latest: dict[uuid.UUID, _Latest]) -> None:

@@ -13,6 +13,7 @@ from api.domain.chargers.live_writer import LiveStateWriter
 from api.domain.chargers.meter_writer import MeterSampleWriter
 from api.domain.chargers.relay import LocalCommandRelay, PostgresCommandRelay
 from api.heap import HeapFreezer
+from api.metrics.instruments import BridgeMetrics
 from api.settings import Settings
 from ocpp_bridge.config import BridgeConfig
 from ocpp_bridge.server import CentralSystem
@@ -60,7 +61,9 @@ class BridgeRuntime:
             self.relay = PostgresCommandRelay(
                 settings.database_url, session_factory, self.process_id, live_writer=self.live
             )
-        self.central = CentralSystem(self.csms, bridge_config(settings, reuse_port=reuse_port), relay=self.relay)
+        self.central = CentralSystem(
+            self.csms, bridge_config(settings, reuse_port=reuse_port), relay=self.relay, observer=BridgeMetrics()
+        )
         self.heap = HeapFreezer()
 
     @property

@@ -17,6 +17,7 @@ from api.domain.chat.schemas import ChatReply, ConversationView, MessageView, Pe
 from api.domain.stations.services import StationService
 from api.domain.support.services import SupportService
 from api.errors import FieldError, InvalidInput, NotFound
+from api.metrics import instruments as metrics
 from chatbot.conversation import DialogueState, Reply
 from chatbot.dialogue import Assistant
 from chatbot.intents import LANGUAGES
@@ -159,7 +160,10 @@ class ChatService:
             conversation = await self._own(session, user_id, conversation_id)
             state = msgspec.convert(conversation.state or {}, DialogueState)
             context = self.context(user_id, conversation)
+        ticket_before = state.ticket
         reply = await self.assistant.respond(state, (text or "").strip(), context, confirm_action_id=confirm_action_id)
+        opened = reply.ticket if reply.ticket is not None and reply.ticket != ticket_before else None
+        metrics.assistant_replied(reply.intent, escalated_with=None if opened is None else opened.priority)
         view = _reply_view(reply)
         async with self._session_factory() as session:
             conversation = await self._own(session, user_id, conversation_id)

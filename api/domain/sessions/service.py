@@ -67,6 +67,7 @@ from api.errors import (
     ServiceUnavailable,
     SessionAlreadyActive,
 )
+from api.metrics import instruments as metrics
 from api.settings import Settings
 from ocpp_bridge import errors as ocpp_errors
 from ocpp_bridge.commands import CommandRequest, CommandResult, RemoteStart, RemoteStartResult, RemoteStop
@@ -324,6 +325,11 @@ class SessionService:
     async def drain(self) -> None:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    @property
+    def active_sessions(self) -> int:
+        """Sessions with a live meter here: charging, suspended or stopping on a charger this process holds."""
+        return len(self._live)
 
     def _lock(self, session_id: uuid.UUID) -> asyncio.Lock:
         lock = self._locks.get(session_id)
@@ -675,6 +681,7 @@ class SessionService:
                     await self._check_open_sessions(session, user_id, evse_id)
                 raise ConnectorBusy("Someone else has just started charging at this connector.") from None
             session_id = record.id
+            metrics.session_started(record.source)
         held = await self._hold(session_id, payer, hold, currency, location.name or location.address)
         if held.status == "declined":
             raise CardDeclined(held.decline_reason or "The card was declined.")
@@ -792,6 +799,7 @@ class SessionService:
                     return False
                 record.status = "failed"
                 record.failure_reason = reason[:300]
+                metrics.session_failed(reason)
                 record.ended_at = utc_now()
                 record.updated_at = utc_now()
                 await session.execute(
@@ -968,6 +976,7 @@ class SessionService:
             except IntegrityError:
                 logger.warning("RFID transaction %s on an EVSE another session holds; not tracked", transaction_id)
                 return
+            metrics.session_started("rfid")
             row = await self._row(session, record)
         self._attach(row, transaction_id, station_id, connector_id, started_at, meter_start_wh)
 

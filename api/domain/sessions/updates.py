@@ -12,13 +12,17 @@ import contextlib
 import logging
 import os
 import secrets
+import time
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any, Final
 
 import asyncpg
 import msgspec
 from sqlalchemy.engine import make_url
+
+from api.metrics import instruments as metrics
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +37,40 @@ class _Envelope(msgspec.Struct, frozen=True):
     session_id: str
     update: msgspec.Raw
     final: bool = False
+    at: float = 0.0  # publication time on the origin (Unix seconds), for the fan-out lag
+
+
+class UpdateQueue(asyncio.Queue[bytes | None]):
+    """One app stream's updates: a slow reader loses old updates, not new ones, and each update taken is timed
+    from its publication (the fan-out lag)."""
+
+    def _init(self, maxsize: int) -> None:
+        super()._init(maxsize)
+        self._stamps: deque[tuple[float, str]] = deque()
+        self._next: tuple[float, str] = (0.0, "local")
+        self._dropping = False
+
+    def offer(self, item: bytes | None, published_at: float = 0.0, path: str = "local") -> None:
+        if self.full():
+            self._dropping = True
+            try:
+                self.get_nowait()
+            finally:
+                self._dropping = False
+            metrics.LIVE_UPDATES_DROPPED.inc()
+        self._next = (published_at, path)
+        self.put_nowait(item)
+
+    def _put(self, item: bytes | None) -> None:
+        self._stamps.append(self._next)
+        super()._put(item)
+
+    def _get(self) -> bytes | None:
+        item = super()._get()
+        published_at, path = self._stamps.popleft()
+        if item is not None and published_at and not self._dropping:
+            metrics.live_update_taken(published_at, path)
+        return item
 
 
 class SessionUpdates:
@@ -46,7 +84,7 @@ class SessionUpdates:
             else None
         )
         self._latest: dict[uuid.UUID, bytes] = {}
-        self._queues: dict[uuid.UUID, set[asyncio.Queue[bytes | None]]] = {}
+        self._queues: dict[uuid.UUID, set[UpdateQueue]] = {}
         self._outgoing: asyncio.Queue[bytes] | None = None
         self._connection: Any = None
         self._sender: asyncio.Task[None] | None = None
@@ -88,30 +126,35 @@ class SessionUpdates:
             await connection.close()
         for queues in self._queues.values():
             for queue in queues:
-                _offer(queue, None)
+                queue.offer(None)
 
     # -- publishing ------------------------------------------------------------------------------------------
 
     def publish(self, session_id: uuid.UUID, update: bytes, *, final: bool = False) -> None:
         """Deliver here at once and, on PostgreSQL, to the other processes; `final` ends the session's streams."""
         self.published += 1
-        self._deliver(session_id, update, final=final)
+        at = time.time()
+        self._deliver(session_id, update, final=final, published_at=at)
         if self._outgoing is not None:
-            envelope = msgspec.json.encode(_Envelope(self.origin, str(session_id), msgspec.Raw(update), final=final))
+            envelope = msgspec.json.encode(
+                _Envelope(self.origin, str(session_id), msgspec.Raw(update), final=final, at=at)
+            )
             if len(envelope) <= NOTIFY_LIMIT_BYTES:
                 self._outgoing.put_nowait(envelope)
             else:
                 logger.warning("session update of %d bytes too large for NOTIFY; not relayed", len(envelope))
 
-    def _deliver(self, session_id: uuid.UUID, update: bytes, *, final: bool) -> None:
+    def _deliver(
+        self, session_id: uuid.UUID, update: bytes, *, final: bool, published_at: float, path: str = "local"
+    ) -> None:
         if final:
             self._latest.pop(session_id, None)
         else:
             self._latest[session_id] = update
         for queue in self._queues.get(session_id, ()):
-            _offer(queue, update)
+            queue.offer(update, published_at, path)
             if final:
-                _offer(queue, None)
+                queue.offer(None)
 
     async def _send_forever(self) -> None:
         assert self._outgoing is not None
@@ -138,17 +181,24 @@ class SessionUpdates:
             logger.warning("ignored a malformed session update: %.200s", payload)
             return
         if envelope.origin != self.origin:
-            self._deliver(session_id, bytes(envelope.update), final=envelope.final)
+            self._deliver(
+                session_id, bytes(envelope.update), final=envelope.final, published_at=envelope.at, path="relayed"
+            )
 
     # -- reading ---------------------------------------------------------------------------------------------
 
     def latest(self, session_id: uuid.UUID) -> bytes | None:
         return self._latest.get(session_id)
 
+    @property
+    def subscribers(self) -> int:
+        """App streams watching a session in this process."""
+        return sum(len(queues) for queues in self._queues.values())
+
     @contextlib.asynccontextmanager
-    async def subscribe(self, session_id: uuid.UUID) -> AsyncIterator[asyncio.Queue[bytes | None]]:
+    async def subscribe(self, session_id: uuid.UUID) -> AsyncIterator[UpdateQueue]:
         """A queue of this session's updates (None: the stream ends); a slow reader loses old updates, not new."""
-        queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_SIZE)
+        queue = UpdateQueue(QUEUE_SIZE)
         self._queues.setdefault(session_id, set()).add(queue)
         try:
             yield queue
@@ -158,10 +208,3 @@ class SessionUpdates:
                 queues.discard(queue)
                 if not queues:
                     del self._queues[session_id]
-
-
-def _offer(queue: asyncio.Queue[bytes | None], item: bytes | None) -> None:
-    if queue.full():
-        with contextlib.suppress(asyncio.QueueEmpty):
-            queue.get_nowait()
-    queue.put_nowait(item)
