@@ -233,6 +233,10 @@ async def test_start_watch_stop_and_pay_exactly(database_url: str, version: str)
         quote = (await client.get(f"{net.base}/v1/sessions/quote", params={"evseUid": evse})).json()
         assert quote["currency"] == "EUR"
         assert "0.47" in quote["priceText"]  # 0.39 + 21 % VAT per kWh, shown before the start
+        # the example agrees with itself: 20 kWh at the 22 kW socket take 55 minutes, which cost
+        # (20 x 0.39 + 0.50 + 55/60 h x 1.20) + 21 % VAT = 11.374
+        example = (quote["exampleEnergyKwh"], quote["exampleChargingMinutes"], quote["exampleCost"])
+        assert example == ("20", 55, "11.37")
 
         missing_key = await client.post(f"{net.base}/v1/sessions", json={"evseUid": evse}, headers=headers)
         assert missing_key.status_code == 422

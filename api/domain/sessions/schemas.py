@@ -92,11 +92,14 @@ class SessionPage(AppStruct):
 
 
 class SessionQuote(AppStruct):
-    """What the driver sees before starting: the price text, and the hold placed on the card."""
+    """What the driver sees before starting: the price text, the hold placed on the card, and an example: charging
+    `exampleEnergyKwh` in `exampleChargingMinutes` (at up to the connector's power) costs `exampleCost`, exactly what
+    such a session is billed."""
 
     evse_uid: str
     hold_amount: Decimal
     example_energy_kwh: Decimal
+    example_charging_minutes: int
     payment_provider: str
     emi3_evse_id: str | None = None
     currency: str | None = None
