@@ -19,7 +19,7 @@ import uuid
 import weakref
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import msgspec
@@ -144,7 +144,7 @@ def _row_of(record: ChargingSession, location: Location | None, evse: Evse | Non
 
 
 def _money(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.0001")).normalize() if value else _ZERO
+    return value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP).normalize() if value else _ZERO
 
 
 def cost_of(totals: CdrTotals | None, currency: str) -> SessionCost | None:
