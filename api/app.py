@@ -26,6 +26,7 @@ from api.domain.payments.controllers import PaymentMethodController, StripeWebho
 from api.domain.sessions.controllers import (
     DeviceController,
     GuestSessionController,
+    ReceiptLinkController,
     SessionController,
     SessionQuoteController,
     session_live,
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminTariffController,
             AdminChargerController,
             SessionQuoteController,
+            ReceiptLinkController,
             SessionController,
             session_live,
             GuestSessionController,

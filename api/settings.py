@@ -73,6 +73,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     password_hash_memory_kib: int = 65536
     ocpi_country_code: str = "NL"
     ocpi_party_id: str = "VWY"
+    operator_name: str = "Voltway"
+    operator_vat_id: str = ""
     catalog_poll_seconds: float = 1.0
     heartbeat_window_seconds: int = 600
     ocpp_enabled: bool = False
@@ -316,6 +318,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ocpi_party_id=_pattern(
             source, "VOLTWAY_OCPI_PARTY_ID", "VWY", r"[A-Z0-9]{3}", "three capital letters or digits"
         ),
+        operator_name=source.get("VOLTWAY_OPERATOR_NAME", "").strip() or "Voltway",
+        operator_vat_id=source.get("VOLTWAY_OPERATOR_VAT_ID", "").strip(),
         catalog_poll_seconds=_int(source, "VOLTWAY_CATALOG_POLL_MS", 1000, minimum=50) / 1000,
         heartbeat_window_seconds=_int(source, "VOLTWAY_HEARTBEAT_WINDOW", 600, minimum=10),
         ocpp_enabled=_bool(source, "VOLTWAY_OCPP_ENABLED", default=True),

@@ -7,6 +7,7 @@ hands over to a person with a ticket.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -86,13 +87,28 @@ def _since(turn: Turn, moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-async def _alternative(turn: Turn) -> None:
-    found = await turn.context.nearest_alternative(turn.state.charger_id)
+# "fast" in the driver's words: a DC fast charger, 50 kW or more
+FAST_CHARGER_KW = 50.0
+_FAST_WORDS = re.compile(r"\b(fast|rapid|quick|dc|hpc|schnell\w*|snel\w*|rapide\w*|r[aá]pid[oa]s?)\b", re.IGNORECASE)
+_POWER = re.compile(r"(\d{2,3})\s*kw\b", re.IGNORECASE)
+
+
+def wanted_power_kw(text: str) -> float | None:
+    """The least power the driver asks for: "150 kW" gives 150, "fast" gives 50, anything else None."""
+    if (power := _POWER.search(text)) is not None:
+        return float(power.group(1))
+    return FAST_CHARGER_KW if _FAST_WORDS.search(text) else None
+
+
+async def _alternative(turn: Turn, min_power_kw: float | None = None) -> None:
+    found = await turn.context.nearest_alternative(turn.state.charger_id, min_power_kw)
     if found is None:
         turn.say("no_alternative")
         return
     distance = f"{found.distance_m / 1000:.1f} km" if found.distance_m >= 1000 else f"{found.distance_m:.0f} m"
     turn.say("alternative", name=found.name, address=found.address, distance=distance, available=found.available_evses)
+    if found.max_power_kw is not None:
+        turn.say("alternative_power", power=f"{found.max_power_kw:g}")
 
 
 def _own_active_session(turn: Turn, session: SessionInfo | None) -> SessionInfo | None:
@@ -333,7 +349,8 @@ async def idle_fee(turn: Turn) -> None:
 
 async def find_charger(turn: Turn) -> None:
     await _session(turn)
-    await _alternative(turn)
+    asked = next((line.text for line in reversed(turn.state.transcript) if line.role == "driver"), "")
+    await _alternative(turn, wanted_power_kw(asked))
     turn.state.topic = None
 
 

@@ -72,6 +72,7 @@ class Alternative(msgspec.Struct, frozen=True, kw_only=True):
     address: str
     distance_m: float
     available_evses: int
+    max_power_kw: float | None = None
 
 
 class TranscriptLine(msgspec.Struct, frozen=True, kw_only=True):
@@ -119,8 +120,11 @@ class ChatContext(Protocol):
 
     async def open_ticket(self, draft: TicketDraft) -> TicketRef: ...
 
-    async def nearest_alternative(self, charger_id: str | None) -> Alternative | None:
-        """The nearest charger with a free connector, near this charger (or the driver's last one)."""
+    async def nearest_alternative(
+        self, charger_id: str | None, min_power_kw: float | None = None
+    ) -> Alternative | None:
+        """The nearest charger with a free connector of at least `min_power_kw` (any power when None), near this
+        charger (or the driver's last one)."""
         ...
 
     async def price_text(self, charger_id: str | None, language: str) -> str | None:

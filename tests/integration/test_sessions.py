@@ -233,6 +233,10 @@ async def test_start_watch_stop_and_pay_exactly(database_url: str, version: str)
         quote = (await client.get(f"{net.base}/v1/sessions/quote", params={"evseUid": evse})).json()
         assert quote["currency"] == "EUR"
         assert "0.47" in quote["priceText"]  # 0.39 + 21 % VAT per kWh, shown before the start
+        # the example agrees with itself: 20 kWh at the 22 kW socket take 55 minutes, which cost
+        # (20 x 0.39 + 0.50 + 55/60 h x 1.20) + 21 % VAT = 11.374
+        example = (quote["exampleEnergyKwh"], quote["exampleChargingMinutes"], quote["exampleCost"])
+        assert example == ("20", 55, "11.37")
 
         missing_key = await client.post(f"{net.base}/v1/sessions", json={"evseUid": evse}, headers=headers)
         assert missing_key.status_code == 422
@@ -283,18 +287,31 @@ async def test_start_watch_stop_and_pay_exactly(database_url: str, version: str)
         amount_due, minor = await expected_bill(net.database_url, session_id)
         assert Decimal(final["cost"]["amount"]) == amount_due
         assert final["payment"]["status"] == "billed_outside"
-        assert Decimal(final["payment"]["captured"]) == amount_due
+        assert Decimal(final["payment"]["captured"]) == 0  # billed outside the app: no money taken here
         assert minor > 0
 
         receipt = (await client.get(f"{net.base}/v1/sessions/{session_id}/receipt", headers=headers)).json()
         assert Decimal(receipt["amountDue"]) == amount_due
         assert [line["description"] for line in receipt["lines"]][:1] == ["Energy"]
-        assert sum(Decimal(line["amountInclVat"]) for line in receipt["lines"]) == pytest.approx(
-            Decimal(receipt["totalInclVat"]), abs=Decimal("0.03")
-        )
+        assert sum(Decimal(line["amountInclVat"]) for line in receipt["lines"]) == Decimal(receipt["totalInclVat"])
+        assert Decimal(receipt["totalInclVat"]) == amount_due
+        assert receipt["timeZone"] == "Europe/Amsterdam"
+        assert receipt["startedAt"][-6:] in ("+01:00", "+02:00")
+        assert receipt["lines"][0]["unitPriceExclVat"] == "0.39"
+        assert receipt["lines"][0]["vatRate"] == "21"
         page = await client.get(f"{net.base}/v1/sessions/{session_id}/receipt.html", headers=headers)
         assert page.status_code == 200
         assert f"{amount_due} EUR" in page.text
+        # the printable receipt opens in a browser from its link, without an Authorization header
+        link = receipt["printUrl"].replace(receipt["printUrl"].split("/v1/")[0], net.base)
+        printed = await client.get(link)
+        assert printed.status_code == 200
+        assert printed.headers["content-type"].startswith("text/html")
+        assert "Billed outside the app" in printed.text
+        assert f"{amount_due} EUR" in printed.text
+        forged = await client.get(link.replace("token=", "token=9"))  # an expiry moved on, its signature kept
+        assert forged.status_code == 404
+        assert forged.headers["content-type"].startswith("application/problem+json")
 
         history = (await client.get(f"{net.base}/v1/sessions", headers=headers)).json()
         assert [item["id"] for item in history["items"]] == [session_id]

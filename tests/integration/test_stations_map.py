@@ -292,6 +292,38 @@ async def test_station_detail_and_clusters(client_factory: ClientFactory, databa
     assert max(c["maxPowerKw"] for c in clusters["clusters"]) == 300.0
 
 
+async def test_stations_without_a_usable_evse_are_off_the_map_but_counted_by_the_import(
+    client_factory: ClientFactory, database_url: str
+) -> None:
+    engine = create_engine(database_url)
+    try:
+        report = await store_feed(
+            create_session_factory(engine),
+            feed(
+                [
+                    location("TEEEST", 52.3702, 4.8902, kinds=()),  # a test site with no EVSE at all
+                    location("GONE", 52.3703, 4.8903, statuses=("REMOVED",)),
+                    location("REAL", 52.3704, 4.8904),
+                ]
+            ),
+        )
+    finally:
+        await engine.dispose()
+    assert report.counts.created == 3  # the import report still tells of all three
+    client = await client_factory()
+    items = (await client.get("/v1/stations", params={"lat": 52.37, "lon": 4.89, "radius": 5000})).json()["items"]
+    assert [item["name"] for item in items] == ["Station REAL"]
+    clusters = (await client.get("/v1/stations/clusters", params={"bbox": "4,52,6,53", "zoom": 8})).json()
+    assert sum(c["locations"] for c in clusters["clusters"]) == 1
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            hidden = (await session.execute(select(Location.id).where(Location.ocpi_id == "TEEEST"))).scalar_one()
+    finally:
+        await engine.dispose()
+    assert (await client.get(f"/v1/stations/{hidden}")).status_code == 404
+
+
 async def test_live_status_needs_a_charger_we_can_hear(client_factory: ClientFactory, database_url: str) -> None:
     await store(database_url, [location("LIVE", 52.37, 4.89, kinds=("ac22",))])
     engine = create_engine(database_url)

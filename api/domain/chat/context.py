@@ -333,7 +333,9 @@ class DatabaseChatContext:
             )
             return location_id
 
-    async def nearest_alternative(self, charger_id: str | None) -> Alternative | None:
+    async def nearest_alternative(
+        self, charger_id: str | None, min_power_kw: float | None = None
+    ) -> Alternative | None:
         location_id = await self._location_id(charger_id)
         here = self.stations.catalog.locations.get(location_id) if location_id else None
         if here is None:
@@ -342,7 +344,9 @@ class DatabaseChatContext:
             centre=(here.latitude, here.longitude),
             radius_m=ALTERNATIVE_RADIUS_M,
             box=None,
-            filters=StationFilters(available_now=True),
+            filters=StationFilters(
+                available_now=True, min_power_w=int(min_power_kw * 1000) if min_power_kw is not None else None
+            ),
             limit=3,
         )
         for hit in self.stations.search(query, "en").items:
@@ -353,6 +357,7 @@ class DatabaseChatContext:
                     address=f"{hit.address}, {hit.city}",
                     distance_m=hit.distance_meters or 0.0,
                     available_evses=hit.available_evse_count,
+                    max_power_kw=hit.max_power_kw,
                 )
         return None
 

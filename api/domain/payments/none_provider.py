@@ -1,7 +1,8 @@
 """The `none` payment provider: for deployments (and the demo) that bill drivers outside the app.
 
-Sessions start without a card, no money moves through Voltway, and a settlement records the full amount as billed
-elsewhere (an invoice, a fleet contract, a roaming partner), so receipts still show what is owed.
+Sessions start without a card, no money moves through Voltway, and a settlement captures nothing: the amount due is
+billed elsewhere (an invoice, a fleet contract, a roaming partner), so receipts show what is owed as billed outside
+the app.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ class NonePaymentProvider:
     async def settle(
         self, payer: Payer, hold: PaymentHold, *, amount_minor: int, idempotency_key: str, description: str
     ) -> Settlement:
-        """The whole amount counts as billed outside the app; nothing is owed to Voltway as debt."""
-        return Settlement(captured_minor=amount_minor, released=amount_minor == 0)
+        """The whole amount is billed outside the app: nothing is captured here, nothing is owed as debt."""
+        return Settlement(captured_minor=0, released=amount_minor == 0)
 
     async def release(self, hold: PaymentHold, *, idempotency_key: str) -> None:
         return None

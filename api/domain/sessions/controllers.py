@@ -20,8 +20,9 @@ from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
 
 from api.db.models import ChargingSession, Device, Evse, Location, User
+from api.db.types import utc_now
 from api.deps import CurrentPrincipal, DbSession
-from api.domain.sessions.receipts import build_receipt, receipt_html
+from api.domain.sessions.receipts import build_receipt, check_print_token, receipt_html
 from api.domain.sessions.schemas import (
     DeviceRegistration,
     DeviceView,
@@ -76,7 +77,7 @@ async def _receipt(service: SessionService, db_session: Any, record: ChargingSes
     location = await db_session.get(Location, record.location_id)
     evse = await db_session.get(Evse, record.evse_id)
     row = await service._row(db_session, record)
-    return build_receipt(record, location, evse, row)
+    return build_receipt(record, location, evse, row, service.settings, utc_now())
 
 
 async def _stream(
@@ -240,6 +241,24 @@ class SessionController(Controller):
                     yield ServerSentEventMessage(data=item.decode(), event="update")
 
         return ServerSentEvent(messages())
+
+
+class ReceiptLinkController(Controller):
+    path = "/v1/receipts"
+    tags = ["Sessions"]
+
+    @get("/{session_id:uuid}", summary="Printable receipt from its link (no sign-in needed)", media_type="text/html")
+    async def receipt_page(
+        self, session_id: FromPath[uuid.UUID], token: FromQuery[str], state: State, db_session: DbSession
+    ) -> Response[str]:
+        """The receipt's `printUrl`: opens in a browser without an Authorization header for 30 days; 404 for a
+        link that is altered, for another session or expired."""
+        service = _sessions(state)
+        check_print_token(service.settings, session_id, token, utc_now())
+        record = await db_session.get(ChargingSession, session_id)
+        if record is None:
+            raise NotFound("No such receipt, or the link is not valid.")
+        return Response(receipt_html(await _receipt(service, db_session, record)), media_type="text/html")
 
 
 class SessionQuoteController(Controller):

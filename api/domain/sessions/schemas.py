@@ -92,11 +92,14 @@ class SessionPage(AppStruct):
 
 
 class SessionQuote(AppStruct):
-    """What the driver sees before starting: the price text, and the hold placed on the card."""
+    """What the driver sees before starting: the price text, the hold placed on the card, and an example: charging
+    `exampleEnergyKwh` in `exampleChargingMinutes` (at up to the connector's power) costs `exampleCost`, exactly what
+    such a session is billed."""
 
     evse_uid: str
     hold_amount: Decimal
     example_energy_kwh: Decimal
+    example_charging_minutes: int
     payment_provider: str
     emi3_evse_id: str | None = None
     currency: str | None = None
@@ -108,29 +111,41 @@ class ReceiptLine(AppStruct):
     description: str
     quantity: Decimal
     unit: str
+    unit_price_excl_vat: Decimal | None  # per `unit`; None when the tariff has more than one price for it
+    vat_rate: Decimal | None  # percent
     amount_excl_vat: Decimal
     vat: Decimal
     amount_incl_vat: Decimal
 
 
 class Receipt(AppStruct):
+    """Amounts are rounded half up to the currency's minor unit; the lines add up to the totals. Times are in the
+    station's local time zone (`timeZone`). `printUrl` opens the printable receipt without sign-in until
+    `printUrlExpiresAt`."""
+
     number: str
     session_id: uuid.UUID
     issued_at: datetime
+    operator_name: str
+    operator_vat_id: str | None
     location_name: str | None
     address: str
     evse_uid: str
     emi3_evse_id: str | None
+    time_zone: str
     started_at: datetime | None
     ended_at: datetime | None
     energy_kwh: Decimal
     lines: list[ReceiptLine]
+    vat_rate: Decimal | None  # percent, when every line has the same rate
     total_excl_vat: Decimal
     vat: Decimal
     total_incl_vat: Decimal
     amount_due: Decimal
     currency: str
     payment: PaymentState
+    print_url: str
+    print_url_expires_at: datetime
 
 
 class DeviceRegistration(AppStruct):

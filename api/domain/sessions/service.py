@@ -19,7 +19,7 @@ import uuid
 import weakref
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import msgspec
@@ -77,7 +77,7 @@ from pricing.errors import PricingError
 from pricing.idle_fee import IdleFee
 from pricing.money import minor_unit_exponent
 from pricing.price_text import price_text
-from pricing.quote import quote
+from pricing.quote import example_charging_time, example_quote, quote
 from pricing.tariff import Tariff, encode_tariff
 
 logger = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ def _row_of(record: ChargingSession, location: Location | None, evse: Evse | Non
 
 
 def _money(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.0001")).normalize() if value else _ZERO
+    return value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP).normalize() if value else _ZERO
 
 
 def cost_of(totals: CdrTotals | None, currency: str) -> SessionCost | None:
@@ -434,14 +434,15 @@ class SessionService:
             resolved = await self._resolve(session, evse_uid, emi3, location_id)
         tariff = self._tariff(resolved.location, resolved.tariff_ids, now)
         hold = self._hold_amount(tariff, resolved.location, resolved.max_power_w, now)
-        example = None
         energy = Decimal(20)
+        power = Decimal(resolved.max_power_w or 22000) / 1000
+        charging_time = example_charging_time(energy, power)  # 20 kWh at the connector's power, whole minutes
+        example = None
         if tariff is not None:
-            example = quote(
+            example = example_quote(
                 tariff,
                 energy_kwh=energy,
-                duration=timedelta(hours=1),
-                power_kw=Decimal(resolved.max_power_w or 22000) / 1000,
+                power_kw=power,
                 start=now,
                 time_zone=resolved.location.time_zone,
                 idle_fee=self.idle_fee,
@@ -453,6 +454,7 @@ class SessionService:
             price_text=price_text(tariff, locale, idle_fee=self.idle_fee) if tariff else None,
             hold_amount=hold,
             example_energy_kwh=energy,
+            example_charging_minutes=int(charging_time.total_seconds()) // 60,
             example_cost=example,
             payment_provider=self.payments.name,
         )

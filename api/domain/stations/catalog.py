@@ -175,7 +175,8 @@ class StationCatalog:
         return len(self.locations)
 
     def put(self, entry: LocationEntry) -> None:
-        """Add or replace a location (unpublished ones are taken off the map)."""
+        """Add or replace a location. Unpublished ones, and ones without an EVSE a driver could use (none at all,
+        or all removed), are taken off the map; imports still count them in their reports."""
         previous = self.locations.pop(entry.id, None)
         if previous is not None:
             key = cell_of(previous.latitude, previous.longitude)
@@ -185,7 +186,7 @@ class StationCatalog:
                 cell.changed()
                 if not cell.entries:
                     del self.cells[key]
-        if not entry.publish:
+        if not entry.publish or all(evse.status == "REMOVED" for evse in entry.evses):
             return
         self.locations[entry.id] = entry
         cell = self.cells[cell_of(entry.latitude, entry.longitude)]

@@ -277,3 +277,26 @@ def test_share_resolved_without_a_ticket() -> None:
         print(f"  {'resolved' if ok else 'ticket  '}  {name}")
     assert len(OUTCOMES) >= 12
     assert resolved / len(OUTCOMES) >= 0.6
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("en", "where is the nearest fast charger?"),
+        ("de", "wo ist die nächste Schnellladesäule?"),
+        ("nl", "waar is de dichtstbijzijnde snellader?"),
+        ("en", "I need a 100 kW charger near here"),
+    ],
+)
+async def test_a_fast_charger_question_skips_slower_chargers(assistant: Assistant, language: str, text: str) -> None:
+    reply = await chat(assistant, World(), language).say(text)
+    assert reply.intent == "find_charger"
+    assert "Ring Fast" in reply.text  # 4.2 km away, at 150 kW
+    assert "Marktplein" not in reply.text  # nearer, but 11 kW
+    assert "150 kW" in reply.text
+
+
+async def test_any_charger_question_gets_the_nearest(assistant: Assistant) -> None:
+    reply = await chat(assistant, World()).say("where can I find a free charger near here?")
+    assert reply.intent == "find_charger"
+    assert "Marktplein" in reply.text

@@ -78,8 +78,22 @@ class World:
             expected_response_minutes=EXPECTED_MINUTES[draft.priority],
         )
 
-    async def nearest_alternative(self, charger_id: str | None) -> Alternative | None:
-        return Alternative(station_id="s-2", name="Marktplein", address="Markt 1", distance_m=850, available_evses=2)
+    async def nearest_alternative(
+        self, charger_id: str | None, min_power_kw: float | None = None
+    ) -> Alternative | None:
+        """Nearest first: an 11 kW socket on the market square, a 150 kW site on the ring road."""
+        nearby = (
+            Alternative(station_id="s-2", name="Marktplein", address="Markt 1", distance_m=850, available_evses=2),
+            Alternative(
+                station_id="s-3",
+                name="Ring Fast",
+                address="Ringweg 9",
+                distance_m=4200,
+                available_evses=4,
+                max_power_kw=150,
+            ),
+        )
+        return next((a for a in nearby if min_power_kw is None or (a.max_power_kw or 11) >= min_power_kw), None)
 
     async def price_text(self, charger_id: str | None, language: str) -> str | None:
         return self.prices.get(charger_id or "")
