@@ -265,19 +265,24 @@ def cmd_ocpp(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from ocpp_bridge.simulator import SimulatorConfig, run_simulation
+    from ocpp_bridge.simulator import ChargerRating, SimulatorConfig, run_simulation
 
     settings = load_settings()
     chargers = args.chargers
+    ratings: dict[str, ChargerRating] = {}
+    if args.meter_interval <= 0:
+        raise CommandError("--meter-interval must be a positive number of seconds")
     if chargers is None:
-        from api.domain.chargers.provisioning import count_chargers
+        from api.domain.chargers.provisioning import charger_ratings, count_chargers
         from api.services import open_services
 
-        async def count() -> int:
+        async def count() -> tuple[int, dict[str, tuple[int, bool]]]:
             async with open_services(settings) as services, services.session_factory() as session:
-                return await count_chargers(session, args.id_prefix)
+                return await count_chargers(session, args.id_prefix), await charger_ratings(session, args.id_prefix)
 
-        chargers = _run(count())
+        chargers, rated = _run(count())
+        # each simulated charger delivers what its provisioned connectors are rated for
+        ratings = {ocpp_id: ChargerRating(float(watts), dc) for ocpp_id, (watts, dc) in rated.items()}
         if chargers == 0:
             raise CommandError(f"no chargers with ids starting {args.id_prefix!r}: run `voltway seed demo` first")
     if chargers < 1:
@@ -295,6 +300,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         arrival_rate=args.arrival_rate,
         speed=args.speed,
         clock_offset_seconds=args.clock_offset,
+        meter_interval=args.meter_interval,
+        ratings=ratings,
     )
     print(f"simulating {chargers} OCPP {args.ocpp} chargers against {url}", flush=True)
     try:
@@ -654,6 +661,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="seconds the chargers' clocks are ahead of the real time (negative: behind), as wrong clocks are",
+    )
+    simulate.add_argument(
+        "--meter-interval",
+        type=float,
+        default=10.0,
+        help="simulated seconds between meter values while charging (default 10; the first right after the start)",
     )
     simulate.set_defaults(handler=cmd_simulate)
 

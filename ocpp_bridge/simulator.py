@@ -1,10 +1,12 @@
 """Charger simulator: many OCPP 1.6J or 2.0.1 chargers in one process, for demos, load tests and end-to-end tests.
 
 Each charger is a small state machine with two tasks (its scenario and its socket reader): it boots, sends
-heartbeats and status changes, accepts remote start/stop and the other commands, charges with a power curve
-that tapers with the state of charge (SuspendedEV when the battery is full), reports meter values, unplugs
-after idling, raises faults with real error codes, and drops its connection now and then, replaying the
-transaction messages it queued while offline.
+heartbeats and status changes, accepts remote start/stop and the other commands, charges like a real one
+(never above its connector's rating or what the car takes; AC flat until the car's target, DC tapering above
+80 % state of charge; SuspendedEV when the battery is full), reports meter values right after the start and
+then every ``meter_interval`` seconds, unplugs after idling, raises faults with real error codes, and drops its
+connection now and then, replaying the transaction messages it queued while offline. Energy is power x time:
+each reading adds the power of the previous reading over the time that passed since it.
 
 ``speed`` compresses time: durations and rates are in simulated seconds, message timestamps stay real.
 """
@@ -46,6 +48,18 @@ V16_ERROR_CODES = (
 _QUEUED_ACTIONS = {"StopTransaction", "MeterValues", "TransactionEvent"}
 
 
+class ChargerRating(msgspec.Struct, frozen=True):
+    """What a charger's connector can deliver: its rated power and whether it is DC."""
+
+    max_power_w: float
+    dc: bool = False
+
+
+# what cars take: AC through their on-board charger, DC at their battery's peak rate
+_CAR_AC_W = (7_400.0, 11_000.0, 11_000.0, 22_000.0)
+_CAR_DC_W = (50_000.0, 100_000.0, 150_000.0, 250_000.0)
+
+
 class SimulatorConfig(msgspec.Struct, frozen=True, kw_only=True):
     """``url`` is the central system's base URL; each charger connects to ``{url}/{id}``.
 
@@ -63,9 +77,11 @@ class SimulatorConfig(msgspec.Struct, frozen=True, kw_only=True):
     speed: float = 1.0
     arrival_rate: float = 1.0
     disconnect_rate: float = 0.1
-    meter_interval: float = 60.0
+    meter_interval: float = 10.0  # simulated seconds between meter values (and between scenario steps)
     connect_concurrency: int = 100
     clock_offset_seconds: float = 0.0  # how far each charger's clock is ahead (negative: behind) of the real time
+    ratings: dict[str, ChargerRating] = {}  # per charger id, e.g. from the provisioned connectors
+    default_rating: ChargerRating = ChargerRating(22_000.0)  # for chargers not in `ratings`
 
 
 class SimulationReport(msgspec.Struct, kw_only=True):
@@ -126,7 +142,10 @@ class SimulatedCharger:
         self.seq_no = 0
         self.meter_wh = float(self.rng.randint(0, 5_000_000))
         self.start_meter_wh = 0.0
-        self.max_power_w = self.rng.choice([7_400.0, 11_000.0, 22_000.0, 50_000.0, 150_000.0])
+        self.rating = config.ratings.get(charger_id, config.default_rating)
+        self.max_power_w = self.rating.max_power_w  # for this session: the connector's rating or the car's, lower
+        self.metered_at = 0.0  # simulated time of the last meter value
+        self.drawn_power_w = 0.0  # the power reported in the last meter value, drawn until the next one
         self.capacity_wh = 0.0
         self.soc = 0.0
         self.target_soc = 100.0
@@ -401,6 +420,8 @@ class SimulatedCharger:
 
     async def _start(self, id_tag: str) -> None:
         self.id_tag = id_tag
+        car = self.rng.choice(_CAR_DC_W if self.rating.dc else _CAR_AC_W)
+        self.max_power_w = min(self.rating.max_power_w, car)
         self.capacity_wh = self.rng.uniform(40_000, 100_000)
         self.soc = self.rng.uniform(5, 60)
         self.target_soc = self.rng.choice([80.0, 90.0, 100.0])
@@ -414,7 +435,7 @@ class SimulatedCharger:
                 return
             result = await self.call(
                 "StartTransaction",
-                {"connectorId": 1, "idTag": id_tag, "meterStart": int(self.meter_wh), "timestamp": self._now()},
+                {"connectorId": 1, "idTag": id_tag, "meterStart": round(self.meter_wh), "timestamp": self._now()},
             )
             if "transactionId" not in result:
                 await self._status("Available")
@@ -429,12 +450,15 @@ class SimulatedCharger:
             )
         self.report.transactions_started += 1
         await self._status("Charging")
+        sim_now = self.sim_seconds(time.monotonic())
+        self.metered_at = sim_now
+        await self._charge(self.config.meter_interval, sim_now)  # the first meter value, right after the start
 
     def _power(self) -> float:
-        """Constant power up to 80 % state of charge, then tapering to a tenth at 100 %."""
+        """AC: flat until the car's target. DC: flat up to 80 % state of charge, then tapering to a tenth at 100 %."""
         if self.soc >= self.target_soc:
             return 0.0
-        if self.soc < 80.0:
+        if not self.rating.dc or self.soc < 80.0:
             return self.max_power_w
         return self.max_power_w * max(0.1, (100.0 - self.soc) / 20.0)
 
@@ -472,15 +496,23 @@ class SimulatedCharger:
         self.seq_no += 1
         return payload
 
+    def _advance(self, sim_now: float) -> float:
+        """Energy is power x time: the power last reported, over the simulated time since; returns the new power."""
+        elapsed = max(0.0, sim_now - self.metered_at)
+        self.metered_at = sim_now
+        energy = self.drawn_power_w * elapsed / 3600.0
+        self.meter_wh += energy
+        if self.capacity_wh:
+            self.soc = min(100.0, self.soc + 100.0 * energy / self.capacity_wh)
+        self.drawn_power_w = self._power() if self.transaction_id is not None else 0.0
+        return self.drawn_power_w
+
     async def _charge(self, tick: float, sim_now: float) -> None:
         if self.remote_stop:
             self.remote_stop = False
             await self._stop("Remote", "RemoteStop")
             return
-        power = self._power()
-        energy = power * tick / 3600.0
-        self.meter_wh += energy
-        self.soc = min(100.0, self.soc + 100.0 * energy / self.capacity_wh)
+        power = self._advance(sim_now)  # drawn from now until the next meter value
         if power == 0.0 and self.status == "Charging":
             await self._status("SuspendedEV")
             self.unplug_at = sim_now + self.rng.expovariate(1 / 600.0)
@@ -503,6 +535,8 @@ class SimulatedCharger:
             await self._stop("EVDisconnected", "EVCommunicationLost")
 
     async def _stop(self, reason: str, trigger: str) -> None:
+        self._advance(self.sim_seconds(time.monotonic()))
+        self.drawn_power_w = 0.0
         transaction_id = self.transaction_id
         self.transaction_id = None
         self.unplug_at = None
@@ -512,7 +546,7 @@ class SimulatedCharger:
                 {
                     "transactionId": int(transaction_id or 0),
                     "idTag": self.id_tag,
-                    "meterStop": int(self.meter_wh),
+                    "meterStop": round(self.meter_wh),
                     "timestamp": self._now(),
                     "reason": reason,
                     "transactionData": [{"timestamp": self._now(), "sampledValue": self._sampled(0.0)[:1]}],

@@ -318,6 +318,21 @@ async def list_tokens(session: AsyncSession) -> list[tuple[str, str, str, str | 
     return [(r.uid, r.type, r.status, r.email) for r in rows]
 
 
+async def charger_ratings(session: AsyncSession, prefix: str) -> dict[str, tuple[int, bool]]:
+    """Per charger whose id starts with `prefix`: its best connector's rated power (W) and whether it is DC."""
+    rows = await session.execute(
+        select(ChargingStation.ocpp_id, Connector.max_electric_power, Connector.power_type)
+        .join(Evse, Evse.charging_station_id == ChargingStation.id)
+        .join(Connector, Connector.evse_id == Evse.id)
+        .where(Connector.max_electric_power.is_not(None))
+    )
+    ratings: dict[str, tuple[int, bool]] = {}
+    for ocpp_id, watts, power_type in rows:
+        if ocpp_id.startswith(prefix) and (watts or 0) > ratings.get(ocpp_id, (0, False))[0]:
+            ratings[ocpp_id] = (int(watts or 0), power_type == "DC")
+    return ratings
+
+
 async def count_chargers(session: AsyncSession, prefix: str) -> int:
     ids = (await session.execute(select(ChargingStation.ocpp_id))).scalars()
     return sum(1 for ocpp_id in ids if ocpp_id.startswith(prefix))

@@ -45,21 +45,38 @@ def tariff_of(document: dict[str, Any] | None) -> Tariff | None:
 class SessionMeter:
     """Energy, power, state of charge and running cost of one session, fed with readings in time order."""
 
-    __slots__ = ("_meter", "first_at", "last_at", "power_w", "register_wh", "soc_percent", "start_wh")
+    __slots__ = (
+        "_meter",
+        "_pending_start",
+        "_terms",
+        "first_at",
+        "last_at",
+        "power_w",
+        "register_wh",
+        "soc_percent",
+        "start_wh",
+    )
 
     def __init__(self, tariff: Tariff | None, time_zone: str, idle_fee: IdleFee | None) -> None:
         self._meter = LiveMeter(tariff, time_zone, idle_fee, keep_periods=False) if tariff is not None else None
+        self._terms = (tariff, time_zone, idle_fee)
         self.start_wh: float | None = None
         self.register_wh: float | None = None
         self.power_w: float | None = None
         self.soc_percent: float | None = None
         self.first_at: datetime | None = None
         self.last_at: datetime | None = None
+        self._pending_start: tuple[datetime, float] | None = None
 
     def start(self, at: datetime, register_wh: float | None) -> None:
-        """The transaction's start: the register it began at, counted as charging until the first reading."""
+        """The transaction's start: the register it began at, counted as charging until the first reading, at the
+        power that reading reports (a charger's first reading often comes right after the start, before any energy
+        moved: that moment is charging, not idle)."""
         self.start_wh = register_wh
-        self._add(at, register_wh if register_wh is not None else 0.0, None, ConnectorState.CHARGING)
+        register = register_wh if register_wh is not None else 0.0
+        self.register_wh = register
+        self.first_at = self.last_at = at
+        self._pending_start = (at, register)
 
     def add(
         self, at: datetime, energy_wh: float | None, power_w: float | None, soc_percent: float | None = None
@@ -86,6 +103,14 @@ class SessionMeter:
         return True
 
     def _add(self, at: datetime, register_wh: float, power_w: float | None, state: ConnectorState) -> None:
+        if self._pending_start is not None:
+            started_at, started_wh = self._pending_start
+            self._pending_start = None
+            if self._meter is not None:
+                start_power = power_w if state is ConnectorState.CHARGING else None
+                self._meter.add(
+                    MeterSample(started_at, _decimal(started_wh), _decimal(start_power or 0.0), ConnectorState.CHARGING)
+                )
         self.register_wh = register_wh
         if self.first_at is None:
             self.first_at = at
@@ -101,6 +126,16 @@ class SessionMeter:
 
     def totals(self) -> CdrTotals | None:
         """The cost so far; None when the session is free (no tariff) or has no reading yet."""
-        if self._meter is None or self._meter.sample_count == 0:
+        if self._meter is None:
             return None
+        if self._meter.sample_count == 0:
+            if self._pending_start is None:
+                return None
+            # no reading yet: the start alone (its fixed fees), priced aside so the first reading still sets the power
+            started_at, started_wh = self._pending_start
+            tariff, time_zone, idle_fee = self._terms
+            assert tariff is not None  # a meter is kept only for a session with a tariff
+            alone = LiveMeter(tariff, time_zone, idle_fee, keep_periods=False)
+            alone.add(MeterSample(started_at, _decimal(started_wh), _decimal(0.0), ConnectorState.CHARGING))
+            return alone.totals()
         return self._meter.totals()

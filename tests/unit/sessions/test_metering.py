@@ -82,3 +82,15 @@ def test_a_free_connector_has_no_cost() -> None:
     meter.add(START + timedelta(minutes=1), 200.0, 12_000.0)
     assert meter.totals() is None
     assert meter.energy_wh == 200.0
+
+
+def test_a_first_reading_right_after_the_start_is_charging_not_idle() -> None:
+    meter = SessionMeter(TARIFF, "Europe/Berlin", IdleFee(price_per_minute=Decimal("0.10"), grace_minutes=0))
+    meter.start(START, 1_000_000.0)
+    assert meter.totals() is not None  # the start alone already has a (zero) cost
+    meter.add(START + timedelta(seconds=1), 1_000_000.0, 11_000.0)  # no energy yet, 11 kW drawn
+    meter.add(START + timedelta(seconds=11), 1_000_000.0 + 11_000 / 360, 11_000.0)
+    totals = meter.totals()
+    assert totals is not None
+    assert totals.total_parking_time == 0
+    assert abs(totals.total_time * 3600 - 11) < Decimal("1e-9")  # all 11 seconds charging
