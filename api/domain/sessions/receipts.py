@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from api.db.models import ChargingSession, Evse, Location
 from api.domain.sessions.schemas import Receipt, ReceiptLine
-from api.domain.sessions.service import payment_state
+from api.domain.sessions.views import payment_state
 from api.errors import Conflict, NotFound
 from api.settings import Settings
 from pricing.money import minor_unit_exponent, round_half_up_to_minor_unit
