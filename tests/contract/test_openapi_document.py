@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from api.__main__ import openapi_document
+from api.cli.openapi import openapi_document
 from tests.support import REPO_ROOT
 
 DOCUMENT = REPO_ROOT / "openapi" / "openapi.json"

@@ -17,7 +17,7 @@ from typing import IO
 import httpx
 import pytest
 
-from api.__main__ import build_parser
+from api.cli import build_parser
 from tests.support import TEST_SECRET_KEY, cli_environment, free_port, wait_until_ready
 
 VOLTWAY = [sys.executable, "-m", "api"]

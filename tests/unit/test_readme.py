@@ -17,7 +17,7 @@ def test_every_environment_variable_is_documented() -> None:
 
 
 def test_every_command_is_documented() -> None:
-    from api.__main__ import build_parser
+    from api.cli import build_parser
 
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     parser = build_parser()

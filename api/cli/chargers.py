@@ -1,0 +1,250 @@
+"""`voltway ocpp`, `simulate`, `chargers` and `tokens`: the OCPP bridge alone, simulated chargers, and provisioning
+the chargers and RFID cards that may use it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+import msgspec
+
+from api.cli.command import CommandError, check_ports, msgspec_replace, prepare_database, run_coroutine
+from api.settings import load_settings
+
+
+def cmd_ocpp(args: argparse.Namespace) -> int:
+    """Run only the OCPP bridge (no HTTP API), e.g. on machines dedicated to charger connections."""
+    import signal
+
+    from api.domain.chargers.runtime import BridgeRuntime
+    from api.logs import configure_logging
+    from api.services import build_services, close_services
+
+    settings = load_settings()
+    if args.port is not None:
+        settings = msgspec_replace(settings, ocpp_port=args.port)
+    if args.host:
+        settings = msgspec_replace(settings, ocpp_host=args.host)
+    check_ports(settings, api=False)
+    configure_logging(settings.log_level, settings.log_format)
+    run_coroutine(prepare_database(settings))
+
+    async def run() -> int:
+        services = build_services(msgspec_replace(settings, ocpp_enabled=False))
+        bridge = BridgeRuntime(settings, services.session_factory)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await bridge.start()
+        print(f"OCPP bridge listening on ws://{settings.ocpp_host}:{bridge.port}/ocpp/{{charger id}}", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            await bridge.stop()
+            await close_services(services)
+        return 0
+
+    return run_coroutine(run())
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from ocpp_bridge.simulator import ChargerRating, SimulatorConfig, run_simulation
+
+    settings = load_settings()
+    chargers = args.chargers
+    ratings: dict[str, ChargerRating] = {}
+    if args.meter_interval <= 0:
+        raise CommandError("--meter-interval must be a positive number of seconds")
+    if chargers is None:
+        from api.domain.chargers.provisioning import charger_ratings, count_chargers
+        from api.services import open_services
+
+        async def count() -> tuple[int, dict[str, tuple[int, bool]]]:
+            async with open_services(settings) as services, services.session_factory() as session:
+                return await count_chargers(session, args.id_prefix), await charger_ratings(session, args.id_prefix)
+
+        chargers, rated = run_coroutine(count())
+        # each simulated charger delivers what its provisioned connectors are rated for
+        ratings = {ocpp_id: ChargerRating(float(watts), dc) for ocpp_id, (watts, dc) in rated.items()}
+        if chargers == 0:
+            raise CommandError(f"no chargers with ids starting {args.id_prefix!r}: run `voltway seed demo` first")
+    if chargers < 1:
+        raise CommandError("--chargers must be at least 1")
+    url = args.url or f"ws://127.0.0.1:{settings.ocpp_port}/ocpp"
+    config = SimulatorConfig(
+        url=url,
+        chargers=chargers,
+        ocpp_version=args.ocpp,
+        id_prefix=args.id_prefix,
+        password=args.password or settings.demo_charger_password,
+        duration=args.duration,
+        seed=args.seed,
+        fault_rate=args.fault_rate,
+        arrival_rate=args.arrival_rate,
+        speed=args.speed,
+        clock_offset_seconds=args.clock_offset,
+        meter_interval=args.meter_interval,
+        ratings=ratings,
+    )
+    print(f"simulating {chargers} OCPP {args.ocpp} chargers against {url}", flush=True)
+    try:
+        report = run_coroutine(run_simulation(config))
+    except KeyboardInterrupt:
+        return 130
+    print(msgspec.json.format(msgspec.json.encode(report)).decode())
+    return 0
+
+
+def cmd_chargers(args: argparse.Namespace) -> int:
+    import uuid
+    from decimal import Decimal, InvalidOperation
+
+    from api.domain.chargers.provisioning import add_charger, list_chargers
+    from api.services import open_services
+
+    settings = load_settings()
+    run_coroutine(prepare_database(settings))
+
+    async def run() -> int:
+        async with open_services(settings) as services, services.session_factory() as session:
+            if args.chargers_command == "list":
+                print(f"{'ID':<20} {'CONNECTED':<9} {'EVSES':>5}  {'LAST SEEN':<25} {'CLOCK':<18} LOCATION")
+                for c in await list_chargers(session):
+                    seen = c.last_seen.isoformat(timespec="seconds") if c.last_seen else "never"
+                    state = "yes" if c.connected else "no"
+                    print(f"{c.ocpp_id:<20} {state:<9} {c.evses:>5}  {seen:<25} {c.clock:<18} {c.location_name}")
+                return 0
+            try:
+                location = uuid.UUID(args.location) if args.location else None
+            except ValueError:
+                raise CommandError(f"--location must be a station id (UUID), got {args.location!r}") from None
+            try:
+                power = Decimal(args.max_power_kw)
+            except InvalidOperation:
+                raise CommandError(f"--max-power-kw must be a number, got {args.max_power_kw!r}") from None
+            coordinates = (args.lat, args.lon) if args.lat is not None and args.lon is not None else None
+            try:
+                station, created = await add_charger(
+                    session,
+                    ocpp_id=args.id,
+                    password=args.password,
+                    country_code=settings.ocpi_country_code,
+                    party_id=settings.ocpi_party_id,
+                    location_id=location,
+                    evses=args.evses,
+                    standard=args.connector,
+                    max_power_kw=power,
+                    tariff_id=args.tariff,
+                    coordinates=coordinates,
+                    name=args.name,
+                )
+            except ValueError as exc:
+                raise CommandError(str(exc)) from None
+            if created:
+                print(f"provisioned charger {args.id} with {args.evses} EVSE(s) at location {station.location_id}")
+            else:
+                print(f"charger {args.id} exists; its password was changed")
+            return 0
+
+    return run_coroutine(run())
+
+
+def cmd_tokens(args: argparse.Namespace) -> int:
+    from api.domain.chargers.provisioning import ProvisioningError, add_token, block_token, list_tokens
+    from api.services import open_services
+
+    settings = load_settings()
+    run_coroutine(prepare_database(settings))
+
+    async def run() -> int:
+        async with open_services(settings) as services, services.session_factory() as session:
+            try:
+                if args.tokens_command == "add":
+                    created = await add_token(session, args.uid, driver_email=args.driver)
+                    print(f"token {args.uid} {'added' if created else 'updated'}")
+                elif args.tokens_command == "block":
+                    await block_token(session, args.uid)
+                    print(f"token {args.uid} blocked")
+                else:
+                    for uid, kind, status, email in await list_tokens(session):
+                        print(f"{uid:<24} {kind:<8} {status:<9} {email or ''}")
+            except ProvisioningError as exc:
+                raise CommandError(str(exc)) from None
+            return 0
+
+    return run_coroutine(run())
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `voltway ocpp`, `voltway simulate`, `voltway chargers` and `voltway tokens`."""
+    ocpp = commands.add_parser("ocpp", help="the OCPP bridge alone", description="Run only the OCPP bridge.")
+    ocpp_commands = ocpp.add_subparsers(dest="ocpp_command", required=True, metavar="ACTION")
+    ocpp_serve = ocpp_commands.add_parser(
+        "serve", help="accept charger connections", description="Accept charger connections (no HTTP API)."
+    )
+    ocpp_serve.add_argument("--host", help="address to listen on (VOLTWAY_OCPP_HOST)")
+    ocpp_serve.add_argument("--port", type=int, help="port to listen on (VOLTWAY_OCPP_PORT, default 9000)")
+    ocpp.set_defaults(handler=cmd_ocpp)
+
+    simulate = commands.add_parser(
+        "simulate", help="simulate chargers", description="Connect simulated OCPP chargers to a central system."
+    )
+    simulate.add_argument("--url", help="central system base URL (default ws://127.0.0.1:VOLTWAY_OCPP_PORT/ocpp)")
+    simulate.add_argument("--chargers", type=int, help="how many (default: every provisioned charger with the prefix)")
+    simulate.add_argument("--ocpp", choices=["1.6", "2.0.1"], default="1.6", help="protocol version (default 1.6)")
+    simulate.add_argument("--id-prefix", default="SIM-", help="charger ids are PREFIX00001 ... (default SIM-)")
+    simulate.add_argument("--password", help="charger password (default VOLTWAY_DEMO_CHARGER_PASSWORD)")
+    simulate.add_argument("--duration", type=float, help="seconds to run (default: until interrupted)")
+    simulate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    simulate.add_argument("--fault-rate", type=float, default=0.05, help="faults per charger per simulated hour")
+    simulate.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
+    simulate.add_argument(
+        "--arrival-rate",
+        type=float,
+        default=1.0,
+        help="card-started sessions per charger per simulated hour (0: only remote starts)",
+    )
+    simulate.add_argument(
+        "--clock-offset",
+        type=float,
+        default=0.0,
+        help="seconds the chargers' clocks are ahead of the real time (negative: behind), as wrong clocks are",
+    )
+    simulate.add_argument(
+        "--meter-interval",
+        type=float,
+        default=10.0,
+        help="simulated seconds between meter values while charging (default 10; the first right after the start)",
+    )
+    simulate.set_defaults(handler=cmd_simulate)
+
+    chargers = commands.add_parser("chargers", help="provision chargers", description="Provision and list chargers.")
+    charger_commands = chargers.add_subparsers(dest="chargers_command", required=True, metavar="ACTION")
+    charger_add = charger_commands.add_parser(
+        "add", help="provision a charger", description="Provision a charger, or change the password of one."
+    )
+    charger_add.add_argument("id", help="the charger's OCPP identity (charge point id)")
+    charger_add.add_argument("--password", required=True, help="its Basic auth secret, at least 16 characters")
+    charger_add.add_argument("--location", help="station id (UUID) to add it to; a new location otherwise")
+    charger_add.add_argument("--evses", type=int, default=1, help="number of EVSEs (default 1)")
+    charger_add.add_argument(
+        "--connector", default="IEC_62196_T2", help="OCPI connector standard (default IEC_62196_T2)"
+    )
+    charger_add.add_argument("--max-power-kw", default="22", help="power per EVSE in kW (default 22)")
+    charger_add.add_argument("--tariff", help="tariff id for its connectors")
+    charger_add.add_argument("--lat", type=float, help="latitude of a new location (otherwise it stays off the map)")
+    charger_add.add_argument("--lon", type=float, help="longitude of a new location")
+    charger_add.add_argument("--name", help="name of a new location")
+    charger_commands.add_parser("list", help="list chargers", description="List chargers and their connection state.")
+    chargers.set_defaults(handler=cmd_chargers)
+
+    tokens = commands.add_parser("tokens", help="RFID tokens", description="Manage RFID cards and fobs.")
+    token_commands = tokens.add_subparsers(dest="tokens_command", required=True, metavar="ACTION")
+    token_add = token_commands.add_parser("add", help="register a card", description="Register (or unblock) a card.")
+    token_add.add_argument("uid", help="the card's id as the charger reads it")
+    token_add.add_argument("--driver", help="email of the driver who owns it")
+    token_block = token_commands.add_parser("block", help="block a card", description="Block a card.")
+    token_block.add_argument("uid")
+    token_commands.add_parser("list", help="list cards", description="List cards with owner and state.")
+    tokens.set_defaults(handler=cmd_tokens)
