@@ -264,7 +264,7 @@ class Load:
         self.host = host
         self.port = port
         self.chargers: list[Charger] = []
-        self.meter_epoch = time.time() - 86400.0
+        self.meter_epoch = time.time()  # one clock for every message; a sample a second keeps stamps unique
         self.lost = 0
         self.unexpected = 0
         self.latencies: list[float] = []
