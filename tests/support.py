@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import socket
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -94,3 +96,13 @@ def dashboard_queries() -> list[str]:
 def dashboard_metric_names() -> set[str]:
     """The metric (sample) names the dashboard queries, e.g. `voltway_ocpp_handler_seconds_bucket`."""
     return {name for expr in dashboard_queries() for name in _METRIC_NAME.findall(expr)}
+
+
+def stop_process(process: subprocess.Popen[Any], seconds: float = 30.0) -> None:
+    """Stop a served process as Ctrl-C would; kill it if it has not ended within `seconds`."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import subprocess
 import sys
 import threading
@@ -21,7 +20,7 @@ from sqlalchemy import select
 from api.db.engine import create_engine
 from api.db.models import ChargingTransaction, SupportTicket
 from ocpp_bridge.simulator import Simulation, SimulatorConfig
-from tests.support import cli_environment, free_port, wait_until_ready
+from tests.support import cli_environment, free_port, stop_process, wait_until_ready
 
 VOLTWAY = [sys.executable, "-m", "api"]
 CHARGER = "CHATSIM-00001"
@@ -69,11 +68,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         wait_until_ready(base)
         yield base, env
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process, 30)
 
 
 def headers_of(base: str, email: str) -> dict[str, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import cli_environment, free_port, wait_until_ready
+from tests.support import cli_environment, free_port, stop_process, wait_until_ready
 
 CHROMIUM = os.environ.get("VOLTWAY_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -56,12 +55,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         wait_until_ready(base, "/health")
         yield base
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, 20)
 
 
 def test_docs_page_lists_the_operations_without_internet(served: str) -> None:

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from api.cli import build_parser
-from tests.support import TEST_SECRET_KEY, cli_environment, free_port, wait_until_ready
+from tests.support import TEST_SECRET_KEY, cli_environment, free_port, stop_process, wait_until_ready
 
 VOLTWAY = [sys.executable, "-m", "api"]
 
@@ -86,12 +86,7 @@ def server(environment: dict[str, str]) -> Iterator[tuple[str, dict[str, str]]]:
         wait_until_ready(base, "/health")
         yield base, environment
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, 20)
 
 
 def test_served_quick_start_journey(server: tuple[str, dict[str, str]]) -> None:
