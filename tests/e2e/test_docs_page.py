@@ -74,7 +74,9 @@ def test_docs_page_lists_the_operations_without_internet(served: str) -> None:
             route.abort("internetdisconnected")
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        # The browser runs on the real clock: preloaded libraries (libfaketime in `make test-timeshift`) stall it.
+        environment: dict[str, str | float | bool] = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, env=environment)
         try:
             page = browser.new_page()
             page.route("**/*", local_only)
