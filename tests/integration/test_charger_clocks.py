@@ -26,6 +26,7 @@ from tests.integration.test_sessions import (
     expected_bill,
     running,
     served_app,
+    session_and_transaction,
     session_status,
     wait_for,
 )
@@ -88,11 +89,7 @@ async def stored(database_url: str, session_id: str) -> tuple[ChargingSession, C
     engine = create_engine(database_url)
     try:
         async with create_session_factory(engine)() as session:
-            record = await session.get(ChargingSession, uuid.UUID(session_id))
-            assert record is not None
-            assert record.transaction_id is not None
-            transaction = await session.get(ChargingTransaction, record.transaction_id)
-            assert transaction is not None
+            record, transaction = await session_and_transaction(session, session_id)
             rows = await session.execute(
                 select(func.count(), func.count(func.distinct(MeterSampleRecord.timestamp))).where(
                     MeterSampleRecord.transaction_id == transaction.id

@@ -20,6 +20,7 @@ import pytest
 import uvicorn
 import websockets
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.app import create_app
 from api.db.engine import create_engine, create_session_factory
@@ -182,16 +183,24 @@ async def session_status(client: httpx.AsyncClient, base: str, headers: dict[str
     return str((await client.get(f"{base}/v1/sessions/{session_id}", headers=headers)).json()["status"])
 
 
+async def session_and_transaction(
+    session: AsyncSession, session_id: str
+) -> tuple[ChargingSession, ChargingTransaction]:
+    """A charging session as stored, with the OCPP transaction it ran on."""
+    record = await session.get(ChargingSession, uuid.UUID(session_id))
+    assert record is not None
+    assert record.transaction_id is not None
+    transaction = await session.get(ChargingTransaction, record.transaction_id)
+    assert transaction is not None
+    return record, transaction
+
+
 async def expected_bill(database_url: str, session_id: str) -> tuple[Decimal, int]:
     """The pricing engine's amount_due for the stored samples, computed here from the raw rows."""
     engine = create_engine(database_url)
     try:
         async with create_session_factory(engine)() as session:
-            record = await session.get(ChargingSession, uuid.UUID(session_id))
-            assert record is not None
-            assert record.transaction_id is not None
-            transaction = await session.get(ChargingTransaction, record.transaction_id)
-            assert transaction is not None
+            _, transaction = await session_and_transaction(session, session_id)
             rows = (
                 await session.execute(
                     select(MeterSampleRecord)

@@ -283,24 +283,27 @@ class CsmsService:
             self._clocks[ref.station_id] = clock
         return clock
 
+    def _learn(self, ref: ChargerRef, charger_id: str, stamped: datetime, arrived: datetime) -> ChargerClock:
+        """Teach the charger's clock a live stamp (not one queued while offline); a changed offset is stored."""
+        clock = self.clock(ref, charger_id)
+        if clock.observe(stamped, arrived):
+            self._offsets[ref.station_id] = clock.offset
+        return clock
+
     def _place(
         self, ref: ChargerRef, charger_id: str, stamped: datetime, arrived: datetime, *, live: bool = True
     ) -> datetime:
-        """`stamped` on our timeline; `live` stamps (not queued while offline) also teach the clock's offset."""
-        clock = self.clock(ref, charger_id)
-        if live and clock.observe(stamped, arrived):
-            self._offsets[ref.station_id] = clock.offset
+        """`stamped` on our timeline; a `live` stamp also teaches the clock first."""
+        clock = self._learn(ref, charger_id, stamped, arrived) if live else self.clock(ref, charger_id)
         return clock.place(stamped, arrived)
 
     def _placed_samples(
-        self, ref: ChargerRef, charger_id: str, samples: tuple[MeterSample, ...], arrived: datetime, *, live: bool
+        self, ref: ChargerRef, charger_id: str, samples: tuple[MeterSample, ...], arrived: datetime
     ) -> tuple[MeterSample, ...]:
-        """The samples with their timestamps on our timeline; the newest of a live message teaches the clock."""
+        """The samples with their timestamps on our timeline (the clock learns from the message's own stamp)."""
         if not samples:
             return samples
         clock = self.clock(ref, charger_id)
-        if live and clock.observe(max(sample.timestamp for sample in samples), arrived):
-            self._offsets[ref.station_id] = clock.offset
         placed = []
         for sample in samples:
             at = clock.place(sample.timestamp, arrived)
@@ -335,10 +338,13 @@ class CsmsService:
             await self._status_changed(ref, event)
         elif isinstance(event, MeterValuesReceived):
             self._seen(ref, event.received_at)
-            placed = self._placed_samples(ref, event.charger_id, event.samples, event.received_at, live=True)
+            if event.samples:  # the newest reading of a message teaches the clock
+                newest = max(sample.timestamp for sample in event.samples)
+                self._learn(ref, event.charger_id, newest, event.received_at)
             if event.transaction_id is not None:
                 transaction = await self._transaction(ref, event.transaction_id)
                 if transaction is not None:
+                    placed = self._placed_samples(ref, event.charger_id, event.samples, event.received_at)
                     self.meters.add(transaction.id, transaction.meter_start_wh, event.samples, placed)
                     self._observe_samples(transaction.id, placed)
         elif isinstance(event, SecurityEventReceived):
@@ -477,7 +483,7 @@ class CsmsService:
         ref = await self.directory.require(event.charger_id)
         self._seen(ref, event.received_at)
         started_at = self._place(ref, event.charger_id, event.timestamp, event.received_at, live=not event.offline)
-        placed = self._placed_samples(ref, event.charger_id, event.samples, event.received_at, live=False)
+        placed = self._placed_samples(ref, event.charger_id, event.samples, event.received_at)
         info, user_id = await self._authorize(event.id_token)
         columns = _transactions_table.c
         query = select(columns.id, columns.ocpp_transaction_id, columns.meter_start_wh).where(
@@ -545,7 +551,7 @@ class CsmsService:
         ref = await self.directory.require(event.charger_id)
         self._seen(ref, event.received_at)
         self._place(ref, event.charger_id, event.timestamp, event.received_at, live=not event.offline)
-        placed = self._placed_samples(ref, event.charger_id, event.samples, event.received_at, live=False)
+        placed = self._placed_samples(ref, event.charger_id, event.samples, event.received_at)
         transaction = await self._transaction(ref, event.transaction_id)
         if transaction is None:
             logger.warning(
@@ -574,7 +580,7 @@ class CsmsService:
         ref = await self.directory.require(event.charger_id)
         self._seen(ref, event.received_at)
         ended_at = self._place(ref, event.charger_id, event.timestamp, event.received_at, live=not event.offline)
-        placed = self._placed_samples(ref, event.charger_id, event.samples, event.received_at, live=False)
+        placed = self._placed_samples(ref, event.charger_id, event.samples, event.received_at)
         transaction = await self._transaction(ref, event.transaction_id)
         if transaction is None:
             logger.warning(

@@ -104,10 +104,6 @@ class ChargerClock:
             logger.info("charger %s: its timestamps are sane again", self.charger_id)
         return placed
 
-    def observe_and_place(self, stamped: datetime, arrived: datetime) -> datetime:
-        self.observe(stamped, arrived)
-        return self.place(stamped, arrived)
-
 
 def _shift(moment: datetime, seconds: float) -> datetime | None:
     try:
