@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import random
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Literal, NamedTuple
 
 import msgspec
@@ -25,7 +25,7 @@ from api.domain.stations.records import (
     ParkingType,
     RegularHours,
 )
-from pricing.money import add_vat, minor_unit_exponent
+from pricing.money import add_vat, round_half_up_to_minor_unit
 from pricing.tariff import DisplayText, PriceComponent, Tariff, TariffDimensionType, TariffElement, TariffRestrictions
 
 __all__ = ["DEMO_CITIES", "DemoCity", "DemoNetwork", "generate_demo_network", "tariff_id"]
@@ -678,5 +678,5 @@ def _tariff(kind: TariffKind, alpha2: str, *, country_code: str, party_id: str, 
 
 
 def _shown(amount: Decimal, vat: Decimal, currency: str, language: str) -> str:
-    incl = add_vat(amount, vat).quantize(minor_unit_exponent(currency), rounding=ROUND_HALF_UP)
+    incl = round_half_up_to_minor_unit(add_vat(amount, vat), currency)
     return format_currency(incl, currency, locale=language)
