@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: run test test-timeshift lint typecheck pytest openapi bench clean
+.PHONY: run test test-timeshift lint typecheck pytest openapi bench fuzz-api audit clean
 
 $(BIN)/python:
 	@echo "== creating $(VENV)"
@@ -52,6 +52,16 @@ test-timeshift: $(VENV)/.installed-test $(VENV)/real_sleep.so
 
 openapi: $(VENV)/.installed
 	$(BIN)/voltway openapi
+
+# Schemathesis on every operation of the served API, on SQLite and PostgreSQL, with many more examples than
+# `make test` runs (FUZZ_EXAMPLES per operation, caller and mode).
+FUZZ_EXAMPLES ?= 100
+fuzz-api: $(VENV)/.installed-test
+	VOLTWAY_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider tests/contract/test_api_fuzzing.py
+
+# Known vulnerabilities in the installed dependencies (needs the network; the README records the last result).
+audit: $(VENV)/.installed-test
+	$(BIN)/pip-audit --progress-spinner off --skip-editable
 
 bench: $(VENV)/.installed-test
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

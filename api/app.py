@@ -15,7 +15,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme, Tag
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusConfig
 
 from api.deps import provide_client_address, provide_db_session, provide_principal
 from api.docs_ui import DOCS_PATH, docs_router, render_plugins
@@ -36,7 +36,10 @@ from api.domain.stations.controllers import FavouriteController, StationControll
 from api.domain.system.controllers import SystemController
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging
+from api.metrics.endpoint import METRICS_SECURITY, MetricsController
+from api.openapi_contract import document_problems
 from api.request_context import RequestContextMiddleware
+from api.response_headers import SecurityHeadersMiddleware
 from api.security.rate_limit import FixedWindowLimiter, RateLimitMiddleware
 from api.services import build_services, close_services
 from api.settings import Settings, load_settings
@@ -69,7 +72,10 @@ def openapi_config() -> OpenAPIConfig:
                     scheme="bearer",
                     bearer_format="JWT",
                     description="Access token from POST /v1/auth/login",
-                )
+                ),
+                METRICS_SECURITY: SecurityScheme(
+                    type="http", scheme="bearer", description="The scrape token, VOLTWAY_METRICS_TOKEN"
+                ),
             }
         ),
         tags=[
@@ -129,7 +135,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             GuestSessionController,
             DeviceController,
             ChatController,
-            PrometheusController,
+            MetricsController,
         ],
         dependencies={
             "db_session": Provide(provide_db_session),
@@ -146,9 +152,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=MAX_REQUEST_BODY_BYTES,
         debug=False,
     )
+    document_problems(app)
     # Outermost layers, so that unknown routes and rejected requests get a request id and a limit too.
     limited: Any = RateLimitMiddleware(app.asgi_handler, FixedWindowLimiter(settings.rate_limit_per_minute, 60))
-    app.asgi_handler = RequestContextMiddleware(limited)
+    secured = SecurityHeadersMiddleware(limited, docs_path=DOCS_PATH, https=settings.base_url.startswith("https://"))
+    app.asgi_handler = RequestContextMiddleware(secured)
     return app
 
 

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from api.domain.chargers.runtime import BridgeRuntime
     from api.settings import Settings
 
+MAX_WEBSOCKET_MESSAGE_BYTES = 64 * 1024  # the app's live socket only receives pings and close frames
+MAX_HEADER_BYTES = 16 * 1024  # request line plus headers; a larger head is refused before it reaches the app
 SIMULATOR_CONNECT_SECONDS = 90.0  # the demo's thousand chargers connect in a few seconds; give up waiting after this
 SIMULATOR_SETTLE_SECONDS = 5.0  # stop waiting when no further charger connected for this long
 
@@ -166,8 +168,28 @@ class AnnouncingServer(uvicorn.Server):
             await process.wait()
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn options every way of serving shares: size limits, and which proxies' forwarding headers to believe.
+
+    X-Forwarded-For decides the client address that rate limits count by, so only the configured proxies may set
+    it (none by default: then the peer address is the client)."""
+    trusted = ",".join(settings.trusted_proxies)
+    return {
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted or "",
+        "ws_max_size": MAX_WEBSOCKET_MESSAGE_BYTES,
+        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
+        "log_config": None,
+        "access_log": False,
+    }
+
+
+def server_config(app: Any, settings: Settings) -> uvicorn.Config:
+    return uvicorn.Config(app, host=settings.host, port=settings.port, **server_options(settings))
+
+
 def run_server(app: Any, settings: Settings, *, simulate: int = 0, demo_logins: Sequence[str] = ()) -> None:
     """Serve `app` on the settings' host and port, announcing itself once listening."""
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    config = server_config(app, settings)
     bridge = app.state.get("bridge")
     AnnouncingServer(config, settings, bridge, simulate=simulate, demo_logins=demo_logins).run()

@@ -7,6 +7,7 @@ environment, so tests build their own settings without touching `os.environ`.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
@@ -24,6 +25,7 @@ Environment = Literal["development", "test", "production"]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./voltway.db"
 MIN_SECRET_KEY_LENGTH = 32
+MIN_METRICS_TOKEN_LENGTH = 16
 SECRET_KEY_FILE = "secret_key"
 DEFAULT_DEMO_CHARGER_PASSWORD = "voltway-demo-charger"  # development only; the demo seed refuses production
 DEFAULT_MAIL_FROM = "Voltway <no-reply@voltway.localhost>"
@@ -102,6 +104,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     stripe_publishable_key: str = ""
     stripe_webhook_secret: str = ""
     stripe_api_base: str = DEFAULT_STRIPE_API_BASE
+    metrics_token: str = ""  # when set, /metrics wants `Authorization: Bearer <token>`; required in production
+    trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For / X-Forwarded-Proto are believed
 
     @property
     def is_sqlite(self) -> bool:
@@ -246,6 +250,36 @@ def _stripe_api_base(environ: Mapping[str, str]) -> str:
     return value.rstrip("/")
 
 
+def _metrics_token(environ: Mapping[str, str]) -> str:
+    value = environ.get("VOLTWAY_METRICS_TOKEN", "").strip()
+    if value and len(value) < MIN_METRICS_TOKEN_LENGTH:
+        raise SettingsError(f"VOLTWAY_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_LENGTH} characters long")
+    return value
+
+
+def _trusted_proxies(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """`10.0.0.5,10.0.1.0/24`: the reverse proxies in front of the service, as addresses or networks."""
+    proxies: list[str] = []
+    for part in environ.get("VOLTWAY_TRUSTED_PROXIES", "").split(","):
+        if not part.strip():
+            continue
+        try:
+            proxies.append(str(ipaddress.ip_network(part.strip(), strict=False)))
+        except ValueError:
+            raise SettingsError(
+                f"VOLTWAY_TRUSTED_PROXIES must list IP addresses or networks, got {part.strip()!r}"
+            ) from None
+    return tuple(proxies)
+
+
+def check_production_settings(settings: Settings) -> None:
+    """Production takes its secrets from the environment only: refuse to start with a missing one."""
+    if settings.env != "production":
+        return
+    if not settings.metrics_token:
+        raise SettingsError("VOLTWAY_METRICS_TOKEN must be set when VOLTWAY_ENV=production")
+
+
 def check_payment_settings(settings: Settings) -> None:
     """A Stripe deployment without its secret key could start sessions it can never bill: refuse to start."""
     if settings.payment_provider != "stripe":
@@ -347,6 +381,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         stripe_publishable_key=source.get("VOLTWAY_STRIPE_PUBLISHABLE_KEY", "").strip(),
         stripe_webhook_secret=source.get("VOLTWAY_STRIPE_WEBHOOK_SECRET", "").strip(),
         stripe_api_base=_stripe_api_base(source),
+        metrics_token=_metrics_token(source),
+        trusted_proxies=_trusted_proxies(source),
     )
     check_payment_settings(settings)
     if settings.notification_provider == "webhook" and not settings.notification_webhook_url.startswith(
@@ -357,6 +393,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError("VOLTWAY_OCPP_TLS_CERT and VOLTWAY_OCPP_TLS_KEY must be set together")
     # Last, so a typo elsewhere is reported before a key file is written.
     secret_key = resolve_secret_key(source.get("VOLTWAY_SECRET_KEY", "").strip(), env, data_dir)
+    check_production_settings(settings)
     return msgspec.structs.replace(settings, secret_key=secret_key)
 
 

@@ -14,7 +14,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from api.app import create_app
     from api.logs import configure_logging
-    from api.serving import run_server
+    from api.serving import run_server, server_options
 
     settings = load_settings()
     overrides: dict[str, Any] = {}
@@ -51,9 +51,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             host=settings.host,
             port=settings.port,
             workers=settings.workers,
-            log_config=None,
-            access_log=False,
             env_file=None,
+            **server_options(settings),
         )
         return 0
     run_server(create_app(settings), settings, simulate=simulated if args.simulate else 0, demo_logins=demo_logins)

@@ -42,16 +42,24 @@ def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     return principal
 
 
-def requires_role(*roles: Role) -> Guard:
-    """A guard admitting callers whose token carries one of `roles`."""
-    allowed = frozenset(roles)
+class RoleGuard:
+    """A guard admitting callers whose token carries one of `roles`; the API document and the authorisation
+    tests read `roles` to know who may call a route."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    __slots__ = ("roles",)
+
+    def __init__(self, roles: frozenset[Role]) -> None:
+        self.roles = roles
+
+    def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = authenticate(connection)
-        if principal.role not in allowed:
-            raise Forbidden(f"This needs the {' or '.join(sorted(allowed))} role.")
+        if principal.role not in self.roles:
+            raise Forbidden(f"This needs the {' or '.join(sorted(self.roles))} role.")
 
-    return guard
+
+def requires_role(*roles: Role) -> RoleGuard:
+    """A guard admitting callers whose token carries one of `roles`."""
+    return RoleGuard(frozenset(roles))
 
 
 signed_in = requires_role("driver", "agent", "admin")

@@ -47,9 +47,13 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
             "VOLTWAY_PASSWORD_HASH_TIME_COST": "2",
             "VOLTWAY_PASSWORD_HASH_MEMORY_KIB": "1024",
             "VOLTWAY_MAX_ACTIVE_SESSIONS_PER_DRIVER": "3",
+            "VOLTWAY_METRICS_TOKEN": "scrape-token-of-the-prometheus",
+            "VOLTWAY_TRUSTED_PROXIES": "10.0.0.5, 10.0.1.0/24",
         }
     )
     assert settings.env == "production"
+    assert settings.metrics_token == "scrape-token-of-the-prometheus"
+    assert settings.trusted_proxies == ("10.0.0.5/32", "10.0.1.0/24")
     assert not settings.is_sqlite
     assert settings.log_level == "DEBUG"
     assert settings.log_format == "json"
@@ -75,6 +79,18 @@ def test_development_generates_and_keeps_a_secret_key(tmp_path: Path, caplog: py
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
     second = load_settings({"VOLTWAY_DATA_DIR": str(tmp_path)})
     assert second.secret_key == first.secret_key
+
+
+def test_production_refuses_to_start_without_a_metrics_token(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="VOLTWAY_METRICS_TOKEN must be set when VOLTWAY_ENV=production"):
+        load_settings({"VOLTWAY_ENV": "production", "VOLTWAY_DATA_DIR": str(tmp_path), "VOLTWAY_SECRET_KEY": KEY})
+
+
+def test_trusted_proxies_must_be_addresses(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="VOLTWAY_TRUSTED_PROXIES must list IP addresses or networks"):
+        load_settings(
+            {"VOLTWAY_DATA_DIR": str(tmp_path), "VOLTWAY_SECRET_KEY": KEY, "VOLTWAY_TRUSTED_PROXIES": "proxy"}
+        )
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from api.errors import (
     NotFound,
     ServiceUnavailable,
 )
+from api.openapi_contract import problems
 from api.schema import AppStruct
 from api.security.guards import admin_only
 from ocpp_bridge import commands as ocpp_commands
@@ -48,7 +49,12 @@ class AdminChargerController(Controller):
             for name, spec in ocpp_commands.COMMANDS.items()
         ]
 
-    @post("/{charger_id:str}/commands/{command:str}", status_code=200, summary="Send a command to a charger")
+    @post(
+        "/{charger_id:str}/commands/{command:str}",
+        status_code=200,
+        summary="Send a command to a charger",
+        responses=problems(409, 502, 503, 504),
+    )
     async def send_command(
         self, charger_id: FromPath[str], command: FromPath[str], request: Request[Any, Any, Any], state: State
     ) -> Response[bytes]:

@@ -37,6 +37,7 @@ from api.domain.drivers.schemas import (
 from api.domain.drivers.services import AccountService, profile_of
 from api.domain.payments.services import PaymentAccounts
 from api.errors import InvalidInput
+from api.openapi_contract import problems
 from api.security.guards import admin_only, signed_in
 
 UserAgent = Annotated[str | None, HeaderParameter(name="user-agent", required=False, include_in_schema=False)]
@@ -73,12 +74,12 @@ class AuthController(Controller):
     path = "/v1/auth"
     tags = ["Accounts"]
 
-    @post("/register", summary="Create a driver account")
+    @post("/register", summary="Create a driver account", responses=problems(409))
     async def register(self, data: JSONBody[RegisterRequest], state: State, db_session: DbSession) -> Profile:
         """Creates the account and mails an email verification link."""
         return await _accounts(state).register(db_session, data)
 
-    @post("/login", status_code=HTTP_200_OK, summary="Sign in with email and password")
+    @post("/login", status_code=HTTP_200_OK, summary="Sign in with email and password", responses=problems(401))
     async def login(
         self,
         data: JSONBody[LoginRequest],
@@ -92,7 +93,12 @@ class AuthController(Controller):
             db_session, email=data.email, password=data.password, client=client_address, user_agent=user_agent
         )
 
-    @post("/refresh", status_code=HTTP_200_OK, summary="Exchange a refresh token for a new token pair")
+    @post(
+        "/refresh",
+        status_code=HTTP_200_OK,
+        summary="Exchange a refresh token for a new token pair",
+        responses=problems(401),
+    )
     async def refresh(
         self, data: JSONBody[RefreshRequest], state: State, db_session: DbSession, user_agent: UserAgent
     ) -> TokenPair:
@@ -156,7 +162,7 @@ class MeController(Controller):
     async def get_me(self, principal: CurrentPrincipal, state: State, db_session: DbSession) -> Profile:
         return profile_of(await _accounts(state).require_user(db_session, principal.user_id))
 
-    @patch("", summary="Change name, email, language or currency")
+    @patch("", summary="Change name, email, language or currency", responses=problems(409))
     async def update_me(
         self, data: JSONBody[ProfileUpdate], principal: CurrentPrincipal, state: State, db_session: DbSession
     ) -> Profile:
@@ -192,7 +198,7 @@ class IdTokenController(Controller):
     async def list_tokens(self, principal: CurrentPrincipal, db_session: DbSession) -> list[IdTokenOut]:
         return await list_driver_tokens(db_session, principal.user_id)
 
-    @post("", summary="Register an RFID card", status_code=HTTP_201_CREATED)
+    @post("", summary="Register an RFID card", status_code=HTTP_201_CREATED, responses=problems(409))
     async def add_token(
         self, data: JSONBody[IdTokenCreate], principal: CurrentPrincipal, db_session: DbSession
     ) -> Response[IdTokenOut]:

@@ -38,6 +38,7 @@ from api.domain.sessions.service import SessionService
 from api.domain.sessions.updates import SessionUpdates
 from api.domain.stations.controllers import pick_locale
 from api.errors import FieldError, InvalidInput, NotFound
+from api.openapi_contract import operation_requiring_headers, problems
 from api.security.guards import signed_in
 from api.security.tokens import AccessTokenIssuer, InvalidToken
 
@@ -103,7 +104,13 @@ class SessionController(Controller):
     guards = [signed_in]
     security = [{"BearerToken": []}]
 
-    @post("", status_code=HTTP_202_ACCEPTED, summary="Start charging")
+    @post(
+        "",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Start charging",
+        responses=problems(402, 404, 409, 503),
+        operation_class=operation_requiring_headers("idempotency-key"),
+    )
     async def start(
         self,
         data: JSONBody[StartSession],
@@ -195,7 +202,12 @@ class SessionController(Controller):
         service = _sessions(state)
         return await service.view(db_session, await service.get_owned(db_session, session_id, principal.user_id))
 
-    @post("/{session_id:uuid}/stop", status_code=HTTP_202_ACCEPTED, summary="Stop charging")
+    @post(
+        "/{session_id:uuid}/stop",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Stop charging",
+        responses=problems(409, 502, 504),
+    )
     async def stop(
         self, session_id: FromPath[uuid.UUID], principal: CurrentPrincipal, state: State, db_session: DbSession
     ) -> SessionView:
@@ -206,7 +218,7 @@ class SessionController(Controller):
         await db_session.refresh(record)
         return await service.view(db_session, record)
 
-    @get("/{session_id:uuid}/receipt", summary="Itemised receipt of a billed session")
+    @get("/{session_id:uuid}/receipt", summary="Itemised receipt of a billed session", responses=problems(409))
     async def receipt(
         self, session_id: FromPath[uuid.UUID], principal: CurrentPrincipal, state: State, db_session: DbSession
     ) -> Receipt:
@@ -214,7 +226,9 @@ class SessionController(Controller):
         record = await service.get_owned(db_session, session_id, principal.user_id)
         return await _receipt(service, db_session, record)
 
-    @get("/{session_id:uuid}/receipt.html", summary="Printable receipt", media_type="text/html")
+    @get(
+        "/{session_id:uuid}/receipt.html", summary="Printable receipt", media_type="text/html", responses=problems(409)
+    )
     async def receipt_page(
         self, session_id: FromPath[uuid.UUID], principal: CurrentPrincipal, state: State, db_session: DbSession
     ) -> Response[str]:
@@ -247,7 +261,12 @@ class ReceiptLinkController(Controller):
     path = "/v1/receipts"
     tags = ["Sessions"]
 
-    @get("/{session_id:uuid}", summary="Printable receipt from its link (no sign-in needed)", media_type="text/html")
+    @get(
+        "/{session_id:uuid}",
+        summary="Printable receipt from its link (no sign-in needed)",
+        media_type="text/html",
+        responses=problems(409),
+    )
     async def receipt_page(
         self, session_id: FromPath[uuid.UUID], token: FromQuery[str], state: State, db_session: DbSession
     ) -> Response[str]:
@@ -265,15 +284,25 @@ class SessionQuoteController(Controller):
     path = "/v1/sessions/quote"
     tags = ["Sessions"]
 
-    @get("", summary="Price and payment hold before starting (no sign-in needed)")
+    @get("", summary="Price and payment hold before starting (no sign-in needed)", responses=problems(404))
     async def quote(
         self,
         state: State,
         request: Request[Any, Any, Any],
-        evse_uid: Annotated[str | None, QueryParameter(name="evseUid", required=False)] = None,
-        emi3_evse_id: Annotated[str | None, QueryParameter(name="emi3EvseId", required=False)] = None,
-        location_id: Annotated[uuid.UUID | None, QueryParameter(name="locationId", required=False)] = None,
+        evse_uid: Annotated[
+            str | None, QueryParameter(name="evseUid", required=False, description="the EVSE uid shown on the map")
+        ] = None,
+        emi3_evse_id: Annotated[
+            str | None,
+            QueryParameter(name="emi3EvseId", required=False, description="the eMI3 EVSE id printed on the charger"),
+        ] = None,
+        location_id: Annotated[
+            uuid.UUID | None,
+            QueryParameter(name="locationId", required=False, description="the station, to tell EVSE uids apart"),
+        ] = None,
     ) -> SessionQuote:
+        """One of `evseUid` or `emi3EvseId` is required (422 `invalid-input` without either); `locationId` tells
+        apart EVSEs of different stations that share a uid. 404 for an EVSE that is not on the map."""
         locale = pick_locale(None, request.headers.get("accept-language"))
         return await _sessions(state).quote_for(evse_uid, emi3_evse_id, location_id, locale)
 
@@ -324,7 +353,9 @@ class GuestSessionController(Controller):
     path = "/v1/guest/sessions"
     tags = ["Guest charging"]
 
-    @post("", status_code=HTTP_202_ACCEPTED, summary="Start charging as a guest")
+    @post(
+        "", status_code=HTTP_202_ACCEPTED, summary="Start charging as a guest", responses=problems(402, 404, 409, 503)
+    )
     async def start(
         self,
         data: JSONBody[StartGuestSession],
@@ -372,7 +403,12 @@ class GuestSessionController(Controller):
         service = _sessions(state)
         return await service.view(db_session, await service.get_guest(db_session, session_id, token))
 
-    @post("/{session_id:uuid}/stop", status_code=HTTP_202_ACCEPTED, summary="Stop a guest session")
+    @post(
+        "/{session_id:uuid}/stop",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Stop a guest session",
+        responses=problems(409, 502, 504),
+    )
     async def stop(
         self, session_id: FromPath[uuid.UUID], token: FromQuery[str], state: State, db_session: DbSession
     ) -> SessionView:
@@ -382,14 +418,19 @@ class GuestSessionController(Controller):
         await db_session.refresh(record)
         return await service.view(db_session, record)
 
-    @get("/{session_id:uuid}/receipt", summary="Receipt of a guest session")
+    @get("/{session_id:uuid}/receipt", summary="Receipt of a guest session", responses=problems(409))
     async def receipt(
         self, session_id: FromPath[uuid.UUID], token: FromQuery[str], state: State, db_session: DbSession
     ) -> Receipt:
         service = _sessions(state)
         return await _receipt(service, db_session, await service.get_guest(db_session, session_id, token))
 
-    @get("/{session_id:uuid}/receipt.html", summary="Printable receipt of a guest session", media_type="text/html")
+    @get(
+        "/{session_id:uuid}/receipt.html",
+        summary="Printable receipt of a guest session",
+        media_type="text/html",
+        responses=problems(409),
+    )
     async def receipt_page(
         self, session_id: FromPath[uuid.UUID], token: FromQuery[str], state: State, db_session: DbSession
     ) -> Response[str]:

@@ -1,0 +1,231 @@
+"""Who may call what: every route of the app against every kind of caller, called for real.
+
+The rows are the app's own route list: a route added without a row here fails `test_every_route_has_a_row`.
+Each row names a policy; each policy says what every caller gets:
+
+- ALLOWED: past authorisation (the answer may still be 404 or 422 for the made-up input, never 401/403 or 5xx);
+- 401 / 403 / 404: exactly that status (404 is how another driver's resource looks: it is not there for them).
+
+Roles later features add (operator, OCPI partner, charger) get a column in CALLERS and a line in each policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any, Final
+
+import httpx
+import pytest
+import websockets
+from litestar import Litestar
+from litestar.handlers import HTTPRouteHandler, WebsocketRouteHandler
+
+from tests.contract.conftest import ServedApi
+
+ALLOWED: Final = "allowed"
+CALLERS = ("anonymous", "driver_a", "driver_b", "erased_driver", "agent", "admin")
+
+# policy -> outcome per caller
+POLICIES: dict[str, dict[str, str | int]] = {
+    "public": dict.fromkeys(CALLERS, ALLOWED),
+    "signed_in": {
+        "anonymous": 401,
+        "driver_a": ALLOWED,
+        "driver_b": ALLOWED,
+        "erased_driver": 401,
+        "agent": ALLOWED,
+        "admin": ALLOWED,
+    },
+    "own": {  # a resource of driver A's, named in the path
+        "anonymous": 401,
+        "driver_a": ALLOWED,
+        "driver_b": 404,
+        "erased_driver": 401,
+        "agent": 404,
+        "admin": 404,
+    },
+    "admin": {"anonymous": 401, "driver_a": 403, "driver_b": 403, "erased_driver": 401, "agent": 403, "admin": ALLOWED},
+    "scraper": dict.fromkeys(CALLERS, 401),  # only the metrics token, which no account holds
+    # The live socket refuses the handshake (403) both without a valid token and for a session that is not the
+    # caller's; no caller here has a session, so every one of them is refused.
+    "live_socket": dict.fromkeys(CALLERS, 403),
+}
+
+MATRIX: dict[str, str] = {
+    "GET /health": "public",
+    "GET /ready": "public",
+    "GET /metrics": "scraper",
+    "GET /schema": "public",
+    "GET /schema/swagger": "public",
+    "GET /schema/openapi.json": "public",
+    "GET /schema/oauth2-redirect.html": "public",
+    "GET /schema/{path:str}": "public",
+    "GET /schema/assets/{file_path:path}": "public",
+    "POST /v1/auth/register": "public",
+    "POST /v1/auth/login": "public",
+    "POST /v1/auth/refresh": "public",
+    "POST /v1/auth/logout": "public",
+    "POST /v1/auth/password-reset": "public",
+    "POST /v1/auth/password-reset/confirm": "public",
+    "GET /v1/auth/verify-email": "public",
+    "POST /v1/auth/verify-email": "public",
+    "GET /v1/me": "signed_in",
+    "PATCH /v1/me": "signed_in",
+    "GET /v1/me/export": "signed_in",
+    "POST /v1/me/email-verification": "signed_in",
+    "GET /v1/me/tokens": "signed_in",
+    "POST /v1/me/tokens": "signed_in",
+    "POST /v1/me/tokens/{token_id:uuid}/block": "own",
+    "GET /v1/me/payment-methods": "signed_in",
+    "POST /v1/me/payment-methods/setup": "signed_in",
+    "POST /v1/me/payment-methods/{method_id:str}/default": "signed_in",
+    "DELETE /v1/me/payment-methods/{method_id:str}": "signed_in",
+    "GET /v1/me/favourites": "signed_in",
+    "PUT /v1/me/favourites/{location_id:uuid}": "signed_in",
+    "DELETE /v1/me/favourites/{location_id:uuid}": "signed_in",
+    "GET /v1/me/devices": "signed_in",
+    "POST /v1/me/devices": "signed_in",
+    "DELETE /v1/me/devices/{device_id:uuid}": "own",
+    "POST /v1/chat/conversations": "signed_in",
+    "GET /v1/chat/conversations/{conversation_id:uuid}": "own",
+    "POST /v1/chat/conversations/{conversation_id:uuid}/messages": "own",
+    "GET /v1/stations": "public",
+    "GET /v1/stations/clusters": "public",
+    "GET /v1/stations/report-categories": "public",
+    "GET /v1/stations/{location_id:uuid}": "public",
+    "POST /v1/stations/{location_id:uuid}/reports": "signed_in",
+    "GET /v1/sessions/quote": "public",
+    "POST /v1/sessions": "signed_in",
+    "GET /v1/sessions": "signed_in",
+    "GET /v1/sessions/active": "signed_in",
+    "GET /v1/sessions/export.csv": "signed_in",
+    "GET /v1/sessions/{session_id:uuid}": "signed_in",
+    "POST /v1/sessions/{session_id:uuid}/stop": "signed_in",
+    "GET /v1/sessions/{session_id:uuid}/receipt": "signed_in",
+    "GET /v1/sessions/{session_id:uuid}/receipt.html": "signed_in",
+    "GET /v1/sessions/{session_id:uuid}/events": "signed_in",
+    "WEBSOCKET /v1/sessions/{session_id:uuid}/live": "live_socket",
+    "GET /v1/receipts/{session_id:uuid}": "public",
+    "POST /v1/guest/sessions": "public",
+    "GET /v1/guest/sessions/{session_id:uuid}": "public",
+    "POST /v1/guest/sessions/{session_id:uuid}/stop": "public",
+    "GET /v1/guest/sessions/{session_id:uuid}/receipt": "public",
+    "GET /v1/guest/sessions/{session_id:uuid}/receipt.html": "public",
+    "POST /webhooks/stripe": "public",
+    "GET /v1/admin/users": "admin",
+    "GET /v1/admin/tariffs": "admin",
+    "GET /v1/admin/tariffs/{tariff_id:str}": "admin",
+    "PUT /v1/admin/tariffs/{tariff_id:str}": "admin",
+    "GET /v1/admin/chargers": "admin",
+    "GET /v1/admin/chargers/commands": "admin",
+    "POST /v1/admin/chargers/{charger_id:str}/commands/{command:str}": "admin",
+    # Erasing an account is called last, so that it does not take the caller's later calls with it.
+    "DELETE /v1/me": "signed_in",
+}
+
+
+def app_routes(app: Litestar) -> set[str]:
+    """`METHOD /path` of every route the app answers (Litestar's automatic OPTIONS and HEAD left out)."""
+    keys: set[str] = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", None) or [getattr(route, "route_handler", None)]:
+            if isinstance(handler, WebsocketRouteHandler):
+                keys.add(f"WEBSOCKET {route.path}")
+            elif isinstance(handler, HTTPRouteHandler):
+                keys.update(f"{method} {route.path}" for method in handler.http_methods - {"OPTIONS", "HEAD"})
+    return keys
+
+
+def _path_values(api: ServedApi, owned: dict[str, str]) -> dict[str, str]:
+    return {
+        "location_id": api.location_id,
+        "session_id": str(uuid.uuid4()),
+        "tariff_id": "NO-SUCH-TARIFF",
+        "charger_id": "NO-SUCH-CHARGER",
+        "command": "reset",
+        "method_id": "pm_unknown",
+        "file_path": "swagger-ui.css",
+        "path": "redoc",
+        **owned,
+    }
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    parts = []
+    for part in template.split("/"):
+        if part.startswith("{") and part.endswith("}"):
+            part = values[part[1:-1].split(":")[0]]
+        parts.append(part)
+    return "/".join(parts)
+
+
+def _own_resources(api: ServedApi) -> dict[str, str]:
+    """Driver A's device, conversation and RFID card: the resources other callers must not see."""
+    headers = api.headers("driver_a")
+    with httpx.Client(base_url=api.base_url, headers=headers, timeout=30) as client:
+        device = client.post("/v1/me/devices", json={"platform": "ios", "token": "push-token-of-a"})
+        conversation = client.post("/v1/chat/conversations", json={})
+        card = client.post("/v1/me/tokens", json={"uid": "04A22B5A7C6E80"})
+    for answer in (device, conversation, card):
+        assert answer.status_code in {200, 201}, answer.text
+    return {
+        "device_id": device.json()["id"],
+        "conversation_id": conversation.json()["id"],
+        "token_id": card.json()["id"],
+    }
+
+
+async def _websocket_outcome(api: ServedApi, path: str, caller: str) -> int:
+    """The live socket takes its token as a query parameter; a refusal is a close code 4401/4404 (401/404)."""
+    token = api.headers(caller).get("Authorization", "").removeprefix("Bearer ")
+    url = api.base_url.replace("http://", "ws://") + path + (f"?token={token}" if token else "")
+    try:
+        async with websockets.connect(url, open_timeout=10) as socket:
+            await asyncio.wait_for(socket.recv(), timeout=10)
+            return 200
+    except websockets.ConnectionClosed as closed:
+        code = closed.rcvd.code if closed.rcvd is not None else 1006
+        return code - 4000 if code >= 4000 else code
+    except websockets.InvalidStatus as refused:
+        return refused.response.status_code
+
+
+# Bodies that pass validation where the ownership check comes after it; every other write gets `{}`.
+BODIES: dict[str, dict[str, Any]] = {
+    "POST /v1/chat/conversations/{conversation_id:uuid}/messages": {"text": "The charger does not start"},
+}
+
+
+def _body_for(key: str) -> dict[str, Any] | None:
+    method = key.split(" ", 1)[0]
+    return BODIES.get(key, {}) if method in {"POST", "PUT", "PATCH"} else None
+
+
+def test_every_route_has_a_row(served_api: ServedApi) -> None:
+    routes = app_routes(served_api.app)
+    missing = sorted(routes - MATRIX.keys())
+    stale = sorted(MATRIX.keys() - routes)
+    assert not missing, f"routes without a row in the authorisation matrix: {missing}"
+    assert not stale, f"rows for routes the app no longer has: {stale}"
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_every_route_answers_each_caller_as_the_matrix_says(served_api: ServedApi, caller: str) -> None:
+    values = _path_values(served_api, _own_resources(served_api))
+    wrong: list[str] = []
+    with httpx.Client(base_url=served_api.base_url, timeout=30) as client:
+        for key, policy in MATRIX.items():
+            expected = POLICIES[policy][caller]
+            method, template = key.split(" ", 1)
+            path = _fill(template, values)
+            if method == "WEBSOCKET":
+                status = asyncio.run(_websocket_outcome(served_api, path, caller))
+            else:
+                headers = {**served_api.headers(caller), "Idempotency-Key": str(uuid.uuid4())}
+                answer = client.request(method, path, headers=headers, json=_body_for(key))
+                status = answer.status_code
+            ok = (status not in {401, 403} and status < 500) if expected == ALLOWED else status == expected
+            if not ok:
+                wrong.append(f"{key} as {caller}: expected {expected}, got {status}")
+    assert not wrong, "\n".join(wrong)
