@@ -39,6 +39,7 @@ from api.logs import configure_logging
 from api.metrics.endpoint import METRICS_SECURITY, MetricsController
 from api.openapi_contract import document_problems
 from api.request_context import RequestContextMiddleware
+from api.request_limits import HeadSizeLimitMiddleware
 from api.response_headers import SecurityHeadersMiddleware
 from api.security.rate_limit import FixedWindowLimiter, RateLimitMiddleware
 from api.services import build_services, close_services
@@ -156,7 +157,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Outermost layers, so that unknown routes and rejected requests get a request id and a limit too.
     limited: Any = RateLimitMiddleware(app.asgi_handler, FixedWindowLimiter(settings.rate_limit_per_minute, 60))
     secured = SecurityHeadersMiddleware(limited, docs_path=DOCS_PATH, https=settings.base_url.startswith("https://"))
-    app.asgi_handler = RequestContextMiddleware(secured)
+    app.asgi_handler = RequestContextMiddleware(HeadSizeLimitMiddleware(secured))
     return app
 
 

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from api.settings import Settings
 
 MAX_WEBSOCKET_MESSAGE_BYTES = 64 * 1024  # the app's live socket only receives pings and close frames
-MAX_HEADER_BYTES = 16 * 1024  # request line plus headers; a larger head is refused before it reaches the app
 SIMULATOR_CONNECT_SECONDS = 90.0  # the demo's thousand chargers connect in a few seconds; give up waiting after this
 SIMULATOR_SETTLE_SECONDS = 5.0  # stop waiting when no further charger connected for this long
 
@@ -169,7 +168,8 @@ class AnnouncingServer(uvicorn.Server):
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
-    """uvicorn options every way of serving shares: size limits, and which proxies' forwarding headers to believe.
+    """uvicorn options every way of serving shares: the WebSocket message limit, and which proxies' forwarding
+    headers to believe (the app limits bodies and request heads itself).
 
     X-Forwarded-For decides the client address that rate limits count by, so only the configured proxies may set
     it (none by default: then the peer address is the client)."""
@@ -178,7 +178,6 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "proxy_headers": bool(trusted),
         "forwarded_allow_ips": trusted or "",
         "ws_max_size": MAX_WEBSOCKET_MESSAGE_BYTES,
-        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
         "log_config": None,
         "access_log": False,
     }

@@ -49,10 +49,9 @@ def client_address(scope: Scope) -> str:
 
 
 class RateLimitMiddleware:
-    """Per-client-address request limit for the whole API, probes included (one load balancer polling stays far
-    below it); only `/metrics`, which answers only the scrape token in production, is left out."""
+    """Per-client-address request limit for the whole API, except the probes operators poll."""
 
-    EXEMPT_PREFIXES = ("/metrics",)
+    EXEMPT_PREFIXES = ("/health", "/ready", "/metrics")
 
     def __init__(self, app: ASGIApp, limiter: FixedWindowLimiter) -> None:
         self.app = app
