@@ -257,7 +257,7 @@ async def test_actions_only_at_the_drivers_own_recent_session(database_url: str)
         unlock_other_connector = ActionRequest(kind="unlock", charger_id="CHAT-MINE-1", connector_id=2)
         assert (await ctx.run_action(unlock_other_connector)).status == "needs-a-person"
         for kind in ("unlock", "reset"):
-            elsewhere = ActionRequest(kind=kind, charger_id="CHAT-NEXT-1", connector_id=1)  # type: ignore[arg-type]
+            elsewhere = ActionRequest(kind=kind, charger_id="CHAT-NEXT-1", connector_id=1)
             assert (await ctx.run_action(elsewhere)).status == "needs-a-person"
         refresh = ActionRequest(kind="trigger-status", charger_id="CHAT-NEXT-1", connector_id=1)
         assert (await ctx.run_action(refresh)).status == "bridge-unavailable"  # a status refresh changes nothing
