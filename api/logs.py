@@ -31,8 +31,11 @@ _AUTHORIZATION = re.compile(
 )
 _COOKIE = re.compile(r"(\b(?:set-)?cookie\b[\"']?\W{0,4})[^\r\n\"']+", re.IGNORECASE)
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_PASSWORD_HASH = re.compile(r"\$argon2(?:id|i|d)\$[^\s\"',)\]]+")
-_STRIPE_KEY = re.compile(r"\b(?:sk|rk|pk)_(?:test|live)_[A-Za-z0-9]+|\bwhsec_[A-Za-z0-9]+")
+_PASSWORD_HASH = re.compile(r"\$argon2(?:id|i|d)\$[A-Za-z0-9$=,+/.]+")
+# API keys, webhook secrets and the client secrets of SetupIntents and PaymentIntents.
+_STRIPE_KEY = re.compile(
+    r"\b(?:sk|rk|pk)_(?:test|live)_[A-Za-z0-9]+|\bwhsec_[A-Za-z0-9]+|\b(?:seti|pi)_[A-Za-z0-9]+_secret_[A-Za-z0-9]+"
+)
 # A database's own words about a row: PostgreSQL's `Key (email)=(dana@example.com) already exists.`
 _KEY_VALUE = re.compile(r"(\bKey \([^)]*\)=\().*?(\)(?: already exists| is not present| conflicts))")
 # SQLAlchemy's bound parameters, should an engine ever be made without `hide_parameters`.
@@ -103,6 +106,12 @@ class JsonFormatter(logging.Formatter):
 _CHATTY_LOGGERS = ("websockets", "alembic")
 
 
+# Libraries whose DEBUG lines print the data itself: SQLAlchemy every result row, aiosqlite every statement with
+# its parameters, Stripe every request and response body (password hashes, email addresses, tokens, client
+# secrets). At DEBUG they say what they do (INFO) but not with what.
+_DATA_DUMPING_LOGGERS = ("sqlalchemy.engine", "aiosqlite", "stripe")
+
+
 def use_json(log_format: str, *, stream: TextIO | None = None) -> bool:
     """`auto` writes readable lines to a terminal and JSON anywhere else (files, pipes, log collectors)."""
     if log_format == "auto":
@@ -141,8 +150,8 @@ def configure_logging(level: str, log_format: str = "json", *, stream: TextIO | 
     root.setLevel(level)
     for name in _CHATTY_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
-    # At DEBUG SQLAlchemy prints every result row (password hashes, email addresses): statements at most.
-    logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO if level == "DEBUG" else logging.NOTSET)
+    for name in _DATA_DUMPING_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO if level == "DEBUG" else logging.NOTSET)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "litestar"):
         named = logging.getLogger(name)
         named.handlers[:] = []

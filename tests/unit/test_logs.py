@@ -22,7 +22,8 @@ class Terminal(io.StringIO):
 def restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    chatty = {name: logging.getLogger(name).level for name in ("websockets", "alembic", "sqlalchemy.engine")}
+    names = ("websockets", "alembic", "sqlalchemy.engine", "aiosqlite", "stripe")
+    chatty = {name: logging.getLogger(name).level for name in names}
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
@@ -70,7 +71,7 @@ def test_per_connection_lines_only_at_debug() -> None:
 
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkYW5hIn0.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
-ARGON2 = "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"
+ARGON2 = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo+/"
 
 
 @pytest.mark.parametrize("log_format", ["json", "text"])
@@ -96,8 +97,17 @@ def test_secrets_never_reach_a_log_line_whoever_writes_it(log_format: str) -> No
     except RuntimeError:
         logging.getLogger("litestar").exception("Uncaught exception (connection_type=http, path='/v1/auth/register')")
     logging.getLogger("api.test").warning("payment key %s rejected", "sk_test_4eC39HqLyjWDarjtT1zdp7dc")
+    logging.getLogger("api.test").debug("setup intent %s", {"client_secret": "seti_1Mm2_secret_Zx9Qw"})
     text = stream.getvalue()
-    for secret in (JWT, "U0lNLTAwMDAxOnMzY3JldC1jaGFyZ2Vy", "r3ce1pt", "dana@example.com", ARGON2, "sk_test_4eC39"):
+    for secret in (
+        JWT,
+        "U0lNLTAwMDAxOnMzY3JldC1jaGFyZ2Vy",
+        "r3ce1pt",
+        "dana@example.com",
+        ARGON2,
+        "sk_test_4eC39",
+        "Zx9Qw",
+    ):
         assert secret not in text
     assert "/v1/sessions/5e1f/live?token=[redacted]" in text  # the line still says what happened
     assert "Authorization: Basic [redacted]" in text
@@ -105,9 +115,11 @@ def test_secrets_never_reach_a_log_line_whoever_writes_it(log_format: str) -> No
     assert "UniqueViolation" in text
 
 
-def test_sql_statements_without_result_rows_at_debug() -> None:
+@pytest.mark.parametrize("name", ["sqlalchemy.engine.Engine", "aiosqlite", "stripe"])
+def test_no_data_dumps_at_debug(name: str) -> None:
+    """SQL statements and Stripe requests at DEBUG, but not the rows, parameters and bodies that go with them."""
     stream = io.StringIO()
     configure_logging("DEBUG", "json", stream=stream)
-    assert logging.getLogger("sqlalchemy.engine.Engine").getEffectiveLevel() == logging.INFO
+    assert logging.getLogger(name).getEffectiveLevel() == logging.INFO
     configure_logging("WARNING", "json", stream=stream)
-    assert logging.getLogger("sqlalchemy.engine.Engine").getEffectiveLevel() == logging.WARNING
+    assert logging.getLogger(name).getEffectiveLevel() == logging.WARNING
