@@ -22,7 +22,7 @@ class Terminal(io.StringIO):
 def restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    names = ("websockets", "alembic", "sqlalchemy.engine", "aiosqlite", "stripe")
+    names = ("websockets", "alembic", "sqlalchemy.engine", "aiosqlite", "stripe", "uvicorn", "uvicorn.error")
     chatty = {name: logging.getLogger(name).level for name in names}
     yield
     root.handlers[:] = handlers
@@ -78,6 +78,8 @@ ARGON2 = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo+/"
 def test_secrets_never_reach_a_log_line_whoever_writes_it(log_format: str) -> None:
     stream = io.StringIO()
     configure_logging("DEBUG", log_format, stream=stream)
+    for name in ("uvicorn", "uvicorn.error"):  # as `voltway serve` leaves them (a served test app may not)
+        logging.getLogger(name).setLevel(logging.NOTSET)
     logging.getLogger("uvicorn.error").info(
         '%s - "WebSocket %s" [accepted]', "127.0.0.1:50123", f"/v1/sessions/5e1f/live?token={JWT}"
     )
