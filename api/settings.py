@@ -106,6 +106,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     stripe_api_base: str = DEFAULT_STRIPE_API_BASE
     metrics_token: str = ""  # when set, /metrics wants `Authorization: Bearer <token>`; required in production
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For / X-Forwarded-Proto are believed
+    guest_starts_per_address_per_hour: int = 10  # guest starts from one client address; 0: no limit
+    guest_starts_per_evse_per_hour: int = 10  # guest starts at one EVSE; 0: no limit
 
     @property
     def is_sqlite(self) -> bool:
@@ -383,6 +385,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         stripe_api_base=_stripe_api_base(source),
         metrics_token=_metrics_token(source),
         trusted_proxies=_trusted_proxies(source),
+        guest_starts_per_address_per_hour=_int(source, "VOLTWAY_GUEST_STARTS_PER_ADDRESS_PER_HOUR", 10),
+        guest_starts_per_evse_per_hour=_int(source, "VOLTWAY_GUEST_STARTS_PER_EVSE_PER_HOUR", 10),
     )
     check_payment_settings(settings)
     if settings.notification_provider == "webhook" and not settings.notification_webhook_url.startswith(

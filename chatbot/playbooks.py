@@ -15,7 +15,15 @@ from typing import Any
 import msgspec
 
 from chatbot.conversation import ProposedAction, Turn
-from chatbot.ports import ActionRequest, ActionResult, ChargerStatus, Priority, SessionInfo, TicketDraft
+from chatbot.ports import (
+    NEEDS_A_PERSON,
+    ActionRequest,
+    ActionResult,
+    ChargerStatus,
+    Priority,
+    SessionInfo,
+    TicketDraft,
+)
 
 RECENT_SESSION = timedelta(hours=2)
 CHARGING_STATUSES = frozenset({"Charging", "SuspendedEV", "SuspendedEVSE", "Occupied"})
@@ -411,6 +419,8 @@ async def perform(turn: Turn, proposal: ProposedAction) -> None:
         name = turn.knowledge.text(ACTION_NAMES[result.kind], turn.language)
         if result.status == "rate-limited":
             turn.say("rate_limited")
+        elif result.status == NEEDS_A_PERSON:
+            turn.say("action_needs_person", action=name, charger=result.charger_id)
         else:
             turn.say(
                 "action_done" if result.ok else "action_failed",
@@ -429,6 +439,9 @@ async def perform(turn: Turn, proposal: ProposedAction) -> None:
         if proposal.kind == "remote-stop" and state.topic == "safety_hazard":
             return
         _ask_followup(turn)
+        return
+    if results[-1].status == NEEDS_A_PERSON:
+        await escalate(turn, reason="not-the-drivers-session")
         return
     turn.say("exhausted")
     await escalate(turn, reason="action-failed")

@@ -7,11 +7,14 @@ only through a `ChatContext`; it never does I/O itself.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 import msgspec
 
 ActionKind = Literal["remote-stop", "unlock", "reset", "trigger-status"]
+# The status of an action refused because the driver has no session of their own at that charger (now or just
+# ended): a person has to look at it.
+NEEDS_A_PERSON: Final = "needs-a-person"
 Priority = Literal["urgent", "high", "normal"]
 
 

@@ -25,8 +25,10 @@ def _json_dumps(value: Any) -> str:
 def create_engine(url: str, **options: Any) -> AsyncEngine:
     """An async engine with the settings each backend needs (WAL and foreign keys on SQLite).
 
-    JSON columns go through msgspec: loading the station catalogue decodes tens of thousands of them.
+    JSON columns go through msgspec: loading the station catalogue decodes tens of thousands of them. Bound
+    parameters (password hashes, email addresses, tokens) never appear in SQL logs or in database errors.
     """
+    options["hide_parameters"] = True
     options.setdefault("json_serializer", _json_dumps)
     options.setdefault("json_deserializer", msgspec.json.decode)
     if url.startswith("sqlite"):

@@ -11,6 +11,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.engine import create_engine, create_session_factory
 from api.db.models import ChargingStation, ChargingTransaction, ChatActionAudit, Evse, SupportTicket, User
@@ -198,6 +199,72 @@ async def test_actions_wait_for_confirmation_and_are_audited(client: Client, dat
     assert again.json()["performedActions"] == []  # a proposal runs once
 
 
+async def ended_session(
+    factory: async_sessionmaker[AsyncSession], ocpp_id: str, driver: uuid.UUID, *, ended_ago: timedelta
+) -> None:
+    """A session of `driver` at connector 1 of the charger that ended `ended_ago`."""
+    async with factory() as session:
+        station_id = (
+            await session.execute(select(ChargingStation.id).where(ChargingStation.ocpp_id == ocpp_id))
+        ).scalar_one()
+        ended = utc_now() - ended_ago
+        session.add(
+            ChargingTransaction(
+                charging_station_id=station_id,
+                connector_id=1,
+                ocpp_transaction_id=uuid.uuid4().hex[:12],
+                user_id=driver,
+                started_at=ended - timedelta(minutes=30),
+                ended_at=ended,
+                energy_wh=5_000.0,
+                status="ended",
+            )
+        )
+        await session.commit()
+
+
+async def test_actions_only_at_the_drivers_own_recent_session(database_url: str) -> None:
+    """No session of the driver's there: a person. A session that ended minutes ago (a cable stuck after
+    charging): the action is allowed; an hour ago, or at another charger: a person again."""
+    engine = create_engine(database_url)
+    factory = create_session_factory(engine)
+    try:
+        async with factory() as session:
+            driver = User(email=f"cable-{uuid.uuid4().hex[:8]}@example.com")
+            session.add(driver)
+            await session.commit()
+            driver_id = driver.id
+        await charger_with_session(database_url, "CHAT-MINE-1", None, ocpp_status="Finishing")
+        await charger_with_session(database_url, "CHAT-NEXT-1", None, ocpp_status="Available")
+        ctx = DatabaseChatContext(
+            factory,
+            user_id=driver_id,
+            conversation_id=None,
+            session_ref=None,
+            bridge=None,
+            stations=StationService(StationCatalog(), Availability(timedelta(minutes=10)), TariffPricing(TariffBook())),
+            support=SupportService(),
+        )
+        unlock_mine = ActionRequest(kind="unlock", charger_id="CHAT-MINE-1", connector_id=1)
+        reset_mine = ActionRequest(kind="reset", charger_id="CHAT-MINE-1")
+        assert (await ctx.run_action(unlock_mine)).status == "needs-a-person"
+        await ended_session(factory, "CHAT-MINE-1", driver_id, ended_ago=timedelta(minutes=40))
+        assert (await ctx.run_action(unlock_mine)).status == "needs-a-person"
+        await ended_session(factory, "CHAT-MINE-1", driver_id, ended_ago=timedelta(minutes=3))
+        # allowed: it would be sent, were a bridge running in this test
+        assert (await ctx.run_action(unlock_mine)).status == "bridge-unavailable"
+        assert (await ctx.run_action(reset_mine)).status == "bridge-unavailable"
+        unlock_other_connector = ActionRequest(kind="unlock", charger_id="CHAT-MINE-1", connector_id=2)
+        assert (await ctx.run_action(unlock_other_connector)).status == "needs-a-person"
+        for kind in ("unlock", "reset"):
+            elsewhere = ActionRequest(kind=kind, charger_id="CHAT-NEXT-1", connector_id=1)
+            assert (await ctx.run_action(elsewhere)).status == "needs-a-person"
+        refresh = ActionRequest(kind="trigger-status", charger_id="CHAT-NEXT-1", connector_id=1)
+        assert (await ctx.run_action(refresh)).status == "bridge-unavailable"  # a status refresh changes nothing
+    finally:
+        await engine.dispose()
+
+
 async def test_never_another_drivers_session_and_never_too_often(database_url: str) -> None:
     engine = create_engine(database_url)
     factory = create_session_factory(engine)
@@ -223,12 +290,19 @@ async def test_never_another_drivers_session_and_never_too_often(database_url: s
 
         intruder_ctx = context(intruder_id)
         stop = ActionRequest(kind="remote-stop", charger_id="CHAT-OWN-1", connector_id=1, session_id=session_id)
-        assert (await intruder_ctx.run_action(stop)).status == "not-your-session"
         unlock = ActionRequest(kind="unlock", charger_id="CHAT-OWN-1", connector_id=1)
-        assert (await intruder_ctx.run_action(unlock)).status == "another-drivers-session"
         reset = ActionRequest(kind="reset", charger_id="CHAT-OWN-1")
-        assert (await intruder_ctx.run_action(reset)).status == "another-driver-charging"
+        for request in (stop, unlock, reset):  # no session of the intruder's there: a person has to look
+            assert (await intruder_ctx.run_action(request)).status == "needs-a-person"
         assert await intruder_ctx.current_session() is None
+        # the intruder charged there an hour ago: too long ago to count
+        await ended_session(factory, "CHAT-OWN-1", intruder_id, ended_ago=timedelta(hours=1))
+        assert (await intruder_ctx.run_action(unlock)).status == "needs-a-person"
+        # and just now, at this connector, before the owner plugged in: still not the owner's cable or charger
+        await ended_session(factory, "CHAT-OWN-1", intruder_id, ended_ago=timedelta(minutes=5))
+        assert (await intruder_ctx.run_action(stop)).status == "not-your-session"
+        assert (await intruder_ctx.run_action(unlock)).status == "another-drivers-session"
+        assert (await intruder_ctx.run_action(reset)).status == "another-driver-charging"
         status = await context(owner_id).charger_status("CHAT-OWN-1", 1)
         assert status is not None
         assert status.others_charging == 0

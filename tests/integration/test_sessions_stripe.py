@@ -13,9 +13,10 @@ from typing import Any
 
 import httpx
 import stripe
+from sqlalchemy import select
 
 from api.db.engine import create_engine, create_session_factory
-from api.db.models import ChargingSession
+from api.db.models import ChargingSession, MailMessage
 from tests.integration.stripe_support import (
     CHARGE_DECLINED,
     PUBLISHABLE_KEY,
@@ -199,18 +200,37 @@ async def test_a_guest_pays_with_a_card_and_is_charged_the_amount_due(database_u
         serve(database_url, chargers=1, **stripe_settings(localstripe_url)) as net,
         httpx.AsyncClient(timeout=15) as client,
     ):
+        email = f"guest-{uuid.uuid4().hex[:8]}@example.com"
+        key = {"Idempotency-Key": f"qr-{uuid.uuid4()}"}
+        body = {"evseUid": net.evse_uids[0], "email": email, "paymentMethodId": "pm_card_visa"}
         no_card = await client.post(
-            f"{net.base}/v1/guest/sessions", json={"evseUid": net.evse_uids[0], "email": "guest@example.com"}
+            f"{net.base}/v1/guest/sessions", json={"evseUid": net.evse_uids[0], "email": email}, headers=key
         )
         assert no_card.status_code == 422  # the card form's payment method is needed
-        started = await client.post(
-            f"{net.base}/v1/guest/sessions",
-            json={"evseUid": net.evse_uids[0], "email": "guest@example.com", "paymentMethodId": "pm_card_visa"},
-        )
+        no_key = await client.post(f"{net.base}/v1/guest/sessions", json=body)
+        assert no_key.status_code == 422
+        assert no_key.json()["errors"][0]["field"] == "Idempotency-Key"
+        started = await client.post(f"{net.base}/v1/guest/sessions", json=body, headers=key)
         assert started.status_code == 202, started.text
-        body = started.json()
-        session_id, token = body["session"]["id"], body["accessToken"]
-        assert body["session"]["payment"]["status"] == "held"
+        first = started.json()
+        session_id, token = first["session"]["id"], first["accessToken"]
+        assert first["session"]["payment"]["status"] == "held"
+        record = await stored(net.database_url, session_id)
+        assert record.payment_reference
+        assert app_side_client(localstripe_url).v1.payment_intents.retrieve(record.payment_reference).status == (
+            "requires_capture"
+        )
+
+        # a retried request (the answer got lost) gets the same session and the same access token
+        again = await client.post(f"{net.base}/v1/guest/sessions", json=body, headers=key)
+        assert again.status_code == 202, again.text
+        assert again.json()["session"]["id"] == session_id
+        assert again.json()["accessToken"] == token
+        reused = await client.post(
+            f"{net.base}/v1/guest/sessions", json={**body, "paymentMethodId": "pm_card_mastercard"}, headers=key
+        )
+        assert reused.status_code == 422
+        assert reused.json()["type"] == "urn:voltway:problem:idempotency-key-reused"
 
         async def charging() -> bool:
             view = await client.get(f"{net.base}/v1/guest/sessions/{session_id}", params={"token": token})
@@ -233,3 +253,54 @@ async def test_a_guest_pays_with_a_card_and_is_charged_the_amount_due(database_u
             await client.get(f"{net.base}/v1/guest/sessions/{session_id}/receipt", params={"token": token})
         ).json()
         assert Decimal(receipt["amountDue"]) == amount_due
+        page = await client.get(first["receiptUrl"].replace(first["receiptUrl"].split("/v1/")[0], net.base))
+        assert page.status_code == 200
+        assert f"{receipt['amountDue']} EUR" in page.text
+        links = [mail for mail in await mails_to(net.database_url, email) if first["receiptUrl"] in mail.body]
+        assert len(links) == 1  # the link went out once, not again for the retried request
+
+
+async def test_guest_starts_are_limited_per_address_and_per_evse(database_url: str, localstripe_url: str) -> None:
+    limits: dict[str, Any] = {"guest_starts_per_address_per_hour": 2, "guest_starts_per_evse_per_hour": 1}
+    async with (
+        serve(database_url, chargers=2, **stripe_settings(localstripe_url), **limits) as net,
+        httpx.AsyncClient(timeout=15) as client,
+    ):
+        started: list[dict[str, Any]] = []
+
+        async def guest_start(evse: str, address: str) -> httpx.Response:
+            answer = await client.post(
+                f"{net.base}/v1/guest/sessions",
+                json={"evseUid": evse, "email": "limited@example.com", "paymentMethodId": "pm_card_visa"},
+                headers={"Idempotency-Key": str(uuid.uuid4()), "X-Forwarded-For": address},
+            )
+            if answer.status_code == 202:
+                started.append(answer.json())
+            return answer
+
+        first, second = net.evse_uids
+        assert (await guest_start(first, "198.51.100.1")).status_code == 202
+        at_evse = await guest_start(first, "198.51.100.2")
+        assert at_evse.status_code == 429, at_evse.text
+        assert at_evse.json()["type"] == "urn:voltway:problem:rate-limited"
+        assert "charger" in at_evse.json()["detail"]
+        assert 0 < int(at_evse.headers["retry-after"]) <= 3600
+        assert (await guest_start(second, "198.51.100.1")).status_code == 202
+        from_address = await guest_start(second, "198.51.100.1")
+        assert from_address.status_code == 429, from_address.text
+        assert "address" in from_address.json()["detail"]
+        assert 0 < int(from_address.headers["retry-after"]) <= 3600
+        assert len(started) == 2
+        for body in started:
+            await client.post(
+                f"{net.base}/v1/guest/sessions/{body['session']['id']}/stop", params={"token": body["accessToken"]}
+            )
+
+
+async def mails_to(database_url: str, address: str) -> list[MailMessage]:
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            return list((await session.execute(select(MailMessage).where(MailMessage.to_address == address))).scalars())
+    finally:
+        await engine.dispose()

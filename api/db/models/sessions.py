@@ -19,6 +19,7 @@ from api.db.types import UTCDateTime, utc_now
 
 OPEN_STATUSES = ("starting", "charging", "suspended", "stopping")
 _OPEN = "status IN ('starting', 'charging', 'suspended', 'stopping')"
+_GUEST = "user_id IS NULL AND idempotency_key IS NOT NULL"
 
 
 class ChargingSession(Base):
@@ -31,6 +32,14 @@ class ChargingSession(Base):
             unique=True,
             sqlite_where=text(_OPEN),
             postgresql_where=text(_OPEN),
+        ),
+        Index(  # a guest's Idempotency-Key, per email address: one session however many processes answer
+            "ux_charging_sessions_guest_key",
+            "guest_email",
+            "idempotency_key",
+            unique=True,
+            sqlite_where=text(_GUEST),
+            postgresql_where=text(_GUEST),
         ),
         Index("ix_charging_sessions_user_created", "user_id", "created_at"),
         Index("ix_charging_sessions_status_updated", "status", "updated_at"),

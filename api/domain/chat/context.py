@@ -31,6 +31,7 @@ from api.domain.stations.search import StationFilters, StationQuery
 from api.domain.stations.services import StationService
 from api.domain.support.services import SupportService
 from chatbot.ports import (
+    NEEDS_A_PERSON,
     ActionRequest,
     ActionResult,
     Alternative,
@@ -46,6 +47,8 @@ RATE_WINDOW: Final = timedelta(minutes=10)
 MAX_ACTIONS_PER_CHARGER: Final = 4  # per driver and charger within the window
 MAX_ACTIONS_PER_DRIVER: Final = 8  # per driver over all chargers within the window
 RECENT_SESSION: Final = timedelta(hours=2)
+# a cable stuck after charging: the driver's session there may have ended this long ago and still count
+RECENT_OWN_SESSION: Final = timedelta(minutes=15)
 ALTERNATIVE_RADIUS_M: Final = 25_000
 SUCCESS: Final = frozenset({"Accepted", "Unlocked"})
 
@@ -233,6 +236,8 @@ class DatabaseChatContext:
         active = ChargingTransaction.status == "active"
         others = or_(ChargingTransaction.user_id.is_(None), ChargingTransaction.user_id != self.user_id)
         at_station = ChargingTransaction.charging_station_id == station_id
+        if not await self._own_session_at(session, station_id, request):
+            return NEEDS_A_PERSON
         if request.kind == "remote-stop":
             own = await session.scalar(
                 select(func.count())
@@ -258,6 +263,28 @@ class DatabaseChatContext:
             )
             return "another-driver-charging" if busy else None
         return None
+
+    async def _own_session_at(self, session: AsyncSession, station_id: uuid.UUID, request: ActionRequest) -> bool:
+        """Whether the driver charges at this charger (at this connector, for an unlock), or did until a few
+        minutes ago. Only a status refresh, which changes nothing at the charger, needs no session there."""
+        if request.kind == "trigger-status":
+            return True
+        recent = datetime.now(UTC) - RECENT_OWN_SESSION
+        query = (
+            select(func.count())
+            .select_from(ChargingTransaction)
+            .where(
+                ChargingTransaction.charging_station_id == station_id,
+                ChargingTransaction.user_id == self.user_id,
+                or_(
+                    ChargingTransaction.status == "active",
+                    and_(ChargingTransaction.ended_at.is_not(None), ChargingTransaction.ended_at >= recent),
+                ),
+            )
+        )
+        if request.kind == "unlock":
+            query = query.where(ChargingTransaction.connector_id == (request.connector_id or 1))
+        return bool(await session.scalar(query))
 
     async def _command(self, session: AsyncSession, request: ActionRequest) -> ocpp_commands.CommandRequest:
         if request.kind == "remote-stop":

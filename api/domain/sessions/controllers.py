@@ -21,7 +21,13 @@ from sqlalchemy import select
 
 from api.db.models import ChargingSession, Device, Evse, Location, User
 from api.db.types import utc_now
-from api.deps import CurrentPrincipal, DbSession
+from api.deps import ClientAddress, CurrentPrincipal, DbSession
+from api.domain.sessions.guests import (
+    NO_CARD_PAYMENTS,
+    GuestChargingUnavailable,
+    GuestStartLimits,
+    guest_receipt_url,
+)
 from api.domain.sessions.receipts import build_receipt, check_print_token, receipt_html
 from api.domain.sessions.schemas import (
     DeviceRegistration,
@@ -56,6 +62,15 @@ SSE_KEEPALIVE_SECONDS = 15.0
 def _sessions(state: State) -> SessionService:
     service: SessionService = state.sessions
     return service
+
+
+def _guest_limits(state: State) -> GuestStartLimits:
+    """This process's guest start limits, made on first use from the settings."""
+    limits: GuestStartLimits | None = getattr(state, "guest_start_limits", None)
+    if limits is None:
+        limits = GuestStartLimits.from_settings(state.settings)
+        state.guest_start_limits = limits
+    return limits
 
 
 def _check_key(key: str | None) -> str:
@@ -363,35 +378,40 @@ class GuestSessionController(Controller):
         db_session: DbSession,
         request: Request[Any, Any, Any],
         idempotency_key: IdempotencyKey,
+        client_address: ClientAddress,
     ) -> GuestSessionStarted:
         """The card comes as the payment provider's payment method id (its card form keeps card data away from
-        us). Returns an access token for this session and the receipt link that is also mailed."""
+        us); the session starts only once the payment is held on it. Returns an access token for this session and
+        the receipt link that is also mailed.
+
+        402 `guest-charging-unavailable` where the network takes no card payments in the app (the `none`
+        provider) or the charger has no price to hold; 402 `card-declined`. The Idempotency-Key works as for
+        `POST /v1/sessions` (per email address). 429 with `Retry-After` after too many guest starts from one
+        address or at one EVSE within an hour."""
+        key = _check_key(idempotency_key)
+        service = _sessions(state)
+        if not service.payments.requires_payment_method:
+            raise GuestChargingUnavailable(NO_CARD_PAYMENTS)
         if "@" not in data.email or len(data.email) > 320:
             raise InvalidInput([FieldError("email", "a valid email address for the receipt")])
-        service = _sessions(state)
-        if service.payments.requires_payment_method and not data.payment_method_id:
+        if not data.payment_method_id:
             raise InvalidInput([FieldError("paymentMethodId", "the card, as a payment method id of the provider")])
+        limits = _guest_limits(state)
+        limits.admit_address(client_address)
         locale = pick_locale(None, request.headers.get("accept-language"))
         record, secret = await service.start(
             user_id=None,
-            idempotency_key=idempotency_key,
+            idempotency_key=key,
             evse_uid=data.evse_uid,
             emi3_evse_id=data.emi3_evse_id,
             location_id=data.location_id,
             locale=locale,
             guest_email=data.email.strip(),
             payment_method=data.payment_method_id,
+            admit_evse=limits.admit_evse,
         )
         assert secret is not None
-        base = state.settings.base_url
-        receipt_url = f"{base}/v1/guest/sessions/{record.id}/receipt.html?token={secret}"
-        if service.mail_guest is not None:
-            await service.mail_guest(
-                record.id,
-                data.email.strip(),
-                "Your charging session",
-                f"Your charging session has been requested.\nFollow it and get the receipt here: {receipt_url}\n",
-            )
+        receipt_url = guest_receipt_url(state.settings.base_url, record.id, secret)
         return GuestSessionStarted(
             session=await service.view(db_session, record), access_token=secret, receipt_url=receipt_url
         )

@@ -8,6 +8,7 @@ import hashlib
 import logging
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -31,6 +32,13 @@ from api.db.models.sessions import OPEN_STATUSES
 from api.db.types import utc_now
 from api.domain.payments.ports import Payer, PaymentHold
 from api.domain.sessions.core import SessionCore
+from api.domain.sessions.guests import (
+    NO_CARD_PAYMENTS,
+    NOTHING_TO_HOLD,
+    GuestChargingUnavailable,
+    guest_receipt_url,
+    guest_secret,
+)
 from api.domain.sessions.schemas import SessionQuote
 from api.domain.sessions.views import to_minor, view_of
 from api.errors import (
@@ -66,6 +74,11 @@ _OUT_OF_ORDER = {"Faulted", "Unavailable"}
 def _app_token() -> str:
     """An OCPP id token for one app session: 20 characters, the 1.6 idTag limit."""
     return "VW" + secrets.token_hex(9).upper()
+
+
+def _guest_starter(email: str) -> uuid.UUID:
+    """Who a guest start belongs to for its Idempotency-Key: the guest's email address."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, "mailto:" + email.strip().lower())
 
 
 def _normalise_emi3(value: str) -> str:
@@ -188,14 +201,22 @@ class SessionStart(SessionCore):
         locale: str,
         guest_email: str | None = None,
         payment_method: str | None = None,
+        admit_evse: Callable[[uuid.UUID], None] | None = None,
     ) -> tuple[ChargingSession, str | None]:
-        """Create the session, hold the payment, send the remote start; returns the session (and a guest secret)."""
+        """Create the session, hold the payment, send the remote start; returns the session (and a guest secret).
+
+        A guest start (no `user_id`) needs a provider that holds money on a card and an authorised hold;
+        `admit_evse` may refuse it once the EVSE is known (its rate limit)."""
         if self.send_command is None:
             raise ServiceUnavailable("This process does not run the OCPP bridge (VOLTWAY_OCPP_ENABLED=false).")
-        request_hash = hashlib.sha256(
-            msgspec.json.encode([evse_uid, emi3_evse_id, str(location_id) if location_id else None])
-        ).hexdigest()
-        keyed = (user_id, idempotency_key) if user_id is not None and idempotency_key else None
+        if user_id is None and not self.payments.requires_payment_method:
+            raise GuestChargingUnavailable(NO_CARD_PAYMENTS)
+        fields: list[str | None] = [evse_uid, emi3_evse_id, str(location_id) if location_id else None]
+        if user_id is None:
+            fields += [guest_email, payment_method]
+        request_hash = hashlib.sha256(msgspec.json.encode(fields)).hexdigest()
+        starter = user_id if user_id is not None else _guest_starter(guest_email or "")
+        keyed = (starter, idempotency_key) if idempotency_key else None
         if keyed in self._starting:
             raise RequestInProgress("The first request with this Idempotency-Key is still being processed; ask again.")
         if keyed is not None:
@@ -211,6 +232,7 @@ class SessionStart(SessionCore):
                 locale,
                 guest_email,
                 payment_method,
+                admit_evse,
             )
         finally:
             if keyed is not None:
@@ -227,16 +249,19 @@ class SessionStart(SessionCore):
         locale: str,
         guest_email: str | None,
         payment_method: str | None,
+        admit_evse: Callable[[uuid.UUID], None] | None,
     ) -> tuple[ChargingSession, str | None]:
         now = utc_now()
         async with self._session_factory() as session:
-            if user_id is not None and idempotency_key:
-                existing = await self._by_key(session, user_id, idempotency_key)
+            if idempotency_key:
+                existing = await self._by_key(session, user_id, idempotency_key, guest_email)
                 if existing is not None:
-                    return self._replayed(existing, request_hash), None
+                    return self._replayed(existing, request_hash), self._secret_of(existing)
             resolved = await self._resolve(session, evse_uid, emi3_evse_id, location_id)
             evse, station, location = resolved.evse, resolved.station, resolved.location
             evse_id = evse.id
+            if admit_evse is not None:
+                admit_evse(evse_id)
             if user_id is not None:
                 await self._check_open_sessions(session, user_id, evse_id)
             if station is None or evse.ocpp_evse_id is None:
@@ -258,10 +283,13 @@ class SessionStart(SessionCore):
             tariff = self._tariff(location, resolved.tariff_ids, now)
             hold = self._hold_amount(tariff, location, resolved.max_power_w, now)
             currency = tariff.currency if tariff is not None else "EUR"
-            secret = secrets.token_urlsafe(24) if user_id is None else None
+            if user_id is None and to_minor(hold, currency) <= 0:
+                raise GuestChargingUnavailable(NOTHING_TO_HOLD)
+            new_id = uuid.uuid4()
+            secret = guest_secret(self.settings.secret_key, new_id) if user_id is None else None
             token = _app_token()
             record = ChargingSession(
-                id=uuid.uuid4(),
+                id=new_id,
                 user_id=user_id,
                 guest_email=guest_email,
                 guest_secret_hash=hashlib.sha256(secret.encode()).hexdigest() if secret else None,
@@ -290,10 +318,10 @@ class SessionStart(SessionCore):
                     await session.commit()
             except IntegrityError:
                 await session.rollback()
-                if user_id is not None and idempotency_key:
-                    existing = await self._by_key(session, user_id, idempotency_key)
+                if idempotency_key:
+                    existing = await self._by_key(session, user_id, idempotency_key, guest_email)
                     if existing is not None:
-                        return self._replayed(existing, request_hash), None
+                        return self._replayed(existing, request_hash), self._secret_of(existing)
                 if user_id is not None:
                     await self._check_open_sessions(session, user_id, evse_id)
                 raise ConnectorBusy("Someone else has just started charging at this connector.") from None
@@ -302,21 +330,42 @@ class SessionStart(SessionCore):
         held = await self._hold(session_id, payer, hold, currency, location.name or location.address)
         if held.status == "declined":
             raise CardDeclined(held.decline_reason or "The card was declined.")
+        if user_id is None and held.status != "authorized":  # a guest never charges without money held
+            await self._fail(session_id, "The payment could not be authorised: nothing was held on the card.")
+            raise GuestChargingUnavailable(NOTHING_TO_HOLD)
         self._spawn(self._remote_start(session_id, ocpp_id, token, record.connector_id), f"remote start {session_id}")
+        if secret is not None and guest_email and self.mail_guest is not None:  # a new guest session, not a replay
+            link = guest_receipt_url(self.settings.base_url, session_id, secret)
+            await self.mail_guest(
+                session_id,
+                guest_email,
+                "Your charging session",
+                f"Your charging session has been requested.\nFollow it and get the receipt here: {link}\n",
+            )
         async with self._session_factory() as session:
             fresh = await session.get(ChargingSession, session_id)
             assert fresh is not None
             return fresh, secret
 
-    async def _by_key(self, session: AsyncSession, user_id: uuid.UUID, key: str) -> ChargingSession | None:
-        found: ChargingSession | None = (
-            await session.execute(
-                select(ChargingSession).where(
-                    ChargingSession.user_id == user_id, ChargingSession.idempotency_key == key
-                )
+    async def _by_key(
+        self, session: AsyncSession, user_id: uuid.UUID | None, key: str, guest_email: str | None
+    ) -> ChargingSession | None:
+        """The session this driver, or this guest (by email address), already started with this key."""
+        query = select(ChargingSession).where(ChargingSession.idempotency_key == key)
+        if user_id is not None:
+            query = query.where(ChargingSession.user_id == user_id)
+        else:
+            query = query.where(
+                ChargingSession.user_id.is_(None),
+                ChargingSession.source == "guest",
+                ChargingSession.guest_email == guest_email,
             )
-        ).scalar_one_or_none()
+        found: ChargingSession | None = (await session.execute(query.limit(1))).scalar_one_or_none()
         return found
+
+    def _secret_of(self, record: ChargingSession) -> str | None:
+        """A replayed guest start hands out the same access token as the first answer."""
+        return guest_secret(self.settings.secret_key, record.id) if record.user_id is None else None
 
     @staticmethod
     def _replayed(existing: ChargingSession, request_hash: str) -> ChargingSession:
