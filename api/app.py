@@ -37,6 +37,7 @@ from api.domain.system.controllers import SystemController
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging
 from api.request_context import RequestContextMiddleware
+from api.request_decoding import check_request
 from api.security.rate_limit import FixedWindowLimiter, RateLimitMiddleware
 from api.services import build_services, close_services
 from api.settings import Settings, load_settings
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         state=State({**msgspec.structs.asdict(services), "services": services, "version": service_version()}),
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=check_request,
         middleware=[prometheus.middleware],
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
         openapi_config=openapi_config(),
