@@ -39,6 +39,7 @@ from api.logs import configure_logging
 from api.metrics.endpoint import METRICS_SECURITY, MetricsController
 from api.openapi_contract import document_problems
 from api.request_context import RequestContextMiddleware
+from api.request_decoding import check_request
 from api.request_limits import HeadSizeLimitMiddleware
 from api.response_headers import SecurityHeadersMiddleware
 from api.security.rate_limit import FixedWindowLimiter, RateLimitMiddleware
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         state=State({**msgspec.structs.asdict(services), "services": services, "version": service_version()}),
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=check_request,
         middleware=[prometheus.middleware],
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
         openapi_config=openapi_config(),

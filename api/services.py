@@ -172,6 +172,7 @@ async def close_services(services: Services) -> None:
     await services.notifier.drain()
     await services.session_updates.stop()
     await services.catalog_sync.stop()
+    services.stations.close()
     await services.outbox.drain()
     await services.engine.dispose()
 

@@ -267,6 +267,10 @@ async def test_bad_queries_are_clear_problems(client: Client) -> None:
     assert typed.json()["errors"][0]["field"] == "lat"
     assert (await client.get(f"/v1/stations/{uuid.uuid4()}")).status_code == 404
     assert problem_fields(await client.get("/v1/stations/clusters", params={"bbox": "5,53,4,52"})) == {"bbox"}
+    # One response holds at most 128 x 128 clusters: the whole world at street level would be millions.
+    world = {"bbox": "-180,-90,180,90"}
+    assert problem_fields(await client.get("/v1/stations/clusters", params={**world, "zoom": 10})) == {"bbox"}
+    assert (await client.get("/v1/stations/clusters", params={**world, "zoom": 5})).status_code == 200
 
 
 async def test_station_detail_and_clusters(client_factory: ClientFactory, database_url: str) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import msgspec
 
-from api.schema import AppStruct
+from api.schema import AppStruct, FreeText
 
 
 class StartConversation(AppStruct):
@@ -21,7 +21,7 @@ class StartConversation(AppStruct):
 class PostMessage(AppStruct):
     """Either what the driver typed, or the id of the proposed action they confirm."""
 
-    text: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    text: Annotated[FreeText, msgspec.Meta(max_length=2000)] | None = None
     confirm_action_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
 
 

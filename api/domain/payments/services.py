@@ -182,7 +182,7 @@ class StripeWebhooks:
             ) from None
         try:
             event = json.loads(payload)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise BadRequest("The webhook payload is not JSON.") from None
         if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not event.get("type"):
             raise InvalidInput(

@@ -9,6 +9,7 @@ millisecond without a database round trip per request.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections import defaultdict
 from datetime import datetime
@@ -17,7 +18,7 @@ import msgspec
 import numpy as np
 from numpy.typing import NDArray
 
-from api.domain.stations.geo import cell_of
+from api.domain.stations.geo import CellSpan, cell_of
 from api.domain.stations.records import OpeningHours
 
 
@@ -137,28 +138,80 @@ def location_entry(
     )
 
 
-class Cell:
-    """The locations of one grid cell, with their coordinates as arrays for vectorised distances."""
+class CellTotals(msgspec.Struct, frozen=True, gc=False):
+    """What the clusters endpoint needs of one cell's locations, as arrays in the order of `Cell.arrays`.
 
-    __slots__ = ("_arrays", "entries")
+    `reported_available` counts EVSEs whose status comes from a feed; EVSEs of our own chargers depend on the
+    clock and their charger's connectivity, so they are listed in `live` as (location index, EVSE) instead.
+    """
+
+    evses: NDArray[np.int64]
+    reported_available: NDArray[np.int64]
+    max_power_w: NDArray[np.float64]  # NaN when unknown
+    live: tuple[tuple[int, EvseEntry], ...]
+
+
+class Cell:
+    """The locations of one grid cell, with their coordinates as arrays for vectorised distances.
+
+    Searches may read a cell from a worker thread while the event loop changes it: derived arrays are only kept
+    when no change happened while they were built.
+    """
+
+    __slots__ = ("_arrays", "_totals", "_version", "entries")
 
     def __init__(self) -> None:
         self.entries: dict[uuid.UUID, LocationEntry] = {}
         self._arrays: tuple[list[LocationEntry], NDArray[np.float64], NDArray[np.float64]] | None = None
+        self._totals: CellTotals | None = None
+        self._version = 0
 
     def changed(self) -> None:
+        self._version += 1
         self._arrays = None
+        self._totals = None
 
     def arrays(self) -> tuple[list[LocationEntry], NDArray[np.float64], NDArray[np.float64]]:
         """(entries, latitudes, longitudes) in one order; rebuilt after a change."""
-        if self._arrays is None:
+        arrays = self._arrays
+        if arrays is None:
+            version = self._version
             entries = list(self.entries.values())
-            self._arrays = (
+            arrays = (
                 entries,
                 np.fromiter((e.latitude for e in entries), dtype=np.float64, count=len(entries)),
                 np.fromiter((e.longitude for e in entries), dtype=np.float64, count=len(entries)),
             )
-        return self._arrays
+            if version == self._version:
+                self._arrays = arrays
+        return arrays
+
+    def totals(self, entries: list[LocationEntry]) -> CellTotals:
+        """Per-location EVSE counts for `entries` (the list `arrays` returned), cached with the arrays."""
+        totals = self._totals
+        arrays = self._arrays
+        if totals is not None and arrays is not None and arrays[0] is entries:
+            return totals
+        version = self._version
+        evses: list[int] = []
+        reported: list[int] = []
+        powers: list[float] = []
+        live: list[tuple[int, EvseEntry]] = []
+        for index, location in enumerate(entries):
+            usable = [e for e in location.evses if e.status != "REMOVED"]
+            evses.append(len(usable))
+            reported.append(sum(1 for e in usable if e.charging_station_id is None and e.status == "AVAILABLE"))
+            powers.append(math.nan if location.max_power_w is None else float(location.max_power_w))
+            live.extend((index, e) for e in usable if e.charging_station_id is not None)
+        totals = CellTotals(
+            evses=np.array(evses, dtype=np.int64),
+            reported_available=np.array(reported, dtype=np.int64),
+            max_power_w=np.array(powers, dtype=np.float64),
+            live=tuple(live),
+        )
+        if version == self._version and self._arrays is not None and self._arrays[0] is entries:
+            self._totals = totals
+        return totals
 
 
 class StationCatalog:
@@ -170,6 +223,7 @@ class StationCatalog:
         self.cells: dict[tuple[int, int], Cell] = defaultdict(Cell)
         self.stations: dict[uuid.UUID, StationLink] = {}
         self.links_version = 0  # moves whenever a charger's connectivity changes
+        self.cells_visited = 0  # grid cells looked at by searches so far: what a search costs before any distance
 
     def __len__(self) -> int:
         return len(self.locations)
@@ -198,29 +252,38 @@ class StationCatalog:
             self.stations[station_id] = link
             self.links_version += 1
 
-    def candidates(self, cells: list[tuple[int, int]]) -> list[LocationEntry]:
-        found: list[LocationEntry] = []
-        for key in cells:
-            cell = self.cells.get(key)
-            if cell is not None:
-                found.extend(cell.entries.values())
-        return found
+    def cells_in(self, span: CellSpan) -> list[Cell]:
+        """The occupied cells of `span`: walks the span or the occupied cells, whichever is fewer.
 
-    def candidate_arrays(
-        self, cells: list[tuple[int, int]]
-    ) -> tuple[list[LocationEntry], NDArray[np.float64], NDArray[np.float64]]:
-        """The locations of `cells` with their latitudes and longitudes as arrays, in one order."""
-        entries: list[LocationEntry] = []
-        latitudes: list[NDArray[np.float64]] = []
-        longitudes: list[NDArray[np.float64]] = []
-        for key in cells:
-            cell = self.cells.get(key)
-            if cell is not None:
-                cell_entries, lats, lons = cell.arrays()
-                entries.extend(cell_entries)
-                latitudes.append(lats)
-                longitudes.append(lons)
-        if not entries:
-            empty = np.empty(0, dtype=np.float64)
-            return entries, empty, empty
-        return entries, np.concatenate(latitudes), np.concatenate(longitudes)
+        So a search of the whole world costs the cells that hold stations, not the 6.5 million of its area.
+        """
+        cells = self.cells
+        if span.size <= len(cells):
+            self.cells_visited += span.size
+            get = cells.get
+            return [cell for key in span if (cell := get(key)) is not None]
+        self.cells_visited += len(cells)
+        r0, r1 = span.rows.start, span.rows.stop
+        first, second = (*span.columns, range(0))[:2]
+        a0, a1, b0, b1 = first.start, first.stop, second.start, second.stop
+        return [
+            cell
+            for (row, column), cell in list(cells.items())
+            if r0 <= row < r1 and (a0 <= column < a1 or b0 <= column < b1)
+        ]
+
+
+def candidate_arrays(cells: list[Cell]) -> tuple[list[LocationEntry], NDArray[np.float64], NDArray[np.float64]]:
+    """The locations of `cells` with their latitudes and longitudes as arrays, in one order."""
+    entries: list[LocationEntry] = []
+    latitudes: list[NDArray[np.float64]] = []
+    longitudes: list[NDArray[np.float64]] = []
+    for cell in cells:
+        cell_entries, lats, lons = cell.arrays()
+        entries.extend(cell_entries)
+        latitudes.append(lats)
+        longitudes.append(lons)
+    if not entries:
+        empty = np.empty(0, dtype=np.float64)
+        return entries, empty, empty
+    return entries, np.concatenate(latitudes), np.concatenate(longitudes)

@@ -11,6 +11,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from api.deps import CurrentPrincipal, DbSession
+from api.domain.stations.clusters import MAX_CLUSTER_CELLS, cluster_span_cells
 from api.domain.stations.query_params import StationSearchOperation, parse_box, parse_centre, parse_station_query
 from api.domain.stations.reports import REPORT_CATEGORIES
 from api.domain.stations.schemas import (
@@ -61,22 +62,30 @@ class StationController(Controller):
         query, errors = parse_station_query({name: params[name] for name in params})
         if query is None:
             raise InvalidInput(errors)
-        return _service(state).search(query, pick_locale(params.get("locale"), accept_language))
+        return await _service(state).search_off_loop(query, pick_locale(params.get("locale"), accept_language))
 
     @get("/clusters", summary="Station counts per grid cell for drawing a large map area")
     async def clusters(
         self,
         state: State,
-        bbox: Annotated[str, QueryParameter(description="minLon,minLat,maxLon,maxLat")],
+        bbox: Annotated[
+            str, QueryParameter(description="minLon,minLat,maxLon,maxLat; at most 128 x 128 clusters at the zoom")
+        ],
         zoom: Annotated[int, QueryParameter(description="map zoom level, 0 to 22")] = 6,
     ) -> ClusterPage:
         errors: list[FieldError] = []
         box = parse_box(bbox, errors, None)
         if not 0 <= zoom <= 22:
             errors.append(FieldError("zoom", "must be between 0 and 22", source="query"))
+        if not errors and box is not None and cluster_span_cells(box, zoom) > MAX_CLUSTER_CELLS:
+            errors.append(
+                FieldError(
+                    "bbox", "spans too many clusters for this zoom level; zoom out or show a smaller area", "query"
+                )
+            )
         if errors or box is None:
             raise InvalidInput(errors)
-        return _service(state).clusters(box, zoom)
+        return await _service(state).clusters_off_loop(box, zoom)
 
     @get("/report-categories", summary="What a driver can report about a station")
     async def report_categories(self) -> list[ReportCategory]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator
 
+import msgspec
 import numpy as np
 from numpy.typing import NDArray
 
@@ -38,7 +39,33 @@ def cell_of(latitude: float, longitude: float) -> tuple[int, int]:
     return (math.floor(latitude / CELL_DEGREES), math.floor(longitude / CELL_DEGREES))
 
 
-def cells_around(latitude: float, longitude: float, radius_m: float) -> list[tuple[int, int]]:
+class CellSpan(msgspec.Struct, frozen=True):
+    """A rectangle of grid cells: rows of latitude cells by one or two runs of longitude cells.
+
+    Walking it costs its area; the catalogue instead walks its occupied cells when there are fewer of them.
+    """
+
+    rows: range
+    columns: tuple[range, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.rows) * sum(len(run) for run in self.columns)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        for row in self.rows:
+            for run in self.columns:
+                for column in run:
+                    yield (row, column)
+
+    def __contains__(self, key: tuple[int, int]) -> bool:
+        return key[0] in self.rows and any(key[1] in run for run in self.columns)
+
+
+_ALL_COLUMNS = (range(math.floor(-180.0 / CELL_DEGREES), math.floor(180.0 / CELL_DEGREES) + 1),)
+
+
+def cells_around(latitude: float, longitude: float, radius_m: float) -> CellSpan:
     """Every grid cell that can hold a point within `radius_m` of the centre.
 
     The latitude span is exact on the sphere; the longitude span uses the widest latitude of the band, and
@@ -48,24 +75,23 @@ def cells_around(latitude: float, longitude: float, radius_m: float) -> list[tup
     lat_min = max(-90.0, latitude - dlat)
     lat_max = min(90.0, latitude + dlat)
     widest = max(abs(lat_min), abs(lat_max))
-    lon_cells: Sequence[int]
+    columns: tuple[range, ...]
     if widest >= 89.0:
-        lon_cells = range(math.floor(-180.0 / CELL_DEGREES), math.floor(180.0 / CELL_DEGREES) + 1)
+        columns = _ALL_COLUMNS
     else:
         ratio = math.sin(radius_m / EARTH_RADIUS_M) / math.cos(math.radians(widest))
         dlon = 180.0 if ratio >= 1.0 else math.degrees(math.asin(ratio))
-        lon_cells = _lon_cell_range(longitude - dlon, longitude + dlon)
-    lat_cells = range(math.floor(lat_min / CELL_DEGREES), math.floor(lat_max / CELL_DEGREES) + 1)
-    return [(la, lo) for la in lat_cells for lo in lon_cells]
+        columns = _lon_cell_runs(longitude - dlon, longitude + dlon)
+    rows = range(math.floor(lat_min / CELL_DEGREES), math.floor(lat_max / CELL_DEGREES) + 1)
+    return CellSpan(rows=rows, columns=columns)
 
 
-def _lon_cell_range(lon_min: float, lon_max: float) -> list[int]:
+def _lon_cell_runs(lon_min: float, lon_max: float) -> tuple[range, ...]:
     if lon_max - lon_min >= 360.0:
-        return list(range(math.floor(-180.0 / CELL_DEGREES), math.floor(180.0 / CELL_DEGREES) + 1))
-    cells: list[int] = []
-    for lo, hi in _wrap(lon_min, lon_max):
-        cells.extend(range(math.floor(lo / CELL_DEGREES), math.floor(hi / CELL_DEGREES) + 1))
-    return cells
+        return _ALL_COLUMNS
+    return tuple(
+        range(math.floor(lo / CELL_DEGREES), math.floor(hi / CELL_DEGREES) + 1) for lo, hi in _wrap(lon_min, lon_max)
+    )
 
 
 def _wrap(lon_min: float, lon_max: float) -> list[tuple[float, float]]:
@@ -77,7 +103,8 @@ def _wrap(lon_min: float, lon_max: float) -> list[tuple[float, float]]:
     return [(lon_min, lon_max)]
 
 
-def cells_in_box(min_lon: float, min_lat: float, max_lon: float, max_lat: float) -> list[tuple[int, int]]:
-    lat_cells = range(math.floor(min_lat / CELL_DEGREES), math.floor(max_lat / CELL_DEGREES) + 1)
-    lon_cells = range(math.floor(min_lon / CELL_DEGREES), math.floor(max_lon / CELL_DEGREES) + 1)
-    return [(la, lo) for la in lat_cells for lo in lon_cells]
+def cells_in_box(min_lon: float, min_lat: float, max_lon: float, max_lat: float) -> CellSpan:
+    return CellSpan(
+        rows=range(math.floor(min_lat / CELL_DEGREES), math.floor(max_lat / CELL_DEGREES) + 1),
+        columns=(range(math.floor(min_lon / CELL_DEGREES), math.floor(max_lon / CELL_DEGREES) + 1),),
+    )

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import msgspec
 
-from api.schema import AppStruct
+from api.schema import AppStruct, FreeText
 
 
 class Coordinates(AppStruct):
@@ -110,7 +110,7 @@ class ReportCategory(AppStruct):
     title: str
 
 
-ReportText = Annotated[str, msgspec.Meta(max_length=2000)]
+ReportText = Annotated[FreeText, msgspec.Meta(max_length=2000)]
 
 
 class ProblemReportRequest(AppStruct):

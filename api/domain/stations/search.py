@@ -18,7 +18,15 @@ from zoneinfo import ZoneInfo
 import msgspec
 import numpy as np
 
-from api.domain.stations.catalog import ConnectorEntry, EvseEntry, LocationEntry, StationCatalog, StationLink
+from api.domain.stations.catalog import (
+    Cell,
+    ConnectorEntry,
+    EvseEntry,
+    LocationEntry,
+    StationCatalog,
+    StationLink,
+    candidate_arrays,
+)
 from api.domain.stations.geo import cells_around, cells_in_box, haversine_many
 from api.domain.stations.records import OpeningHours
 
@@ -166,20 +174,30 @@ class StationSearch:
                 return True
         return False
 
-    def search(self, query: StationQuery, now: datetime) -> tuple[list[Hit], tuple[float, str] | None]:
-        """One page of hits and the key to continue after it (None on the last page)."""
+    def cells_for(self, query: StationQuery) -> list[Cell]:
+        """The occupied grid cells that can hold a hit; cheap, so it runs where the catalogue changes."""
         if query.box is not None:
             box = query.box
-            cells = cells_in_box(box.min_lon, box.min_lat, box.max_lon, box.max_lat)
+            return self.catalog.cells_in(cells_in_box(box.min_lon, box.min_lat, box.max_lon, box.max_lat))
+        if query.centre is None or query.radius_m is None:
+            raise ValueError("a query needs a box, or a centre with a radius")
+        return self.catalog.cells_in(cells_around(query.centre[0], query.centre[1], query.radius_m))
+
+    def search(
+        self, query: StationQuery, now: datetime, cells: list[Cell] | None = None
+    ) -> tuple[list[Hit], tuple[float, str] | None]:
+        """One page of hits and the key to continue after it (None on the last page)."""
+        if cells is None:
+            cells = self.cells_for(query)
+        box = query.box
+        if box is not None:
             centre = query.centre or box.centre
         else:
             if query.centre is None or query.radius_m is None:
                 raise ValueError("a query needs a box, or a centre with a radius")
-            box = None
             centre = query.centre
             radius = query.radius_m
-            cells = cells_around(centre[0], centre[1], radius)
-        entries, latitudes, longitudes = self.catalog.candidate_arrays(cells)
+        entries, latitudes, longitudes = candidate_arrays(cells)
         distances = haversine_many(centre[0], centre[1], latitudes, longitudes)
         if box is not None:
             keep = (

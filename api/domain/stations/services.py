@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -16,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db.models import Evse, Favourite, Location, StationReport
 from api.db.types import utc_now
 from api.domain.stations.catalog import ConnectorEntry, EvseEntry, LocationEntry, StationCatalog
+from api.domain.stations.clusters import count_clusters
 from api.domain.stations.geo import cells_in_box, haversine_m
 from api.domain.stations.reports import REPORT_CATEGORIES
 from api.domain.stations.schemas import (
-    Cluster,
     ClusterPage,
     ConnectorPrice,
     ConnectorView,
@@ -37,6 +36,7 @@ from api.domain.stations.schemas import (
     Favourite as FavouriteView,
 )
 from api.domain.stations.search import Availability, Box, StationQuery, StationSearch, encode_cursor, is_open
+from api.domain.stations.worker import MapWorker
 from api.errors import FieldError, InvalidInput, NotFound
 
 
@@ -60,8 +60,15 @@ def _kw(watts: int | None) -> float | None:
 
 
 class StationService:
-    def __init__(self, catalog: StationCatalog, availability: Availability, pricing: ConnectorPricing) -> None:
+    def __init__(
+        self,
+        catalog: StationCatalog,
+        availability: Availability,
+        pricing: ConnectorPricing,
+        worker: MapWorker | None = None,
+    ) -> None:
         self.catalog = catalog
+        self.worker = worker or MapWorker()
         self.availability = availability
         self.pricing = pricing
         self.search_engine = StationSearch(catalog, availability, pricing.energy_price)
@@ -172,31 +179,34 @@ class StationService:
 
     def clusters(self, box: Box, zoom: int, now: datetime | None = None) -> ClusterPage:
         """Counts per grid cell sized to the zoom level, so a whole country fits one small response."""
-        moment = now or utc_now()
-        size = 360.0 / (2**zoom) / 4
-        groups: dict[tuple[int, int], list[LocationEntry]] = {}
-        for location in self.catalog.candidates(cells_in_box(box.min_lon, box.min_lat, box.max_lon, box.max_lat)):
-            if box.contains(location.latitude, location.longitude):
-                key = (math.floor(location.latitude / size), math.floor(location.longitude / size))
-                groups.setdefault(key, []).append(location)
-        clusters = []
-        for key in sorted(groups):
-            members = groups[key]
-            evses = [e for loc in members for e in loc.evses if e.status != "REMOVED"]
-            powers = [loc.max_power_w for loc in members if loc.max_power_w is not None]
-            clusters.append(
-                Cluster(
-                    latitude=round(sum(loc.latitude for loc in members) / len(members), 6),
-                    longitude=round(sum(loc.longitude for loc in members) / len(members), 6),
-                    locations=len(members),
-                    evses=len(evses),
-                    available_evses=sum(
-                        1 for e in evses if self.availability.status(e, self.catalog.stations, moment)[0] == "AVAILABLE"
-                    ),
-                    max_power_kw=_kw(max(powers)) if powers else None,
-                )
+        cells = self.catalog.cells_in(cells_in_box(box.min_lon, box.min_lat, box.max_lon, box.max_lat))
+        return count_clusters(cells, box, zoom, self.availability, self.catalog.stations, now or utc_now())
+
+    async def clusters_off_loop(self, box: Box, zoom: int) -> ClusterPage:
+        """`clusters`, on the map worker when the view holds many stations."""
+        now = utc_now()
+        cells = self.catalog.cells_in(cells_in_box(box.min_lon, box.min_lat, box.max_lon, box.max_lat))
+        return await self.worker.run(
+            lambda: count_clusters(cells, box, zoom, self.availability, self.catalog.stations, now),
+            locations=sum(len(cell.entries) for cell in cells),
+        )
+
+    async def search_off_loop(self, query: StationQuery, locale: str) -> StationPage:
+        """`search`, on the map worker when the query's cells hold many stations."""
+        now = utc_now()
+        cells = self.search_engine.cells_for(query)
+
+        def page() -> StationPage:
+            hits, after = self.search_engine.search(query, now, cells)
+            return StationPage(
+                items=[self.summary(hit.location, hit.distance_m, now, locale) for hit in hits],
+                next_cursor=encode_cursor(*after) if after is not None else None,
             )
-        return ClusterPage(cell_degrees=size, clusters=clusters)
+
+        return await self.worker.run(page, locations=sum(len(cell.entries) for cell in cells))
+
+    def close(self) -> None:
+        self.worker.close()
 
     # ----- favourites ----------------------------------------------------------------------------
 
