@@ -23,7 +23,9 @@ class HeadSizeLimitMiddleware:
         if scope["type"] not in (ScopeType.HTTP, ScopeType.WEBSOCKET):
             await self.app(scope, receive, send)
             return
-        size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+        # Some servers put the query into raw_path too; count it once.
+        path = (scope.get("raw_path") or b"").partition(b"?")[0]
+        size = len(path) + len(scope.get("query_string") or b"")
         size += sum(len(name) + len(value) + 4 for name, value in scope["headers"])
         if size <= self.limit:
             await self.app(scope, receive, send)

@@ -176,7 +176,7 @@ async def test_json_nested_too_deeply_is_an_unreadable_body_on_every_json_endpoi
 
 
 async def test_json_nested_too_deeply_in_a_query_cursor_is_a_422(client: Client) -> None:
-    depth = 10_000  # far deeper than the interpreter can recurse, and still a URL a client can send
+    depth = 5_000  # deeper than the interpreter can recurse, and still within the 16 KiB request head limit
     cursor = base64.urlsafe_b64encode(b"[" * depth + b"]" * depth).decode().rstrip("=")
     response = await client.get("/v1/stations", params={"lat": 52, "lon": 4, "cursor": cursor})
     assert _refused(response) == [("cursor", "query")]
