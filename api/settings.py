@@ -102,6 +102,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     stripe_publishable_key: str = ""
     stripe_webhook_secret: str = ""
     stripe_api_base: str = DEFAULT_STRIPE_API_BASE
+    mail_per_address_per_hour: int = 5  # mails of one kind to one address per hour; 0: no limit
+    login_backoff_max_seconds: int = 60  # longest sign-in delay for one account
+    login_client_backoff_max_seconds: int = 900  # longest sign-in delay for one client address
+    max_devices_per_account: int = 20  # 0: no limit
+    max_cards_per_account: int = 20  # 0: no limit
+    max_conversations_per_day: int = 50  # new assistant conversations per account in 24 hours; 0: no limit
 
     @property
     def is_sqlite(self) -> bool:
@@ -347,6 +353,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         stripe_publishable_key=source.get("VOLTWAY_STRIPE_PUBLISHABLE_KEY", "").strip(),
         stripe_webhook_secret=source.get("VOLTWAY_STRIPE_WEBHOOK_SECRET", "").strip(),
         stripe_api_base=_stripe_api_base(source),
+        mail_per_address_per_hour=_int(source, "VOLTWAY_MAIL_PER_ADDRESS_PER_HOUR", 5),
+        login_backoff_max_seconds=_int(source, "VOLTWAY_LOGIN_BACKOFF_MAX", 60, minimum=1),
+        login_client_backoff_max_seconds=_int(source, "VOLTWAY_LOGIN_CLIENT_BACKOFF_MAX", 900, minimum=1),
+        max_devices_per_account=_int(source, "VOLTWAY_MAX_DEVICES_PER_ACCOUNT", 20),
+        max_cards_per_account=_int(source, "VOLTWAY_MAX_CARDS_PER_ACCOUNT", 20),
+        max_conversations_per_day=_int(source, "VOLTWAY_MAX_CONVERSATIONS_PER_DAY", 50),
     )
     check_payment_settings(settings)
     if settings.notification_provider == "webhook" and not settings.notification_webhook_url.startswith(

@@ -17,17 +17,17 @@ KEY = "unit-test-key-unit-test-key-unit-test-key"
 def test_access_token_round_trip_carries_the_role() -> None:
     issuer = AccessTokenIssuer(KEY, 900)
     user = uuid.uuid4()
-    principal = issuer.verify(issuer.issue(user, "agent"))
+    principal = issuer.verify(issuer.issue(user, "agent", uuid.uuid4()))
     assert principal.user_id == user
     assert principal.role == "agent"
 
 
 def test_expired_and_foreign_tokens_are_refused() -> None:
     issuer = AccessTokenIssuer(KEY, 900)
-    old = issuer.issue(uuid.uuid4(), "driver", now=datetime.now(UTC) - timedelta(hours=1))
+    old = issuer.issue(uuid.uuid4(), "driver", uuid.uuid4(), now=datetime.now(UTC) - timedelta(hours=1))
     with pytest.raises(InvalidToken, match="expired"):
         issuer.verify(old)
-    foreign = AccessTokenIssuer("x" * 40, 900).issue(uuid.uuid4(), "admin")
+    foreign = AccessTokenIssuer("x" * 40, 900).issue(uuid.uuid4(), "admin", uuid.uuid4())
     with pytest.raises(InvalidToken, match="not valid"):
         issuer.verify(foreign)
     with pytest.raises(InvalidToken):

@@ -194,10 +194,11 @@ class IdTokenController(Controller):
 
     @post("", summary="Register an RFID card", status_code=HTTP_201_CREATED)
     async def add_token(
-        self, data: JSONBody[IdTokenCreate], principal: CurrentPrincipal, db_session: DbSession
+        self, data: JSONBody[IdTokenCreate], principal: CurrentPrincipal, state: State, db_session: DbSession
     ) -> Response[IdTokenOut]:
-        """201 for a new card, 200 when it is already the caller's, 409 when it belongs to someone else."""
-        token, created = await add_driver_token(db_session, principal.user_id, data)
+        """201 for a new card, 200 when it is already the caller's, 409 when it belongs to someone else or the
+        account has VOLTWAY_MAX_CARDS_PER_ACCOUNT cards (`limit-reached`)."""
+        token, created = await add_driver_token(db_session, state.settings, principal.user_id, data)
         return Response(token, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
     @post("/{token_id:uuid}/block", status_code=HTTP_200_OK, summary="Block a lost or stolen card")
