@@ -31,8 +31,6 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
-    failed_login_window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pending_email: Mapped[str | None] = mapped_column(String(320))  # a new address waiting for its confirmation
 
 

@@ -1,5 +1,5 @@
-"""sign-in delays, mail kinds and pending email changes: failed sign-ins per hashed address, the kind of each mail
-(for per-recipient limits) and a new address waiting for its confirmation
+"""sign-in delays, mail kinds and pending email changes: failed sign-ins per hashed address (replacing the per-account
+lock columns), the kind of each mail (for per-recipient limits) and a new address waiting for its confirmation
 
 Revision ID: 0009
 Revises: 0008
@@ -37,10 +37,16 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("pending_email", sa.String(length=320), nullable=True))
+        batch_op.drop_column("failed_login_count")
+        batch_op.drop_column("failed_login_window_start")
 
 
 def downgrade() -> None:
     with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("failed_login_window_start", api.db.types.UTCDateTime(timezone=True), nullable=True)
+        )
+        batch_op.add_column(sa.Column("failed_login_count", sa.Integer(), nullable=False, server_default="0"))
         batch_op.drop_column("pending_email")
     with op.batch_alter_table("mail_messages", schema=None) as batch_op:
         batch_op.drop_index("ix_mail_messages_to_address_kind_created_at")
