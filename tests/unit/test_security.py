@@ -64,3 +64,12 @@ def test_fixed_window_limiter() -> None:
     now[0] += 15
     assert limiter.hit("a") is None  # a new window
     assert FixedWindowLimiter(0, 60).hit("a") is None  # 0 disables
+
+
+def test_sign_in_delays_double_after_the_free_failures_up_to_the_cap() -> None:
+    from api.security.login_throttle import LoginThrottle
+
+    throttle = LoginThrottle(free_failures=3, quiet_seconds=900)
+    assert [throttle.delay_seconds(n, 60) for n in range(11)] == [0, 0, 0, 1, 2, 4, 8, 16, 32, 60, 60]
+    assert throttle.delay_seconds(10**6, 900) == 900  # no overflow however long someone guesses
+    assert LoginThrottle(free_failures=0, quiet_seconds=900).delay_seconds(50, 60) == 0  # turned off
