@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import ChatConversation, Device, IdTokenRecord
@@ -18,8 +18,8 @@ from api.errors import LimitReached
 from api.settings import Settings
 
 
-async def _count(session: AsyncSession, statement: object) -> int:
-    return int(await session.scalar(statement) or 0)  # type: ignore[call-overload]
+async def _count(session: AsyncSession, statement: Select[int]) -> int:
+    return int(await session.scalar(statement) or 0)
 
 
 async def check_room_for_device(session: AsyncSession, settings: Settings, user_id: uuid.UUID) -> None:
