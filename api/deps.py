@@ -10,7 +10,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.security.guards import authenticate
+from api.security.guards import authenticated
 from api.security.rate_limit import client_address
 from api.security.tokens import Principal
 
@@ -22,7 +22,8 @@ async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]
 
 
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:
-    return authenticate(request)
+    """The principal the route's guard checked (token, sign-in still open, account not erased)."""
+    return authenticated(request)
 
 
 def provide_client_address(request: Request[Any, Any, Any]) -> str:

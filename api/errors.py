@@ -15,12 +15,14 @@ import logging
 import re
 from typing import Any
 
+import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar._asgi.routing_trie.traversal import traverse_route_map
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.types import ExceptionHandlersMap
 from litestar.utils.scope.state import ScopeState
+from sqlalchemy import exc as sa_exc
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +166,13 @@ class RequestInProgress(Conflict):
 
     slug = "request-in-progress"
     title = "A request with this Idempotency-Key is still being processed"
+
+
+class LimitReached(Conflict):
+    """An account holds as many of something (devices, cards, conversations) as it may."""
+
+    slug = "limit-reached"
+    title = "Limit reached"
 
 
 class Gone(VoltwayError):
@@ -425,9 +434,42 @@ def problem_from_unexpected(request: Request[Any, Any, Any], exc: Exception) -> 
     return _problem_response(request, problem, {})
 
 
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def problem_from_database_outage(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The database (or the network to it) failed, not the request: 503 with Retry-After, so clients try again.
+
+    Errors about the request itself (a constraint, bad SQL) stay 500s.
+    """
+    outage = isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+    if isinstance(exc, sa_exc.DBAPIError) and not outage and not exc.connection_invalidated:
+        return problem_from_unexpected(request, exc)
+    # Only the error's kind: its text can quote the statement's parameters (addresses, hashes).
+    cause = getattr(exc, "orig", None) or exc
+    logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(cause).__name__)
+    problem = ProblemDetails(
+        type=PROBLEM_TYPE_PREFIX + ServiceUnavailable.slug,
+        title=ServiceUnavailable.title,
+        status=ServiceUnavailable.status_code,
+        detail="The service cannot reach its database right now; try again in a few seconds.",
+        instance=request.url.path,
+        request_id=_request_id(request),
+    )
+    return _problem_response(request, problem, {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     VoltwayError: problem_from_voltway_error,
     HTTPException: problem_from_http_exception,
+    # An unreachable or failing database: refused or dropped connections, pool timeouts, server shutting down.
+    sa_exc.DBAPIError: problem_from_database_outage,
+    sa_exc.TimeoutError: problem_from_database_outage,
+    asyncpg.PostgresConnectionError: problem_from_database_outage,
+    asyncpg.CannotConnectNowError: problem_from_database_outage,
+    asyncpg.InterfaceError: problem_from_database_outage,
+    ConnectionError: problem_from_database_outage,
+    TimeoutError: problem_from_database_outage,
     Exception: problem_from_unexpected,
 }
 
@@ -448,6 +490,7 @@ __all__ = [
     "IdempotencyKeyReused",
     "InvalidCredentials",
     "InvalidInput",
+    "LimitReached",
     "NotFound",
     "ProblemDetails",
     "RateLimited",

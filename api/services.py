@@ -39,6 +39,7 @@ from api.mail.outbox import MailOutbox
 from api.metrics import instruments as metrics
 from api.periodic import Periodic
 from api.security.passwords import PasswordHashing
+from api.security.sign_ins import SignInCheck
 from api.security.tokens import AccessTokenIssuer
 from api.settings import Settings, check_payment_settings
 
@@ -69,6 +70,7 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     reconciliation: Periodic
     support: SupportService
     chat: ChatService
+    sign_ins: SignInCheck
 
 
 def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts, PaymentEvents, StripeWebhooks]:
@@ -96,10 +98,11 @@ def build_services(settings: Settings) -> Services:
     engine = create_engine(settings.database_url)
     session_factory = create_session_factory(engine)
     access_tokens = AccessTokenIssuer(settings.secret_key, settings.access_token_ttl_seconds)
-    outbox = MailOutbox(settings.smtp_url, settings.mail_from)
+    outbox = MailOutbox(settings.smtp_url, settings.mail_from, settings.mail_per_address_per_hour)
     passwords = PasswordHashing(
         time_cost=settings.password_hash_time_cost, memory_kib=settings.password_hash_memory_kib
     )
+    sign_ins = SignInCheck(session_factory)
     catalog = StationCatalog()
     tariff_book = TariffBook()
     availability = Availability(timedelta(seconds=settings.heartbeat_window_seconds))
@@ -142,7 +145,7 @@ def build_services(settings: Settings) -> Services:
         access_tokens=access_tokens,
         passwords=passwords,
         outbox=outbox,
-        accounts=AccountService(settings, session_factory, passwords, access_tokens, outbox),
+        accounts=AccountService(settings, session_factory, passwords, access_tokens, outbox, sign_ins),
         catalog=catalog,
         catalog_sync=CatalogSync(
             catalog, session_factory, poll_seconds=settings.catalog_poll_seconds, on_tariffs=tariff_book.update
@@ -161,6 +164,7 @@ def build_services(settings: Settings) -> Services:
         stripe_webhooks=stripe_webhooks,
         support=support,
         chat=ChatService(session_factory, stations=stations, support=support, bridge=bridge),
+        sign_ins=sign_ins,
     )
 
 

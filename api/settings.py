@@ -108,6 +108,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For / X-Forwarded-Proto are believed
     guest_starts_per_address_per_hour: int = 10  # guest starts from one client address; 0: no limit
     guest_starts_per_evse_per_hour: int = 10  # guest starts at one EVSE; 0: no limit
+    mail_per_address_per_hour: int = 5  # mails of one kind to one address per hour; 0: no limit
+    login_backoff_max_seconds: int = 60  # longest sign-in delay for one account
+    login_client_backoff_max_seconds: int = 900  # longest sign-in delay for one client address
+    max_devices_per_account: int = 20  # 0: no limit
+    max_cards_per_account: int = 20  # 0: no limit
+    max_conversations_per_day: int = 50  # new assistant conversations per account in 24 hours; 0: no limit
 
     @property
     def is_sqlite(self) -> bool:
@@ -387,6 +393,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies=_trusted_proxies(source),
         guest_starts_per_address_per_hour=_int(source, "VOLTWAY_GUEST_STARTS_PER_ADDRESS_PER_HOUR", 10),
         guest_starts_per_evse_per_hour=_int(source, "VOLTWAY_GUEST_STARTS_PER_EVSE_PER_HOUR", 10),
+        mail_per_address_per_hour=_int(source, "VOLTWAY_MAIL_PER_ADDRESS_PER_HOUR", 5),
+        login_backoff_max_seconds=_int(source, "VOLTWAY_LOGIN_BACKOFF_MAX", 60, minimum=1),
+        login_client_backoff_max_seconds=_int(source, "VOLTWAY_LOGIN_CLIENT_BACKOFF_MAX", 900, minimum=1),
+        max_devices_per_account=_int(source, "VOLTWAY_MAX_DEVICES_PER_ACCOUNT", 20),
+        max_cards_per_account=_int(source, "VOLTWAY_MAX_CARDS_PER_ACCOUNT", 20),
+        max_conversations_per_day=_int(source, "VOLTWAY_MAX_CONVERSATIONS_PER_DAY", 50),
     )
     check_payment_settings(settings)
     if settings.notification_provider == "webhook" and not settings.notification_webhook_url.startswith(

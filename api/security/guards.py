@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -10,9 +10,10 @@ from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
 
 from api.errors import Forbidden, Unauthorized
+from api.security.sign_ins import SignInCheck
 from api.security.tokens import AccessTokenIssuer, InvalidToken, Principal, Role
 
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
 def _bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
@@ -25,7 +26,28 @@ def _bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return None
 
 
-def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+def authenticated(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """The principal a guard of this route has already checked; routes that take a principal need a guard."""
+    cached = connection.scope.get("state", {}).get("principal")
+    if isinstance(cached, Principal):
+        return cached
+    raise Unauthorized("Sign in and send the access token as 'Authorization: Bearer <token>'.")
+
+
+async def verify_access_token(connection: ASGIConnection[Any, Any, Any, Any], token: str) -> Principal:
+    """A valid signature is not enough: the token's sign-in must still be open and its account not erased."""
+    issuer: AccessTokenIssuer = connection.app.state.access_tokens
+    try:
+        principal = issuer.verify(token)
+    except InvalidToken as exc:
+        raise Unauthorized(str(exc).capitalize() + ".") from None
+    sign_ins: SignInCheck = connection.app.state.sign_ins
+    if not await sign_ins.is_open(principal):
+        raise Unauthorized("This sign-in has ended; sign in again.")
+    return principal
+
+
+async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     """The caller's principal, verified once per request and kept on the connection state."""
     cached = connection.scope.get("state", {}).get("principal")
     if isinstance(cached, Principal):
@@ -33,11 +55,7 @@ def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     token = _bearer_token(connection)
     if token is None:
         raise Unauthorized("Sign in and send the access token as 'Authorization: Bearer <token>'.")
-    issuer: AccessTokenIssuer = connection.app.state.access_tokens
-    try:
-        principal = issuer.verify(token)
-    except InvalidToken as exc:
-        raise Unauthorized(str(exc).capitalize() + ".") from None
+    principal = await verify_access_token(connection, token)
     connection.scope.setdefault("state", {})["principal"] = principal
     return principal
 
@@ -51,8 +69,8 @@ class RoleGuard:
     def __init__(self, roles: frozenset[Role]) -> None:
         self.roles = roles
 
-    def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        principal = authenticate(connection)
+    async def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal = await authenticate(connection)
         if principal.role not in self.roles:
             raise Forbidden(f"This needs the {' or '.join(sorted(self.roles))} role.")
 

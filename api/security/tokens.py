@@ -22,10 +22,11 @@ class InvalidToken(Exception):
 
 
 class Principal(msgspec.Struct, frozen=True):
-    """Who is calling, as proven by a valid access token."""
+    """Who is calling, as proven by a valid access token, and the sign-in (refresh-token family) it came from."""
 
     user_id: uuid.UUID
     role: Role
+    sign_in_id: uuid.UUID
 
 
 class AccessTokenIssuer:
@@ -35,11 +36,13 @@ class AccessTokenIssuer:
         self._key = secret_key
         self.ttl_seconds = ttl_seconds
 
-    def issue(self, user_id: uuid.UUID, role: Role, now: datetime | None = None) -> str:
+    def issue(self, user_id: uuid.UUID, role: Role, sign_in_id: uuid.UUID, now: datetime | None = None) -> str:
+        """A token for one sign-in: ending the sign-in (logout, reuse, erasure) ends the token too."""
         issued = now or datetime.now(UTC)
         claims = {
             "iss": ISSUER,
             "sub": str(user_id),
+            "sid": str(sign_in_id),
             "role": role,
             "typ": "access",
             "iat": int(issued.timestamp()),
@@ -55,7 +58,7 @@ class AccessTokenIssuer:
                 self._key,
                 algorithms=[ALGORITHM],
                 issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "iss"]},
+                options={"require": ["exp", "iat", "sub", "iss", "sid"]},
             )
         except jwt.ExpiredSignatureError:
             raise InvalidToken("the access token has expired") from None
@@ -66,9 +69,10 @@ class AccessTokenIssuer:
             raise InvalidToken("the access token is not valid")
         try:
             user_id = uuid.UUID(str(claims["sub"]))
+            sign_in_id = uuid.UUID(str(claims["sid"]))
         except ValueError:
             raise InvalidToken("the access token is not valid") from None
-        return Principal(user_id=user_id, role=role)
+        return Principal(user_id=user_id, role=role, sign_in_id=sign_in_id)
 
 
 def new_opaque_token() -> tuple[str, str]:

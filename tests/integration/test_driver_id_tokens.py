@@ -104,3 +104,11 @@ async def test_erased_accounts_cards_stop_working(client: Client, csms: CsmsServ
     assert (await client.delete("/v1/me", headers=dana)).status_code == 204
     await asyncio.sleep(TOKEN_TTL_SECONDS + 0.1)
     assert await authorize(csms, "0102030405060708") == "Blocked"
+
+
+async def test_a_card_cannot_be_registered_after_erasure(client: Client, csms: CsmsService) -> None:
+    dana = await signed_in(client, "dana@example.com")
+    assert (await client.delete("/v1/me", headers=dana)).status_code == 204
+    # The access token from before the erasure is still unexpired, but the account is gone.
+    assert_problem(await client.post("/v1/me/tokens", json={"uid": "0A0B0C0D0E0F"}, headers=dana), 401)
+    assert await authorize(csms, "0A0B0C0D0E0F") == "Invalid"  # never known, so never accepted

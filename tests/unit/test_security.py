@@ -17,17 +17,17 @@ KEY = "unit-test-key-unit-test-key-unit-test-key"
 def test_access_token_round_trip_carries_the_role() -> None:
     issuer = AccessTokenIssuer(KEY, 900)
     user = uuid.uuid4()
-    principal = issuer.verify(issuer.issue(user, "agent"))
+    principal = issuer.verify(issuer.issue(user, "agent", uuid.uuid4()))
     assert principal.user_id == user
     assert principal.role == "agent"
 
 
 def test_expired_and_foreign_tokens_are_refused() -> None:
     issuer = AccessTokenIssuer(KEY, 900)
-    old = issuer.issue(uuid.uuid4(), "driver", now=datetime.now(UTC) - timedelta(hours=1))
+    old = issuer.issue(uuid.uuid4(), "driver", uuid.uuid4(), now=datetime.now(UTC) - timedelta(hours=1))
     with pytest.raises(InvalidToken, match="expired"):
         issuer.verify(old)
-    foreign = AccessTokenIssuer("x" * 40, 900).issue(uuid.uuid4(), "admin")
+    foreign = AccessTokenIssuer("x" * 40, 900).issue(uuid.uuid4(), "admin", uuid.uuid4())
     with pytest.raises(InvalidToken, match="not valid"):
         issuer.verify(foreign)
     with pytest.raises(InvalidToken):
@@ -64,3 +64,12 @@ def test_fixed_window_limiter() -> None:
     now[0] += 15
     assert limiter.hit("a") is None  # a new window
     assert FixedWindowLimiter(0, 60).hit("a") is None  # 0 disables
+
+
+def test_sign_in_delays_double_after_the_free_failures_up_to_the_cap() -> None:
+    from api.security.login_throttle import LoginThrottle
+
+    throttle = LoginThrottle(free_failures=3, quiet_seconds=900)
+    assert [throttle.delay_seconds(n, 60) for n in range(11)] == [0, 0, 0, 1, 2, 4, 8, 16, 32, 60, 60]
+    assert throttle.delay_seconds(10**6, 900) == 900  # no overflow however long someone guesses
+    assert LoginThrottle(free_failures=0, quiet_seconds=900).delay_seconds(50, 60) == 0  # turned off

@@ -1,7 +1,7 @@
 """All tables; importing this package registers every model on `Base.metadata`."""
 
 from api.db.base import Base
-from api.db.models.accounts import AccountToken, RefreshToken, User
+from api.db.models.accounts import AccountToken, LoginFailure, RefreshToken, User
 from api.db.models.charging import (
     BridgeProcess,
     ChargerLogEntry,
@@ -43,6 +43,7 @@ __all__ = [
     "Favourite",
     "IdTokenRecord",
     "Location",
+    "LoginFailure",
     "MailMessage",
     "MeterSampleRecord",
     "Notification",

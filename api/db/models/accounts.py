@@ -31,8 +31,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
-    failed_login_window_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pending_email: Mapped[str | None] = mapped_column(String(320))  # a new address waiting for its confirmation
 
 
 class RefreshToken(Base):
@@ -63,3 +62,17 @@ class AccountToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginFailure(Base):
+    """Recent failed sign-ins of one email address or one client address, behind the sign-in delays.
+
+    The key is a hash (`account:<sha256 of the address>` or `client:<sha256 of the IP>`), so this table holds no
+    address in the clear, and addresses without an account are counted exactly like those with one.
+    """
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -12,6 +12,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody
 from api.deps import CurrentPrincipal
 from api.domain.chat.schemas import ChatReply, ConversationView, PostMessage, StartConversation
 from api.domain.chat.services import ChatService
+from api.domain.drivers.limits import check_room_for_conversation
 from api.security.guards import signed_in
 
 AcceptLanguage = Annotated[str | None, HeaderParameter(name="accept-language", required=False)]
@@ -37,7 +38,9 @@ class ChatController(Controller):
         accept_language: AcceptLanguage,
     ) -> ConversationView:
         """Answers in the requested language, else the profile's, else Accept-Language's; later replies follow
-        the language the driver writes in."""
+        the language the driver writes in. 409 `limit-reached` past VOLTWAY_MAX_CONVERSATIONS_PER_DAY."""
+        async with state.session_factory() as db_session:
+            await check_room_for_conversation(db_session, state.settings, principal.user_id)
         return await _chat(state).start(
             principal.user_id, session_ref=data.session_id, language=data.language, accept_language=accept_language
         )

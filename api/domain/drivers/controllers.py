@@ -76,7 +76,8 @@ class AuthController(Controller):
 
     @post("/register", summary="Create a driver account", responses=problems(409))
     async def register(self, data: JSONBody[RegisterRequest], state: State, db_session: DbSession) -> Profile:
-        """Creates the account and mails an email verification link."""
+        """Creates the account and mails an email verification link. An address that already has an account gets
+        the same answer (nothing is created) and its owner a mail saying someone tried."""
         return await _accounts(state).register(db_session, data)
 
     @post("/login", status_code=HTTP_200_OK, summary="Sign in with email and password", responses=problems(401))
@@ -88,7 +89,8 @@ class AuthController(Controller):
         client_address: ClientAddress,
         user_agent: UserAgent,
     ) -> TokenPair:
-        """Returns a short-lived access token and a rotating refresh token."""
+        """Returns a short-lived access token and a rotating refresh token. After repeated failures each attempt
+        waits longer (429 with Retry-After) instead of locking the account."""
         return await _accounts(state).login(
             db_session, email=data.email, password=data.password, client=client_address, user_agent=user_agent
         )
@@ -107,6 +109,7 @@ class AuthController(Controller):
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End the sign-in of a refresh token")
     async def logout(self, data: JSONBody[RefreshRequest], state: State, db_session: DbSession) -> None:
+        """Its access tokens stop working too (within 5 seconds on every process)."""
         await _accounts(state).logout(db_session, refresh_token=data.refresh_token)
 
     @post("/verify-email", status_code=HTTP_200_OK, summary="Confirm an email address with the mailed token")
@@ -166,6 +169,8 @@ class MeController(Controller):
     async def update_me(
         self, data: JSONBody[ProfileUpdate], principal: CurrentPrincipal, state: State, db_session: DbSession
     ) -> Profile:
+        """A new email address stays `pendingEmail` until the link mailed to it is opened; an address in use by
+        another account gets the same answer (its owner is told instead)."""
         return await _accounts(state).update_profile(db_session, principal.user_id, data)
 
     @get("/export", summary="All personal data kept about the signed-in account")
@@ -174,7 +179,8 @@ class MeController(Controller):
 
     @delete("", status_code=HTTP_204_NO_CONTENT, summary="Erase the account's personal data")
     async def delete_me(self, principal: CurrentPrincipal, state: State, db_session: DbSession) -> None:
-        """Financial records stay, anonymised; saved cards and the link to the payment customer are deleted."""
+        """Financial records stay, anonymised; saved cards and the link to the payment customer are deleted; every
+        sign-in ends and every RFID card of the account is blocked."""
         payment_accounts: PaymentAccounts = state.payment_accounts
         await _accounts(state).require_user(db_session, principal.user_id)
         await payment_accounts.forget_customer(db_session, principal.user_id)
@@ -200,10 +206,11 @@ class IdTokenController(Controller):
 
     @post("", summary="Register an RFID card", status_code=HTTP_201_CREATED, responses=problems(409))
     async def add_token(
-        self, data: JSONBody[IdTokenCreate], principal: CurrentPrincipal, db_session: DbSession
+        self, data: JSONBody[IdTokenCreate], principal: CurrentPrincipal, state: State, db_session: DbSession
     ) -> Response[IdTokenOut]:
-        """201 for a new card, 200 when it is already the caller's, 409 when it belongs to someone else."""
-        token, created = await add_driver_token(db_session, principal.user_id, data)
+        """201 for a new card, 200 when it is already the caller's, 409 when it belongs to someone else or the
+        account has VOLTWAY_MAX_CARDS_PER_ACCOUNT cards (`limit-reached`)."""
+        token, created = await add_driver_token(db_session, state.settings, principal.user_id, data)
         return Response(token, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
     @post("/{token_id:uuid}/block", status_code=HTTP_200_OK, summary="Block a lost or stolen card")

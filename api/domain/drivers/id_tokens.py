@@ -17,9 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db.models import IdTokenRecord
-from api.errors import Conflict, FieldError, InvalidInput, NotFound
+from api.db.models import IdTokenRecord, User
+from api.domain.drivers.limits import check_room_for_card
+from api.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthorized
 from api.schema import AppStruct
+from api.settings import Settings
 
 ACCEPTED = "Accepted"
 BLOCKED = "Blocked"
@@ -75,16 +77,24 @@ async def list_driver_tokens(session: AsyncSession, user_id: uuid.UUID) -> list[
 
 
 async def add_driver_token(
-    session: AsyncSession, user_id: uuid.UUID, request: IdTokenCreate
+    session: AsyncSession, settings: Settings, user_id: uuid.UUID, request: IdTokenCreate
 ) -> tuple[IdTokenOut, bool]:
-    """Register a card for the driver; (token, created). Adding one's own card again changes nothing."""
+    """Register a card for the driver; (token, created). Adding one's own card again changes nothing.
+
+    An erased account gets no card: its cards were blocked on erasure, and a new one would be accepted for good.
+    """
     uid = normalise_uid(request.uid)
+    # Lock the account row (PostgreSQL), so an erasure running now cannot miss the card.
+    user = await session.get(User, user_id, with_for_update=True)
+    if user is None or user.erased_at is not None:
+        raise Unauthorized("This account no longer exists.")
     label = request.label.strip() or None if request.label is not None else None
     existing = (await session.execute(select(IdTokenRecord).where(IdTokenRecord.uid == uid))).scalar_one_or_none()
     if existing is not None:
         if existing.user_id != user_id:
             raise Conflict("This card is already registered; if it is yours, contact support.")
         return token_out(existing), False
+    await check_room_for_card(session, settings, user_id)
     record = IdTokenRecord(id=uuid.uuid4(), uid=uid, type="RFID", user_id=user_id, status=ACCEPTED, label=label)
     session.add(record)
     try:

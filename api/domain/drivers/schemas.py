@@ -71,10 +71,11 @@ class Profile(AppStruct):
     preferred_currency: str
     role: str
     created_at: datetime
+    pending_email: str | None = None  # a new address waiting for the link mailed to it to be opened
 
 
 class ProfileUpdate(AppStruct):
-    """Only the fields present change; a new email must be verified again."""
+    """Only the fields present change; a new email takes effect once the link mailed to it is opened."""
 
     email: Email | msgspec.UnsetType = msgspec.UNSET
     name: PersonName | msgspec.UnsetType = msgspec.UNSET

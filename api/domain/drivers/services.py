@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from babel.numbers import list_currencies
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.models import (
@@ -21,7 +23,9 @@ from api.db.models import (
     User,
 )
 from api.db.types import utc_now
+from api.domain.drivers import mails
 from api.domain.drivers.id_tokens import list_driver_tokens
+from api.domain.drivers.mails import CHANGE_EMAIL, PASSWORD_RESET, VERIFY_EMAIL, AccountMail
 from api.domain.drivers.schemas import (
     FavouriteRecord,
     MailRecord,
@@ -35,8 +39,10 @@ from api.domain.drivers.schemas import (
 )
 from api.errors import Conflict, FieldError, InvalidCredentials, InvalidInput, RateLimited, Unauthorized
 from api.mail.outbox import MailOutbox
+from api.security.login_throttle import LoginThrottle, account_key, client_key
 from api.security.passwords import PasswordHashing
 from api.security.rate_limit import FixedWindowLimiter
+from api.security.sign_ins import SignInCheck
 from api.security.tokens import ROLES, AccessTokenIssuer, Role, hash_opaque_token, new_opaque_token
 from api.settings import Settings
 
@@ -44,9 +50,11 @@ logger = logging.getLogger(__name__)
 
 SUPPORTED_LANGUAGES = frozenset({"en", "de", "fr", "es", "nl"})
 KNOWN_CURRENCIES = frozenset(list_currencies())
-VERIFY_EMAIL = "verify_email"
-PASSWORD_RESET = "password_reset"
-ACCOUNT_TOKEN_TTL = {VERIFY_EMAIL: timedelta(days=3), PASSWORD_RESET: timedelta(hours=1)}
+ACCOUNT_TOKEN_TTL = {
+    VERIFY_EMAIL: timedelta(days=3),
+    CHANGE_EMAIL: timedelta(days=3),
+    PASSWORD_RESET: timedelta(hours=1),
+}
 
 
 def normalise_email(email: str) -> str:
@@ -64,6 +72,13 @@ def check_locale_and_currency(locale: str | None, currency: str | None) -> None:
         raise InvalidInput(errors)
 
 
+def _invalid_token(source: str) -> InvalidInput:
+    return InvalidInput(
+        [FieldError("token", "invalid or expired", source=source)],
+        detail="The link or code is invalid or has expired; ask for a new one.",
+    )
+
+
 def profile_of(user: User) -> Profile:
     return Profile(
         id=user.id,
@@ -74,6 +89,7 @@ def profile_of(user: User) -> Profile:
         preferred_currency=user.preferred_currency,
         role=user.role,
         created_at=user.created_at,
+        pending_email=user.pending_email,
     )
 
 
@@ -87,13 +103,17 @@ class AccountService:
         passwords: PasswordHashing,
         access_tokens: AccessTokenIssuer,
         outbox: MailOutbox,
+        sign_ins: SignInCheck,
     ) -> None:
         self._settings = settings
         self._session_factory = session_factory
         self._passwords = passwords
         self._access_tokens = access_tokens
         self._outbox = outbox
+        self._sign_ins = sign_ins
         self._login_per_ip = FixedWindowLimiter(settings.login_attempts_per_ip_per_minute, 60)
+        self._throttle = LoginThrottle(settings.login_failures_per_account, settings.login_failure_window_seconds)
+        self.clock: Callable[[], datetime] = utc_now
 
     # ----- registration and staff accounts -------------------------------------------------------
 
@@ -130,30 +150,68 @@ class AccountService:
         return user
 
     async def register(self, session: AsyncSession, request: RegisterRequest) -> Profile:
-        user = await self.create_user(
-            session,
-            email=request.email,
-            password=request.password,
-            name=request.name,
-            locale=request.locale,
-            currency=request.preferred_currency,
-        )
-        await session.flush()
-        mail = self._verification_mail(session, user)
-        await session.commit()
-        self._outbox.deliver_later(self._session_factory, mail.id)
-        return profile_of(user)
+        """Create the account and mail a verification link, answering alike whether or not the address is taken.
 
-    def _verification_mail(self, session: AsyncSession, user: User) -> MailMessage:
+        A taken address gets a mail telling its owner someone tried, and the caller gets the same answer as for a
+        new account (the password is hashed either way, so the timing matches too).
+        """
+        check_locale_and_currency(request.locale, request.preferred_currency)
+        address = normalise_email(request.email)
+        password_hash = await self._passwords.hash(request.password)
+        now = self.clock()
+        owner = await self._user_by_email(session, address)
+        if owner is None:
+            user = User(
+                id=uuid.uuid4(),
+                email=address,
+                password_hash=password_hash,
+                name=request.name.strip(),
+                locale=request.locale,
+                preferred_currency=request.preferred_currency,
+                role="driver",
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(user)
+            try:
+                await session.flush()
+            except IntegrityError:  # registered a moment ago by a parallel request
+                await session.rollback()
+            else:
+                mail = await self._verification_mail(session, user, now)
+                await session.commit()
+                self._deliver(mail)
+                return profile_of(user)
+        elif await self._outbox.may_send(session, to=owner.email, kind=mails.REGISTRATION_ATTEMPT, now=now):
+            reset_url = f"{self._settings.base_url}/v1/auth/password-reset"
+            mail = self._queue(session, owner.email, mails.registration_attempt(reset_url), owner.id)
+            await session.commit()
+            self._deliver(mail)
+        return Profile(
+            id=uuid.uuid4(),
+            email=address,
+            email_verified=False,
+            name=request.name.strip(),
+            locale=request.locale,
+            preferred_currency=request.preferred_currency,
+            role="driver",
+            created_at=now,
+        )
+
+    def _queue(self, session: AsyncSession, to: str, mail: AccountMail, user_id: uuid.UUID | None) -> MailMessage:
+        return self._outbox.queue(session, to=to, subject=mail.subject, body=mail.body, user_id=user_id, kind=mail.kind)
+
+    def _deliver(self, mail: MailMessage | None) -> None:
+        if mail is not None:
+            self._outbox.deliver_later(self._session_factory, mail.id)
+
+    async def _verification_mail(self, session: AsyncSession, user: User, now: datetime) -> MailMessage | None:
+        """A verification link for the account's address, unless that address had its hourly share already."""
+        if not await self._outbox.may_send(session, to=user.email, kind=VERIFY_EMAIL, now=now):
+            return None
         token = self._account_token(session, user, VERIFY_EMAIL)
         link = f"{self._settings.base_url}/v1/auth/verify-email?token={token}"
-        body = (
-            f"Hello {user.name},\n\nplease confirm your email address for Voltway by opening this link:\n\n{link}\n\n"
-            "The link is valid for 3 days. If you did not create an account, ignore this message.\n"
-        )
-        return self._outbox.queue(
-            session, to=user.email, subject="Confirm your email address", body=body, user_id=user.id
-        )
+        return self._queue(session, user.email, mails.verification(link), user.id)
 
     def _account_token(self, session: AsyncSession, user: User, purpose: str) -> str:
         token, token_hash = new_opaque_token()
@@ -172,51 +230,32 @@ class AccountService:
     async def login(
         self, session: AsyncSession, *, email: str, password: str, client: str, user_agent: str | None
     ) -> TokenPair:
-        """Check credentials under per-address and per-account attempt limits."""
+        """Check credentials, with progressive delays per email address and per client address.
+
+        Known and unknown addresses cost the same: exactly one password verification each.
+        """
         retry_after = self._login_per_ip.hit(client)
         if retry_after is not None:
             raise RateLimited(retry_after, "Too many sign-in attempts from this address.")
-        user = await self._user_by_email(session, normalise_email(email))
-        now = utc_now()
-        if user is not None:
-            self._check_account_lock(user, now)
-        if user is None or not await self._passwords.verify(user.password_hash, password):
-            if user is not None:
-                await self._record_failure(session, user, now)
+        address = normalise_email(email)
+        account = account_key(address, self._settings.login_backoff_max_seconds)
+        keys = (account, client_key(client, self._settings.login_client_backoff_max_seconds))
+        now = self.clock()
+        wait = await self._throttle.wait_seconds(session, keys, now)
+        if wait:
+            raise RateLimited(wait, f"Too many failed sign-ins; try again in {wait} seconds.")
+        user = await self._user_by_email(session, address)
+        verified = await self._passwords.verify(user.password_hash if user is not None else None, password)
+        if user is None or not verified:
+            await self._throttle.record_failure(session, keys, now)
+            await session.commit()
             raise InvalidCredentials("The email address or password is wrong.")
-        if user.failed_login_count:
-            user.failed_login_count = 0
-            user.failed_login_window_start = None
+        await self._throttle.clear(session, account)
         if user.password_hash and self._passwords.needs_rehash(user.password_hash):
             user.password_hash = await self._passwords.hash(password)
         pair = self._issue_pair(session, user, uuid.uuid4(), user_agent)
         await session.commit()
         return pair
-
-    def _window_open(self, user: User, now: datetime) -> bool:
-        start = user.failed_login_window_start
-        window = timedelta(seconds=self._settings.login_failure_window_seconds)
-        return start is not None and now - start < window
-
-    def _check_account_lock(self, user: User, now: datetime) -> None:
-        limit = self._settings.login_failures_per_account
-        if limit <= 0 or not self._window_open(user, now) or user.failed_login_count < limit:
-            return
-        start = user.failed_login_window_start or now
-        window = timedelta(seconds=self._settings.login_failure_window_seconds)
-        retry_after = max(1, int((start + window - now).total_seconds()) + 1)
-        raise RateLimited(retry_after, "Too many failed sign-in attempts for this account.")
-
-    async def _record_failure(self, session: AsyncSession, user: User, now: datetime) -> None:
-        if self._window_open(user, now):
-            await session.execute(
-                update(User).where(User.id == user.id).values(failed_login_count=User.failed_login_count + 1)
-            )
-        else:
-            await session.execute(
-                update(User).where(User.id == user.id).values(failed_login_count=1, failed_login_window_start=now)
-            )
-        await session.commit()
 
     def _issue_pair(self, session: AsyncSession, user: User, family_id: uuid.UUID, user_agent: str | None) -> TokenPair:
         refresh, refresh_hash = new_opaque_token()
@@ -231,7 +270,7 @@ class AccountService:
         )
         role: Role = user.role if user.role in ROLES else "driver"
         return TokenPair(
-            access_token=self._access_tokens.issue(user.id, role),
+            access_token=self._access_tokens.issue(user.id, role, family_id),
             refresh_token=refresh,
             expires_in=self._access_tokens.ttl_seconds,
         )
@@ -252,6 +291,7 @@ class AccountService:
         if rotated.rowcount != 1:  # type: ignore[attr-defined]
             await self._revoke_family(session, stored.family_id, now)
             await session.commit()
+            self._sign_ins.forget_sign_in(stored.family_id)
             logger.warning("refresh token reuse detected; family revoked", extra={"user_id": str(stored.user_id)})
             raise Unauthorized("This refresh token was already used; all sessions of this sign-in were ended.")
         user = await session.get(User, stored.user_id)
@@ -278,26 +318,27 @@ class AccountService:
         if stored is not None:
             await self._revoke_family(session, stored.family_id, utc_now())
             await session.commit()
+            self._sign_ins.forget_sign_in(stored.family_id)
 
     # ----- email verification and password reset --------------------------------------------
 
-    async def _stored_token(self, session: AsyncSession, token: str, purpose: str) -> AccountToken | None:
+    async def _stored_token(self, session: AsyncSession, token: str, purposes: tuple[str, ...]) -> AccountToken | None:
         stored: AccountToken | None = (
             await session.execute(
                 select(AccountToken).where(
-                    AccountToken.token_hash == hash_opaque_token(token), AccountToken.purpose == purpose
+                    AccountToken.token_hash == hash_opaque_token(token), AccountToken.purpose.in_(purposes)
                 )
             )
         ).scalar_one_or_none()
         return stored
 
-    async def _consume_account_token(self, session: AsyncSession, token: str, purpose: str, source: str) -> User:
+    async def _consume_account_token(
+        self, session: AsyncSession, token: str, purposes: tuple[str, ...], source: str
+    ) -> tuple[User, str]:
+        """The account a single-use token belongs to, and the token's purpose; the token is used up."""
         now = utc_now()
-        invalid = InvalidInput(
-            [FieldError("token", "invalid or expired", source=source)],
-            detail="The link or code is invalid or has expired; ask for a new one.",
-        )
-        stored = await self._stored_token(session, token, purpose)
+        invalid = _invalid_token(source)
+        stored = await self._stored_token(session, token, purposes)
         if stored is None or stored.used_at is not None or stored.expires_at <= now:
             raise invalid
         consumed = await session.execute(
@@ -308,60 +349,76 @@ class AccountService:
         user = await session.get(User, stored.user_id)
         if user is None or user.erased_at is not None:
             raise invalid
-        return user
+        return user, stored.purpose
 
     async def verify_email(self, session: AsyncSession, token: str, *, source: str = "body") -> bool:
-        """Confirm the address; True when this link had confirmed it already (a second click)."""
+        """Confirm the address (or a new address); True when this link had confirmed it already (a second click)."""
+        purposes = (VERIFY_EMAIL, CHANGE_EMAIL)
         try:
-            user = await self._consume_account_token(session, token, VERIFY_EMAIL, source)
+            user, purpose = await self._consume_account_token(session, token, purposes, source)
         except InvalidInput:
-            stored = await self._stored_token(session, token, VERIFY_EMAIL)
+            stored = await self._stored_token(session, token, purposes)
             owner = await session.get(User, stored.user_id) if stored is not None and stored.used_at else None
             if owner is not None and owner.erased_at is None and owner.email_verified_at is not None:
                 return True
             raise
+        if purpose == CHANGE_EMAIL:
+            await self._move_to_pending_email(session, user, source)
         user.email_verified_at = user.email_verified_at or utc_now()
-        await session.commit()
+        try:
+            await session.commit()
+        except IntegrityError:  # another account took the address a moment ago
+            await session.rollback()
+            raise _invalid_token(source) from None
         return False
 
+    async def _move_to_pending_email(self, session: AsyncSession, user: User, source: str) -> None:
+        address = user.pending_email
+        if address is None or await self._user_by_email(session, address) is not None:
+            raise _invalid_token(source)
+        user.email = address
+        user.pending_email = None
+        user.email_verified_at = None
+        user.updated_at = utc_now()
+
     async def resend_verification(self, session: AsyncSession, user_id: uuid.UUID) -> bool:
-        """Mail a fresh verification link; False when the address is already verified."""
+        """Mail a fresh verification link (within the address's hourly share); False when already verified."""
         user = await self.require_user(session, user_id)
         if user.email_verified_at is not None:
             return False
-        mail = self._verification_mail(session, user)
+        mail = await self._verification_mail(session, user, self.clock())
         await session.commit()
-        self._outbox.deliver_later(self._session_factory, mail.id)
+        self._deliver(mail)
         return True
 
     async def request_password_reset(self, session: AsyncSession, email: str) -> None:
-        """Mail a reset code when the account exists; the answer is the same either way."""
+        """Mail a reset code when the account exists and its address had fewer than its hourly share of them.
+
+        The answer is the same either way.
+        """
         user = await self._user_by_email(session, normalise_email(email))
-        if user is None:
+        if user is None or not await self._outbox.may_send(
+            session, to=user.email, kind=PASSWORD_RESET, now=self.clock()
+        ):
             return
         token = self._account_token(session, user, PASSWORD_RESET)
-        body = (
-            f"Hello {user.name},\n\nsomeone asked to reset the password of your Voltway account.\n"
-            f"Enter this code in the app to choose a new password (valid for 1 hour):\n\n{token}\n\n"
-            f"Apps and scripts send it to POST {self._settings.base_url}/v1/auth/password-reset/confirm.\n"
-            "If it was not you, ignore this message: your password stays as it is.\n"
-        )
-        mail = self._outbox.queue(session, to=user.email, subject="Reset your password", body=body, user_id=user.id)
+        confirm_url = f"{self._settings.base_url}/v1/auth/password-reset/confirm"
+        mail = self._queue(session, user.email, mails.password_reset(token, confirm_url), user.id)
         await session.commit()
-        self._outbox.deliver_later(self._session_factory, mail.id)
+        self._deliver(mail)
 
     async def confirm_password_reset(self, session: AsyncSession, *, token: str, password: str) -> None:
-        """Set the new password and end every existing sign-in of the account."""
-        user = await self._consume_account_token(session, token, PASSWORD_RESET, "body")
+        """Set the new password and end every existing sign-in of the account, and its sign-in delays."""
+        user, _ = await self._consume_account_token(session, token, (PASSWORD_RESET,), "body")
         user.password_hash = await self._passwords.hash(password)
-        user.failed_login_count = 0
-        user.failed_login_window_start = None
+        await self._throttle.clear(session, account_key(user.email, self._settings.login_backoff_max_seconds))
         await session.execute(
             update(RefreshToken)
             .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=utc_now())
         )
         await session.commit()
+        self._sign_ins.forget_user(user.id)
 
     # ----- profile, export and erasure ------------------------------------------------------------
 
@@ -386,13 +443,7 @@ class AccountService:
         )
         mail: MailMessage | None = None
         if isinstance(change.email, str):
-            address = normalise_email(change.email)
-            if address != user.email:
-                if await self._user_by_email(session, address) is not None:
-                    raise Conflict("An account with this email address already exists.")
-                user.email = address
-                user.email_verified_at = None
-                mail = self._verification_mail(session, user)
+            mail = await self._request_email_change(session, user, normalise_email(change.email))
         if isinstance(change.name, str):
             user.name = change.name.strip()
         if isinstance(change.locale, str):
@@ -401,9 +452,35 @@ class AccountService:
             user.preferred_currency = change.preferred_currency
         user.updated_at = utc_now()
         await session.commit()
-        if mail is not None:
-            self._outbox.deliver_later(self._session_factory, mail.id)
+        self._deliver(mail)
         return profile_of(user)
+
+    async def _request_email_change(self, session: AsyncSession, user: User, address: str) -> MailMessage | None:
+        """Keep the new address pending until a link mailed to it is opened, answering alike if it is taken.
+
+        A free address gets the link; a taken one gets a note to its owner instead, and the caller cannot tell the
+        two apart. Sending the current address again cancels a pending change.
+        """
+        await session.execute(
+            delete(AccountToken).where(
+                AccountToken.user_id == user.id, AccountToken.purpose == CHANGE_EMAIL, AccountToken.used_at.is_(None)
+            )
+        )
+        if address == user.email:
+            user.pending_email = None
+            return None
+        user.pending_email = address
+        now = self.clock()
+        owner = await self._user_by_email(session, address)
+        if owner is not None:
+            if not await self._outbox.may_send(session, to=address, kind=mails.ADDRESS_IN_USE, now=now):
+                return None
+            return self._queue(session, address, mails.address_in_use(), owner.id)
+        if not await self._outbox.may_send(session, to=address, kind=VERIFY_EMAIL, now=now):
+            return None
+        token = self._account_token(session, user, CHANGE_EMAIL)
+        link = f"{self._settings.base_url}/v1/auth/verify-email?token={token}"
+        return self._queue(session, address, mails.email_change(link), user.id)
 
     async def export(self, session: AsyncSession, user_id: uuid.UUID) -> PersonalDataExport:
         user = await self.require_user(session, user_id)
@@ -458,6 +535,7 @@ class AccountService:
         user.name = ""
         user.password_hash = None
         user.email_verified_at = None
+        user.pending_email = None
         user.erased_at = now
         user.updated_at = now
         await session.execute(delete(RefreshToken).where(RefreshToken.user_id == user.id))
@@ -477,6 +555,8 @@ class AccountService:
             update(StationReport).where(StationReport.user_id == user.id).values(user_id=None, text="")
         )
         await session.commit()
+        # Every access token of the account ends here at once, and in other processes within seconds.
+        self._sign_ins.forget_user(user.id)
 
     async def list_users(self, session: AsyncSession, *, role: str | None, limit: int) -> list[User]:
         query = select(User).where(User.erased_at.is_(None)).order_by(User.created_at.desc(), User.id).limit(limit)

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from api.db.models import ChargingSession, Device, Evse, Location, User
 from api.db.types import utc_now
 from api.deps import ClientAddress, CurrentPrincipal, DbSession
+from api.domain.drivers.limits import check_room_for_device
 from api.domain.sessions.guests import (
     NO_CARD_PAYMENTS,
     GuestChargingUnavailable,
@@ -43,10 +44,9 @@ from api.domain.sessions.schemas import (
 from api.domain.sessions.service import SessionService
 from api.domain.sessions.updates import SessionUpdates
 from api.domain.stations.controllers import pick_locale
-from api.errors import FieldError, InvalidInput, NotFound
+from api.errors import FieldError, InvalidInput, NotFound, Unauthorized
 from api.openapi_contract import operation_requiring_headers, problems
-from api.security.guards import signed_in
-from api.security.tokens import AccessTokenIssuer, InvalidToken
+from api.security.guards import signed_in, verify_access_token
 
 IdempotencyKey = Annotated[
     str | None,
@@ -327,10 +327,9 @@ async def session_live(socket: WebSocket[Any, Any, Any], session_id: FromPath[uu
     """Live updates over a WebSocket; the access token goes in the `token` query parameter. Each message is the
     session as GET returns it; the server closes the socket when the session is over."""
     state = socket.app.state
-    issuer: AccessTokenIssuer = state.access_tokens
     try:
-        principal = issuer.verify(socket.query_params.get("token", ""))
-    except InvalidToken:
+        principal = await verify_access_token(socket, socket.query_params.get("token", ""))
+    except Unauthorized:
         await socket.close(code=4401, reason="send a valid access token as the token query parameter")
         return
     service: SessionService = state.sessions
@@ -467,10 +466,10 @@ class DeviceController(Controller):
 
     @post("", summary="Register a device for notifications")
     async def register(
-        self, data: JSONBody[DeviceRegistration], principal: CurrentPrincipal, db_session: DbSession
+        self, data: JSONBody[DeviceRegistration], principal: CurrentPrincipal, state: State, db_session: DbSession
     ) -> DeviceView:
         """Charging complete, idle fee in 5 minutes, session failed, receipt ready. Registering the same token
-        again returns the same device."""
+        again returns the same device; 409 `limit-reached` past VOLTWAY_MAX_DEVICES_PER_ACCOUNT."""
         token = data.token.strip()
         if not token or len(token) > 512:
             raise InvalidInput([FieldError("token", "the push token, 1 to 512 characters")])
@@ -478,6 +477,7 @@ class DeviceController(Controller):
             await db_session.execute(select(Device).where(Device.user_id == principal.user_id, Device.token == token))
         ).scalar_one_or_none()
         if device is None:
+            await check_room_for_device(db_session, state.settings, principal.user_id)
             device = Device(user_id=principal.user_id, platform=data.platform, token=token, name=data.name)
             db_session.add(device)
             await db_session.commit()
