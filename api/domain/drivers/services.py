@@ -175,8 +175,10 @@ class AccountService:
             session.add(user)
             try:
                 await session.flush()
-            except IntegrityError:  # registered a moment ago by a parallel request
+            except IntegrityError:
                 await session.rollback()
+                if await self._user_by_email(session, address) is None:
+                    raise  # not the address taken a moment ago by a parallel request: a real failure
             else:
                 mail = await self._verification_mail(session, user, now)
                 await session.commit()
