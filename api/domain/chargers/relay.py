@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.models import BridgeProcess, ChargingStation
 from api.db.types import utc_now
-from api.domain.chargers.live_writer import LiveStateWriter
+from api.domain.chargers.live_writer import LiveStateWriter, chunks, lock_stations
 from api.domain.stations.store import bump_revision, touch_location
 from ocpp_bridge import errors
 from ocpp_bridge.commands import (
@@ -110,15 +110,22 @@ def _exception_of(failure: _FailureMessage) -> errors.OcppBridgeError:
 
 async def mark_stations(session: AsyncSession, condition: ColumnElement[bool], values: dict[str, Any]) -> int:
     """Update the charging stations matching ``condition``; when any changed, bump the catalogue revision once
-    and stamp their locations with it, so every process's map picks the change up. Returns how many changed."""
-    statement = (
-        update(ChargingStation)
-        .where(condition)
-        .values(**values)
-        .returning(ChargingStation.location_id)
-        .execution_options(synchronize_session=False)
-    )
-    location_ids = (await session.execute(statement)).scalars().all()
+    and stamp their locations with it, so every process's map picks the change up. Returns how many changed.
+
+    The rows are locked first in primary-key order (`live_writer.lock_stations`), as every station writer does."""
+    matching = (await session.execute(select(ChargingStation.id).where(condition))).scalars().all()
+    if not matching:
+        return 0
+    location_ids: list[Any] = []
+    for part in chunks(await lock_stations(session, matching)):
+        statement = (
+            update(ChargingStation)
+            .where(ChargingStation.id.in_(part), condition)
+            .values(**values)
+            .returning(ChargingStation.location_id)
+            .execution_options(synchronize_session=False)
+        )
+        location_ids.extend((await session.execute(statement)).scalars())
     if location_ids:
         revision = await bump_revision(session)
         when = utc_now()
