@@ -7,6 +7,10 @@ over PostgreSQL LISTEN/NOTIFY to the holder and its answer back; each process be
 row, and the live ones delete the rows of processes that stopped beating and mark their chargers offline,
 so a crashed process's chargers do not stay "online" on the map. ``LocalCommandRelay`` keeps the same
 bookkeeping for the embedded single-process deployment, where no other process can hold a charger.
+
+Both relays deliver commands that must not be lost (a stop) durably: ``deliver_later`` sends through whichever
+process holds the charger at each attempt and retries with backoff until the charger answers or the command is
+no longer wanted; a charger attaching here is sent at once what the ``owed`` provider says it still owes.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ import logging
 import re
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import asyncpg
 import msgspec
@@ -50,6 +55,29 @@ REPLY_MARGIN_SECONDS: Final = 1.0  # on top of the charger's own timeout: two no
 CHANNEL_PREFIX: Final = "voltway_bridge_"
 _CHANNEL = re.compile(rf"{CHANNEL_PREFIX}[0-9a-f]{{32}}")
 _MAX_PROCESS_ID: Final = 64  # bridge_processes.id and charging_stations.held_by
+HOLDER_CHECK_SECONDS: Final = 1.0  # while a relayed command waits, how often the holder is looked up again
+RETRY_FIRST_SECONDS: Final = 0.5  # backoff of a durable command: first pause, doubled up to the cap
+RETRY_MAX_SECONDS: Final = 15.0
+# the charger answered (or the command can never work): retrying would not change the outcome
+_FINAL_ERRORS: Final = (
+    errors.CommandRejected,
+    errors.InvalidCommand,
+    errors.InvalidCommandResult,
+    errors.UnknownCommand,
+)
+
+Wanted = Callable[[], Awaitable[bool]]
+
+
+class Owed(NamedTuple):
+    """A command a charger still owes an answer to, kept durable by its owner (a stopping session's row)."""
+
+    key: str  # one delivery per key at a time in a process, e.g. "stop <session id>"
+    request: CommandRequest
+    wanted: Wanted  # False once the command no longer matters (the session ended)
+
+
+OwedCommands = Callable[[str], Awaitable[list[Owed]]]
 
 
 def channel_for(process_id: str) -> str:
@@ -161,9 +189,111 @@ class _StationBookkeeping:
         self.central: CentralSystem | None = None
         self.live = live_writer or LiveStateWriter(session_factory)
         self._owns_live = live_writer is None
+        self.owed: OwedCommands | None = None  # what a charger attaching here is sent at once
+        self.retry_first_seconds = RETRY_FIRST_SECONDS
+        self.retry_max_seconds = RETRY_MAX_SECONDS
+        self._deliveries: dict[str, tuple[asyncio.Task[None], asyncio.Event]] = {}
+        self._attach_waiters: dict[str, set[asyncio.Event]] = {}
+        self._owed_tasks: set[asyncio.Task[None]] = set()
+
+    # -- durable commands ------------------------------------------------------------------------------------
+
+    def deliver_later(self, charger_id: str, owed: Owed) -> None:
+        """Send ``owed`` in the background until the charger answers or it is no longer wanted.
+
+        Each attempt goes through ``CentralSystem.send_command``, so it reaches whichever process holds the charger
+        then. A delivery of the same key already running here is woken to send again at once instead of waiting
+        out its backoff (a repeated stop re-sends)."""
+        running = self._deliveries.get(owed.key)
+        if running is not None and not running[0].done():
+            running[1].set()
+            return
+        again = asyncio.Event()
+        task = asyncio.create_task(self._deliver(charger_id, owed, again), name=f"deliver {owed.key}")
+        self._deliveries[owed.key] = (task, again)
+        task.add_done_callback(lambda done: self._delivered(owed.key, done))
+
+    def _delivered(self, key: str, task: asyncio.Task[None]) -> None:
+        if self._deliveries.get(key, (None,))[0] is task:
+            del self._deliveries[key]
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("command relay %s: delivery %s failed", self.process_id, key, exc_info=task.exception())
+
+    @property
+    def deliveries(self) -> int:
+        """Durable commands this process is still trying to deliver."""
+        return len(self._deliveries)
+
+    async def _deliver(self, charger_id: str, owed: Owed, again: asyncio.Event) -> None:
+        pause = self.retry_first_seconds
+        attempt = 0
+        while await owed.wanted():
+            central = self.central
+            attempt += 1
+            if central is not None:
+                again.clear()
+                try:
+                    await central.send_command(charger_id, owed.request)
+                except _FINAL_ERRORS as exc:
+                    logger.warning("command relay %s: %s on %s refused: %s", self.process_id, owed.key, charger_id, exc)
+                    return
+                except errors.CommandError as exc:  # offline, no answer, holder gone: try again
+                    logger.warning(
+                        "command relay %s: %s on %s failed (attempt %d), retrying in %.1f s: %s",
+                        self.process_id, owed.key, charger_id, attempt, pause, exc,
+                    )  # fmt: skip
+                else:
+                    return
+            await self._pause(charger_id, again, pause)
+            pause = min(pause * 2, self.retry_max_seconds)
+
+    async def _pause(self, charger_id: str, again: asyncio.Event, seconds: float) -> None:
+        """Wait out a backoff, cut short when the charger attaches here or the same command is requested again."""
+        attached = asyncio.Event()
+        self._attach_waiters.setdefault(charger_id, set()).add(attached)
+        waits = [asyncio.ensure_future(again.wait()), asyncio.ensure_future(attached.wait())]
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+            waiters = self._attach_waiters.get(charger_id)
+            if waiters is not None:
+                waiters.discard(attached)
+                if not waiters:
+                    del self._attach_waiters[charger_id]
+
+    async def _cancel_deliveries(self) -> None:
+        tasks = [task for task, _ in self._deliveries.values()] + list(self._owed_tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _attached_here(self, charger_id: str) -> None:
+        """Wake deliveries waiting for this charger and send it what it still owes."""
+        for waiter in self._attach_waiters.get(charger_id, ()):
+            waiter.set()
+        if self.owed is not None:
+            task = asyncio.create_task(self._send_owed(charger_id), name=f"owed to {charger_id}")
+            self._owed_tasks.add(task)
+            task.add_done_callback(self._owed_tasks.discard)
+
+    async def _send_owed(self, charger_id: str) -> None:
+        assert self.owed is not None
+        try:
+            owed = await self.owed(charger_id)
+        except Exception:
+            logger.exception("command relay %s: could not read what %s is owed", self.process_id, charger_id)
+            return
+        for command in owed:
+            logger.info("command relay %s: %s attached, sending %s", self.process_id, charger_id, command.key)
+            self.deliver_later(charger_id, command)
+
+    # -- connections -----------------------------------------------------------------------------------------
 
     async def charger_attached(self, charger_id: str, ocpp_version: str) -> None:
         """This process now holds the charger's socket: it shows online within the writer's flush interval."""
+        self._attached_here(charger_id)
         if self.live.running:
             self.live.attached(charger_id, self.process_id, ocpp_version)
             return
@@ -210,6 +340,7 @@ class LocalCommandRelay(_StationBookkeeping):
 
     async def stop(self) -> None:
         """Mark the chargers this process held offline."""
+        await self._cancel_deliveries()
         await self._settle_live()
         async with self.session_factory() as session, session.begin():
             await self._release_own(session)
@@ -273,6 +404,7 @@ class PostgresCommandRelay(_StationBookkeeping):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self._cancel_deliveries()
         for running in list(self._running):
             running.cancel()
         for future in self._waiting.values():
@@ -408,7 +540,7 @@ class PostgresCommandRelay(_StationBookkeeping):
                 raise errors.CommandError(msg) from exc
             try:
                 async with asyncio.timeout(reply_timeout + REPLY_MARGIN_SECONDS):
-                    reply = await future
+                    reply = await self._reply_while_held(future, charger_id, holder)
             except TimeoutError:
                 msg = f"no answer from process {holder} holding {charger_id} within {reply_timeout}s"
                 raise errors.CommandTimeout(msg) from None
@@ -417,6 +549,20 @@ class PostgresCommandRelay(_StationBookkeeping):
         if reply.error is not None:
             raise _exception_of(reply.error)
         return decode_result(bytes(reply.result))
+
+    async def _reply_while_held(
+        self, future: asyncio.Future[_ReplyMessage], charger_id: str, holder: str
+    ) -> _ReplyMessage:
+        """The holder's answer; ChargerNotConnected as soon as another process (or none) holds the charger, so a
+        command relayed to a process that died does not wait out the whole timeout once the charger has moved."""
+        while True:
+            done, _ = await asyncio.wait({future}, timeout=HOLDER_CHECK_SECONDS)
+            if done:
+                return future.result()
+            now = await self._live_holder(charger_id)
+            if now != holder:
+                msg = f"{charger_id} left process {holder} before answering (now held by {now or 'none'})"
+                raise errors.ChargerNotConnected(msg)
 
     async def _live_holder(self, charger_id: str) -> str | None:
         """The process holding the charger if it is still beating; None when nobody (alive) does."""
@@ -482,4 +628,12 @@ class PostgresCommandRelay(_StationBookkeeping):
             logger.exception("command relay %s: could not send an answer to %s", self.process_id, message.reply_to)
 
 
-__all__ = ["LocalCommandRelay", "PostgresCommandRelay", "channel_for", "mark_stations"]
+__all__ = [
+    "LocalCommandRelay",
+    "Owed",
+    "OwedCommands",
+    "PostgresCommandRelay",
+    "Wanted",
+    "channel_for",
+    "mark_stations",
+]
