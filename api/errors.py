@@ -21,6 +21,7 @@ from litestar._asgi.routing_trie.traversal import traverse_route_map
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.types import ExceptionHandlersMap
 from litestar.utils.scope.state import ScopeState
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 logger = logging.getLogger(__name__)
 
@@ -425,9 +426,35 @@ def problem_from_unexpected(request: Request[Any, Any, Any], exc: Exception) -> 
     return _problem_response(request, problem, {})
 
 
+DATABASE_RETRY_AFTER_SECONDS = 2
+
+
+def problem_from_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The database cannot be reached (connection refused, cut or lost mid-request; a failed connect surfaces as
+    the driver's ConnectionError): 503 with Retry-After, since the request's transaction did not commit and it may
+    simply be sent again. Any other database error is unexpected (500)."""
+    unreachable = isinstance(exc, ConnectionError | OperationalError | InterfaceError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+    if not unreachable:
+        return problem_from_unexpected(request, exc)
+    logger.warning("database unreachable on %s %s: %s", request.method, request.url.path, exc)
+    problem = ProblemDetails(
+        type=PROBLEM_TYPE_PREFIX + "service-unavailable",
+        title="Service unavailable",
+        status=503,
+        detail="The database cannot be reached right now, so nothing was changed. Try again in a moment.",
+        instance=request.url.path,
+        request_id=_request_id(request),
+    )
+    return _problem_response(request, problem, {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     VoltwayError: problem_from_voltway_error,
     HTTPException: problem_from_http_exception,
+    DBAPIError: problem_from_database_error,
+    ConnectionError: problem_from_database_error,
     Exception: problem_from_unexpected,
 }
 
