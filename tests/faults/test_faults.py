@@ -191,6 +191,8 @@ async def test_postgres_unreachable_mid_session(database_url: str, tmp_path: Pat
                 await net.reach(a, headers, session_id, "completed")
                 await check_settled(database_url, session_id, charger.energy_wh)
                 assert charger.energy_wh == 2700
+                # carried out by the relay once PostgreSQL was back, not rescued later as a stop left stuck
+                assert [await stop_retries(net, server) for server in (a, b)] == [0.0, 0.0]
             finally:
                 await charger.close()
     finally:
@@ -263,6 +265,14 @@ async def test_stripe_webhooks_twice_and_out_of_order(database_url: str, tmp_pat
             assert refreshed.captured_minor == record.captured_minor
         finally:
             await charger.close()
+
+
+async def stop_retries(net: Cluster, server: Server) -> float:
+    """The process's `voltway_session_stop_retries_total`: stops it had to send again to a charger still metering."""
+    for line in (await net.client.get(f"{server.base}/metrics")).text.splitlines():
+        if line.startswith("voltway_session_stop_retries_total "):
+            return float(line.split()[1])
+    pytest.fail("voltway_session_stop_retries_total is not exported")
 
 
 async def add_card(net: Cluster, server: Server, headers: dict[str, str], localstripe_url: str) -> None:

@@ -23,6 +23,7 @@ import re
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any, Final, NamedTuple
 
@@ -58,6 +59,7 @@ _MAX_PROCESS_ID: Final = 64  # bridge_processes.id and charging_stations.held_by
 HOLDER_CHECK_SECONDS: Final = 1.0  # while a relayed command waits, how often the holder is looked up again
 RETRY_FIRST_SECONDS: Final = 0.5  # backoff of a durable command: first pause, doubled up to the cap
 RETRY_MAX_SECONDS: Final = 15.0
+TAKEN_SECONDS: Final = 2.0  # a durable command not taken up by the holder within this was lost on the way
 # the charger answered (or the command can never work): retrying would not change the outcome
 _FINAL_ERRORS: Final = (
     errors.CommandRejected,
@@ -67,6 +69,10 @@ _FINAL_ERRORS: Final = (
 )
 
 Wanted = Callable[[], Awaitable[bool]]
+# Set while a durable delivery runs: a relayed attempt the holder did not take up (a notification lost while its
+# connection to PostgreSQL was down, a holder that died with a fresh beat) fails within TAKEN_SECONDS to be sent
+# again, instead of waiting out the charger's whole timeout.
+_durable: ContextVar[bool] = ContextVar("durable", default=False)
 
 
 class Owed(NamedTuple):
@@ -107,6 +113,12 @@ class _FailureMessage(msgspec.Struct, frozen=True, kw_only=True):
     description: str | None = None
 
 
+class _TakenMessage(_Relayed, frozen=True, kw_only=True, tag="taken"):
+    """The holder received a command and runs it; its reply follows."""
+
+    request_id: str
+
+
 class _ReplyMessage(_Relayed, frozen=True, kw_only=True, tag="reply"):
     request_id: str
     result: msgspec.Raw = msgspec.Raw(b"null")  # commands.encode_result; msgspec has no optional Raw
@@ -114,7 +126,7 @@ class _ReplyMessage(_Relayed, frozen=True, kw_only=True, tag="reply"):
 
 
 _encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder(_CommandMessage | _ReplyMessage)
+_decoder = msgspec.json.Decoder(_CommandMessage | _TakenMessage | _ReplyMessage)
 
 
 def _failure_of(exc: Exception) -> _FailureMessage:
@@ -225,6 +237,7 @@ class _StationBookkeeping:
         return len(self._deliveries)
 
     async def _deliver(self, charger_id: str, owed: Owed, again: asyncio.Event) -> None:
+        _durable.set(True)  # this task's context only
         pause = self.retry_first_seconds
         attempt = 0
         while await owed.wanted():
@@ -381,8 +394,11 @@ class PostgresCommandRelay(_StationBookkeeping):
         self._connection: Any = None  # asyncpg.Connection
         self._notify_lock = asyncio.Lock()
         self._waiting: dict[str, asyncio.Future[_ReplyMessage]] = {}
+        self._taken: dict[str, asyncio.Event] = {}
         self._running: set[asyncio.Task[None]] = set()
         self._beat_task: asyncio.Task[None] | None = None
+        self._relisten_task: asyncio.Task[None] | None = None
+        self._listen_lock = asyncio.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
@@ -400,10 +416,11 @@ class PostgresCommandRelay(_StationBookkeeping):
     async def stop(self) -> None:
         """Stop listening, leave the process table and mark the chargers this process held offline."""
         task, self._beat_task = self._beat_task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for background in (task, self._relisten_task):
+            if background is not None:
+                background.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await background
         await self._cancel_deliveries()
         for running in list(self._running):
             running.cancel()
@@ -432,9 +449,38 @@ class PostgresCommandRelay(_StationBookkeeping):
             await session.execute(statement)
 
     async def _listen(self) -> None:
-        connection = await asyncpg.connect(self.dsn)
-        await connection.add_listener(self.channel, self._on_notification)
-        self._connection = connection
+        """Open the listening connection unless one is open (the beat and a lost connection may both ask)."""
+        async with self._listen_lock:
+            if self._connection is not None and not self._connection.is_closed():
+                return
+            connection = await asyncpg.connect(self.dsn)
+            await connection.add_listener(self.channel, self._on_notification)
+            connection.add_termination_listener(self._on_connection_lost)
+            self._connection = connection
+
+    def _on_connection_lost(self, connection: Any) -> None:
+        """The listening connection closed (PostgreSQL unreachable, restarted, a proxy cut): commands sent here
+        meanwhile are lost, so listen again at once instead of at the next beat, and fail the commands waiting for
+        an answer that can no longer arrive (a durable delivery sends them again)."""
+        if connection is not self._connection or self._beat_task is None:
+            return  # replaced already, or the relay is stopping
+        for future in self._waiting.values():
+            if not future.done():
+                future.set_exception(errors.CommandError("the relay's connection to PostgreSQL was lost"))
+        if self._relisten_task is None or self._relisten_task.done():
+            self._relisten_task = asyncio.create_task(self._relisten(), name=f"bridge relay listen {self.process_id}")
+
+    async def _relisten(self) -> None:
+        pause = RETRY_FIRST_SECONDS
+        while self._beat_task is not None and (self._connection is None or self._connection.is_closed()):
+            try:
+                await self._listen()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                logger.warning("command relay %s: cannot listen yet (%s), retrying", self.process_id, exc)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, self.beat_seconds)
+            else:
+                logger.warning("command relay %s: listening again after a lost connection", self.process_id)
 
     async def _beat_forever(self) -> None:
         while True:
@@ -532,12 +578,15 @@ class PostgresCommandRelay(_StationBookkeeping):
             raise errors.InvalidCommand(msg)
         future: asyncio.Future[_ReplyMessage] = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = future
+        taken = self._taken[request_id] = asyncio.Event()
         try:
             try:
                 await self._notify(channel_for(holder), payload)
             except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
                 msg = f"could not reach process {holder} holding {charger_id}: {exc}"
                 raise errors.CommandError(msg) from exc
+            if _durable.get():
+                await self._wait_taken(taken, future, charger_id, holder)
             try:
                 async with asyncio.timeout(reply_timeout + REPLY_MARGIN_SECONDS):
                     reply = await self._reply_while_held(future, charger_id, holder)
@@ -546,9 +595,27 @@ class PostgresCommandRelay(_StationBookkeeping):
                 raise errors.CommandTimeout(msg) from None
         finally:
             self._waiting.pop(request_id, None)
+            self._taken.pop(request_id, None)
         if reply.error is not None:
             raise _exception_of(reply.error)
         return decode_result(bytes(reply.result))
+
+    @staticmethod
+    async def _wait_taken(
+        taken: asyncio.Event, future: asyncio.Future[_ReplyMessage], charger_id: str, holder: str
+    ) -> None:
+        """Wait until the holder says it took the command up (or already answered); CommandError when it did not
+        within TAKEN_SECONDS, as the command then never reached it."""
+        waits: set[asyncio.Future[Any]] = {asyncio.ensure_future(taken.wait()), future}
+        try:
+            done, _ = await asyncio.wait(waits, timeout=TAKEN_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                if wait is not future:
+                    wait.cancel()
+        if not done:
+            msg = f"process {holder} holding {charger_id} did not take the command up within {TAKEN_SECONDS} s"
+            raise errors.CommandError(msg)
 
     async def _reply_while_held(
         self, future: asyncio.Future[_ReplyMessage], charger_id: str, holder: str
@@ -597,6 +664,11 @@ class PostgresCommandRelay(_StationBookkeeping):
             if future is not None and not future.done():
                 future.set_result(message)
             return
+        if isinstance(message, _TakenMessage):
+            taken = self._taken.get(message.request_id)
+            if taken is not None:
+                taken.set()
+            return
         task = asyncio.create_task(self._run_relayed(message))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
@@ -606,6 +678,12 @@ class PostgresCommandRelay(_StationBookkeeping):
         if not _CHANNEL.fullmatch(message.reply_to):
             logger.warning("command relay %s: refused to answer on channel %r", self.process_id, message.reply_to)
             return
+        try:
+            await self._notify(message.reply_to, _encoder.encode(_TakenMessage(request_id=message.request_id)))
+        except Exception:
+            logger.exception(
+                "command relay %s: could not tell %s a command was taken", self.process_id, message.reply_to
+            )
         reply: _ReplyMessage
         try:
             if self.central is None:
