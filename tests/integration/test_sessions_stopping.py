@@ -3,6 +3,7 @@ charger comes back, sent again on a repeated stop, and retried (and counted) whe
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -89,6 +90,7 @@ async def test_a_stop_while_the_charger_is_offline_is_sent_when_it_reconnects(ch
     view = await charging.completed()
     assert charging.charger.stops_received >= 1
     assert energy_of(view) == Decimal(charging.charger.energy_wh) / 1000 == Decimal("1.5")
+    await asyncio.wait_for(charging.app.state.sessions.relay.delivered(), 10)  # nothing left retrying
 
 
 async def test_a_repeated_stop_sends_the_stop_again(charging: Charging) -> None:

@@ -236,6 +236,11 @@ class _StationBookkeeping:
         """Durable commands this process is still trying to deliver."""
         return len(self._deliveries)
 
+    async def delivered(self) -> None:
+        """Wait until this process delivers no durable command any more (answered, or no longer wanted)."""
+        while self._deliveries:
+            await asyncio.gather(*(task for task, _ in list(self._deliveries.values())), return_exceptions=True)
+
     async def _deliver(self, charger_id: str, owed: Owed, again: asyncio.Event) -> None:
         _durable.set(True)  # this task's context only
         pause = self.retry_first_seconds
