@@ -9,8 +9,10 @@ well after their stop.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
+import time
 import uuid
 from datetime import timedelta
 from typing import Final
@@ -29,6 +31,7 @@ from ocpp_bridge.commands import RemoteStop
 logger = logging.getLogger(__name__)
 
 STUCK_AFTER_SECONDS: Final = 20.0  # a charger still metering this long after the stop did not carry it out
+OWED_FRESH_SECONDS: Final = 1.0  # the stops owed to chargers, read at most this often during a reconnect storm
 
 
 def stop_key(session_id: uuid.UUID) -> str:
@@ -40,6 +43,8 @@ class SessionStop(SessionCore):
 
     relay: LocalCommandRelay | PostgresCommandRelay | None = None  # set when the bridge runs in this process
     stuck_after_seconds: float = STUCK_AFTER_SECONDS
+    _owed: tuple[float, dict[str, list[tuple[uuid.UUID, str]]]] | None = None  # (read at, stops by charger)
+    _owed_lock: asyncio.Lock | None = None
 
     async def stop(self, record_id: uuid.UUID) -> None:
         """Idempotent for the session; a session already `stopping` is sent the stop again (the charger may have
@@ -101,21 +106,33 @@ class SessionStop(SessionCore):
         return row is not None and row[0] == "stopping" and row[1] == "active"
 
     async def owed_commands(self, ocpp_id: str) -> list[Owed]:
-        """The stops a charger has not carried out yet: sent to it as soon as it attaches to a process."""
+        """The stops a charger has not carried out yet: sent to it as soon as it attaches to a process.
+
+        Thousands of chargers attach within seconds after a network outage, so every stop owed to any charger is
+        read in one query at most every `OWED_FRESH_SECONDS` rather than once per charger; a stop requested in
+        between is delivered by its own retries."""
+        if self._owed_lock is None:
+            self._owed_lock = asyncio.Lock()
+        async with self._owed_lock:
+            if self._owed is None or time.monotonic() - self._owed[0] > OWED_FRESH_SECONDS:
+                self._owed = (time.monotonic(), await self._read_owed())
+            owed = self._owed[1].get(ocpp_id, [])
+        return [self._owed_stop(session_id, ocpp_transaction) for session_id, ocpp_transaction in owed]
+
+    async def _read_owed(self) -> dict[str, list[tuple[uuid.UUID, str]]]:
         async with self._session_factory() as session:
             rows = (
                 await session.execute(
-                    select(ChargingSession.id, ChargingTransaction.ocpp_transaction_id)
+                    select(ChargingStation.ocpp_id, ChargingSession.id, ChargingTransaction.ocpp_transaction_id)
                     .join(ChargingTransaction, ChargingTransaction.id == ChargingSession.transaction_id)
                     .join(ChargingStation, ChargingStation.id == ChargingTransaction.charging_station_id)
-                    .where(
-                        ChargingStation.ocpp_id == ocpp_id,
-                        ChargingSession.status == "stopping",
-                        ChargingTransaction.status == "active",
-                    )
+                    .where(ChargingSession.status == "stopping", ChargingTransaction.status == "active")
                 )
             ).all()
-        return [self._owed_stop(session_id, ocpp_transaction) for session_id, ocpp_transaction in rows]
+        owed: dict[str, list[tuple[uuid.UUID, str]]] = {}
+        for ocpp_id, session_id, ocpp_transaction in rows:
+            owed.setdefault(ocpp_id, []).append((session_id, ocpp_transaction))
+        return owed
 
     async def _remote_stop(self, ocpp_id: str, ocpp_transaction: str) -> None:
         assert self.send_command is not None
