@@ -245,7 +245,7 @@ class _StationBookkeeping:
         _durable.set(True)  # this task's context only
         pause = self.retry_first_seconds
         attempt = 0
-        while await owed.wanted():
+        while await self._still_wanted(owed):
             central = self.central
             attempt += 1
             if central is not None:
@@ -264,6 +264,16 @@ class _StationBookkeeping:
                     return
             await self._pause(charger_id, again, pause)
             pause = min(pause * 2, self.retry_max_seconds)
+
+    async def _still_wanted(self, owed: Owed) -> bool:
+        """Whether to keep delivering; when that cannot be read (the database unreachable), keep trying."""
+        try:
+            return await owed.wanted()
+        except Exception as exc:
+            logger.warning(
+                "command relay %s: cannot tell whether %s is still wanted: %s", self.process_id, owed.key, exc
+            )
+            return True
 
     async def _pause(self, charger_id: str, again: asyncio.Event, seconds: float) -> None:
         """Wait out a backoff, cut short when the charger attaches here or the same command is requested again."""

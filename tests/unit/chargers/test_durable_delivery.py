@@ -91,3 +91,20 @@ async def test_asking_again_sends_at_once_instead_of_waiting_out_the_backoff() -
     relay.deliver_later("CP-1", stop())  # the driver pressed stop again
     await finished(relay)
     assert len(charger.sent) == 2
+
+
+async def test_kept_when_whether_it_is_wanted_cannot_be_read() -> None:
+    charger = Charger(errors.ChargerNotConnected("offline"), None)
+    reads = 0
+
+    async def wanted() -> bool:
+        nonlocal reads
+        reads += 1
+        if reads == 2:
+            raise ConnectionResetError("the database is unreachable")
+        return True
+
+    relay = relay_for(charger, first_pause=0.01)
+    relay.deliver_later("CP-1", stop(wanted=wanted))
+    await finished(relay)
+    assert len(charger.sent) == 2
