@@ -127,6 +127,8 @@ def build_services(settings: Settings) -> Services:
     if bridge is not None:
         bridge.csms.observer = sessions
         sessions.send_command = bridge.central.send_command
+        sessions.relay = bridge.relay  # stops are delivered durably, retried wherever the charger is held
+        bridge.relay.owed = sessions.owed_commands
         sessions.flush_meters = bridge.meters.flush
 
     async def mail_guest(session_id: uuid.UUID, email: str, subject: str, body: str) -> None:

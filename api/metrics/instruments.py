@@ -106,6 +106,10 @@ PAYMENT_SECONDS = Histogram(
     ["provider", "operation"],
     buckets=_ROUND_TRIP,
 )
+SESSION_STOP_RETRIES = Counter(
+    "voltway_session_stop_retries_total",
+    "Stops sent again because the charger kept metering long after the session's stop (alert when it grows)",
+)
 ASSISTANT_REPLIES = Counter(
     "voltway_assistant_replies_total", "Assistant replies to drivers, by recognised intent", ["intent"]
 )
@@ -137,6 +141,10 @@ def session_started(source: str) -> None:
 
 def session_failed(reason: str) -> None:
     SESSION_FAILURES.labels(failure_kind(reason)).inc()
+
+
+def stop_retried() -> None:
+    SESSION_STOP_RETRIES.inc()
 
 
 def assistant_replied(intent: str, *, escalated_with: str | None) -> None:

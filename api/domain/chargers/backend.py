@@ -24,7 +24,7 @@ from api.db.models import ChargerLogEntry, ChargingStation, ChargingTransaction,
 from api.db.types import utc_now
 from api.domain.chargers.clock import DEFAULT_FUTURE_MARGIN_SECONDS, ChargerClock
 from api.domain.chargers.credentials import verify_charger_secret
-from api.domain.chargers.live_writer import LiveStateWriter, chunks, table_of
+from api.domain.chargers.live_writer import LiveStateWriter, chunks, lock_stations, table_of
 from api.domain.chargers.meter_writer import MeterSampleWriter
 from api.domain.chargers.observer import TransactionObserver
 from api.domain.stations.store import bump_counter
@@ -255,6 +255,7 @@ class CsmsService:
             rows = [{"b_id": station_id, "b_seen": at} for station_id, at in sorted(pending.items())]
             clock_rows = [{"b_id": station_id, "b_offset": offset} for station_id, offset in sorted(offsets.items())]
             async with self._session_factory() as session, session.begin():
+                await lock_stations(session, [*pending, *offsets])  # the one lock order of every station writer
                 for part in chunks(rows):  # the event loop serves messages between the pieces
                     await session.execute(_LAST_SEEN_UPDATE, part)
                 for part in chunks(clock_rows):

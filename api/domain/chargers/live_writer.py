@@ -5,6 +5,10 @@ entries arrive thousands a second during a reconnect storm. Written one by one, 
 transaction bumping the single catalogue revision row. Here they are kept in memory (the latest status per
 EVSE, the latest connection change per charger) and written every `flush_seconds` in ONE transaction: Core
 executemany statements, one revision bump, each touched location stamped once.
+
+Every writer of `charging_stations` (this writer, the backend's last-seen writer, the relay's bookkeeping) first
+locks the rows it will change with `lock_stations`, in primary-key order, before any other row: two writers then
+never wait on each other in a circle, so they cannot deadlock.
 """
 
 from __future__ import annotations
@@ -140,6 +144,19 @@ async def touch_locations(
         )
 
 
+async def lock_stations(session: AsyncSession, station_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
+    """Lock charging-station rows in primary-key order (PostgreSQL; SQLite has one writer at a time anyway).
+
+    PostgreSQL locks the rows of a `SELECT ... ORDER BY ... FOR UPDATE` in that order, and ascending chunks of a
+    sorted list keep it across chunks. Returns the ids, sorted."""
+    ordered = sorted(set(station_ids))
+    for part in chunks(ordered):
+        await session.execute(
+            select(_stations.c.id).where(_stations.c.id.in_(part)).order_by(_stations.c.id).with_for_update()
+        )
+    return ordered
+
+
 class LiveStateWriter:
     """Buffers live charger state and writes it every `flush_seconds` (and on stop) in one transaction.
 
@@ -263,6 +280,8 @@ class LiveStateWriter:
     ) -> None:
         now = utc_now()
         async with self._session_factory() as session, session.begin():
+            if links or boots:
+                await lock_stations(session, [*await self._station_ids(session, links), *boots])
             current = await self._current(session, list(statuses)) if statuses or faults else {}
             changed: list[dict[str, Any]] = []
             seen: list[dict[str, Any]] = []
@@ -302,7 +321,7 @@ class LiveStateWriter:
                 await session.execute(_STATUS_SEEN, part)
             if links:
                 touched.update(await self._write_links(session, links, now))
-            for part in chunks(list(boots.values())):
+            for part in chunks([boots[station_id] for station_id in sorted(boots)]):
                 await session.execute(_BOOT_UPDATE, part)
             for part in chunks(log_rows):
                 await session.execute(insert(_log), part)
@@ -335,6 +354,14 @@ class LiveStateWriter:
         return found
 
     @staticmethod
+    async def _station_ids(session: AsyncSession, links: dict[str, _Link]) -> list[uuid.UUID]:
+        """The primary keys of the chargers whose connection changed, read without locking."""
+        found: list[uuid.UUID] = []
+        for part in chunks(sorted(links)):
+            found.extend((await session.execute(select(_stations.c.id).where(_stations.c.ocpp_id.in_(part)))).scalars())
+        return found
+
+    @staticmethod
     async def _write_links(session: AsyncSession, links: dict[str, _Link], now: datetime) -> list[uuid.UUID]:
         """Attach: held by the process, online. Detach: offline, only where that process still holds it."""
         groups: dict[tuple[str, bool, str | None], list[str]] = {}
@@ -358,4 +385,4 @@ class LiveStateWriter:
         return location_ids
 
 
-__all__ = ["FLUSH_SECONDS", "LiveStateWriter", "chunks", "table_of", "touch_locations"]
+__all__ = ["FLUSH_SECONDS", "LiveStateWriter", "chunks", "lock_stations", "table_of", "touch_locations"]

@@ -7,6 +7,10 @@ over PostgreSQL LISTEN/NOTIFY to the holder and its answer back; each process be
 row, and the live ones delete the rows of processes that stopped beating and mark their chargers offline,
 so a crashed process's chargers do not stay "online" on the map. ``LocalCommandRelay`` keeps the same
 bookkeeping for the embedded single-process deployment, where no other process can hold a charger.
+
+Both relays deliver commands that must not be lost (a stop) durably: ``deliver_later`` sends through whichever
+process holds the charger at each attempt and retries with backoff until the charger answers or the command is
+no longer wanted; a charger attaching here is sent at once what the ``owed`` provider says it still owes.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ import logging
 import re
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from datetime import timedelta
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import asyncpg
 import msgspec
@@ -30,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.models import BridgeProcess, ChargingStation
 from api.db.types import utc_now
-from api.domain.chargers.live_writer import LiveStateWriter
+from api.domain.chargers.live_writer import LiveStateWriter, chunks, lock_stations
 from api.domain.stations.store import bump_revision, touch_location
 from ocpp_bridge import errors
 from ocpp_bridge.commands import (
@@ -50,6 +56,34 @@ REPLY_MARGIN_SECONDS: Final = 1.0  # on top of the charger's own timeout: two no
 CHANNEL_PREFIX: Final = "voltway_bridge_"
 _CHANNEL = re.compile(rf"{CHANNEL_PREFIX}[0-9a-f]{{32}}")
 _MAX_PROCESS_ID: Final = 64  # bridge_processes.id and charging_stations.held_by
+HOLDER_CHECK_SECONDS: Final = 1.0  # while a relayed command waits, how often the holder is looked up again
+RETRY_FIRST_SECONDS: Final = 0.5  # backoff of a durable command: first pause, doubled up to the cap
+RETRY_MAX_SECONDS: Final = 15.0
+TAKEN_SECONDS: Final = 2.0  # a durable command not taken up by the holder within this was lost on the way
+# the charger answered (or the command can never work): retrying would not change the outcome
+_FINAL_ERRORS: Final = (
+    errors.CommandRejected,
+    errors.InvalidCommand,
+    errors.InvalidCommandResult,
+    errors.UnknownCommand,
+)
+
+Wanted = Callable[[], Awaitable[bool]]
+# Set while a durable delivery runs: a relayed attempt the holder did not take up (a notification lost while its
+# connection to PostgreSQL was down, a holder that died with a fresh beat) fails within TAKEN_SECONDS to be sent
+# again, instead of waiting out the charger's whole timeout.
+_durable: ContextVar[bool] = ContextVar("durable", default=False)
+
+
+class Owed(NamedTuple):
+    """A command a charger still owes an answer to, kept durable by its owner (a stopping session's row)."""
+
+    key: str  # one delivery per key at a time in a process, e.g. "stop <session id>"
+    request: CommandRequest
+    wanted: Wanted  # False once the command no longer matters (the session ended)
+
+
+OwedCommands = Callable[[str], Awaitable[list[Owed]]]
 
 
 def channel_for(process_id: str) -> str:
@@ -79,6 +113,12 @@ class _FailureMessage(msgspec.Struct, frozen=True, kw_only=True):
     description: str | None = None
 
 
+class _TakenMessage(_Relayed, frozen=True, kw_only=True, tag="taken"):
+    """The holder received a command and runs it; its reply follows."""
+
+    request_id: str
+
+
 class _ReplyMessage(_Relayed, frozen=True, kw_only=True, tag="reply"):
     request_id: str
     result: msgspec.Raw = msgspec.Raw(b"null")  # commands.encode_result; msgspec has no optional Raw
@@ -86,7 +126,7 @@ class _ReplyMessage(_Relayed, frozen=True, kw_only=True, tag="reply"):
 
 
 _encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder(_CommandMessage | _ReplyMessage)
+_decoder = msgspec.json.Decoder(_CommandMessage | _TakenMessage | _ReplyMessage)
 
 
 def _failure_of(exc: Exception) -> _FailureMessage:
@@ -110,15 +150,22 @@ def _exception_of(failure: _FailureMessage) -> errors.OcppBridgeError:
 
 async def mark_stations(session: AsyncSession, condition: ColumnElement[bool], values: dict[str, Any]) -> int:
     """Update the charging stations matching ``condition``; when any changed, bump the catalogue revision once
-    and stamp their locations with it, so every process's map picks the change up. Returns how many changed."""
-    statement = (
-        update(ChargingStation)
-        .where(condition)
-        .values(**values)
-        .returning(ChargingStation.location_id)
-        .execution_options(synchronize_session=False)
-    )
-    location_ids = (await session.execute(statement)).scalars().all()
+    and stamp their locations with it, so every process's map picks the change up. Returns how many changed.
+
+    The rows are locked first in primary-key order (`live_writer.lock_stations`), as every station writer does."""
+    matching = (await session.execute(select(ChargingStation.id).where(condition))).scalars().all()
+    if not matching:
+        return 0
+    location_ids: list[Any] = []
+    for part in chunks(await lock_stations(session, matching)):
+        statement = (
+            update(ChargingStation)
+            .where(ChargingStation.id.in_(part), condition)
+            .values(**values)
+            .returning(ChargingStation.location_id)
+            .execution_options(synchronize_session=False)
+        )
+        location_ids.extend((await session.execute(statement)).scalars())
     if location_ids:
         revision = await bump_revision(session)
         when = utc_now()
@@ -154,9 +201,127 @@ class _StationBookkeeping:
         self.central: CentralSystem | None = None
         self.live = live_writer or LiveStateWriter(session_factory)
         self._owns_live = live_writer is None
+        self.owed: OwedCommands | None = None  # what a charger attaching here is sent at once
+        self.retry_first_seconds = RETRY_FIRST_SECONDS
+        self.retry_max_seconds = RETRY_MAX_SECONDS
+        self._deliveries: dict[str, tuple[asyncio.Task[None], asyncio.Event]] = {}
+        self._attach_waiters: dict[str, set[asyncio.Event]] = {}
+        self._owed_tasks: set[asyncio.Task[None]] = set()
+
+    # -- durable commands ------------------------------------------------------------------------------------
+
+    def deliver_later(self, charger_id: str, owed: Owed) -> None:
+        """Send ``owed`` in the background until the charger answers or it is no longer wanted.
+
+        Each attempt goes through ``CentralSystem.send_command``, so it reaches whichever process holds the charger
+        then. A delivery of the same key already running here is woken to send again at once instead of waiting
+        out its backoff (a repeated stop re-sends)."""
+        running = self._deliveries.get(owed.key)
+        if running is not None and not running[0].done():
+            running[1].set()
+            return
+        again = asyncio.Event()
+        task = asyncio.create_task(self._deliver(charger_id, owed, again), name=f"deliver {owed.key}")
+        self._deliveries[owed.key] = (task, again)
+        task.add_done_callback(lambda done: self._delivered(owed.key, done))
+
+    def _delivered(self, key: str, task: asyncio.Task[None]) -> None:
+        if self._deliveries.get(key, (None,))[0] is task:
+            del self._deliveries[key]
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("command relay %s: delivery %s failed", self.process_id, key, exc_info=task.exception())
+
+    @property
+    def deliveries(self) -> int:
+        """Durable commands this process is still trying to deliver."""
+        return len(self._deliveries)
+
+    async def delivered(self) -> None:
+        """Wait until this process delivers no durable command any more (answered, or no longer wanted)."""
+        while self._deliveries:
+            await asyncio.gather(*(task for task, _ in list(self._deliveries.values())), return_exceptions=True)
+
+    async def _deliver(self, charger_id: str, owed: Owed, again: asyncio.Event) -> None:
+        _durable.set(True)  # this task's context only
+        pause = self.retry_first_seconds
+        attempt = 0
+        while await self._still_wanted(owed):
+            central = self.central
+            attempt += 1
+            if central is not None:
+                again.clear()
+                try:
+                    await central.send_command(charger_id, owed.request)
+                except _FINAL_ERRORS as exc:
+                    logger.warning("command relay %s: %s on %s refused: %s", self.process_id, owed.key, charger_id, exc)
+                    return
+                except errors.CommandError as exc:  # offline, no answer, holder gone: try again
+                    logger.warning(
+                        "command relay %s: %s on %s failed (attempt %d), retrying in %.1f s: %s",
+                        self.process_id, owed.key, charger_id, attempt, pause, exc,
+                    )  # fmt: skip
+                else:
+                    return
+            await self._pause(charger_id, again, pause)
+            pause = min(pause * 2, self.retry_max_seconds)
+
+    async def _still_wanted(self, owed: Owed) -> bool:
+        """Whether to keep delivering; when that cannot be read (the database unreachable), keep trying."""
+        try:
+            return await owed.wanted()
+        except Exception as exc:
+            logger.warning(
+                "command relay %s: cannot tell whether %s is still wanted: %s", self.process_id, owed.key, exc
+            )
+            return True
+
+    async def _pause(self, charger_id: str, again: asyncio.Event, seconds: float) -> None:
+        """Wait out a backoff, cut short when the charger attaches here or the same command is requested again."""
+        attached = asyncio.Event()
+        self._attach_waiters.setdefault(charger_id, set()).add(attached)
+        waits = [asyncio.ensure_future(again.wait()), asyncio.ensure_future(attached.wait())]
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+            waiters = self._attach_waiters.get(charger_id)
+            if waiters is not None:
+                waiters.discard(attached)
+                if not waiters:
+                    del self._attach_waiters[charger_id]
+
+    async def _cancel_deliveries(self) -> None:
+        tasks = [task for task, _ in self._deliveries.values()] + list(self._owed_tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _attached_here(self, charger_id: str) -> None:
+        """Wake deliveries waiting for this charger and send it what it still owes."""
+        for waiter in self._attach_waiters.get(charger_id, ()):
+            waiter.set()
+        if self.owed is not None:
+            task = asyncio.create_task(self._send_owed(charger_id), name=f"owed to {charger_id}")
+            self._owed_tasks.add(task)
+            task.add_done_callback(self._owed_tasks.discard)
+
+    async def _send_owed(self, charger_id: str) -> None:
+        assert self.owed is not None
+        try:
+            owed = await self.owed(charger_id)
+        except Exception:
+            logger.exception("command relay %s: could not read what %s is owed", self.process_id, charger_id)
+            return
+        for command in owed:
+            logger.info("command relay %s: %s attached, sending %s", self.process_id, charger_id, command.key)
+            self.deliver_later(charger_id, command)
+
+    # -- connections -----------------------------------------------------------------------------------------
 
     async def charger_attached(self, charger_id: str, ocpp_version: str) -> None:
         """This process now holds the charger's socket: it shows online within the writer's flush interval."""
+        self._attached_here(charger_id)
         if self.live.running:
             self.live.attached(charger_id, self.process_id, ocpp_version)
             return
@@ -203,6 +368,7 @@ class LocalCommandRelay(_StationBookkeeping):
 
     async def stop(self) -> None:
         """Mark the chargers this process held offline."""
+        await self._cancel_deliveries()
         await self._settle_live()
         async with self.session_factory() as session, session.begin():
             await self._release_own(session)
@@ -243,8 +409,11 @@ class PostgresCommandRelay(_StationBookkeeping):
         self._connection: Any = None  # asyncpg.Connection
         self._notify_lock = asyncio.Lock()
         self._waiting: dict[str, asyncio.Future[_ReplyMessage]] = {}
+        self._taken: dict[str, asyncio.Event] = {}
         self._running: set[asyncio.Task[None]] = set()
         self._beat_task: asyncio.Task[None] | None = None
+        self._relisten_task: asyncio.Task[None] | None = None
+        self._listen_lock = asyncio.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
@@ -262,10 +431,12 @@ class PostgresCommandRelay(_StationBookkeeping):
     async def stop(self) -> None:
         """Stop listening, leave the process table and mark the chargers this process held offline."""
         task, self._beat_task = self._beat_task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for background in (task, self._relisten_task):
+            if background is not None:
+                background.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await background
+        await self._cancel_deliveries()
         for running in list(self._running):
             running.cancel()
         for future in self._waiting.values():
@@ -293,9 +464,38 @@ class PostgresCommandRelay(_StationBookkeeping):
             await session.execute(statement)
 
     async def _listen(self) -> None:
-        connection = await asyncpg.connect(self.dsn)
-        await connection.add_listener(self.channel, self._on_notification)
-        self._connection = connection
+        """Open the listening connection unless one is open (the beat and a lost connection may both ask)."""
+        async with self._listen_lock:
+            if self._connection is not None and not self._connection.is_closed():
+                return
+            connection = await asyncpg.connect(self.dsn)
+            await connection.add_listener(self.channel, self._on_notification)
+            connection.add_termination_listener(self._on_connection_lost)
+            self._connection = connection
+
+    def _on_connection_lost(self, connection: Any) -> None:
+        """The listening connection closed (PostgreSQL unreachable, restarted, a proxy cut): commands sent here
+        meanwhile are lost, so listen again at once instead of at the next beat, and fail the commands waiting for
+        an answer that can no longer arrive (a durable delivery sends them again)."""
+        if connection is not self._connection or self._beat_task is None:
+            return  # replaced already, or the relay is stopping
+        for future in self._waiting.values():
+            if not future.done():
+                future.set_exception(errors.CommandError("the relay's connection to PostgreSQL was lost"))
+        if self._relisten_task is None or self._relisten_task.done():
+            self._relisten_task = asyncio.create_task(self._relisten(), name=f"bridge relay listen {self.process_id}")
+
+    async def _relisten(self) -> None:
+        pause = RETRY_FIRST_SECONDS
+        while self._beat_task is not None and (self._connection is None or self._connection.is_closed()):
+            try:
+                await self._listen()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                logger.warning("command relay %s: cannot listen yet (%s), retrying", self.process_id, exc)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, self.beat_seconds)
+            else:
+                logger.warning("command relay %s: listening again after a lost connection", self.process_id)
 
     async def _beat_forever(self) -> None:
         while True:
@@ -393,23 +593,58 @@ class PostgresCommandRelay(_StationBookkeeping):
             raise errors.InvalidCommand(msg)
         future: asyncio.Future[_ReplyMessage] = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = future
+        taken = self._taken[request_id] = asyncio.Event()
         try:
             try:
                 await self._notify(channel_for(holder), payload)
             except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
                 msg = f"could not reach process {holder} holding {charger_id}: {exc}"
                 raise errors.CommandError(msg) from exc
+            if _durable.get():
+                await self._wait_taken(taken, future, charger_id, holder)
             try:
                 async with asyncio.timeout(reply_timeout + REPLY_MARGIN_SECONDS):
-                    reply = await future
+                    reply = await self._reply_while_held(future, charger_id, holder)
             except TimeoutError:
                 msg = f"no answer from process {holder} holding {charger_id} within {reply_timeout}s"
                 raise errors.CommandTimeout(msg) from None
         finally:
             self._waiting.pop(request_id, None)
+            self._taken.pop(request_id, None)
         if reply.error is not None:
             raise _exception_of(reply.error)
         return decode_result(bytes(reply.result))
+
+    @staticmethod
+    async def _wait_taken(
+        taken: asyncio.Event, future: asyncio.Future[_ReplyMessage], charger_id: str, holder: str
+    ) -> None:
+        """Wait until the holder says it took the command up (or already answered); CommandError when it did not
+        within TAKEN_SECONDS, as the command then never reached it."""
+        waits: set[asyncio.Future[Any]] = {asyncio.ensure_future(taken.wait()), future}
+        try:
+            done, _ = await asyncio.wait(waits, timeout=TAKEN_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                if wait is not future:
+                    wait.cancel()
+        if not done:
+            msg = f"process {holder} holding {charger_id} did not take the command up within {TAKEN_SECONDS} s"
+            raise errors.CommandError(msg)
+
+    async def _reply_while_held(
+        self, future: asyncio.Future[_ReplyMessage], charger_id: str, holder: str
+    ) -> _ReplyMessage:
+        """The holder's answer; ChargerNotConnected as soon as another process (or none) holds the charger, so a
+        command relayed to a process that died does not wait out the whole timeout once the charger has moved."""
+        while True:
+            done, _ = await asyncio.wait({future}, timeout=HOLDER_CHECK_SECONDS)
+            if done:
+                return future.result()
+            now = await self._live_holder(charger_id)
+            if now != holder:
+                msg = f"{charger_id} left process {holder} before answering (now held by {now or 'none'})"
+                raise errors.ChargerNotConnected(msg)
 
     async def _live_holder(self, charger_id: str) -> str | None:
         """The process holding the charger if it is still beating; None when nobody (alive) does."""
@@ -444,6 +679,11 @@ class PostgresCommandRelay(_StationBookkeeping):
             if future is not None and not future.done():
                 future.set_result(message)
             return
+        if isinstance(message, _TakenMessage):
+            taken = self._taken.get(message.request_id)
+            if taken is not None:
+                taken.set()
+            return
         task = asyncio.create_task(self._run_relayed(message))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
@@ -453,6 +693,12 @@ class PostgresCommandRelay(_StationBookkeeping):
         if not _CHANNEL.fullmatch(message.reply_to):
             logger.warning("command relay %s: refused to answer on channel %r", self.process_id, message.reply_to)
             return
+        try:
+            await self._notify(message.reply_to, _encoder.encode(_TakenMessage(request_id=message.request_id)))
+        except Exception:
+            logger.exception(
+                "command relay %s: could not tell %s a command was taken", self.process_id, message.reply_to
+            )
         reply: _ReplyMessage
         try:
             if self.central is None:
@@ -475,4 +721,12 @@ class PostgresCommandRelay(_StationBookkeeping):
             logger.exception("command relay %s: could not send an answer to %s", self.process_id, message.reply_to)
 
 
-__all__ = ["LocalCommandRelay", "PostgresCommandRelay", "channel_for", "mark_stations"]
+__all__ = [
+    "LocalCommandRelay",
+    "Owed",
+    "OwedCommands",
+    "PostgresCommandRelay",
+    "Wanted",
+    "channel_for",
+    "mark_stations",
+]

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-from sqlalchemy import update
+from sqlalchemy import select
 
 from api.db.models import ChargingSession, ChargingTransaction
 from api.db.types import utc_now
@@ -129,25 +129,37 @@ class SessionBilling(SessionCore):
     # ----- payment provider events --------------------------------------------------------------------------
 
     async def on_payment_event(self, event: PaymentEvent) -> None:
-        """Webhooks: refunds and disputes are recorded on the session the payment belongs to."""
+        """Webhooks: refunds and disputes are recorded on the session the payment belongs to.
+
+        Stripe may deliver events late, twice and in any order: a refund's amount is cumulative, so the largest
+        one seen stands, and a cancellation only releases a hold that is still held (a late one never turns a
+        captured payment back into a released hold)."""
         if event.reference is None:
             return
-        values: dict[str, Any] | None = None
-        if event.type == "charge.refunded":
-            values = {"payment_status": "refunded"}
-            if event.amount_minor is not None:
-                values["refunded_minor"] = event.amount_minor
-        elif event.type == "charge.dispute.created":
-            values = {"payment_status": "disputed"}
-        elif event.type == "payment_intent.canceled":
-            values = {"payment_status": "released"}
-        if values is None:
-            return
-        values["updated_at"] = utc_now()
         async with self._session_factory() as session, session.begin():
-            await session.execute(
-                update(ChargingSession).where(ChargingSession.payment_reference == event.reference).values(**values)
+            records = (
+                (
+                    await session.execute(
+                        select(ChargingSession)
+                        .where(ChargingSession.payment_reference == event.reference)
+                        .with_for_update()
+                    )
+                )
+                .scalars()
+                .all()
             )
+            for record in records:
+                if event.type == "charge.refunded":
+                    record.payment_status = "refunded"
+                    if event.amount_minor is not None:
+                        record.refunded_minor = max(record.refunded_minor or 0, event.amount_minor)
+                elif event.type == "charge.dispute.created":
+                    record.payment_status = "disputed"
+                elif event.type == "payment_intent.canceled" and record.payment_status == "held":
+                    record.payment_status = "released"
+                else:
+                    continue
+                record.updated_at = utc_now()
 
 
 def _stop_reason(transaction: ChargingTransaction | None) -> str | None:

@@ -1,6 +1,6 @@
 """What every part of a session's lifecycle shares: the service's collaborators and in-memory state (live
 sessions, per-session locks, background tasks), the payer of a session, the price terms a session keeps, the
-stored row and the meter rebuilt from stored samples. The parts (`starting`, `live`, `billing`,
+stored row and the meter rebuilt from stored samples. The parts (`starting`, `stopping`, `live`, `billing`,
 `reconciliation`, `reading`) derive from `SessionCore`; what one part asks of another is declared here."""
 
 from __future__ import annotations
@@ -224,6 +224,10 @@ class SessionCore(abc.ABC):
     @abc.abstractmethod
     async def _remote_stop(self, ocpp_id: str, ocpp_transaction: str) -> None:
         """Ask the charger to stop a transaction; a failure is logged (`starting`)."""
+
+    @abc.abstractmethod
+    async def retry_stuck_stops(self) -> int:
+        """Send the stop again to chargers still metering long after it; returns how many (`stopping`)."""
 
     @abc.abstractmethod
     async def bill(self, session_id: uuid.UUID) -> None:

@@ -1,5 +1,6 @@
 """Reconciliation, run periodically: fails starts that never happened, bills ended transactions that were not
-billed (a restart in between) and closes sessions whose charger never reported an end."""
+billed (a restart in between), sends stops again to chargers that kept metering after them and closes sessions
+whose charger never reported an end."""
 
 from __future__ import annotations
 
@@ -70,6 +71,7 @@ class SessionReconciliation(SessionCore):
         for session_id, transaction_id in abandoned:
             if transaction_id is not None:
                 await self._close_abandoned(session_id, transaction_id)
+        await self.retry_stuck_stops()
 
     async def _close_abandoned(self, session_id: uuid.UUID, transaction_id: uuid.UUID) -> None:
         hours = self.settings.session_stale_hours

@@ -1,6 +1,6 @@
-"""Starting and stopping a session from the app: the quote, the checks, the session row (one open session per
+"""Starting a session from the app: the quote, the checks, the session row (one open session per
 EVSE, enforced by the database), the Idempotency-Key, the payment hold, the remote start through the bridge,
-the failure of a start (the hold released) and the stop."""
+the failure of a start (the hold released); the stop is in `stopping`."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db.models import (
     ChargingSession,
     ChargingStation,
-    ChargingTransaction,
     Connector,
     Evse,
     IdTokenRecord,
@@ -58,7 +57,7 @@ from api.errors import (
 )
 from api.metrics import instruments as metrics
 from ocpp_bridge import errors as ocpp_errors
-from ocpp_bridge.commands import RemoteStart, RemoteStartResult, RemoteStop
+from ocpp_bridge.commands import RemoteStart, RemoteStartResult
 from pricing.errors import PricingError
 from pricing.price_text import price_text
 from pricing.quote import example_charging_time, example_quote, quote
@@ -500,41 +499,3 @@ class SessionStart(SessionCore):
             body=reason,
         )
         return True
-
-    async def stop(self, record_id: uuid.UUID) -> None:
-        """Idempotent: a session that is already stopping or over is left as it is."""
-        async with self._session_factory() as session, session.begin():
-            record = await session.get(ChargingSession, record_id, with_for_update=True)
-            if record is None:
-                raise NotFound("No such session.")
-            if record.status == "starting":
-                cancel = True
-            elif record.status in ("charging", "suspended"):
-                cancel = False
-                record.status = "stopping"
-                record.stop_requested_at = utc_now()
-                record.updated_at = utc_now()
-                transaction = (
-                    await session.get(ChargingTransaction, record.transaction_id) if record.transaction_id else None
-                )
-                station = await session.get(ChargingStation, record.charging_station_id)
-                ocpp_transaction = transaction.ocpp_transaction_id if transaction else None
-                ocpp_id = station.ocpp_id if station else None
-            else:
-                return
-        if cancel:
-            await self._fail(record_id, "Cancelled before the charger started.")
-            return
-        live = self._live.get(record.transaction_id) if record.transaction_id else None
-        if live is not None:
-            live.row["status"] = "stopping"
-            self._publish(live)
-        if ocpp_id and ocpp_transaction and self.send_command is not None:
-            self._spawn(self._remote_stop(ocpp_id, ocpp_transaction), f"remote stop {record_id}")
-
-    async def _remote_stop(self, ocpp_id: str, ocpp_transaction: str) -> None:
-        assert self.send_command is not None
-        try:
-            await self.send_command(ocpp_id, RemoteStop(transaction_id=ocpp_transaction))
-        except ocpp_errors.OcppBridgeError as exc:
-            logger.warning("remote stop of %s on %s failed: %s", ocpp_transaction, ocpp_id, exc)
