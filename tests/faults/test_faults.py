@@ -179,7 +179,7 @@ async def test_postgres_unreachable_mid_session(database_url: str, tmp_path: Pat
                 assert refused.status_code == 503, refused.text  # in words, and to be sent again
                 assert refused.headers["content-type"] == "application/problem+json"
                 assert refused.headers["retry-after"]
-                assert "database cannot be reached" in refused.json()["detail"]
+                assert "cannot reach its database" in refused.json()["detail"]
                 proxy.restore()
 
                 async def stopped() -> bool:  # the driver's app sends the stop again, as told
