@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from litestar import Litestar
@@ -87,3 +88,10 @@ async def test_cors_origins_are_configurable(client_factory: ClientFactory) -> N
     assert preflight.headers["access-control-allow-origin"] == "https://app.example.com"
     stranger = await client.get("/health", headers={"Origin": "https://evil.example.com"})
     assert "access-control-allow-origin" not in stranger.headers
+
+
+async def test_ready_asks_the_database_once_however_many_probes_arrive_together(client: Client) -> None:
+    # /ready is outside the rate limit, so a flood of probes must not become a flood of database queries.
+    answers = await asyncio.gather(*(client.get("/ready") for _ in range(50)))
+    assert [answer.status_code for answer in answers] == [200] * 50
+    assert client.app.state.readiness.checks_run == 1

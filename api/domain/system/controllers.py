@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 from litestar import Controller, Response, get
 from litestar.datastructures import State
 from sqlalchemy import text
 
+from api.domain.system.readiness import ReadinessCheck
 from api.schema import AppStruct
-
-logger = logging.getLogger(__name__)
 
 
 class Health(AppStruct):
@@ -33,10 +30,19 @@ class SystemController(Controller):
 
     @get("/ready", summary="The service can reach its database", responses={})
     async def ready(self, state: State) -> Response[Readiness]:
-        try:
-            async with state.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        except Exception:
-            logger.exception("readiness check failed: database unreachable")
+        if not await _readiness(state).database_reachable():
             return Response(Readiness(status="unavailable", database="unreachable"), status_code=503)
         return Response(Readiness(status="ok", database="ok"), status_code=200)
+
+
+def _readiness(state: State) -> ReadinessCheck:
+    check: ReadinessCheck | None = getattr(state, "readiness", None)
+    if check is None:
+        engine = state.engine
+
+        async def select_one() -> None:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+
+        check = state.readiness = ReadinessCheck(select_one)
+    return check
