@@ -128,6 +128,7 @@ def parse_frame(data: str | bytes) -> Frame:
 
 
 _LOCATION = re.compile(r" - at `([^`]*)`$")
+_OUTSIDE_INT32 = re.compile(r"Expected `int` (>= -2147483648|<= 2147483647) - at ")
 
 
 def classify(error: msgspec.ValidationError) -> errors.OcppCallError:
@@ -143,7 +144,9 @@ def classify(error: msgspec.ValidationError) -> errors.OcppCallError:
         if location == "$":
             return errors.FormatViolation("Payload must be a JSON object")
         return errors.TypeConstraintViolation(text)
-    if text.startswith(("Invalid RFC3339", "Integer value out of range", "Number out of range")):
+    if text.startswith(
+        ("Invalid RFC3339", "Integer value out of range", "Number out of range")
+    ) or _OUTSIDE_INT32.match(text):
         return errors.TypeConstraintViolation(text)
     if text.startswith(("Invalid enum value", "Expected `")):
         return errors.PropertyConstraintViolation(text)
