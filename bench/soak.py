@@ -150,9 +150,14 @@ class SoakCharger(Charger):
             return
         await super()._command(message_id, action, payload)
 
+    def expect_start(self) -> None:
+        """A fresh future for the next StartTransaction's outcome, read even when nobody waits for it."""
+        self.started = asyncio.get_running_loop().create_future()
+        self.started.add_done_callback(lambda done: done.cancelled() or done.exception())
+
     async def start_here(self, tag: str) -> None:
         """A session started at the charger with an RFID card."""
-        self.started = asyncio.get_running_loop().create_future()
+        self.expect_start()
         await self._start(tag)
         await self.started
 
@@ -336,7 +341,7 @@ class Soak:
     async def charge(self, n: int, token: str, headers: dict[str, str], base_ws: str) -> None:
         charger = self.free.pop(random.randrange(len(self.free)))
         try:
-            charger.started = asyncio.get_running_loop().create_future()
+            charger.expect_start()
             response = await self.request(
                 n,
                 "POST",
