@@ -168,7 +168,10 @@ class SoakCharger(Charger):
             sent = Sent(self.ocpp_id, self.register_wh, last_wh=self.register_wh)
             self.current = sent
             self.run.transactions[(self.ocpp_id, self.transaction_id)] = sent
-            self.run.spawn(self.meter_loop(sent))
+            if self.run.running:
+                self.run.spawn(self.meter_loop(sent))
+            else:  # a start that was on its way when the run ended: settled at once
+                self.run.spawn(self.stop("Local"))
 
     async def meter_loop(self, sent: Sent) -> None:
         await asyncio.sleep(random.uniform(0, self.period))
@@ -410,11 +413,13 @@ class Soak:
                 with contextlib.suppress(Exception):
                     await charger.stop("Local")
 
-        for _ in range(5):
+        quiet = 0
+        for _ in range(20):
             charging = [c for c in self.chargers if c.current is not None]
             await asyncio.gather(*(one(c) for c in charging))
             await asyncio.sleep(3.0)
-            if not charging and not any(c.current is not None for c in self.chargers):
+            quiet = 0 if charging else quiet + 1
+            if quiet >= 3:  # nothing left for three sweeps: no start is on its way any more
                 return
 
     async def close(self) -> None:
