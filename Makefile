@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: run test test-timeshift lint typecheck pytest openapi bench fuzz-api audit clean
+.PHONY: run test test-timeshift lint typecheck pytest openapi bench soak fuzz-api audit clean
 
 $(BIN)/python:
 	@echo "== creating $(VENV)"
@@ -65,6 +65,11 @@ audit: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Two serving processes on a fresh PostgreSQL database with 20,000 chargers and 1,000 app users for 20 minutes;
+# SOAK_ARGS changes that (e.g. SOAK_ARGS="--minutes 2 --chargers 2000 --users 100"). Report in bench/results/.
+soak: $(VENV)/.installed-test
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

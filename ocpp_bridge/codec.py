@@ -64,6 +64,19 @@ def _framing_error(cls: type[errors.OcppCallError], text: str, message_id: str =
     return cls(text, message_id=message_id)
 
 
+# The opening of a Call, read without a JSON parser, to answer with its message id when the frame cannot be parsed.
+_CALL_OPENING = re.compile(rb'\A\s*\[\s*2\s*,\s*"([^"\\]{1,36})"\s*,')
+
+
+def _too_deep(data: str | bytes) -> errors.OcppCallError:
+    """A frame nested deeper than the decoder goes: a FormatViolation for a Call whose message id is readable,
+    else an RpcFrameworkError answered to message id "-1" (both FormationViolation in 1.6)."""
+    opening = _CALL_OPENING.match(data.encode() if isinstance(data, str) else data)
+    if opening is None:
+        return _framing_error(errors.RpcFrameworkError, "Frame is nested too deeply to read its MessageId")
+    return _framing_error(errors.FormatViolation, "Payload is nested too deeply", opening.group(1).decode())
+
+
 def parse_frame(data: str | bytes) -> Frame:
     """Split a websocket text frame into a Call, CallResult or CallError without decoding the payload.
 
@@ -71,6 +84,8 @@ def parse_frame(data: str | bytes) -> Frame:
     """
     try:
         parts = _frame_decoder.decode(data)
+    except RecursionError:
+        raise _too_deep(data) from None
     except msgspec.ValidationError:
         raise _framing_error(errors.RpcFrameworkError, "Frame is not a JSON array") from None
     except msgspec.DecodeError:
@@ -106,13 +121,14 @@ def parse_frame(data: str | bytes) -> Frame:
             code = _str_decoder.decode(parts[2])
             description = _str_decoder.decode(parts[3])
             details = _any_decoder.decode(parts[4])
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             raise _framing_error(errors.RpcFrameworkError, "Malformed CallError", message_id) from None
         return CallError(message_id, code, description, details)
     raise _framing_error(errors.MessageTypeNotSupported, f"MessageTypeId {message_type} is not supported", message_id)
 
 
 _LOCATION = re.compile(r" - at `([^`]*)`$")
+_OUTSIDE_INT32 = re.compile(r"Expected `int` (>= -2147483648|<= 2147483647) - at ")
 
 
 def classify(error: msgspec.ValidationError) -> errors.OcppCallError:
@@ -128,7 +144,9 @@ def classify(error: msgspec.ValidationError) -> errors.OcppCallError:
         if location == "$":
             return errors.FormatViolation("Payload must be a JSON object")
         return errors.TypeConstraintViolation(text)
-    if text.startswith(("Invalid RFC3339", "Integer value out of range", "Number out of range")):
+    if text.startswith(
+        ("Invalid RFC3339", "Integer value out of range", "Number out of range")
+    ) or _OUTSIDE_INT32.match(text):
         return errors.TypeConstraintViolation(text)
     if text.startswith(("Invalid enum value", "Expected `")):
         return errors.PropertyConstraintViolation(text)
@@ -150,6 +168,8 @@ def decode_payload(payload: bytes | msgspec.Raw | str, struct_type: type[msgspec
         raise classify(exc) from None
     except msgspec.DecodeError as exc:
         raise errors.FormatViolation(str(exc)) from None
+    except RecursionError:
+        raise errors.FormatViolation("Payload is nested too deeply") from None
 
 
 def request_type(ocpp_version: str, action: str) -> type[msgspec.Struct]:

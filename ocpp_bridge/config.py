@@ -19,7 +19,8 @@ class BridgeConfig(msgspec.Struct, frozen=True, kw_only=True):
     roughly triples the memory of an idle connection. ``close_timeout`` bounds how long a replaced or
     closing connection may delay its successor when the old peer no longer answers. ``open_timeout`` bounds
     the opening handshake (credential check included) and ``backlog`` is the listen queue: a reconnect storm of
-    thousands of chargers must wait in them rather than be dropped.
+    thousands of chargers must wait in them rather than be dropped. The ``auth_*`` limits throttle password
+    guesses (see ``upgrade_throttle``); ``log_lines_per_minute`` bounds the warnings one charger can cause.
     """
 
     host: str = "0.0.0.0"  # noqa: S104 - a central system listens for chargers on every interface
@@ -39,6 +40,13 @@ class BridgeConfig(msgspec.Struct, frozen=True, kw_only=True):
     tls_key_path: str | None = None
     compression: bool = False
     reuse_port: bool = False  # several worker processes share the port; the kernel spreads the chargers
+    log_lines_per_minute: Annotated[int, msgspec.Meta(gt=0)] = 20  # warnings about one charger, then a summary
+    # Password guesses: wrong passwords allowed per client address at once, and one more per refill period...
+    auth_failures_per_address: Annotated[int, msgspec.Meta(gt=0)] = 10
+    auth_address_refill_seconds: Positive = 6.0
+    # ... and credential checks per charge point identity (all given back by the right password).
+    auth_attempts_per_charger: Annotated[int, msgspec.Meta(gt=0)] = 5
+    auth_charger_refill_seconds: Positive = 2.0
 
     def __post_init__(self) -> None:
         if (self.tls_cert_path is None) != (self.tls_key_path is None):

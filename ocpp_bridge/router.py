@@ -15,6 +15,7 @@ from msgspec import UNSET, UnsetType
 from ocpp_bridge import codec, errors
 from ocpp_bridge.config import BridgeConfig
 from ocpp_bridge.events import OcppVersion
+from ocpp_bridge.log_budget import LogBudget
 from ocpp_bridge.ports import BridgeObserver, CsmsBackend
 
 logger = logging.getLogger(__name__)
@@ -93,17 +94,19 @@ class Router:
             label = self.action_label(action or "")
             self.observer.call_answered(self.ocpp_version, label, None, error.code_for(self.ocpp_version))
 
-    async def handle(self, charger_id: str, call: codec.Call) -> bytes:
-        """Validate and dispatch one Call; always returns the frame to answer with."""
+    async def handle(self, charger_id: str, call: codec.Call, log: LogBudget | None = None) -> bytes:
+        """Validate and dispatch one Call; always returns the frame to answer with. Rejections are logged through
+        ``log``, the charger's budget of log lines, when given."""
+        log = log or LogBudget(logger, f"charger {charger_id}")
         if self.observer is None:
-            return (await self._dispatch(charger_id, call))[0]
+            return (await self._dispatch(charger_id, call, log))[0]
         started = time.perf_counter()
-        frame, error_code = await self._dispatch(charger_id, call)
+        frame, error_code = await self._dispatch(charger_id, call, log)
         elapsed = time.perf_counter() - started
         self.observer.call_answered(self.ocpp_version, self.action_label(call.action), elapsed, error_code)
         return frame
 
-    async def _dispatch(self, charger_id: str, call: codec.Call) -> tuple[bytes, str | None]:
+    async def _dispatch(self, charger_id: str, call: codec.Call, log: LogBudget) -> tuple[bytes, str | None]:
         """The answer frame, and the CallError code when the answer is an error."""
         try:
             entry = self._table.get(call.action)
@@ -119,7 +122,7 @@ class Router:
             response = await handler(context, payload)
             return codec.encode_checked_call_result(call.message_id, response), None
         except errors.OcppCallError as exc:
-            logger.warning(
+            log.warning(
                 "charger %s: %s %s rejected with %s: %s",
                 charger_id,
                 call.action,
@@ -129,7 +132,7 @@ class Router:
             )
             return codec.error_frame(call.message_id, exc, self.ocpp_version), exc.code_for(self.ocpp_version)
         except Exception:
-            logger.exception("charger %s: backend failed on %s %s", charger_id, call.action, call.message_id)
+            log.exception("charger %s: backend failed on %s %s", charger_id, call.action, call.message_id)
             error = errors.InternalError(f"{call.action} could not be processed")
             return codec.error_frame(call.message_id, error, self.ocpp_version), error.code_for(self.ocpp_version)
 

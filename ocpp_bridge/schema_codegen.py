@@ -27,6 +27,8 @@ SCHEMA_ROOT = Path(ocpp.__file__).parent
 PACKAGE_ROOT = Path(__file__).parent
 VERSIONS = {"v16": "1.6", "v201": "2.0.1"}
 LINE_LIMIT = 120
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
 _RESERVED = {"type", "format", "id", "hash", "filter", "input", "min", "max", "list", "dict", "object"}
 
 Schema = dict[str, Any]
@@ -127,9 +129,18 @@ class _Generator:
                 )
             return "str"
         if kind == "integer":
-            bounds = {k: int(v) for k, v in node.items() if k in {"minimum", "maximum"}}
+            # OCPP's integer is 32 bits: a bigger one is refused here rather than overflowing a float or a column.
+            bounds = {"minimum": INT32_MIN, "maximum": INT32_MAX}
+            bounds.update({k: int(v) for k, v in node.items() if k in {"minimum", "maximum"}})
+            if bounds == {"minimum": INT32_MIN, "maximum": INT32_MAX}:
+                return self.module.alias(
+                    "Integer",
+                    "Integer",
+                    "int32",
+                    lambda n: f"{n} = Annotated[int, msgspec.Meta(ge={INT32_MIN}, le={INT32_MAX})]",
+                )
             meta = self.meta(bounds, ("minimum", "ge"), ("maximum", "le"))
-            return f"Annotated[int, msgspec.Meta({meta})]" if meta else "int"
+            return f"Annotated[int, msgspec.Meta({meta})]"
         if kind == "number":
             meta = self.meta(node, ("minimum", "ge"), ("maximum", "le"))
             return f"Annotated[float, msgspec.Meta({meta})]" if meta else "float"

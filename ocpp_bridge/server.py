@@ -25,9 +25,11 @@ from websockets.typing import Subprotocol
 from ocpp_bridge import commands, errors
 from ocpp_bridge.config import BridgeConfig
 from ocpp_bridge.events import ChargerConnected, ChargerDisconnected, ChargerEvent, OcppVersion
+from ocpp_bridge.log_budget import LogBudget
 from ocpp_bridge.ports import BridgeObserver, CommandRelay, CsmsBackend
 from ocpp_bridge.router import Router
 from ocpp_bridge.session import ChargerSession
+from ocpp_bridge.upgrade_throttle import UpgradeThrottle
 from ocpp_bridge.v16.handlers import V16Router
 from ocpp_bridge.v201.handlers import V201Router
 
@@ -103,6 +105,13 @@ class CentralSystem:
         }
         self._sessions: dict[str, ChargerSession] = {}
         self._server: Server | None = None
+        self.throttle = UpgradeThrottle(
+            address_burst=self.config.auth_failures_per_address,
+            address_refill_seconds=self.config.auth_address_refill_seconds,
+            charger_burst=self.config.auth_attempts_per_charger,
+            charger_refill_seconds=self.config.auth_charger_refill_seconds,
+        )
+        self._refusals_log = LogBudget(logger, "refused upgrades", self.config.log_lines_per_minute)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
@@ -244,6 +253,20 @@ class CentralSystem:
                 HTTPStatus.BAD_REQUEST,
                 "Unsupported subprotocol: offer ocpp1.6 or ocpp2.0.1 in Sec-WebSocket-Protocol\n",
             )
+        address = "" if connection.remote_address is None else str(connection.remote_address[0])
+        wait = self.throttle.admit(address, charger_id)
+        if wait:
+            return self._too_many_attempts(connection, charger_id, address, wait)
+        refusal = await self._check_credentials(connection, request, charger_id)
+        if refusal is None:
+            self.throttle.succeeded(charger_id)
+        elif refusal.status_code == HTTPStatus.UNAUTHORIZED:
+            self.throttle.failed(address)
+        return refusal
+
+    async def _check_credentials(
+        self, connection: ServerConnection, request: Request, charger_id: str
+    ) -> Response | None:
         credentials = basic_credentials(request.headers)
         if request.headers.get("Authorization") is not None and credentials is None:
             return self._unauthorized(connection, charger_id, "malformed Authorization header")
@@ -258,9 +281,17 @@ class CentralSystem:
             return self._unauthorized(connection, charger_id, "unknown charger or wrong password")
         return None
 
-    @staticmethod
-    def _unauthorized(connection: ServerConnection, charger_id: str, why: str) -> Response:
-        logger.warning("charger %s: upgrade refused: %s", charger_id, why)
+    def _too_many_attempts(self, connection: ServerConnection, charger_id: str, address: str, wait: int) -> Response:
+        """Refused without a credential check, after too many wrong passwords from the address or for the id."""
+        self._refusals_log.warning(
+            "charger %s: upgrade from %s refused for %d s after wrong passwords", charger_id, address, wait
+        )
+        response = connection.respond(HTTPStatus.TOO_MANY_REQUESTS, "Too many wrong passwords, try again later\n")
+        response.headers["Retry-After"] = str(wait)
+        return response
+
+    def _unauthorized(self, connection: ServerConnection, charger_id: str, why: str) -> Response:
+        self._refusals_log.warning("charger %s: upgrade refused: %s", charger_id, why)
         response = connection.respond(HTTPStatus.UNAUTHORIZED, "Unknown charger or wrong password\n")
         response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
         return response

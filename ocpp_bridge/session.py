@@ -21,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from ocpp_bridge import codec, commands, errors
 from ocpp_bridge.config import BridgeConfig
 from ocpp_bridge.events import OcppVersion
+from ocpp_bridge.log_budget import LogBudget
 from ocpp_bridge.router import Router
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class ChargerSession:
         "connected_at",
         "finished",
         "last_message_at",
+        "log",
         "ocpp_version",
         "websocket",
     )
@@ -68,6 +70,7 @@ class ChargerSession:
         self._awaiting: tuple[str, asyncio.Future[msgspec.Raw]] | None = None
         self._tokens = float(config.rate_limit_burst)
         self._refilled_at = time.monotonic()
+        self.log = LogBudget(logger, f"charger {charger_id}", config.log_lines_per_minute)
 
     # -- inbound ---------------------------------------------------------------------------------------------
 
@@ -87,12 +90,13 @@ class ChargerSession:
             worker = self._worker
             if worker is not None:
                 await asyncio.wait([worker])
+            self.log.flush()
 
     async def _receive(self, data: str | bytes) -> None:
         try:
             frame = codec.parse_frame(data)
         except errors.OcppCallError as exc:
-            logger.warning("charger %s: malformed frame answered with %s: %s", self.charger_id, exc.code, exc)
+            self.log.warning("charger %s: malformed frame answered with %s: %s", self.charger_id, exc.code, exc)
             self._router.refused(None, exc)
             await self._send(codec.error_frame(exc.message_id, exc, self.ocpp_version))
             return
@@ -100,7 +104,7 @@ class ChargerSession:
             self._resolve(frame)
             return
         if not self._take_token():
-            logger.warning(
+            self.log.warning(
                 "charger %s: rate limit exceeded, refusing %s %s", self.charger_id, frame.action, frame.message_id
             )
             refusal = errors.SecurityError("Rate limit exceeded")
@@ -108,7 +112,7 @@ class ChargerSession:
             await self._send(codec.error_frame(frame.message_id, refusal, self.ocpp_version))
             return
         if len(self._calls) >= self._config.max_pending_calls:
-            logger.warning("charger %s: %d calls pending, closing", self.charger_id, len(self._calls))
+            self.log.warning("charger %s: %d calls pending, closing", self.charger_id, len(self._calls))
             self._calls.clear()
             await self.websocket.close(1008, "Too many pending calls")
             return
@@ -120,7 +124,7 @@ class ChargerSession:
         try:
             while self._calls:
                 call = self._calls.popleft()
-                frame = await self._router.handle(self.charger_id, call)
+                frame = await self._router.handle(self.charger_id, call, self.log)
                 if not await self._send(frame):
                     self._calls.clear()
         finally:
@@ -139,7 +143,7 @@ class ChargerSession:
     def _resolve(self, frame: codec.CallResult | codec.CallError) -> None:
         awaiting = self._awaiting
         if awaiting is None or awaiting[0] != frame.message_id or awaiting[1].done():
-            logger.warning("charger %s: reply %s matches no pending command", self.charger_id, frame.message_id)
+            self.log.warning("charger %s: reply %s matches no pending command", self.charger_id, frame.message_id)
             return
         if isinstance(frame, codec.CallResult):
             awaiting[1].set_result(frame.payload)

@@ -48,15 +48,17 @@ class BootNotificationRequest(msgspec.Struct, kw_only=True, forbid_unknown_field
 
 BootNotificationResponseStatus = Literal["Accepted", "Pending", "Rejected"]
 
+Integer = Annotated[int, msgspec.Meta(ge=-2147483648, le=2147483647)]
+
 
 class BootNotificationResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     status: BootNotificationResponseStatus
     current_time: datetime.datetime = msgspec.field(name="currentTime")
-    interval: int
+    interval: Integer
 
 
 class CancelReservationRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    reservation_id: int = msgspec.field(name="reservationId")
+    reservation_id: Integer = msgspec.field(name="reservationId")
 
 
 CancelReservationResponseStatus = Literal["Accepted", "Rejected"]
@@ -81,7 +83,7 @@ ChangeAvailabilityRequestType = Literal["Inoperative", "Operative"]
 
 
 class ChangeAvailabilityRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    connector_id: int = msgspec.field(name="connectorId")
+    connector_id: Integer = msgspec.field(name="connectorId")
     type_: ChangeAvailabilityRequestType = msgspec.field(name="type")
 
 
@@ -119,12 +121,12 @@ ClearChargingProfileRequestChargingProfilePurpose = Literal["ChargePointMaxProfi
 
 
 class ClearChargingProfileRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    id_: int | UnsetType = msgspec.field(default=UNSET, name="id")
-    connector_id: int | UnsetType = msgspec.field(default=UNSET, name="connectorId")
+    id_: Integer | UnsetType = msgspec.field(default=UNSET, name="id")
+    connector_id: Integer | UnsetType = msgspec.field(default=UNSET, name="connectorId")
     charging_profile_purpose: ClearChargingProfileRequestChargingProfilePurpose | UnsetType = msgspec.field(
         default=UNSET, name="chargingProfilePurpose"
     )
-    stack_level: int | UnsetType = msgspec.field(default=UNSET, name="stackLevel")
+    stack_level: Integer | UnsetType = msgspec.field(default=UNSET, name="stackLevel")
 
 
 ClearChargingProfileResponseStatus = Literal["Accepted", "Unknown"]
@@ -200,7 +202,7 @@ MessageTriggerEnumType = Literal[
 
 class ExtendedTriggerMessageRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     requested_message: MessageTriggerEnumType = msgspec.field(name="requestedMessage")
-    connector_id: int | UnsetType = msgspec.field(default=UNSET, name="connectorId")
+    connector_id: Integer | UnsetType = msgspec.field(default=UNSET, name="connectorId")
 
 
 TriggerMessageStatusEnumType = Literal["Accepted", "Rejected", "NotImplemented"]
@@ -233,21 +235,21 @@ GetCompositeScheduleRequestChargingRateUnit = Literal["A", "W"]
 
 
 class GetCompositeScheduleRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    connector_id: int = msgspec.field(name="connectorId")
-    duration: int
+    connector_id: Integer = msgspec.field(name="connectorId")
+    duration: Integer
     charging_rate_unit: GetCompositeScheduleRequestChargingRateUnit | UnsetType = msgspec.field(
         default=UNSET, name="chargingRateUnit"
     )
 
 
 class ChargingSchedulePeriod(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    start_period: int = msgspec.field(name="startPeriod")
+    start_period: Integer = msgspec.field(name="startPeriod")
     limit: float
-    number_phases: int | UnsetType = msgspec.field(default=UNSET, name="numberPhases")
+    number_phases: Integer | UnsetType = msgspec.field(default=UNSET, name="numberPhases")
 
 
 class ChargingSchedule(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    duration: int | UnsetType = UNSET
+    duration: Integer | UnsetType = UNSET
     start_schedule: datetime.datetime | UnsetType = msgspec.field(default=UNSET, name="startSchedule")
     charging_rate_unit: GetCompositeScheduleRequestChargingRateUnit = msgspec.field(name="chargingRateUnit")
     charging_schedule_period: list[ChargingSchedulePeriod] = msgspec.field(name="chargingSchedulePeriod")
@@ -256,7 +258,7 @@ class ChargingSchedule(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
 
 class GetCompositeScheduleResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     status: CancelReservationResponseStatus
-    connector_id: int | UnsetType = msgspec.field(default=UNSET, name="connectorId")
+    connector_id: Integer | UnsetType = msgspec.field(default=UNSET, name="connectorId")
     schedule_start: datetime.datetime | UnsetType = msgspec.field(default=UNSET, name="scheduleStart")
     charging_schedule: ChargingSchedule | UnsetType = msgspec.field(default=UNSET, name="chargingSchedule")
 
@@ -278,8 +280,8 @@ class GetConfigurationResponse(msgspec.Struct, kw_only=True, forbid_unknown_fiel
 
 class GetDiagnosticsRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     location: str
-    retries: int | UnsetType = UNSET
-    retry_interval: int | UnsetType = msgspec.field(default=UNSET, name="retryInterval")
+    retries: Integer | UnsetType = UNSET
+    retry_interval: Integer | UnsetType = msgspec.field(default=UNSET, name="retryInterval")
     start_time: datetime.datetime | UnsetType = msgspec.field(default=UNSET, name="startTime")
     stop_time: datetime.datetime | UnsetType = msgspec.field(default=UNSET, name="stopTime")
 
@@ -310,7 +312,7 @@ class GetLocalListVersionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fi
 
 
 class GetLocalListVersionResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    list_version: int = msgspec.field(name="listVersion")
+    list_version: Integer = msgspec.field(name="listVersion")
 
 
 String512 = Annotated[str, msgspec.Meta(max_length=512)]
@@ -328,9 +330,9 @@ LogEnumType = Literal["DiagnosticsLog", "SecurityLog"]
 class GetLogRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     log: LogParametersType
     log_type: LogEnumType = msgspec.field(name="logType")
-    request_id: int = msgspec.field(name="requestId")
-    retries: int | UnsetType = UNSET
-    retry_interval: int | UnsetType = msgspec.field(default=UNSET, name="retryInterval")
+    request_id: Integer = msgspec.field(name="requestId")
+    retries: Integer | UnsetType = UNSET
+    retry_interval: Integer | UnsetType = msgspec.field(default=UNSET, name="retryInterval")
 
 
 LogStatusEnumType = Literal["Accepted", "Rejected", "AcceptedCanceled"]
@@ -377,7 +379,7 @@ UploadLogStatusEnumType = Literal[
 
 class LogStatusNotificationRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     status: UploadLogStatusEnumType
-    request_id: int | UnsetType = msgspec.field(default=UNSET, name="requestId")
+    request_id: Integer | UnsetType = msgspec.field(default=UNSET, name="requestId")
 
 
 class LogStatusNotificationResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -464,8 +466,8 @@ class MeterValue(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class MeterValuesRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    connector_id: int = msgspec.field(name="connectorId")
-    transaction_id: int | UnsetType = msgspec.field(default=UNSET, name="transactionId")
+    connector_id: Integer = msgspec.field(name="connectorId")
+    transaction_id: Integer | UnsetType = msgspec.field(default=UNSET, name="transactionId")
     meter_value: Annotated[list[MeterValue], msgspec.Meta(min_length=1)] = msgspec.field(name="meterValue")
 
 
@@ -479,9 +481,9 @@ ChargingProfileRecurrencyKind = Literal["Daily", "Weekly"]
 
 
 class ChargingProfile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    charging_profile_id: int = msgspec.field(name="chargingProfileId")
-    transaction_id: int | UnsetType = msgspec.field(default=UNSET, name="transactionId")
-    stack_level: int = msgspec.field(name="stackLevel")
+    charging_profile_id: Integer = msgspec.field(name="chargingProfileId")
+    transaction_id: Integer | UnsetType = msgspec.field(default=UNSET, name="transactionId")
+    stack_level: Integer = msgspec.field(name="stackLevel")
     charging_profile_purpose: ClearChargingProfileRequestChargingProfilePurpose = msgspec.field(
         name="chargingProfilePurpose"
     )
@@ -493,7 +495,7 @@ class ChargingProfile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class RemoteStartTransactionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    connector_id: int | UnsetType = msgspec.field(default=UNSET, name="connectorId")
+    connector_id: Integer | UnsetType = msgspec.field(default=UNSET, name="connectorId")
     id_tag: String20 = msgspec.field(name="idTag")
     charging_profile: ChargingProfile | UnsetType = msgspec.field(default=UNSET, name="chargingProfile")
 
@@ -503,7 +505,7 @@ class RemoteStartTransactionResponse(msgspec.Struct, kw_only=True, forbid_unknow
 
 
 class RemoteStopTransactionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    transaction_id: int = msgspec.field(name="transactionId")
+    transaction_id: Integer = msgspec.field(name="transactionId")
 
 
 class RemoteStopTransactionResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -511,11 +513,11 @@ class RemoteStopTransactionResponse(msgspec.Struct, kw_only=True, forbid_unknown
 
 
 class ReserveNowRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    connector_id: int = msgspec.field(name="connectorId")
+    connector_id: Integer = msgspec.field(name="connectorId")
     expiry_date: datetime.datetime = msgspec.field(name="expiryDate")
     id_tag: String20 = msgspec.field(name="idTag")
     parent_id_tag: String20 | UnsetType = msgspec.field(default=UNSET, name="parentIdTag")
-    reservation_id: int = msgspec.field(name="reservationId")
+    reservation_id: Integer = msgspec.field(name="reservationId")
 
 
 ReserveNowResponseStatus = Literal["Accepted", "Faulted", "Occupied", "Rejected", "Unavailable"]
@@ -555,7 +557,7 @@ SendLocalListRequestUpdateType = Literal["Differential", "Full"]
 
 
 class SendLocalListRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    list_version: int = msgspec.field(name="listVersion")
+    list_version: Integer = msgspec.field(name="listVersion")
     local_authorization_list: list[LocalAuthorizationList] | UnsetType = msgspec.field(
         default=UNSET, name="localAuthorizationList"
     )
@@ -570,7 +572,7 @@ class SendLocalListResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=
 
 
 class SetChargingProfileRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    connector_id: int = msgspec.field(name="connectorId")
+    connector_id: Integer = msgspec.field(name="connectorId")
     cs_charging_profiles: ChargingProfile = msgspec.field(name="csChargingProfiles")
 
 
@@ -609,7 +611,7 @@ FirmwareStatusEnumType = Literal[
 
 class SignedFirmwareStatusNotificationRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     status: FirmwareStatusEnumType
-    request_id: int | UnsetType = msgspec.field(default=UNSET, name="requestId")
+    request_id: Integer | UnsetType = msgspec.field(default=UNSET, name="requestId")
 
 
 class SignedFirmwareStatusNotificationResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -628,9 +630,9 @@ class FirmwareType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class SignedUpdateFirmwareRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    retries: int | UnsetType = UNSET
-    retry_interval: int | UnsetType = msgspec.field(default=UNSET, name="retryInterval")
-    request_id: int = msgspec.field(name="requestId")
+    retries: Integer | UnsetType = UNSET
+    retry_interval: Integer | UnsetType = msgspec.field(default=UNSET, name="retryInterval")
+    request_id: Integer = msgspec.field(name="requestId")
     firmware: FirmwareType
 
 
@@ -648,16 +650,16 @@ class SignedUpdateFirmwareResponse(msgspec.Struct, kw_only=True, forbid_unknown_
 
 
 class StartTransactionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    connector_id: int = msgspec.field(name="connectorId")
+    connector_id: Integer = msgspec.field(name="connectorId")
     id_tag: String20 = msgspec.field(name="idTag")
-    meter_start: int = msgspec.field(name="meterStart")
-    reservation_id: int | UnsetType = msgspec.field(default=UNSET, name="reservationId")
+    meter_start: Integer = msgspec.field(name="meterStart")
+    reservation_id: Integer | UnsetType = msgspec.field(default=UNSET, name="reservationId")
     timestamp: datetime.datetime
 
 
 class StartTransactionResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     id_tag_info: IdTagInfo = msgspec.field(name="idTagInfo")
-    transaction_id: int = msgspec.field(name="transactionId")
+    transaction_id: Integer = msgspec.field(name="transactionId")
 
 
 StatusNotificationRequestErrorCode = Literal[
@@ -693,7 +695,7 @@ StatusNotificationRequestStatus = Literal[
 
 
 class StatusNotificationRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    connector_id: int = msgspec.field(name="connectorId")
+    connector_id: Integer = msgspec.field(name="connectorId")
     error_code: StatusNotificationRequestErrorCode = msgspec.field(name="errorCode")
     info: String50 | UnsetType = UNSET
     status: StatusNotificationRequestStatus
@@ -758,9 +760,9 @@ class TransactionData(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class StopTransactionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     id_tag: String20 | UnsetType = msgspec.field(default=UNSET, name="idTag")
-    meter_stop: int = msgspec.field(name="meterStop")
+    meter_stop: Integer = msgspec.field(name="meterStop")
     timestamp: datetime.datetime
-    transaction_id: int = msgspec.field(name="transactionId")
+    transaction_id: Integer = msgspec.field(name="transactionId")
     reason: StopTransactionRequestReason | UnsetType = UNSET
     transaction_data: list[TransactionData] | UnsetType = msgspec.field(default=UNSET, name="transactionData")
 
@@ -781,7 +783,7 @@ TriggerMessageRequestRequestedMessage = Literal[
 
 class TriggerMessageRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     requested_message: TriggerMessageRequestRequestedMessage = msgspec.field(name="requestedMessage")
-    connector_id: int | UnsetType = msgspec.field(default=UNSET, name="connectorId")
+    connector_id: Integer | UnsetType = msgspec.field(default=UNSET, name="connectorId")
 
 
 class TriggerMessageResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -789,7 +791,7 @@ class TriggerMessageResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields
 
 
 class UnlockConnectorRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    connector_id: int = msgspec.field(name="connectorId")
+    connector_id: Integer = msgspec.field(name="connectorId")
 
 
 UnlockConnectorResponseStatus = Literal["Unlocked", "UnlockFailed", "NotSupported"]
@@ -801,9 +803,9 @@ class UnlockConnectorResponse(msgspec.Struct, kw_only=True, forbid_unknown_field
 
 class UpdateFirmwareRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     location: str
-    retries: int | UnsetType = UNSET
+    retries: Integer | UnsetType = UNSET
     retrieve_date: datetime.datetime = msgspec.field(name="retrieveDate")
-    retry_interval: int | UnsetType = msgspec.field(default=UNSET, name="retryInterval")
+    retry_interval: Integer | UnsetType = msgspec.field(default=UNSET, name="retryInterval")
 
 
 class UpdateFirmwareResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -90,6 +90,8 @@ AuthorizationStatusEnumType = Literal[
     "Unknown",
 ]
 
+Integer = Annotated[int, msgspec.Meta(ge=-2147483648, le=2147483647)]
+
 String8 = Annotated[str, msgspec.Meta(max_length=8)]
 
 MessageFormatEnumType = Literal["ASCII", "HTML", "URI", "UTF8"]
@@ -106,9 +108,11 @@ class IdTokenInfoType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     status: AuthorizationStatusEnumType
     cache_expiry_date_time: datetime.datetime | UnsetType = msgspec.field(default=UNSET, name="cacheExpiryDateTime")
-    charging_priority: int | UnsetType = msgspec.field(default=UNSET, name="chargingPriority")
+    charging_priority: Integer | UnsetType = msgspec.field(default=UNSET, name="chargingPriority")
     language1: String8 | UnsetType = UNSET
-    evse_id: Annotated[list[int], msgspec.Meta(min_length=1)] | UnsetType = msgspec.field(default=UNSET, name="evseId")
+    evse_id: Annotated[list[Integer], msgspec.Meta(min_length=1)] | UnsetType = msgspec.field(
+        default=UNSET, name="evseId"
+    )
     group_id_token: IdTokenType | UnsetType = msgspec.field(default=UNSET, name="groupIdToken")
     language2: String8 | UnsetType = UNSET
     personal_message: MessageContentType | UnsetType = msgspec.field(default=UNSET, name="personalMessage")
@@ -184,14 +188,14 @@ class StatusInfoType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class BootNotificationResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     current_time: datetime.datetime = msgspec.field(name="currentTime")
-    interval: int
+    interval: Integer
     status: RegistrationStatusEnumType
     status_info: StatusInfoType | UnsetType = msgspec.field(default=UNSET, name="statusInfo")
 
 
 class CancelReservationRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    reservation_id: int = msgspec.field(name="reservationId")
+    reservation_id: Integer = msgspec.field(name="reservationId")
 
 
 CancelReservationStatusEnumType = Literal["Accepted", "Rejected"]
@@ -222,8 +226,8 @@ class CertificateSignedResponse(msgspec.Struct, kw_only=True, forbid_unknown_fie
 
 class EVSEType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    id_: int = msgspec.field(name="id")
-    connector_id: int | UnsetType = msgspec.field(default=UNSET, name="connectorId")
+    id_: Integer = msgspec.field(name="id")
+    connector_id: Integer | UnsetType = msgspec.field(default=UNSET, name="connectorId")
 
 
 OperationalStatusEnumType = Literal["Inoperative", "Operative"]
@@ -264,16 +268,16 @@ ChargingProfilePurposeEnumType = Literal[
 
 class ClearChargingProfileType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    evse_id: int | UnsetType = msgspec.field(default=UNSET, name="evseId")
+    evse_id: Integer | UnsetType = msgspec.field(default=UNSET, name="evseId")
     charging_profile_purpose: ChargingProfilePurposeEnumType | UnsetType = msgspec.field(
         default=UNSET, name="chargingProfilePurpose"
     )
-    stack_level: int | UnsetType = msgspec.field(default=UNSET, name="stackLevel")
+    stack_level: Integer | UnsetType = msgspec.field(default=UNSET, name="stackLevel")
 
 
 class ClearChargingProfileRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    charging_profile_id: int | UnsetType = msgspec.field(default=UNSET, name="chargingProfileId")
+    charging_profile_id: Integer | UnsetType = msgspec.field(default=UNSET, name="chargingProfileId")
     charging_profile_criteria: ClearChargingProfileType | UnsetType = msgspec.field(
         default=UNSET, name="chargingProfileCriteria"
     )
@@ -290,7 +294,7 @@ class ClearChargingProfileResponse(msgspec.Struct, kw_only=True, forbid_unknown_
 
 class ClearDisplayMessageRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    id_: int = msgspec.field(name="id")
+    id_: Integer = msgspec.field(name="id")
 
 
 class ClearDisplayMessageResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -301,7 +305,7 @@ class ClearDisplayMessageResponse(msgspec.Struct, kw_only=True, forbid_unknown_f
 
 class ClearVariableMonitoringRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    id_: Annotated[list[int], msgspec.Meta(min_length=1)] = msgspec.field(name="id")
+    id_: Annotated[list[Integer], msgspec.Meta(min_length=1)] = msgspec.field(name="id")
 
 
 ClearMonitoringStatusEnumType = Literal["Accepted", "Rejected", "NotFound"]
@@ -310,7 +314,7 @@ ClearMonitoringStatusEnumType = Literal["Accepted", "Rejected", "NotFound"]
 class ClearMonitoringResultType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     status: ClearMonitoringStatusEnumType
-    id_: int = msgspec.field(name="id")
+    id_: Integer = msgspec.field(name="id")
     status_info: StatusInfoType | UnsetType = msgspec.field(default=UNSET, name="statusInfo")
 
 
@@ -327,7 +331,7 @@ ChargingLimitSourceEnumType = Literal["EMS", "Other", "SO", "CSO"]
 class ClearedChargingLimitRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     charging_limit_source: ChargingLimitSourceEnumType = msgspec.field(name="chargingLimitSource")
-    evse_id: int | UnsetType = msgspec.field(default=UNSET, name="evseId")
+    evse_id: Integer | UnsetType = msgspec.field(default=UNSET, name="evseId")
 
 
 class ClearedChargingLimitResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -359,7 +363,7 @@ class CustomerInformationRequest(msgspec.Struct, kw_only=True, forbid_unknown_fi
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     customer_certificate: CertificateHashDataType | UnsetType = msgspec.field(default=UNSET, name="customerCertificate")
     id_token: IdTokenType | UnsetType = msgspec.field(default=UNSET, name="idToken")
-    request_id: int = msgspec.field(name="requestId")
+    request_id: Integer = msgspec.field(name="requestId")
     report: bool
     clear: bool
     customer_identifier: String64 | UnsetType = msgspec.field(default=UNSET, name="customerIdentifier")
@@ -426,7 +430,7 @@ FirmwareStatusEnumType = Literal[
 class FirmwareStatusNotificationRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     status: FirmwareStatusEnumType
-    request_id: int | UnsetType = msgspec.field(default=UNSET, name="requestId")
+    request_id: Integer | UnsetType = msgspec.field(default=UNSET, name="requestId")
 
 
 class FirmwareStatusNotificationResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -462,7 +466,7 @@ ReportBaseEnumType = Literal["ConfigurationInventory", "FullInventory", "Summary
 
 class GetBaseReportRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    request_id: int = msgspec.field(name="requestId")
+    request_id: Integer = msgspec.field(name="requestId")
     report_base: ReportBaseEnumType = msgspec.field(name="reportBase")
 
 
@@ -492,8 +496,8 @@ class ChargingProfileCriterionType(msgspec.Struct, kw_only=True, forbid_unknown_
     charging_profile_purpose: ChargingProfilePurposeEnumType | UnsetType = msgspec.field(
         default=UNSET, name="chargingProfilePurpose"
     )
-    stack_level: int | UnsetType = msgspec.field(default=UNSET, name="stackLevel")
-    charging_profile_id: Annotated[list[int], msgspec.Meta(min_length=1)] | UnsetType = msgspec.field(
+    stack_level: Integer | UnsetType = msgspec.field(default=UNSET, name="stackLevel")
+    charging_profile_id: Annotated[list[Integer], msgspec.Meta(min_length=1)] | UnsetType = msgspec.field(
         default=UNSET, name="chargingProfileId"
     )
     charging_limit_source: (
@@ -503,8 +507,8 @@ class ChargingProfileCriterionType(msgspec.Struct, kw_only=True, forbid_unknown_
 
 class GetChargingProfilesRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    request_id: int = msgspec.field(name="requestId")
-    evse_id: int | UnsetType = msgspec.field(default=UNSET, name="evseId")
+    request_id: Integer = msgspec.field(name="requestId")
+    evse_id: Integer | UnsetType = msgspec.field(default=UNSET, name="evseId")
     charging_profile: ChargingProfileCriterionType = msgspec.field(name="chargingProfile")
 
 
@@ -522,17 +526,17 @@ ChargingRateUnitEnumType = Literal["W", "A"]
 
 class GetCompositeScheduleRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    duration: int
+    duration: Integer
     charging_rate_unit: ChargingRateUnitEnumType | UnsetType = msgspec.field(default=UNSET, name="chargingRateUnit")
-    evse_id: int = msgspec.field(name="evseId")
+    evse_id: Integer = msgspec.field(name="evseId")
 
 
 class ChargingSchedulePeriodType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    start_period: int = msgspec.field(name="startPeriod")
+    start_period: Integer = msgspec.field(name="startPeriod")
     limit: float
-    number_phases: int | UnsetType = msgspec.field(default=UNSET, name="numberPhases")
-    phase_to_use: int | UnsetType = msgspec.field(default=UNSET, name="phaseToUse")
+    number_phases: Integer | UnsetType = msgspec.field(default=UNSET, name="numberPhases")
+    phase_to_use: Integer | UnsetType = msgspec.field(default=UNSET, name="phaseToUse")
 
 
 class CompositeScheduleType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -540,8 +544,8 @@ class CompositeScheduleType(msgspec.Struct, kw_only=True, forbid_unknown_fields=
     charging_schedule_period: Annotated[list[ChargingSchedulePeriodType], msgspec.Meta(min_length=1)] = msgspec.field(
         name="chargingSchedulePeriod"
     )
-    evse_id: int = msgspec.field(name="evseId")
-    duration: int
+    evse_id: Integer = msgspec.field(name="evseId")
+    duration: Integer
     schedule_start: datetime.datetime = msgspec.field(name="scheduleStart")
     charging_rate_unit: ChargingRateUnitEnumType = msgspec.field(name="chargingRateUnit")
 
@@ -560,8 +564,8 @@ MessageStateEnumType = Literal["Charging", "Faulted", "Idle", "Unavailable"]
 
 class GetDisplayMessagesRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    id_: Annotated[list[int], msgspec.Meta(min_length=1)] | UnsetType = msgspec.field(default=UNSET, name="id")
-    request_id: int = msgspec.field(name="requestId")
+    id_: Annotated[list[Integer], msgspec.Meta(min_length=1)] | UnsetType = msgspec.field(default=UNSET, name="id")
+    request_id: Integer = msgspec.field(name="requestId")
     priority: MessagePriorityEnumType | UnsetType = UNSET
     state: MessageStateEnumType | UnsetType = UNSET
 
@@ -615,7 +619,7 @@ class GetLocalListVersionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fi
 
 class GetLocalListVersionResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    version_number: int = msgspec.field(name="versionNumber")
+    version_number: Integer = msgspec.field(name="versionNumber")
 
 
 class LogParametersType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -632,9 +636,9 @@ class GetLogRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     log: LogParametersType
     log_type: LogEnumType = msgspec.field(name="logType")
-    request_id: int = msgspec.field(name="requestId")
-    retries: int | UnsetType = UNSET
-    retry_interval: int | UnsetType = msgspec.field(default=UNSET, name="retryInterval")
+    request_id: Integer = msgspec.field(name="requestId")
+    retries: Integer | UnsetType = UNSET
+    retry_interval: Integer | UnsetType = msgspec.field(default=UNSET, name="retryInterval")
 
 
 LogStatusEnumType = Literal["Accepted", "Rejected", "AcceptedCanceled"]
@@ -674,7 +678,7 @@ class GetMonitoringReportRequest(msgspec.Struct, kw_only=True, forbid_unknown_fi
     component_variable: Annotated[list[ComponentVariableType], msgspec.Meta(min_length=1)] | UnsetType = msgspec.field(
         default=UNSET, name="componentVariable"
     )
-    request_id: int = msgspec.field(name="requestId")
+    request_id: Integer = msgspec.field(name="requestId")
     monitoring_criteria: (
         Annotated[list[MonitoringCriterionEnumType], msgspec.Meta(min_length=1, max_length=3)] | UnsetType
     ) = msgspec.field(default=UNSET, name="monitoringCriteria")
@@ -694,7 +698,7 @@ class GetReportRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
     component_variable: Annotated[list[ComponentVariableType], msgspec.Meta(min_length=1)] | UnsetType = msgspec.field(
         default=UNSET, name="componentVariable"
     )
-    request_id: int = msgspec.field(name="requestId")
+    request_id: Integer = msgspec.field(name="requestId")
     component_criteria: (
         Annotated[list[ComponentCriterionEnumType], msgspec.Meta(min_length=1, max_length=4)] | UnsetType
     ) = msgspec.field(default=UNSET, name="componentCriteria")
@@ -809,7 +813,7 @@ UploadLogStatusEnumType = Literal[
 class LogStatusNotificationRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     status: UploadLogStatusEnumType
-    request_id: int | UnsetType = msgspec.field(default=UNSET, name="requestId")
+    request_id: Integer | UnsetType = msgspec.field(default=UNSET, name="requestId")
 
 
 class LogStatusNotificationResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -871,7 +875,7 @@ class SignedMeterValueType(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
 class UnitOfMeasureType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     unit: String20 | UnsetType = UNSET
-    multiplier: int | UnsetType = UNSET
+    multiplier: Integer | UnsetType = UNSET
 
 
 class SampledValueType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -893,7 +897,7 @@ class MeterValueType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class MeterValuesRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    evse_id: int = msgspec.field(name="evseId")
+    evse_id: Integer = msgspec.field(name="evseId")
     meter_value: Annotated[list[MeterValueType], msgspec.Meta(min_length=1)] = msgspec.field(name="meterValue")
 
 
@@ -906,8 +910,8 @@ String32 = Annotated[str, msgspec.Meta(max_length=32)]
 
 class RelativeTimeIntervalType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    start: int
-    duration: int | UnsetType = UNSET
+    start: Integer
+    duration: Integer | UnsetType = UNSET
 
 
 CostKindEnumType = Literal["CarbonDioxideEmission", "RelativePricePercentage", "RenewableGenerationPercentage"]
@@ -916,8 +920,8 @@ CostKindEnumType = Literal["CarbonDioxideEmission", "RelativePricePercentage", "
 class CostType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     cost_kind: CostKindEnumType = msgspec.field(name="costKind")
-    amount: int
-    amount_multiplier: int | UnsetType = msgspec.field(default=UNSET, name="amountMultiplier")
+    amount: Integer
+    amount_multiplier: Integer | UnsetType = msgspec.field(default=UNSET, name="amountMultiplier")
 
 
 class ConsumptionCostType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -929,7 +933,9 @@ class ConsumptionCostType(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tr
 class SalesTariffEntryType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     relative_time_interval: RelativeTimeIntervalType = msgspec.field(name="relativeTimeInterval")
-    e_price_level: Annotated[int, msgspec.Meta(ge=0)] | UnsetType = msgspec.field(default=UNSET, name="ePriceLevel")
+    e_price_level: Annotated[int, msgspec.Meta(ge=0, le=2147483647)] | UnsetType = msgspec.field(
+        default=UNSET, name="ePriceLevel"
+    )
     consumption_cost: Annotated[list[ConsumptionCostType], msgspec.Meta(min_length=1, max_length=3)] | UnsetType = (
         msgspec.field(default=UNSET, name="consumptionCost")
     )
@@ -937,9 +943,9 @@ class SalesTariffEntryType(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
 
 class SalesTariffType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    id_: int = msgspec.field(name="id")
+    id_: Integer = msgspec.field(name="id")
     sales_tariff_description: String32 | UnsetType = msgspec.field(default=UNSET, name="salesTariffDescription")
-    num_e_price_levels: int | UnsetType = msgspec.field(default=UNSET, name="numEPriceLevels")
+    num_e_price_levels: Integer | UnsetType = msgspec.field(default=UNSET, name="numEPriceLevels")
     sales_tariff_entry: Annotated[list[SalesTariffEntryType], msgspec.Meta(min_length=1, max_length=1024)] = (
         msgspec.field(name="salesTariffEntry")
     )
@@ -947,9 +953,9 @@ class SalesTariffType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class ChargingScheduleType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    id_: int = msgspec.field(name="id")
+    id_: Integer = msgspec.field(name="id")
     start_schedule: datetime.datetime | UnsetType = msgspec.field(default=UNSET, name="startSchedule")
-    duration: int | UnsetType = UNSET
+    duration: Integer | UnsetType = UNSET
     charging_rate_unit: ChargingRateUnitEnumType = msgspec.field(name="chargingRateUnit")
     charging_schedule_period: Annotated[
         list[ChargingSchedulePeriodType], msgspec.Meta(min_length=1, max_length=1024)
@@ -969,7 +975,7 @@ class NotifyChargingLimitRequest(msgspec.Struct, kw_only=True, forbid_unknown_fi
     charging_schedule: Annotated[list[ChargingScheduleType], msgspec.Meta(min_length=1)] | UnsetType = msgspec.field(
         default=UNSET, name="chargingSchedule"
     )
-    evse_id: int | UnsetType = msgspec.field(default=UNSET, name="evseId")
+    evse_id: Integer | UnsetType = msgspec.field(default=UNSET, name="evseId")
     charging_limit: ChargingLimitType = msgspec.field(name="chargingLimit")
 
 
@@ -981,9 +987,9 @@ class NotifyCustomerInformationRequest(msgspec.Struct, kw_only=True, forbid_unkn
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     data: String512
     tbc: bool | UnsetType = UNSET
-    seq_no: int = msgspec.field(name="seqNo")
+    seq_no: Integer = msgspec.field(name="seqNo")
     generated_at: datetime.datetime = msgspec.field(name="generatedAt")
-    request_id: int = msgspec.field(name="requestId")
+    request_id: Integer = msgspec.field(name="requestId")
 
 
 class NotifyCustomerInformationResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -993,7 +999,7 @@ class NotifyCustomerInformationResponse(msgspec.Struct, kw_only=True, forbid_unk
 class MessageInfoType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     display: ComponentType | UnsetType = UNSET
-    id_: int = msgspec.field(name="id")
+    id_: Integer = msgspec.field(name="id")
     priority: MessagePriorityEnumType
     state: MessageStateEnumType | UnsetType = UNSET
     start_date_time: datetime.datetime | UnsetType = msgspec.field(default=UNSET, name="startDateTime")
@@ -1007,7 +1013,7 @@ class NotifyDisplayMessagesRequest(msgspec.Struct, kw_only=True, forbid_unknown_
     message_info: Annotated[list[MessageInfoType], msgspec.Meta(min_length=1)] | UnsetType = msgspec.field(
         default=UNSET, name="messageInfo"
     )
-    request_id: int = msgspec.field(name="requestId")
+    request_id: Integer = msgspec.field(name="requestId")
     tbc: bool | UnsetType = UNSET
 
 
@@ -1017,22 +1023,22 @@ class NotifyDisplayMessagesResponse(msgspec.Struct, kw_only=True, forbid_unknown
 
 class ACChargingParametersType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    energy_amount: int = msgspec.field(name="energyAmount")
-    ev_min_current: int = msgspec.field(name="evMinCurrent")
-    ev_max_current: int = msgspec.field(name="evMaxCurrent")
-    ev_max_voltage: int = msgspec.field(name="evMaxVoltage")
+    energy_amount: Integer = msgspec.field(name="energyAmount")
+    ev_min_current: Integer = msgspec.field(name="evMinCurrent")
+    ev_max_current: Integer = msgspec.field(name="evMaxCurrent")
+    ev_max_voltage: Integer = msgspec.field(name="evMaxVoltage")
 
 
 class DCChargingParametersType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    ev_max_current: int = msgspec.field(name="evMaxCurrent")
-    ev_max_voltage: int = msgspec.field(name="evMaxVoltage")
-    energy_amount: int | UnsetType = msgspec.field(default=UNSET, name="energyAmount")
-    ev_max_power: int | UnsetType = msgspec.field(default=UNSET, name="evMaxPower")
+    ev_max_current: Integer = msgspec.field(name="evMaxCurrent")
+    ev_max_voltage: Integer = msgspec.field(name="evMaxVoltage")
+    energy_amount: Integer | UnsetType = msgspec.field(default=UNSET, name="energyAmount")
+    ev_max_power: Integer | UnsetType = msgspec.field(default=UNSET, name="evMaxPower")
     state_of_charge: Annotated[int, msgspec.Meta(ge=0, le=100)] | UnsetType = msgspec.field(
         default=UNSET, name="stateOfCharge"
     )
-    ev_energy_capacity: int | UnsetType = msgspec.field(default=UNSET, name="evEnergyCapacity")
+    ev_energy_capacity: Integer | UnsetType = msgspec.field(default=UNSET, name="evEnergyCapacity")
     full_soc: Annotated[int, msgspec.Meta(ge=0, le=100)] | UnsetType = msgspec.field(default=UNSET, name="fullSoC")
     bulk_soc: Annotated[int, msgspec.Meta(ge=0, le=100)] | UnsetType = msgspec.field(default=UNSET, name="bulkSoC")
 
@@ -1054,9 +1060,9 @@ class ChargingNeedsType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
 
 class NotifyEVChargingNeedsRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    max_schedule_tuples: int | UnsetType = msgspec.field(default=UNSET, name="maxScheduleTuples")
+    max_schedule_tuples: Integer | UnsetType = msgspec.field(default=UNSET, name="maxScheduleTuples")
     charging_needs: ChargingNeedsType = msgspec.field(name="chargingNeeds")
-    evse_id: int = msgspec.field(name="evseId")
+    evse_id: Integer = msgspec.field(name="evseId")
 
 
 NotifyEVChargingNeedsStatusEnumType = Literal["Accepted", "Rejected", "Processing"]
@@ -1072,7 +1078,7 @@ class NotifyEVChargingScheduleRequest(msgspec.Struct, kw_only=True, forbid_unkno
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     time_base: datetime.datetime = msgspec.field(name="timeBase")
     charging_schedule: ChargingScheduleType = msgspec.field(name="chargingSchedule")
-    evse_id: int = msgspec.field(name="evseId")
+    evse_id: Integer = msgspec.field(name="evseId")
 
 
 class NotifyEVChargingScheduleResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -1095,17 +1101,17 @@ EventNotificationEnumType = Literal[
 
 class EventDataType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    event_id: int = msgspec.field(name="eventId")
+    event_id: Integer = msgspec.field(name="eventId")
     timestamp: datetime.datetime
     trigger: EventTriggerEnumType
-    cause: int | UnsetType = UNSET
+    cause: Integer | UnsetType = UNSET
     actual_value: String2500 = msgspec.field(name="actualValue")
     tech_code: String50 | UnsetType = msgspec.field(default=UNSET, name="techCode")
     tech_info: String500 | UnsetType = msgspec.field(default=UNSET, name="techInfo")
     cleared: bool | UnsetType = UNSET
     transaction_id: String36 | UnsetType = msgspec.field(default=UNSET, name="transactionId")
     component: ComponentType
-    variable_monitoring_id: int | UnsetType = msgspec.field(default=UNSET, name="variableMonitoringId")
+    variable_monitoring_id: Integer | UnsetType = msgspec.field(default=UNSET, name="variableMonitoringId")
     event_notification_type: EventNotificationEnumType = msgspec.field(name="eventNotificationType")
     variable: VariableType
 
@@ -1114,7 +1120,7 @@ class NotifyEventRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tru
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     generated_at: datetime.datetime = msgspec.field(name="generatedAt")
     tbc: bool | UnsetType = UNSET
-    seq_no: int = msgspec.field(name="seqNo")
+    seq_no: Integer = msgspec.field(name="seqNo")
     event_data: Annotated[list[EventDataType], msgspec.Meta(min_length=1)] = msgspec.field(name="eventData")
 
 
@@ -1127,11 +1133,11 @@ MonitorEnumType = Literal["UpperThreshold", "LowerThreshold", "Delta", "Periodic
 
 class VariableMonitoringType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    id_: int = msgspec.field(name="id")
+    id_: Integer = msgspec.field(name="id")
     transaction: bool
     value: float
     type_: MonitorEnumType = msgspec.field(name="type")
-    severity: int
+    severity: Integer
 
 
 class MonitoringDataType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -1146,9 +1152,9 @@ class MonitoringDataType(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tru
 class NotifyMonitoringReportRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     monitor: Annotated[list[MonitoringDataType], msgspec.Meta(min_length=1)] | UnsetType = UNSET
-    request_id: int = msgspec.field(name="requestId")
+    request_id: Integer = msgspec.field(name="requestId")
     tbc: bool | UnsetType = UNSET
-    seq_no: int = msgspec.field(name="seqNo")
+    seq_no: Integer = msgspec.field(name="seqNo")
     generated_at: datetime.datetime = msgspec.field(name="generatedAt")
 
 
@@ -1208,13 +1214,13 @@ class ReportDataType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class NotifyReportRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    request_id: int = msgspec.field(name="requestId")
+    request_id: Integer = msgspec.field(name="requestId")
     generated_at: datetime.datetime = msgspec.field(name="generatedAt")
     report_data: Annotated[list[ReportDataType], msgspec.Meta(min_length=1)] | UnsetType = msgspec.field(
         default=UNSET, name="reportData"
     )
     tbc: bool | UnsetType = UNSET
-    seq_no: int = msgspec.field(name="seqNo")
+    seq_no: Integer = msgspec.field(name="seqNo")
 
 
 class NotifyReportResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -1224,10 +1230,10 @@ class NotifyReportResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
 class PublishFirmwareRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     location: String512
-    retries: int | UnsetType = UNSET
+    retries: Integer | UnsetType = UNSET
     checksum: String32
-    request_id: int = msgspec.field(name="requestId")
-    retry_interval: int | UnsetType = msgspec.field(default=UNSET, name="retryInterval")
+    request_id: Integer = msgspec.field(name="requestId")
+    retry_interval: Integer | UnsetType = msgspec.field(default=UNSET, name="retryInterval")
 
 
 class PublishFirmwareResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -1254,7 +1260,7 @@ class PublishFirmwareStatusNotificationRequest(msgspec.Struct, kw_only=True, for
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     status: PublishFirmwareStatusEnumType
     location: Annotated[list[String512], msgspec.Meta(min_length=1)] | UnsetType = UNSET
-    request_id: int | UnsetType = msgspec.field(default=UNSET, name="requestId")
+    request_id: Integer | UnsetType = msgspec.field(default=UNSET, name="requestId")
 
 
 class PublishFirmwareStatusNotificationResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -1268,8 +1274,8 @@ RecurrencyKindEnumType = Literal["Daily", "Weekly"]
 
 class ChargingProfileType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    id_: int = msgspec.field(name="id")
-    stack_level: int = msgspec.field(name="stackLevel")
+    id_: Integer = msgspec.field(name="id")
+    stack_level: Integer = msgspec.field(name="stackLevel")
     charging_profile_purpose: ChargingProfilePurposeEnumType = msgspec.field(name="chargingProfilePurpose")
     charging_profile_kind: ChargingProfileKindEnumType = msgspec.field(name="chargingProfileKind")
     recurrency_kind: RecurrencyKindEnumType | UnsetType = msgspec.field(default=UNSET, name="recurrencyKind")
@@ -1283,13 +1289,13 @@ class ChargingProfileType(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tr
 
 class ReportChargingProfilesRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    request_id: int = msgspec.field(name="requestId")
+    request_id: Integer = msgspec.field(name="requestId")
     charging_limit_source: ChargingLimitSourceEnumType = msgspec.field(name="chargingLimitSource")
     charging_profile: Annotated[list[ChargingProfileType], msgspec.Meta(min_length=1)] = msgspec.field(
         name="chargingProfile"
     )
     tbc: bool | UnsetType = UNSET
-    evse_id: int = msgspec.field(name="evseId")
+    evse_id: Integer = msgspec.field(name="evseId")
 
 
 class ReportChargingProfilesResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -1298,10 +1304,10 @@ class ReportChargingProfilesResponse(msgspec.Struct, kw_only=True, forbid_unknow
 
 class RequestStartTransactionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    evse_id: int | UnsetType = msgspec.field(default=UNSET, name="evseId")
+    evse_id: Integer | UnsetType = msgspec.field(default=UNSET, name="evseId")
     group_id_token: IdTokenType | UnsetType = msgspec.field(default=UNSET, name="groupIdToken")
     id_token: IdTokenType = msgspec.field(name="idToken")
-    remote_start_id: int = msgspec.field(name="remoteStartId")
+    remote_start_id: Integer = msgspec.field(name="remoteStartId")
     charging_profile: ChargingProfileType | UnsetType = msgspec.field(default=UNSET, name="chargingProfile")
 
 
@@ -1328,7 +1334,7 @@ ReservationUpdateStatusEnumType = Literal["Expired", "Removed"]
 
 class ReservationStatusUpdateRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    reservation_id: int = msgspec.field(name="reservationId")
+    reservation_id: Integer = msgspec.field(name="reservationId")
     reservation_update_status: ReservationUpdateStatusEnumType = msgspec.field(name="reservationUpdateStatus")
 
 
@@ -1364,11 +1370,11 @@ ConnectorEnumType = Literal[
 
 class ReserveNowRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    id_: int = msgspec.field(name="id")
+    id_: Integer = msgspec.field(name="id")
     expiry_date_time: datetime.datetime = msgspec.field(name="expiryDateTime")
     connector_type: ConnectorEnumType | UnsetType = msgspec.field(default=UNSET, name="connectorType")
     id_token: IdTokenType = msgspec.field(name="idToken")
-    evse_id: int | UnsetType = msgspec.field(default=UNSET, name="evseId")
+    evse_id: Integer | UnsetType = msgspec.field(default=UNSET, name="evseId")
     group_id_token: IdTokenType | UnsetType = msgspec.field(default=UNSET, name="groupIdToken")
 
 
@@ -1387,7 +1393,7 @@ ResetEnumType = Literal["Immediate", "OnIdle"]
 class ResetRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     type_: ResetEnumType = msgspec.field(name="type")
-    evse_id: int | UnsetType = msgspec.field(default=UNSET, name="evseId")
+    evse_id: Integer | UnsetType = msgspec.field(default=UNSET, name="evseId")
 
 
 class ResetResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -1421,7 +1427,7 @@ class SendLocalListRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
     local_authorization_list: Annotated[list[AuthorizationData], msgspec.Meta(min_length=1)] | UnsetType = (
         msgspec.field(default=UNSET, name="localAuthorizationList")
     )
-    version_number: int = msgspec.field(name="versionNumber")
+    version_number: Integer = msgspec.field(name="versionNumber")
     update_type: UpdateEnumType = msgspec.field(name="updateType")
 
 
@@ -1436,7 +1442,7 @@ class SendLocalListResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=
 
 class SetChargingProfileRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    evse_id: int = msgspec.field(name="evseId")
+    evse_id: Integer = msgspec.field(name="evseId")
     charging_profile: ChargingProfileType = msgspec.field(name="chargingProfile")
 
 
@@ -1483,7 +1489,7 @@ class SetMonitoringBaseResponse(msgspec.Struct, kw_only=True, forbid_unknown_fie
 
 class SetMonitoringLevelRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    severity: int
+    severity: Integer
 
 
 class SetMonitoringLevelResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -1502,7 +1508,7 @@ class APNType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     apn: String512
     apn_user_name: String20 | UnsetType = msgspec.field(default=UNSET, name="apnUserName")
     apn_password: String20 | UnsetType = msgspec.field(default=UNSET, name="apnPassword")
-    sim_pin: int | UnsetType = msgspec.field(default=UNSET, name="simPin")
+    sim_pin: Integer | UnsetType = msgspec.field(default=UNSET, name="simPin")
     preferred_network: String6 | UnsetType = msgspec.field(default=UNSET, name="preferredNetwork")
     use_only_preferred_network: bool | UnsetType = msgspec.field(default=UNSET, name="useOnlyPreferredNetwork")
     apn_authentication: APNAuthenticationEnumType = msgspec.field(name="apnAuthentication")
@@ -1542,15 +1548,15 @@ class NetworkConnectionProfileType(msgspec.Struct, kw_only=True, forbid_unknown_
     ocpp_version: OCPPVersionEnumType = msgspec.field(name="ocppVersion")
     ocpp_transport: OCPPTransportEnumType = msgspec.field(name="ocppTransport")
     ocpp_csms_url: String512 = msgspec.field(name="ocppCsmsUrl")
-    message_timeout: int = msgspec.field(name="messageTimeout")
-    security_profile: int = msgspec.field(name="securityProfile")
+    message_timeout: Integer = msgspec.field(name="messageTimeout")
+    security_profile: Integer = msgspec.field(name="securityProfile")
     ocpp_interface: OCPPInterfaceEnumType = msgspec.field(name="ocppInterface")
     vpn: VPNType | UnsetType = UNSET
 
 
 class SetNetworkProfileRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    configuration_slot: int = msgspec.field(name="configurationSlot")
+    configuration_slot: Integer = msgspec.field(name="configurationSlot")
     connection_data: NetworkConnectionProfileType = msgspec.field(name="connectionData")
 
 
@@ -1562,11 +1568,11 @@ class SetNetworkProfileResponse(msgspec.Struct, kw_only=True, forbid_unknown_fie
 
 class SetMonitoringDataType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    id_: int | UnsetType = msgspec.field(default=UNSET, name="id")
+    id_: Integer | UnsetType = msgspec.field(default=UNSET, name="id")
     transaction: bool | UnsetType = UNSET
     value: float
     type_: MonitorEnumType = msgspec.field(name="type")
-    severity: int
+    severity: Integer
     component: ComponentType
     variable: VariableType
 
@@ -1590,13 +1596,13 @@ SetMonitoringStatusEnumType = Literal[
 
 class SetMonitoringResultType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    id_: int | UnsetType = msgspec.field(default=UNSET, name="id")
+    id_: Integer | UnsetType = msgspec.field(default=UNSET, name="id")
     status_info: StatusInfoType | UnsetType = msgspec.field(default=UNSET, name="statusInfo")
     status: SetMonitoringStatusEnumType
     type_: MonitorEnumType = msgspec.field(name="type")
     component: ComponentType
     variable: VariableType
-    severity: int
+    severity: Integer
 
 
 class SetVariableMonitoringResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -1666,8 +1672,8 @@ class StatusNotificationRequest(msgspec.Struct, kw_only=True, forbid_unknown_fie
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     timestamp: datetime.datetime
     connector_status: ConnectorStatusEnumType = msgspec.field(name="connectorStatus")
-    evse_id: int = msgspec.field(name="evseId")
-    connector_id: int = msgspec.field(name="connectorId")
+    evse_id: Integer = msgspec.field(name="evseId")
+    connector_id: Integer = msgspec.field(name="connectorId")
 
 
 class StatusNotificationResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -1729,9 +1735,9 @@ class TransactionType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     transaction_id: String36 = msgspec.field(name="transactionId")
     charging_state: ChargingStateEnumType | UnsetType = msgspec.field(default=UNSET, name="chargingState")
-    time_spent_charging: int | UnsetType = msgspec.field(default=UNSET, name="timeSpentCharging")
+    time_spent_charging: Integer | UnsetType = msgspec.field(default=UNSET, name="timeSpentCharging")
     stopped_reason: ReasonEnumType | UnsetType = msgspec.field(default=UNSET, name="stoppedReason")
-    remote_start_id: int | UnsetType = msgspec.field(default=UNSET, name="remoteStartId")
+    remote_start_id: Integer | UnsetType = msgspec.field(default=UNSET, name="remoteStartId")
 
 
 class TransactionEventRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -1742,11 +1748,11 @@ class TransactionEventRequest(msgspec.Struct, kw_only=True, forbid_unknown_field
     )
     timestamp: datetime.datetime
     trigger_reason: TriggerReasonEnumType = msgspec.field(name="triggerReason")
-    seq_no: int = msgspec.field(name="seqNo")
+    seq_no: Integer = msgspec.field(name="seqNo")
     offline: bool | UnsetType = UNSET
-    number_of_phases_used: int | UnsetType = msgspec.field(default=UNSET, name="numberOfPhasesUsed")
-    cable_max_current: int | UnsetType = msgspec.field(default=UNSET, name="cableMaxCurrent")
-    reservation_id: int | UnsetType = msgspec.field(default=UNSET, name="reservationId")
+    number_of_phases_used: Integer | UnsetType = msgspec.field(default=UNSET, name="numberOfPhasesUsed")
+    cable_max_current: Integer | UnsetType = msgspec.field(default=UNSET, name="cableMaxCurrent")
+    reservation_id: Integer | UnsetType = msgspec.field(default=UNSET, name="reservationId")
     transaction_info: TransactionType = msgspec.field(name="transactionInfo")
     evse: EVSEType | UnsetType = UNSET
     id_token: IdTokenType | UnsetType = msgspec.field(default=UNSET, name="idToken")
@@ -1755,7 +1761,7 @@ class TransactionEventRequest(msgspec.Struct, kw_only=True, forbid_unknown_field
 class TransactionEventResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
     total_cost: float | UnsetType = msgspec.field(default=UNSET, name="totalCost")
-    charging_priority: int | UnsetType = msgspec.field(default=UNSET, name="chargingPriority")
+    charging_priority: Integer | UnsetType = msgspec.field(default=UNSET, name="chargingPriority")
     id_token_info: IdTokenInfoType | UnsetType = msgspec.field(default=UNSET, name="idTokenInfo")
     updated_personal_message: MessageContentType | UnsetType = msgspec.field(
         default=UNSET, name="updatedPersonalMessage"
@@ -1794,8 +1800,8 @@ class TriggerMessageResponse(msgspec.Struct, kw_only=True, forbid_unknown_fields
 
 class UnlockConnectorRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    evse_id: int = msgspec.field(name="evseId")
-    connector_id: int = msgspec.field(name="connectorId")
+    evse_id: Integer = msgspec.field(name="evseId")
+    connector_id: Integer = msgspec.field(name="connectorId")
 
 
 UnlockStatusEnumType = Literal["Unlocked", "UnlockFailed", "OngoingAuthorizedTransaction", "UnknownConnector"]
@@ -1834,9 +1840,9 @@ class FirmwareType(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class UpdateFirmwareRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     custom_data: CustomDataType | UnsetType = msgspec.field(default=UNSET, name="customData")
-    retries: int | UnsetType = UNSET
-    retry_interval: int | UnsetType = msgspec.field(default=UNSET, name="retryInterval")
-    request_id: int = msgspec.field(name="requestId")
+    retries: Integer | UnsetType = UNSET
+    retry_interval: Integer | UnsetType = msgspec.field(default=UNSET, name="retryInterval")
+    request_id: Integer = msgspec.field(name="requestId")
     firmware: FirmwareType
 
 

@@ -131,9 +131,15 @@ class MeterSampleWriter:
                 if values.state is not None:
                     change["charging_state"] = values.state
                 updates.append(change)
-            # executemany needs the same columns in every row: one statement per shape
+            # executemany needs the same columns in every row: one statement per shape. An ended transaction keeps
+            # the energy its stop settled: a reading arriving afterwards (late, or replayed altered) is stored only.
+            still_open = (
+                update(ChargingTransaction)
+                .where(ChargingTransaction.status != "ended")
+                .execution_options(synchronize_session=None)
+            )
             for keys in {frozenset(u) for u in updates}:
-                await session.execute(update(ChargingTransaction), [u for u in updates if frozenset(u) == keys])
+                await session.execute(still_open, [u for u in updates if frozenset(u) == keys])
             await session.commit()
 
     async def start(self) -> None:

@@ -57,6 +57,12 @@ V16_PAYLOAD_CASES: list[tuple[str, dict[str, Any], str]] = [
         "TypeConstraintViolation",
     ),
     ("MeterValues", {"connectorId": 1, "meterValue": []}, "PropertyConstraintViolation"),
+    (
+        "StopTransaction",
+        {"transactionId": 1, "meterStop": 10**400, "timestamp": "2026-11-27T09:00:00Z"},
+        "TypeConstraintViolation",
+    ),
+    ("StatusNotification", {**STATUS_16, "connectorId": 2**31}, "TypeConstraintViolation"),
     ("BootNotification", {**BOOT_16, "chargePointVendor": None}, "TypeConstraintViolation"),
 ]
 
@@ -74,6 +80,11 @@ V201_PAYLOAD_CASES: list[tuple[str, dict[str, Any], str]] = [
         "PropertyConstraintViolation",
     ),
     ("Authorize", {"idToken": {"idToken": "A", "type": 5}}, "TypeConstraintViolation"),
+    (
+        "StatusNotification",
+        {"timestamp": "2026-11-27T09:00:00Z", "connectorStatus": "Occupied", "evseId": -(2**63), "connectorId": 1},
+        "TypeConstraintViolation",
+    ),
 ]
 
 
