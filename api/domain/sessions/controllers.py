@@ -322,25 +322,34 @@ class SessionQuoteController(Controller):
         return await _sessions(state).quote_for(evse_uid, emi3_evse_id, location_id, locale)
 
 
+# Close codes of the live socket (RFC 6455 leaves 4000-4999 to applications): HTTP's 401 and 404 plus 4000.
+LIVE_UNAUTHORIZED = 4401
+LIVE_NOT_FOUND = 4404
+
+
 @websocket("/v1/sessions/{session_id:uuid}/live", tags=["Sessions"])
 async def session_live(socket: WebSocket[Any, Any, Any], session_id: FromPath[uuid.UUID]) -> None:
     """Live updates over a WebSocket; the access token goes in the `token` query parameter. Each message is the
-    session as GET returns it; the server closes the socket when the session is over."""
+    session as GET returns it; the server closes the socket when the session is over (1000).
+
+    The upgrade is always accepted, so that a refusal reaches the app as a close code it can act on (a refused
+    handshake is an HTTP 403 to every client): 4401 for a missing, invalid, expired or revoked token (sign in
+    again), 4404 for a session that does not exist or is not the caller's."""
     state = socket.app.state
+    await socket.accept()
     try:
         principal = await verify_access_token(socket, socket.query_params.get("token", ""))
     except Unauthorized:
-        await socket.close(code=4401, reason="send a valid access token as the token query parameter")
+        await socket.close(code=LIVE_UNAUTHORIZED, reason="send a valid access token as the token query parameter")
         return
     service: SessionService = state.sessions
     async with state.session_factory() as db_session:
         try:
             record = await service.get_owned(db_session, session_id, principal.user_id)
         except NotFound:
-            await socket.close(code=4404, reason="no such session")
+            await socket.close(code=LIVE_NOT_FOUND, reason="no such session")
             return
         first = msgspec.json.encode(await service.view(db_session, record))
-    await socket.accept()
 
     async def until_closed() -> None:
         with contextlib.suppress(WebSocketDisconnect):
