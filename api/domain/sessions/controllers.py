@@ -54,6 +54,8 @@ IdempotencyKey = Annotated[
         name="idempotency-key",
         required=False,
         description="Required: any unique string per start attempt; the same key returns the same session.",
+        # checked by the handler, in its own words: 1 to 128 characters, not only spaces
+        schema_extra={"max_length": 128, "pattern": r"^[^\x00-\x08\x0a-\x1f\x7f]*[^\x00-\x20\x7f\x85\xa0]"},
     ),
 ]
 SSE_KEEPALIVE_SECONDS = 15.0
@@ -377,7 +379,11 @@ class GuestSessionController(Controller):
     tags = ["Guest charging"]
 
     @post(
-        "", status_code=HTTP_202_ACCEPTED, summary="Start charging as a guest", responses=problems(402, 404, 409, 503)
+        "",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Start charging as a guest",
+        responses=problems(402, 404, 409, 503),
+        operation_class=operation_requiring_headers("idempotency-key"),
     )
     async def start(
         self,
@@ -400,10 +406,6 @@ class GuestSessionController(Controller):
         service = _sessions(state)
         if not service.payments.requires_payment_method:
             raise GuestChargingUnavailable(NO_CARD_PAYMENTS)
-        if "@" not in data.email or len(data.email) > 320:
-            raise InvalidInput([FieldError("email", "a valid email address for the receipt")])
-        if not data.payment_method_id:
-            raise InvalidInput([FieldError("paymentMethodId", "the card, as a payment method id of the provider")])
         limits = _guest_limits(state)
         limits.admit_address(client_address)
         locale = pick_locale(None, request.headers.get("accept-language"))
@@ -480,8 +482,6 @@ class DeviceController(Controller):
         """Charging complete, idle fee in 5 minutes, session failed, receipt ready. Registering the same token
         again returns the same device; 409 `limit-reached` past VOLTWAY_MAX_DEVICES_PER_ACCOUNT."""
         token = data.token.strip()
-        if not token or len(token) > 512:
-            raise InvalidInput([FieldError("token", "the push token, 1 to 512 characters")])
         device = (
             await db_session.execute(select(Device).where(Device.user_id == principal.user_id, Device.token == token))
         ).scalar_one_or_none()
