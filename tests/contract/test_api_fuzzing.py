@@ -31,6 +31,7 @@ ALSO_EXPECTED: dict[str, tuple[str, str]] = {
     "/v1/stations": ("422", "lat and lon, or bbox: one of two groups of query parameters"),
     "/v1/stations/clusters": ("422", "bbox as minLon,minLat,maxLon,maxLat with min below max"),
     "/v1/stations/{location_id}": ("422", "lat and lon come together: two query parameters"),
+    # (with card payments, paymentMethodId becomes required: a rule that depends on the network's configuration)
     "/v1/guest/sessions": ("402", "this network takes no card payments in the app, so guest starts are refused"),
 }
 # Unknown query parameters are ignored, as HTTP APIs do (a cache-busting `_=` must not break a call).

@@ -25,7 +25,9 @@ PersonName = Annotated[str, msgspec.Meta(min_length=1, max_length=200, examples=
 Locale = Annotated[
     str,
     msgspec.Meta(
-        pattern=rf"^({'|'.join(sorted(SUPPORTED_LANGUAGES))})(-[A-Z]{{2}})?$",
+        pattern=r"^[a-z]{2}(-[A-Z]{2})?$",
+        # the document names the languages; the service refuses others together with an unknown currency
+        extra_json_schema={"extra": {"pattern": rf"^({'|'.join(sorted(SUPPORTED_LANGUAGES))})(-[A-Z]{{2}})?$"}},
         description="One of en, de, fr, es, nl, optionally with a region",
         examples=["de-DE"],
     ),

@@ -406,6 +406,8 @@ class GuestSessionController(Controller):
         service = _sessions(state)
         if not service.payments.requires_payment_method:
             raise GuestChargingUnavailable(NO_CARD_PAYMENTS)
+        if not data.payment_method_id:
+            raise InvalidInput([FieldError("paymentMethodId", "the card, as a payment method id of the provider")])
         limits = _guest_limits(state)
         limits.admit_address(client_address)
         locale = pick_locale(None, request.headers.get("accept-language"))

@@ -24,10 +24,12 @@ class StartSession(AppStruct):
 
 class StartGuestSession(AppStruct):
     email: Email  # where the receipt goes
-    payment_method_id: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]  # from the provider's card form
     evse_uid: str | None = None
     emi3_evse_id: str | None = None
     location_id: uuid.UUID | None = None
+    # From the payment provider's card form (the card never reaches us). Needed where the network takes cards;
+    # without card payments a guest start is refused (402) whether or not it is given.
+    payment_method_id: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
 
 
 class CostBreakdown(AppStruct):
