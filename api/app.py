@@ -37,7 +37,7 @@ from api.domain.system.controllers import SystemController
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging
 from api.metrics.endpoint import METRICS_SECURITY, MetricsController
-from api.openapi_contract import document_problems
+from api.openapi_contract import ContractOpenAPIConfig, document_problems
 from api.request_context import RequestContextMiddleware
 from api.request_decoding import check_request
 from api.request_limits import HeadSizeLimitMiddleware
@@ -57,7 +57,7 @@ def service_version() -> str:
 
 
 def openapi_config() -> OpenAPIConfig:
-    return OpenAPIConfig(
+    return ContractOpenAPIConfig(
         title="Voltway API",
         version=service_version(),
         description=(

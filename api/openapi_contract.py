@@ -12,17 +12,19 @@ handler knows (402, 409, 502 ...) is declared next to it with `responses=problem
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
 from typing import Any
 
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
+from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Operation, Parameter
+from litestar.openapi.spec import OpenAPI, Operation, Parameter
 from litestar.params import BodyKwarg, ParameterKwarg
 
 from api.errors import PROBLEM_JSON, ProblemDetails
+from api.schema import SPACE
 from api.security.guards import RoleGuard
 from api.security.rate_limit import RateLimitMiddleware
 from api.security.tokens import ROLES
@@ -169,3 +171,105 @@ def operation_requiring_headers(*names: str, base: type[Operation] = Operation) 
                 parameter.required = True
 
     return dataclass(type(f"Requiring{base.__name__}", (base,), {"__post_init__": post_init}))
+
+
+# Every string a client sends is refused with a control character in it (api.request_decoding): the document says
+# so on each string input that does not state its characters with a pattern of its own.
+NO_CONTROLS = r"^[^\x00-\x1f\x7f]*$"
+HEADER_NO_CONTROLS = r"^[^\x00-\x08\x0a-\x1f\x7f]*$"  # a header value may hold a tab (RFC 9110 field-content)
+_BLANK = rf"^[{SPACE}]*$"
+_NOT_BLANK = rf"[^{SPACE}]"
+# Bodies that take exactly one of two fields, which no field's own schema can say: component -> (the first, which
+# counts only when not blank, the second).
+ONE_OF_FIELDS: dict[str, tuple[str, str]] = {"PostMessage": ("text", "confirmActionId")}
+ANY_VALUE = "IgnoredValue"
+_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+class ContractDocument(OpenAPI):
+    """The API document, with the rules every input follows written into its schemas as it is rendered."""
+
+    def to_schema(self) -> dict[str, Any]:
+        return state_input_rules(super().to_schema())
+
+
+@dataclass
+class ContractOpenAPIConfig(OpenAPIConfig):
+    """OpenAPIConfig whose document states the input rules (see `state_input_rules`)."""
+
+    def to_openapi_schema(self) -> OpenAPI:
+        base = super().to_openapi_schema()
+        return ContractDocument(**{field.name: getattr(base, field.name) for field in fields(base)})
+
+
+def state_input_rules(document: dict[str, Any]) -> dict[str, Any]:
+    """`document` (a rendered OpenAPI document) with the characters of every string input and the one-of-two
+    bodies stated."""
+    components: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
+    components[ANY_VALUE] = {
+        "description": "Any JSON value without control characters in its strings (a field the server ignores)",
+        "anyOf": [
+            {"type": ["null", "boolean", "number"]},
+            {"type": "string", "pattern": NO_CONTROLS},
+            {"type": "array", "items": {"$ref": f"#/components/schemas/{ANY_VALUE}"}},
+            {
+                "type": "object",
+                "propertyNames": {"pattern": NO_CONTROLS},
+                "additionalProperties": {"$ref": f"#/components/schemas/{ANY_VALUE}"},
+            },
+        ],
+    }
+    seen: set[str] = {ANY_VALUE}
+    for path_item in document.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in _METHODS:
+                continue
+            for parameter in operation.get("parameters", []):
+                pattern = HEADER_NO_CONTROLS if parameter.get("in") == "header" else NO_CONTROLS
+                _restrict(parameter.get("schema"), pattern, components, seen)
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                _restrict(content.get("schema"), NO_CONTROLS, components, seen)
+    for name, (first, second) in ONE_OF_FIELDS.items():
+        if name in components:
+            components[name]["oneOf"] = [
+                {
+                    "required": [first],
+                    "properties": {first: {"type": "string", "pattern": _NOT_BLANK}, second: {"type": "null"}},
+                },
+                {
+                    "required": [second],
+                    "properties": {
+                        second: {"type": "string"},
+                        first: {"oneOf": [{"type": "null"}, {"type": "string", "pattern": _BLANK}]},
+                    },
+                },
+            ]
+    return document
+
+
+def _restrict(schema: Any, pattern: str, components: dict[str, Any], seen: set[str]) -> None:
+    if isinstance(schema, list):
+        for item in schema:
+            _restrict(item, pattern, components, seen)
+        return
+    if not isinstance(schema, dict):
+        return
+    reference = schema.get("$ref")
+    if isinstance(reference, str) and reference.startswith("#/components/schemas/"):
+        name = reference.rsplit("/", 1)[1]
+        if name not in seen and name in components:
+            seen.add(name)
+            _restrict(components[name], pattern, components, seen)
+        return
+    types = schema.get("type")
+    is_string = types == "string" or (isinstance(types, list) and "string" in types)
+    if is_string and not any(key in schema for key in ("pattern", "format", "enum", "const")):
+        schema["pattern"] = pattern
+    if (types == "object" or "properties" in schema) and "propertyNames" not in schema:
+        schema["propertyNames"] = {"pattern": NO_CONTROLS}  # keys are strings from the client too
+        schema.setdefault("additionalProperties", {"$ref": f"#/components/schemas/{ANY_VALUE}"})
+    for key in ("properties", "patternProperties", "$defs"):
+        for value in (schema.get(key) or {}).values():
+            _restrict(value, pattern, components, seen)
+    for key in ("items", "additionalProperties", "not", "oneOf", "anyOf", "allOf", "prefixItems"):
+        _restrict(schema.get(key), pattern, components, seen)

@@ -47,9 +47,16 @@ POLICIES: dict[str, dict[str, str | int]] = {
     },
     "admin": {"anonymous": 401, "driver_a": 403, "driver_b": 403, "erased_driver": 401, "agent": 403, "admin": ALLOWED},
     "scraper": dict.fromkeys(CALLERS, 401),  # only the metrics token, which no account holds
-    # The live socket refuses the handshake (403) both without a valid token and for a session that is not the
-    # caller's; no caller here has a session, so every one of them is refused.
-    "live_socket": dict.fromkeys(CALLERS, 403),
+    # The live socket accepts the upgrade, then closes with 4401 without a valid token and 4404 for a session that
+    # is not the caller's; no caller here has a session, so every signed-in one gets 4404.
+    "live_socket": {
+        "anonymous": 401,
+        "driver_a": 404,
+        "driver_b": 404,
+        "erased_driver": 401,
+        "agent": 404,
+        "admin": 404,
+    },
 }
 
 MATRIX: dict[str, str] = {

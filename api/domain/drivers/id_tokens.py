@@ -26,6 +26,10 @@ from api.settings import Settings
 ACCEPTED = "Accepted"
 BLOCKED = "Blocked"
 _SEPARATORS = re.compile(r"[\s:\-.]")
+# The same rule for the API document: 4 to 10 bytes of hex, each digit maybe followed by separators (the
+# whitespace str.strip() knows, colons, hyphens, dots; no control characters).
+_SEPARATOR = r"[ :.\-\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*"
+UID_PATTERN = rf"^{_SEPARATOR}(?:[0-9A-Fa-f]{_SEPARATOR}[0-9A-Fa-f]{_SEPARATOR}){{4,10}}$"
 _HEX_UID = re.compile(r"[0-9A-F]{8,20}")
 
 
@@ -33,9 +37,10 @@ class IdTokenCreate(AppStruct):
     uid: Annotated[
         str,
         msgspec.Meta(
-            min_length=1,
+            min_length=8,
             max_length=64,
-            description="The card's uid in hex; separators (:, -, spaces) are ignored",
+            pattern=UID_PATTERN,
+            description="The card's uid in hex, 4 to 10 bytes; separators (:, -, ., spaces) are ignored",
             examples=["04:A2:2B:5A:7C:6E:80"],
         ),
     ]

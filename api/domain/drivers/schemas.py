@@ -7,20 +7,16 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
+from babel.numbers import list_currencies
 
 from api.domain.drivers.id_tokens import IdTokenOut
-from api.schema import AppStruct
+from api.schema import AppStruct, Email
 
-Email = Annotated[
-    str,
-    msgspec.Meta(
-        min_length=3,
-        max_length=320,
-        pattern=r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$",
-        description="Email address",
-        examples=["driver@example.com"],
-    ),
-]
+__all__ = ["KNOWN_CURRENCIES", "SUPPORTED_LANGUAGES", "Email"]
+
+# The languages the service speaks and the currencies it knows; the service checks them with its own words.
+SUPPORTED_LANGUAGES = frozenset({"en", "de", "fr", "es", "nl"})
+KNOWN_CURRENCIES = frozenset(list_currencies())
 NewPassword = Annotated[
     str, msgspec.Meta(min_length=10, max_length=1024, description="At least 10 characters", examples=["correct horse"])
 ]
@@ -30,11 +26,21 @@ Locale = Annotated[
     str,
     msgspec.Meta(
         pattern=r"^[a-z]{2}(-[A-Z]{2})?$",
+        # the document names the languages; the service refuses others together with an unknown currency
+        extra_json_schema={"extra": {"pattern": rf"^({'|'.join(sorted(SUPPORTED_LANGUAGES))})(-[A-Z]{{2}})?$"}},
         description="One of en, de, fr, es, nl, optionally with a region",
         examples=["de-DE"],
     ),
 ]
-Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$", description="ISO 4217 code", examples=["EUR"])]
+Currency = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[A-Z]{3}$",
+        description="ISO 4217 code",
+        examples=["EUR"],
+        extra_json_schema={"extra": {"enum": sorted(KNOWN_CURRENCIES)}},
+    ),
+]
 OpaqueToken = Annotated[str, msgspec.Meta(min_length=10, max_length=200)]
 
 

@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from babel.numbers import list_currencies
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,6 +26,8 @@ from api.domain.drivers import mails
 from api.domain.drivers.id_tokens import list_driver_tokens
 from api.domain.drivers.mails import CHANGE_EMAIL, PASSWORD_RESET, VERIFY_EMAIL, AccountMail
 from api.domain.drivers.schemas import (
+    KNOWN_CURRENCIES,
+    SUPPORTED_LANGUAGES,
     FavouriteRecord,
     MailRecord,
     PersonalDataExport,
@@ -48,8 +49,6 @@ from api.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_LANGUAGES = frozenset({"en", "de", "fr", "es", "nl"})
-KNOWN_CURRENCIES = frozenset(list_currencies())
 ACCOUNT_TOKEN_TTL = {
     VERIFY_EMAIL: timedelta(days=3),
     CHANGE_EMAIL: timedelta(days=3),

@@ -54,6 +54,8 @@ IdempotencyKey = Annotated[
         name="idempotency-key",
         required=False,
         description="Required: any unique string per start attempt; the same key returns the same session.",
+        # checked by the handler, in its own words: 1 to 128 characters, not only spaces
+        schema_extra={"max_length": 128, "pattern": r"^[^\x00-\x08\x0a-\x1f\x7f]*[^\x00-\x20\x7f\x85\xa0]"},
     ),
 ]
 SSE_KEEPALIVE_SECONDS = 15.0
@@ -322,25 +324,34 @@ class SessionQuoteController(Controller):
         return await _sessions(state).quote_for(evse_uid, emi3_evse_id, location_id, locale)
 
 
+# Close codes of the live socket (RFC 6455 leaves 4000-4999 to applications): HTTP's 401 and 404 plus 4000.
+LIVE_UNAUTHORIZED = 4401
+LIVE_NOT_FOUND = 4404
+
+
 @websocket("/v1/sessions/{session_id:uuid}/live", tags=["Sessions"])
 async def session_live(socket: WebSocket[Any, Any, Any], session_id: FromPath[uuid.UUID]) -> None:
     """Live updates over a WebSocket; the access token goes in the `token` query parameter. Each message is the
-    session as GET returns it; the server closes the socket when the session is over."""
+    session as GET returns it; the server closes the socket when the session is over (1000).
+
+    The upgrade is always accepted, so that a refusal reaches the app as a close code it can act on (a refused
+    handshake is an HTTP 403 to every client): 4401 for a missing, invalid, expired or revoked token (sign in
+    again), 4404 for a session that does not exist or is not the caller's."""
     state = socket.app.state
+    await socket.accept()
     try:
         principal = await verify_access_token(socket, socket.query_params.get("token", ""))
     except Unauthorized:
-        await socket.close(code=4401, reason="send a valid access token as the token query parameter")
+        await socket.close(code=LIVE_UNAUTHORIZED, reason="send a valid access token as the token query parameter")
         return
     service: SessionService = state.sessions
     async with state.session_factory() as db_session:
         try:
             record = await service.get_owned(db_session, session_id, principal.user_id)
         except NotFound:
-            await socket.close(code=4404, reason="no such session")
+            await socket.close(code=LIVE_NOT_FOUND, reason="no such session")
             return
         first = msgspec.json.encode(await service.view(db_session, record))
-    await socket.accept()
 
     async def until_closed() -> None:
         with contextlib.suppress(WebSocketDisconnect):
@@ -368,7 +379,11 @@ class GuestSessionController(Controller):
     tags = ["Guest charging"]
 
     @post(
-        "", status_code=HTTP_202_ACCEPTED, summary="Start charging as a guest", responses=problems(402, 404, 409, 503)
+        "",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Start charging as a guest",
+        responses=problems(402, 404, 409, 503),
+        operation_class=operation_requiring_headers("idempotency-key"),
     )
     async def start(
         self,
@@ -391,8 +406,6 @@ class GuestSessionController(Controller):
         service = _sessions(state)
         if not service.payments.requires_payment_method:
             raise GuestChargingUnavailable(NO_CARD_PAYMENTS)
-        if "@" not in data.email or len(data.email) > 320:
-            raise InvalidInput([FieldError("email", "a valid email address for the receipt")])
         if not data.payment_method_id:
             raise InvalidInput([FieldError("paymentMethodId", "the card, as a payment method id of the provider")])
         limits = _guest_limits(state)
@@ -471,8 +484,6 @@ class DeviceController(Controller):
         """Charging complete, idle fee in 5 minutes, session failed, receipt ready. Registering the same token
         again returns the same device; 409 `limit-reached` past VOLTWAY_MAX_DEVICES_PER_ACCOUNT."""
         token = data.token.strip()
-        if not token or len(token) > 512:
-            raise InvalidInput([FieldError("token", "the push token, 1 to 512 characters")])
         device = (
             await db_session.execute(select(Device).where(Device.user_id == principal.user_id, Device.token == token))
         ).scalar_one_or_none()

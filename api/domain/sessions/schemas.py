@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from api.schema import AppStruct
+import msgspec
+
+from api.schema import SPACE, AppStruct, Email
 
 SessionStatus = Literal["starting", "charging", "suspended", "stopping", "completed", "failed"]
 
@@ -21,11 +23,13 @@ class StartSession(AppStruct):
 
 
 class StartGuestSession(AppStruct):
-    email: str
+    email: Email  # where the receipt goes
     evse_uid: str | None = None
     emi3_evse_id: str | None = None
     location_id: uuid.UUID | None = None
-    payment_method_id: str | None = None  # from the payment provider's card form; the card never reaches us
+    # From the payment provider's card form (the card never reaches us). Needed where the network takes cards;
+    # without card payments a guest start is refused (402) whether or not it is given.
+    payment_method_id: Annotated[str, msgspec.Meta(min_length=1, max_length=255)] | None = None
 
 
 class CostBreakdown(AppStruct):
@@ -148,9 +152,13 @@ class Receipt(AppStruct):
     print_url_expires_at: datetime
 
 
+# A push token or webhook URL: up to 512 characters, not only spaces (they are trimmed).
+PushToken = Annotated[str, msgspec.Meta(min_length=1, max_length=512, pattern=rf"[^{SPACE}\x00-\x1f\x7f]")]
+
+
 class DeviceRegistration(AppStruct):
     platform: Literal["ios", "android", "web", "webhook"]
-    token: str
+    token: PushToken
     name: str | None = None
 
 
