@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import msgspec
 import numpy as np
@@ -30,7 +29,7 @@ from api.domain.stations.catalog import (
 )
 from api.domain.stations.columns import may_match, narrows
 from api.domain.stations.geo import cells_around, cells_in_box, haversine_many
-from api.domain.stations.records import OpeningHours
+from api.domain.stations.opening_hours import is_open
 
 # Effective statuses of EVSEs whose charger is ours but cannot be heard from.
 OFFLINE = "UNKNOWN"
@@ -109,35 +108,6 @@ class Availability:
         return evse.status, "live"
 
 
-def is_open(opening: OpeningHours | None, time_zone: str, now: datetime) -> bool | None:
-    """Open at `now` in the location's local time; None when the feed does not say."""
-    if opening is None:
-        return None
-    for closing in opening.exceptional_closings:
-        if closing.period_begin <= now < closing.period_end:
-            return False
-    for extra in opening.exceptional_openings:
-        if extra.period_begin <= now < extra.period_end:
-            return True
-    if opening.twentyfourseven:
-        return True
-    local = now.astimezone(ZoneInfo(time_zone))
-    clock = local.strftime("%H:%M")
-    weekday = local.isoweekday()
-    previous_day = 7 if weekday == 1 else weekday - 1
-    for hours in opening.regular_hours:
-        begin, end = hours.period_begin, hours.period_end
-        if begin < end:
-            if hours.weekday == weekday and begin <= clock < end:
-                return True
-        elif end <= begin:  # wraps past midnight (or 00:00-00:00 = whole day)
-            if hours.weekday == weekday and clock >= begin:
-                return True
-            if hours.weekday == previous_day and clock < end:
-                return True
-    return False
-
-
 class StationSearch:
     """Runs queries against a catalogue."""
 
@@ -213,7 +183,7 @@ class StationSearch:
         else:
             keep = distances <= radius
         if candidates.columns is not None:
-            keep &= may_match(candidates.columns, filters)
+            keep &= may_match(candidates.columns, filters, now)
         indices = np.flatnonzero(keep)
         order = indices[np.argsort(distances[indices], kind="stable")]
         ordered = distances[order]

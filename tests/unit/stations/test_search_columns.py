@@ -20,6 +20,7 @@ from api.domain.stations.catalog import (
 )
 from api.domain.stations.columns import may_match
 from api.domain.stations.prices import TariffBook, TariffPricing
+from api.domain.stations.records import ExceptionalPeriod, OpeningHours, RegularHours
 from api.domain.stations.search import Availability, Box, StationFilters, StationQuery, StationSearch
 from api.domain.stations.services import StationService
 
@@ -66,6 +67,26 @@ evses = st.builds(
     connectors=st.lists(connectors, max_size=3).map(tuple),
     last_updated=st.just(NOW),
 )
+hours = st.builds(
+    RegularHours,
+    weekday=st.integers(1, 7),
+    period_begin=st.sampled_from(["00:00", "08:00", "12:00", "22:00"]),
+    period_end=st.sampled_from(["00:00", "06:00", "12:00", "18:00"]),
+)
+closings = st.builds(
+    ExceptionalPeriod,
+    period_begin=st.sampled_from([NOW - timedelta(days=1), NOW - timedelta(minutes=30)]),
+    period_end=st.sampled_from([NOW + timedelta(hours=1), NOW + timedelta(days=2)]),
+)
+openings = st.none() | st.builds(
+    OpeningHours,
+    twentyfourseven=st.booleans(),
+    regular_hours=st.lists(hours, max_size=3).map(tuple),
+    exceptional_openings=st.lists(closings, max_size=1).map(tuple),
+    exceptional_closings=st.lists(closings, max_size=1).map(tuple),
+)
+# Moments around NOW (a Monday), so opening hours, exceptional periods and time zones all come into play.
+moments = st.integers(-7 * 24, 7 * 24).map(lambda steps: NOW + timedelta(minutes=37 * steps))
 # Few distinct points, so equal distances (ordered by id) are common.
 points = st.tuples(st.sampled_from([52.0, 52.01, 52.02, 52.05]), st.sampled_from([4.0, 4.01, 4.03, 4.1]))
 
@@ -86,11 +107,11 @@ def locations(draw: st.DrawFn) -> LocationEntry:
         country="NLD",
         latitude=latitude,
         longitude=longitude,
-        time_zone="Europe/Amsterdam",
+        time_zone=draw(st.sampled_from(["Europe/Amsterdam", "America/New_York", "Asia/Tokyo"])),
         operator_name=draw(st.sampled_from(OPERATORS)),
         parking_type=None,
         facilities=(),
-        opening_times=None,
+        opening_times=draw(openings),
         publish=True,
         evses=tuple(draw(st.lists(evses, min_size=1, max_size=3))),
         last_updated=NOW,
@@ -103,7 +124,7 @@ filters = st.builds(
     standards=st.frozensets(st.sampled_from([*STANDARDS, "GBT_DC"]), max_size=2),
     min_power_w=st.none() | st.sampled_from([0, 11_000, 50_000, 200_000]),
     available_now=st.booleans(),
-    open_now=st.just(False),
+    open_now=st.booleans(),
     operator=st.none() | st.sampled_from(["fastned", "ionity", "nobody"]),
     max_price_per_kwh=st.none() | st.sampled_from([Decimal("0"), Decimal("0.30"), Decimal("1")]),
 )
@@ -123,18 +144,21 @@ def search_engine(catalog: StationCatalog) -> StationSearch:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(entries=st.lists(locations(), max_size=25), wanted=filters)
+@given(entries=st.lists(locations(), max_size=25), wanted=filters, now=moments)
 def test_columns_rule_out_exactly_what_the_filter_rejects_on_what_they_can_see(
-    entries: list[LocationEntry], wanted: StationFilters
+    entries: list[LocationEntry], wanted: StationFilters, now: datetime
 ) -> None:
-    """Never a station the exact filter keeps; and with feed statuses and no price, exactly its verdict."""
+    """Never a station the exact filter keeps; and with feed statuses and no price, exactly its verdict.
+
+    Opening hours across time zones and exceptional periods are among what the columns decide exactly.
+    """
     catalog = catalog_of(entries)
     engine = search_engine(catalog)
     candidates = candidate_arrays(list(catalog.cells.values()), with_columns=True)
     assert candidates.columns is not None
-    mask = may_match(candidates.columns, wanted).tolist()
+    mask = may_match(candidates.columns, wanted, now).tolist()
     for location, may in zip(candidates.entries, mask, strict=True):
-        exact = engine._passes(location, wanted, NOW)
+        exact = engine._passes(location, wanted, now)
         if exact:
             assert may, location
         only_feed_statuses = all(e.charging_station_id is None for e in location.evses)
@@ -148,9 +172,10 @@ def test_columns_rule_out_exactly_what_the_filter_rejects_on_what_they_can_see(
     wanted=filters,
     limit=st.integers(1, 4),
     use_box=st.booleans(),
+    now=moments,
 )
 def test_searches_page_through_what_the_exact_filter_keeps(
-    entries: list[LocationEntry], wanted: StationFilters, limit: int, use_box: bool
+    entries: list[LocationEntry], wanted: StationFilters, limit: int, use_box: bool, now: datetime
 ) -> None:
     """Paging to the end yields every station inside the area that passes the filter, once, nearest first."""
     catalog = catalog_of(entries)
@@ -165,7 +190,7 @@ def test_searches_page_through_what_the_exact_filter_keeps(
     )
     found: list[tuple[float, str]] = []
     while True:
-        hits, after = engine.search(query, NOW)
+        hits, after = engine.search(query, now)
         found.extend((hit.distance_m, hit.location.sort_key) for hit in hits)
         if after is None:
             break
@@ -176,14 +201,14 @@ def test_searches_page_through_what_the_exact_filter_keeps(
         location.sort_key
         for location in catalog.locations.values()
         if (box is None or box.contains(location.latitude, location.longitude))
-        and engine._passes(location, wanted, NOW)
+        and engine._passes(location, wanted, now)
     }
     assert sorted(key for _, key in found) == sorted(expected)
     assert found == sorted(found)  # nearest first, ties by id
     assert len(found) == len(expected)  # and no station twice across pages
 
 
-def _unpriced(n: int) -> LocationEntry:
+def _unpriced(n: int, opening: OpeningHours | None = None) -> LocationEntry:
     connector = ConnectorEntry(
         connector_id="1",
         standard="IEC_62196_T2",
@@ -226,7 +251,7 @@ def _unpriced(n: int) -> LocationEntry:
         operator_name=None,
         parking_type=None,
         facilities=(),
-        opening_times=None,
+        opening_times=opening,
         publish=True,
         evses=(evse,),
         last_updated=NOW,
@@ -252,3 +277,20 @@ def test_a_search_that_matches_nothing_checks_no_station_one_by_one() -> None:
     )
     assert len(page.items) == 3
     assert catalog.locations_checked == 4  # the page, and the one that shows there is more
+
+
+def test_closed_stations_are_ruled_out_once_per_opening_hours_not_once_per_station() -> None:
+    """Thousands of shops open on weekdays, searched on a Sunday with openNow: none is checked one by one."""
+    weekdays = OpeningHours(
+        twentyfourseven=False,
+        regular_hours=tuple(RegularHours(weekday=day, period_begin="08:00", period_end="18:00") for day in range(1, 6)),
+    )
+    catalog = catalog_of([_unpriced(n, weekdays) for n in range(5_000)])
+    service = StationService(catalog, Availability(timedelta(minutes=10)), TariffPricing(TariffBook()))
+    box = Box(min_lon=-75.0, min_lat=40.0, max_lon=-72.5, max_lat=45.0)
+    query = StationQuery(centre=None, radius_m=None, box=box, filters=StationFilters(open_now=True), limit=100)
+    sunday_noon = datetime(2026, 11, 8, 17, tzinfo=UTC)  # 12:00 in New York
+    assert service.search(query, "en", sunday_noon).items == []
+    assert catalog.locations_checked == 0
+    monday_noon = sunday_noon + timedelta(days=1)
+    assert len(service.search(query, "en", monday_noon).items) == 100
