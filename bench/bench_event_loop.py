@@ -184,6 +184,9 @@ async def scenarios(base: str) -> dict[str, Callable[[httpx.AsyncClient], Awaita
         "viewport 10 degrees, no match (scans all)": lambda c: c.get(
             "/v1/stations", params={**north_east, "maxPricePerKwh": "0", "limit": 100}
         ),
+        "viewport 10 degrees, connector and power no station has (scans all)": lambda c: c.get(
+            "/v1/stations", params={**north_east, "standards": "CHADEMO,TESLA_S", "minPowerKw": "350", "limit": 100}
+        ),
         "nearby 100 km, no match (scans all)": lambda c: c.get(
             "/v1/stations", params={"lat": 40.75, "lon": -73.99, "radius": 100_000, "availableNow": "true"}
         ),

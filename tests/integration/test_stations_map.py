@@ -252,6 +252,13 @@ async def test_bad_queries_are_clear_problems(client: Client) -> None:
     assert problem_fields(await client.get("/v1/stations", params={"bbox": "5,53,4,52"})) == {"bbox"}
     assert problem_fields(await client.get("/v1/stations", params={"bbox": "0,40,20,60"})) == {"bbox"}
     assert problem_fields(await client.get("/v1/stations", params={"bbox": "a,b,c"})) == {"bbox"}
+    # Decimal degrees as the document's pattern states them, nothing the pattern does not match.
+    for outside_the_pattern in ("4e0,52,5,53", " 4,52,5,53", "4,52,5,53\n", "4,52,5,53,", "4,52,5,inf"):
+        bad_box = await client.get("/v1/stations", params={"bbox": outside_the_pattern})
+        assert problem_fields(bad_box) == {"bbox"}, outside_the_pattern
+        bad_clusters = await client.get("/v1/stations/clusters", params={"bbox": outside_the_pattern})
+        assert problem_fields(bad_clusters) == {"bbox"}, outside_the_pattern
+    assert (await client.get("/v1/stations", params={"bbox": "4.0,52.000,5,53"})).status_code == 200
     unknown = await client.get("/v1/stations", params={"lat": 52, "lon": 4, "colour": "red", "sort": "x"})
     assert problem_fields(unknown) == {"colour", "sort"}
     assert problem_fields(await client.get("/v1/stations", params={"lat": 52, "lon": 4, "standards": "TYPE9"})) == {

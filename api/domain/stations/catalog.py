@@ -18,6 +18,7 @@ import msgspec
 import numpy as np
 from numpy.typing import NDArray
 
+from api.domain.stations.columns import FilterColumns, build_columns, join_columns
 from api.domain.stations.geo import CellSpan, cell_of
 from api.domain.stations.records import OpeningHours
 
@@ -158,18 +159,20 @@ class Cell:
     when no change happened while they were built.
     """
 
-    __slots__ = ("_arrays", "_totals", "_version", "entries")
+    __slots__ = ("_arrays", "_columns", "_totals", "_version", "entries")
 
     def __init__(self) -> None:
         self.entries: dict[uuid.UUID, LocationEntry] = {}
         self._arrays: tuple[list[LocationEntry], NDArray[np.float64], NDArray[np.float64]] | None = None
         self._totals: CellTotals | None = None
+        self._columns: FilterColumns | None = None
         self._version = 0
 
     def changed(self) -> None:
         self._version += 1
         self._arrays = None
         self._totals = None
+        self._columns = None
 
     def arrays(self) -> tuple[list[LocationEntry], NDArray[np.float64], NDArray[np.float64]]:
         """(entries, latitudes, longitudes) in one order; rebuilt after a change."""
@@ -185,6 +188,18 @@ class Cell:
             if version == self._version:
                 self._arrays = arrays
         return arrays
+
+    def columns(self, entries: list[LocationEntry]) -> FilterColumns:
+        """What the search filters test for `entries` (the list `arrays` returned), cached with the arrays."""
+        columns = self._columns
+        arrays = self._arrays
+        if columns is not None and arrays is not None and arrays[0] is entries:
+            return columns
+        version = self._version
+        columns = build_columns(entries)
+        if version == self._version and self._arrays is not None and self._arrays[0] is entries:
+            self._columns = columns
+        return columns
 
     def totals(self, entries: list[LocationEntry]) -> CellTotals:
         """Per-location EVSE counts for `entries` (the list `arrays` returned), cached with the arrays."""
@@ -224,6 +239,7 @@ class StationCatalog:
         self.stations: dict[uuid.UUID, StationLink] = {}
         self.links_version = 0  # moves whenever a charger's connectivity changes
         self.cells_visited = 0  # grid cells looked at by searches so far: what a search costs before any distance
+        self.locations_checked = 0  # locations searches ran the exact filter on: what the columns could not rule out
 
     def __len__(self) -> int:
         return len(self.locations)
@@ -273,17 +289,34 @@ class StationCatalog:
         ]
 
 
-def candidate_arrays(cells: list[Cell]) -> tuple[list[LocationEntry], NDArray[np.float64], NDArray[np.float64]]:
-    """The locations of `cells` with their latitudes and longitudes as arrays, in one order."""
+class Candidates(msgspec.Struct, frozen=True, gc=False):
+    """The locations of some cells with their coordinates, and their filter columns when asked for, in one order."""
+
+    entries: list[LocationEntry]
+    latitudes: NDArray[np.float64]
+    longitudes: NDArray[np.float64]
+    columns: FilterColumns | None
+
+
+def candidate_arrays(cells: list[Cell], *, with_columns: bool = False) -> Candidates:
+    """The locations of `cells` as arrays, read from each cell once so a concurrent change cannot mix versions."""
     entries: list[LocationEntry] = []
     latitudes: list[NDArray[np.float64]] = []
     longitudes: list[NDArray[np.float64]] = []
+    columns: list[FilterColumns] = []
+    sizes: list[int] = []
     for cell in cells:
         cell_entries, lats, lons = cell.arrays()
         entries.extend(cell_entries)
         latitudes.append(lats)
         longitudes.append(lons)
+        if with_columns:
+            columns.append(cell.columns(cell_entries))
+            sizes.append(len(cell_entries))
+    joined = join_columns(columns, sizes) if with_columns else None
     if not entries:
         empty = np.empty(0, dtype=np.float64)
-        return entries, empty, empty
-    return entries, np.concatenate(latitudes), np.concatenate(longitudes)
+        return Candidates(entries=entries, latitudes=empty, longitudes=empty, columns=joined)
+    return Candidates(
+        entries=entries, latitudes=np.concatenate(latitudes), longitudes=np.concatenate(longitudes), columns=joined
+    )

@@ -12,7 +12,13 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from api.deps import CurrentPrincipal, DbSession
 from api.domain.stations.clusters import MAX_CLUSTER_CELLS, cluster_span_cells
-from api.domain.stations.query_params import StationSearchOperation, parse_box, parse_centre, parse_station_query
+from api.domain.stations.query_params import (
+    BBOX_PATTERN,
+    StationSearchOperation,
+    parse_box,
+    parse_centre,
+    parse_station_query,
+)
 from api.domain.stations.reports import REPORT_CATEGORIES
 from api.domain.stations.schemas import (
     ClusterPage,
@@ -69,7 +75,11 @@ class StationController(Controller):
         self,
         state: State,
         bbox: Annotated[
-            str, QueryParameter(description="minLon,minLat,maxLon,maxLat; at most 128 x 128 clusters at the zoom")
+            str,
+            QueryParameter(
+                description="minLon,minLat,maxLon,maxLat in decimal degrees; at most 128 x 128 clusters at the zoom",
+                pattern=BBOX_PATTERN,
+            ),
         ],
         zoom: Annotated[int, QueryParameter(description="map zoom level, 0 to 22")] = 6,
     ) -> ClusterPage:

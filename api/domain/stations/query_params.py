@@ -6,6 +6,7 @@ Letting the framework convert thirteen typed parameters per request costs more t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -25,34 +26,75 @@ from api.errors import FieldError
 MAX_RADIUS_M = 100_000
 MAX_BOX_DEGREES = 10.0
 
-# name -> (OpenAPI type, description)
-SEARCH_PARAMETERS: dict[str, tuple[OpenAPIType, str]] = {
-    "lat": (OpenAPIType.NUMBER, "latitude of the centre in degrees, -90 to 90 (with lon)"),
-    "lon": (OpenAPIType.NUMBER, "longitude of the centre in degrees, -180 to 180 (with lat)"),
-    "radius": (OpenAPIType.INTEGER, "metres around the centre, 1 to 100000 (default 5000)"),
-    "bbox": (OpenAPIType.STRING, "map viewport minLon,minLat,maxLon,maxLat (GeoJSON order), at most 10 degrees"),
-    "standards": (OpenAPIType.STRING, "comma-separated OCPI connector standards, e.g. IEC_62196_T2_COMBO,CHADEMO"),
-    "minPowerKw": (OpenAPIType.NUMBER, "only connectors with at least this power"),
-    "availableNow": (OpenAPIType.BOOLEAN, "only stations with an EVSE available now"),
-    "openNow": (OpenAPIType.BOOLEAN, "leave out stations known to be closed now"),
-    "operator": (OpenAPIType.STRING, "operator name (case-insensitive)"),
-    "maxPricePerKwh": (OpenAPIType.STRING, "only connectors whose current energy price (VAT included) is at most this"),
-    "limit": (OpenAPIType.INTEGER, "page size, 1 to 100 (default 20)"),
-    "cursor": (OpenAPIType.STRING, "nextCursor of the previous page"),
-    "locale": (OpenAPIType.STRING, "language of price texts: en, de, fr, es or nl (default: Accept-Language)"),
+# Decimal degrees, as the document states them: the server refuses what the pattern does not match.
+_LONGITUDE = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[0-9]{1,2})(?:\.[0-9]+)?)"
+_LATITUDE = r"-?(?:90(?:\.0+)?|[0-8]?[0-9](?:\.[0-9]+)?)"
+BBOX_FORMAT = f"{_LONGITUDE},{_LATITUDE},{_LONGITUDE},{_LATITUDE}"
+BBOX_PATTERN = f"^{BBOX_FORMAT}$(?!\\n)"  # Python's `$` also matches before a final newline; ECMA's does not
+_BBOX = re.compile(BBOX_FORMAT)
+EITHER_CENTRE_OR_BOX = (
+    "Give either `lat` and `lon` (with an optional `radius`) or `bbox`; with both, `bbox` bounds the search and "
+    "distances are measured from `lat`/`lon`."
+)
+
+# name -> (schema, description)
+SEARCH_PARAMETERS: dict[str, tuple[Schema, str]] = {
+    "lat": (
+        Schema(type=OpenAPIType.NUMBER, minimum=-90, maximum=90),
+        "latitude of the centre in degrees, -90 to 90; with lon, unless bbox is given",
+    ),
+    "lon": (
+        Schema(type=OpenAPIType.NUMBER, minimum=-180, maximum=180),
+        "longitude of the centre in degrees, -180 to 180; with lat, unless bbox is given",
+    ),
+    "radius": (
+        Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=MAX_RADIUS_M),
+        "metres around the centre, 1 to 100000 (default 5000)",
+    ),
+    "bbox": (
+        Schema(type=OpenAPIType.STRING, pattern=BBOX_PATTERN),
+        "map viewport minLon,minLat,maxLon,maxLat (GeoJSON order) in decimal degrees, min not above max, at most "
+        "10 degrees wide and high; the alternative to lat and lon",
+    ),
+    "standards": (
+        Schema(type=OpenAPIType.STRING),
+        "comma-separated OCPI connector standards, e.g. IEC_62196_T2_COMBO,CHADEMO",
+    ),
+    "minPowerKw": (
+        Schema(type=OpenAPIType.NUMBER, minimum=0, maximum=10_000),
+        "only connectors with at least this power",
+    ),
+    "availableNow": (Schema(type=OpenAPIType.BOOLEAN), "only stations with an EVSE available now"),
+    "openNow": (Schema(type=OpenAPIType.BOOLEAN), "leave out stations known to be closed now"),
+    "operator": (Schema(type=OpenAPIType.STRING), "operator name (case-insensitive)"),
+    "maxPricePerKwh": (
+        Schema(type=OpenAPIType.STRING),
+        "only connectors whose current energy price (VAT included) is at most this",
+    ),
+    "limit": (Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=100), "page size, 1 to 100 (default 20)"),
+    "cursor": (Schema(type=OpenAPIType.STRING), "nextCursor of the previous page"),
+    "locale": (
+        Schema(type=OpenAPIType.STRING),
+        "language of price texts: en, de, fr, es or nl (default: Accept-Language)",
+    ),
 }
 
 
 @dataclass
 class StationSearchOperation(Operation):
-    """The OpenAPI operation of the search, with its query parameters listed from `SEARCH_PARAMETERS`."""
+    """The OpenAPI operation of the search, with its query parameters listed from `SEARCH_PARAMETERS`.
+
+    Which of lat/lon and bbox to give is a rule across parameters, which JSON Schema cannot state for query
+    parameters: the description says it, and each of the three says what it goes with.
+    """
 
     def __post_init__(self) -> None:
+        self.description = f"{self.description or ''}\n\n{EITHER_CENTRE_OR_BOX}".strip()
         self.parameters = [
             *(self.parameters or []),
             *(
-                Parameter(name=name, param_in="query", required=False, schema=Schema(type=kind), description=text)
-                for name, (kind, text) in SEARCH_PARAMETERS.items()
+                Parameter(name=name, param_in="query", required=False, schema=schema, description=text)
+                for name, (schema, text) in SEARCH_PARAMETERS.items()
             ),
         ]
 
@@ -127,18 +169,18 @@ def parse_centre(params: Mapping[str, str], errors: list[FieldError]) -> tuple[f
 
 
 def parse_box(bbox: str, errors: list[FieldError], max_degrees: float | None) -> Box | None:
-    parts = bbox.split(",")
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        values = []
-    if len(values) != 4 or any(v != v for v in values):
-        errors.append(FieldError("bbox", "expected minLon,minLat,maxLon,maxLat in degrees", source="query"))
+    """The viewport, or None with the reason in `errors`; the format is `BBOX_PATTERN`, the one the document states."""
+    if _BBOX.fullmatch(bbox) is None:
+        errors.append(
+            FieldError(
+                "bbox",
+                "expected minLon,minLat,maxLon,maxLat in decimal degrees, longitudes within -180..180 and "
+                "latitudes within -90..90",
+                source="query",
+            )
+        )
         return None
-    min_lon, min_lat, max_lon, max_lat = values
-    if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180 and -90 <= min_lat <= 90 and -90 <= max_lat <= 90):
-        errors.append(FieldError("bbox", "longitudes must be within -180..180 and latitudes within -90..90", "query"))
-        return None
+    min_lon, min_lat, max_lon, max_lat = (float(part) for part in bbox.split(","))
     if min_lon > max_lon or min_lat > max_lat:
         errors.append(FieldError("bbox", "inverted: expected minLon,minLat,maxLon,maxLat", source="query"))
         return None

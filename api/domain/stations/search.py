@@ -1,6 +1,7 @@
 """Finding stations in the catalogue: nearest first or inside a viewport, with the map's filters.
 
-Candidates come from the grid index; exact great-circle distances are computed only for them. Results
+Candidates come from the grid index; exact great-circle distances are computed only for them, and the filter
+columns rule out in one vectorised pass the candidates the filters cannot match (see `columns.py`). Results
 are ordered by (distance, location id), and a cursor carries the last (distance, id) seen, so paging is
 stable even while statuses change.
 """
@@ -13,7 +14,6 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import msgspec
 import numpy as np
@@ -27,8 +27,9 @@ from api.domain.stations.catalog import (
     StationLink,
     candidate_arrays,
 )
+from api.domain.stations.columns import may_match, narrows
 from api.domain.stations.geo import cells_around, cells_in_box, haversine_many
-from api.domain.stations.records import OpeningHours
+from api.domain.stations.opening_hours import is_open
 
 # Effective statuses of EVSEs whose charger is ours but cannot be heard from.
 OFFLINE = "UNKNOWN"
@@ -107,35 +108,6 @@ class Availability:
         return evse.status, "live"
 
 
-def is_open(opening: OpeningHours | None, time_zone: str, now: datetime) -> bool | None:
-    """Open at `now` in the location's local time; None when the feed does not say."""
-    if opening is None:
-        return None
-    for closing in opening.exceptional_closings:
-        if closing.period_begin <= now < closing.period_end:
-            return False
-    for extra in opening.exceptional_openings:
-        if extra.period_begin <= now < extra.period_end:
-            return True
-    if opening.twentyfourseven:
-        return True
-    local = now.astimezone(ZoneInfo(time_zone))
-    clock = local.strftime("%H:%M")
-    weekday = local.isoweekday()
-    previous_day = 7 if weekday == 1 else weekday - 1
-    for hours in opening.regular_hours:
-        begin, end = hours.period_begin, hours.period_end
-        if begin < end:
-            if hours.weekday == weekday and begin <= clock < end:
-                return True
-        elif end <= begin:  # wraps past midnight (or 00:00-00:00 = whole day)
-            if hours.weekday == weekday and clock >= begin:
-                return True
-            if hours.weekday == previous_day and clock < end:
-                return True
-    return False
-
-
 class StationSearch:
     """Runs queries against a catalogue."""
 
@@ -197,7 +169,9 @@ class StationSearch:
                 raise ValueError("a query needs a box, or a centre with a radius")
             centre = query.centre
             radius = query.radius_m
-        entries, latitudes, longitudes = candidate_arrays(cells)
+        filters = query.filters
+        candidates = candidate_arrays(cells, with_columns=narrows(filters))
+        entries, latitudes, longitudes = candidates.entries, candidates.latitudes, candidates.longitudes
         distances = haversine_many(centre[0], centre[1], latitudes, longitudes)
         if box is not None:
             keep = (
@@ -208,14 +182,16 @@ class StationSearch:
             )
         else:
             keep = distances <= radius
+        if candidates.columns is not None:
+            keep &= may_match(candidates.columns, filters, now)
         indices = np.flatnonzero(keep)
         order = indices[np.argsort(distances[indices], kind="stable")]
         ordered = distances[order]
         after = query.after
         position = 0 if after is None else int(np.searchsorted(ordered, after[0], side="left"))
         page: list[Hit] = []
-        filters = query.filters
         total = len(order)
+        checked = 0
         while position < total:
             # Equal distances form a group ordered by station id.
             end = position + 1
@@ -230,10 +206,13 @@ class StationSearch:
             for location in group:
                 if after is not None and (distance, location.sort_key) <= after:
                     continue
+                checked += 1
                 if not self._passes(location, filters, now):
                     continue
                 if len(page) == query.limit:
+                    self.catalog.locations_checked += checked
                     last = page[-1]
                     return page, (last.distance_m, last.location.sort_key)
                 page.append(Hit(location=location, distance_m=distance))
+        self.catalog.locations_checked += checked
         return page, None

@@ -17,6 +17,7 @@ from api.db.types import utc_now
 from api.domain.stations.catalog import ConnectorEntry, EvseEntry, LocationEntry, StationCatalog
 from api.domain.stations.clusters import count_clusters
 from api.domain.stations.geo import cells_in_box, haversine_m
+from api.domain.stations.opening_hours import is_open
 from api.domain.stations.reports import REPORT_CATEGORIES
 from api.domain.stations.schemas import (
     ClusterPage,
@@ -35,7 +36,7 @@ from api.domain.stations.schemas import (
 from api.domain.stations.schemas import (
     Favourite as FavouriteView,
 )
-from api.domain.stations.search import Availability, Box, StationQuery, StationSearch, encode_cursor, is_open
+from api.domain.stations.search import Availability, Box, StationQuery, StationSearch, encode_cursor
 from api.domain.stations.worker import MapWorker
 from api.errors import FieldError, InvalidInput, NotFound
 
