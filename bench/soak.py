@@ -3,8 +3,9 @@ for a bounded time on loopback, with a report of what held and what did not.
 
 Set-up: a fresh PostgreSQL database created for the run (dropped afterwards), migrated, with one tariff, the chargers
 and a pool of RFID cards; two ``python -m api serve`` processes on it, each with its own API and OCPP port. This
-process is the load generator (one asyncio loop): it holds every charger's OCPP 1.6J websocket (half on each
-process) and every app user's HTTP client and live WebSocket.
+script supervises: it probes both processes, samples their memory and counts deadlocks, while load-generating child
+processes (as many as the open-file limit needs, ``--shards``; one asyncio loop each) hold a slice of the chargers'
+OCPP 1.6J websockets (half on each serving process) and of the app users' HTTP clients and live WebSockets.
 
 Traffic, for ``--minutes`` (20 by default, so that the bridge's 15-minute full garbage collection falls inside):
 - ``--charging-share`` of the chargers charge at any time; each charging charger sends MeterValues every 10-60 s
@@ -220,8 +221,18 @@ class Stats:
     failures: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """Where one serving process answers: what a load-generating shard needs of it."""
+
+    base: str
+    ocpp_port: int
+
+
 class Soak:
-    def __init__(self, args: argparse.Namespace, servers: list[Server], uids: dict[str, str]) -> None:
+    """One load-generating shard: its slice of the chargers and of the app users."""
+
+    def __init__(self, args: argparse.Namespace, servers: list[Endpoint], uids: dict[str, str]) -> None:
         self.args = args
         self.servers = servers
         self.chargers = [SoakCharger(ocpp_id, uid, self) for ocpp_id, uid in sorted(uids.items())]
@@ -240,7 +251,7 @@ class Soak:
             )
             for server in servers
         ]
-        app_share = min(len(self.chargers) // 4, args.users)
+        app_share = min(len(self.chargers) // 4, len(range(args.shard, args.users, args.shards)))
         self.app_pool = self.chargers[:app_share]  # chargers app users start sessions on
         self.free: list[SoakCharger] = list(self.app_pool)
         self.rfid_chargers = self.chargers[app_share:]
@@ -302,7 +313,8 @@ class Soak:
             token = str(login.json()["accessToken"])
             return token, {"Authorization": f"Bearer {token}"}
 
-        return list(await asyncio.gather(*(one(n) for n in range(self.args.users))))
+        users = range(self.args.shard, self.args.users, self.args.shards)  # user numbers are global across shards
+        return list(await asyncio.gather(*(one(n) for n in users)))
 
     # -- behaviour --
 
@@ -321,7 +333,7 @@ class Soak:
         await asyncio.sleep(random.uniform(0, 60) if charging_now else random.uniform(0, idle))
         this_time = random.uniform(0, length) if charging_now else length
         while self.running and time.monotonic() < deadline:
-            await charger.start_here(rfid(n))
+            await charger.start_here(rfid(int(charger.ocpp_id[len(PREFIX) :]) - 1))
             await asyncio.sleep(min(this_time, max(0.0, deadline - time.monotonic())))
             this_time = length
             if not self.running:
@@ -382,25 +394,6 @@ class Soak:
         finally:
             if charger.current is None:
                 self.free.append(charger)
-
-    async def probe(self) -> None:
-        async with httpx.AsyncClient(timeout=30, trust_env=False) as client:
-            while self.running:
-                for n, server in enumerate(self.servers):
-                    started = time.perf_counter()
-                    with contextlib.suppress(httpx.HTTPError):
-                        await client.get(f"{server.base}/health")
-                        self.stats.lag[f"process {n + 1}"].append(time.perf_counter() - started)
-                await asyncio.sleep(PROBE_EVERY)
-
-    async def sample_memory(self, started: float) -> None:
-        while self.running:
-            minute = (time.monotonic() - started) / 60
-            for n, server in enumerate(self.servers):
-                self.stats.rss[f"process {n + 1}"].append((minute, server.rss_mib()))
-            own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            self.stats.rss["load generator (max)"].append((minute, own))
-            await asyncio.sleep(SAMPLE_EVERY)
 
     async def stop_everything(self) -> None:
         """Every charger still charging stops (as at the end of a day): every transaction is then settled. Starts
@@ -520,17 +513,63 @@ def slope_mib_per_min(series: list[tuple[float, float]], after_minute: float) ->
     return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread if spread else 0.0
 
 
+def shard_results(soak: Soak, seconds: float, meters: dict[str, Any]) -> dict[str, Any]:
+    """What one shard measured, raw, so that the supervisor can merge the shards before taking percentiles."""
+    return {
+        "seconds": seconds,
+        "chargers": len(soak.chargers),
+        "messages": soak.messages,
+        "api": dict(soak.stats.api),
+        "api_errors": dict(soak.stats.api_errors),
+        "live": soak.tally.latencies,
+        "meters": meters,
+        "call_errors": sum(len(c.errors) for c in soak.chargers),
+        "failures": dict(soak.stats.failures),
+    }
+
+
+def merge_shards(shards: list[dict[str, Any]]) -> dict[str, Any]:
+    merged: dict[str, Any] = {
+        "seconds": max(r["seconds"] for r in shards),
+        "chargers": sum(r["chargers"] for r in shards),
+        "messages": sum(r["messages"] for r in shards),
+        "api": defaultdict(list),
+        "api_errors": defaultdict(int),
+        "live": [],
+        "meters": defaultdict(int),
+        "call_errors": sum(r["call_errors"] for r in shards),
+        "failures": defaultdict(int),
+    }
+    for result in shards:
+        for label, values in result["api"].items():
+            merged["api"][label] += values
+        for key in ("api_errors", "failures"):
+            for label, count in result[key].items():
+                merged[key][label] += count
+        merged["live"] += result["live"]
+        for key, value in result["meters"].items():
+            if isinstance(value, list):
+                merged["meters"].setdefault(key, [])
+                merged["meters"][key] = merged["meters"][key] + value
+            else:
+                merged["meters"][key] += value
+    return merged
+
+
 def build_report(
-    soak: Soak, args: argparse.Namespace, seconds: float, meters: dict[str, Any], locks: int
+    merged: dict[str, Any],
+    lag: dict[str, list[float]],
+    rss: dict[str, list[tuple[float, float]]],
+    args: argparse.Namespace,
+    locks: int,
 ) -> dict[str, Any]:
-    stats = soak.stats
     api = {
         label: {
             "requests": len(values),
             "p50_ms": round(percentile(sorted(values), 0.5) * 1000, 1),
             "p99_ms": round(percentile(sorted(values), 0.99) * 1000, 1),
         }
-        for label, values in sorted(stats.api.items())
+        for label, values in sorted(merged["api"].items())
     }
     lags = {
         name: {
@@ -538,7 +577,7 @@ def build_report(
             "p99_ms": round(percentile(sorted(v), 0.99) * 1000, 1),
             "max_ms": round(max(v, default=0.0) * 1000, 1),
         }
-        for name, v in stats.lag.items()
+        for name, v in lag.items()
     }
     warm = min(args.warm_up_minutes, args.minutes / 2)
     memory = {
@@ -546,25 +585,26 @@ def build_report(
             "series": [(round(m, 1), round(r, 1)) for m, r in series],
             "slope_mib_per_min_after_warm_up": round(slope_mib_per_min(series, warm), 2),
         }
-        for name, series in stats.rss.items()
+        for name, series in rss.items()
     }
-    live = sorted(soak.tally.latencies)
+    live = sorted(merged["live"])
+    meters = dict(merged["meters"])
     worst_api = max((v["p99_ms"] for k, v in api.items() if not k.startswith("POST /v1/auth")), default=0.0)
     process_slopes = [
-        float(slope_mib_per_min(series, warm)) for name, series in stats.rss.items() if name.startswith("process")
+        float(slope_mib_per_min(series, warm)) for name, series in rss.items() if name.startswith("process")
     ]
-    call_errors = sum(len(c.errors) for c in soak.chargers)
     return {
         "settings": {
             "minutes": args.minutes,
-            "chargers": len(soak.chargers),
+            "chargers": merged["chargers"],
             "users": args.users,
             "charging_share": args.charging_share,
-            "processes": len(soak.servers),
+            "processes": 2,
+            "load_generator_shards": args.shards,
             "load_at_end": loadavg(),
         },
-        "messages_per_second": round(soak.messages / seconds, 1),
-        "messages": soak.messages,
+        "messages_per_second": round(merged["messages"] / merged["seconds"], 1),
+        "messages": merged["messages"],
         "api": api,
         "live_updates": {
             "count": len(live),
@@ -576,12 +616,13 @@ def build_report(
         "deadlocks": locks,
         "meter_values": meters,
         "errors": {
-            "api": dict(stats.api_errors),
-            "ocpp_call_errors": call_errors,
-            "load_generator_tasks": dict(stats.failures),
+            "api": dict(merged["api_errors"]),
+            "ocpp_call_errors": merged["call_errors"],
+            "load_generator_tasks": dict(merged["failures"]),
         },
         "targets": {
-            "no_lost_or_double_counted_meter_values": meters["lost"] == 0 and meters["double_counted"] == 0,
+            "no_lost_or_double_counted_meter_values": meters.get("lost", 0) == 0
+            and meters.get("double_counted", 0) == 0,
             "api_p99_under_200_ms": worst_api < TARGET_API_P99_MS,
             "memory_flat_after_warm_up (< 1 MiB/min)": all(abs(s) < 1.0 for s in process_slopes),
             "zero_deadlocks": locks == 0,
@@ -609,21 +650,20 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def run(args: argparse.Namespace, servers: list[Server], uids: dict[str, str]) -> dict[str, Any]:
-    for server in servers:
-        await server.ready(120)
+# ----- one load-generating shard (a child process) -----------------------------------------------------------
+
+
+async def run_shard(args: argparse.Namespace, servers: list[Endpoint], uids: dict[str, str]) -> dict[str, Any]:
     soak = Soak(args, servers, uids)
+    tag = f"shard {args.shard + 1}/{args.shards}"
     try:
         seconds = await soak.connect_chargers()
-        print(f"{len(soak.chargers):,} chargers connected and booted in {seconds:.1f} s", flush=True)
+        print(f"{tag}: {len(soak.chargers):,} chargers connected and booted in {seconds:.1f} s", flush=True)
         users = await soak.sign_in()
-        print(f"{len(users):,} app users signed in; running {args.minutes:g} minutes", flush=True)
-        locks_before = await deadlocks(args.url)
+        print(f"{tag}: {len(users):,} app users signed in; running {args.minutes:g} minutes", flush=True)
         started = time.monotonic()
         deadline = started + args.minutes * 60
         messages_before = soak.messages
-        soak.spawn(soak.probe())
-        soak.spawn(soak.sample_memory(started))
         for n, charger in enumerate(soak.rfid_chargers):
             soak.spawn(soak.rfid_charger(n, charger, deadline))
         for n, (token, headers) in enumerate(users):
@@ -631,18 +671,95 @@ async def run(args: argparse.Namespace, servers: list[Server], uids: dict[str, s
         while time.monotonic() < deadline:
             await asyncio.sleep(min(60.0, deadline - time.monotonic()))
             minute = (time.monotonic() - started) / 60
-            rss = ", ".join(f"{s.rss_mib():.0f}" for s in servers)
             charging = sum(1 for c in soak.chargers if c.current is not None)
-            print(f"  {minute:5.1f} min: {charging:,} charging, {soak.messages:,} messages, RSS {rss} MiB", flush=True)
+            print(f"{tag} {minute:5.1f} min: {charging:,} charging, {soak.messages:,} messages", flush=True)
         elapsed = time.monotonic() - started
         soak.messages -= messages_before
         await soak.stop_everything()
         await asyncio.sleep(SETTLE_SECONDS)  # batched meter samples and stops reach the database
-        locks = await deadlocks(args.url) - locks_before
         meters = await meter_check(args.url, soak.transactions)
-        return build_report(soak, args, elapsed, meters, locks)
+        return shard_results(soak, elapsed, meters)
     finally:
         await soak.close()
+
+
+def shard_main(args: argparse.Namespace) -> int:
+    setup = json.loads(Path(args.shard_setup).read_text())
+    args.url = setup["url"]
+    servers = [Endpoint(base, port) for base, port in setup["servers"]]
+    ordered = sorted(setup["uids"].items())
+    mine = dict(ordered[args.shard :: args.shards])
+    results = asyncio.run(run_shard(args, servers, mine))
+    Path(f"{args.shard_setup}.{args.shard}.json").write_text(json.dumps(results))
+    return 0
+
+
+# ----- the supervisor: database, serving processes, shards, probes -------------------------------------------
+
+
+def shards_needed(args: argparse.Namespace) -> int:
+    """Enough load-generating processes that each stays well inside its open-file limit (one socket a charger,
+    a few per app user)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    per_shard = max(1000, int(hard * 0.7))
+    return max(1, -(-(int(args.chargers) + 3 * int(args.users)) // per_shard))
+
+
+SCRIPT = str(Path(__file__).resolve())
+
+
+def rss_of(pid: int) -> float:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def supervise(args: argparse.Namespace, servers: list[Server], setup: Path) -> dict[str, Any]:
+    for server in servers:
+        await server.ready(120)
+    locks_before = await deadlocks(args.url)
+    started = time.monotonic()
+    command = [sys.executable, SCRIPT, "--shard-setup", str(setup), "--shards", str(args.shards)]
+    command += ["--minutes", str(args.minutes), "--users", str(args.users), "--chargers", str(args.chargers)]
+    command += ["--charging-share", str(args.charging_share)]
+    children = [
+        await asyncio.create_subprocess_exec(*command, "--shard", str(k), "--seed", str(args.seed + k))
+        for k in range(args.shards)
+    ]
+    lag: dict[str, list[float]] = defaultdict(list)
+    rss: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    waiting = asyncio.gather(*(child.wait() for child in children))
+    next_sample = started
+    async with httpx.AsyncClient(timeout=30, trust_env=False) as client:
+        while not waiting.done():
+            for n, server in enumerate(servers):
+                moment = time.perf_counter()
+                with contextlib.suppress(httpx.HTTPError):
+                    await client.get(f"{server.base}/health")
+                    lag[f"process {n + 1}"].append(time.perf_counter() - moment)
+            if time.monotonic() >= next_sample:
+                minute = (time.monotonic() - started) / 60
+                for n, server in enumerate(servers):
+                    rss[f"process {n + 1}"].append((minute, server.rss_mib()))
+                for k, child in enumerate(children):
+                    rss[f"load generator {k + 1}"].append((minute, rss_of(child.pid)))
+                print(
+                    f"  {minute:5.1f} min: RSS " + ", ".join(f"{s.rss_mib():.0f}" for s in servers) + " MiB", flush=True
+                )
+                next_sample += SAMPLE_EVERY
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(waiting), PROBE_EVERY)
+    codes = waiting.result()
+    if any(codes):
+        raise RuntimeError(f"a load-generating shard failed: exit codes {codes}")
+    locks = await deadlocks(args.url) - locks_before
+    return build_report(merge_shards(read_shard_results(setup, args.shards)), lag, rss, args, locks)
+
+
+def read_shard_results(setup: Path, shards: int) -> list[dict[str, Any]]:
+    return [json.loads(Path(f"{setup}.{k}.json").read_text()) for k in range(shards)]
 
 
 def main() -> int:
@@ -655,6 +772,11 @@ def main() -> int:
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES, help="server to create the soak database on")
     parser.add_argument("--report", default="bench/results/soak", help="path prefix of the .json and .md report")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--shards", type=int, default=0, help="load-generating processes (default: as the open-file limit needs)"
+    )
+    parser.add_argument("--shard", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--shard-setup", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.chargers < 4 or args.users < 1 or args.minutes <= 0:
         parser.error("--chargers at least 4, --users at least 1, --minutes above 0")
@@ -662,9 +784,16 @@ def main() -> int:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if args.shard_setup:
+        return shard_main(args)
+    args.shards = args.shards or shards_needed(args)
     work = Path(tempfile.mkdtemp(prefix="voltway-soak-"))
     args.url = asyncio.run(create_database(args.postgres_url, "voltway_soak"))
-    print(f"PostgreSQL database {make_url(args.url).database}; {os.cpu_count()} cores; load {loadavg()}", flush=True)
+    print(
+        f"PostgreSQL database {make_url(args.url).database}; {os.cpu_count()} cores; load {loadavg()}; "
+        f"{args.shards} load-generating process(es)",
+        flush=True,
+    )
     servers: list[Server] = []
     try:
         moment = time.perf_counter()
@@ -673,8 +802,11 @@ def main() -> int:
         for n in range(2):
             (work / f"p{n}").mkdir()
             servers.append(Server(args.url, work / f"p{n}", pin=False, profile=None))
+        setup = work / "setup.json"
+        endpoints = [(server.base, server.ocpp_port) for server in servers]
+        setup.write_text(json.dumps({"url": args.url, "servers": endpoints, "uids": uids}))
         try:
-            report = asyncio.run(run(args, servers, uids))
+            report = asyncio.run(supervise(args, servers, setup))
         except Exception:
             for server in servers:
                 print(f"server log (last lines):\n{server.tail()}", file=sys.stderr)
