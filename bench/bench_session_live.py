@@ -49,7 +49,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -169,24 +169,28 @@ async def evse_uids(session: AsyncSession, prefix: str) -> dict[str, str]:
     return {str(ocpp_id): str(uid) for ocpp_id, uid in rows}
 
 
-async def provision(url: str, chargers: int) -> dict[str, str]:
-    """Migrate, import the tariff and add the chargers; returns charger id -> EVSE uid."""
+@contextlib.asynccontextmanager
+async def migrated(url: str) -> AsyncIterator[AsyncSession]:
+    """A session on the database at `url` once it is migrated; the engine is disposed of afterwards."""
     engine = create_engine(url)
     try:
         await upgrade(engine)
-        factory = create_session_factory(engine)
-        async with factory() as session:
-            network = (
-                (f"{PREFIX}{n:05d}", (52.0 + n / 10_000, 4.9), f"Live bench {n}") for n in range(1, chargers + 1)
-            )
-            await add_chargers(session, "bench", network, commit_every=200)
-            uids = await evse_uids(session, PREFIX)
-        if len(uids) != chargers:
-            msg = f"provisioned {len(uids)} chargers, wanted {chargers}"
-            raise RuntimeError(msg)
-        return uids
+        async with create_session_factory(engine)() as session:
+            yield session
     finally:
         await engine.dispose()
+
+
+async def provision(url: str, chargers: int) -> dict[str, str]:
+    """Migrate, import the tariff and add the chargers; returns charger id -> EVSE uid."""
+    async with migrated(url) as session:
+        network = ((f"{PREFIX}{n:05d}", (52.0 + n / 10_000, 4.9), f"Live bench {n}") for n in range(1, chargers + 1))
+        await add_chargers(session, "bench", network, commit_every=200)
+        uids = await evse_uids(session, PREFIX)
+    if len(uids) != chargers:
+        msg = f"provisioned {len(uids)} chargers, wanted {chargers}"
+        raise RuntimeError(msg)
+    return uids
 
 
 async def count_available(url: str) -> int:

@@ -53,7 +53,6 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from api.db.engine import create_engine, create_session_factory
-from api.db.migrate import upgrade
 from api.db.models import ChargingStation, ChargingTransaction, MeterSampleRecord
 from api.domain.chargers.provisioning import add_tokens_in_bulk
 from bench.bench_session_live import (
@@ -67,6 +66,7 @@ from bench.bench_session_live import (
     evse_uids,
     iso_now,
     loadavg,
+    migrated,
     percentile,
     watch,
 )
@@ -86,20 +86,14 @@ def rfid(n: int) -> str:
 
 async def provision(url: str, chargers: int) -> dict[str, str]:
     """Migrate, import the tariff, add the chargers and the RFID cards; returns charger id -> EVSE uid."""
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-        factory = create_session_factory(engine)
-        async with factory() as session:
-            network = (
-                (f"{PREFIX}{n:06d}", (50.0 + (n % 200) / 50, 3.0 + (n // 200) / 40), f"Soak {n}")
-                for n in range(1, chargers + 1)
-            )
-            await add_chargers(session, "soak", network, commit_every=500)
-            await add_tokens_in_bulk(session, [rfid(n) for n in range(chargers)])
-            return await evse_uids(session, PREFIX)
-    finally:
-        await engine.dispose()
+    async with migrated(url) as session:
+        network = (
+            (f"{PREFIX}{n:06d}", (50.0 + (n % 200) / 50, 3.0 + (n // 200) / 40), f"Soak {n}")
+            for n in range(1, chargers + 1)
+        )
+        await add_chargers(session, "soak", network, commit_every=500)
+        await add_tokens_in_bulk(session, [rfid(n) for n in range(chargers)])
+        return await evse_uids(session, PREFIX)
 
 
 # ----- chargers ----------------------------------------------------------------------------------------------
