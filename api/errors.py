@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import asyncpg
@@ -20,7 +21,7 @@ import msgspec
 from litestar import Request, Response
 from litestar._asgi.routing_trie.traversal import traverse_route_map
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
-from litestar.types import ExceptionHandlersMap
+from litestar.types import ExceptionHandlersMap, HTTPResponseBodyEvent, HTTPResponseStartEvent, Send
 from litestar.utils.scope.state import ScopeState
 from sqlalchemy import exc as sa_exc
 
@@ -376,6 +377,23 @@ def _problem_response(
     )
 
 
+async def send_problem(send: Send, problem: ProblemDetails, headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
+    """Answer with problem details from ASGI middleware, which runs before Litestar's exception handlers."""
+    payload = msgspec.json.encode(problem)
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": problem.status,
+        "headers": [
+            (b"content-type", PROBLEM_JSON.encode()),
+            (b"content-length", str(len(payload)).encode()),
+            *headers,
+        ],
+    }
+    body: HTTPResponseBodyEvent = {"type": "http.response.body", "body": payload, "more_body": False}
+    await send(start)
+    await send(body)
+
+
 def _request_id(request: Request[Any, Any, Any]) -> str | None:
     value = request.scope.get("state", {}).get("request_id")
     return str(value) if value else None
@@ -499,4 +517,5 @@ __all__ = [
     "SessionAlreadyActive",
     "Unauthorized",
     "VoltwayError",
+    "send_problem",
 ]

@@ -5,9 +5,10 @@ every process hold and walk megabytes of headers. Bodies are limited by Litestar
 
 from __future__ import annotations
 
-import msgspec
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from api.errors import ProblemDetails, send_problem
 
 MAX_HEAD_BYTES = 16 * 1024
 
@@ -33,23 +34,11 @@ class HeadSizeLimitMiddleware:
         if scope["type"] == ScopeType.WEBSOCKET:
             await send({"type": "websocket.close", "code": 1009, "reason": "request head too large"})
             return
-        payload = msgspec.json.encode(
-            {
-                "type": "urn:voltway:problem:request-head-too-large",
-                "title": "Request header fields too large",
-                "status": 431,
-                "detail": f"The request line and headers may take at most {self.limit} bytes.",
-                "instance": scope["path"],
-            }
+        problem = ProblemDetails(
+            type="urn:voltway:problem:request-head-too-large",
+            title="Request header fields too large",
+            status=431,
+            detail=f"The request line and headers may take at most {self.limit} bytes.",
+            instance=scope["path"],
         )
-        start: HTTPResponseStartEvent = {
-            "type": "http.response.start",
-            "status": 431,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
-        body: HTTPResponseBodyEvent = {"type": "http.response.body", "body": payload, "more_body": False}
-        await send(start)
-        await send(body)
+        await send_problem(send, problem)

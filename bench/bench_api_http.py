@@ -8,10 +8,8 @@ load generator runs in a separate process. Usage: python bench/bench_api_http.py
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,6 +21,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.http_load import LoadResult, run_load_blocking
+from bench.served_api import serve_pinned
 
 
 def free_port() -> int:
@@ -41,21 +40,7 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="voltway-bench-"))
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOLTWAY_")}
-    env.update(
-        {
-            "VOLTWAY_DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/bench.db",
-            "VOLTWAY_DATA_DIR": str(workdir),
-            "VOLTWAY_RATE_LIMIT_PER_MINUTE": "0",
-            "VOLTWAY_LOG_LEVEL": "WARNING",
-        }
-    )
-    server = subprocess.Popen(
-        ["taskset", "-c", "0", sys.executable, "-m", "api", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = serve_pinned(f"sqlite+aiosqlite:///{workdir}/bench.db", workdir, port)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):

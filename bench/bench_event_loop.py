@@ -20,7 +20,6 @@ import json
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from api.db.engine import create_engine, create_session_factory
 from api.domain.chargers.provisioning import add_charger
 from bench.bench_stations import SHARED, fill, free_port
+from bench.served_api import serve_pinned
 
 CHARGERS = [f"LOOP-BENCH-{n}" for n in range(1, 9)]  # taking turns: each stays under its 20 messages/s
 CHARGER_PASSWORD = "loop-bench-charger-password"
@@ -142,26 +142,6 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if ordered else float("nan")
 
 
-def serve(url: str, workdir: Path, port: int, ocpp_port: int) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOLTWAY_")}
-    env.update(
-        {
-            "VOLTWAY_DATABASE_URL": url,
-            "VOLTWAY_DATA_DIR": str(workdir),
-            "VOLTWAY_SECRET_KEY": "bench-secret-key-that-is-long-enough-1234",
-            "VOLTWAY_RATE_LIMIT_PER_MINUTE": "0",
-            "VOLTWAY_LOG_LEVEL": "WARNING",
-            "VOLTWAY_OCPP_PORT": str(ocpp_port),
-        }
-    )
-    return subprocess.Popen(
-        ["taskset", "-c", "0", sys.executable, "-m", "api", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(workdir / "server.log").open("wb"),
-    )
-
-
 async def scenarios(base: str) -> dict[str, Callable[[httpx.AsyncClient], Awaitable[Any]] | None]:
     """The heaviest valid request of each public endpoint, found against the served catalogue."""
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
@@ -201,7 +181,9 @@ async def scenarios(base: str) -> dict[str, Callable[[httpx.AsyncClient], Awaita
 async def run(url: str, seconds: float) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="voltway-bench-loop-"))
     port, ocpp_port = free_port(), free_port()
-    server = serve(url, workdir, port, ocpp_port)
+    server = serve_pinned(
+        url, workdir, port, stderr=(workdir / "server.log").open("wb"), VOLTWAY_OCPP_PORT=str(ocpp_port)
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180

@@ -49,7 +49,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -60,6 +60,7 @@ import httpx
 import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
@@ -136,40 +137,60 @@ def loadavg() -> str:
 # ----- database ----------------------------------------------------------------------------------------------
 
 
-async def provision(url: str, chargers: int) -> dict[str, str]:
-    """Migrate, import the tariff and add the chargers; returns charger id -> EVSE uid."""
+async def add_chargers(
+    session: AsyncSession, source: str, chargers: Iterable[tuple[str, tuple[float, float], str]], commit_every: int
+) -> None:
+    """Import the benchmark tariff (as read from `source`) and add chargers, given as (OCPP id, coordinates,
+    name), on it; commits every `commit_every` chargers so a large network is not one huge transaction."""
+    await TariffStore("NL", "VWY").import_documents(session, [json.dumps(TARIFF).encode()], source)
+    for n, (ocpp_id, coordinates, name) in enumerate(chargers, start=1):
+        await add_charger(
+            session,
+            ocpp_id=ocpp_id,
+            password=CHARGER_PASSWORD,
+            country_code="NL",
+            party_id="VWY",
+            tariff_id=TARIFF_ID,
+            coordinates=coordinates,
+            name=name,
+        )
+        if n % commit_every == 0:
+            await session.commit()
+    await session.commit()
+
+
+async def evse_uids(session: AsyncSession, prefix: str) -> dict[str, str]:
+    """Charger id -> EVSE uid of every charger whose id starts with `prefix`."""
+    rows = await session.execute(
+        select(ChargingStation.ocpp_id, Evse.uid)
+        .join(Evse, Evse.charging_station_id == ChargingStation.id)
+        .where(ChargingStation.ocpp_id.like(f"{prefix}%"))
+    )
+    return {str(ocpp_id): str(uid) for ocpp_id, uid in rows}
+
+
+@contextlib.asynccontextmanager
+async def migrated(url: str) -> AsyncIterator[AsyncSession]:
+    """A session on the database at `url` once it is migrated; the engine is disposed of afterwards."""
     engine = create_engine(url)
     try:
         await upgrade(engine)
-        factory = create_session_factory(engine)
-        async with factory() as session:
-            await TariffStore("NL", "VWY").import_documents(session, [json.dumps(TARIFF).encode()], "bench")
-            for n in range(1, chargers + 1):
-                await add_charger(
-                    session,
-                    ocpp_id=f"{PREFIX}{n:05d}",
-                    password=CHARGER_PASSWORD,
-                    country_code="NL",
-                    party_id="VWY",
-                    tariff_id=TARIFF_ID,
-                    coordinates=(52.0 + n / 10_000, 4.9),
-                    name=f"Live bench {n}",
-                )
-                if n % 200 == 0:
-                    await session.commit()
-            await session.commit()
-            rows = await session.execute(
-                select(ChargingStation.ocpp_id, Evse.uid)
-                .join(Evse, Evse.charging_station_id == ChargingStation.id)
-                .where(ChargingStation.ocpp_id.like(f"{PREFIX}%"))
-            )
-            uids = {str(ocpp_id): str(uid) for ocpp_id, uid in rows}
-        if len(uids) != chargers:
-            msg = f"provisioned {len(uids)} chargers, wanted {chargers}"
-            raise RuntimeError(msg)
-        return uids
+        async with create_session_factory(engine)() as session:
+            yield session
     finally:
         await engine.dispose()
+
+
+async def provision(url: str, chargers: int) -> dict[str, str]:
+    """Migrate, import the tariff and add the chargers; returns charger id -> EVSE uid."""
+    async with migrated(url) as session:
+        network = ((f"{PREFIX}{n:05d}", (52.0 + n / 10_000, 4.9), f"Live bench {n}") for n in range(1, chargers + 1))
+        await add_chargers(session, "bench", network, commit_every=200)
+        uids = await evse_uids(session, PREFIX)
+    if len(uids) != chargers:
+        msg = f"provisioned {len(uids)} chargers, wanted {chargers}"
+        raise RuntimeError(msg)
+    return uids
 
 
 async def count_available(url: str) -> int:

@@ -21,7 +21,6 @@ import random
 import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,6 +46,7 @@ from api.domain.stations.sync import load_into
 from api.domain.stations.time_zones import time_zone_at
 from bench.http_load import LoadResult, run_load_blocking
 from bench.postgres_database import create_database, drop_database
+from bench.served_api import serve_pinned
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "afdc"
 BRUTE_FORCE_QUERIES = 200
@@ -132,22 +132,7 @@ def service_latencies(catalog: StationCatalog, points: list[tuple[float, float]]
 def http_rounds(url: str, points: list[tuple[float, float]], seconds: float, rounds: int) -> list[LoadResult]:
     workdir = Path(tempfile.mkdtemp(prefix="voltway-bench-"))
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOLTWAY_")}
-    env.update(
-        {
-            "VOLTWAY_DATABASE_URL": url,
-            "VOLTWAY_DATA_DIR": str(workdir),
-            "VOLTWAY_SECRET_KEY": "bench-secret-key-that-is-long-enough-1234",
-            "VOLTWAY_RATE_LIMIT_PER_MINUTE": "0",
-            "VOLTWAY_LOG_LEVEL": "WARNING",
-        }
-    )
-    server = subprocess.Popen(
-        ["taskset", "-c", "0", sys.executable, "-m", "api", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server = serve_pinned(url, workdir, port)
     paths = [f"/v1/stations?lat={lat:.5f}&lon={lon:.5f}&radius=10000&limit=20" for lat, lon in points[:500]]
     results: list[LoadResult] = []
     try:

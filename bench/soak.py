@@ -54,22 +54,20 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from api.db.engine import create_engine, create_session_factory
-from api.db.migrate import upgrade
-from api.db.models import ChargingStation, ChargingTransaction, Evse, MeterSampleRecord
-from api.domain.chargers.provisioning import add_charger, add_tokens_in_bulk
-from api.domain.stations.tariffs import TariffStore
+from api.db.models import ChargingStation, ChargingTransaction, MeterSampleRecord
+from api.domain.chargers.provisioning import add_tokens_in_bulk
 from bench.bench_session_live import (
-    CHARGER_PASSWORD,
     DEFAULT_POSTGRES,
     DRIVER_PASSWORD,
-    TARIFF,
-    TARIFF_ID,
     Charger,
     Live,
     Server,
     Tally,
+    add_chargers,
+    evse_uids,
     iso_now,
     loadavg,
+    migrated,
     percentile,
     watch,
 )
@@ -89,33 +87,14 @@ def rfid(n: int) -> str:
 
 async def provision(url: str, chargers: int) -> dict[str, str]:
     """Migrate, import the tariff, add the chargers and the RFID cards; returns charger id -> EVSE uid."""
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-        factory = create_session_factory(engine)
-        async with factory() as session:
-            await TariffStore("NL", "VWY").import_documents(session, [json.dumps(TARIFF).encode()], "soak")
-            for n in range(1, chargers + 1):
-                await add_charger(
-                    session,
-                    ocpp_id=f"{PREFIX}{n:06d}",
-                    password=CHARGER_PASSWORD,
-                    country_code="NL",
-                    party_id="VWY",
-                    tariff_id=TARIFF_ID,
-                    coordinates=(50.0 + (n % 200) / 50, 3.0 + (n // 200) / 40),
-                    name=f"Soak {n}",
-                )
-                if n % 500 == 0:
-                    await session.commit()
-            await session.commit()
-            await add_tokens_in_bulk(session, [rfid(n) for n in range(chargers)])
-            rows = await session.execute(
-                select(ChargingStation.ocpp_id, Evse.uid).join(Evse, Evse.charging_station_id == ChargingStation.id)
-            )
-            return {str(ocpp_id): str(uid) for ocpp_id, uid in rows}
-    finally:
-        await engine.dispose()
+    async with migrated(url) as session:
+        network = (
+            (f"{PREFIX}{n:06d}", (50.0 + (n % 200) / 50, 3.0 + (n // 200) / 40), f"Soak {n}")
+            for n in range(1, chargers + 1)
+        )
+        await add_chargers(session, "soak", network, commit_every=500)
+        await add_tokens_in_bulk(session, [rfid(n) for n in range(chargers)])
+        return await evse_uids(session, PREFIX)
 
 
 # ----- chargers ----------------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import re
@@ -9,12 +11,15 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.db.engine import create_engine, create_session_factory
 from api.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -81,6 +86,29 @@ def wait_until_ready(base: str, path: str = "/ready", seconds: float = 60.0) -> 
             pass
         time.sleep(0.2)
     pytest.fail(f"{base}{path} did not answer within {seconds:.0f} s")
+
+
+async def wait_for(check: Callable[[], Awaitable[Any]], what: str, seconds: float = 20.0) -> Any:
+    """Poll `check` until it returns something true, and return that; fail the test after `seconds`."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        result = await check()
+        if result:
+            return result
+        await asyncio.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@contextlib.asynccontextmanager
+async def database_session(database_url: str) -> AsyncIterator[AsyncSession]:
+    """A session on the database under test from an engine of its own, disposed of afterwards (for tests whose app
+    runs in another process or on another event loop)."""
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            yield session
+    finally:
+        await engine.dispose()
 
 
 GRAFANA_DASHBOARD = REPO_ROOT / "api" / "metrics" / "grafana-dashboard.json"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from typing import Any
 
-import msgspec
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from api.errors import ProblemDetails, send_problem
 
 
 class FixedWindowLimiter:
@@ -65,26 +65,13 @@ class RateLimitMiddleware:
         if retry_after is None:
             await self.app(scope, receive, send)
             return
-        body: dict[str, Any] = {
-            "type": "urn:voltway:problem:rate-limited",
-            "title": "Too many requests",
-            "status": 429,
-            "detail": f"Too many requests from this address; try again in {retry_after} seconds.",
-            "instance": scope["path"],
-        }
         request_id = scope.get("state", {}).get("request_id")
-        if request_id:
-            body["requestId"] = request_id
-        payload = msgspec.json.encode(body)
-        start: HTTPResponseStartEvent = {
-            "type": "http.response.start",
-            "status": 429,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"retry-after", str(retry_after).encode()),
-            ],
-        }
-        body_event: HTTPResponseBodyEvent = {"type": "http.response.body", "body": payload, "more_body": False}
-        await send(start)
-        await send(body_event)
+        problem = ProblemDetails(
+            type="urn:voltway:problem:rate-limited",
+            title="Too many requests",
+            status=429,
+            detail=f"Too many requests from this address; try again in {retry_after} seconds.",
+            instance=scope["path"],
+            request_id=str(request_id) if request_id else None,
+        )
+        await send_problem(send, problem, [(b"retry-after", str(retry_after).encode())])

@@ -115,9 +115,21 @@ def test_forwarded_addresses_count_only_from_trusted_proxies(database_url: str) 
 def test_unauthenticated_routes_are_rate_limited(database_url: str) -> None:
     for base in serve_with_settings(database_url, rate_limit_per_minute=2):
         statuses = [httpx.post(f"{base}/v1/auth/password-reset", json={"email": "a@example.com"}).status_code]
-        statuses += [httpx.get(f"{base}/v1/stations/report-categories").status_code for _ in range(2)]
-        assert statuses[:2] == [202, 200]
-        assert statuses[2] == 429
+        statuses.append(httpx.get(f"{base}/v1/stations/report-categories").status_code)
+        limited = httpx.get(f"{base}/v1/stations/report-categories", headers={"X-Request-ID": "limited-1"})
+        assert statuses == [202, 200]
+        assert limited.status_code == 429
+        # problem details like every other error, with the request id and when to come back
+        assert limited.headers["content-type"] == "application/problem+json"
+        assert int(limited.headers["retry-after"]) >= 1
+        assert limited.json() == {
+            "type": "urn:voltway:problem:rate-limited",
+            "title": "Too many requests",
+            "status": 429,
+            "detail": f"Too many requests from this address; try again in {limited.headers['retry-after']} seconds.",
+            "instance": "/v1/stations/report-categories",
+            "requestId": "limited-1",
+        }
 
 
 def test_oversized_bodies_and_heads_are_refused(served_api: ServedApi, database_url: str) -> None:
@@ -132,6 +144,8 @@ def test_oversized_bodies_and_heads_are_refused(served_api: ServedApi, database_
         head = httpx.get(f"{base}/health", headers={"X-Padding": "p" * (64 * 1024)})
         assert head.status_code == 431
         assert head.headers["content-type"].startswith("application/problem+json")
+        assert head.json()["type"] == "urn:voltway:problem:request-head-too-large"
+        assert head.json()["instance"] == "/health"
 
 
 async def _echo_socket(scope: Any, receive: Any, send: Any) -> None:

@@ -13,21 +13,20 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from api.db.engine import create_engine, create_session_factory
 from api.db.models import ChargingSession, ChargingTransaction
 from api.domain.chargers.provisioning import add_charger
 from api.domain.stations.tariffs import TariffStore
 from tests.integration.test_sessions import PASSWORD, TARIFF, expected_bill
-from tests.support import cli_environment, free_port
+from tests.support import cli_environment, database_session, free_port, wait_for
 
 VOLTWAY = [sys.executable, "-m", "api"]
 DRIVER_PASSWORD = "long enough password"
+SETTLE_SECONDS = 30.0  # how long a wait may take across processes, the database and a proxy in between
 
 
 class PostgresProxy:
@@ -93,18 +92,14 @@ class PostgresProxy:
 
 async def prepare(database_url: str, chargers: list[str]) -> None:
     """The tariff and the chargers (each with one EVSE) the test sessions run on."""
-    engine = create_engine(database_url)
-    try:
-        async with create_session_factory(engine)() as session:
-            await TariffStore("NL", "VWY").import_documents(session, [json.dumps(TARIFF).encode()], "test")
-            for n, ocpp_id in enumerate(chargers, start=1):
-                await add_charger(
-                    session, ocpp_id=ocpp_id, password=PASSWORD, country_code="NL", party_id="VWY",
-                    tariff_id="SES-AC", coordinates=(52.37 + n / 1000, 4.9), name=f"Faults {n}",
-                )  # fmt: skip
-            await session.commit()
-    finally:
-        await engine.dispose()
+    async with database_session(database_url) as session:
+        await TariffStore("NL", "VWY").import_documents(session, [json.dumps(TARIFF).encode()], "test")
+        for n, ocpp_id in enumerate(chargers, start=1):
+            await add_charger(
+                session, ocpp_id=ocpp_id, password=PASSWORD, country_code="NL", party_id="VWY",
+                tariff_id="SES-AC", coordinates=(52.37 + n / 1000, 4.9), name=f"Faults {n}",
+            )  # fmt: skip
+        await session.commit()
 
 
 @dataclass
@@ -142,7 +137,7 @@ class Cluster:
                 return (await self.client.get(f"{server.base}/ready", timeout=2)).status_code == 200
             return False
 
-        await wait_for(ready, "voltway serve ready", 60)
+        await wait_for(ready, "voltway serve ready", seconds=60)
         return server
 
     async def kill(self, server: Server) -> None:
@@ -187,7 +182,7 @@ class Cluster:
                             return str(evse["uid"])
             return None
 
-        found: str = await wait_for(available, f"{name} available on the map")
+        found: str = await wait_for(available, f"{name} available on the map", seconds=SETTLE_SECONDS)
         return found
 
     async def status(self, server: Server, headers: dict[str, str], session_id: str) -> str:
@@ -198,17 +193,7 @@ class Cluster:
         async def reached() -> bool:
             return await self.status(server, headers, session_id) == status
 
-        await wait_for(reached, f"session {status}")
-
-
-async def wait_for(check: Any, what: str, seconds: float = 30.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while asyncio.get_running_loop().time() < deadline:
-        result = await check()
-        if result:
-            return result
-        await asyncio.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
+        await wait_for(reached, f"session {status}", seconds=SETTLE_SECONDS)
 
 
 @contextlib.asynccontextmanager
@@ -231,17 +216,13 @@ async def cluster(database_url: str, tmp_path: Path, **env: str) -> AsyncIterato
 async def check_settled(database_url: str, session_id: str, energy_wh: int) -> ChargingSession:
     """The session's transaction has exactly the energy the charger reported, and its bill is the pricing engine's
     amount due for the stored samples."""
-    engine = create_engine(database_url)
-    try:
-        async with create_session_factory(engine)() as session:
-            record = await session.get(ChargingSession, uuid.UUID(session_id))
-            assert record is not None
-            assert record.status == "completed", record.status
-            transaction = await session.get(ChargingTransaction, record.transaction_id)
-            assert transaction is not None
-            assert transaction.energy_wh == energy_wh
-    finally:
-        await engine.dispose()
+    async with database_session(database_url) as session:
+        record = await session.get(ChargingSession, uuid.UUID(session_id))
+        assert record is not None
+        assert record.status == "completed", record.status
+        transaction = await session.get(ChargingTransaction, record.transaction_id)
+        assert transaction is not None
+        assert transaction.energy_wh == energy_wh
     amount_due, _ = await expected_bill(database_url, session_id)
     assert record.amount_due is not None
     assert Decimal(record.amount_due) == amount_due, (record.amount_due, amount_due)

@@ -9,6 +9,7 @@ stored samples, one capture and no hold left open, and every stop the driver req
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import uuid
@@ -23,19 +24,10 @@ from sqlalchemy.engine import make_url
 from api.db.engine import create_engine
 from api.db.migrate import upgrade
 from tests.faults.charger import ScriptedCharger
-from tests.faults.cluster import Cluster, PostgresProxy, Server, check_settled, cluster, prepare, wait_for
-from tests.integration.stripe_support import (
-    PUBLISHABLE_KEY,
-    SECRET_KEY,
-    VISA,
-    WEBHOOK_SECRET,
-    app_side_client,
-    confirm_setup_with_card,
-    signed_event,
-)
+from tests.faults.cluster import SETTLE_SECONDS, Cluster, PostgresProxy, Server, check_settled, cluster, prepare
+from tests.integration.stripe_support import add_card, app_side_client, captured_on, signed_event, stripe_environment
 from tests.integration.test_sessions import PASSWORD
-from tests.integration.test_sessions_stripe import captured_on
-from tests.support import skip_or_fail
+from tests.support import skip_or_fail, wait_for
 
 pytestmark = pytest.mark.postgres
 
@@ -75,6 +67,20 @@ async def database_url() -> AsyncIterator[str]:
         await connection.close()
 
 
+@contextlib.asynccontextmanager
+async def two_processes(
+    database_url: str, tmp_path: Path, **env: str
+) -> AsyncIterator[tuple[Cluster, Server, Server, ScriptedCharger]]:
+    """Two `voltway serve` processes on the database and the test's charger (not yet connected), closed after."""
+    async with cluster(database_url, tmp_path, **env) as net:
+        a, b = await net.start_server(), await net.start_server()
+        charger = ScriptedCharger(CHARGER, PASSWORD)
+        try:
+            yield net, a, b, charger
+        finally:
+            await charger.close()
+
+
 async def start_charging(
     net: Cluster, app: Server, holder: Server, charger: ScriptedCharger
 ) -> tuple[dict[str, str], str]:
@@ -100,65 +106,50 @@ async def stop(net: Cluster, server: Server, headers: dict[str, str], session_id
 
 async def test_the_holder_killed_before_the_stop(database_url: str, tmp_path: Path) -> None:
     """The stop is relayed to a process that just died; it reaches the charger once it reconnects elsewhere."""
-    async with cluster(database_url, tmp_path) as net:
-        a, b = await net.start_server(), await net.start_server()
-        charger = ScriptedCharger(CHARGER, PASSWORD)
-        try:
-            headers, session_id = await start_charging(net, a, b, charger)
-            await net.kill(b)
-            await charger.drop()
-            await stop(net, a, headers, session_id)  # relayed to b, whose beat is still fresh
-            await asyncio.sleep(0.5)  # the charger's reconnect back-off
-            await charger.connect(a.ocpp_url)
-            await net.reach(a, headers, session_id, "completed")
-            assert charger.stops_received >= 1
-            await check_settled(database_url, session_id, charger.energy_wh)
-        finally:
-            await charger.close()
+    async with two_processes(database_url, tmp_path) as (net, a, b, charger):
+        headers, session_id = await start_charging(net, a, b, charger)
+        await net.kill(b)
+        await charger.drop()
+        await stop(net, a, headers, session_id)  # relayed to b, whose beat is still fresh
+        await asyncio.sleep(0.5)  # the charger's reconnect back-off
+        await charger.connect(a.ocpp_url)
+        await net.reach(a, headers, session_id, "completed")
+        assert charger.stops_received >= 1
+        await check_settled(database_url, session_id, charger.energy_wh)
 
 
 async def test_the_holder_killed_after_the_stop(database_url: str, tmp_path: Path) -> None:
     """The charger took the stop but died with its process before acting on it; the process it reconnects to
     sends the stop again."""
-    async with cluster(database_url, tmp_path) as net:
-        a, b = await net.start_server(), await net.start_server()
-        charger = ScriptedCharger(CHARGER, PASSWORD)
-        try:
-            headers, session_id = await start_charging(net, a, b, charger)
-            charger.obey_stops = False
-            await stop(net, a, headers, session_id)
+    async with two_processes(database_url, tmp_path) as (net, a, b, charger):
+        headers, session_id = await start_charging(net, a, b, charger)
+        charger.obey_stops = False
+        await stop(net, a, headers, session_id)
 
-            async def stop_arrived() -> bool:
-                return charger.stops_received == 1
+        async def stop_arrived() -> bool:
+            return charger.stops_received == 1
 
-            await wait_for(stop_arrived, "the stop at the charger")
-            await net.kill(b)
-            await charger.drop()
-            charger.obey_stops = True
-            queued = asyncio.create_task(charger.meter(300))  # kept while offline, sent after the reconnect
-            await charger.connect(a.ocpp_url)
-            await queued
-            await net.reach(a, headers, session_id, "completed")
-            assert charger.stops_received == 2
-            await check_settled(database_url, session_id, charger.energy_wh)
-        finally:
-            await charger.close()
+        await wait_for(stop_arrived, "the stop at the charger", seconds=SETTLE_SECONDS)
+        await net.kill(b)
+        await charger.drop()
+        charger.obey_stops = True
+        queued = asyncio.create_task(charger.meter(300))  # kept while offline, sent after the reconnect
+        await charger.connect(a.ocpp_url)
+        await queued
+        await net.reach(a, headers, session_id, "completed")
+        assert charger.stops_received == 2
+        await check_settled(database_url, session_id, charger.energy_wh)
 
 
 async def test_the_charger_drops_and_comes_back_while_a_stop_waits(database_url: str, tmp_path: Path) -> None:
     """The stop arrives while the charger is offline; it reconnects to the same process and is stopped."""
-    async with cluster(database_url, tmp_path) as net:
-        a, b = await net.start_server(), await net.start_server()
-        charger = ScriptedCharger(CHARGER, PASSWORD)
-        try:
-            headers, session_id = await start_charging(net, a, b, charger)
-            await charger.drop()
-            await stop(net, a, headers, session_id)
-            await charger.connect(b.ocpp_url)
-            await net.reach(a, headers, session_id, "completed")
-            await check_settled(database_url, session_id, charger.energy_wh)
-        finally:
-            await charger.close()
+    async with two_processes(database_url, tmp_path) as (net, a, b, charger):
+        headers, session_id = await start_charging(net, a, b, charger)
+        await charger.drop()
+        await stop(net, a, headers, session_id)
+        await charger.connect(b.ocpp_url)
+        await net.reach(a, headers, session_id, "completed")
+        await check_settled(database_url, session_id, charger.energy_wh)
 
 
 async def test_postgres_unreachable_mid_session(database_url: str, tmp_path: Path) -> None:
@@ -166,35 +157,30 @@ async def test_postgres_unreachable_mid_session(database_url: str, tmp_path: Pat
     proxy = PostgresProxy(make_url(database_url).port or 5432)
     await proxy.start()
     try:
-        async with cluster(proxy.url(database_url), tmp_path) as net:
-            a, b = await net.start_server(), await net.start_server()
-            charger = ScriptedCharger(CHARGER, PASSWORD)
-            try:
-                headers, session_id = await start_charging(net, a, b, charger)
-                proxy.cut()
-                for _ in range(3):
-                    await charger.meter(400)
-                    await asyncio.sleep(0.5)  # the charger's meter interval
-                refused = await net.client.post(f"{a.base}/v1/sessions/{session_id}/stop", headers=headers)
-                assert refused.status_code == 503, refused.text  # in words, and to be sent again
-                assert refused.headers["content-type"] == "application/problem+json"
-                assert refused.headers["retry-after"]
-                assert "cannot reach its database" in refused.json()["detail"]
-                proxy.restore()
+        async with two_processes(proxy.url(database_url), tmp_path) as (net, a, b, charger):
+            headers, session_id = await start_charging(net, a, b, charger)
+            proxy.cut()
+            for _ in range(3):
+                await charger.meter(400)
+                await asyncio.sleep(0.5)  # the charger's meter interval
+            refused = await net.client.post(f"{a.base}/v1/sessions/{session_id}/stop", headers=headers)
+            assert refused.status_code == 503, refused.text  # in words, and to be sent again
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert refused.headers["retry-after"]
+            assert "cannot reach its database" in refused.json()["detail"]
+            proxy.restore()
 
-                async def stopped() -> bool:  # the driver's app sends the stop again, as told
-                    answer = await net.client.post(f"{a.base}/v1/sessions/{session_id}/stop", headers=headers)
-                    assert answer.status_code in (202, 503), answer.text
-                    return answer.status_code == 202
+            async def stopped() -> bool:  # the driver's app sends the stop again, as told
+                answer = await net.client.post(f"{a.base}/v1/sessions/{session_id}/stop", headers=headers)
+                assert answer.status_code in (202, 503), answer.text
+                return answer.status_code == 202
 
-                await wait_for(stopped, "a stop taken")
-                await net.reach(a, headers, session_id, "completed")
-                await check_settled(database_url, session_id, charger.energy_wh)
-                assert charger.energy_wh == 2700
-                # carried out by the relay once PostgreSQL was back, not rescued later as a stop left stuck
-                assert [await stop_retries(net, server) for server in (a, b)] == [0.0, 0.0]
-            finally:
-                await charger.close()
+            await wait_for(stopped, "a stop taken", seconds=SETTLE_SECONDS)
+            await net.reach(a, headers, session_id, "completed")
+            await check_settled(database_url, session_id, charger.energy_wh)
+            assert charger.energy_wh == 2700
+            # carried out by the relay once PostgreSQL was back, not rescued later as a stop left stuck
+            assert [await stop_retries(net, server) for server in (a, b)] == [0.0, 0.0]
     finally:
         await proxy.stop()
 
@@ -202,69 +188,55 @@ async def test_postgres_unreachable_mid_session(database_url: str, tmp_path: Pat
 async def test_stripe_webhooks_twice_and_out_of_order(database_url: str, tmp_path: Path, localstripe_url: str) -> None:
     """A paid session is captured once; refund webhooks delivered twice, to both processes and out of order leave
     the latest refund, and a stale cancellation does not reopen the payment."""
-    stripe_env = {
-        "VOLTWAY_PAYMENT_PROVIDER": "stripe",
-        "VOLTWAY_STRIPE_SECRET_KEY": SECRET_KEY,
-        "VOLTWAY_STRIPE_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
-        "VOLTWAY_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "VOLTWAY_STRIPE_API_BASE": localstripe_url,
-    }
-    async with cluster(database_url, tmp_path, **stripe_env) as net:
-        a, b = await net.start_server(), await net.start_server()
-        charger = ScriptedCharger(CHARGER, PASSWORD)
-        try:
-            headers = await net.driver(a)
-            await add_card(net, a, headers, localstripe_url)
-            await charger.connect(b.ocpp_url)
-            evse = await net.evse_of(a, NAME)
-            started = await net.client.post(
-                f"{a.base}/v1/sessions", json={"evseUid": evse}, headers={"Idempotency-Key": "paid", **headers}
-            )
-            assert started.status_code == 202, started.text
-            session_id = str(started.json()["id"])
-            await net.reach(a, headers, session_id, "charging")
-            await charger.meter(1200)
-            await stop(net, a, headers, session_id)
-            await net.reach(a, headers, session_id, "completed")
-            record = await check_settled(database_url, session_id, charger.energy_wh)
-            reference = record.payment_reference
-            assert reference
-            assert (
-                captured_on(app_side_client(localstripe_url), reference)
-                == record.captured_minor
-                == record.amount_due_minor
-            )
-            assert open_holds(app_side_client(localstripe_url)) == []
+    async with two_processes(database_url, tmp_path, **stripe_environment(localstripe_url)) as (net, a, b, charger):
+        headers = await net.driver(a)
+        await add_card(net.client, a.base, headers, localstripe_url)
+        await charger.connect(b.ocpp_url)
+        evse = await net.evse_of(a, NAME)
+        started = await net.client.post(
+            f"{a.base}/v1/sessions", json={"evseUid": evse}, headers={"Idempotency-Key": "paid", **headers}
+        )
+        assert started.status_code == 202, started.text
+        session_id = str(started.json()["id"])
+        await net.reach(a, headers, session_id, "charging")
+        await charger.meter(1200)
+        await stop(net, a, headers, session_id)
+        await net.reach(a, headers, session_id, "completed")
+        record = await check_settled(database_url, session_id, charger.energy_wh)
+        reference = record.payment_reference
+        assert reference
+        assert (
+            captured_on(app_side_client(localstripe_url), reference) == record.captured_minor == record.amount_due_minor
+        )
+        assert open_holds(app_side_client(localstripe_url)) == []
 
-            newer = signed_event(
-                "charge.refunded",
-                {"object": "charge", "id": "ch_1", "payment_intent": reference, "amount_refunded": 80},
-                event_id="evt_refund_80",
+        newer = signed_event(
+            "charge.refunded",
+            {"object": "charge", "id": "ch_1", "payment_intent": reference, "amount_refunded": 80},
+            event_id="evt_refund_80",
+        )
+        older = signed_event(
+            "charge.refunded",
+            {"object": "charge", "id": "ch_1", "payment_intent": reference, "amount_refunded": 30},
+            event_id="evt_refund_30",
+        )
+        stale_cancel = signed_event(
+            "payment_intent.canceled",
+            {"object": "payment_intent", "id": reference, "amount": record.hold_minor},
+            event_id="evt_cancel_old",
+        )
+        for server, (payload, signature) in ((a, newer), (b, newer), (b, older), (a, stale_cancel)):
+            hook = await net.client.post(
+                f"{server.base}/webhooks/stripe",
+                content=payload,
+                headers={"Stripe-Signature": signature, "content-type": "application/json"},
             )
-            older = signed_event(
-                "charge.refunded",
-                {"object": "charge", "id": "ch_1", "payment_intent": reference, "amount_refunded": 30},
-                event_id="evt_refund_30",
-            )
-            stale_cancel = signed_event(
-                "payment_intent.canceled",
-                {"object": "payment_intent", "id": reference, "amount": record.hold_minor},
-                event_id="evt_cancel_old",
-            )
-            for server, (payload, signature) in ((a, newer), (b, newer), (b, older), (a, stale_cancel)):
-                hook = await net.client.post(
-                    f"{server.base}/webhooks/stripe",
-                    content=payload,
-                    headers={"Stripe-Signature": signature, "content-type": "application/json"},
-                )
-                assert hook.status_code == 200, hook.text
-            view = (await net.client.get(f"{a.base}/v1/sessions/{session_id}", headers=headers)).json()
-            assert view["payment"]["status"] == "refunded"
-            refreshed = await check_settled(database_url, session_id, charger.energy_wh)
-            assert refreshed.refunded_minor == 80
-            assert refreshed.captured_minor == record.captured_minor
-        finally:
-            await charger.close()
+            assert hook.status_code == 200, hook.text
+        view = (await net.client.get(f"{a.base}/v1/sessions/{session_id}", headers=headers)).json()
+        assert view["payment"]["status"] == "refunded"
+        refreshed = await check_settled(database_url, session_id, charger.energy_wh)
+        assert refreshed.refunded_minor == 80
+        assert refreshed.captured_minor == record.captured_minor
 
 
 async def stop_retries(net: Cluster, server: Server) -> float:
@@ -273,13 +245,6 @@ async def stop_retries(net: Cluster, server: Server) -> float:
         if line.startswith("voltway_session_stop_retries_total "):
             return float(line.split()[1])
     pytest.fail("voltway_session_stop_retries_total is not exported")
-
-
-async def add_card(net: Cluster, server: Server, headers: dict[str, str], localstripe_url: str) -> None:
-    setup = (await net.client.post(f"{server.base}/v1/me/payment-methods/setup", headers=headers)).json()
-    method = confirm_setup_with_card(app_side_client(localstripe_url), setup["setupIntentId"], VISA)
-    made_default = await net.client.post(f"{server.base}/v1/me/payment-methods/{method}/default", headers=headers)
-    assert made_default.status_code in (200, 204), made_default.text
 
 
 def open_holds(client: stripe.StripeClient) -> list[str]:

@@ -8,6 +8,7 @@ import json
 import time
 from typing import Any
 
+import httpx
 import stripe
 
 SECRET_KEY = "sk_test_voltway_payments"
@@ -17,6 +18,22 @@ WEBHOOK_SECRET = "whsec_test_voltway_payments"
 VISA = "4242424242424242"
 VISA_DEBIT = "4000056655665556"
 CHARGE_DECLINED = "4000000000000341"  # saves fine, every charge is declined (Stripe's and localstripe's test card)
+
+
+def stripe_settings(api_base: str) -> dict[str, str]:
+    """Settings overrides that make the app take payments through Stripe at `api_base` with the test keys."""
+    return {
+        "payment_provider": "stripe",
+        "stripe_secret_key": SECRET_KEY,
+        "stripe_publishable_key": PUBLISHABLE_KEY,
+        "stripe_webhook_secret": WEBHOOK_SECRET,
+        "stripe_api_base": api_base,
+    }
+
+
+def stripe_environment(api_base: str) -> dict[str, str]:
+    """The same settings as VOLTWAY_* variables, for `voltway serve` processes."""
+    return {f"VOLTWAY_{name.upper()}": value for name, value in stripe_settings(api_base).items()}
 
 
 def app_side_client(api_base: str) -> stripe.StripeClient:
@@ -39,6 +56,27 @@ def confirm_setup_with_card(client: stripe.StripeClient, setup_intent_id: str, n
     assert isinstance(customer, str)
     client.v1.payment_methods.attach(method.id, params={"customer": customer})
     return method.id
+
+
+async def add_card(
+    client: httpx.AsyncClient, base: str, headers: dict[str, str], api_base: str, number: str = VISA
+) -> dict[str, Any]:
+    """What the driver's app does to pay by card: a SetupIntent from the API at `base`, confirmed with the card
+    through Stripe's SDK, then the card made the default; returns the API's answer to the setup."""
+    setup: dict[str, Any] = (await client.post(f"{base}/v1/me/payment-methods/setup", headers=headers)).json()
+    method = confirm_setup_with_card(app_side_client(api_base), setup["setupIntentId"], number)
+    made_default = await client.post(f"{base}/v1/me/payment-methods/{method}/default", headers=headers)
+    assert made_default.status_code in (200, 204), made_default.text
+    return setup
+
+
+def captured_on(client: stripe.StripeClient, intent_id: str) -> int:
+    """What Stripe holds as captured for a payment intent, less what was refunded, in minor units."""
+    charge = client.v1.payment_intents.retrieve(intent_id).to_dict()["latest_charge"]
+    if isinstance(charge, str):
+        charge = client.v1.charges.retrieve(charge).to_dict()
+    assert charge["captured"] is True
+    return int(charge["amount"]) - int(charge.get("amount_refunded") or 0)
 
 
 def save_card(client: stripe.StripeClient, customer: str, number: str = VISA) -> str:

@@ -28,8 +28,8 @@ from tests.integration.test_sessions import (
     served_app,
     session_and_transaction,
     session_status,
-    wait_for,
 )
+from tests.support import wait_for
 
 HOURS_2 = 2 * 3600.0
 DAYS_3 = 3 * 86_400.0

@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 
-from tests.integration.test_sessions import Network, serve, session_status, wait_for
+from tests.integration.test_sessions import Network, serve, session_status
+from tests.support import wait_for
 
 
 async def converse(client: httpx.AsyncClient, net: Network, headers: dict[str, str], *texts: str) -> dict[str, Any]:

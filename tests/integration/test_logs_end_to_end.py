@@ -22,20 +22,13 @@ import pytest
 import websockets
 from sqlalchemy import select, text
 
-from api.db.engine import create_engine, create_session_factory
+from api.db.engine import create_engine
 from api.db.models import MailMessage
 from api.domain.chargers.provisioning import add_charger
 from ocpp_bridge.simulator import Simulation, SimulatorConfig
-from tests.integration.stripe_support import (
-    PUBLISHABLE_KEY,
-    SECRET_KEY,
-    VISA,
-    WEBHOOK_SECRET,
-    app_side_client,
-    confirm_setup_with_card,
-)
-from tests.integration.test_sessions import running, wait_for
-from tests.support import cli_environment, free_port, stop_process, wait_until_ready
+from tests.integration.stripe_support import SECRET_KEY, WEBHOOK_SECRET, add_card, stripe_environment
+from tests.integration.test_sessions import running
+from tests.support import cli_environment, database_session, free_port, stop_process, wait_for, wait_until_ready
 
 VOLTWAY = [sys.executable, "-m", "api"]
 CHARGER_SECRET = "charger-secret-never-logged-7f3a"
@@ -87,31 +80,23 @@ async def _drop_refusal(database_url: str) -> None:
 
 
 async def _provision(database_url: str, ocpp_id: str) -> None:
-    engine = create_engine(database_url)
-    try:
-        async with create_session_factory(engine)() as session:
-            await add_charger(
-                session,
-                ocpp_id=ocpp_id,
-                password=CHARGER_SECRET,
-                country_code="NL",
-                party_id="VWY",
-                coordinates=(52.2, 4.7),
-                name="Log test",
-            )
-            await session.commit()
-    finally:
-        await engine.dispose()
+    async with database_session(database_url) as session:
+        await add_charger(
+            session,
+            ocpp_id=ocpp_id,
+            password=CHARGER_SECRET,
+            country_code="NL",
+            party_id="VWY",
+            coordinates=(52.2, 4.7),
+            name="Log test",
+        )
+        await session.commit()
 
 
 async def _mail_to(database_url: str, address: str) -> str:
-    engine = create_engine(database_url)
-    try:
-        async with create_session_factory(engine)() as session:
-            bodies = (await session.execute(select(MailMessage.body).where(MailMessage.to_address == address))).all()
-            return "\n".join(body for (body,) in bodies)
-    finally:
-        await engine.dispose()
+    async with database_session(database_url) as session:
+        bodies = (await session.execute(select(MailMessage.body).where(MailMessage.to_address == address))).all()
+        return "\n".join(body for (body,) in bodies)
 
 
 @contextlib.asynccontextmanager
@@ -123,12 +108,8 @@ async def served(database_url: str, localstripe_url: str, log: Path) -> AsyncIte
         VOLTWAY_DATABASE_URL=database_url,
         VOLTWAY_LOG_LEVEL="DEBUG",
         VOLTWAY_LOG_FORMAT="json",
-        VOLTWAY_PAYMENT_PROVIDER="stripe",
-        VOLTWAY_STRIPE_SECRET_KEY=SECRET_KEY,
-        VOLTWAY_STRIPE_PUBLISHABLE_KEY=PUBLISHABLE_KEY,
-        VOLTWAY_STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-        VOLTWAY_STRIPE_API_BASE=localstripe_url,
         VOLTWAY_CATALOG_POLL_MS="200",
+        **stripe_environment(localstripe_url),
     )
     with log.open("wb") as sink:
         server = subprocess.Popen(  # noqa: ASYNC220 - started once, then only awaited through threads
@@ -214,9 +195,7 @@ async def _drive(
     secrets["access token"], secrets["refresh token"] = access, tokens["refreshToken"]
     headers = {"Authorization": f"Bearer {access}"}
 
-    setup = (await client.post("/v1/me/payment-methods/setup", headers=headers)).json()
-    method = confirm_setup_with_card(app_side_client(localstripe_url), setup["setupIntentId"], VISA)
-    assert (await client.post(f"/v1/me/payment-methods/{method}/default", headers=headers)).status_code in (200, 204)
+    setup = await add_card(client, base, headers, localstripe_url)
     secrets["setup intent secret"] = setup.get("clientSecret") or "-no client secret-"
 
     async def started() -> dict[str, Any] | None:

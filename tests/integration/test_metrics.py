@@ -16,8 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api.db.engine import create_engine, create_session_factory
 from api.domain.chargers.provisioning import add_charger
-from tests.integration.test_sessions import PASSWORD, serve, session_status, wait_for
-from tests.support import dashboard_metric_names
+from tests.integration.test_sessions import PASSWORD, serve, session_status
+from tests.support import dashboard_metric_names, wait_for
 
 Samples = list[tuple[str, dict[str, str], float]]
 

@@ -19,13 +19,12 @@ from api.domain.payments.services import PaymentAccounts
 from tests.integration.conftest import ClientFactory
 from tests.integration.stripe_support import (
     PUBLISHABLE_KEY,
-    SECRET_KEY,
     VISA,
     VISA_DEBIT,
-    WEBHOOK_SECRET,
     app_side_client,
     confirm_setup_with_card,
     signed_event,
+    stripe_settings,
 )
 from tests.integration.test_accounts import assert_problem, bearer, login, register
 
@@ -34,13 +33,7 @@ Client = AsyncTestClient[Litestar]
 
 @pytest.fixture
 async def stripe_app(client_factory: ClientFactory, localstripe_url: str) -> Client:
-    return await client_factory(
-        payment_provider="stripe",
-        stripe_secret_key=SECRET_KEY,
-        stripe_publishable_key=PUBLISHABLE_KEY,
-        stripe_webhook_secret=WEBHOOK_SECRET,
-        stripe_api_base=localstripe_url,
-    )
+    return await client_factory(**stripe_settings(localstripe_url))
 
 
 @pytest.fixture

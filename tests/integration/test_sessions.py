@@ -31,7 +31,7 @@ from ocpp_bridge.simulator import Simulation, SimulatorConfig
 from pricing.live_meter import ConnectorState, MeterSample, price_samples
 from pricing.money import minor_unit_exponent
 from pricing.tariff import decode_tariff
-from tests.support import free_port, make_settings
+from tests.support import free_port, make_settings, wait_for
 
 PASSWORD = "session-charger-secret"
 TARIFF = {
@@ -167,16 +167,6 @@ async def _all_available(client: httpx.AsyncClient, base: str, count: int) -> bo
     page = (await client.get(f"{base}/v1/stations", params={"lat": 52.37, "lon": 4.9, "radius": 20000})).json()
     statuses = [evse["status"] for item in page["items"] for evse in item["evses"]]
     return len(statuses) == count and all(s == "AVAILABLE" for s in statuses)
-
-
-async def wait_for(check: Any, what: str, seconds: float = 20.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while asyncio.get_running_loop().time() < deadline:
-        result = await check()
-        if result:
-            return result
-        await asyncio.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 async def session_status(client: httpx.AsyncClient, base: str, headers: dict[str, str], session_id: str) -> str:

@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from tests.faults.charger import ScriptedCharger
-from tests.integration.test_sessions import PASSWORD, _all_available, _prepare, served_app, session_status, wait_for
+from tests.integration.test_sessions import PASSWORD, _all_available, _prepare, served_app, session_status
+from tests.support import wait_for
 
 
 @dataclass

@@ -12,59 +12,28 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-import stripe
 from sqlalchemy import select
 
 from api.db.engine import create_engine, create_session_factory
 from api.db.models import ChargingSession, MailMessage
 from tests.integration.stripe_support import (
     CHARGE_DECLINED,
-    PUBLISHABLE_KEY,
-    SECRET_KEY,
     VISA,
-    WEBHOOK_SECRET,
+    add_card,
     app_side_client,
-    confirm_setup_with_card,
+    captured_on,
     signed_event,
+    stripe_settings,
 )
-from tests.integration.test_sessions import Network, expected_bill, serve, session_status, wait_for
-
-
-def stripe_settings(localstripe_url: str) -> dict[str, Any]:
-    return {
-        "payment_provider": "stripe",
-        "stripe_secret_key": SECRET_KEY,
-        "stripe_publishable_key": PUBLISHABLE_KEY,
-        "stripe_webhook_secret": WEBHOOK_SECRET,
-        "stripe_api_base": localstripe_url,
-    }
-
-
-async def add_card(client: httpx.AsyncClient, net: Network, headers: dict[str, str], api: str, number: str) -> str:
-    setup = (await client.post(f"{net.base}/v1/me/payment-methods/setup", headers=headers)).json()
-    method = confirm_setup_with_card(app_side_client(api), setup["setupIntentId"], number)
-    made_default = await client.post(f"{net.base}/v1/me/payment-methods/{method}/default", headers=headers)
-    assert made_default.status_code in (200, 204), made_default.text
-    return method
+from tests.integration.test_sessions import Network, expected_bill, serve, session_status
+from tests.support import database_session, wait_for
 
 
 async def stored(database_url: str, session_id: str) -> ChargingSession:
-    engine = create_engine(database_url)
-    try:
-        async with create_session_factory(engine)() as session:
-            record = await session.get(ChargingSession, uuid.UUID(session_id))
-            assert record is not None
-            return record
-    finally:
-        await engine.dispose()
-
-
-def captured_on(client: stripe.StripeClient, intent_id: str) -> int:
-    charge = client.v1.payment_intents.retrieve(intent_id).to_dict()["latest_charge"]
-    if isinstance(charge, str):
-        charge = client.v1.charges.retrieve(charge).to_dict()
-    assert charge["captured"] is True
-    return int(charge["amount"]) - int(charge.get("amount_refunded") or 0)
+    async with database_session(database_url) as session:
+        record = await session.get(ChargingSession, uuid.UUID(session_id))
+        assert record is not None
+        return record
 
 
 async def test_the_card_is_held_then_charged_exactly_the_amount_due(database_url: str, localstripe_url: str) -> None:
@@ -81,7 +50,7 @@ async def test_the_card_is_held_then_charged_exactly_the_amount_due(database_url
         assert "payment method" in no_card.json()["detail"]
         assert no_card.json()["type"] == "urn:voltway:problem:payment-required"
 
-        await add_card(client, net, headers, localstripe_url, VISA)
+        await add_card(client, net.base, headers, localstripe_url, VISA)
         started = await client.post(
             f"{net.base}/v1/sessions", json={"evseUid": evse}, headers={"Idempotency-Key": "paid", **headers}
         )
@@ -144,7 +113,7 @@ async def test_a_declined_card_is_refused_in_words_and_frees_the_connector(
         httpx.AsyncClient(timeout=15) as client,
     ):
         headers = await net.driver(client, "declined@example.com")
-        await add_card(client, net, headers, localstripe_url, CHARGE_DECLINED)
+        await add_card(client, net.base, headers, localstripe_url, CHARGE_DECLINED)
         evse = net.evse_uids[0]
         refused = await client.post(
             f"{net.base}/v1/sessions", json={"evseUid": evse}, headers={"Idempotency-Key": "d1", **headers}
@@ -159,7 +128,7 @@ async def test_a_declined_card_is_refused_in_words_and_frees_the_connector(
         assert replay.status_code == 402  # the same key gives the same answer
         assert replay.json()["type"] == "urn:voltway:problem:card-declined"
         other = await net.driver(client, "other@example.com")
-        await add_card(client, net, other, localstripe_url, VISA)
+        await add_card(client, net.base, other, localstripe_url, VISA)
         started = await client.post(
             f"{net.base}/v1/sessions", json={"evseUid": evse}, headers={"Idempotency-Key": "o1", **other}
         )
@@ -172,7 +141,7 @@ async def test_a_cancelled_start_releases_the_hold(database_url: str, localstrip
         httpx.AsyncClient(timeout=15) as client,
     ):
         headers = await net.driver(client, "cancel@example.com")
-        await add_card(client, net, headers, localstripe_url, VISA)
+        await add_card(client, net.base, headers, localstripe_url, VISA)
         net.simulators[0].request_stop()  # the charger will not start
         started = await client.post(
             f"{net.base}/v1/sessions",

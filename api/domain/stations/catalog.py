@@ -12,7 +12,9 @@ from __future__ import annotations
 import math
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 import msgspec
 import numpy as np
@@ -21,6 +23,8 @@ from numpy.typing import NDArray
 from api.domain.stations.columns import FilterColumns, build_columns, join_columns
 from api.domain.stations.geo import CellSpan, cell_of
 from api.domain.stations.records import OpeningHours
+
+Derived = TypeVar("Derived")
 
 
 class ConnectorEntry(msgspec.Struct, frozen=True, gc=False):
@@ -191,42 +195,49 @@ class Cell:
 
     def columns(self, entries: list[LocationEntry]) -> FilterColumns:
         """What the search filters test for `entries` (the list `arrays` returned), cached with the arrays."""
-        columns = self._columns
-        arrays = self._arrays
-        if columns is not None and arrays is not None and arrays[0] is entries:
-            return columns
-        version = self._version
-        columns = build_columns(entries)
-        if version == self._version and self._arrays is not None and self._arrays[0] is entries:
+        columns, keep = self._derived(entries, self._columns, build_columns)
+        if keep:
             self._columns = columns
         return columns
 
     def totals(self, entries: list[LocationEntry]) -> CellTotals:
         """Per-location EVSE counts for `entries` (the list `arrays` returned), cached with the arrays."""
-        totals = self._totals
-        arrays = self._arrays
-        if totals is not None and arrays is not None and arrays[0] is entries:
-            return totals
-        version = self._version
-        evses: list[int] = []
-        reported: list[int] = []
-        powers: list[float] = []
-        live: list[tuple[int, EvseEntry]] = []
-        for index, location in enumerate(entries):
-            usable = [e for e in location.evses if e.status != "REMOVED"]
-            evses.append(len(usable))
-            reported.append(sum(1 for e in usable if e.charging_station_id is None and e.status == "AVAILABLE"))
-            powers.append(math.nan if location.max_power_w is None else float(location.max_power_w))
-            live.extend((index, e) for e in usable if e.charging_station_id is not None)
-        totals = CellTotals(
-            evses=np.array(evses, dtype=np.int64),
-            reported_available=np.array(reported, dtype=np.int64),
-            max_power_w=np.array(powers, dtype=np.float64),
-            live=tuple(live),
-        )
-        if version == self._version and self._arrays is not None and self._arrays[0] is entries:
+        totals, keep = self._derived(entries, self._totals, cell_totals)
+        if keep:
             self._totals = totals
         return totals
+
+    def _derived(
+        self, entries: list[LocationEntry], cached: Derived | None, build: Callable[[list[LocationEntry]], Derived]
+    ) -> tuple[Derived, bool]:
+        """`cached` while it still belongs to `entries`, else `build(entries)` and whether it may be kept: only
+        when the cell did not change while it was built (a worker thread may build while the event loop writes)."""
+        arrays = self._arrays
+        if cached is not None and arrays is not None and arrays[0] is entries:
+            return cached, False
+        version = self._version
+        value = build(entries)
+        return value, version == self._version and self._arrays is not None and self._arrays[0] is entries
+
+
+def cell_totals(entries: list[LocationEntry]) -> CellTotals:
+    """What the clusters endpoint counts of `entries`, in their order."""
+    evses: list[int] = []
+    reported: list[int] = []
+    powers: list[float] = []
+    live: list[tuple[int, EvseEntry]] = []
+    for index, location in enumerate(entries):
+        usable = [e for e in location.evses if e.status != "REMOVED"]
+        evses.append(len(usable))
+        reported.append(sum(1 for e in usable if e.charging_station_id is None and e.status == "AVAILABLE"))
+        powers.append(math.nan if location.max_power_w is None else float(location.max_power_w))
+        live.extend((index, e) for e in usable if e.charging_station_id is not None)
+    return CellTotals(
+        evses=np.array(evses, dtype=np.int64),
+        reported_available=np.array(reported, dtype=np.int64),
+        max_power_w=np.array(powers, dtype=np.float64),
+        live=tuple(live),
+    )
 
 
 class StationCatalog:
