@@ -44,7 +44,6 @@ class DialogueState(msgspec.Struct, kw_only=True):
     ticket: TicketRef | None = None
     confidence: float = 0.0
     expired: ProposedAction | None = None  # the last offer dropped because the driver changed the subject
-    unclear: int = 0  # unreadable messages in a row
 
 
 class Reply(msgspec.Struct, kw_only=True):

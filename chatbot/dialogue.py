@@ -17,6 +17,7 @@ from chatbot.recognizer import Classification, Recognizer
 
 TRANSCRIPT_LIMIT = 60
 SHORT_ANSWER_WORDS = 5
+PHRASE_CONFIDENCE = 0.9  # a message matching one of the dialogue's own phrases (a missing charge card)
 
 
 class Assistant:
@@ -91,21 +92,25 @@ class Assistant:
             return
         if pending is not None and await self._answer_offer(turn, result, cues, pending, short=short):
             return
-        if state.awaiting == "charger" and state.topic and result.intent not in playbooks.PLAYBOOK_INTENTS:
+        if (
+            state.awaiting == "charger"
+            and state.topic
+            and result.intent not in playbooks.PLAYBOOK_INTENTS
+            and not cues.followup
+        ):
             await self._fill_charger(turn, text.strip())
             return
         if cues.no_card:
             state.topic, state.step, state.awaiting, state.options = "rfid_card", 0, None, []
-            state.confidence = max(result.confidence, state.confidence) if result.intent == "rfid_card" else 0.9
-            state.unclear = state.misunderstandings = 0
+            state.confidence = result.confidence if result.intent == "rfid_card" else PHRASE_CONFIDENCE
+            state.misunderstandings = 0
             await playbooks.ways_to_pay(turn)
             return
         if state.awaiting == "ticket" and state.ticket is not None and await self._add_to_ticket(turn, result, cues):
             return
         if cues.unreadable:
-            self._unreadable(turn)
+            self._unreadable(turn, result)
             return
-        state.unclear = 0
         if cues.followup:
             await self._follow_up(turn)
             return
@@ -120,7 +125,7 @@ class Assistant:
                 await self._follow_up(turn)
                 return
             if result.intent == OUT_OF_SCOPE and short:
-                self._unreadable(turn)
+                self._unreadable(turn, result)
                 return
         if state.awaiting == "clarify" and result.intent not in state.options and result.intent == OUT_OF_SCOPE:
             turn.say("misunderstood")
@@ -164,7 +169,8 @@ class Assistant:
             return True
         if cues.unreadable or cues.followup or (short and result.intent == OUT_OF_SCOPE and not cues.no_card):
             turn.intent, turn.confidence = state.topic or turn.intent, state.confidence
-            if not cues.followup:
+            if not cues.followup:  # nothing readable: no intent is claimed for it
+                turn.intent, turn.confidence = OUT_OF_SCOPE, result.confidence
                 turn.say("not_understood")
             turn.propose_again(pending)
             return True
@@ -194,7 +200,7 @@ class Assistant:
         return True
 
     async def _follow_up(self, turn: Turn) -> None:
-        """"Still nothing": the next step of the current topic's playbook."""
+        """A follow-up ("still nothing"): the next step of the current topic's playbook."""
         state = turn.state
         if state.topic is None or state.topic not in playbooks.PLAYBOOK_INTENTS:
             turn.intent = OUT_OF_SCOPE
@@ -206,12 +212,10 @@ class Assistant:
         state.awaiting = None
         await playbooks.run(turn)
 
-    def _unreadable(self, turn: Turn) -> None:
+    def _unreadable(self, turn: Turn, result: Classification) -> None:
         """Nothing to read in the message: say so, and offer the answers that fit where the conversation is."""
         state = turn.state
-        state.unclear += 1
-        turn.intent = state.topic or OUT_OF_SCOPE
-        turn.confidence = state.confidence if state.topic else 0.0
+        turn.intent, turn.confidence = OUT_OF_SCOPE, result.confidence
         turn.say("not_understood")
         if state.awaiting == "followup" and state.topic:
             turn.say("ask_worked")

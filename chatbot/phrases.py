@@ -52,9 +52,7 @@ class Phrases:
 
     def read(self, text: str, result: Classification) -> Cues:
         tokens = words(text)
-        followup = _has(tokens, self.followup) and (
-            result.intent == OUT_OF_SCOPE or len(tokens) <= FOLLOWUP_MAX_WORDS
-        )
+        followup = _has(tokens, self.followup) and (result.intent == OUT_OF_SCOPE or len(tokens) <= FOLLOWUP_MAX_WORDS)
         unreadable = (
             result.intent == OUT_OF_SCOPE
             and not result.concepts
