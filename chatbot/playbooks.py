@@ -16,8 +16,8 @@ import msgspec
 
 from chatbot.conversation import ProposedAction, Turn
 from chatbot.ports import (
-    BRIDGE_UNAVAILABLE,
     NEEDS_A_PERSON,
+    NEEDS_SERVER,
     ActionRequest,
     ActionResult,
     ChargerStatus,
@@ -463,7 +463,7 @@ async def perform(turn: Turn, proposal: ProposedAction) -> None:
             turn.say("rate_limited")
         elif result.status == NEEDS_A_PERSON:
             turn.say("action_needs_person", action=name, charger=place)
-        elif result.status == BRIDGE_UNAVAILABLE:
+        elif result.status == NEEDS_SERVER:
             turn.say("action_unavailable")
         else:
             turn.say(
@@ -487,7 +487,7 @@ async def perform(turn: Turn, proposal: ProposedAction) -> None:
     if results[-1].status == NEEDS_A_PERSON:
         await escalate(turn, reason="not-the-drivers-session")
         return
-    if results[-1].status == BRIDGE_UNAVAILABLE:  # nothing failed at the charger: no ticket for it
+    if results[-1].status == NEEDS_SERVER:  # nothing failed at the charger: no ticket for it
         state.awaiting = "followup"
         turn.offer("qr_human")
         return

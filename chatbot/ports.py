@@ -15,9 +15,9 @@ ActionKind = Literal["remote-stop", "unlock", "reset", "trigger-status"]
 # The status of an action refused because the driver has no session of their own at that charger (now or just
 # ended): a person has to look at it.
 NEEDS_A_PERSON: Final = "needs-a-person"
-# The status of an action that could not be sent because no process able to reach chargers runs (the terminal
-# chat on SQLite, or OCPP switched off): nothing is wrong with the charger, so no ticket is opened for it.
-BRIDGE_UNAVAILABLE: Final = "bridge-unavailable"
+# The status of an action that could not be sent because this process cannot reach chargers and no server runs
+# that could (the terminal chat on SQLite): nothing is wrong with the charger, so no ticket is opened for it.
+NEEDS_SERVER: Final = "needs-server"
 Priority = Literal["urgent", "high", "normal"]
 
 
