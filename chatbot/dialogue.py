@@ -98,6 +98,11 @@ class Assistant:
             and result.intent not in playbooks.PLAYBOOK_INTENTS
             and not cues.followup
         ):
+            if cues.unreadable:  # not a charger id either: ask again rather than search for it
+                turn.intent, turn.confidence = OUT_OF_SCOPE, result.confidence
+                turn.say("not_understood")
+                turn.say("ask_charger")
+                return
             await self._fill_charger(turn, text.strip())
             return
         if cues.no_card:
@@ -111,7 +116,7 @@ class Assistant:
         if cues.unreadable:
             self._unreadable(turn, result)
             return
-        if cues.followup:
+        if cues.followup and (state.topic in playbooks.PLAYBOOK_INTENTS or result.intent == OUT_OF_SCOPE):
             await self._follow_up(turn)
             return
         if state.awaiting == "followup" and state.topic:

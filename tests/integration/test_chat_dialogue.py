@@ -83,6 +83,7 @@ async def test_chargers_by_their_names_and_more_goes_to_the_open_ticket(client: 
     assert f"{STATION}, {evse_id}" in offer["text"]
     assert "connector 1, CCS" in offer["text"]
     assert "CHAT-DLG-1" not in offer["text"]
+    assert offer["proposedAction"]["chargerLabel"] == f"{STATION}, {evse_id}"
     # this app runs without the OCPP bridge: the unlock cannot be sent, and a person takes over
     failed = (await client.post(path, json={"confirmActionId": offer["proposedAction"]["id"]}, headers=headers)).json()
     ticket_id = failed["ticketId"]

@@ -54,6 +54,7 @@ def _reply_view(reply: Reply) -> ChatReply:
             label=proposal.label,
             charger_id=proposal.charger_id,
             connector_id=proposal.connector_id,
+            charger_label=proposal.where,
         )
         if proposal is not None
         else None,

@@ -293,3 +293,25 @@ async def test_follow_ups_walk_the_playbook_to_a_person(assistant: Assistant) ->
     assert third.ticket == second.ticket
     assert "added this to your ticket" in third.text
     assert len(world.tickets) == 1
+
+
+async def test_gibberish_when_asked_which_charger_asks_again(assistant: Assistant) -> None:
+    world = World()
+    world.charger("SIM-00006", connected=True, status="Finishing", station_name=STATION, evse_id=EVSE_ID)
+    c = chat(assistant, world)
+    asked = await c.say("my cable is stuck")
+    assert "Which charger" in asked.text
+    assert "SIM-" not in asked.text
+    for gibberish in GIBBERISH:
+        again = await c.say(gibberish)
+        assert again.text.startswith("Sorry, I didn't get that. Which charger")
+        assert again.ticket is None
+    found = await c.say(EVSE_ID.lower())
+    assert found.proposed_action is not None
+    assert found.proposed_action.charger_id == "SIM-00006"
+    assert world.tickets == []
+
+
+async def test_a_new_question_with_follow_up_words_is_answered_as_asked(assistant: Assistant) -> None:
+    reply = await chat(assistant, World()).say("the charger is not working")
+    assert reply.intent == "charger_offline"

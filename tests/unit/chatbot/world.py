@@ -57,7 +57,9 @@ class World:
         return self.chargers.get(charger_id)
 
     async def find_charger(self, reference: str) -> ChargerStatus | None:
-        return self.chargers.get(reference.strip().upper())
+        """By our id or by the EVSE id printed on the charger."""
+        wanted = reference.strip().upper()
+        return self.chargers.get(wanted) or next((c for c in self.chargers.values() if c.evse_id == wanted), None)
 
     async def payment_state(self) -> str:
         return "unknown"
