@@ -22,6 +22,13 @@ from api.db.models import ChargingStation, ChargingTransaction, ChatActionAudit,
 from api.db.types import utc_now
 from api.domain.chargers.provisioning import add_charger
 from api.domain.chat.commands import interactive
+from api.domain.chat.context import DatabaseChatContext
+from api.domain.stations.catalog import StationCatalog
+from api.domain.stations.prices import TariffBook, TariffPricing
+from api.domain.stations.search import Availability
+from api.domain.stations.services import StationService
+from api.domain.support.services import SupportService
+from chatbot.ports import TranscriptLine
 from tests.integration.test_chat import signed_in, tickets, user_id
 from tests.integration.test_chat_remote_actions import confirm, converse
 from tests.integration.test_sessions import serve, session_status
@@ -112,6 +119,37 @@ async def test_chargers_by_their_names_and_more_goes_to_the_open_ticket(client: 
     assert "added this to your ticket" not in after["text"]
     [closed] = await tickets(database_url)
     assert closed.transcript == ticket.transcript
+
+
+async def test_the_drivers_session_is_described_as_seen_on_site(database_url: str) -> None:
+    engine = create_engine(database_url)
+    factory = create_session_factory(engine)
+    try:
+        async with factory() as session:
+            driver = User(email="onsite@example.com")
+            session.add(driver)
+            await session.commit()
+            driver_id = driver.id
+        evse_id = await charging_at(database_url, "CHAT-SITE-1", driver_id)
+        context = DatabaseChatContext(
+            factory,
+            user_id=driver_id,
+            conversation_id=None,
+            session_ref=None,
+            bridge=None,
+            stations=StationService(StationCatalog(), Availability(timedelta(minutes=10)), TariffPricing(TariffBook())),
+            support=SupportService(),
+        )
+        current = await context.current_session()
+        assert current is not None
+        assert (current.station_name, current.evse_id, current.connector_type) == (STATION, evse_id, "CCS")
+        status = await context.charger_status("CHAT-SITE-1", 1)
+        assert status is not None
+        assert (status.station_name, status.evse_id, status.connector_type) == (STATION, evse_id, "CCS")
+        assert await context.add_to_ticket("T-000999", TranscriptLine(role="driver", text="hello")) is None
+        assert await context.add_to_ticket("not a ticket", TranscriptLine(role="driver", text="hello")) is None
+    finally:
+        await engine.dispose()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -137,10 +137,10 @@ class DatabaseChatContext:
     async def current_session(self) -> SessionInfo | None:
         async with self._session_factory() as session:
             found = await self._transaction(session)
-        if found is None:
-            return None
-        tx, ocpp_id = found
-        status = await self.charger_status(ocpp_id, tx.connector_id)
+            if found is None:
+                return None
+            tx, ocpp_id = found
+            station_name, evse_id, plugs = await _on_site(session, tx.charging_station_id, tx.connector_id)
         return SessionInfo(
             session_id=str(tx.id),
             charger_id=ocpp_id,
@@ -153,9 +153,9 @@ class DatabaseChatContext:
             soc_percent=tx.soc_percent,
             charging_state=tx.charging_state,
             stop_reason=tx.stop_reason,
-            station_name=status.station_name if status is not None else None,
-            evse_id=status.evse_id if status is not None else None,
-            connector_type=status.connector_type if status is not None else None,
+            station_name=station_name,
+            evse_id=evse_id,
+            connector_type=plugs,
         )
 
     async def charger_status(self, charger_id: str, connector_id: int | None) -> ChargerStatus | None:
@@ -462,6 +462,30 @@ class DatabaseChatContext:
                     if price is not None:
                         return price.text
         return None
+
+
+async def _on_site(
+    session: AsyncSession, station_id: uuid.UUID, connector_id: int
+) -> tuple[str | None, str | None, str | None]:
+    """What the driver sees at a charger's connector: the location's name, the printed EVSE id, the plug types."""
+    row = (
+        await session.execute(
+            select(Location.name, Evse.id, Evse.emi3_evse_id)
+            .join(ChargingStation, ChargingStation.location_id == Location.id)
+            .outerjoin(Evse, and_(Evse.charging_station_id == ChargingStation.id, Evse.ocpp_evse_id == connector_id))
+            .where(ChargingStation.id == station_id)
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None, None, None
+    name, evse_row_id, evse_id = row
+    standards = (
+        (await session.execute(select(Connector.standard).where(Connector.evse_id == evse_row_id))).scalars().all()
+        if evse_row_id is not None
+        else []
+    )
+    return name, evse_id, plug_names(standards)
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
