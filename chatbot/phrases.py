@@ -26,15 +26,24 @@ class Cues:
     no_card: bool  # the driver has no charge card with them and asks how to charge
 
 
-def _phrases(table: dict[str, list[str]]) -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(fold(phrase).split()) for language in LANGUAGES for phrase in table.get(language, ()))
+Index = dict[str, tuple[tuple[str, ...], ...]]  # first word -> the phrases starting with it
 
 
-def _has(tokens: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
-    for phrase in phrases:
-        size = len(phrase)
-        if size and any(tuple(tokens[i : i + size]) == phrase for i in range(len(tokens) - size + 1)):
-            return True
+def _index(table: dict[str, list[str]], extra: dict[str, list[str]] | None = None) -> Index:
+    by_first: dict[str, set[tuple[str, ...]]] = {}
+    for language in LANGUAGES:
+        for phrase in [*table.get(language, ()), *(extra or {}).get(language, ())]:
+            folded = tuple(fold(phrase).split())
+            if folded:
+                by_first.setdefault(folded[0], set()).add(folded)
+    return {first: tuple(sorted(phrases)) for first, phrases in by_first.items()}
+
+
+def _has(tokens: list[str], index: Index) -> bool:
+    for i, token in enumerate(tokens):
+        for phrase in index.get(token, ()):
+            if tuple(tokens[i : i + len(phrase)]) == phrase:
+                return True
     return False
 
 
@@ -42,12 +51,10 @@ class Phrases:
     def __init__(self, knowledge: KnowledgeBase) -> None:
         data = tomllib.loads(resources.files("chatbot.knowledge").joinpath("dialogue.toml").read_text("utf-8"))
         # the "Still not working" quick reply is a follow-up in every language
-        followup = {language: [*data["followup"].get(language, [])] for language in LANGUAGES}
-        for language in LANGUAGES:
-            followup[language].append(knowledge.text("qr_still", language))
-        self.followup = _phrases(followup)
-        self.card = _phrases(data["card"])
-        self.card_missing = _phrases(data["card_missing"])
+        quick_reply = {language: [knowledge.text("qr_still", language)] for language in LANGUAGES}
+        self.followup = _index(data["followup"], quick_reply)
+        self.card = _index(data["card"])
+        self.card_missing = _index(data["card_missing"])
         self.known_words = frozenset().union(*knowledge.function_words.values())
 
     def read(self, text: str, result: Classification) -> Cues:
