@@ -71,9 +71,10 @@ async def charging_at(database_url: str, ocpp_id: str, driver: uuid.UUID) -> str
                 )
             )
             await session.commit()
-            evse_id: str = (
+            evse_id = (
                 await session.execute(select(Evse.emi3_evse_id).where(Evse.charging_station_id == station.id))
             ).scalar_one()
+            assert evse_id is not None
             return evse_id
     finally:
         await engine.dispose()
