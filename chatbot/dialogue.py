@@ -226,6 +226,11 @@ class Assistant:
             turn.say("ask_worked")
             turn.offer("qr_worked", "qr_still", "qr_human")
             return
+        if state.awaiting == "clarify" and len(state.options) == 2:
+            first, second = (self.knowledge.text(f"intent_{i}", turn.language) for i in state.options)
+            turn.say("clarify", first=first, second=second)
+            turn.quick_replies.extend([first, second])
+            return
         turn.say("not_understood_hint")
         turn.offer("qr_wont_start", "qr_cable_stuck", "qr_human")
 

@@ -103,11 +103,9 @@ def where(turn: Turn, charger: ChargerStatus | SessionInfo | None) -> str:
     return ", ".join(parts) if parts else turn.knowledge.text("this_charger", turn.language)
 
 
-def connector_words(turn: Turn, connector_id: int, kind: str | None) -> str:
+def connector_words(connector_id: int, kind: str | None) -> str:
     """The connector's number with its type when known: "1, CCS"."""
-    if not kind:
-        return str(connector_id)
-    return turn.knowledge.text("connector_named", turn.language, number=connector_id, kind=kind)
+    return f"{connector_id}, {kind}" if kind else str(connector_id)
 
 
 # "fast" in the driver's words: a DC fast charger, 50 kW or more
@@ -179,7 +177,7 @@ async def cable_stuck(turn: Turn) -> None:
             "action_stop_and_unlock",
             (stop, unlock),
             where=where(turn, status),
-            connector=connector_words(turn, connector, status.connector_type),
+            connector=connector_words(connector, status.connector_type),
         )
     else:
         turn.propose(
@@ -187,7 +185,7 @@ async def cable_stuck(turn: Turn) -> None:
             "action_unlock",
             (unlock,),
             where=where(turn, status),
-            connector=connector_words(turn, connector, status.connector_type),
+            connector=connector_words(connector, status.connector_type),
         )
 
 

@@ -315,3 +315,13 @@ async def test_gibberish_when_asked_which_charger_asks_again(assistant: Assistan
 async def test_a_new_question_with_follow_up_words_is_answered_as_asked(assistant: Assistant) -> None:
     reply = await chat(assistant, World()).say("the charger is not working")
     assert reply.intent == "charger_offline"
+
+
+async def test_gibberish_after_a_clarifying_question_asks_it_again(assistant: Assistant) -> None:
+    c = chat(assistant, World())
+    asked = await c.say("charging stopped and now the connector is stuck")
+    assert len(asked.quick_replies) == 2
+    again = await c.say("asdfgh")
+    assert again.text.startswith("Sorry, I didn't get that.")
+    assert again.quick_replies == asked.quick_replies
+    assert again.ticket is None
