@@ -23,13 +23,16 @@ class ProposedAction(msgspec.Struct, frozen=True, kw_only=True):
     charger_id: str
     connector_id: int | None = None
     steps: tuple[ActionRequest, ...] = ()
+    where: str = ""  # the charger as the driver sees it (station name, EVSE id), for the replies about it
+    topic: str | None = None  # the subject it was offered for, and the playbook step, to offer it again later
+    step: int = 0
 
 
 class DialogueState(msgspec.Struct, kw_only=True):
     language: str = "en"
     topic: str | None = None  # the intent being worked on
     step: int = 0  # how far its playbook got
-    awaiting: str | None = None  # "charger", "clarify" or "followup"
+    awaiting: str | None = None  # "charger", "clarify", "followup" or "ticket" (handed over to a person)
     options: list[str] = msgspec.field(default_factory=list)
     charger_id: str | None = None
     connector_id: int | None = None
@@ -40,6 +43,7 @@ class DialogueState(msgspec.Struct, kw_only=True):
     transcript: list[TranscriptLine] = msgspec.field(default_factory=list)
     ticket: TicketRef | None = None
     confidence: float = 0.0
+    expired: ProposedAction | None = None  # the last offer dropped because the driver changed the subject
 
 
 class Reply(msgspec.Struct, kw_only=True):
@@ -73,15 +77,22 @@ class Turn:
         return self.state.language
 
     def say(self, key: str, **values: object) -> None:
-        self.parts.append(self.knowledge.text(key, self.language, **values))
+        text = self.knowledge.text(key, self.language, **values)
+        self.parts.append(text[:1].upper() + text[1:])  # a sentence may start with "the charger"
 
     def offer(self, *keys: str) -> None:
         self.quick_replies.extend(self.knowledge.text(key, self.language) for key in keys)
 
-    def propose(self, kind: str, label_key: str, steps: tuple[ActionRequest, ...]) -> None:
+    def propose(
+        self, kind: str, label_key: str, steps: tuple[ActionRequest, ...], *, where: str, connector: str = ""
+    ) -> None:
+        """Offer a remote action on the charger the driver sees as `where` (its `connector` in words)."""
         first = steps[0]
         label = self.knowledge.text(label_key, self.language)
-        self.say("propose", action=label, charger=first.charger_id, connector=first.connector_id or 1)
+        if first.connector_id is not None or connector:
+            self.say("propose", action=label, charger=where, connector=connector or first.connector_id or 1)
+        else:
+            self.say("propose_charger", action=label, charger=where)
         self.say("confirm_hint")
         self.proposal = ProposedAction(
             id=secrets.token_hex(8),
@@ -90,7 +101,16 @@ class Turn:
             charger_id=first.charger_id,
             connector_id=first.connector_id,
             steps=steps,
+            where=where,
+            topic=self.state.topic,
+            step=self.state.step,
         )
+        self.offer("qr_yes", "qr_no")
+
+    def propose_again(self, proposal: ProposedAction) -> None:
+        """Ask once more about an offer the driver has not answered yet; it keeps its id."""
+        self.say("offer_again", action=proposal.label, charger=proposal.where)
+        self.proposal = proposal
         self.offer("qr_yes", "qr_no")
 
     def reply(self) -> Reply:

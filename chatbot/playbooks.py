@@ -17,6 +17,7 @@ import msgspec
 from chatbot.conversation import ProposedAction, Turn
 from chatbot.ports import (
     NEEDS_A_PERSON,
+    NEEDS_SERVER,
     ActionRequest,
     ActionResult,
     ChargerStatus,
@@ -95,6 +96,18 @@ def _since(turn: Turn, moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def where(turn: Turn, charger: ChargerStatus | SessionInfo | None) -> str:
+    """The charger as the driver sees it on site: the station's name and the EVSE id printed on it, never our
+    internal id ("Marktplein, DE*VWY*E0001*1"); "the charger" when we know neither."""
+    parts = [part for part in (charger.station_name, charger.evse_id) if part] if charger is not None else []
+    return ", ".join(parts) if parts else turn.knowledge.text("this_charger", turn.language)
+
+
+def connector_words(connector_id: int, kind: str | None) -> str:
+    """The connector's number with its type when known: "1, CCS"."""
+    return f"{connector_id}, {kind}" if kind else str(connector_id)
+
+
 # "fast" in the driver's words: a DC fast charger, 50 kW or more
 FAST_CHARGER_KW = 50.0
 _FAST_WORDS = re.compile(r"\b(fast|rapid|quick|dc|hpc|schnell\w*|snel\w*|rapide\w*|r[aá]pid[oa]s?)\b", re.IGNORECASE)
@@ -140,13 +153,13 @@ async def cable_stuck(turn: Turn) -> None:
     if status is None:
         return
     if state.step == 1:
-        turn.say("cable_offline" if not status.connected else "exhausted", charger=status.charger_id)
+        turn.say("cable_offline" if not status.connected else "exhausted", charger=where(turn, status))
         turn.parts.append(turn.knowledge.vendor_tip(status.vendor, status.model, "cable_stuck", turn.language))
         turn.parts.append(turn.knowledge.vendor_tip("*", "*", "cable_stuck", turn.language))
         _ask_followup(turn)
         return
     if not status.connected:
-        turn.say("cable_offline", charger=status.charger_id)
+        turn.say("cable_offline", charger=where(turn, status))
         turn.parts.append(turn.knowledge.vendor_tip("*", "*", "cable_stuck", turn.language))
         _ask_followup(turn)
         state.step = 1
@@ -155,13 +168,25 @@ async def cable_stuck(turn: Turn) -> None:
     unlock = ActionRequest(kind="unlock", charger_id=status.charger_id, connector_id=connector)
     running = _own_active_session(turn, session)
     if running is not None:
-        turn.say("cable_session_running", charger=status.charger_id)
+        turn.say("cable_session_running", charger=where(turn, status))
         stop = ActionRequest(
             kind="remote-stop", charger_id=status.charger_id, connector_id=connector, session_id=running.session_id
         )
-        turn.propose("stop-and-unlock", "action_stop_and_unlock", (stop, unlock))
+        turn.propose(
+            "stop-and-unlock",
+            "action_stop_and_unlock",
+            (stop, unlock),
+            where=where(turn, status),
+            connector=connector_words(connector, status.connector_type),
+        )
     else:
-        turn.propose("unlock", "action_unlock", (unlock,))
+        turn.propose(
+            "unlock",
+            "action_unlock",
+            (unlock,),
+            where=where(turn, status),
+            connector=connector_words(connector, status.connector_type),
+        )
 
 
 async def session_wont_start(turn: Turn) -> None:
@@ -180,34 +205,34 @@ async def session_wont_start(turn: Turn) -> None:
             trigger = ActionRequest(
                 kind="trigger-status", charger_id=status.charger_id, connector_id=state.connector_id or 1
             )
-            turn.propose("trigger-status", "action_trigger", (trigger,))
+            turn.propose("trigger-status", "action_trigger", (trigger,), where=where(turn, status))
         else:
             _ask_followup(turn)
         return
     if not status.connected:
-        turn.say("charger_is_offline", charger=status.charger_id, since=_since(turn, status.last_seen))
+        turn.say("charger_is_offline", charger=where(turn, status), since=_since(turn, status.last_seen))
         await _alternative(turn)
         _ask_followup(turn)
         return
     error = _error_text(turn, status)
     if status.status == "Faulted" or error:
-        turn.say("charger_fault", charger=status.charger_id, error=error or status.status or "?")
+        turn.say("charger_fault", charger=where(turn, status), error=error or status.status or "?")
         await _alternative(turn)
         _ask_followup(turn)
         return
     if status.status in CHARGING_STATUSES:
-        turn.say("start_charging", charger=status.charger_id)
+        turn.say("start_charging", charger=where(turn, status))
         _ask_followup(turn)
         return
     if status.status == "Preparing":
         turn.say("start_preparing", payment=await turn.context.payment_state())
         trigger = ActionRequest(kind="trigger-status", charger_id=status.charger_id, connector_id=state.connector_id)
-        turn.propose("trigger-status", "action_trigger", (trigger,))
+        turn.propose("trigger-status", "action_trigger", (trigger,), where=where(turn, status))
         return
     if status.status == "Available":
         turn.say("start_available")
     else:
-        turn.say("session_status", charger=status.charger_id, status=status.status or "?")
+        turn.say("session_status", charger=where(turn, status), status=status.status or "?")
         turn.say("start_retry")
     _ask_followup(turn)
 
@@ -259,12 +284,12 @@ async def charging_stopped(turn: Turn) -> None:
     elif not session.active:
         reasons = turn.knowledge.stop_reasons
         reason = reasons.get(session.stop_reason or "Other", reasons["Other"])[turn.language]
-        turn.say("stopped_reason", charger=session.charger_id, reason=reason)
+        turn.say("stopped_reason", charger=where(turn, session), reason=reason)
     status = await turn.context.charger_status(session.charger_id, session.connector_id)
     if status is not None:
         error = _error_text(turn, status)
         if error:
-            turn.say("charger_fault", charger=status.charger_id, error=error)
+            turn.say("charger_fault", charger=where(turn, status), error=error)
     turn.say("stopped_restart")
     _ask_followup(turn)
 
@@ -277,7 +302,7 @@ async def charger_offline(turn: Turn) -> None:
     if status is None:
         return
     if not status.connected:
-        turn.say("charger_is_offline", charger=status.charger_id, since=_since(turn, status.last_seen))
+        turn.say("charger_is_offline", charger=where(turn, status), since=_since(turn, status.last_seen))
         turn.parts.append(turn.knowledge.vendor_tip(status.vendor, status.model, "offline", turn.language))
         await _alternative(turn)
         _ask_followup(turn)
@@ -285,18 +310,19 @@ async def charger_offline(turn: Turn) -> None:
     error = _error_text(turn, status)
     entry = turn.knowledge.error_code(status.error_code)
     if status.status in ("Faulted", "Unavailable") or error:
-        turn.say("charger_fault", charger=status.charger_id, error=error or status.status or "?")
+        turn.say("charger_fault", charger=where(turn, status), error=error or status.status or "?")
         await _alternative(turn)
         resettable = entry is None or entry.remote_fix == "reset"
         if status.others_charging == 0 and resettable:
             turn.say("offline_reset_possible")
-            turn.propose("reset", "action_reset", (ActionRequest(kind="reset", charger_id=status.charger_id),))
+            reset = ActionRequest(kind="reset", charger_id=status.charger_id)
+            turn.propose("reset", "action_reset", (reset,), where=where(turn, status))
             return
         if status.others_charging:
             turn.say("offline_others_charging")
         _ask_followup(turn)
         return
-    turn.say("charger_is_online", charger=status.charger_id, status=status.status or "?")
+    turn.say("charger_is_online", charger=where(turn, status), status=status.status or "?")
     turn.say("start_retry")
     _ask_followup(turn)
 
@@ -315,7 +341,7 @@ async def safety_hazard(turn: Turn) -> None:
             connector_id=running.connector_id,
             session_id=running.session_id,
         )
-        turn.propose("remote-stop", "action_stop", (stop,))
+        turn.propose("remote-stop", "action_stop", (stop,), where=where(turn, running))
 
 
 async def payment_failed(turn: Turn) -> None:
@@ -338,7 +364,7 @@ async def pricing_info(turn: Turn) -> None:
     session = await _session(turn)
     price = await turn.context.price_text(turn.state.charger_id, turn.language)
     if price:
-        turn.say("price_here", charger=turn.state.charger_id, price=price)
+        turn.say("price_here", charger=await _where_id(turn), price=price)
     else:
         turn.say("price_general")
     if session is not None and session.active:
@@ -351,8 +377,21 @@ async def idle_fee(turn: Turn) -> None:
     turn.say("idle_explain")
     price = await turn.context.price_text(turn.state.charger_id, turn.language)
     if price:
-        turn.say("price_here", charger=turn.state.charger_id, price=price)
+        turn.say("price_here", charger=await _where_id(turn), price=price)
     turn.state.topic = None
+
+
+async def _where_id(turn: Turn) -> str:
+    charger_id = turn.state.charger_id
+    status = await turn.context.charger_status(charger_id, turn.state.connector_id) if charger_id else None
+    return where(turn, status)
+
+
+async def ways_to_pay(turn: Turn) -> None:
+    """No charge card with them: the app, paying by bank card at the charger's QR code page, and the card later."""
+    turn.intent = "rfid_card"
+    turn.say("ways_to_pay")
+    _ask_followup(turn)
 
 
 async def find_charger(turn: Turn) -> None:
@@ -417,15 +456,18 @@ async def perform(turn: Turn, proposal: ProposedAction) -> None:
         state.actions.append(result)
         turn.performed.append(result)
         name = turn.knowledge.text(ACTION_NAMES[result.kind], turn.language)
+        place = proposal.where or turn.knowledge.text("this_charger", turn.language)
         if result.status == "rate-limited":
             turn.say("rate_limited")
         elif result.status == NEEDS_A_PERSON:
-            turn.say("action_needs_person", action=name, charger=result.charger_id)
+            turn.say("action_needs_person", action=name, charger=place)
+        elif result.status == NEEDS_SERVER:
+            turn.say("action_unavailable")
         else:
             turn.say(
                 "action_done" if result.ok else "action_failed",
                 action=name,
-                charger=result.charger_id,
+                charger=place,
                 status=result.status,
             )
         if not result.ok:
@@ -443,6 +485,10 @@ async def perform(turn: Turn, proposal: ProposedAction) -> None:
     if results[-1].status == NEEDS_A_PERSON:
         await escalate(turn, reason="not-the-drivers-session")
         return
+    if results[-1].status == NEEDS_SERVER:  # nothing failed at the charger: no ticket for it
+        state.awaiting = "followup"
+        turn.offer("qr_human")
+        return
     turn.say("exhausted")
     await escalate(turn, reason="action-failed")
 
@@ -459,7 +505,8 @@ def _priority(turn: Turn, reason: str) -> Priority:
     return "normal"
 
 
-def _eta(turn: Turn, minutes: int) -> str:
+def eta(turn: Turn, minutes: int) -> str:
+    """A promised response time in words: "60 minutes", "24 hours"."""
     if minutes < 120:
         return turn.knowledge.text("minutes", turn.language, n=minutes)
     return turn.knowledge.text("hours", turn.language, n=round(minutes / 60))
@@ -487,7 +534,8 @@ async def escalate(turn: Turn, *, reason: str) -> None:
     existing = state.ticket
     if existing is not None and not (priority == "urgent" and existing.priority != "urgent"):
         turn.ticket = existing
-        turn.say("ticket_exists", ticket=existing.ticket_id, eta=_eta(turn, existing.expected_response_minutes))
+        state.awaiting = "ticket"
+        turn.say("ticket_exists", ticket=existing.ticket_id, eta=eta(turn, existing.expected_response_minutes))
         return
     topic = state.topic or turn.intent
     draft = TicketDraft(
@@ -502,6 +550,6 @@ async def escalate(turn: Turn, *, reason: str) -> None:
     )
     ticket = await turn.context.open_ticket(draft)
     state.ticket = ticket
-    state.awaiting = None
+    state.awaiting = "ticket"  # more from the driver about it goes to this ticket
     turn.ticket = ticket
-    turn.say("ticket_opened", ticket=ticket.ticket_id, eta=_eta(turn, ticket.expected_response_minutes))
+    turn.say("ticket_opened", ticket=ticket.ticket_id, eta=eta(turn, ticket.expected_response_minutes))

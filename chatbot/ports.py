@@ -15,6 +15,9 @@ ActionKind = Literal["remote-stop", "unlock", "reset", "trigger-status"]
 # The status of an action refused because the driver has no session of their own at that charger (now or just
 # ended): a person has to look at it.
 NEEDS_A_PERSON: Final = "needs-a-person"
+# The status of an action that could not be sent because this process cannot reach chargers and no server runs
+# that could (the terminal chat on SQLite): nothing is wrong with the charger, so no ticket is opened for it.
+NEEDS_SERVER: Final = "needs-server"
 Priority = Literal["urgent", "high", "normal"]
 
 
@@ -32,6 +35,10 @@ class SessionInfo(msgspec.Struct, frozen=True, kw_only=True):
     soc_percent: float | None = None
     charging_state: str | None = None
     stop_reason: str | None = None
+    # what the driver sees on site: the location's name, the EVSE id printed on the charger, the connector type
+    station_name: str | None = None
+    evse_id: str | None = None
+    connector_type: str | None = None
 
 
 class ChargerStatus(msgspec.Struct, frozen=True, kw_only=True):
@@ -49,6 +56,10 @@ class ChargerStatus(msgspec.Struct, frozen=True, kw_only=True):
     power_type: str | None = None  # AC or DC
     others_charging: int = 0  # sessions of other drivers running at this charger
     recent_events: tuple[str, ...] = ()
+    # what the driver sees on site: the location's name, the EVSE id printed on the charger, the connector type
+    station_name: str | None = None
+    evse_id: str | None = None
+    connector_type: str | None = None
 
 
 class ActionRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -122,6 +133,10 @@ class ChatContext(Protocol):
         ...
 
     async def open_ticket(self, draft: TicketDraft) -> TicketRef: ...
+
+    async def add_to_ticket(self, ticket_id: str, line: TranscriptLine) -> TicketRef | None:
+        """Add what the driver wrote to their open ticket; None when the ticket is closed or unknown."""
+        ...
 
     async def nearest_alternative(
         self, charger_id: str | None, min_power_kw: float | None = None

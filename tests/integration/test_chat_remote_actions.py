@@ -42,7 +42,9 @@ async def test_the_assistant_unlocks_only_where_the_driver_charges_or_just_charg
         assert asked["proposedAction"]["kind"] == "unlock"
         refused = await confirm(client, headers, asked)
         assert [(a["kind"], a["status"]) for a in refused["performedActions"]] == [("unlock", "needs-a-person")]
-        assert "can't see a session of yours at SES-00002" in refused["text"]
+        # the charger as the driver sees it: its location's name and the EVSE id printed on it
+        assert "can't see a session of yours at Session test 2, NL*VWY*ESES000021" in refused["text"]
+        assert "SES-00002" not in refused["text"]
         assert refused["ticketId"] is not None
         assert refused["ticketId"] in refused["text"]
         assert simulation.report.unlocks == 0

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AsyncExitStack
 
 from sqlalchemy import select
 
 from api.db.models import User
+from api.domain.chat.remote import RelayedCommands
 from api.services import open_services
 from api.settings import Settings
 from chatbot.intents import LANGUAGES
+from chatbot.ports import NEEDS_SERVER
 from chatbot.recognizer import Recognizer
 
 DEMO_DRIVER = "driver@example.com"
@@ -54,16 +57,24 @@ async def interactive(
 ) -> None:
     """A conversation as the given driver against the local database; "yes" confirms a proposed action.
 
-    Remote actions need the OCPP bridge of a running `voltway serve`; here they are reported as unavailable.
+    Remote actions reach the charger through the `voltway serve` process holding it, over the PostgreSQL command
+    relay. On SQLite no other process can be reached: the assistant says so plainly and opens no ticket for it.
     """
     email = (driver_email or DEMO_DRIVER).strip().lower()
-    async with open_services(settings) as services:
+    async with open_services(settings) as services, AsyncExitStack() as stack:
         async with services.session_factory() as session:
             user_id = await session.scalar(select(User.id).where(User.email == email, User.erased_at.is_(None)))
         if user_id is None:
             raise ChatCommandError(f"no account with the email address {email!r} (try --driver)")
+        if settings.is_sqlite:
+            services.chat.use_commands(None, unavailable=NEEDS_SERVER)
+        else:
+            relayed = await stack.enter_async_context(RelayedCommands(settings, services.session_factory))
+            services.chat.use_commands(relayed.send_command)
         conversation = await services.chat.start(user_id, session_ref=session_ref)
         write(f"assistant> {conversation.messages[0].text}")
+        if settings.is_sqlite:
+            write("  (on SQLite, remote actions such as unlocking run only in `voltway serve`, not from here)")
         proposal: str | None = None
         while True:
             try:
@@ -80,7 +91,7 @@ async def interactive(
             )
             write(f"assistant> {reply.text}")
             for action in reply.performed_actions:
-                write(f"  [{action.kind} on {action.charger_id}: {action.status}]")
+                write(f"  [{action.kind}: {action.status}]")
             if reply.ticket_id:
                 write(f"  [ticket {reply.ticket_id}]")
             proposal = reply.proposed_action.id if reply.proposed_action is not None else None

@@ -3,13 +3,16 @@
 Sessions are read from `charging_transactions` (the OCPP transaction rows, with `user_id` from the RFID card
 or app token); charger state from `charging_stations` (connectivity, vendor, model), `evses` (OCPP status and
 error code), `connectors` (power) and `charger_log` (recent notable messages). Remote actions go through
-`bridge.central.send_command`, which relays to whichever process holds the charger's socket; every attempt is
-written to `chat_action_audit`, which is also what the rate limits count.
+`bridge.central.send_command` (or another sender given, such as the terminal chat's relay client), which reaches
+whichever process holds the charger's socket; every attempt is written to `chat_action_audit`, which is also what
+the rate limits count. Chargers are described to the driver by what is on site: the location's name, the EVSE id
+printed on the charger (`evses.emi3_evse_id`) and the connector type.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -25,6 +28,7 @@ from api.db.models import (
     ChatActionAudit,
     Connector,
     Evse,
+    Location,
 )
 from api.domain.chargers.runtime import BridgeRuntime
 from api.domain.stations.search import StationFilters, StationQuery
@@ -39,6 +43,7 @@ from chatbot.ports import (
     SessionInfo,
     TicketDraft,
     TicketRef,
+    TranscriptLine,
 )
 from ocpp_bridge import commands as ocpp_commands
 from ocpp_bridge import errors as ocpp_errors
@@ -51,6 +56,29 @@ RECENT_SESSION: Final = timedelta(hours=2)
 RECENT_OWN_SESSION: Final = timedelta(minutes=15)
 ALTERNATIVE_RADIUS_M: Final = 25_000
 SUCCESS: Final = frozenset({"Accepted", "Unlocked"})
+# the status of an action when this process has no way to send commands
+BRIDGE_UNAVAILABLE: Final = "bridge-unavailable"
+# OCPI connector standards as drivers know them from the plug
+PLUG_NAMES: Final = {
+    "IEC_62196_T2_COMBO": "CCS",
+    "IEC_62196_T1_COMBO": "CCS1",
+    "IEC_62196_T2": "Type 2",
+    "IEC_62196_T1": "Type 1",
+    "CHADEMO": "CHAdeMO",
+    "GBT_DC": "GB/T",
+    "GBT_AC": "GB/T",
+    "TESLA_S": "Tesla",
+    "TESLA_R": "Tesla",
+    "DOMESTIC_F": "Schuko",
+}
+
+CommandSender = Callable[[str, ocpp_commands.CommandRequest], Awaitable[ocpp_commands.CommandResult]]
+
+
+def plug_names(standards: Sequence[str]) -> str | None:
+    """The connector types of an EVSE in drivers' words: "CCS", or "CCS / CHAdeMO"."""
+    names = list(dict.fromkeys(PLUG_NAMES.get(standard, standard.replace("_", " ")) for standard in standards))
+    return " / ".join(names) if names else None
 
 
 class DatabaseChatContext:
@@ -66,7 +94,11 @@ class DatabaseChatContext:
         bridge: BridgeRuntime | None,
         stations: StationService,
         support: SupportService,
+        send_command: CommandSender | None = None,
+        unavailable: str = BRIDGE_UNAVAILABLE,
     ) -> None:
+        """Commands go through `send_command`, else the bridge's central system; with neither, actions end with the
+        `unavailable` status."""
         self._session_factory = session_factory
         self.user_id = user_id
         self.conversation_id = conversation_id
@@ -74,6 +106,8 @@ class DatabaseChatContext:
         self.bridge = bridge
         self.stations = stations
         self.support = support
+        self.send_command = send_command or (bridge.central.send_command if bridge is not None else None)
+        self.unavailable = unavailable
 
     # ----- reading ---------------------------------------------------------------------------------------------
 
@@ -103,9 +137,10 @@ class DatabaseChatContext:
     async def current_session(self) -> SessionInfo | None:
         async with self._session_factory() as session:
             found = await self._transaction(session)
-        if found is None:
-            return None
-        tx, ocpp_id = found
+            if found is None:
+                return None
+            tx, ocpp_id = found
+            station_name, evse_id, plugs = await _on_site(session, tx.charging_station_id, tx.connector_id)
         return SessionInfo(
             session_id=str(tx.id),
             charger_id=ocpp_id,
@@ -118,6 +153,9 @@ class DatabaseChatContext:
             soc_percent=tx.soc_percent,
             charging_state=tx.charging_state,
             stop_reason=tx.stop_reason,
+            station_name=station_name,
+            evse_id=evse_id,
+            connector_type=plugs,
         )
 
     async def charger_status(self, charger_id: str, connector_id: int | None) -> ChargerStatus | None:
@@ -145,6 +183,7 @@ class DatabaseChatContext:
                     or_(ChargingTransaction.user_id.is_(None), ChargingTransaction.user_id != self.user_id),
                 )
             )
+            station_name = await session.scalar(select(Location.name).where(Location.id == station.location_id))
             events = (
                 await session.execute(
                     select(ChargerLogEntry.kind, ChargerLogEntry.at)
@@ -167,6 +206,9 @@ class DatabaseChatContext:
             power_type="DC" if any(c.power_type == "DC" for c in connectors) else ("AC" if connectors else None),
             others_charging=int(others or 0),
             recent_events=tuple(f"{at.isoformat(timespec='seconds')} {kind}" for kind, at in events),
+            station_name=station_name,
+            evse_id=evse.emi3_evse_id if evse is not None else None,
+            connector_type=plug_names([c.standard for c in connectors]),
         )
 
     async def find_charger(self, reference: str) -> ChargerStatus | None:
@@ -303,12 +345,12 @@ class DatabaseChatContext:
     async def run_action(self, request: ActionRequest) -> ActionResult:
         async with self._session_factory() as session:
             refusal = await self._refusal(session, request)
-            if refusal is None and self.bridge is None:
-                refusal = "bridge-unavailable"
+            if refusal is None and self.send_command is None:
+                refusal = self.unavailable
             command = await self._command(session, request) if refusal is None else None
         status, detail = refusal or "", ""
-        if command is not None and self.bridge is not None:
-            status, detail = await _send(self.bridge, request.charger_id, command)
+        if command is not None and self.send_command is not None:
+            status, detail = await _send(self.send_command, request.charger_id, command)
         result = ActionResult(
             kind=request.kind,
             charger_id=request.charger_id,
@@ -344,6 +386,12 @@ class DatabaseChatContext:
                 user_id=self.user_id,
                 conversation_id=self.conversation_id,
                 charger_id=charger.get("charger_id"),
+            )
+
+    async def add_to_ticket(self, ticket_id: str, line: TranscriptLine) -> TicketRef | None:
+        async with self._session_factory() as session:
+            return await self.support.add_to_ticket(
+                session, ticket_id, line, user_id=self.user_id, conversation_id=self.conversation_id
             )
 
     # ----- the map ---------------------------------------------------------------------------------------------
@@ -416,6 +464,30 @@ class DatabaseChatContext:
         return None
 
 
+async def _on_site(
+    session: AsyncSession, station_id: uuid.UUID, connector_id: int
+) -> tuple[str | None, str | None, str | None]:
+    """What the driver sees at a charger's connector: the location's name, the printed EVSE id, the plug types."""
+    row = (
+        await session.execute(
+            select(Location.name, Evse.id, Evse.emi3_evse_id)
+            .join(ChargingStation, ChargingStation.location_id == Location.id)
+            .outerjoin(Evse, and_(Evse.charging_station_id == ChargingStation.id, Evse.ocpp_evse_id == connector_id))
+            .where(ChargingStation.id == station_id)
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None, None, None
+    name, evse_row_id, evse_id = row
+    standards = (
+        (await session.execute(select(Connector.standard).where(Connector.evse_id == evse_row_id))).scalars().all()
+        if evse_row_id is not None
+        else []
+    )
+    return name, evse_id, plug_names(standards)
+
+
 def _uuid(value: str | None) -> uuid.UUID | None:
     try:
         return uuid.UUID(value) if value else None
@@ -423,15 +495,17 @@ def _uuid(value: str | None) -> uuid.UUID | None:
         return None
 
 
-async def _send(bridge: BridgeRuntime, charger_id: str, command: ocpp_commands.CommandRequest) -> tuple[str, str]:
+async def _send(send: CommandSender, charger_id: str, command: ocpp_commands.CommandRequest) -> tuple[str, str]:
     """The charger's answer, or why there was none, as (status, detail)."""
     try:
-        result = await bridge.central.send_command(charger_id, command)
+        result = await send(charger_id, command)
     except (ocpp_errors.ChargerNotConnected, ocpp_errors.ChargerDisconnected) as exc:
         return "not-connected", str(exc)
     except ocpp_errors.CommandTimeout as exc:
         return "timeout", str(exc)
     except (ocpp_errors.CommandRejected, ocpp_errors.InvalidCommandResult, ocpp_errors.InvalidCommand) as exc:
         return "error", str(exc)
+    except ocpp_errors.CommandError as exc:  # the relay could not carry it (the holder gone, PostgreSQL lost)
+        return "not-delivered", str(exc)
     status = getattr(result, "status", None) or "Accepted"
     return str(status), ""

@@ -31,6 +31,7 @@ class ProposedActionView(AppStruct):
     label: str
     charger_id: str
     connector_id: int | None = None
+    charger_label: str = ""  # the charger as the driver sees it: station name and the EVSE id printed on it
 
 
 class PerformedActionView(AppStruct):

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.db.models import ChatConversation, ChatMessage, User
 from api.db.types import utc_now
 from api.domain.chargers.runtime import BridgeRuntime
-from api.domain.chat.context import DatabaseChatContext
+from api.domain.chat.context import BRIDGE_UNAVAILABLE, CommandSender, DatabaseChatContext
 from api.domain.chat.schemas import ChatReply, ConversationView, MessageView, PerformedActionView, ProposedActionView
 from api.domain.stations.services import StationService
 from api.domain.support.services import SupportService
@@ -54,6 +54,7 @@ def _reply_view(reply: Reply) -> ChatReply:
             label=proposal.label,
             charger_id=proposal.charger_id,
             connector_id=proposal.connector_id,
+            charger_label=proposal.where,
         )
         if proposal is not None
         else None,
@@ -105,6 +106,14 @@ class ChatService:
         self.support = support
         self.bridge = bridge
         self.assistant = assistant or Assistant()
+        self._send_command: CommandSender | None = bridge.central.send_command if bridge is not None else None
+        self._unavailable = BRIDGE_UNAVAILABLE
+
+    def use_commands(self, send_command: CommandSender | None, *, unavailable: str = BRIDGE_UNAVAILABLE) -> None:
+        """Send the assistant's remote actions through `send_command` (a process without the bridge, such as the
+        terminal chat, relays them to the server holding the charger); without one they end as `unavailable`."""
+        self._send_command = send_command
+        self._unavailable = unavailable
 
     def context(self, user_id: uuid.UUID, conversation: ChatConversation) -> DatabaseChatContext:
         return DatabaseChatContext(
@@ -115,6 +124,8 @@ class ChatService:
             bridge=self.bridge,
             stations=self.stations,
             support=self.support,
+            send_command=self._send_command,
+            unavailable=self._unavailable,
         )
 
     async def start(

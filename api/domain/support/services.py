@@ -1,15 +1,18 @@
-"""Opening tickets and the response times drivers are promised for each priority."""
+"""Opening tickets, adding what the driver says after the hand-over, and the response times drivers are promised
+for each priority."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Final
+from typing import Final, cast
 
 import msgspec
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import SupportTicket
-from chatbot.ports import TicketDraft, TicketRef
+from api.db.types import utc_now
+from chatbot.ports import Priority, TicketDraft, TicketRef, TranscriptLine
 
 EXPECTED_RESPONSE_MINUTES: Final = {"urgent": 15, "high": 60, "normal": 24 * 60}
 
@@ -17,6 +20,12 @@ EXPECTED_RESPONSE_MINUTES: Final = {"urgent": 15, "high": 60, "normal": 24 * 60}
 def ticket_number(ticket_id: int) -> str:
     """What drivers and agents quote: T-000042."""
     return f"T-{ticket_id:06d}"
+
+
+def ticket_id_of(number: str) -> int | None:
+    """The row id behind a quoted ticket number, or None when it is not one."""
+    digits = number.strip().upper().removeprefix("T-")
+    return int(digits) if digits.isdigit() and len(digits) <= 18 else None
 
 
 class SupportService:
@@ -48,3 +57,38 @@ class SupportService:
         session.add(ticket)
         await session.commit()
         return TicketRef(ticket_id=ticket_number(ticket.id), priority=draft.priority, expected_response_minutes=minutes)
+
+    async def add_to_ticket(
+        self,
+        session: AsyncSession,
+        number: str,
+        line: TranscriptLine,
+        *,
+        user_id: uuid.UUID | None,
+        conversation_id: uuid.UUID | None,
+    ) -> TicketRef | None:
+        """Append what the driver said after the hand-over to their open ticket's transcript (committed at once);
+        None when the number is not an open ticket of this driver's conversation."""
+        ticket_id = ticket_id_of(number)
+        if ticket_id is None:
+            return None
+        ticket = (
+            await session.execute(
+                select(SupportTicket)
+                .where(
+                    SupportTicket.id == ticket_id,
+                    SupportTicket.user_id == user_id,
+                    SupportTicket.conversation_id == conversation_id,
+                    SupportTicket.status == "open",
+                )
+                .with_for_update()
+            )
+        ).scalar_one_or_none()
+        if ticket is None:
+            return None
+        ticket.transcript = [*ticket.transcript, msgspec.to_builtins(line)]
+        ticket.updated_at = utc_now()
+        priority = cast(Priority, ticket.priority)
+        minutes = ticket.expected_response_minutes
+        await session.commit()
+        return TicketRef(ticket_id=ticket_number(ticket_id), priority=priority, expected_response_minutes=minutes)

@@ -13,6 +13,7 @@ from chatbot.ports import (
     SessionInfo,
     TicketDraft,
     TicketRef,
+    TranscriptLine,
 )
 
 EXPECTED_MINUTES = {"urgent": 15, "high": 60, "normal": 1440}
@@ -33,6 +34,8 @@ class World:
     )
     sent: list[ActionRequest] = field(default_factory=list)
     tickets: list[TicketDraft] = field(default_factory=list)
+    ticket_additions: list[tuple[str, TranscriptLine]] = field(default_factory=list)
+    closed_tickets: set[str] = field(default_factory=set)
 
     def charger(self, charger_id: str, **values: object) -> None:
         self.chargers[charger_id] = ChargerStatus(charger_id=charger_id, connector_id=1, **values)  # type: ignore[arg-type]
@@ -54,7 +57,9 @@ class World:
         return self.chargers.get(charger_id)
 
     async def find_charger(self, reference: str) -> ChargerStatus | None:
-        return self.chargers.get(reference.strip().upper())
+        """By our id or by the EVSE id printed on the charger."""
+        wanted = reference.strip().upper()
+        return self.chargers.get(wanted) or next((c for c in self.chargers.values() if c.evse_id == wanted), None)
 
     async def payment_state(self) -> str:
         return "unknown"
@@ -77,6 +82,14 @@ class World:
             priority=draft.priority,
             expected_response_minutes=EXPECTED_MINUTES[draft.priority],
         )
+
+    async def add_to_ticket(self, ticket_id: str, line: TranscriptLine) -> TicketRef | None:
+        number = int(ticket_id.removeprefix("T-"))
+        if ticket_id in self.closed_tickets or not 0 < number <= len(self.tickets):
+            return None
+        self.ticket_additions.append((ticket_id, line))
+        priority = self.tickets[number - 1].priority
+        return TicketRef(ticket_id=ticket_id, priority=priority, expected_response_minutes=EXPECTED_MINUTES[priority])
 
     async def nearest_alternative(
         self, charger_id: str | None, min_power_kw: float | None = None
