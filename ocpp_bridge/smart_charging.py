@@ -36,7 +36,7 @@ T = TypeVar("T")
 _RECURRENCE = {"Daily": timedelta(days=1), "Weekly": timedelta(days=7)}
 
 
-class ChargingSchedulePeriod(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+class ChargingSchedulePeriod(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
     """From ``start_period`` seconds after the schedule's start: at most ``limit`` (A or W)."""
 
     start_period: int
@@ -45,7 +45,7 @@ class ChargingSchedulePeriod(msgspec.Struct, frozen=True, kw_only=True, rename="
     phase_to_use: int | None = None
 
 
-class ChargingSchedule(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+class ChargingSchedule(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
     charging_rate_unit: ChargingRateUnit
     charging_schedule_period: tuple[ChargingSchedulePeriod, ...]
     id: int | None = None
@@ -54,7 +54,7 @@ class ChargingSchedule(msgspec.Struct, frozen=True, kw_only=True, rename="camel"
     min_charging_rate: float | None = None
 
 
-class ChargingProfile(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+class ChargingProfile(msgspec.Struct, frozen=True, kw_only=True, rename="camel", omit_defaults=True):
     id: int
     stack_level: int
     charging_profile_purpose: ChargingProfilePurpose
