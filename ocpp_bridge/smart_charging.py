@@ -522,7 +522,7 @@ def composite_schedule(
         )
         if limit is None:
             limit = unlimited
-        if limit is None or (periods and periods[-1].limit == limit):
+        if limit is None or (periods and periods[-1].limit == round(limit, 1)):
             continue
         periods.append(ChargingSchedulePeriod(start_period=int((at - start).total_seconds()), limit=round(limit, 1)))
     return tuple(periods)

@@ -113,7 +113,7 @@ class AdminSmartChargingController(Controller):
         self,
         charger_id: FromPath[str],
         state: State,
-        include_cleared: Annotated[bool, QueryParameter(query="includeCleared")] = False,
+        include_cleared: Annotated[bool, QueryParameter(name="includeCleared")] = False,
     ) -> list[StoredChargingProfile]:
         """Ours with their state (Pending, Accepted, Rejected, NotSupported; Replaced and Cleared with
         ``includeCleared``); the charger's from its last ReportChargingProfiles (status Reported)."""
@@ -143,10 +143,10 @@ class AdminSmartChargingController(Controller):
         self,
         charger_id: FromPath[str],
         state: State,
-        profile_id: Annotated[int | None, QueryParameter(query="chargingProfileId", ge=0)] = None,
-        evse_id: Annotated[int | None, QueryParameter(query="evseId", ge=0, le=1000)] = None,
-        purpose: Annotated[ChargingProfilePurpose | None, QueryParameter(query="chargingProfilePurpose")] = None,
-        stack_level: Annotated[int | None, QueryParameter(query="stackLevel", ge=0)] = None,
+        profile_id: Annotated[int | None, QueryParameter(name="chargingProfileId", ge=0)] = None,
+        evse_id: Annotated[int | None, QueryParameter(name="evseId", ge=0, le=1000)] = None,
+        purpose: Annotated[ChargingProfilePurpose | None, QueryParameter(name="chargingProfilePurpose")] = None,
+        stack_level: Annotated[int | None, QueryParameter(name="stackLevel", ge=0)] = None,
     ) -> ClearResult:
         """By ``chargingProfileId``, or every profile matching the criteria given (none given: all of them)."""
         with _charger_errors(charger_id):
@@ -183,7 +183,7 @@ class AdminSmartChargingController(Controller):
         self,
         charger_id: FromPath[str],
         state: State,
-        evse_id: Annotated[int, QueryParameter(query="evseId", ge=0, le=1000)],
+        evse_id: Annotated[int, QueryParameter(name="evseId", ge=0, le=1000)],
         duration: Annotated[int, QueryParameter(ge=1, le=31 * 86_400)] = 3600,
         unit: Annotated[ChargingRateUnit | None, QueryParameter()] = None,
     ) -> CompositeSchedule:
@@ -207,7 +207,7 @@ class AdminSmartChargingController(Controller):
     async def ev_charging_needs(
         self,
         charger_id: FromPath[str],
-        evse_id: Annotated[int, QueryParameter(query="evseId", ge=0, le=1000)],
+        evse_id: Annotated[int, QueryParameter(name="evseId", ge=0, le=1000)],
         db_session: DbSession,
     ) -> EVChargingNeeds:
         needs = await latest_ev_charging_needs(db_session, charger_id, evse_id)
