@@ -3,6 +3,7 @@ composite schedule (per purpose the highest stack level; TxProfile over TxDefaul
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -217,7 +218,7 @@ def test_get_charging_profiles_is_201_only() -> None:
     wire = json.loads(codec.encode(payload))
     _validate_payload(LibraryCall("1", action, wire), "2.0.1")
     assert wire["chargingProfile"]["chargingProfilePurpose"] == "ChargingStationMaxProfile"
-    with pytest.raises(errors.InvalidCommand, match="1.6 has no GetChargingProfiles"):
+    with pytest.raises(errors.InvalidCommand, match=r"1\.6 has no GetChargingProfiles"):
         commands.spec_for(request).translate(request, "1.6")
 
 
@@ -234,8 +235,8 @@ def test_purposes_are_named_per_version_and_invalid_profiles_are_not_sent() -> N
     wrong = commands.SetChargingProfile(evse_id=1, profile=profile(stack_level=-1))
     with pytest.raises(errors.InvalidCommand, match=r"chargingProfile\.stackLevel"):
         commands.spec_for(wrong).translate(wrong, "2.0.1")
+    start = commands.RemoteStart(id_token="A", charging_profile=profile())
     with pytest.raises(errors.InvalidCommand, match="TxProfile"):
-        start = commands.RemoteStart(id_token="A", charging_profile=profile())
         commands.spec_for(start).translate(start, "1.6")
 
 
@@ -382,6 +383,4 @@ def test_the_composite_never_exceeds_the_station_max_and_follows_the_top_stack(
     assert all(p.limit <= station_limit for p in periods)
     top = max(defaults)[1]
     assert periods[0].limit == min(station_limit, top)
-    assert all(
-        a.start_period < b.start_period and a.limit != b.limit for a, b in zip(periods, periods[1:], strict=False)
-    )
+    assert all(a.start_period < b.start_period and a.limit != b.limit for a, b in itertools.pairwise(periods))
