@@ -729,7 +729,9 @@ class SimulatedCharger:
     def _install(self, evse_id: int, profile: smart_charging.ChargingProfile) -> None:
         self.profiles = [p for p in self.profiles if p.profile.id != profile.id]
         self.profiles.append(
-            smart_charging.InstalledProfile(evse_id=evse_id, profile=profile, installed_at=datetime.now(UTC))
+            smart_charging.InstalledProfile(
+                evse_id=evse_id, profile=profile, installed_at=datetime.now(UTC).replace(microsecond=0)
+            )
         )
 
     def _profile_limit_w(self) -> float:
