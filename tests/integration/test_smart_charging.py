@@ -13,9 +13,17 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from api.db.models import ChargingTransaction, MeterSampleRecord
+from api.db.models import (
+    ChargerLogEntry,
+    ChargingProfileRecord,
+    ChargingStation,
+    ChargingTransaction,
+    MeterSampleRecord,
+)
+from api.domain.chargers.charging_profiles import latest_ev_charging_needs
 from api.domain.drivers.commands import add_user
 from ocpp_bridge.simulator import Simulation, SimulatorConfig
+from tests.e2e.ocpp_bridge.ocpp_charger_for_tests import charger
 from tests.integration.test_sessions import PASSWORD, Network, _prepare, running, served_app
 from tests.support import database_session, make_settings, wait_for
 
@@ -290,3 +298,96 @@ async def test_every_rule_is_checked_before_sending(database_url: str, version: 
 
 def base_of(root: str) -> str:
     return root.rsplit("/", 1)[0]
+
+
+async def test_what_a_201_charger_says_about_smart_charging_is_answered_per_schema_and_stored(
+    database_url: str,
+) -> None:
+    await _prepare(database_url, 1)
+    async with served_app(database_url) as (_app, _base, ocpp_url):
+        port = int(ocpp_url.rsplit(":", 1)[1].split("/")[0])
+        async with charger(port, CHARGER, "2.0.1", PASSWORD) as cp:
+            boot = await cp.call(
+                "BootNotification",
+                {"chargingStation": {"vendorName": "Voltway", "model": "Scripted"}, "reason": "PowerUp"},
+            )
+            assert boot["status"] == "Accepted"
+            schedule = {"id": 1, "chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10}]}
+            await cp.call(
+                "NotifyChargingLimit",
+                {
+                    "evseId": 1,
+                    "chargingLimit": {"chargingLimitSource": "SO", "isGridCritical": True},
+                    "chargingSchedule": [schedule],
+                },
+            )
+            await cp.call("ClearedChargingLimit", {"chargingLimitSource": "SO", "evseId": 1})
+            answer = await cp.call(
+                "NotifyEVChargingNeeds",
+                {
+                    "evseId": 1,
+                    "maxScheduleTuples": 3,
+                    "chargingNeeds": {
+                        "requestedEnergyTransfer": "DC",
+                        "departureTime": "2030-01-01T18:00:00Z",
+                        "dcChargingParameters": {
+                            "evMaxCurrent": 300,
+                            "evMaxVoltage": 800,
+                            "energyAmount": 42000,
+                            "evMaxPower": 150000,
+                            "stateOfCharge": 35,
+                            "evEnergyCapacity": 77000,
+                        },
+                    },
+                },
+            )
+            assert answer["status"] == "Processing"  # stored; a schedule may follow from load management
+            schedule_answer = await cp.call(
+                "NotifyEVChargingSchedule",
+                {"timeBase": "2030-01-01T12:00:00Z", "evseId": 1, "chargingSchedule": schedule},
+            )
+            assert schedule_answer["status"] == "Accepted"
+            external = {
+                "id": 77,
+                "stackLevel": 0,
+                "chargingProfilePurpose": "ChargingStationExternalConstraints",
+                "chargingProfileKind": "Absolute",
+                "chargingSchedule": [{**schedule, "startSchedule": "2030-01-01T12:00:00Z"}],
+            }
+            for part, tbc in ((1, True), (2, False)):
+                await cp.call(
+                    "ReportChargingProfiles",
+                    {"requestId": 9, "chargingLimitSource": "EMS", "evseId": part, "tbc": tbc,
+                     "chargingProfile": [{**external, "id": 76 + part}]},
+                )  # fmt: skip
+
+    async with database_session(database_url) as session:
+        station_id = (
+            await session.execute(select(ChargingStation.id).where(ChargingStation.ocpp_id == CHARGER))
+        ).scalar_one()
+        kinds = set(
+            (
+                await session.execute(
+                    select(ChargerLogEntry.kind).where(ChargerLogEntry.charging_station_id == station_id)
+                )
+            ).scalars()
+        )
+        assert {"ChargingLimitNotified", "ChargingLimitCleared", "EVChargingScheduleNotified"} <= kinds
+        needs = await latest_ev_charging_needs(session, CHARGER, 1)
+        assert needs is not None
+        assert (needs.requested_energy_transfer, needs.energy_amount_wh, needs.ev_max_power_w) == (
+            "DC",
+            42000.0,
+            150000.0,
+        )
+        assert needs.state_of_charge == 35
+        assert needs.departure_time is not None
+        assert needs.departure_time.year == 2030
+        reported = (
+            await session.execute(
+                select(ChargingProfileRecord.evse_id, ChargingProfileRecord.profile_id, ChargingProfileRecord.status)
+                .where(ChargingProfileRecord.source == "charger")
+                .order_by(ChargingProfileRecord.evse_id)
+            )
+        ).all()
+        assert [tuple(r) for r in reported] == [(1, 77, "Reported"), (2, 78, "Reported")]
