@@ -170,6 +170,13 @@ async def test_profiles_are_checked_set_replaced_cleared_and_obeyed(database_url
         left = {p["profile"]["id"] for p in (await client.get(f"{root}/charging-profiles")).json()}
         assert 1 not in left
         assert 11 in left
+        # a TxProfile ends with its transaction
+        stopped = await client.post(f"{root}/commands/remote-stop", json={"transaction_id": transaction_id})
+        assert stopped.json()["status"] == "Accepted"
+        await wait_for(lambda: _no_active_transaction(net.database_url), "the transaction to end")
+        assert 11 not in {p["profile"]["id"] for p in (await client.get(f"{root}/charging-profiles")).json()}
+        history = (await client.get(f"{root}/charging-profiles", params={"includeCleared": "true"})).json()
+        assert {p["profile"]["id"]: p["status"] for p in history if p["profile"]["id"] in {10, 11}} == {11: "Ended"}
 
         if version == "2.0.1":
             needs = await wait_for(lambda: _needs(client, root), "the EV's charging needs to be stored")
@@ -179,6 +186,10 @@ async def test_profiles_are_checked_set_replaced_cleared_and_obeyed(database_url
         else:
             missing = await client.get(f"{root}/ev-charging-needs", params={"evseId": 1})
             assert missing.status_code == 404
+
+
+async def _no_active_transaction(database_url: str) -> bool:
+    return await active_transaction(database_url) is None
 
 
 def _first_limit(stored: dict[str, Any]) -> float:

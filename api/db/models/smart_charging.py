@@ -18,8 +18,9 @@ class ChargingProfileRecord(Base):
     """One charging profile on one charger's EVSE (0 = the whole charger).
 
     ``source`` is ``csms`` for a profile we set (``status``: Pending until the charger answers, then Accepted,
-    Rejected or NotSupported; Cleared once cleared) or ``charger`` for one the charger reported (``status``
-    Reported, with the report's ``request_id`` and ``charging_limit_source``)."""
+    Rejected or NotSupported; Replaced by a later profile with its id, Cleared once cleared, Ended with its
+    transaction) or ``charger`` for one the charger reported (``status`` Reported, with the report's
+    ``request_id`` and ``charging_limit_source``)."""
 
     __tablename__ = "charging_profiles"
     __table_args__ = (Index("ix_charging_profiles_station_profile", "charging_station_id", "profile_id"),)

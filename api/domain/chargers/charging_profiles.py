@@ -111,6 +111,24 @@ def _row_values(station_id: uuid.UUID, evse_id: int, profile: ChargingProfile) -
     }
 
 
+async def _retire_ended_tx_profiles(session: AsyncSession, station_id: uuid.UUID) -> None:
+    """A TxProfile lives as long as its transaction: once that has ended, the charger has dropped it (Ended)."""
+    ended = select(ChargingTransaction.ocpp_transaction_id).where(
+        ChargingTransaction.charging_station_id == station_id, ChargingTransaction.ended_at.is_not(None)
+    )
+    await session.execute(
+        update(ChargingProfileRecord)
+        .where(
+            ChargingProfileRecord.charging_station_id == station_id,
+            ChargingProfileRecord.source == "csms",
+            ChargingProfileRecord.purpose == "TxProfile",
+            ChargingProfileRecord.status.in_(_LIVE),
+            ChargingProfileRecord.transaction_id.in_(ended),
+        )
+        .values(status="Ended", updated_at=utc_now())
+    )
+
+
 def rate_units(value: str | None) -> frozenset[str] | None:
     """``Current,Power`` (1.6) or ``A,W`` (2.0.1) as units; None when the charger did not say."""
     if not value:
@@ -138,6 +156,8 @@ class ChargingProfiles:
         """Profiles set on the charger (newest state of each) and the ones it reported last."""
         async with self._session_factory() as session:
             station = await self._station(session, charger_id)
+            await _retire_ended_tx_profiles(session, station.id)
+            await session.commit()
             query = select(ChargingProfileRecord).where(ChargingProfileRecord.charging_station_id == station.id)
             if not include_cleared:
                 query = query.where(ChargingProfileRecord.status.in_([*_LIVE, "Reported"]))
@@ -229,6 +249,8 @@ class ChargingProfiles:
         (not connected, no answer, a CallError) pass through, with the profile stored as Pending."""
         async with self._session_factory() as session:
             station = await self._station(session, charger_id)
+            await _retire_ended_tx_profiles(session, station.id)
+            await session.commit()
             problems = await self._problems(session, station, evse_id, profile)
             station_id, version = station.id, station.ocpp_version or "1.6"
         units = await self.allowed_units(charger_id, version) if check_rate_unit and not problems else None
