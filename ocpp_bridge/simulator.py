@@ -727,7 +727,9 @@ class SimulatedCharger:
         self.transaction_started_at = None
 
     def _install(self, evse_id: int, profile: smart_charging.ChargingProfile) -> None:
-        self.profiles = [p for p in self.profiles if p.profile.id != profile.id]
+        version = "1.6" if self.v16 else "2.0.1"
+        replaced = smart_charging.replaced_profiles(profile, evse_id, self.profiles, version)
+        self.profiles = [p for p in self.profiles if p not in replaced]
         self.profiles.append(
             smart_charging.InstalledProfile(
                 evse_id=evse_id, profile=profile, installed_at=datetime.now(UTC).replace(microsecond=0)
@@ -761,7 +763,8 @@ class SimulatedCharger:
                 purpose == "TxProfile"
                 and (self.transaction_id is None or profile.transaction_id != self.transaction_id)
             )
-            or smart_charging.conflicting_profile(profile, evse_id, self.profiles) is not None
+            or smart_charging.conflicting_profile(profile, evse_id, self.profiles, "1.6" if self.v16 else "2.0.1")
+            is not None
         )
         if refused:
             return {"status": "Rejected"}

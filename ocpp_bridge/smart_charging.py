@@ -209,23 +209,41 @@ def _overlaps(a: ChargingProfile, b: ChargingProfile) -> bool:
     return not (b.valid_from is not None and a.valid_to is not None and a.valid_to <= b.valid_from)
 
 
-def conflicting_profile(
-    profile: ChargingProfile, evse_id: int, installed: Iterable[InstalledProfile]
-) -> InstalledProfile | None:
-    """An installed profile ``profile`` may not stand beside: another id with the same stack level and purpose on
-    the same EVSE (and transaction) whose validity overlaps. A profile with the same id is replaced, not refused."""
+def _same_slot(profile: ChargingProfile, evse_id: int, other: InstalledProfile) -> bool:
+    """Same EVSE, purpose and stack level (and, for a TxProfile, transaction) but another id."""
+    theirs = other.profile
+    if theirs.id == profile.id or other.evse_id != evse_id or theirs.stack_level != profile.stack_level:
+        return False
     purpose = canonical_purpose(profile.charging_profile_purpose)
-    for other in installed:
-        theirs = other.profile
-        if theirs.id == profile.id or other.evse_id != evse_id:
-            continue
-        if canonical_purpose(theirs.charging_profile_purpose) != purpose or theirs.stack_level != profile.stack_level:
-            continue
-        if purpose == "TxProfile" and theirs.transaction_id != profile.transaction_id:
-            continue
-        if _overlaps(profile, theirs):
-            return other
-    return None
+    if canonical_purpose(theirs.charging_profile_purpose) != purpose:
+        return False
+    return purpose != "TxProfile" or theirs.transaction_id == profile.transaction_id
+
+
+def conflicting_profile(
+    profile: ChargingProfile, evse_id: int, installed: Iterable[InstalledProfile], ocpp_version: str = "2.0.1"
+) -> InstalledProfile | None:
+    """An installed profile ``profile`` may not stand beside (OCPP 2.0.1): another id with the same stack level and
+    purpose on the same EVSE (and transaction) whose validity overlaps. In 1.6 such a profile is replaced instead
+    (see ``replaced_profiles``), as is one with the same id in both versions."""
+    if ocpp_version == "1.6":
+        return None
+    return next(
+        (other for other in installed if _same_slot(profile, evse_id, other) and _overlaps(profile, other.profile)),
+        None,
+    )
+
+
+def replaced_profiles(
+    profile: ChargingProfile, evse_id: int, installed: Iterable[InstalledProfile], ocpp_version: str
+) -> list[InstalledProfile]:
+    """The installed profiles ``profile`` replaces once accepted: the one with its id (anywhere) and, in OCPP 1.6,
+    the one with the same stack level and purpose on the same connector."""
+    return [
+        other
+        for other in installed
+        if other.profile.id == profile.id or (ocpp_version == "1.6" and _same_slot(profile, evse_id, other))
+    ]
 
 
 # -- translation ---------------------------------------------------------------------------------------------------

@@ -128,11 +128,19 @@ async def test_profiles_are_checked_set_replaced_cleared_and_obeyed(database_url
         clash = await client.post(
             f"{root}/charging-profiles", json={"evseId": 1, "chargingProfile": tx_default(2, 5000)}
         )
-        assert problem_fields(clash) == {"chargingProfile.stackLevel"}
+        if version == "1.6":  # 1.6: the same stack level and purpose replaces, whatever the id
+            assert clash.json()["status"] == "Accepted", clash.text
+            listed = (await client.get(f"{root}/charging-profiles")).json()
+            assert [(p["profile"]["id"], p["status"], _first_limit(p)) for p in listed] == [(2, "Accepted", 5000.0)]
+            back = {"evseId": 1, "chargingProfile": tx_default(1, 7000)}
+            assert (await client.post(f"{root}/charging-profiles", json=back)).json()["status"] == "Accepted"
+        else:  # 2.0.1: refused while the validity periods overlap
+            assert problem_fields(clash) == {"chargingProfile.stackLevel"}
         listed = (await client.get(f"{root}/charging-profiles")).json()
         assert [(p["profile"]["id"], p["status"], _first_limit(p)) for p in listed] == [(1, "Accepted", 7000.0)]
         history = (await client.get(f"{root}/charging-profiles", params={"includeCleared": "true"})).json()
-        assert sorted(p["status"] for p in history) == ["Accepted", "Replaced"]
+        replacements = 3 if version == "1.6" else 1
+        assert sorted(p["status"] for p in history) == ["Accepted"] + ["Replaced"] * replacements
 
         composite = await client.get(f"{root}/composite-schedule", params={"evseId": 1, "duration": 900, "unit": "W"})
         assert composite.status_code == 200, composite.text

@@ -111,6 +111,30 @@ def _row_values(station_id: uuid.UUID, evse_id: int, profile: ChargingProfile) -
     }
 
 
+async def _installed(
+    session: AsyncSession, station_id: uuid.UUID, statuses: tuple[str, ...]
+) -> list[tuple[uuid.UUID, InstalledProfile]]:
+    """The profiles we set on the station that are in one of ``statuses``, by row id."""
+    rows = (
+        await session.execute(
+            select(ChargingProfileRecord).where(
+                ChargingProfileRecord.charging_station_id == station_id,
+                ChargingProfileRecord.source == "csms",
+                ChargingProfileRecord.status.in_(statuses),
+            )
+        )
+    ).scalars()
+    return [
+        (
+            row.id,
+            InstalledProfile(
+                evse_id=row.evse_id, profile=msgspec.convert(row.profile, ChargingProfile), installed_at=row.created_at
+            ),
+        )
+        for row in rows
+    ]
+
+
 async def _retire_ended_tx_profiles(session: AsyncSession, station_id: uuid.UUID) -> None:
     """A TxProfile lives as long as its transaction: once that has ended, the charger has dropped it (Ended)."""
     ended = select(ChargingTransaction.ocpp_transaction_id).where(
@@ -207,29 +231,17 @@ class ChargingProfiles:
                     select(ChargingTransaction.id).where(
                         ChargingTransaction.charging_station_id == station.id,
                         ChargingTransaction.ocpp_transaction_id == profile.transaction_id,
+                        ChargingTransaction.connector_id == evse_id,
                         ChargingTransaction.ended_at.is_(None),
                     )
                 )
             ).first()
             if running is None:
                 found.append(
-                    FieldError("chargingProfile.transactionId", "no active transaction with this id on the charger")
+                    FieldError("chargingProfile.transactionId", f"no active transaction with this id on EVSE {evse_id}")
                 )
-        installed = [
-            InstalledProfile(
-                evse_id=row.evse_id, profile=msgspec.convert(row.profile, ChargingProfile), installed_at=row.created_at
-            )
-            for row in (
-                await session.execute(
-                    select(ChargingProfileRecord).where(
-                        ChargingProfileRecord.charging_station_id == station.id,
-                        ChargingProfileRecord.source == "csms",
-                        ChargingProfileRecord.status == "Accepted",
-                    )
-                )
-            ).scalars()
-        ]
-        clash = smart_charging.conflicting_profile(profile, evse_id, installed)
+        installed = [item for _, item in await _installed(session, station.id, ("Accepted",))]
+        clash = smart_charging.conflicting_profile(profile, evse_id, installed, version)
         if clash is not None:
             found.append(
                 FieldError(
@@ -271,18 +283,20 @@ class ChargingProfiles:
         status = getattr(result, "status", "Rejected")
         reason = getattr(result, "reason", None)
         async with self._session_factory() as session, session.begin():
-            if status == "Accepted":  # the charger replaced any earlier profile with this id
-                await session.execute(
-                    update(ChargingProfileRecord)
-                    .where(
-                        ChargingProfileRecord.charging_station_id == station_id,
-                        ChargingProfileRecord.source == "csms",
-                        ChargingProfileRecord.profile_id == profile.id,
-                        ChargingProfileRecord.id != values["id"],
-                        ChargingProfileRecord.status.in_(_LIVE),
+            if status == "Accepted":  # the charger dropped what this profile replaces
+                live = [
+                    (row_id, item)
+                    for row_id, item in await _installed(session, station_id, _LIVE)
+                    if row_id != values["id"]
+                ]
+                replaced = smart_charging.replaced_profiles(profile, evse_id, [item for _, item in live], version)
+                row_ids = [row_id for row_id, item in live if item in replaced]
+                if row_ids:
+                    await session.execute(
+                        update(ChargingProfileRecord)
+                        .where(ChargingProfileRecord.id.in_(row_ids))
+                        .values(status="Replaced", updated_at=utc_now())
                     )
-                    .values(status="Replaced", updated_at=utc_now())
-                )
             await session.execute(
                 update(ChargingProfileRecord)
                 .where(ChargingProfileRecord.id == values["id"])

@@ -169,6 +169,11 @@ def test_stack_levels_clash_only_for_another_id_with_overlapping_validity() -> N
     assert conflicting_profile(profile(2, stack_level=1), 1, installed) is None
     assert conflicting_profile(profile(2, valid_from=NOW + timedelta(hours=1)), 1, installed) is None
     assert conflicting_profile(profile(2, purpose="TxProfile", transaction_id="1"), 1, installed) is None
+    # OCPP 1.6 replaces the profile of the same stack level and purpose instead
+    assert conflicting_profile(profile(2), 1, installed, "1.6") is None
+    assert smart_charging.replaced_profiles(profile(2), 1, installed, "1.6") == installed
+    assert smart_charging.replaced_profiles(profile(2), 1, installed, "2.0.1") == []
+    assert smart_charging.replaced_profiles(profile(1), 2, installed, "2.0.1") == installed
     station = [InstalledProfile(evse_id=0, profile=profile(5, purpose="ChargePointMaxProfile"), installed_at=NOW)]
     assert conflicting_profile(profile(6, purpose="ChargingStationMaxProfile"), 0, station) is not None
 
