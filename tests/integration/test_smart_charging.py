@@ -21,6 +21,7 @@ from api.db.models import (
     MeterSampleRecord,
 )
 from api.domain.chargers.charging_profiles import latest_ev_charging_needs
+from api.domain.chargers.provisioning import add_charger
 from api.domain.drivers.commands import add_user
 from ocpp_bridge.simulator import Simulation, SimulatorConfig
 from tests.e2e.ocpp_bridge.ocpp_charger_for_tests import charger
@@ -311,6 +312,17 @@ async def test_every_rule_is_checked_before_sending(database_url: str, version: 
             f"{base_of(root)}/SES-09999/charging-profiles", json={"evseId": 1, "chargingProfile": period()}
         )
         assert offline.status_code == 404
+        async with database_session(net.database_url) as session:
+            await add_charger(
+                session, ocpp_id="SES-00002", password=PASSWORD, country_code="NL", party_id="VWY",
+                coordinates=(52.5, 4.9), name="never connected",
+            )  # fmt: skip
+            await session.commit()
+        body = {"evseId": 1, "chargingProfile": period()}
+        not_connected = await client.post(f"{base_of(root)}/SES-00002/charging-profiles", json=body)
+        assert not_connected.status_code == 409
+        assert not_connected.json()["type"] == "urn:voltway:problem:charger-offline"
+        assert (await client.get(f"{base_of(root)}/SES-00002/charging-profiles")).json() == []
         if version == "1.6":  # 1.6 has no GetChargingProfiles
             assert problem_fields(await client.post(f"{root}/charging-profiles/report", json={})) == {"chargerId"}
 

@@ -258,7 +258,8 @@ class ChargingProfiles:
         """Check ``profile``, send it (SetChargingProfile) and store it with the charger's answer.
 
         Raises InvalidInput naming each broken rule, NotFound for an unknown charger; the bridge's command errors
-        (not connected, no answer, a CallError) pass through, with the profile stored as Pending."""
+        pass through: a profile that never reached the charger is not kept, one left without an answer (no answer
+        in time, a lost connection, a CallError) stays Pending."""
         async with self._session_factory() as session:
             station = await self._station(session, charger_id)
             await _retire_ended_tx_profiles(session, station.id)
@@ -279,7 +280,12 @@ class ChargingProfiles:
         values = {**_row_values(station_id, evse_id, profile), "source": "csms", "status": "Pending"}
         async with self._session_factory() as session, session.begin():
             await session.execute(insert(ChargingProfileRecord).values(**values))
-        result = await self._send(charger_id, commands.SetChargingProfile(evse_id=evse_id, profile=profile))
+        try:
+            result = await self._send(charger_id, commands.SetChargingProfile(evse_id=evse_id, profile=profile))
+        except (errors.ChargerNotConnected, errors.InvalidCommand):  # never reached the charger: nothing to keep
+            async with self._session_factory() as session, session.begin():
+                await session.execute(delete(ChargingProfileRecord).where(ChargingProfileRecord.id == values["id"]))
+            raise
         status = getattr(result, "status", "Rejected")
         reason = getattr(result, "reason", None)
         async with self._session_factory() as session, session.begin():
