@@ -15,7 +15,7 @@ from typing import Any, Literal
 import msgspec
 from msgspec import UNSET
 
-from ocpp_bridge import errors
+from ocpp_bridge import errors, smart_charging
 from ocpp_bridge.errors import V16
 from ocpp_bridge.v16 import messages as v16
 from ocpp_bridge.v201 import messages as v201
@@ -34,6 +34,7 @@ class RemoteStart(_Request, frozen=True, kw_only=True, tag="remote-start"):
     connector_id: int | None = None
     id_token_type: str = "Central"
     remote_start_id: int | None = None
+    charging_profile: smart_charging.ChargingProfile | None = None  # a TxProfile for the transaction to start
 
 
 class RemoteStop(_Request, frozen=True, kw_only=True, tag="remote-stop"):
@@ -110,6 +111,45 @@ class ClearCache(_Request, frozen=True, kw_only=True, tag="clear-cache"):
     pass
 
 
+# smart charging (OCPP 1.6 Smart Charging profile, 2.0.1 block K)
+
+
+class SetChargingProfile(_Request, frozen=True, kw_only=True, tag="set-charging-profile"):
+    """Install a charging profile on an EVSE (1.6 connector); 0 = the whole charger."""
+
+    evse_id: int
+    profile: smart_charging.ChargingProfile
+    allowed_units: tuple[str, ...] | None = None  # the rate units the charger takes, when known
+
+
+class ClearChargingProfile(_Request, frozen=True, kw_only=True, tag="clear-charging-profile"):
+    """Clear a profile by id, or every profile matching the criteria given (none: all of them)."""
+
+    profile_id: int | None = None
+    evse_id: int | None = None
+    purpose: smart_charging.ChargingProfilePurpose | None = None
+    stack_level: int | None = None
+
+
+class GetCompositeSchedule(_Request, frozen=True, kw_only=True, tag="get-composite-schedule"):
+    """The schedule an EVSE (0: the grid connection) will follow for the next ``duration`` seconds."""
+
+    evse_id: int
+    duration: int
+    charging_rate_unit: smart_charging.ChargingRateUnit | None = None
+
+
+class GetChargingProfiles(_Request, frozen=True, kw_only=True, tag="get-charging-profiles"):
+    """Ask a 2.0.1 charger to report its profiles (ReportChargingProfiles); OCPP 1.6 has no such message."""
+
+    request_id: int
+    evse_id: int | None = None
+    purpose: smart_charging.ChargingProfilePurpose | None = None
+    stack_level: int | None = None
+    profile_ids: tuple[int, ...] = ()
+    sources: tuple[Literal["EMS", "Other", "SO", "CSO"], ...] = ()
+
+
 CommandRequest = (
     RemoteStart
     | RemoteStop
@@ -124,6 +164,10 @@ CommandRequest = (
     | ReserveNow
     | CancelReservation
     | ClearCache
+    | SetChargingProfile
+    | ClearChargingProfile
+    | GetCompositeSchedule
+    | GetChargingProfiles
 )
 
 # -- results ---------------------------------------------------------------------------------------------------
@@ -162,7 +206,19 @@ class DiagnosticsResult(_Result, frozen=True, kw_only=True, tag="diagnostics"):
     file_name: str | None = None
 
 
-CommandResult = StatusResult | RemoteStartResult | ConfigurationResult | DiagnosticsResult
+class CompositeScheduleResult(_Result, frozen=True, kw_only=True, tag="composite-schedule"):
+    """The charger's composite schedule (present when ``status`` is Accepted)."""
+
+    status: str
+    reason: str | None = None
+    evse_id: int | None = None
+    schedule_start: datetime | None = None
+    duration: int | None = None
+    charging_rate_unit: str | None = None
+    periods: tuple[smart_charging.ChargingSchedulePeriod, ...] = ()
+
+
+CommandResult = StatusResult | RemoteStartResult | ConfigurationResult | DiagnosticsResult | CompositeScheduleResult
 
 # -- translation -----------------------------------------------------------------------------------------------
 
@@ -222,17 +278,22 @@ def _status(response: Any) -> StatusResult:
 
 
 def _remote_start_v16(req: RemoteStart) -> Outgoing:
+    profile = _checked_profile(req.charging_profile, req.connector_id or 1, V16, remote_start=True)
     return "RemoteStartTransaction", v16.RemoteStartTransactionRequest(
-        id_tag=req.id_token, connector_id=_opt(req.connector_id)
+        id_tag=req.id_token,
+        connector_id=_opt(req.connector_id),
+        charging_profile=UNSET if profile is None else smart_charging.to_v16(profile),
     )
 
 
 def _remote_start_v201(req: RemoteStart) -> Outgoing:
     remote_start_id = req.remote_start_id if req.remote_start_id is not None else secrets.randbelow(2**31)
+    profile = _checked_profile(req.charging_profile, req.connector_id or 1, "2.0.1", remote_start=True)
     return "RequestStartTransaction", v201.RequestStartTransactionRequest(
         id_token=_v201_token(req.id_token, req.id_token_type),
         evse_id=_opt(req.connector_id),
         remote_start_id=remote_start_id,
+        charging_profile=UNSET if profile is None else smart_charging.to_v201(profile),
     )
 
 
@@ -372,6 +433,130 @@ def _reserve_v201(req: ReserveNow) -> Outgoing:
     )
 
 
+def _checked_profile(
+    profile: smart_charging.ChargingProfile | None,
+    evse_id: int,
+    ocpp_version: str,
+    *,
+    remote_start: bool = False,
+    allowed_units: tuple[str, ...] | None = None,
+) -> smart_charging.ChargingProfile | None:
+    """``profile`` when it keeps the spec's rules for ``ocpp_version``; else InvalidCommand naming each field."""
+    if profile is None:
+        return None
+    problems = smart_charging.profile_problems(
+        profile, evse_id=evse_id, ocpp_version=ocpp_version, allowed_units=allowed_units, remote_start=remote_start
+    )
+    if problems:
+        raise errors.InvalidCommand("; ".join(f"{p.field}: {p.message}" for p in problems))
+    return profile
+
+
+def _set_profile_v16(req: SetChargingProfile) -> Outgoing:
+    _checked_profile(req.profile, req.evse_id, V16, allowed_units=req.allowed_units)
+    return "SetChargingProfile", v16.SetChargingProfileRequest(
+        connector_id=req.evse_id, cs_charging_profiles=smart_charging.to_v16(req.profile)
+    )
+
+
+def _set_profile_v201(req: SetChargingProfile) -> Outgoing:
+    _checked_profile(req.profile, req.evse_id, "2.0.1", allowed_units=req.allowed_units)
+    return "SetChargingProfile", v201.SetChargingProfileRequest(
+        evse_id=req.evse_id, charging_profile=smart_charging.to_v201(req.profile)
+    )
+
+
+def _clear_profile_v16(req: ClearChargingProfile) -> Outgoing:
+    purpose = req.purpose
+    if purpose == "ChargingStationExternalConstraints":
+        msg = "OCPP 1.6 has no ChargingStationExternalConstraints profiles"
+        raise errors.InvalidCommand(msg)
+    if purpose in smart_charging.STATION_MAX:
+        purpose = "ChargePointMaxProfile"
+    return "ClearChargingProfile", v16.ClearChargingProfileRequest(
+        id_=_opt(req.profile_id),
+        connector_id=_opt(req.evse_id),
+        charging_profile_purpose=_opt(purpose),
+        stack_level=_opt(req.stack_level),
+    )
+
+
+def _clear_profile_v201(req: ClearChargingProfile) -> Outgoing:
+    if req.profile_id is not None:
+        return "ClearChargingProfile", v201.ClearChargingProfileRequest(charging_profile_id=req.profile_id)
+    criteria: v201.ClearChargingProfileType | msgspec.UnsetType = UNSET
+    if (req.evse_id, req.purpose, req.stack_level) != (None, None, None):
+        criteria = v201.ClearChargingProfileType(
+            evse_id=_opt(req.evse_id),
+            charging_profile_purpose=_opt(
+                None if req.purpose is None else smart_charging.canonical_purpose(req.purpose)
+            ),
+            stack_level=_opt(req.stack_level),
+        )
+    return "ClearChargingProfile", v201.ClearChargingProfileRequest(charging_profile_criteria=criteria)
+
+
+def _composite_v16(req: GetCompositeSchedule) -> Outgoing:
+    return "GetCompositeSchedule", v16.GetCompositeScheduleRequest(
+        connector_id=req.evse_id, duration=req.duration, charging_rate_unit=_opt(req.charging_rate_unit)
+    )
+
+
+def _composite_v201(req: GetCompositeSchedule) -> Outgoing:
+    return "GetCompositeSchedule", v201.GetCompositeScheduleRequest(
+        evse_id=req.evse_id, duration=req.duration, charging_rate_unit=_opt(req.charging_rate_unit)
+    )
+
+
+def _composite_result_v16(resp: v16.GetCompositeScheduleResponse) -> CompositeScheduleResult:
+    schedule = _unset_to_none(resp.charging_schedule)
+    if schedule is None:
+        return CompositeScheduleResult(status=resp.status, evse_id=_unset_to_none(resp.connector_id))
+    neutral = smart_charging.schedule_from_v16(schedule)
+    return CompositeScheduleResult(
+        status=resp.status,
+        evse_id=_unset_to_none(resp.connector_id),
+        schedule_start=_unset_to_none(resp.schedule_start) or neutral.start_schedule,
+        duration=neutral.duration,
+        charging_rate_unit=neutral.charging_rate_unit,
+        periods=neutral.charging_schedule_period,
+    )
+
+
+def _composite_result_v201(resp: v201.GetCompositeScheduleResponse) -> CompositeScheduleResult:
+    schedule = _unset_to_none(resp.schedule)
+    if schedule is None:
+        return CompositeScheduleResult(status=resp.status, reason=_reason(resp.status_info))
+    return CompositeScheduleResult(
+        status=resp.status,
+        reason=_reason(resp.status_info),
+        evse_id=schedule.evse_id,
+        schedule_start=schedule.schedule_start,
+        duration=schedule.duration,
+        charging_rate_unit=schedule.charging_rate_unit,
+        periods=smart_charging.periods_from_v201(schedule.charging_schedule_period),
+    )
+
+
+def _get_profiles_v16(_req: GetChargingProfiles) -> Outgoing:
+    msg = "OCPP 1.6 has no GetChargingProfiles: a 1.6 charger cannot report its charging profiles"
+    raise errors.InvalidCommand(msg)
+
+
+def _get_profiles_v201(req: GetChargingProfiles) -> Outgoing:
+    purpose = None if req.purpose is None else smart_charging.canonical_purpose(req.purpose)
+    return "GetChargingProfiles", v201.GetChargingProfilesRequest(
+        request_id=req.request_id,
+        evse_id=_opt(req.evse_id),
+        charging_profile=v201.ChargingProfileCriterionType(
+            charging_profile_purpose=_opt(purpose),
+            stack_level=_opt(req.stack_level),
+            charging_profile_id=list(req.profile_ids) if req.profile_ids else UNSET,
+            charging_limit_source=list(req.sources) if req.sources else UNSET,
+        ),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
     """One registry entry: how a command is phrased in each OCPP version and how its answer is read."""
@@ -495,6 +680,21 @@ COMMANDS: dict[str, CommandSpec] = {
             lambda _q: ("ClearCache", v201.ClearCacheRequest()),
             _status,
         ),
+        CommandSpec("set-charging-profile", SetChargingProfile, _set_profile_v16, _status, _set_profile_v201, _status),
+        CommandSpec(
+            "clear-charging-profile", ClearChargingProfile, _clear_profile_v16, _status, _clear_profile_v201, _status
+        ),
+        CommandSpec(
+            "get-composite-schedule",
+            GetCompositeSchedule,
+            _composite_v16,
+            _composite_result_v16,
+            _composite_v201,
+            _composite_result_v201,
+        ),
+        CommandSpec(
+            "get-charging-profiles", GetChargingProfiles, _get_profiles_v16, _status, _get_profiles_v201, _status
+        ),
     )
 }
 
@@ -562,12 +762,16 @@ __all__ = [
     "ChangeAvailability",
     "ChangeConfiguration",
     "ClearCache",
+    "ClearChargingProfile",
     "CommandRequest",
     "CommandResult",
     "CommandSpec",
+    "CompositeScheduleResult",
     "ConfigurationResult",
     "ConfigurationValue",
     "DiagnosticsResult",
+    "GetChargingProfiles",
+    "GetCompositeSchedule",
     "GetConfiguration",
     "GetDiagnostics",
     "RemoteStart",
@@ -575,6 +779,7 @@ __all__ = [
     "RemoteStop",
     "ReserveNow",
     "Reset",
+    "SetChargingProfile",
     "StatusResult",
     "TriggerMessage",
     "Unlock",

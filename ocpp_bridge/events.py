@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from ocpp_bridge.smart_charging import ChargingProfile, ChargingSchedule
+
 OcppVersion = Literal["1.6", "2.0.1"]
 
 
@@ -216,6 +218,69 @@ class ReportReceived(_MessageEvent, frozen=True, kw_only=True, tag=True):
     variables: tuple[ReportedVariable, ...] = ()
 
 
+# smart charging (2.0.1 block K)
+
+
+class ChargingProfilesReported(_MessageEvent, frozen=True, kw_only=True, tag=True):
+    """2.0.1 ReportChargingProfiles: one part of the answer to our GetChargingProfiles ``request_id``."""
+
+    request_id: int
+    evse_id: int
+    charging_limit_source: str
+    to_be_continued: bool = False
+    profiles: tuple[ChargingProfile, ...]
+
+
+class ChargingLimitNotified(_MessageEvent, frozen=True, kw_only=True, tag=True):
+    """2.0.1 NotifyChargingLimit: a limit set by a system other than us (an EMS, the grid operator)."""
+
+    charging_limit_source: str
+    is_grid_critical: bool | None = None
+    evse_id: int | None = None
+    schedules: tuple[ChargingSchedule, ...] = ()
+
+
+class ChargingLimitCleared(_MessageEvent, frozen=True, kw_only=True, tag=True):
+    """2.0.1 ClearedChargingLimit: the external limit of ``charging_limit_source`` no longer applies."""
+
+    charging_limit_source: str
+    evse_id: int | None = None
+
+
+class EVChargingNeedsNotified(_MessageEvent, frozen=True, kw_only=True, tag=True):
+    """2.0.1 NotifyEVChargingNeeds: what the EV asks for (ISO 15118); energy in Wh, power in W, current in A."""
+
+    evse_id: int
+    requested_energy_transfer: str
+    departure_time: datetime | None = None
+    energy_amount_wh: float | None = None
+    ev_max_power_w: float | None = None
+    ev_max_current_a: float | None = None
+    ev_min_current_a: float | None = None
+    ev_max_voltage_v: float | None = None
+    state_of_charge: int | None = None
+    ev_energy_capacity_wh: float | None = None
+    full_soc: int | None = None
+    bulk_soc: int | None = None
+    max_schedule_tuples: int | None = None
+
+
+class EVChargingScheduleNotified(_MessageEvent, frozen=True, kw_only=True, tag=True):
+    """2.0.1 NotifyEVChargingSchedule: the schedule the EV plans to follow, from ``time_base``."""
+
+    evse_id: int
+    time_base: datetime
+    schedule: ChargingSchedule
+
+
+SMART_CHARGING_EVENTS = (
+    ChargingProfilesReported,
+    ChargingLimitNotified,
+    ChargingLimitCleared,
+    EVChargingNeedsNotified,
+    EVChargingScheduleNotified,
+)
+
 ChargerEvent = (
     ChargerConnected
     | ChargerDisconnected
@@ -233,6 +298,11 @@ ChargerEvent = (
     | SecurityEventReceived
     | EventsNotified
     | ReportReceived
+    | ChargingProfilesReported
+    | ChargingLimitNotified
+    | ChargingLimitCleared
+    | EVChargingNeedsNotified
+    | EVChargingScheduleNotified
 )
 
 

@@ -29,6 +29,10 @@ import msgspec
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from ocpp_bridge import smart_charging
+from ocpp_bridge.v16 import messages as v16
+from ocpp_bridge.v201 import messages as v201
+
 logger = logging.getLogger(__name__)
 
 V16_ERROR_CODES = (
@@ -82,6 +86,7 @@ class SimulatorConfig(msgspec.Struct, frozen=True, kw_only=True):
     clock_offset_seconds: float = 0.0  # how far each charger's clock is ahead (negative: behind) of the real time
     ratings: dict[str, ChargerRating] = {}  # per charger id, e.g. from the provisioned connectors
     default_rating: ChargerRating = ChargerRating(22_000.0)  # for chargers not in `ratings`
+    ev_charging_needs: bool = False  # 2.0.1: the car tells its needs (NotifyEVChargingNeeds) as a transaction starts
 
 
 class SimulationReport(msgspec.Struct, kw_only=True):
@@ -158,6 +163,13 @@ class SimulatedCharger:
         self.unlocked = False  # the next step reports the freed connector, as a real charger would
         # the charger's own clock, which stamps its messages: real chargers' clocks are often wrong
         self.clock_offset = config.clock_offset_seconds
+        # smart charging: installed profiles, the one a remote start brought, what to send once a reply is out
+        self.profiles: list[smart_charging.InstalledProfile] = []
+        self.start_profile: smart_charging.ChargingProfile | None = None
+        self.transaction_started_at: datetime | None = None
+        self.after_reply: list[tuple[str, dict[str, Any]]] = []
+        self.background: set[asyncio.Task[None]] = set()
+        self.settings |= {"ChargingScheduleAllowedChargingRateUnit": "Current,Power", "RateUnit": "A,W"}
 
     def _now(self) -> str:
         return _stamp(self.clock_offset)
@@ -206,6 +218,7 @@ class SimulatedCharger:
                     else:
                         answer = [3, frame[1], reply]
                     await websocket.send(json.dumps(answer))
+                    self._send_after_reply()
                     self.wake.set()
                 elif (future := self.pending.pop(frame[1], None)) is not None and not future.done():
                     future.set_result(frame)
@@ -441,13 +454,17 @@ class SimulatedCharger:
                 await self._status("Available")
                 return
             self.transaction_id = str(result["transactionId"])
+            self._bind_start_profile()
         else:
             self.transaction_id = f"{self.charger_id}-{self.rng.getrandbits(40):x}"
             self.seq_no = 0
+            self._bind_start_profile()
             await self.call(
                 "TransactionEvent",
                 self._transaction_event("Started", "Authorized", {"idToken": {"idToken": id_tag, "type": "Central"}}),
             )
+            if self.config.ev_charging_needs:
+                await self._notify_ev_charging_needs()
         self.report.transactions_started += 1
         await self._status("Charging")
         sim_now = self.sim_seconds(time.monotonic())
@@ -459,8 +476,8 @@ class SimulatedCharger:
         if self.soc >= self.target_soc:
             return 0.0
         if not self.rating.dc or self.soc < 80.0:
-            return self.max_power_w
-        return self.max_power_w * max(0.1, (100.0 - self.soc) / 20.0)
+            return min(self.max_power_w, self._profile_limit_w())
+        return min(self.max_power_w * max(0.1, (100.0 - self.soc) / 20.0), self._profile_limit_w())
 
     def _sampled(self, power: float) -> list[dict[str, Any]]:
         if self.v16:
@@ -540,6 +557,7 @@ class SimulatedCharger:
         transaction_id = self.transaction_id
         self.transaction_id = None
         self.unplug_at = None
+        self._end_tx_profiles()
         if self.v16:
             await self.call(
                 "StopTransaction",
@@ -577,10 +595,16 @@ class SimulatedCharger:
         return True
 
     def _command_RemoteStartTransaction(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        return {"status": "Accepted" if self._accept_start(payload["idTag"]) else "Rejected"}
+        accepted = self._accept_start(payload["idTag"])
+        if accepted:
+            self._keep_start_profile(payload)
+        return {"status": "Accepted" if accepted else "Rejected"}
 
     def _command_RequestStartTransaction(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        return {"status": "Accepted" if self._accept_start(payload["idToken"]["idToken"]) else "Rejected"}
+        accepted = self._accept_start(payload["idToken"]["idToken"])
+        if accepted:
+            self._keep_start_profile(payload)
+        return {"status": "Accepted" if accepted else "Rejected"}
 
     def _stop_matches(self, transaction_id: str) -> dict[str, Any]:
         if self.transaction_id is None or self.transaction_id != transaction_id:
@@ -663,6 +687,208 @@ class SimulatedCharger:
 
     def _command_DataTransfer(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return {"status": "UnknownVendorId"}
+
+    # -- smart charging: profiles per EVSE (0 = the whole charger), the composite schedule, the limit obeyed ----
+
+    def _send_after_reply(self) -> None:
+        """Calls a command asked for (ReportChargingProfiles after GetChargingProfiles), sent once it is answered."""
+        if not self.after_reply:
+            return
+        calls, self.after_reply = self.after_reply, []
+        task = asyncio.create_task(self._call_in_order(calls))
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def _call_in_order(self, calls: list[tuple[str, dict[str, Any]]]) -> None:
+        with contextlib.suppress(_Offline):
+            for action, payload in calls:
+                await self.call(action, payload)
+
+    def _profile(self, data: dict[str, Any]) -> smart_charging.ChargingProfile:
+        if self.v16:
+            return smart_charging.from_v16(msgspec.json.decode(json.dumps(data), type=v16.ChargingProfile))
+        return smart_charging.from_v201(msgspec.json.decode(json.dumps(data), type=v201.ChargingProfileType))
+
+    def _keep_start_profile(self, payload: dict[str, Any]) -> None:
+        data = payload.get("chargingProfile")
+        self.start_profile = None if data is None else self._profile(data)
+
+    def _bind_start_profile(self) -> None:
+        """The transaction started: a profile that came with its remote start now limits it."""
+        self.transaction_started_at = datetime.now(UTC)
+        profile, self.start_profile = self.start_profile, None
+        if profile is not None:
+            bound = msgspec.structs.replace(profile, transaction_id=self.transaction_id)
+            self._install(1, bound)
+
+    def _end_tx_profiles(self) -> None:
+        """A TxProfile lives as long as its transaction."""
+        self.profiles = [p for p in self.profiles if p.profile.charging_profile_purpose != "TxProfile"]
+        self.transaction_started_at = None
+
+    def _install(self, evse_id: int, profile: smart_charging.ChargingProfile) -> None:
+        version = "1.6" if self.v16 else "2.0.1"
+        replaced = smart_charging.replaced_profiles(profile, evse_id, self.profiles, version)
+        self.profiles = [p for p in self.profiles if p not in replaced]
+        self.profiles.append(
+            smart_charging.InstalledProfile(
+                evse_id=evse_id, profile=profile, installed_at=datetime.now(UTC).replace(microsecond=0)
+            )
+        )
+
+    def _profile_limit_w(self) -> float:
+        """The limit the installed profiles put on EVSE 1 now, in W (AC current limits over three phases)."""
+        if not self.profiles:
+            return float("inf")
+        limit = smart_charging.limit_at(
+            self.profiles,
+            1,
+            datetime.now(UTC),
+            "W",
+            transaction_id=self.transaction_id,
+            transaction_started_at=self.transaction_started_at,
+        )
+        return float("inf") if limit is None else limit
+
+    def _command_SetChargingProfile(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        evse_id = payload["connectorId"] if self.v16 else payload["evseId"]
+        profile = self._profile(payload["csChargingProfiles"] if self.v16 else payload["chargingProfile"])
+        purpose = smart_charging.canonical_purpose(profile.charging_profile_purpose)
+        if profile.charging_profile_purpose == "TxProfile" and profile.transaction_id is None and self.v16:
+            profile = msgspec.structs.replace(profile, transaction_id=self.transaction_id)
+        refused = (
+            evse_id not in (0, 1)
+            or (purpose == "ChargingStationMaxProfile" and evse_id != 0)
+            or (
+                purpose == "TxProfile"
+                and (self.transaction_id is None or profile.transaction_id != self.transaction_id)
+            )
+            or smart_charging.conflicting_profile(profile, evse_id, self.profiles, "1.6" if self.v16 else "2.0.1")
+            is not None
+        )
+        if refused:
+            return {"status": "Rejected"}
+        self._install(evse_id, profile)
+        self.wake.set()  # the next meter value shows the new limit
+        return {"status": "Accepted"}
+
+    def _command_ClearChargingProfile(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        if self.v16:
+            profile_id, criteria = payload.get("id"), payload
+            evse_key = "connectorId"
+        else:
+            profile_id, criteria = payload.get("chargingProfileId"), payload.get("chargingProfileCriteria") or {}
+            evse_key = "evseId"
+
+        def matches(installed: smart_charging.InstalledProfile) -> bool:
+            if profile_id is not None:
+                return bool(installed.profile.id == profile_id)
+            purpose = criteria.get("chargingProfilePurpose")
+            return (
+                criteria.get(evse_key, installed.evse_id) == installed.evse_id
+                and (purpose is None or smart_charging.canonical_purpose(purpose)
+                     == smart_charging.canonical_purpose(installed.profile.charging_profile_purpose))
+                and criteria.get("stackLevel", installed.profile.stack_level) == installed.profile.stack_level
+            )  # fmt: skip
+
+        kept = [p for p in self.profiles if not matches(p)]
+        cleared = len(kept) < len(self.profiles)
+        self.profiles = kept
+        return {"status": "Accepted" if cleared else "Unknown"}
+
+    def _command_GetCompositeSchedule(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        evse_id = payload["connectorId"] if self.v16 else payload["evseId"]
+        if evse_id not in (0, 1):
+            return {"status": "Rejected"}
+        unit: Literal["W", "A"] = "A" if payload.get("chargingRateUnit") == "A" else "W"
+        start = datetime.now(UTC).replace(microsecond=0)
+        rating = smart_charging.convert_limit(self.rating.max_power_w, "W", unit, None)
+        periods = smart_charging.composite_schedule(
+            self.profiles,
+            evse_id,
+            start,
+            payload["duration"],
+            unit,
+            transaction_id=self.transaction_id,
+            transaction_started_at=self.transaction_started_at,
+            unlimited=rating,
+        )
+        stamp = start.isoformat().replace("+00:00", "Z")
+        schedule: dict[str, Any] = {
+            "duration": payload["duration"],
+            "chargingRateUnit": unit,
+            "chargingSchedulePeriod": [{"startPeriod": p.start_period, "limit": p.limit} for p in periods],
+        }
+        if self.v16:
+            return {
+                "status": "Accepted",
+                "connectorId": evse_id,
+                "scheduleStart": stamp,
+                "chargingSchedule": {**schedule, "startSchedule": stamp},
+            }
+        return {"status": "Accepted", "schedule": {**schedule, "evseId": evse_id, "scheduleStart": stamp}}
+
+    def _command_GetChargingProfiles(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        criteria = payload["chargingProfile"]
+        ids = criteria.get("chargingProfileId")
+        purpose = criteria.get("chargingProfilePurpose")
+        sources = criteria.get("chargingLimitSource")
+        found = [
+            p
+            for p in self.profiles
+            if payload.get("evseId", p.evse_id) == p.evse_id
+            and (ids is None or p.profile.id in ids)
+            and (purpose is None or smart_charging.canonical_purpose(p.profile.charging_profile_purpose) == purpose)
+            and criteria.get("stackLevel", p.profile.stack_level) == p.profile.stack_level
+            and (sources is None or "CSO" in sources)  # every profile here was set by the CSMS
+        ]
+        if not found:
+            return {"status": "NoProfiles"}
+        by_evse: dict[int, list[smart_charging.ChargingProfile]] = {}
+        for installed in found:
+            by_evse.setdefault(installed.evse_id, []).append(installed.profile)
+        parts = sorted(by_evse.items())
+        for n, (evse_id, profiles) in enumerate(parts):
+            report: dict[str, Any] = {
+                "requestId": payload["requestId"],
+                "chargingLimitSource": "CSO",
+                "evseId": evse_id,
+                "chargingProfile": [msgspec.to_builtins(smart_charging.to_v201(p)) for p in profiles],
+            }
+            if n < len(parts) - 1:
+                report["tbc"] = True
+            self.after_reply.append(("ReportChargingProfiles", report))
+        return {"status": "Accepted"}
+
+    async def _notify_ev_charging_needs(self) -> None:
+        """What an ISO 15118 car asks for as its transaction starts: the energy to full, by when, at what power."""
+        wanted_wh = max(0.0, (self.target_soc - self.soc) / 100.0 * self.capacity_wh)
+        departure = datetime.now(UTC) + timedelta(hours=self.rng.choice([2, 4, 8]))
+        if self.rating.dc:
+            parameters: dict[str, Any] = {
+                "dcChargingParameters": {
+                    "evMaxCurrent": round(self.max_power_w / 400.0),
+                    "evMaxVoltage": 450,
+                    "energyAmount": round(wanted_wh),
+                    "evMaxPower": round(self.max_power_w),
+                    "stateOfCharge": round(self.soc),
+                    "evEnergyCapacity": round(self.capacity_wh),
+                },
+                "requestedEnergyTransfer": "DC",
+            }
+        else:
+            parameters = {
+                "acChargingParameters": {
+                    "energyAmount": round(wanted_wh),
+                    "evMinCurrent": 6,
+                    "evMaxCurrent": round(self.max_power_w / 3 / 230.0),
+                    "evMaxVoltage": 400,
+                },
+                "requestedEnergyTransfer": "AC_three_phase",
+            }
+        needs = {**parameters, "departureTime": departure.isoformat(timespec="seconds").replace("+00:00", "Z")}
+        with contextlib.suppress(_Offline):
+            await self.call("NotifyEVChargingNeeds", {"evseId": 1, "chargingNeeds": needs})
 
 
 class Simulation:

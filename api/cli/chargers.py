@@ -86,6 +86,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         clock_offset_seconds=args.clock_offset,
         meter_interval=args.meter_interval,
         ratings=ratings,
+        ev_charging_needs=args.ev_charging_needs,
     )
     print(f"simulating {chargers} OCPP {args.ocpp} chargers against {url}", flush=True)
     try:
@@ -216,6 +217,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         type=float,
         default=10.0,
         help="simulated seconds between meter values while charging (default 10; the first right after the start)",
+    )
+    simulate.add_argument(
+        "--ev-charging-needs",
+        action="store_true",
+        help="2.0.1: the car tells its energy, power and departure (NotifyEVChargingNeeds) as a transaction starts",
     )
     simulate.set_defaults(handler=cmd_simulate)
 

@@ -3,13 +3,21 @@ the CallResult payload."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from msgspec import UnsetType
+
+from ocpp_bridge import smart_charging
 from ocpp_bridge.events import (
     AuthorizationRequested,
     ChargerBooted,
+    ChargingLimitCleared,
+    ChargingLimitNotified,
+    ChargingProfilesReported,
     DataTransferReceived,
     DiagnosticsStatusChanged,
+    EVChargingNeedsNotified,
+    EVChargingScheduleNotified,
     EventsNotified,
     FirmwareStatusChanged,
     HeartbeatReceived,
@@ -51,6 +59,35 @@ def _energy(samples: tuple[MeterSample, ...], *, last: bool) -> float | None:
     if not values:
         return None
     return values[-1] if last else values[0]
+
+
+def _number(value: int | UnsetType | None) -> float | None:
+    return None if value is None or isinstance(value, UnsetType) else float(value)
+
+
+def _ev_parameters(needs: m.ChargingNeedsType) -> dict[str, Any]:
+    """The EV's AC or DC charging parameters, in Wh, W, A and V."""
+    ac = opt(needs.ac_charging_parameters)
+    if ac is not None:
+        return {
+            "energy_amount_wh": float(ac.energy_amount),
+            "ev_max_current_a": float(ac.ev_max_current),
+            "ev_min_current_a": float(ac.ev_min_current),
+            "ev_max_voltage_v": float(ac.ev_max_voltage),
+        }
+    dc = opt(needs.dc_charging_parameters)
+    if dc is None:
+        return {}
+    return {
+        "energy_amount_wh": _number(dc.energy_amount),
+        "ev_max_power_w": _number(dc.ev_max_power),
+        "ev_max_current_a": float(dc.ev_max_current),
+        "ev_max_voltage_v": float(dc.ev_max_voltage),
+        "state_of_charge": opt(dc.state_of_charge),
+        "ev_energy_capacity_wh": _number(dc.ev_energy_capacity),
+        "full_soc": opt(dc.full_soc),
+        "bulk_soc": opt(dc.bulk_soc),
+    }
 
 
 class V201Router(Router):
@@ -241,3 +278,74 @@ class V201Router(Router):
             )
         )
         return m.NotifyReportResponse()
+
+    # smart charging (block K)
+
+    async def on_report_charging_profiles(
+        self, ctx: CallContext, req: m.ReportChargingProfilesRequest
+    ) -> m.ReportChargingProfilesResponse:
+        await self.backend.on_event(
+            ChargingProfilesReported(
+                **self.base(ctx),
+                request_id=req.request_id,
+                evse_id=req.evse_id,
+                charging_limit_source=req.charging_limit_source,
+                to_be_continued=bool(opt(req.tbc)),
+                profiles=tuple(smart_charging.from_v201(p) for p in req.charging_profile),
+            )
+        )
+        return m.ReportChargingProfilesResponse()
+
+    async def on_notify_charging_limit(
+        self, ctx: CallContext, req: m.NotifyChargingLimitRequest
+    ) -> m.NotifyChargingLimitResponse:
+        await self.backend.on_event(
+            ChargingLimitNotified(
+                **self.base(ctx),
+                charging_limit_source=req.charging_limit.charging_limit_source,
+                is_grid_critical=opt(req.charging_limit.is_grid_critical),
+                evse_id=opt(req.evse_id),
+                schedules=tuple(smart_charging.schedule_from_v201(s) for s in opt(req.charging_schedule) or ()),
+            )
+        )
+        return m.NotifyChargingLimitResponse()
+
+    async def on_cleared_charging_limit(
+        self, ctx: CallContext, req: m.ClearedChargingLimitRequest
+    ) -> m.ClearedChargingLimitResponse:
+        await self.backend.on_event(
+            ChargingLimitCleared(
+                **self.base(ctx), charging_limit_source=req.charging_limit_source, evse_id=opt(req.evse_id)
+            )
+        )
+        return m.ClearedChargingLimitResponse()
+
+    async def on_notify_evcharging_needs(
+        self, ctx: CallContext, req: m.NotifyEVChargingNeedsRequest
+    ) -> m.NotifyEVChargingNeedsResponse:
+        """Stored for load management; Processing: no schedule is computed at once, one may follow later."""
+        needs = req.charging_needs
+        await self.backend.on_event(
+            EVChargingNeedsNotified(
+                **self.base(ctx),
+                evse_id=req.evse_id,
+                requested_energy_transfer=needs.requested_energy_transfer,
+                departure_time=opt(needs.departure_time),
+                max_schedule_tuples=opt(req.max_schedule_tuples),
+                **_ev_parameters(needs),
+            )
+        )
+        return m.NotifyEVChargingNeedsResponse(status="Processing")
+
+    async def on_notify_evcharging_schedule(
+        self, ctx: CallContext, req: m.NotifyEVChargingScheduleRequest
+    ) -> m.NotifyEVChargingScheduleResponse:
+        await self.backend.on_event(
+            EVChargingScheduleNotified(
+                **self.base(ctx),
+                evse_id=req.evse_id,
+                time_base=to_utc(req.time_base),
+                schedule=smart_charging.schedule_from_v201(req.charging_schedule),
+            )
+        )
+        return m.NotifyEVChargingScheduleResponse(status="Accepted")

@@ -127,6 +127,12 @@ MATRIX: dict[str, str] = {
     "GET /v1/admin/chargers": "admin",
     "GET /v1/admin/chargers/commands": "admin",
     "POST /v1/admin/chargers/{charger_id:str}/commands/{command:str}": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/charging-profiles": "admin",
+    "POST /v1/admin/chargers/{charger_id:str}/charging-profiles": "admin",
+    "DELETE /v1/admin/chargers/{charger_id:str}/charging-profiles": "admin",
+    "POST /v1/admin/chargers/{charger_id:str}/charging-profiles/report": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/composite-schedule": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/ev-charging-needs": "admin",
     # Erasing an account is called last, so that it does not take the caller's later calls with it.
     "DELETE /v1/me": "signed_in",
 }

@@ -13,6 +13,7 @@ from api.db.models.chat import ChatActionAudit, ChatConversation, ChatMessage
 from api.db.models.mail import MailMessage
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
 from api.db.models.sessions import ChargingSession, Device, Notification
+from api.db.models.smart_charging import ChargingProfileRecord, EVChargingNeedsRecord
 from api.db.models.stations import (
     ChangeCounter,
     ChargingStation,
@@ -31,6 +32,7 @@ __all__ = [
     "BridgeProcess",
     "ChangeCounter",
     "ChargerLogEntry",
+    "ChargingProfileRecord",
     "ChargingSession",
     "ChargingStation",
     "ChargingTransaction",
@@ -39,6 +41,7 @@ __all__ = [
     "ChatMessage",
     "Connector",
     "Device",
+    "EVChargingNeedsRecord",
     "Evse",
     "Favourite",
     "IdTokenRecord",

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.models import ChargerLogEntry, ChargingStation, ChargingTransaction, Evse, IdTokenRecord
 from api.db.types import utc_now
+from api.domain.chargers.charging_profiles import record_smart_charging_event
 from api.domain.chargers.clock import DEFAULT_FUTURE_MARGIN_SECONDS, ChargerClock
 from api.domain.chargers.credentials import verify_charger_secret
 from api.domain.chargers.live_writer import LiveStateWriter, chunks, lock_stations, table_of
@@ -30,6 +31,7 @@ from api.domain.chargers.observer import TransactionObserver
 from api.domain.stations.store import bump_counter
 from api.periodic import Periodic
 from ocpp_bridge.events import (
+    SMART_CHARGING_EVENTS,
     AuthorizationRequested,
     BootReply,
     ChargerBooted,
@@ -358,6 +360,9 @@ class CsmsService:
         ):
             self._seen(ref, event.received_at)
             await self._log(ref, type(event).__name__, event.received_at, msgspec.to_builtins(event))
+        elif isinstance(event, SMART_CHARGING_EVENTS):
+            self._seen(ref, event.received_at)
+            await record_smart_charging_event(self._session_factory, ref.station_id, event)
         else:
             received = getattr(event, "received_at", None)
             if isinstance(received, datetime):

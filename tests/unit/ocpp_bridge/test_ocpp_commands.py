@@ -52,6 +52,10 @@ EXPECTED_NAMES = {
     "reserve-now",
     "cancel-reservation",
     "clear-cache",
+    "set-charging-profile",
+    "clear-charging-profile",
+    "get-composite-schedule",
+    "get-charging-profiles",
 }
 
 
