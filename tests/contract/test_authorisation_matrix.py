@@ -127,6 +127,10 @@ MATRIX: dict[str, str] = {
     "GET /v1/admin/chargers": "admin",
     "GET /v1/admin/chargers/commands": "admin",
     "POST /v1/admin/chargers/{charger_id:str}/commands/{command:str}": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/security-events": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/certificates": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/security-profile": "admin",
+    "PUT /v1/admin/chargers/{charger_id:str}/security-profile": "admin",
     # Erasing an account is called last, so that it does not take the caller's later calls with it.
     "DELETE /v1/me": "signed_in",
 }

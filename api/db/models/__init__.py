@@ -12,6 +12,7 @@ from api.db.models.charging import (
 from api.db.models.chat import ChatActionAudit, ChatConversation, ChatMessage
 from api.db.models.mail import MailMessage
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
+from api.db.models.security import ChargerSecurityProfile, IssuedCertificate, SecurityEventRecord
 from api.db.models.sessions import ChargingSession, Device, Notification
 from api.db.models.stations import (
     ChangeCounter,
@@ -31,6 +32,7 @@ __all__ = [
     "BridgeProcess",
     "ChangeCounter",
     "ChargerLogEntry",
+    "ChargerSecurityProfile",
     "ChargingSession",
     "ChargingStation",
     "ChargingTransaction",
@@ -42,6 +44,7 @@ __all__ = [
     "Evse",
     "Favourite",
     "IdTokenRecord",
+    "IssuedCertificate",
     "Location",
     "LoginFailure",
     "MailMessage",
@@ -50,6 +53,7 @@ __all__ = [
     "PaymentCustomer",
     "PaymentWebhookEvent",
     "RefreshToken",
+    "SecurityEventRecord",
     "StationReport",
     "SupportTicket",
     "Tariff",

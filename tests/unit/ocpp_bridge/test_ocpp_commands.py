@@ -52,6 +52,10 @@ EXPECTED_NAMES = {
     "reserve-now",
     "cancel-reservation",
     "clear-cache",
+    "install-certificate",
+    "get-installed-certificate-ids",
+    "delete-certificate",
+    "certificate-signed",
 }
 
 

@@ -1,0 +1,126 @@
+"""OCSP look-ups for chargers (ISO 15118 certificates): GetCertificateStatus and Authorize with contract certificates.
+
+Chargers name a certificate by its CertID fields and the responder URL; we ask that responder over HTTP (RFC 6960
+POST) with a short timeout, and remember each answer until its nextUpdate (at most ``max_age`` seconds) so a busy
+site does not ask the responder once per plug-in.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Literal
+
+import httpx
+import msgspec
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
+
+from ocpp_bridge.events import OcspRequestData
+
+logger = logging.getLogger(__name__)
+
+CertificateState = Literal["good", "revoked", "unknown"]
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "SHA256": hashes.SHA256,
+    "SHA384": hashes.SHA384,
+    "SHA512": hashes.SHA512,
+}
+_STATES: dict[ocsp.OCSPCertStatus, CertificateState] = {
+    ocsp.OCSPCertStatus.GOOD: "good",
+    ocsp.OCSPCertStatus.REVOKED: "revoked",
+    ocsp.OCSPCertStatus.UNKNOWN: "unknown",
+}
+
+
+class OcspUnavailable(Exception):
+    """The responder could not be asked, or gave no usable answer."""
+
+
+class OcspAnswer(msgspec.Struct, frozen=True):
+    der: bytes  # the whole OCSPResponse, as the responder sent it
+    state: CertificateState
+
+
+def ocsp_request(data: OcspRequestData) -> bytes:
+    """The DER OCSPRequest for a certificate named by its CertID fields."""
+    algorithm = _HASHES.get(data.hash_algorithm)
+    if algorithm is None:
+        raise OcspUnavailable(f"unsupported hash algorithm {data.hash_algorithm!r}")
+    try:
+        request = (
+            ocsp.OCSPRequestBuilder()
+            .add_certificate_by_hash(
+                bytes.fromhex(data.issuer_name_hash),
+                bytes.fromhex(data.issuer_key_hash),
+                int(data.serial_number, 16),
+                algorithm(),
+            )
+            .build()
+        )
+    except ValueError as exc:
+        raise OcspUnavailable(f"malformed certificate hash data: {exc}") from None
+    return request.public_bytes(serialization.Encoding.DER)
+
+
+class OcspClient:
+    """Asks OCSP responders, with a cache keyed by the certificate and the responder."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 3.0,
+        max_age: float = 300.0,
+        max_entries: int = 10_000,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self.max_age = max_age
+        self.max_entries = max_entries
+        self._transport = transport
+        self._cache: dict[tuple[str, ...], tuple[float, OcspAnswer]] = {}
+
+    async def status(self, data: OcspRequestData) -> OcspAnswer:
+        key = (
+            data.hash_algorithm,
+            data.issuer_name_hash.lower(),
+            data.issuer_key_hash.lower(),
+            data.serial_number.lower().lstrip("0"),
+            data.responder_url,
+        )
+        now = time.monotonic()
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        answer, lifetime = await self._ask(data)
+        if len(self._cache) >= self.max_entries:
+            self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+            if len(self._cache) >= self.max_entries:
+                self._cache.clear()
+        self._cache[key] = (now + lifetime, answer)
+        return answer
+
+    async def _ask(self, data: OcspRequestData) -> tuple[OcspAnswer, float]:
+        if not data.responder_url.startswith(("http://", "https://")):
+            raise OcspUnavailable(f"the responder URL must be http(s), got {data.responder_url!r}")
+        body = ocsp_request(data)
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout, transport=self._transport) as client:
+                reply = await client.post(
+                    data.responder_url, content=body, headers={"Content-Type": "application/ocsp-request"}
+                )
+        except httpx.HTTPError as exc:
+            raise OcspUnavailable(f"OCSP responder {data.responder_url} unreachable: {exc}") from None
+        if reply.status_code != httpx.codes.OK:
+            raise OcspUnavailable(f"OCSP responder answered HTTP {reply.status_code}")
+        try:
+            response = ocsp.load_der_ocsp_response(reply.content)
+        except ValueError as exc:
+            raise OcspUnavailable(f"OCSP responder sent no OCSP response: {exc}") from None
+        if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
+            raise OcspUnavailable(f"OCSP responder refused: {response.response_status.name}")
+        state = _STATES[response.certificate_status]
+        lifetime = self.max_age
+        if response.next_update_utc is not None:
+            lifetime = max(0.0, min(lifetime, response.next_update_utc.timestamp() - time.time()))
+        return OcspAnswer(der=reply.content, state=state), lifetime
