@@ -20,6 +20,7 @@ import itertools
 import json
 import logging
 import random
+import ssl
 import time
 from collections import deque
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,8 @@ from typing import Any, Literal
 import msgspec
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from ocpp_bridge.simulated_certificates import SimulatedCertificates
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +85,12 @@ class SimulatorConfig(msgspec.Struct, frozen=True, kw_only=True):
     clock_offset_seconds: float = 0.0  # how far each charger's clock is ahead (negative: behind) of the real time
     ratings: dict[str, ChargerRating] = {}  # per charger id, e.g. from the provisioned connectors
     default_rating: ChargerRating = ChargerRating(22_000.0)  # for chargers not in `ratings`
+    # TLS (wss:// URLs): the CA bundle that signs the central system's certificate, and for security profile 3
+    # the chargers' client certificate and key (PEM files); ``organization`` goes into the CSRs they send.
+    tls_ca: str | None = None
+    tls_client_cert: str | None = None
+    tls_client_key: str | None = None
+    organization: str | None = None
 
 
 class SimulationReport(msgspec.Struct, kw_only=True):
@@ -158,6 +167,8 @@ class SimulatedCharger:
         self.unlocked = False  # the next step reports the freed connector, as a real charger would
         # the charger's own clock, which stamps its messages: real chargers' clocks are often wrong
         self.clock_offset = config.clock_offset_seconds
+        self.certificates = SimulatedCertificates(charger_id, v16=self.v16, organization=config.organization)
+        self._certificate_requests: set[asyncio.Task[Any]] = set()
 
     def _now(self) -> str:
         return _stamp(self.clock_offset)
@@ -191,6 +202,7 @@ class SimulatedCharger:
                 compression=None,
                 ping_interval=None,
                 open_timeout=20,
+                **self._tls(),
             )
         self.report.connections += 1
 
@@ -605,7 +617,9 @@ class SimulatedCharger:
             self.booted = False
         return {"status": "Accepted"}
 
-    def _command_TriggerMessage(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _command_TriggerMessage(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        if payload.get("requestedMessage") == "SignChargingStationCertificate":
+            self.request_certificate()
         return {"status": "Accepted"}
 
     def _command_ChangeAvailability(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
@@ -663,6 +677,40 @@ class SimulatedCharger:
 
     def _command_DataTransfer(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return {"status": "UnknownVendorId"}
+
+    # -- certificates (1.6 security extension, 2.0.1 blocks A and M) -----------------------------------------
+
+    def _tls(self) -> dict[str, Any]:
+        if not self.config.url.startswith("wss://"):
+            return {}
+        context = ssl.create_default_context(cafile=self.config.tls_ca)
+        if self.config.tls_client_cert is not None:
+            context.load_cert_chain(self.config.tls_client_cert, self.config.tls_client_key)
+        return {"ssl": context}
+
+    def request_certificate(self) -> None:
+        """Make a new key and send its CSR with SignCertificate (after the current command is answered)."""
+        payload = self.certificates.sign_certificate_request()
+
+        async def send() -> None:
+            with contextlib.suppress(_Offline):
+                await self.call("SignCertificate", payload)
+
+        task = asyncio.get_running_loop().create_task(send())
+        self._certificate_requests.add(task)
+        task.add_done_callback(self._certificate_requests.discard)
+
+    def _command_InstallCertificate(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return self.certificates.install(payload)
+
+    def _command_GetInstalledCertificateIds(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return self.certificates.installed_ids(payload)
+
+    def _command_DeleteCertificate(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return self.certificates.delete(payload)
+
+    def _command_CertificateSigned(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return self.certificates.certificate_signed(payload)
 
 
 class Simulation:
