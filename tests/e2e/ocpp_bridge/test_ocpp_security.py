@@ -15,7 +15,7 @@ from cryptography import x509
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
-from ocpp_bridge import commands
+from ocpp_bridge import commands, errors
 from ocpp_bridge.certificates import hash_data
 from ocpp_bridge.events import (
     CertificateSigningRequested,
@@ -202,7 +202,7 @@ async def test_certificate_commands_validate_against_the_official_schemas() -> N
         assert (await bridge.send_command("CP-201", install_16)).status == "Accepted"  # type: ignore[union-attr]
         assert new.received_commands[-1][1]["certificateType"] == "CSMSRootCertificate"
         v2g = commands.InstallCertificate(certificate_type="V2GRootCertificate", certificate=pem(ca.certificate))
-        with pytest.raises(Exception, match="1.6 knows the certificate types"):
+        with pytest.raises(errors.InvalidCommand, match=r"1\.6 knows the certificate types"):
             await bridge.send_command("CP-16", v2g)
         delete = commands.DeleteCertificate(certificate=pem(ca.certificate))
         assert (await bridge.send_command("CP-16", delete)).status == "NotFound"  # type: ignore[union-attr]
