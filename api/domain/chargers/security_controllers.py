@@ -8,7 +8,7 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, get, put
 from litestar.datastructures import State
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -68,7 +68,7 @@ class AdminChargerSecurityController(Controller):
 
     @put("/security-profile", summary="Set the charger's OCPP security profile", responses=problems(404))
     async def change_security_profile(
-        self, charger_id: FromPath[str], data: SecurityProfileChange, db_session: DbSession, state: State
+        self, charger_id: FromPath[str], data: JSONBody[SecurityProfileChange], db_session: DbSession, state: State
     ) -> SecurityProfile:
         """Profile 3 admits the charger only with a client certificate (CN = its identity) signed by the CA of
         VOLTWAY_OCPP_TLS_CLIENT_CA; its password is no longer asked. Takes effect at its next connection."""
