@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from cryptography import x509
 from cryptography.x509 import ocsp
@@ -30,8 +31,9 @@ from ocpp_bridge.config import BridgeConfig
 from ocpp_bridge.server import CentralSystem
 from ocpp_bridge.simulator import Simulation, SimulatorConfig
 from tests.e2e.ocpp_bridge.ocpp_charger_for_tests import charger
-from tests.e2e.ocpp_bridge.pki_for_tests import TestCa, needs_openssl, ocsp_responder
+from tests.e2e.ocpp_bridge.pki_for_tests import TestCa, needs_openssl, ocsp_responder, pem
 from tests.integration.conftest import ClientFactory
+from tests.integration.test_sessions import served_app
 from tests.support import database_session, make_settings, wait_for
 
 CHARGER = "SIM-00001"
@@ -252,3 +254,81 @@ async def test_certificate_status_and_contract_authorisation_by_ocsp(site: Site,
         )
         assert ev["status"] == "Failed"
         assert ev["statusInfo"]["reasonCode"] == "NoContractPool"
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_operators_manage_a_chargers_certificates_through_the_app(
+    database_url: str, tmp_path: Path, version: str
+) -> None:
+    """The whole app served: settings name the CA, the admin API installs a root, reads back what the charger holds
+    and sees the certificate issued for the CSR the charger sends."""
+    async with database_session(database_url) as session:
+        await add_charger(session, ocpp_id=CHARGER, password=SECRET, country_code="NL", party_id="VWY", evses=1)
+        await session.commit()
+    await add_user(
+        make_settings(database_url=database_url), email="ops@example.com", password=PASSWORD, role="admin", name="Ops"
+    )
+    ca = TestCa("App Charger CA")
+    ca_cert, ca_key = ca.write(tmp_path, "charger-ca")
+    async with (
+        served_app(database_url, ocpp_ca_cert=str(ca_cert), ocpp_ca_key=str(ca_key)) as (
+            _,
+            api,
+            ocpp_url,
+        ),
+        httpx.AsyncClient(base_url=api, timeout=10) as client,
+    ):
+        login = {"email": "ops@example.com", "password": PASSWORD}
+        tokens = (await client.post("/v1/auth/login", json=login)).json()
+        admin = {"Authorization": f"Bearer {tokens['accessToken']}"}
+        base = f"/v1/admin/chargers/{CHARGER}"
+        assert (await client.post(f"{base}/installed-certificates", headers=admin)).status_code == 409  # offline
+
+        simulation = Simulation(
+            SimulatorConfig(
+                url=ocpp_url,
+                chargers=1,
+                ocpp_version=version,  # type: ignore[arg-type]
+                password=SECRET,
+                duration=None,
+                arrival_rate=0.0,
+                fault_rate=0.0,
+                disconnect_rate=0.0,
+            )
+        )
+        running = asyncio.create_task(simulation.run())
+        [simulated] = simulation.chargers
+        try:
+            await wait_for(lambda: _true(simulated.booted), "the simulated charger's boot")
+            root = TestCa("CSMS Root")
+            body = {"certificate_type": "CSMSRootCertificate", "certificate": pem(root.certificate)}
+            installed = await client.post(f"{base}/commands/install-certificate", json=body, headers=admin)
+            assert installed.json()["status"] == "Accepted"
+
+            held = await client.post(f"{base}/installed-certificates", headers=admin)
+            assert held.status_code == 200
+            expected = hash_data(root.certificate)
+            kind = "CentralSystemRootCertificate" if version == "1.6" else "CSMSRootCertificate"
+            assert [(c["certificateType"], c["serialNumber"], c["issuerKeyHash"]) for c in held.json()] == [
+                (kind, expected.serial_number, expected.issuer_key_hash)
+            ]
+            assert (await client.get(f"{base}/installed-certificates", headers=admin)).json() == held.json()
+
+            if version == "2.0.1":
+                trigger = {"message": "SignChargingStationCertificate"}
+                triggered = await client.post(f"{base}/commands/trigger-message", json=trigger, headers=admin)
+                assert triggered.json()["status"] == "Accepted"
+            else:
+                simulated.request_certificate()
+
+            async def delivered() -> list[Any]:
+                issued = (await client.get(f"{base}/certificates", headers=admin)).json()
+                return [c for c in issued if c["deliveryStatus"] == "Accepted"]
+
+            [issued] = await wait_for(delivered, "the certificate issued by the configured CA")
+        finally:
+            simulation.request_stop()
+            await running
+    leaf = x509.load_pem_x509_certificate(issued["certificate"].encode())
+    leaf.verify_directly_issued_by(ca.certificate)
+    assert simulated.certificates.certificate_chain == issued["certificate"]

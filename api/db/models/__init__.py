@@ -12,7 +12,12 @@ from api.db.models.charging import (
 from api.db.models.chat import ChatActionAudit, ChatConversation, ChatMessage
 from api.db.models.mail import MailMessage
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
-from api.db.models.security import ChargerSecurityProfile, IssuedCertificate, SecurityEventRecord
+from api.db.models.security import (
+    ChargerSecurityProfile,
+    InstalledCertificateRecord,
+    IssuedCertificate,
+    SecurityEventRecord,
+)
 from api.db.models.sessions import ChargingSession, Device, Notification
 from api.db.models.stations import (
     ChangeCounter,
@@ -44,6 +49,7 @@ __all__ = [
     "Evse",
     "Favourite",
     "IdTokenRecord",
+    "InstalledCertificateRecord",
     "IssuedCertificate",
     "Location",
     "LoginFailure",

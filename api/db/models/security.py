@@ -58,3 +58,20 @@ class IssuedCertificate(Base):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     delivery_status: Mapped[str | None] = mapped_column(String(20))  # the charger's CertificateSigned answer
     certificate: Mapped[str] = mapped_column(Text)  # PEM
+
+
+class InstalledCertificateRecord(Base):
+    """A certificate a charger said it holds (its last GetInstalledCertificateIds answers), by OCPP hash data."""
+
+    __tablename__ = "charger_installed_certificates"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    charging_station_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("charging_stations.id", ondelete="CASCADE"), index=True
+    )
+    certificate_type: Mapped[str | None] = mapped_column(String(40))
+    hash_algorithm: Mapped[str] = mapped_column(String(8))
+    issuer_name_hash: Mapped[str] = mapped_column(String(128))
+    issuer_key_hash: Mapped[str] = mapped_column(String(128))
+    serial_number: Mapped[str] = mapped_column(String(40))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)

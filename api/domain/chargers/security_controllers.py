@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, get, put
+from litestar import Controller, get, post, put
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
@@ -20,11 +20,18 @@ from api.domain.chargers.certificates import (
     set_security_profile,
     stored_security_profile,
 )
+from api.domain.chargers.installed_certificates import (
+    InstalledCertificateView,
+    ask_installed_certificates,
+    list_installed_certificates,
+    store_installed_certificates,
+)
 from api.domain.chargers.security_events import SecurityEvent, list_security_events
-from api.errors import NotFound
+from api.errors import BadGateway, ChargerOffline, GatewayTimeout, NotFound, ServiceUnavailable
 from api.openapi_contract import problems
 from api.schema import AppStruct
 from api.security.guards import admin_only
+from ocpp_bridge import errors as ocpp_errors
 
 
 class SecurityProfile(AppStruct):
@@ -43,6 +50,13 @@ async def _station_id(session: AsyncSession, charger_id: str) -> uuid.UUID:
     if found is None:
         raise NotFound(f"No charger {charger_id!r}.")
     return found
+
+
+async def _ocpp_version(session: AsyncSession, station_id: uuid.UUID) -> str | None:
+    version: str | None = await session.scalar(
+        select(ChargingStation.ocpp_version).where(ChargingStation.id == station_id)
+    )
+    return version
 
 
 class AdminChargerSecurityController(Controller):
@@ -79,3 +93,38 @@ class AdminChargerSecurityController(Controller):
         if bridge is not None:
             bridge.csms.security.forget_profile(charger_id)
         return SecurityProfile(security_profile=data.security_profile)
+
+    @get("/installed-certificates", summary="Certificates the charger last said it holds", responses=problems(404))
+    async def installed_certificates(
+        self, charger_id: FromPath[str], db_session: DbSession
+    ) -> list[InstalledCertificateView]:
+        """As stored from its last GetInstalledCertificateIds answers (see the POST of this path)."""
+        return await list_installed_certificates(db_session, await _station_id(db_session, charger_id))
+
+    @post(
+        "/installed-certificates",
+        status_code=200,
+        summary="Ask the charger which certificates it holds, and keep its answer",
+        responses=problems(404, 409, 502, 503, 504),
+    )
+    async def refresh_installed_certificates(
+        self, charger_id: FromPath[str], db_session: DbSession, state: State
+    ) -> list[InstalledCertificateView]:
+        """GetInstalledCertificateIds for every certificate type; 409 charger not connected, 504 no answer in time."""
+        station_id = await _station_id(db_session, charger_id)
+        bridge = getattr(state, "bridge", None)
+        if bridge is None:
+            raise ServiceUnavailable("This process does not run the OCPP bridge (VOLTWAY_OCPP_ENABLED=false).")
+        session = bridge.central.session(charger_id)  # held here: its version is known for sure
+        version = session.ocpp_version if session is not None else await _ocpp_version(db_session, station_id)
+        try:
+            found = await ask_installed_certificates(bridge.central.send_command, charger_id, version)
+        except (ocpp_errors.ChargerNotConnected, ocpp_errors.ChargerDisconnected) as exc:
+            raise ChargerOffline(f"Charger {charger_id!r} is not connected: {exc}") from None
+        except ocpp_errors.CommandTimeout as exc:
+            raise GatewayTimeout(str(exc)) from None
+        except (ocpp_errors.CommandRejected, ocpp_errors.InvalidCommandResult, ocpp_errors.InvalidCommand) as exc:
+            raise BadGateway(str(exc)) from None
+        await store_installed_certificates(db_session, station_id, found)
+        await db_session.commit()
+        return await list_installed_certificates(db_session, station_id)

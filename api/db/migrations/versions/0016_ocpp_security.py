@@ -1,4 +1,5 @@
-"""ocpp security: per-charger security profile, security events, certificates issued by our CA
+"""ocpp security: per-charger security profile, security events, certificates issued by our CA and those
+chargers report installed
 
 Revision ID: 0016
 Revises: 0011
@@ -63,9 +64,29 @@ def upgrade() -> None:
     op.create_index(
         "ix_charger_issued_certificates_charging_station_id", "charger_issued_certificates", ["charging_station_id"]
     )
+    op.create_table(
+        "charger_installed_certificates",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("charging_station_id", sa.Uuid(), nullable=False),
+        sa.Column("certificate_type", sa.String(length=40), nullable=True),
+        sa.Column("hash_algorithm", sa.String(length=8), nullable=False),
+        sa.Column("issuer_name_hash", sa.String(length=128), nullable=False),
+        sa.Column("issuer_key_hash", sa.String(length=128), nullable=False),
+        sa.Column("serial_number", sa.String(length=40), nullable=False),
+        sa.Column("reported_at", api.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["charging_station_id"], ["charging_stations.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "ix_charger_installed_certificates_charging_station_id",
+        "charger_installed_certificates",
+        ["charging_station_id"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_charger_installed_certificates_charging_station_id", table_name="charger_installed_certificates")
+    op.drop_table("charger_installed_certificates")
     op.drop_index("ix_charger_issued_certificates_charging_station_id", table_name="charger_issued_certificates")
     op.drop_table("charger_issued_certificates")
     op.drop_index("ix_charger_security_events_station_at", table_name="charger_security_events")
