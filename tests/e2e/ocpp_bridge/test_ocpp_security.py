@@ -256,3 +256,33 @@ def test_hash_data_names_the_certificate_by_its_issuer() -> None:
     assert hash_data(leaf, ca.certificate).issuer_name_hash == hash_data(ca.certificate).issuer_name_hash
     assert hash_data(leaf, ca.certificate).issuer_key_hash == hash_data(ca.certificate).issuer_key_hash
     assert isinstance(leaf, x509.Certificate)
+
+
+async def test_the_simulator_connects_with_its_client_certificate(tmp_path: Path) -> None:
+    tls = Tls(tmp_path)
+    certificate, key = tls.ca.issue("SIM-00001", ORG)
+    cert_path, key_path = write_pair(tmp_path, "sim", certificate, key)
+    backend = RecordingBackend({"SIM-00001": None})
+    backend.security_profiles = {"SIM-00001": 3}
+    async with running_bridge(backend, **tls.config()) as (bridge, _):
+        config = SimulatorConfig(
+            url=f"wss://127.0.0.1:{bridge.port}/ocpp",
+            chargers=1,
+            ocpp_version="2.0.1",
+            duration=None,
+            arrival_rate=0.0,
+            fault_rate=0.0,
+            disconnect_rate=0.0,
+            tls_ca=str(tls.ca_path),
+            tls_client_cert=str(cert_path),
+            tls_client_key=str(key_path),
+        )
+        simulation = Simulation(config)
+        running = asyncio.create_task(simulation.run())
+        try:
+            [booted] = await backend.wait_for(ChargerBooted)
+            assert booted.charger_id == "SIM-00001"
+        finally:
+            simulation.request_stop()
+            report = await running
+        assert report.connections >= 1
