@@ -113,3 +113,20 @@ def test_a_charger_csr_names_its_identity() -> None:
     assert csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "CP-7"
     assert csr.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "Voltway"
     assert b"PRIVATE KEY" in key_pem
+
+
+def test_certificate_commands_and_results_cross_the_relay_unchanged() -> None:
+    data = CertificateHashData(issuer_name_hash="aa", issuer_key_hash="bb", serial_number="1f")
+    requests: list[commands.CommandRequest] = [
+        commands.InstallCertificate(certificate_type="V2GRootCertificate", certificate="PEM"),
+        commands.GetInstalledCertificateIds(certificate_types=("CSMSRootCertificate", "MORootCertificate")),
+        commands.DeleteCertificate(hash_data=data),
+        commands.CertificateSigned(certificate_chain="PEM", certificate_type="V2GCertificate"),
+    ]
+    for request in requests:
+        assert commands.decode_request(commands.encode_request(request)) == request
+    result = commands.InstalledCertificatesResult(
+        status="Accepted",
+        certificates=(commands.InstalledCertificate(certificate_type="CSMSRootCertificate", hash_data=data),),
+    )
+    assert commands.decode_result(commands.encode_result(result)) == result
