@@ -293,10 +293,12 @@ class EvCertificateRequested(_MessageEvent, frozen=True, kw_only=True, tag=True)
 
 
 class ContractCertificatesPresented(_MessageEvent, frozen=True, kw_only=True, tag=True):
-    """2.0.1 Authorize carrying ``iso15118CertificateHashData``: the contract certificate chain of an EV."""
+    """2.0.1 Authorize with an EV's contract certificate chain: as ``iso15118CertificateHashData`` (OCSP request
+    data the charger computed) or as the PEM ``certificate`` itself (the central system checks it)."""
 
     id_token: IdToken
-    certificates: tuple[OcspRequestData, ...]
+    certificates: tuple[OcspRequestData, ...] = ()
+    certificate: str | None = None
 
 
 class CertificateSigningReply(msgspec.Struct, frozen=True):

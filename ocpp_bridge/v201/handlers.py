@@ -100,18 +100,21 @@ class V201Router(Router):
 
     async def on_authorize(self, ctx: CallContext, req: m.AuthorizeRequest) -> m.AuthorizeResponse:
         token = IdToken(req.id_token.id_token, req.id_token.type_)
-        if (presented := opt(req.iso15118_certificate_hash_data)) is not None:
-            return await self._authorize_contract(ctx, token, presented)
+        presented, certificate = opt(req.iso15118_certificate_hash_data), opt(req.certificate)
+        if presented is not None or certificate is not None:
+            return await self._authorize_contract(ctx, token, presented or [], certificate)
         info = await self.backend.on_authorization_requested(AuthorizationRequested(**self.base(ctx), id_token=token))
         return m.AuthorizeResponse(id_token_info=id_token_info(info))
 
     async def _authorize_contract(
-        self, ctx: CallContext, token: IdToken, presented: list[m.OCSPRequestDataType]
+        self, ctx: CallContext, token: IdToken, presented: list[m.OCSPRequestDataType], certificate: str | None
     ) -> m.AuthorizeResponse:
         """ISO 15118 Plug & Charge: a contract certificate that is not valid refuses the id token (C07)."""
         certificates = tuple(_ocsp_data(item) for item in presented)
         status = await self.backend.on_contract_certificates_presented(
-            ContractCertificatesPresented(**self.base(ctx), id_token=token, certificates=certificates)
+            ContractCertificatesPresented(
+                **self.base(ctx), id_token=token, certificates=certificates, certificate=certificate
+            )
         )
         if status not in ("Accepted", "NoCertificateAvailable"):
             return m.AuthorizeResponse(id_token_info=m.IdTokenInfoType(status="Invalid"), certificate_status=status)

@@ -31,7 +31,7 @@ from ocpp_bridge.config import BridgeConfig
 from ocpp_bridge.server import CentralSystem
 from ocpp_bridge.simulator import Simulation, SimulatorConfig
 from tests.e2e.ocpp_bridge.ocpp_charger_for_tests import charger
-from tests.e2e.ocpp_bridge.pki_for_tests import TestCa, needs_openssl, ocsp_responder, pem
+from tests.e2e.ocpp_bridge.pki_for_tests import Planned, TestCa, needs_openssl, ocsp_responder, pem
 from tests.integration.conftest import ClientFactory
 from tests.integration.test_sessions import served_app
 from tests.support import database_session, make_settings, wait_for
@@ -332,3 +332,32 @@ async def test_operators_manage_a_chargers_certificates_through_the_app(
     leaf = x509.load_pem_x509_certificate(issued["certificate"].encode())
     leaf.verify_directly_issued_by(ca.certificate)
     assert simulated.certificates.certificate_chain == issued["certificate"]
+
+
+@needs_openssl
+async def test_a_contract_certificate_chain_sent_as_pem_is_checked_by_the_responder_it_names(
+    site: Site, tmp_path: Path
+) -> None:
+    mo = TestCa("MO Sub-CA")
+    good_plan, revoked_plan = Planned("EMAID-GOOD"), Planned("EMAID-REVOKED")
+    async with (
+        ocsp_responder(mo, tmp_path, good=[good_plan], revoked=[revoked_plan]) as url,
+        charger(site.central.port, CHARGER, "2.0.1", password=SECRET) as station,
+    ):
+        good, _ = mo.issue("EMAID-GOOD", planned=good_plan, ocsp_url=url)
+        revoked, _ = mo.issue("EMAID-REVOKED", planned=revoked_plan, ocsp_url=url)
+        token = {"idToken": "EMAID-GOOD", "type": "eMAID"}
+
+        async def authorize(*chain: x509.Certificate) -> dict[str, Any]:
+            return await station.call("Authorize", {"idToken": token, "certificate": "".join(pem(c) for c in chain)})
+
+        assert await authorize(revoked, mo.certificate) == {
+            "idTokenInfo": {"status": "Invalid"},
+            "certificateStatus": "CertificateRevoked",
+        }
+        accepted = await authorize(good, mo.certificate)
+        assert (accepted["idTokenInfo"]["status"], accepted["certificateStatus"]) == ("Accepted", "Accepted")
+        alone = await authorize(good)  # without its issuer the chain cannot be checked
+        assert alone == {"idTokenInfo": {"status": "Invalid"}, "certificateStatus": "CertChainError"}
+        stranger = TestCa("Another MO")
+        assert (await authorize(good, stranger.certificate))["certificateStatus"] == "CertChainError"

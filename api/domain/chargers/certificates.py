@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.db.models import ChargerLogEntry, ChargerSecurityProfile, IssuedCertificate
 from api.db.types import utc_now
 from api.domain.chargers.live_writer import table_of
-from api.domain.chargers.ocsp import OcspClient, OcspUnavailable
+from api.domain.chargers.ocsp import ChainProblem, OcspClient, OcspUnavailable, request_data_of_chain
 from api.domain.chargers.pki import (
     CHARGING_STATION_CERTIFICATE,
     CertificateAuthority,
@@ -225,8 +225,16 @@ class ChargerSecurity:
         self, event: ContractCertificatesPresented
     ) -> ContractCertificateStatus:
         """Every certificate of the chain must be good by OCSP; a responder that cannot be asked gives
-        NoCertificateAvailable (the id token is then judged on its own)."""
-        for certificate in event.certificates:
+        NoCertificateAvailable (the id token is then judged on its own). A chain sent as PEM is first checked for
+        validity dates and signatures, and its responders are those its certificates name."""
+        certificates = list(event.certificates)
+        if event.certificate is not None:
+            try:
+                certificates += request_data_of_chain(event.certificate)
+            except ChainProblem as exc:
+                logger.warning("charger %s: contract certificate refused: %s", event.charger_id, exc)
+                return exc.status
+        for certificate in certificates:
             try:
                 answer = await self.ocsp.status(certificate)
             except OcspUnavailable as exc:

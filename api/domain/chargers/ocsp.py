@@ -7,16 +7,22 @@ site does not ask the responder once per plug-in.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
+from datetime import UTC, datetime
 from typing import Literal
 
 import httpx
 import msgspec
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
+from cryptography.x509.oid import AuthorityInformationAccessOID
 
-from ocpp_bridge.events import OcspRequestData
+from ocpp_bridge.certificates import hash_data
+from ocpp_bridge.events import ContractCertificateStatus, OcspRequestData
 
 logger = logging.getLogger(__name__)
 
@@ -124,3 +130,56 @@ class OcspClient:
         if response.next_update_utc is not None:
             lifetime = max(0.0, min(lifetime, response.next_update_utc.timestamp() - time.time()))
         return OcspAnswer(der=reply.content, state=state), lifetime
+
+
+class ChainProblem(Exception):
+    """A PEM contract certificate chain that cannot be checked; ``status`` is the 2.0.1 certificateStatus."""
+
+    def __init__(self, status: ContractCertificateStatus, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def request_data_of_chain(pem: str, now: datetime | None = None) -> list[OcspRequestData]:
+    """The OCSP request data of every certificate of a PEM chain (leaf first) that names an OCSP responder, each
+    with the next certificate as its issuer; ChainProblem when a certificate has expired or the chain is broken."""
+    try:
+        chain = x509.load_pem_x509_certificates(pem.encode())
+    except ValueError:
+        raise ChainProblem("CertChainError", "not a PEM certificate chain") from None
+    if len(chain) < 2:
+        raise ChainProblem("CertChainError", "the chain lacks the issuer of the contract certificate")
+    now = now or datetime.now(UTC)
+    found = []
+    for certificate, issuer in itertools.pairwise(chain):
+        if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+            raise ChainProblem("CertificateExpired", f"{certificate.subject.rfc4514_string()} is not valid now")
+        try:
+            certificate.verify_directly_issued_by(issuer)
+        except (ValueError, TypeError, InvalidSignature):
+            raise ChainProblem("CertChainError", "a certificate is not signed by the next one") from None
+        url = _ocsp_url(certificate)
+        if url is None:
+            continue
+        data = hash_data(certificate, issuer)
+        found.append(
+            OcspRequestData(
+                hash_algorithm=data.hash_algorithm,
+                issuer_name_hash=data.issuer_name_hash,
+                issuer_key_hash=data.issuer_key_hash,
+                serial_number=data.serial_number,
+                responder_url=url,
+            )
+        )
+    return found
+
+
+def _ocsp_url(certificate: x509.Certificate) -> str | None:
+    try:
+        access = certificate.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    except x509.ExtensionNotFound:
+        return None
+    for description in access:
+        if description.access_method == AuthorityInformationAccessOID.OCSP:
+            return str(description.access_location.value)
+    return None

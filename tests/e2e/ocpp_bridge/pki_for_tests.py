@@ -16,7 +16,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 Key = ec.EllipticCurvePrivateKey
 
@@ -36,6 +36,15 @@ def key_pem(key: Key) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
+
+
+class Planned:
+    """Serial and expiry of a certificate to be issued later (once the responder's URL is known)."""
+
+    def __init__(self, common_name: str) -> None:
+        self.common_name = common_name
+        self.serial = x509.random_serial_number()
+        self.not_after = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
 
 
 class TestCa:
@@ -75,24 +84,44 @@ class TestCa:
         )
 
     def issue(
-        self, common_name: str, organization: str | None = None, *, server: bool = False
+        self,
+        common_name: str,
+        organization: str | None = None,
+        *,
+        server: bool = False,
+        planned: Planned | None = None,
+        ocsp_url: str | None = None,
     ) -> tuple[x509.Certificate, Key]:
+        """A certificate for a new key; ``planned`` fixes its serial and expiry (announced to a responder before),
+        ``ocsp_url`` names its OCSP responder (Authority Information Access)."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.now(UTC)
+        planned = planned or Planned(common_name)
         builder = (
             x509.CertificateBuilder()
             .subject_name(_name(common_name, organization))
             .issuer_name(self.certificate.subject)
             .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
+            .serial_number(planned.serial)
             .not_valid_before(now - timedelta(hours=1))
-            .not_valid_after(now + timedelta(days=1))
+            .not_valid_after(planned.not_after)
             .add_extension(
                 x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH]),
                 critical=False,
             )
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), critical=False)
         )
+        if ocsp_url is not None:
+            builder = builder.add_extension(
+                x509.AuthorityInformationAccess(
+                    [
+                        x509.AccessDescription(
+                            AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url)
+                        )
+                    ]
+                ),
+                critical=False,
+            )
         if server:
             builder = builder.add_extension(
                 x509.SubjectAlternativeName(
@@ -117,18 +146,25 @@ def write_pair(folder: Path, name: str, certificate: x509.Certificate, key: Key)
 needs_openssl = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command (OCSP responder)")
 
 
-def _index_line(certificate: x509.Certificate, revoked_at: datetime | None) -> str:
-    expires = certificate.not_valid_after_utc.strftime("%y%m%d%H%M%SZ")
+def _index_line(certificate: x509.Certificate | Planned, revoked_at: datetime | None) -> str:
+    if isinstance(certificate, Planned):
+        not_after, serial_number, subject = certificate.not_after, certificate.serial, f"/CN={certificate.common_name}"
+    else:
+        not_after, serial_number = certificate.not_valid_after_utc, certificate.serial_number
+        subject = "/" + "/".join(attr.rfc4514_string() for attr in certificate.subject)
+    expires = not_after.strftime("%y%m%d%H%M%SZ")
     revoked = "" if revoked_at is None else revoked_at.strftime("%y%m%d%H%M%SZ")
-    serial = format(certificate.serial_number, "X")
+    serial = format(serial_number, "X")
     serial = serial if len(serial) % 2 == 0 else "0" + serial
-    subject = "/" + "/".join(attr.rfc4514_string() for attr in certificate.subject)
     return "\t".join(("R" if revoked_at else "V", expires, revoked, serial, "unknown", subject)) + "\n"
 
 
 @contextlib.asynccontextmanager
 async def ocsp_responder(
-    ca: TestCa, folder: Path, good: list[x509.Certificate], revoked: list[x509.Certificate]
+    ca: TestCa,
+    folder: Path,
+    good: list[x509.Certificate | Planned],
+    revoked: list[x509.Certificate | Planned],
 ) -> AsyncIterator[str]:
     """``openssl ocsp`` answering for ``ca``'s certificates; yields its URL."""
     index = folder / "index.txt"
