@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import httpx
@@ -18,8 +18,9 @@ import msgspec
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.x509 import ocsp
-from cryptography.x509.oid import AuthorityInformationAccessOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
 from ocpp_bridge.certificates import hash_data
 from ocpp_bridge.events import ContractCertificateStatus, OcspRequestData
@@ -125,11 +126,81 @@ class OcspClient:
             raise OcspUnavailable(f"OCSP responder sent no OCSP response: {exc}") from None
         if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
             raise OcspUnavailable(f"OCSP responder refused: {response.response_status.name}")
+        check_response(response, data)
         state = _STATES[response.certificate_status]
         lifetime = self.max_age
         if response.next_update_utc is not None:
             lifetime = max(0.0, min(lifetime, response.next_update_utc.timestamp() - time.time()))
         return OcspAnswer(der=reply.content, state=state), lifetime
+
+
+def check_response(response: ocsp.OCSPResponse, data: OcspRequestData, now: datetime | None = None) -> None:
+    """OcspUnavailable unless the response is about the certificate asked for, current, and signed by its issuer
+    or by an OCSP signer the issuer named (RFC 6960 4.2.2.2) whose certificate the response carries."""
+    algorithm = _HASHES[data.hash_algorithm]()
+    same = (
+        response.serial_number == int(data.serial_number, 16)
+        and response.issuer_name_hash.hex() == data.issuer_name_hash.lower()
+        and response.issuer_key_hash.hex() == data.issuer_key_hash.lower()
+    )
+    if not same:
+        raise OcspUnavailable("the OCSP response is about another certificate")
+    now = now or datetime.now(UTC)
+    if response.this_update_utc > now + CLOCK_SKEW or (
+        response.next_update_utc is not None and response.next_update_utc < now - CLOCK_SKEW
+    ):
+        raise OcspUnavailable("the OCSP response is not current")
+    signer = _signer(response)
+    if signer is None:
+        raise OcspUnavailable("the OCSP response does not carry its signer's certificate")
+    try:
+        _verify(signer.public_key(), response.signature, response.tbs_response_bytes, response.signature_hash_algorithm)
+    except (InvalidSignature, TypeError, ValueError):
+        raise OcspUnavailable("the OCSP response's signature does not verify") from None
+    if _key_hash(signer, algorithm) == data.issuer_key_hash.lower():
+        return  # signed by the issuer itself
+    try:
+        usages = list(signer.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
+    except x509.ExtensionNotFound:
+        usages = []
+    issuer_name_hash = hashes.Hash(algorithm)
+    issuer_name_hash.update(signer.issuer.public_bytes())
+    if (
+        ExtendedKeyUsageOID.OCSP_SIGNING in usages
+        and issuer_name_hash.finalize().hex() == data.issuer_name_hash.lower()
+    ):
+        return  # a responder the issuer delegated
+    raise OcspUnavailable("the OCSP response is signed by neither the issuer nor its OCSP signer")
+
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _signer(response: ocsp.OCSPResponse) -> x509.Certificate | None:
+    for certificate in response.certificates:
+        if response.responder_name is not None and certificate.subject == response.responder_name:
+            return certificate
+        by_key = response.responder_key_hash
+        if by_key is not None and _key_hash(certificate, hashes.SHA1()) == by_key.hex():  # noqa: S303 - RFC 6960 byKey
+            return certificate
+    return None
+
+
+def _key_hash(certificate: x509.Certificate, algorithm: hashes.HashAlgorithm) -> str:
+    """The hash of the subjectPublicKey bits, as a CertID's issuerKeyHash (and a ResponderID byKey) take it."""
+    request = ocsp.OCSPRequestBuilder().add_certificate(certificate, certificate, algorithm).build()
+    return request.issuer_key_hash.hex()
+
+
+def _verify(key: object, signature: bytes, data: bytes, algorithm: hashes.HashAlgorithm | None) -> None:
+    if isinstance(key, ec.EllipticCurvePublicKey) and algorithm is not None:
+        key.verify(signature, data, ec.ECDSA(algorithm))
+    elif isinstance(key, rsa.RSAPublicKey) and algorithm is not None:
+        key.verify(signature, data, padding.PKCS1v15(), algorithm)
+    elif isinstance(key, ed25519.Ed25519PublicKey):
+        key.verify(signature, data)
+    else:
+        raise TypeError("unsupported OCSP signature")
 
 
 class ChainProblem(Exception):

@@ -91,6 +91,7 @@ class TestCa:
         server: bool = False,
         planned: Planned | None = None,
         ocsp_url: str | None = None,
+        extended_key_usage: x509.ObjectIdentifier | None = None,
     ) -> tuple[x509.Certificate, Key]:
         """A certificate for a new key; ``planned`` fixes its serial and expiry (announced to a responder before),
         ``ocsp_url`` names its OCSP responder (Authority Information Access)."""
@@ -106,7 +107,12 @@ class TestCa:
             .not_valid_before(now - timedelta(hours=1))
             .not_valid_after(planned.not_after)
             .add_extension(
-                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH]),
+                x509.ExtendedKeyUsage(
+                    [
+                        extended_key_usage
+                        or (ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH)
+                    ]
+                ),
                 critical=False,
             )
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), critical=False)
