@@ -3,6 +3,9 @@ certificate signed for it, answered the way a 1.6 (security extension) or 2.0.1 
 
 from __future__ import annotations
 
+import ssl
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -109,3 +112,14 @@ class SimulatedCertificates:
         self.key_pem, self.pending_key = self.pending_key, None
         self.certificate_chain = payload["certificateChain"]
         return {"status": "Accepted"}
+
+    def load_into(self, context: ssl.SSLContext) -> None:
+        """Present the signed certificate and its key from now on (``ssl`` reads them from files only)."""
+        if self.key_pem is None or self.certificate_chain is None:
+            return
+        with tempfile.TemporaryDirectory(prefix="voltway-sim-") as folder:
+            cert_path, key_path = Path(folder, "cert.pem"), Path(folder, "key.pem")
+            cert_path.write_text(self.certificate_chain)
+            key_path.touch(mode=0o600)
+            key_path.write_bytes(self.key_pem)
+            context.load_cert_chain(cert_path, key_path)

@@ -684,7 +684,9 @@ class SimulatedCharger:
         if not self.config.url.startswith("wss://"):
             return {}
         context = ssl.create_default_context(cafile=self.config.tls_ca)
-        if self.config.tls_client_cert is not None:
+        if self.certificates.key_pem is not None:  # the certificate the central system signed for it wins
+            self.certificates.load_into(context)
+        elif self.config.tls_client_cert is not None:
             context.load_cert_chain(self.config.tls_client_cert, self.config.tls_client_key)
         return {"ssl": context}
 

@@ -19,7 +19,7 @@ from cryptography.x509.oid import NameOID
 
 from api.db.engine import create_engine, create_session_factory
 from api.domain.chargers.backend import CsmsService
-from api.domain.chargers.certificates import list_issued_certificates
+from api.domain.chargers.certificates import list_issued_certificates, set_security_profile
 from api.domain.chargers.meter_writer import MeterSampleWriter
 from api.domain.chargers.pki import CertificateAuthority
 from api.domain.chargers.provisioning import add_charger, add_token
@@ -31,7 +31,7 @@ from ocpp_bridge.config import BridgeConfig
 from ocpp_bridge.server import CentralSystem
 from ocpp_bridge.simulator import Simulation, SimulatorConfig
 from tests.e2e.ocpp_bridge.ocpp_charger_for_tests import charger
-from tests.e2e.ocpp_bridge.pki_for_tests import Planned, TestCa, needs_openssl, ocsp_responder, pem
+from tests.e2e.ocpp_bridge.pki_for_tests import Planned, TestCa, needs_openssl, ocsp_responder, pem, write_pair
 from tests.integration.conftest import ClientFactory
 from tests.integration.test_sessions import served_app
 from tests.support import database_session, make_settings, wait_for
@@ -361,3 +361,65 @@ async def test_a_contract_certificate_chain_sent_as_pem_is_checked_by_the_respon
         assert alone == {"idTokenInfo": {"status": "Invalid"}, "certificateStatus": "CertChainError"}
         stranger = TestCa("Another MO")
         assert (await authorize(good, stranger.certificate))["certificateStatus"] == "CertChainError"
+
+
+async def test_a_charger_moves_to_security_profile_3_with_the_certificate_we_signed(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Profile 2 (password over TLS) -> SignCertificate -> CertificateSigned -> profile 3: after a reset the charger
+    is admitted by the certificate our CA signed, which the TLS server asks for."""
+    engine = create_engine(database_url)
+    factory = create_session_factory(engine)
+    async with factory() as session:
+        await add_charger(session, ocpp_id=CHARGER, password=SECRET, country_code="NL", party_id="VWY", evses=1)
+        await session.commit()
+    ca = TestCa("Voltway Charger CA")
+    ca_path, _ = ca.write(tmp_path, "ca")
+    server, server_key = ca.issue("localhost", server=True)
+    server_cert, server_key_path = write_pair(tmp_path, "server", server, server_key)
+    csms = CsmsService(factory, heartbeat_interval=120, meter_writer=MeterSampleWriter(factory, flush_seconds=60))
+    csms.security.authority = CertificateAuthority(ca.certificate, ca.key)
+    await csms.start()
+    config = BridgeConfig(
+        host="127.0.0.1", port=0, ping_interval=None, command_timeout=5.0, tls_cert_path=str(server_cert),
+        tls_key_path=str(server_key_path), tls_client_ca_path=str(ca_path),
+    )  # fmt: skip
+    central = CentralSystem(csms, config)
+    csms.security.send_command = central.send_command
+    try:
+        async with central:
+            simulation = Simulation(
+                SimulatorConfig(
+                    url=f"wss://127.0.0.1:{central.port}/ocpp",
+                    chargers=1,
+                    ocpp_version="2.0.1",
+                    password=SECRET,
+                    duration=None,
+                    arrival_rate=0.0,
+                    fault_rate=0.0,
+                    disconnect_rate=0.0,
+                    tls_ca=str(ca_path),
+                    speed=600.0,  # the pause offline after the reset is short
+                )
+            )
+            running = asyncio.create_task(simulation.run())
+            [simulated] = simulation.chargers
+            try:
+                await wait_for(lambda: _true(simulated.booted), "the boot on security profile 2")
+                trigger = commands.TriggerMessage(message="SignChargingStationCertificate")
+                await central.send_command(CHARGER, trigger)
+                await wait_for(lambda: _true(simulated.certificates.key_pem), "the signed certificate")
+
+                async with factory() as session:
+                    await set_security_profile(session, (await csms.directory.require(CHARGER)).station_id, 3)
+                    await session.commit()
+                csms.security.forget_profile(CHARGER)
+                assert await central.send_command(CHARGER, commands.Reset()) == commands.StatusResult(status="Accepted")
+                await wait_for(lambda: _true(simulated.report.boots >= 2), "the boot on security profile 3")
+            finally:
+                simulation.request_stop()
+                await running
+            assert simulated.report.connections == 2  # no refused attempt in between
+    finally:
+        await csms.stop()
+        await engine.dispose()
