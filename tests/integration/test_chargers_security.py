@@ -160,6 +160,9 @@ async def test_security_events_are_stored_and_shown_to_operators(
         # a replay of the same message after a reconnect is stored once
         replay = {"type": "InvalidMessages", "timestamp": "2026-12-01T11:00:00Z"}
         await station.call("SecurityEventNotification", replay, message_id="sec-InvalidMessages")
+    async with charger(site.central.port, CHARGER, "1.6", password=SECRET) as station:  # the 1.6 security extension
+        tamper = {"type": "TamperDetectionActivated", "timestamp": "2026-12-01T12:00:00Z"}
+        assert await station.call("SecurityEventNotification", tamper) == {}
     assert any("critical security event StartupOfTheDevice" in r.getMessage() for r in caplog.records)
 
     client = await client_factory()
@@ -172,10 +175,11 @@ async def test_security_events_are_stored_and_shown_to_operators(
     listed = await client.get(f"/v1/admin/chargers/{CHARGER}/security-events", headers=admin)
     assert listed.status_code == 200
     assert [(e["kind"], e["critical"], e["techInfo"]) for e in listed.json()] == [
+        ("TamperDetectionActivated", True, None),
         ("InvalidMessages", False, "InvalidMessages details"),
         ("StartupOfTheDevice", True, "StartupOfTheDevice details"),
     ]
-    assert listed.json()[1]["timestamp"].startswith("2026-12-01T10:00:00")
+    assert listed.json()[2]["timestamp"].startswith("2026-12-01T10:00:00")
     assert (await client.get("/v1/admin/chargers/NOPE/security-events", headers=admin)).status_code == 404
 
     # the security profile an operator sets is the one the bridge asks for
@@ -192,7 +196,7 @@ async def test_security_events_are_stored_and_shown_to_operators(
     assert issued.status_code == 200
     assert issued.json() == []
     async with database_session(site.database_url) as session:
-        assert len(await list_security_events(session, await site.station_id())) == 2
+        assert len(await list_security_events(session, await site.station_id())) == 3
 
 
 @needs_openssl
