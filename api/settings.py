@@ -114,6 +114,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_devices_per_account: int = 20  # 0: no limit
     max_cards_per_account: int = 20  # 0: no limit
     max_conversations_per_day: int = 50  # new assistant conversations per account in 24 hours; 0: no limit
+    # OCPP security: profile 3 client certificates, the CA that signs chargers' CSRs, OCSP look-ups
+    ocpp_tls_client_ca: str = ""  # CA bundle (PEM) of charger certificates; set: client certificates requested
+    ocpp_csms_organization: str = ""  # O a charger certificate must name (empty: not checked)
+    ocpp_ca_cert: str = ""  # CA certificate (PEM) that signs chargers' CSRs (SignCertificate)
+    ocpp_ca_key: str = ""
+    ocpp_certificate_validity_days: int = 365
+    ocpp_ocsp_timeout_seconds: float = 3.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -399,6 +406,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_devices_per_account=_int(source, "VOLTWAY_MAX_DEVICES_PER_ACCOUNT", 20),
         max_cards_per_account=_int(source, "VOLTWAY_MAX_CARDS_PER_ACCOUNT", 20),
         max_conversations_per_day=_int(source, "VOLTWAY_MAX_CONVERSATIONS_PER_DAY", 50),
+        ocpp_tls_client_ca=source.get("VOLTWAY_OCPP_TLS_CLIENT_CA", "").strip(),
+        ocpp_csms_organization=source.get("VOLTWAY_OCPP_CSMS_ORGANIZATION", "").strip(),
+        ocpp_ca_cert=source.get("VOLTWAY_OCPP_CA_CERT", "").strip(),
+        ocpp_ca_key=source.get("VOLTWAY_OCPP_CA_KEY", "").strip(),
+        ocpp_certificate_validity_days=_int(source, "VOLTWAY_OCPP_CERTIFICATE_VALIDITY_DAYS", 365, minimum=1),
+        ocpp_ocsp_timeout_seconds=float(_int(source, "VOLTWAY_OCPP_OCSP_TIMEOUT", 3, minimum=1)),
     )
     check_payment_settings(settings)
     if settings.notification_provider == "webhook" and not settings.notification_webhook_url.startswith(
@@ -407,6 +420,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError("VOLTWAY_NOTIFICATION_WEBHOOK_URL must be an http(s) URL when the provider is webhook")
     if bool(settings.ocpp_tls_cert) != bool(settings.ocpp_tls_key):
         raise SettingsError("VOLTWAY_OCPP_TLS_CERT and VOLTWAY_OCPP_TLS_KEY must be set together")
+    if settings.ocpp_tls_client_ca and not settings.ocpp_tls_cert:
+        raise SettingsError("VOLTWAY_OCPP_TLS_CLIENT_CA (security profile 3) needs VOLTWAY_OCPP_TLS_CERT and _KEY")
+    if bool(settings.ocpp_ca_cert) != bool(settings.ocpp_ca_key):
+        raise SettingsError("VOLTWAY_OCPP_CA_CERT and VOLTWAY_OCPP_CA_KEY must be set together")
     # Last, so a typo elsewhere is reported before a key file is written.
     secret_key = resolve_secret_key(source.get("VOLTWAY_SECRET_KEY", "").strip(), env, data_dir)
     check_production_settings(settings)

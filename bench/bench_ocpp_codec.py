@@ -36,7 +36,16 @@ from websockets.asyncio.client import connect
 
 from ocpp_bridge import codec
 from ocpp_bridge.config import BridgeConfig
-from ocpp_bridge.events import BootReply, DataTransferReply, IdTokenInfo, TransactionStartReply
+from ocpp_bridge.events import (
+    BootReply,
+    CertificateSigningReply,
+    CertificateStatusReply,
+    ContractCertificateStatus,
+    DataTransferReply,
+    EvCertificateReply,
+    IdTokenInfo,
+    TransactionStartReply,
+)
 from ocpp_bridge.server import CentralSystem
 from ocpp_bridge.v16.handlers import V16Router
 
@@ -83,6 +92,21 @@ class NullBackend:
 
     async def on_data_transfer(self, event: object) -> DataTransferReply:
         return DataTransferReply()
+
+    async def security_profile(self, charger_id: str) -> int | None:
+        return None
+
+    async def on_certificate_signing_requested(self, event: object) -> CertificateSigningReply:
+        return CertificateSigningReply(status="Rejected")
+
+    async def on_certificate_status_requested(self, event: object) -> CertificateStatusReply:
+        return CertificateStatusReply(status="Failed")
+
+    async def on_ev_certificate_requested(self, event: object) -> EvCertificateReply:
+        return EvCertificateReply(status="Failed")
+
+    async def on_contract_certificates_presented(self, event: object) -> ContractCertificateStatus:
+        return "NoCertificateAvailable"
 
 
 class _Sink:

@@ -15,7 +15,16 @@ from typing import Any, Literal
 import msgspec
 from msgspec import UNSET
 
+from ocpp_bridge import certificate_commands as certificates
 from ocpp_bridge import errors, smart_charging
+from ocpp_bridge.certificate_commands import (
+    CertificateSigned,
+    DeleteCertificate,
+    GetInstalledCertificateIds,
+    InstallCertificate,
+    InstalledCertificate,
+    InstalledCertificatesResult,
+)
 from ocpp_bridge.errors import V16
 from ocpp_bridge.v16 import messages as v16
 from ocpp_bridge.v201 import messages as v201
@@ -168,6 +177,10 @@ CommandRequest = (
     | ClearChargingProfile
     | GetCompositeSchedule
     | GetChargingProfiles
+    | InstallCertificate
+    | GetInstalledCertificateIds
+    | DeleteCertificate
+    | CertificateSigned
 )
 
 # -- results ---------------------------------------------------------------------------------------------------
@@ -218,7 +231,14 @@ class CompositeScheduleResult(_Result, frozen=True, kw_only=True, tag="composite
     periods: tuple[smart_charging.ChargingSchedulePeriod, ...] = ()
 
 
-CommandResult = StatusResult | RemoteStartResult | ConfigurationResult | DiagnosticsResult | CompositeScheduleResult
+CommandResult = (
+    StatusResult
+    | RemoteStartResult
+    | ConfigurationResult
+    | DiagnosticsResult
+    | CompositeScheduleResult
+    | InstalledCertificatesResult
+)
 
 # -- translation -----------------------------------------------------------------------------------------------
 
@@ -695,6 +715,38 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec(
             "get-charging-profiles", GetChargingProfiles, _get_profiles_v16, _status, _get_profiles_v201, _status
         ),
+        CommandSpec(
+            "install-certificate",
+            InstallCertificate,
+            certificates.install_v16,
+            _status,
+            certificates.install_v201,
+            _status,
+        ),
+        CommandSpec(
+            "get-installed-certificate-ids",
+            GetInstalledCertificateIds,
+            certificates.installed_ids_v16,
+            certificates.installed_ids_result_v16,
+            certificates.installed_ids_v201,
+            certificates.installed_ids_result_v201,
+        ),
+        CommandSpec(
+            "delete-certificate",
+            DeleteCertificate,
+            certificates.delete_v16,
+            _status,
+            certificates.delete_v201,
+            _status,
+        ),
+        CommandSpec(
+            "certificate-signed",
+            CertificateSigned,
+            certificates.certificate_signed_v16,
+            _status,
+            certificates.certificate_signed_v201,
+            _status,
+        ),
     )
 }
 
@@ -759,6 +811,7 @@ def decode_result(data: bytes | str) -> CommandResult:
 __all__ = [
     "COMMANDS",
     "CancelReservation",
+    "CertificateSigned",
     "ChangeAvailability",
     "ChangeConfiguration",
     "ClearCache",
@@ -769,11 +822,16 @@ __all__ = [
     "CompositeScheduleResult",
     "ConfigurationResult",
     "ConfigurationValue",
+    "DeleteCertificate",
     "DiagnosticsResult",
     "GetChargingProfiles",
     "GetCompositeSchedule",
     "GetConfiguration",
     "GetDiagnostics",
+    "GetInstalledCertificateIds",
+    "InstallCertificate",
+    "InstalledCertificate",
+    "InstalledCertificatesResult",
     "RemoteStart",
     "RemoteStartResult",
     "RemoteStop",

@@ -47,10 +47,17 @@ class BridgeConfig(msgspec.Struct, frozen=True, kw_only=True):
     # ... and credential checks per charge point identity (all given back by the right password).
     auth_attempts_per_charger: Annotated[int, msgspec.Meta(gt=0)] = 5
     auth_charger_refill_seconds: Positive = 2.0
+    # Security profile 3: request client certificates signed by this CA bundle (PEM); a charger of profile 3
+    # authenticates by its certificate alone: CN = its identity and, when set, O = ``csms_organization``.
+    tls_client_ca_path: str | None = None
+    csms_organization: str | None = None
 
     def __post_init__(self) -> None:
         if (self.tls_cert_path is None) != (self.tls_key_path is None):
             msg = "tls_cert_path and tls_key_path must be set together"
+            raise ConfigurationError(msg)
+        if self.tls_client_ca_path is not None and self.tls_cert_path is None:
+            msg = "tls_client_ca_path (security profile 3) needs TLS: set tls_cert_path and tls_key_path"
             raise ConfigurationError(msg)
 
     @property

@@ -326,3 +326,76 @@ class TransactionStartReply(msgspec.Struct, frozen=True):
 class DataTransferReply(msgspec.Struct, frozen=True):
     status: Literal["Accepted", "Rejected", "UnknownMessageId", "UnknownVendorId"] = "UnknownVendorId"
     data: str | None = None
+
+
+# -- certificates (1.6 security extension, 2.0.1 blocks A and M) -------------------------------------------------
+
+
+class OcspRequestData(msgspec.Struct, frozen=True, kw_only=True):
+    """A certificate named by its OCSP CertID fields, and the OCSP responder that knows its status."""
+
+    hash_algorithm: str
+    issuer_name_hash: str
+    issuer_key_hash: str
+    serial_number: str
+    responder_url: str
+
+
+class CertificateSigningRequested(_MessageEvent, frozen=True, kw_only=True, tag=True):
+    """SignCertificate: the charger sent a PEM CSR; ``certificate_type`` is 2.0.1's (None: the station's own)."""
+
+    csr: str
+    certificate_type: str | None = None
+
+
+class CertificateStatusRequested(_MessageEvent, frozen=True, kw_only=True, tag=True):
+    """2.0.1 GetCertificateStatus: the charger asks the OCSP status of a (15118) certificate."""
+
+    certificate: OcspRequestData
+
+
+class EvCertificateRequested(_MessageEvent, frozen=True, kw_only=True, tag=True):
+    """2.0.1 Get15118EVCertificate: an EV asks, through the charger, to install or update its contract."""
+
+    schema_version: str
+    action: str
+    exi_request: str
+
+
+class ContractCertificatesPresented(_MessageEvent, frozen=True, kw_only=True, tag=True):
+    """2.0.1 Authorize with an EV's contract certificate chain: as ``iso15118CertificateHashData`` (OCSP request
+    data the charger computed) or as the PEM ``certificate`` itself (the central system checks it)."""
+
+    id_token: IdToken
+    certificates: tuple[OcspRequestData, ...] = ()
+    certificate: str | None = None
+
+
+class CertificateSigningReply(msgspec.Struct, frozen=True):
+    status: Literal["Accepted", "Rejected"] = "Accepted"
+    reason: str | None = None
+
+
+class CertificateStatusReply(msgspec.Struct, frozen=True):
+    """``ocsp_result`` is the responder's DER OCSPResponse, base64-encoded."""
+
+    status: Literal["Accepted", "Failed"]
+    ocsp_result: str | None = None
+    reason: str | None = None
+
+
+class EvCertificateReply(msgspec.Struct, frozen=True):
+    status: Literal["Accepted", "Failed"]
+    exi_response: str = ""
+    reason: str | None = None
+
+
+ContractCertificateStatus = Literal[
+    "Accepted",
+    "SignatureError",
+    "CertificateExpired",
+    "CertificateRevoked",
+    "NoCertificateAvailable",
+    "CertChainError",
+    "ContractCancelled",
+]

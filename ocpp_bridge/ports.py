@@ -8,10 +8,18 @@ from ocpp_bridge.commands import CommandRequest, CommandResult
 from ocpp_bridge.events import (
     AuthorizationRequested,
     BootReply,
+    CertificateSigningReply,
+    CertificateSigningRequested,
+    CertificateStatusReply,
+    CertificateStatusRequested,
     ChargerBooted,
     ChargerEvent,
+    ContractCertificatesPresented,
+    ContractCertificateStatus,
     DataTransferReceived,
     DataTransferReply,
+    EvCertificateReply,
+    EvCertificateRequested,
     IdTokenInfo,
     OcppVersion,
     TransactionEnded,
@@ -50,6 +58,27 @@ class CsmsBackend(Protocol):
     async def on_transaction_ended(self, event: TransactionEnded) -> IdTokenInfo | None: ...
 
     async def on_data_transfer(self, event: DataTransferReceived) -> DataTransferReply: ...
+
+    # certificates (1.6 security extension, 2.0.1 blocks A and M)
+
+    async def security_profile(self, charger_id: str) -> int | None:
+        """The charger's OCPP security profile (1, 2 or 3), None when unknown; asked only when client certificates
+        are requested (``BridgeConfig.tls_client_ca_path``): profile 3 authenticates by certificate alone."""
+        ...
+
+    async def on_certificate_signing_requested(self, event: CertificateSigningRequested) -> CertificateSigningReply:
+        """Answer at once; the signed certificate goes back later with a CertificateSigned command."""
+        ...
+
+    async def on_certificate_status_requested(self, event: CertificateStatusRequested) -> CertificateStatusReply: ...
+
+    async def on_ev_certificate_requested(self, event: EvCertificateRequested) -> EvCertificateReply: ...
+
+    async def on_contract_certificates_presented(
+        self, event: ContractCertificatesPresented
+    ) -> ContractCertificateStatus:
+        """The status of an EV's contract certificate chain; anything but Accepted refuses its id token."""
+        ...
 
 
 class CommandRelay(Protocol):

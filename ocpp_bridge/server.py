@@ -81,6 +81,21 @@ def basic_credentials(headers: Headers) -> tuple[str, str] | None:
     return (username, password) if sep else None
 
 
+def client_certificate_names(peercert: object) -> tuple[str | None, str | None] | None:
+    """Subject CN and O of a verified peer certificate (``SSLSocket.getpeercert()``); None without one."""
+    if not isinstance(peercert, dict) or not peercert.get("subject"):
+        return None
+    fields = {key: value for rdn in peercert["subject"] for key, value in rdn}
+    return fields.get("commonName"), fields.get("organizationName")
+
+
+class _UsePassword:
+    """The client certificate check leaves the decision to Basic auth."""
+
+
+_USE_PASSWORD: Final = _UsePassword()
+
+
 class CentralSystem:
     """The OCPP 1.6J / 2.0.1 central system of one process.
 
@@ -174,6 +189,10 @@ class CentralSystem:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(self.config.tls_cert_path, self.config.tls_key_path)
+        if self.config.tls_client_ca_path is not None:
+            # optional at the TLS level: profile 1/2 chargers have none; a certificate presented must verify
+            context.verify_mode = ssl.CERT_OPTIONAL
+            context.load_verify_locations(cafile=self.config.tls_client_ca_path)
         return context
 
     # -- chargers --------------------------------------------------------------------------------------------
@@ -267,6 +286,10 @@ class CentralSystem:
     async def _check_credentials(
         self, connection: ServerConnection, request: Request, charger_id: str
     ) -> Response | None:
+        if self.config.tls_client_ca_path is not None:
+            decided = await self._check_client_certificate(connection, charger_id)
+            if not isinstance(decided, _UsePassword):
+                return decided
         credentials = basic_credentials(request.headers)
         if request.headers.get("Authorization") is not None and credentials is None:
             return self._unauthorized(connection, charger_id, "malformed Authorization header")
@@ -279,6 +302,32 @@ class CentralSystem:
             return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "Credential check unavailable\n")
         if not accepted:
             return self._unauthorized(connection, charger_id, "unknown charger or wrong password")
+        return None
+
+    async def _check_client_certificate(
+        self, connection: ServerConnection, charger_id: str
+    ) -> Response | _UsePassword | None:
+        """Security profile 3: the verified client certificate names the charger (CN) and our organisation (O).
+
+        A charger of profile 3 is admitted by its certificate alone; other chargers go on to Basic auth, but a
+        certificate they present must still name them.
+        """
+        peer = client_certificate_names(connection.transport.get_extra_info("peercert"))
+        if peer is not None:
+            if peer[0] != charger_id:
+                return self._unauthorized(connection, charger_id, "client certificate CN differs from the identity")
+            expected = self.config.csms_organization
+            if expected is not None and peer[1] != expected:
+                return self._unauthorized(connection, charger_id, "client certificate O is not our organisation")
+        try:
+            profile = await self.backend.security_profile(charger_id)
+        except Exception:
+            logger.exception("charger %s: security profile lookup failed", charger_id)
+            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "Credential check unavailable\n")
+        if profile != 3:
+            return _USE_PASSWORD
+        if peer is None:
+            return self._unauthorized(connection, charger_id, "security profile 3 needs a client certificate")
         return None
 
     def _too_many_attempts(self, connection: ServerConnection, charger_id: str, address: str, wait: int) -> Response:

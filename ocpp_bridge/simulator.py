@@ -20,6 +20,7 @@ import itertools
 import json
 import logging
 import random
+import ssl
 import time
 from collections import deque
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from ocpp_bridge import smart_charging
+from ocpp_bridge.simulated_certificates import SimulatedCertificates
 from ocpp_bridge.v16 import messages as v16
 from ocpp_bridge.v201 import messages as v201
 
@@ -87,6 +89,12 @@ class SimulatorConfig(msgspec.Struct, frozen=True, kw_only=True):
     ratings: dict[str, ChargerRating] = {}  # per charger id, e.g. from the provisioned connectors
     default_rating: ChargerRating = ChargerRating(22_000.0)  # for chargers not in `ratings`
     ev_charging_needs: bool = False  # 2.0.1: the car tells its needs (NotifyEVChargingNeeds) as a transaction starts
+    # TLS (wss:// URLs): the CA bundle that signs the central system's certificate, and for security profile 3
+    # the chargers' client certificate and key (PEM files); ``organization`` goes into the CSRs they send.
+    tls_ca: str | None = None
+    tls_client_cert: str | None = None
+    tls_client_key: str | None = None
+    organization: str | None = None
 
 
 class SimulationReport(msgspec.Struct, kw_only=True):
@@ -170,6 +178,8 @@ class SimulatedCharger:
         self.after_reply: list[tuple[str, dict[str, Any]]] = []
         self.background: set[asyncio.Task[None]] = set()
         self.settings |= {"ChargingScheduleAllowedChargingRateUnit": "Current,Power", "RateUnit": "A,W"}
+        self.certificates = SimulatedCertificates(charger_id, v16=self.v16, organization=config.organization)
+        self._certificate_requests: set[asyncio.Task[Any]] = set()
 
     def _now(self) -> str:
         return _stamp(self.clock_offset)
@@ -203,6 +213,7 @@ class SimulatedCharger:
                 compression=None,
                 ping_interval=None,
                 open_timeout=20,
+                **self._tls(),
             )
         self.report.connections += 1
 
@@ -629,7 +640,9 @@ class SimulatedCharger:
             self.booted = False
         return {"status": "Accepted"}
 
-    def _command_TriggerMessage(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _command_TriggerMessage(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        if payload.get("requestedMessage") == "SignChargingStationCertificate":
+            self.request_certificate()
         return {"status": "Accepted"}
 
     def _command_ChangeAvailability(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
@@ -889,6 +902,42 @@ class SimulatedCharger:
         needs = {**parameters, "departureTime": departure.isoformat(timespec="seconds").replace("+00:00", "Z")}
         with contextlib.suppress(_Offline):
             await self.call("NotifyEVChargingNeeds", {"evseId": 1, "chargingNeeds": needs})
+
+    # -- certificates (1.6 security extension, 2.0.1 blocks A and M) -----------------------------------------
+
+    def _tls(self) -> dict[str, Any]:
+        if not self.config.url.startswith("wss://"):
+            return {}
+        context = ssl.create_default_context(cafile=self.config.tls_ca)
+        if self.certificates.key_pem is not None:  # the certificate the central system signed for it wins
+            self.certificates.load_into(context)
+        elif self.config.tls_client_cert is not None:
+            context.load_cert_chain(self.config.tls_client_cert, self.config.tls_client_key)
+        return {"ssl": context}
+
+    def request_certificate(self) -> None:
+        """Make a new key and send its CSR with SignCertificate (after the current command is answered)."""
+        payload = self.certificates.sign_certificate_request()
+
+        async def send() -> None:
+            with contextlib.suppress(_Offline):
+                await self.call("SignCertificate", payload)
+
+        task = asyncio.get_running_loop().create_task(send())
+        self._certificate_requests.add(task)
+        task.add_done_callback(self._certificate_requests.discard)
+
+    def _command_InstallCertificate(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return self.certificates.install(payload)
+
+    def _command_GetInstalledCertificateIds(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return self.certificates.installed_ids(payload)
+
+    def _command_DeleteCertificate(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return self.certificates.delete(payload)
+
+    def _command_CertificateSigned(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return self.certificates.certificate_signed(payload)
 
 
 class Simulation:

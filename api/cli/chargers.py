@@ -87,7 +87,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         meter_interval=args.meter_interval,
         ratings=ratings,
         ev_charging_needs=args.ev_charging_needs,
+        tls_ca=args.tls_ca,
+        tls_client_cert=args.client_cert,
+        tls_client_key=args.client_key,
     )
+    if (args.client_cert is None) != (args.client_key is None):
+        raise CommandError("--client-cert and --client-key go together")
     print(f"simulating {chargers} OCPP {args.ocpp} chargers against {url}", flush=True)
     try:
         report = run_coroutine(run_simulation(config))
@@ -223,6 +228,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         action="store_true",
         help="2.0.1: the car tells its energy, power and departure (NotifyEVChargingNeeds) as a transaction starts",
     )
+    simulate.add_argument("--tls-ca", help="CA bundle (PEM) that signs the central system's certificate (wss:// URLs)")
+    simulate.add_argument(
+        "--client-cert",
+        help="client certificate (PEM) to present (security profile 3; its CN names the one charger simulated)",
+    )
+    simulate.add_argument("--client-key", help="the client certificate's key (PEM)")
     simulate.set_defaults(handler=cmd_simulate)
 
     chargers = commands.add_parser("chargers", help="provision chargers", description="Provision and list chargers.")

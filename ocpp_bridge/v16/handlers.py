@@ -10,6 +10,7 @@ from msgspec import UNSET
 from ocpp_bridge import errors
 from ocpp_bridge.events import (
     AuthorizationRequested,
+    CertificateSigningRequested,
     ChargerBooted,
     DataTransferReceived,
     DiagnosticsStatusChanged,
@@ -188,3 +189,9 @@ class V16Router(Router):
             FirmwareStatusChanged(**self.base(ctx), status=req.status, request_id=opt(req.request_id))
         )
         return m.SignedFirmwareStatusNotificationResponse()
+
+    async def on_sign_certificate(self, ctx: CallContext, req: m.SignCertificateRequest) -> m.SignCertificateResponse:
+        reply = await self.backend.on_certificate_signing_requested(
+            CertificateSigningRequested(**self.base(ctx), csr=req.csr)
+        )
+        return m.SignCertificateResponse(status=reply.status)

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from msgspec import UnsetType
+from msgspec import UNSET, UnsetType
 
 from ocpp_bridge import smart_charging
 from ocpp_bridge.events import (
     AuthorizationRequested,
+    CertificateSigningRequested,
+    CertificateStatusRequested,
     ChargerBooted,
     ChargingLimitCleared,
     ChargingLimitNotified,
     ChargingProfilesReported,
+    ContractCertificatesPresented,
     DataTransferReceived,
     DiagnosticsStatusChanged,
+    EvCertificateRequested,
     EVChargingNeedsNotified,
     EVChargingScheduleNotified,
     EventsNotified,
@@ -27,6 +31,7 @@ from ocpp_bridge.events import (
     MeterValuesReceived,
     NotifiedEvent,
     OcppVersion,
+    OcspRequestData,
     ReportedVariable,
     ReportReceived,
     SecurityEventReceived,
@@ -130,8 +135,26 @@ class V201Router(Router):
 
     async def on_authorize(self, ctx: CallContext, req: m.AuthorizeRequest) -> m.AuthorizeResponse:
         token = IdToken(req.id_token.id_token, req.id_token.type_)
+        presented, certificate = opt(req.iso15118_certificate_hash_data), opt(req.certificate)
+        if presented is not None or certificate is not None:
+            return await self._authorize_contract(ctx, token, presented or [], certificate)
         info = await self.backend.on_authorization_requested(AuthorizationRequested(**self.base(ctx), id_token=token))
         return m.AuthorizeResponse(id_token_info=id_token_info(info))
+
+    async def _authorize_contract(
+        self, ctx: CallContext, token: IdToken, presented: list[m.OCSPRequestDataType], certificate: str | None
+    ) -> m.AuthorizeResponse:
+        """ISO 15118 Plug & Charge: a contract certificate that is not valid refuses the id token (C07)."""
+        certificates = tuple(_ocsp_data(item) for item in presented)
+        status = await self.backend.on_contract_certificates_presented(
+            ContractCertificatesPresented(
+                **self.base(ctx), id_token=token, certificates=certificates, certificate=certificate
+            )
+        )
+        if status not in ("Accepted", "NoCertificateAvailable"):
+            return m.AuthorizeResponse(id_token_info=m.IdTokenInfoType(status="Invalid"), certificate_status=status)
+        info = await self.backend.on_authorization_requested(AuthorizationRequested(**self.base(ctx), id_token=token))
+        return m.AuthorizeResponse(id_token_info=id_token_info(info), certificate_status=status)
 
     async def on_transaction_event(
         self, ctx: CallContext, req: m.TransactionEventRequest
@@ -349,3 +372,50 @@ class V201Router(Router):
             )
         )
         return m.NotifyEVChargingScheduleResponse(status="Accepted")
+
+    # certificates (blocks A and M)
+
+    async def on_sign_certificate(self, ctx: CallContext, req: m.SignCertificateRequest) -> m.SignCertificateResponse:
+        reply = await self.backend.on_certificate_signing_requested(
+            CertificateSigningRequested(**self.base(ctx), csr=req.csr, certificate_type=opt(req.certificate_type))
+        )
+        return m.SignCertificateResponse(status=reply.status, status_info=_status_info(reply.reason))
+
+    async def on_get_certificate_status(
+        self, ctx: CallContext, req: m.GetCertificateStatusRequest
+    ) -> m.GetCertificateStatusResponse:
+        reply = await self.backend.on_certificate_status_requested(
+            CertificateStatusRequested(**self.base(ctx), certificate=_ocsp_data(req.ocsp_request_data))
+        )
+        return m.GetCertificateStatusResponse(
+            status=reply.status, ocsp_result=unset_if_none(reply.ocsp_result), status_info=_status_info(reply.reason)
+        )
+
+    async def on_get15118_evcertificate(
+        self, ctx: CallContext, req: m.Get15118EVCertificateRequest
+    ) -> m.Get15118EVCertificateResponse:
+        reply = await self.backend.on_ev_certificate_requested(
+            EvCertificateRequested(
+                **self.base(ctx),
+                schema_version=req.iso15118_schema_version,
+                action=req.action,
+                exi_request=req.exi_request,
+            )
+        )
+        return m.Get15118EVCertificateResponse(
+            status=reply.status, exi_response=reply.exi_response, status_info=_status_info(reply.reason)
+        )
+
+
+def _status_info(reason: str | None) -> m.StatusInfoType | UnsetType:
+    return UNSET if reason is None else m.StatusInfoType(reason_code=reason[:20])
+
+
+def _ocsp_data(data: m.OCSPRequestDataType) -> OcspRequestData:
+    return OcspRequestData(
+        hash_algorithm=data.hash_algorithm,
+        issuer_name_hash=data.issuer_name_hash,
+        issuer_key_hash=data.issuer_key_hash,
+        serial_number=data.serial_number,
+        responder_url=data.responder_url,
+    )

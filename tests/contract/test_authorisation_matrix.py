@@ -133,6 +133,12 @@ MATRIX: dict[str, str] = {
     "POST /v1/admin/chargers/{charger_id:str}/charging-profiles/report": "admin",
     "GET /v1/admin/chargers/{charger_id:str}/composite-schedule": "admin",
     "GET /v1/admin/chargers/{charger_id:str}/ev-charging-needs": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/security-events": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/certificates": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/security-profile": "admin",
+    "PUT /v1/admin/chargers/{charger_id:str}/security-profile": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/installed-certificates": "admin",
+    "POST /v1/admin/chargers/{charger_id:str}/installed-certificates": "admin",
     # Erasing an account is called last, so that it does not take the caller's later calls with it.
     "DELETE /v1/me": "signed_in",
 }

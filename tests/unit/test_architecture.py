@@ -16,7 +16,7 @@ OURS = {"api", "pricing", "chatbot", "ocpp_bridge"}
 ALLOWED: dict[str, set[str]] = {
     "pricing": {"msgspec", "babel"},
     "chatbot": {"pricing", "msgspec", "rapidfuzz", "yaml"},
-    "ocpp_bridge": {"ocpp", "websockets", "msgspec"},
+    "ocpp_bridge": {"ocpp", "websockets", "msgspec", "cryptography"},
 }
 
 

@@ -12,6 +12,12 @@ from api.db.models.charging import (
 from api.db.models.chat import ChatActionAudit, ChatConversation, ChatMessage
 from api.db.models.mail import MailMessage
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
+from api.db.models.security import (
+    ChargerSecurityProfile,
+    InstalledCertificateRecord,
+    IssuedCertificate,
+    SecurityEventRecord,
+)
 from api.db.models.sessions import ChargingSession, Device, Notification
 from api.db.models.smart_charging import ChargingProfileRecord, EVChargingNeedsRecord
 from api.db.models.stations import (
@@ -32,6 +38,7 @@ __all__ = [
     "BridgeProcess",
     "ChangeCounter",
     "ChargerLogEntry",
+    "ChargerSecurityProfile",
     "ChargingProfileRecord",
     "ChargingSession",
     "ChargingStation",
@@ -45,6 +52,8 @@ __all__ = [
     "Evse",
     "Favourite",
     "IdTokenRecord",
+    "InstalledCertificateRecord",
+    "IssuedCertificate",
     "Location",
     "LoginFailure",
     "MailMessage",
@@ -53,6 +62,7 @@ __all__ = [
     "PaymentCustomer",
     "PaymentWebhookEvent",
     "RefreshToken",
+    "SecurityEventRecord",
     "StationReport",
     "SupportTicket",
     "Tariff",

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.models import ChargerLogEntry, ChargingStation, ChargingTransaction, Evse, IdTokenRecord
 from api.db.types import utc_now
+from api.domain.chargers.certificates import ChargerSecurity
 from api.domain.chargers.charging_profiles import record_smart_charging_event
 from api.domain.chargers.clock import DEFAULT_FUTURE_MARGIN_SECONDS, ChargerClock
 from api.domain.chargers.credentials import verify_charger_secret
@@ -34,13 +35,21 @@ from ocpp_bridge.events import (
     SMART_CHARGING_EVENTS,
     AuthorizationRequested,
     BootReply,
+    CertificateSigningReply,
+    CertificateSigningRequested,
+    CertificateStatusReply,
+    CertificateStatusRequested,
     ChargerBooted,
     ChargerConnected,
     ChargerDisconnected,
     ChargerEvent,
+    ContractCertificatesPresented,
+    ContractCertificateStatus,
     DataTransferReceived,
     DataTransferReply,
     DiagnosticsStatusChanged,
+    EvCertificateReply,
+    EvCertificateRequested,
     EventsNotified,
     FirmwareStatusChanged,
     IdToken,
@@ -212,6 +221,7 @@ class CsmsService:
         meter_writer: MeterSampleWriter,
         live_writer: LiveStateWriter | None = None,
         clock_future_margin_seconds: float = DEFAULT_FUTURE_MARGIN_SECONDS,
+        security: ChargerSecurity | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._clock_future_margin = clock_future_margin_seconds
@@ -219,6 +229,7 @@ class CsmsService:
         self._offsets: dict[uuid.UUID, float | None] = {}  # changed clock offsets, written with last_seen
         self._heartbeat_interval = heartbeat_interval
         self.directory = ChargerDirectory(session_factory)
+        self.security = security or ChargerSecurity(session_factory, self.directory)
         self.meters = meter_writer
         self.live = live_writer or LiveStateWriter(session_factory)
         self._owns_live = live_writer is None
@@ -240,6 +251,7 @@ class CsmsService:
         self._refresher.start()
 
     async def stop(self) -> None:
+        await self.security.stop()
         await self._refresher.stop()
         await self._flusher.stop()
         await self.flush_last_seen()
@@ -354,6 +366,7 @@ class CsmsService:
             self._seen(ref, event.received_at)
             at = self._place(ref, event.charger_id, event.timestamp, event.received_at)
             await self._log(ref, type(event).__name__, at, msgspec.to_builtins(event))
+            await self.security.on_security_event(ref.station_id, event)
         elif isinstance(
             event,
             FirmwareStatusChanged | DiagnosticsStatusChanged | EventsNotified | ReportReceived,
@@ -638,3 +651,22 @@ class CsmsService:
         self._seen(ref, event.received_at)
         await self._log(ref, "DataTransfer", event.received_at, msgspec.to_builtins(event))
         return DataTransferReply(status="UnknownVendorId")
+
+    # ----- port: certificates (see certificates.py) --------------------------------------------
+
+    async def security_profile(self, charger_id: str) -> int | None:
+        return await self.security.security_profile(charger_id)
+
+    async def on_certificate_signing_requested(self, event: CertificateSigningRequested) -> CertificateSigningReply:
+        return await self.security.on_certificate_signing_requested(event)
+
+    async def on_certificate_status_requested(self, event: CertificateStatusRequested) -> CertificateStatusReply:
+        return await self.security.on_certificate_status_requested(event)
+
+    async def on_ev_certificate_requested(self, event: EvCertificateRequested) -> EvCertificateReply:
+        return await self.security.on_ev_certificate_requested(event)
+
+    async def on_contract_certificates_presented(
+        self, event: ContractCertificatesPresented
+    ) -> ContractCertificateStatus:
+        return await self.security.on_contract_certificates_presented(event)

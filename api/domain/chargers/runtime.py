@@ -9,6 +9,7 @@ import socket
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.domain.chargers.backend import CsmsService
+from api.domain.chargers.certificates import configure_security
 from api.domain.chargers.live_writer import LiveStateWriter
 from api.domain.chargers.meter_writer import MeterSampleWriter
 from api.domain.chargers.relay import LocalCommandRelay, PostgresCommandRelay
@@ -29,6 +30,8 @@ def bridge_config(settings: Settings, *, reuse_port: bool = False) -> BridgeConf
         command_timeout=settings.ocpp_command_timeout,
         tls_cert_path=settings.ocpp_tls_cert or None,
         tls_key_path=settings.ocpp_tls_key or None,
+        tls_client_ca_path=settings.ocpp_tls_client_ca or None,
+        csms_organization=settings.ocpp_csms_organization or None,
         reuse_port=reuse_port,
     )
 
@@ -54,6 +57,7 @@ class BridgeRuntime:
             live_writer=self.live,
             clock_future_margin_seconds=settings.ocpp_clock_future_margin_seconds,
         )
+        configure_security(self.csms.security, settings)
         self.relay: LocalCommandRelay | PostgresCommandRelay
         if settings.is_sqlite:
             self.relay = LocalCommandRelay(session_factory, self.process_id, live_writer=self.live)
@@ -64,6 +68,7 @@ class BridgeRuntime:
         self.central = CentralSystem(
             self.csms, bridge_config(settings, reuse_port=reuse_port), relay=self.relay, observer=BridgeMetrics()
         )
+        self.csms.security.send_command = self.central.send_command
         self.heap = HeapFreezer()
 
     @property

@@ -12,10 +12,18 @@ from ocpp_bridge.config import BridgeConfig
 from ocpp_bridge.events import (
     AuthorizationRequested,
     BootReply,
+    CertificateSigningReply,
+    CertificateSigningRequested,
+    CertificateStatusReply,
+    CertificateStatusRequested,
     ChargerBooted,
     ChargerEvent,
+    ContractCertificatesPresented,
+    ContractCertificateStatus,
     DataTransferReceived,
     DataTransferReply,
+    EvCertificateReply,
+    EvCertificateRequested,
     IdTokenInfo,
     MeterSample,
     TransactionEnded,
@@ -49,6 +57,10 @@ class RecordingBackend:
         self.blocked_tokens: set[str] = set()
         self.failing: set[str] = set()
         self.on_boot_hook: Callable[[ChargerBooted], Any] | None = None
+        self.security_profiles: dict[str, int] = {}
+        self.signing_reply = CertificateSigningReply(status="Accepted")
+        self.certificate_status_reply = CertificateStatusReply(status="Failed", reason="NoResponder")
+        self.contract_status: ContractCertificateStatus = "Accepted"
         self._next_transaction_id = 1
         self._changed = asyncio.Condition()
 
@@ -131,6 +143,27 @@ class RecordingBackend:
         if event.vendor_id == "com.voltway":
             return DataTransferReply(status="Accepted", data="pong")
         return DataTransferReply()
+
+    async def security_profile(self, charger_id: str) -> int | None:
+        return self.security_profiles.get(charger_id)
+
+    async def on_certificate_signing_requested(self, event: CertificateSigningRequested) -> CertificateSigningReply:
+        await self._record(event)
+        return self.signing_reply
+
+    async def on_certificate_status_requested(self, event: CertificateStatusRequested) -> CertificateStatusReply:
+        await self._record(event)
+        return self.certificate_status_reply
+
+    async def on_ev_certificate_requested(self, event: EvCertificateRequested) -> EvCertificateReply:
+        await self._record(event)
+        return EvCertificateReply(status="Failed", reason="NoContractPool")
+
+    async def on_contract_certificates_presented(
+        self, event: ContractCertificatesPresented
+    ) -> ContractCertificateStatus:
+        await self._record(event)
+        return self.contract_status
 
     # -- helpers ---------------------------------------------------------------------------------------------
 

@@ -56,6 +56,10 @@ EXPECTED_NAMES = {
     "clear-charging-profile",
     "get-composite-schedule",
     "get-charging-profiles",
+    "install-certificate",
+    "get-installed-certificate-ids",
+    "delete-certificate",
+    "certificate-signed",
 }
 
 
