@@ -10,6 +10,7 @@ from api.db.models.charging import (
     MeterSampleRecord,
 )
 from api.db.models.chat import ChatActionAudit, ChatConversation, ChatMessage
+from api.db.models.device_model import ChargerDeviceEvent, ChargerMonitor, ChargerRequest, ChargerVariable
 from api.db.models.mail import MailMessage
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
 from api.db.models.sessions import ChargingSession, Device, Notification
@@ -30,7 +31,11 @@ __all__ = [
     "Base",
     "BridgeProcess",
     "ChangeCounter",
+    "ChargerDeviceEvent",
     "ChargerLogEntry",
+    "ChargerMonitor",
+    "ChargerRequest",
+    "ChargerVariable",
     "ChargingSession",
     "ChargingStation",
     "ChargingTransaction",
