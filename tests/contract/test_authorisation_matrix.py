@@ -127,6 +127,13 @@ MATRIX: dict[str, str] = {
     "GET /v1/admin/chargers": "admin",
     "GET /v1/admin/chargers/commands": "admin",
     "POST /v1/admin/chargers/{charger_id:str}/commands/{command:str}": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/variables": "admin",
+    "POST /v1/admin/chargers/{charger_id:str}/variables/get": "admin",
+    "POST /v1/admin/chargers/{charger_id:str}/variables/set": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/events": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/monitors": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/requests": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/requests/{kind:str}/{request_id:int}": "admin",
     # Erasing an account is called last, so that it does not take the caller's later calls with it.
     "DELETE /v1/me": "signed_in",
 }
@@ -154,6 +161,8 @@ def _path_values(api: ServedApi, owned: dict[str, str]) -> dict[str, str]:
         "method_id": "pm_unknown",
         "file_path": "swagger-ui.css",
         "path": "redoc",
+        "kind": "log",
+        "request_id": "1",
         **owned,
     }
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import msgspec
 from litestar import Controller, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.deps import DbSession
 from api.domain.chargers.charger_events import DeviceEventPage, MonitorView, list_events, list_monitors
@@ -38,7 +38,7 @@ from ocpp_bridge import errors as ocpp_errors
 from ocpp_bridge.device_model import ComponentVariable, VariableOutcome, VariableSetting
 
 T = TypeVar("T")
-Limit = Annotated[int, Parameter(ge=1, le=1000)]
+Limit = Annotated[int, QueryParameter(ge=1, le=1000)]
 
 
 class VariableRef(AppStruct):
@@ -144,10 +144,10 @@ class AdminChargerDeviceController(Controller):
         self,
         db_session: DbSession,
         charger_id: FromPath[str],
-        component: str | None = None,
-        variable: str | None = None,
-        evse: int | None = None,
-        cursor: str | None = None,
+        component: FromQuery[str | None] = None,
+        variable: FromQuery[str | None] = None,
+        evse: FromQuery[int | None] = None,
+        cursor: FromQuery[str | None] = None,
         limit: Limit = 100,
     ) -> VariablePage:
         """Components and variables as the charger last reported them (NotifyReport, GetVariables, SetVariables,
@@ -170,7 +170,7 @@ class AdminChargerDeviceController(Controller):
         responses=problems(404, 409, 502, 503, 504),
     )
     async def get_variables(
-        self, db_session: DbSession, state: State, charger_id: FromPath[str], data: VariablesToGet
+        self, db_session: DbSession, state: State, charger_id: FromPath[str], data: JSONBody[VariablesToGet]
     ) -> VariableOutcomes:
         """GetVariables in as many messages as the charger's DeviceDataCtrlr limits allow; values read are stored."""
         station_id = await _station(db_session, charger_id)
@@ -190,7 +190,7 @@ class AdminChargerDeviceController(Controller):
         responses=problems(404, 409, 502, 503, 504),
     )
     async def set_variables(
-        self, db_session: DbSession, state: State, charger_id: FromPath[str], data: VariablesToSet
+        self, db_session: DbSession, state: State, charger_id: FromPath[str], data: JSONBody[VariablesToSet]
     ) -> VariableOutcomes:
         """SetVariables in as many messages as the charger's limits allow; accepted values are stored."""
         station_id = await _station(db_session, charger_id)
@@ -205,7 +205,7 @@ class AdminChargerDeviceController(Controller):
 
     @get("/{charger_id:str}/events", summary="Device-model events a charger reported", responses=problems(404))
     async def events(
-        self, db_session: DbSession, charger_id: FromPath[str], cursor: str | None = None, limit: Limit = 100
+        self, db_session: DbSession, charger_id: FromPath[str], cursor: FromQuery[str | None] = None, limit: Limit = 100
     ) -> DeviceEventPage:
         """NotifyEvent events, newest first."""
         station_id = await _station(db_session, charger_id)
@@ -222,7 +222,7 @@ class AdminChargerDeviceController(Controller):
         responses=problems(404),
     )
     async def requests(
-        self, db_session: DbSession, charger_id: FromPath[str], kind: str | None = None
+        self, db_session: DbSession, charger_id: FromPath[str], kind: FromQuery[str | None] = None
     ) -> list[ChargerRequestView]:
         """Log uploads, customer information, display messages, reports and firmware publishing, newest first."""
         if kind is not None and kind not in REQUEST_KINDS:
