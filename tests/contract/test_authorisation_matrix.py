@@ -130,6 +130,7 @@ MATRIX: dict[str, str] = {
     "GET /v1/admin/chargers/{charger_id:str}/variables": "admin",
     "POST /v1/admin/chargers/{charger_id:str}/variables/get": "admin",
     "POST /v1/admin/chargers/{charger_id:str}/variables/set": "admin",
+    "POST /v1/admin/chargers/{charger_id:str}/variables/refresh": "admin",
     "GET /v1/admin/chargers/{charger_id:str}/events": "admin",
     "GET /v1/admin/chargers/{charger_id:str}/monitors": "admin",
     "GET /v1/admin/chargers/{charger_id:str}/requests": "admin",

@@ -90,6 +90,9 @@ async def _report_and_variables(network: Network, client: httpx.AsyncClient, hea
     }
     report = await _request(client, headers, "report", 41)
     assert report["parts"] == 5  # 18 variables, 4 per NotifyReport
+    refreshed = (await client.post(f"/v1/admin/chargers/{CHARGER}/variables/refresh", headers=headers)).json()
+    assert (refreshed["ocppVersion"], refreshed["status"]) == ("2.0.1", "Accepted")
+    assert (await _request(client, headers, "report", refreshed["requestId"]))["parts"] == 5
 
     variables = await _all_variables(client, headers)
     assert len(variables) == 19  # EVSE Power also has a MaxSet attribute

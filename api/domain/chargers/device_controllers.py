@@ -17,10 +17,11 @@ from api.deps import DbSession
 from api.domain.chargers.charger_events import DeviceEventPage, MonitorView, list_events, list_monitors
 from api.domain.chargers.charger_requests import REQUEST_KINDS, ChargerRequestView, get_request, list_requests
 from api.domain.chargers.device_model import (
+    ConfigurationRefresh,
     DeviceModelService,
     VariablePage,
     list_variables,
-    station_id_of,
+    station_of,
 )
 from api.errors import (
     BadGateway,
@@ -107,10 +108,14 @@ def _offset(cursor: str | None) -> int:
 
 
 async def _station(db_session: Any, charger_id: str) -> uuid.UUID:
-    station_id = await station_id_of(db_session, charger_id)
-    if station_id is None:
+    return (await _station_and_version(db_session, charger_id))[0]
+
+
+async def _station_and_version(db_session: Any, charger_id: str) -> tuple[uuid.UUID, str | None]:
+    found = await station_of(db_session, charger_id)
+    if found is None:
         raise NotFound(f"No charger {charger_id!r}.")
-    return station_id
+    return found
 
 
 async def _over_ocpp(charger_id: str, call: Awaitable[T]) -> T:
@@ -202,6 +207,21 @@ class AdminChargerDeviceController(Controller):
             ),
         )
         return _outcomes(result.variables, result.messages)
+
+    @post(
+        "/{charger_id:str}/variables/refresh",
+        status_code=200,
+        summary="Ask a charger for its whole configuration",
+        responses=problems(404, 409, 502, 503, 504),
+    )
+    async def refresh_variables(
+        self, db_session: DbSession, state: State, charger_id: FromPath[str]
+    ) -> ConfigurationRefresh:
+        """2.0.1: a full base report, stored as its NotifyReport parts arrive; 1.6: GetConfiguration, stored at once
+        as variables of the component ``OCPP16Configuration``."""
+        station_id, ocpp_version = await _station_and_version(db_session, charger_id)
+        await db_session.close()
+        return await _over_ocpp(charger_id, _service(state).refresh(station_id, charger_id, ocpp_version))
 
     @get("/{charger_id:str}/events", summary="Device-model events a charger reported", responses=problems(404))
     async def events(

@@ -7,6 +7,7 @@ shows the configuration of chargers of either version.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -193,17 +194,30 @@ class VariableView(AppStruct):
     supports_monitoring: bool | None = None
 
 
+class ConfigurationRefresh(AppStruct):
+    """A 2.0.1 charger reports under ``requestId`` (see its requests of kind ``report``); a 1.6 one answered at once
+    and ``stored`` keys were stored."""
+
+    ocpp_version: str
+    status: str
+    request_id: int | None = None
+    stored: int = 0
+
+
 class VariablePage(AppStruct):
     items: list[VariableView]
     total: int
     next_cursor: str | None = None
 
 
-async def station_id_of(session: AsyncSession, charger_id: str) -> uuid.UUID | None:
-    found: uuid.UUID | None = (
-        await session.execute(select(ChargingStation.id).where(ChargingStation.ocpp_id == charger_id))
-    ).scalar_one_or_none()
-    return found
+async def station_of(session: AsyncSession, charger_id: str) -> tuple[uuid.UUID, str | None] | None:
+    """The charger's station id and the OCPP version it last connected with; None for an unknown charger."""
+    found = (
+        await session.execute(
+            select(ChargingStation.id, ChargingStation.ocpp_version).where(ChargingStation.ocpp_id == charger_id)
+        )
+    ).one_or_none()
+    return None if found is None else (found[0], found[1])
 
 
 def _filtered(
@@ -343,6 +357,21 @@ class DeviceModelService:
         assert isinstance(result, commands.VariablesResult)
         await self._write_back(station_id, result.variables)
         return result
+
+    async def refresh(self, station_id: uuid.UUID, charger_id: str, ocpp_version: str | None) -> ConfigurationRefresh:
+        """Ask for the whole configuration: a 2.0.1 full base report (stored as its parts arrive), or the 1.6
+        GetConfiguration answer, stored now."""
+        if ocpp_version == "2.0.1":
+            request_id = secrets.randbelow(2**31)
+            answer = await self._sender.send_command(
+                charger_id, commands.GetBaseReport(request_id=request_id, report_base="FullInventory")
+            )
+            status = answer.status if isinstance(answer, commands.StatusResult) else "Accepted"
+            return ConfigurationRefresh(ocpp_version="2.0.1", status=status, request_id=request_id)
+        result = await self._sender.send_command(charger_id, commands.GetConfiguration())
+        assert isinstance(result, commands.ConfigurationResult)
+        await self.store_configuration(station_id, result)
+        return ConfigurationRefresh(ocpp_version="1.6", status="Accepted", stored=len(result.values))
 
     async def store_configuration(self, station_id: uuid.UUID, result: commands.ConfigurationResult) -> None:
         """A 1.6 GetConfiguration answer as variables of the pseudo-component ``OCPP16Configuration``."""
