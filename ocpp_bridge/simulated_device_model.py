@@ -103,6 +103,7 @@ class DeviceModelAnswers:
     messages after the answer to the current command has gone out."""
 
     charger_id: str
+    status: str
     transaction_id: str | None
     outbox: deque[tuple[str, str, dict[str, Any]]]
     settings: dict[str, str]
@@ -411,6 +412,9 @@ class DeviceModelAnswers:
             self._then_send([("LogStatusNotification", {"status": "Idle"})])
         elif message == "Heartbeat":
             self._then_send([("Heartbeat", {})])
-        elif message != "StatusNotification":
+        elif message == "StatusNotification":
+            status = {"connectorId": payload.get("connectorId") or 1, "errorCode": "NoError", "status": self.status}
+            self._then_send([("StatusNotification", status | {"timestamp": self._now()})])
+        else:
             return {"status": "NotImplemented"}
         return {"status": "Accepted"}

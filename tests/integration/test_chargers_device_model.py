@@ -326,6 +326,8 @@ async def test_a_16_charger_uploads_logs_and_answers_extended_triggers(database_
         upload = await _request(client, headers, "log", 5, status="Uploaded")
         assert [step["status"] for step in upload["detail"]["history"]] == ["Uploading", "Uploaded"]
         assert (await send("extended-trigger-message", {"message": "LogStatusNotification"}))["status"] == "Accepted"
+        trigger = {"message": "StatusNotification", "connector_id": 1}
+        assert (await send("extended-trigger-message", trigger))["status"] == "Accepted"
         refused = await client.post(
             f"/v1/admin/chargers/{CHARGER}/commands/get-base-report", json={"request_id": 1}, headers=headers
         )
