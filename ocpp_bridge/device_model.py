@@ -40,7 +40,7 @@ class VariableSetting(ComponentVariable, frozen=True, kw_only=True):
     value: str
 
 
-class VariableOutcome(msgspec.Struct, frozen=True, kw_only=True):
+class VariableOutcome(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     """The charger's answer for one variable of a GetVariables / SetVariables request."""
 
     component: str
@@ -71,7 +71,7 @@ class MonitorSetting(msgspec.Struct, frozen=True, kw_only=True):
     connector_id: int | None = None
 
 
-class MonitorOutcome(msgspec.Struct, frozen=True, kw_only=True):
+class MonitorOutcome(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     monitor_id: int | None
     status: str
     component: str | None = None

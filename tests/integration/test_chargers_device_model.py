@@ -10,9 +10,23 @@ from typing import Any
 
 import httpx
 
+from api.db.engine import create_engine, create_session_factory
+from api.domain.chargers.device_model import DeviceModelService, list_variables
 from api.domain.chargers.provisioning import add_charger
 from api.domain.drivers.commands import add_user
+from ocpp_bridge.device_model import ComponentVariable
 from tests.e2e.ocpp_bridge.ocpp_charger_for_tests import charger
+from tests.integration.conftest import empty_all_tables
+from tests.integration.test_chargers_relay import (
+    Factory,
+    bridge_process,
+    eventually,
+    held_by,
+    postgres_only,
+    postgres_relay,
+    provision,
+    station,
+)
 from tests.integration.test_sessions import PASSWORD, Network, serve
 from tests.support import database_session, make_settings, wait_for
 
@@ -333,3 +347,48 @@ async def test_a_16_charger_uploads_logs_and_answers_extended_triggers(database_
         )
         assert refused.status_code == 422
         assert "OCPP 2.0.1" in json.dumps(refused.json())
+
+
+@postgres_only
+async def test_variables_are_read_on_a_charger_held_by_another_process(database_url: str) -> None:
+    """Many variables through the relay: each command's answer fits PostgreSQL's NOTIFY, in order, split by the
+    charger's limit on the process that holds it."""
+    engine = create_engine(database_url)
+    try:
+        await _read_through_the_relay(database_url, create_session_factory(engine))
+    finally:
+        await engine.dispose()
+        await empty_all_tables(database_url)
+
+
+async def _read_through_the_relay(database_url: str, factory: Factory) -> None:
+    await provision(factory, "CP-DM-REL")
+    station_id = (await station(factory, "CP-DM-REL")).id
+    relay_a = postgres_relay(database_url, factory, "process-a")
+    relay_b = postgres_relay(database_url, factory, "process-b")
+    async with (
+        bridge_process(relay_a) as here,
+        bridge_process(relay_b) as there,
+        charger(there.port, "CP-DM-REL", "2.0.1") as station_b,
+    ):
+        await eventually(held_by(factory, "CP-DM-REL", "process-b", connected=True))
+        station_b.answers["GetVariables"] = lambda payload: {
+            "getVariableResult": [
+                {
+                    "component": item["component"],
+                    "variable": item["variable"],
+                    "attributeStatus": "Accepted",
+                    "attributeValue": "4" if item["variable"]["name"] == "ItemsPerMessage" else "v" * 200,
+                }
+                for item in payload["getVariableData"]
+            ]
+        }
+        service = DeviceModelService(factory, here)
+        wanted = [ComponentVariable(component="Controller", variable=f"Variable{n:03d}") for n in range(60)]
+        result = await service.get_variables(station_id, "CP-DM-REL", wanted)
+    assert [o.variable for o in result.variables] == [w.variable for w in wanted]
+    assert result.messages == 15  # 4 per GetVariables, on the holding process
+    async with factory() as session:
+        page = await list_variables(session, station_id, component="Controller", limit=1000)
+    assert page.total == 60
+    assert all(item.value == "v" * 200 for item in page.items)

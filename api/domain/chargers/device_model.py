@@ -11,7 +11,7 @@ import secrets
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,7 +24,11 @@ from ocpp_bridge import commands
 from ocpp_bridge.device_model import ComponentVariable, VariableOutcome, VariableSetting
 from ocpp_bridge.events import ReportedVariable, ReportReceived
 
+T = TypeVar("T")
 V16_COMPONENT = "OCPP16Configuration"
+# Variables per command, about: the answer to one command crosses the relay between processes in one NOTIFY
+# (under 8000 bytes). The bridge splits each command further by the charger's own limits.
+VARIABLES_PER_COMMAND = 10
 _LIMIT_COMPONENT = "DeviceDataCtrlr"
 _UPDATED_ON_CONFLICT = (
     "component",
@@ -341,22 +345,35 @@ class DeviceModelService:
         self, station_id: uuid.UUID, charger_id: str, variables: Sequence[ComponentVariable]
     ) -> commands.VariablesResult:
         items, size = await self._limits(station_id, charger_id, "GetVariables")
-        result = await self._sender.send_command(
-            charger_id,
-            commands.GetVariables(variables=tuple(variables), items_per_message=items, bytes_per_message=size),
-        )
-        assert isinstance(result, commands.VariablesResult)
-        await self._write_back(station_id, result.variables)
-        return result
+        requests = [
+            commands.GetVariables(variables=tuple(batch), items_per_message=items, bytes_per_message=size)
+            for batch in _batches(variables, items)
+        ]
+        return await self._run(station_id, charger_id, requests)
 
     async def set_variables(
         self, station_id: uuid.UUID, charger_id: str, variables: Sequence[VariableSetting]
     ) -> commands.VariablesResult:
         items, size = await self._limits(station_id, charger_id, "SetVariables")
-        result = await self._sender.send_command(charger_id, set_variables_command(variables, items, size))
-        assert isinstance(result, commands.VariablesResult)
-        await self._write_back(station_id, result.variables)
-        return result
+        requests = [set_variables_command(batch, items, size) for batch in _batches(variables, items)]
+        return await self._run(station_id, charger_id, requests)
+
+    async def _run(
+        self,
+        station_id: uuid.UUID,
+        charger_id: str,
+        requests: Sequence[commands.GetVariables | commands.SetVariables],
+    ) -> commands.VariablesResult:
+        """The commands in order, each answer stored before the next is sent; the outcomes merged."""
+        outcomes: list[VariableOutcome] = []
+        messages = 0
+        for request in requests:
+            result = await self._sender.send_command(charger_id, request)
+            assert isinstance(result, commands.VariablesResult)
+            await self._write_back(station_id, result.variables)
+            outcomes.extend(result.variables)
+            messages += result.messages
+        return commands.VariablesResult(variables=tuple(outcomes), messages=messages)
 
     async def refresh(self, station_id: uuid.UUID, charger_id: str, ocpp_version: str | None) -> ConfigurationRefresh:
         """Ask for the whole configuration: a 2.0.1 full base report (stored as its parts arrive), or the 1.6
@@ -405,6 +422,14 @@ class DeviceModelService:
         if rows:
             async with self._session_factory() as session, session.begin():
                 await upsert_variables(session, rows, full=True)
+
+
+def _batches(items: Sequence[T], items_per_message: int | None) -> list[Sequence[T]]:
+    """Commands of whole charger messages (a multiple of its ItemsPerMessage) of about VARIABLES_PER_COMMAND."""
+    size = VARIABLES_PER_COMMAND
+    if items_per_message:
+        size = max(1, VARIABLES_PER_COMMAND // items_per_message) * items_per_message
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def set_variables_command(
