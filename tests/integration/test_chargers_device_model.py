@@ -211,7 +211,7 @@ async def _logs_customers_messages_firmware(client: httpx.AsyncClient, headers: 
     assert shown["status"] == "Accepted"
     assert (await send("get-display-messages", {"request_id": 80}))["status"] == "Accepted"
     messages = await _request(client, headers, "display-messages", 80)
-    assert [(m["message_id"], m["content"], m["priority"]) for m in messages["detail"]["items"]] == [
+    assert [(m["messageId"], m["content"], m["priority"]) for m in messages["detail"]["items"]] == [
         (5, "Cable stuck? Call us", "InFront")
     ]
     assert (await send("clear-display-message", {"message_id": 5}))["status"] == "Accepted"

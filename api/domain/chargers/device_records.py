@@ -42,6 +42,11 @@ _LOG_FINAL = {"Uploaded", "UploadFailure", "BadMessage", "NotSupportedOperation"
 _PUBLISH_FINAL = {"Published", "PublishFailed", "InvalidChecksum", "ChecksumVerified", "DownloadFailed", "Idle"}
 
 
+def _camel_case(fields: dict[str, object]) -> dict[str, object]:
+    """Stored the way the admin API shows it."""
+    return {name.split("_")[0] + "".join(p.title() for p in name.split("_")[1:]): v for name, v in fields.items()}
+
+
 async def record_device_event(
     session_factory: async_sessionmaker[AsyncSession],
     station_id: uuid.UUID,
@@ -89,7 +94,7 @@ async def _record(
             event.request_id,
             None,
             to_be_continued=event.to_be_continued,
-            items=msgspec.to_builtins(event.messages),
+            items=[_camel_case(message) for message in msgspec.to_builtins(event.messages)],
         )
     elif isinstance(event, PublishFirmwareStatusChanged):
         await record_status(
