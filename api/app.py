@@ -20,6 +20,7 @@ from litestar.plugins.prometheus import PrometheusConfig
 from api.deps import provide_client_address, provide_db_session, provide_principal
 from api.docs_ui import DOCS_PATH, docs_router, render_plugins
 from api.domain.chargers.controllers import AdminChargerController
+from api.domain.chargers.device_controllers import AdminChargerDeviceController
 from api.domain.chargers.security_controllers import AdminChargerSecurityController
 from api.domain.chargers.smart_charging_controllers import AdminSmartChargingController
 from api.domain.chat.controllers import ChatController
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminChargerController,
             AdminSmartChargingController,
             AdminChargerSecurityController,
+            AdminChargerDeviceController,
             SessionQuoteController,
             ReceiptLinkController,
             SessionController,

@@ -7,7 +7,7 @@ and the relay between processes carries them (``encode_request`` / ``decode_requ
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -16,6 +16,7 @@ import msgspec
 from msgspec import UNSET
 
 from ocpp_bridge import certificate_commands as certificates
+from ocpp_bridge import device_model as dm
 from ocpp_bridge import errors, smart_charging
 from ocpp_bridge.certificate_commands import (
     CertificateSigned,
@@ -59,6 +60,7 @@ class Reset(_Request, frozen=True, kw_only=True, tag="reset"):
     """Soft waits for transactions to end (2.0.1 OnIdle); Hard resets now (2.0.1 Immediate)."""
 
     kind: Literal["Soft", "Hard"] = "Soft"
+    evse_id: int | None = None  # 2.0.1: reset only this EVSE
 
 
 class TriggerMessage(_Request, frozen=True, kw_only=True, tag="trigger-message"):
@@ -159,6 +161,175 @@ class GetChargingProfiles(_Request, frozen=True, kw_only=True, tag="get-charging
     sources: tuple[Literal["EMS", "Other", "SO", "CSO"], ...] = ()
 
 
+# -- requests: device model, monitoring, logs, customer information, display messages, firmware publishing --
+
+
+class GetBaseReport(_Request, frozen=True, kw_only=True, tag="get-base-report"):
+    """2.0.1 GetBaseReport; the charger answers with NotifyReport messages for ``request_id``."""
+
+    request_id: int
+    report_base: Literal["ConfigurationInventory", "FullInventory", "SummaryInventory"] = "FullInventory"
+
+
+class GetReport(_Request, frozen=True, kw_only=True, tag="get-report"):
+    """2.0.1 GetReport of the named components / variables and/or component criteria."""
+
+    request_id: int
+    component_variables: tuple[dm.ComponentVariable, ...] = ()
+    component_criteria: tuple[Literal["Active", "Available", "Enabled", "Problem"], ...] = ()
+
+
+class GetVariables(_Request, frozen=True, kw_only=True, tag="get-variables"):
+    """2.0.1 GetVariables, split by the charger's DeviceDataCtrlr limits (asked first when not given)."""
+
+    variables: tuple[dm.ComponentVariable, ...]
+    items_per_message: int | None = None
+    bytes_per_message: int | None = None
+
+
+class SetVariables(_Request, frozen=True, kw_only=True, tag="set-variables"):
+    """2.0.1 SetVariables, split by the charger's DeviceDataCtrlr limits (asked first when not given)."""
+
+    variables: tuple[dm.VariableSetting, ...]
+    items_per_message: int | None = None
+    bytes_per_message: int | None = None
+
+
+class SetNetworkProfile(_Request, frozen=True, kw_only=True, tag="set-network-profile"):
+    """2.0.1 SetNetworkProfile: a connection profile for a configuration slot."""
+
+    configuration_slot: int
+    connection_data: dm.NetworkProfile
+
+
+class GetTransactionStatus(_Request, frozen=True, kw_only=True, tag="get-transaction-status"):
+    """2.0.1 GetTransactionStatus: is the transaction ongoing, are messages queued."""
+
+    transaction_id: str | None = None
+
+
+class SetVariableMonitoring(_Request, frozen=True, kw_only=True, tag="set-variable-monitoring"):
+    """2.0.1 SetVariableMonitoring."""
+
+    monitors: tuple[dm.MonitorSetting, ...]
+
+
+class ClearVariableMonitoring(_Request, frozen=True, kw_only=True, tag="clear-variable-monitoring"):
+    """2.0.1 ClearVariableMonitoring of monitors by id."""
+
+    monitor_ids: tuple[int, ...]
+
+
+class SetMonitoringBase(_Request, frozen=True, kw_only=True, tag="set-monitoring-base"):
+    """2.0.1 SetMonitoringBase: All, FactoryDefault or HardWiredOnly."""
+
+    monitoring_base: Literal["All", "FactoryDefault", "HardWiredOnly"]
+
+
+class SetMonitoringLevel(_Request, frozen=True, kw_only=True, tag="set-monitoring-level"):
+    """2.0.1 SetMonitoringLevel: report events of this severity (0-9) and more severe."""
+
+    severity: int
+
+
+class GetMonitoringReport(_Request, frozen=True, kw_only=True, tag="get-monitoring-report"):
+    """2.0.1 GetMonitoringReport; the charger answers with NotifyMonitoringReport messages."""
+
+    request_id: int
+    component_variables: tuple[dm.ComponentVariable, ...] = ()
+    monitoring_criteria: tuple[Literal["ThresholdMonitoring", "DeltaMonitoring", "PeriodicMonitoring"], ...] = ()
+
+
+class GetLog(_Request, frozen=True, kw_only=True, tag="get-log"):
+    """GetLog (2.0.1, and 1.6 with the security extension): upload a diagnostics or security log."""
+
+    remote_location: str
+    request_id: int
+    log_type: Literal["DiagnosticsLog", "SecurityLog"] = "DiagnosticsLog"
+    oldest_timestamp: datetime | None = None
+    latest_timestamp: datetime | None = None
+    retries: int | None = None
+    retry_interval: int | None = None
+
+
+class CustomerInformation(_Request, frozen=True, kw_only=True, tag="customer-information"):
+    """2.0.1 CustomerInformation: report and/or clear what the charger keeps about a customer."""
+
+    request_id: int
+    report: bool = True
+    clear: bool = False
+    customer_identifier: str | None = None
+    id_token: str | None = None
+    id_token_type: str = "ISO14443"
+    customer_certificate: dm.CustomerCertificate | None = None
+
+
+class SetDisplayMessage(_Request, frozen=True, kw_only=True, tag="set-display-message"):
+    """2.0.1 SetDisplayMessage: a message shown on the charger's display."""
+
+    message_id: int
+    content: str
+    priority: Literal["AlwaysFront", "InFront", "NormalCycle"] = "NormalCycle"
+    format: Literal["ASCII", "HTML", "URI", "UTF8"] = "UTF8"
+    language: str | None = None
+    state: Literal["Charging", "Faulted", "Idle", "Unavailable"] | None = None
+    start_date_time: datetime | None = None
+    end_date_time: datetime | None = None
+    transaction_id: str | None = None
+    evse_id: int | None = None
+
+
+class GetDisplayMessages(_Request, frozen=True, kw_only=True, tag="get-display-messages"):
+    """2.0.1 GetDisplayMessages; the charger answers with NotifyDisplayMessages."""
+
+    request_id: int
+    message_ids: tuple[int, ...] = ()
+    priority: Literal["AlwaysFront", "InFront", "NormalCycle"] | None = None
+    state: Literal["Charging", "Faulted", "Idle", "Unavailable"] | None = None
+
+
+class ClearDisplayMessage(_Request, frozen=True, kw_only=True, tag="clear-display-message"):
+    """2.0.1 ClearDisplayMessage."""
+
+    message_id: int
+
+
+class PublishFirmware(_Request, frozen=True, kw_only=True, tag="publish-firmware"):
+    """2.0.1 PublishFirmware: a local controller publishes a firmware image to the stations behind it."""
+
+    location: str
+    checksum: str
+    request_id: int
+    retries: int | None = None
+    retry_interval: int | None = None
+
+
+class UnpublishFirmware(_Request, frozen=True, kw_only=True, tag="unpublish-firmware"):
+    """2.0.1 UnpublishFirmware by the image's MD5 checksum."""
+
+    checksum: str
+
+
+class SignedUpdateFirmware(_Request, frozen=True, kw_only=True, tag="signed-update-firmware"):
+    """Signed firmware update: 1.6 security extension SignedUpdateFirmware, 2.0.1 UpdateFirmware."""
+
+    location: str
+    retrieve_date: datetime
+    signing_certificate: str
+    signature: str
+    request_id: int = 1
+    install_date: datetime | None = None
+    retries: int | None = None
+    retry_interval: int | None = None
+
+
+class ExtendedTriggerMessage(_Request, frozen=True, kw_only=True, tag="extended-trigger-message"):
+    """1.6 security extension ExtendedTriggerMessage (LogStatusNotification, SignChargePointCertificate, ...)."""
+
+    message: str
+    connector_id: int | None = None
+
+
 CommandRequest = (
     RemoteStart
     | RemoteStop
@@ -181,6 +352,26 @@ CommandRequest = (
     | GetInstalledCertificateIds
     | DeleteCertificate
     | CertificateSigned
+    | GetBaseReport
+    | GetReport
+    | GetVariables
+    | SetVariables
+    | SetNetworkProfile
+    | GetTransactionStatus
+    | SetVariableMonitoring
+    | ClearVariableMonitoring
+    | SetMonitoringBase
+    | SetMonitoringLevel
+    | GetMonitoringReport
+    | GetLog
+    | CustomerInformation
+    | SetDisplayMessage
+    | GetDisplayMessages
+    | ClearDisplayMessage
+    | PublishFirmware
+    | UnpublishFirmware
+    | SignedUpdateFirmware
+    | ExtendedTriggerMessage
 )
 
 # -- results ---------------------------------------------------------------------------------------------------
@@ -231,6 +422,22 @@ class CompositeScheduleResult(_Result, frozen=True, kw_only=True, tag="composite
     periods: tuple[smart_charging.ChargingSchedulePeriod, ...] = ()
 
 
+class VariablesResult(_Result, frozen=True, kw_only=True, tag="variables"):
+    """GetVariables / SetVariables outcomes in the order asked, and how many messages carried them."""
+
+    variables: tuple[dm.VariableOutcome, ...] = ()
+    messages: int = 1
+
+
+class TransactionStatusResult(_Result, frozen=True, kw_only=True, tag="transaction-status"):
+    messages_in_queue: bool
+    ongoing_indicator: bool | None = None
+
+
+class MonitoringResult(_Result, frozen=True, kw_only=True, tag="monitoring"):
+    monitors: tuple[dm.MonitorOutcome, ...] = ()
+
+
 CommandResult = (
     StatusResult
     | RemoteStartResult
@@ -238,6 +445,9 @@ CommandResult = (
     | DiagnosticsResult
     | CompositeScheduleResult
     | InstalledCertificatesResult
+    | VariablesResult
+    | TransactionStatusResult
+    | MonitoringResult
 )
 
 # -- translation -----------------------------------------------------------------------------------------------
@@ -411,6 +621,18 @@ def _diagnostics_v201(req: GetDiagnostics) -> Outgoing:
 
 
 def _firmware_v16(req: UpdateFirmware) -> Outgoing:
+    if req.signing_certificate is not None and req.signature is not None:
+        return dm.signed_update_firmware_v16(
+            SignedUpdateFirmware(
+                location=req.location,
+                retrieve_date=req.retrieve_date,
+                signing_certificate=req.signing_certificate,
+                signature=req.signature,
+                request_id=req.request_id,
+                retries=req.retries,
+                retry_interval=req.retry_interval,
+            )
+        )
     return "UpdateFirmware", v16.UpdateFirmwareRequest(
         location=req.location,
         retrieve_date=req.retrieve_date,
@@ -587,6 +809,8 @@ class CommandSpec:
     from_v16: Callable[[Any], CommandResult]
     to_v201: Callable[[Any], Outgoing]
     from_v201: Callable[[Any], CommandResult]
+    # A command of several messages runs itself on the charger's session instead of one translated Call.
+    run: Callable[[dm.Caller, Any, float], Awaitable[CommandResult]] | None = None
 
     def translate(self, request: Any, ocpp_version: str) -> Outgoing:
         """The OCPP action and payload Struct for ``request`` in ``ocpp_version``."""
@@ -632,9 +856,9 @@ COMMANDS: dict[str, CommandSpec] = {
         CommandSpec(
             "reset",
             Reset,
-            lambda q: ("Reset", v16.ResetRequest(type_=q.kind)),
+            dm.reset_v16,
             _status,
-            lambda q: ("Reset", v201.ResetRequest(type_="Immediate" if q.kind == "Hard" else "OnIdle")),
+            dm.reset_v201,
             _status,
         ),
         CommandSpec("trigger-message", TriggerMessage, _trigger_v16, _status, _trigger_v201, _status),
@@ -679,7 +903,7 @@ COMMANDS: dict[str, CommandSpec] = {
             "update-firmware",
             UpdateFirmware,
             _firmware_v16,
-            lambda _r: StatusResult(status="Accepted"),
+            lambda r: StatusResult(status=getattr(r, "status", "Accepted")),
             _firmware_v201,
             _status,
         ),
@@ -745,6 +969,171 @@ COMMANDS: dict[str, CommandSpec] = {
             certificates.certificate_signed_v16,
             _status,
             certificates.certificate_signed_v201,
+            _status,
+        ),
+        # -- device model, monitoring, logs, customer information, display messages, firmware publishing --
+        CommandSpec(
+            "get-base-report", GetBaseReport, dm.only_v201("GetBaseReport"), _status, dm.get_base_report_v201, _status
+        ),
+        CommandSpec("get-report", GetReport, dm.only_v201("GetReport"), _status, dm.get_report_v201, _status),
+        CommandSpec(
+            "get-variables",
+            GetVariables,
+            dm.only_v201("GetVariables"),
+            _status,
+            lambda q: ("GetVariables", dm.get_variables_payload(q.variables)),
+            lambda r: VariablesResult(variables=tuple(dm.get_variables_outcomes(r))),
+            run=dm.run_get_variables,
+        ),
+        CommandSpec(
+            "set-variables",
+            SetVariables,
+            dm.only_v201("SetVariables"),
+            _status,
+            lambda q: ("SetVariables", dm.set_variables_payload(q.variables)),
+            lambda r: VariablesResult(variables=tuple(dm.set_variables_outcomes(r, ()))),
+            run=dm.run_set_variables,
+        ),
+        CommandSpec(
+            "set-network-profile",
+            SetNetworkProfile,
+            dm.only_v201("SetNetworkProfile"),
+            _status,
+            dm.set_network_profile_v201,
+            _status,
+        ),
+        CommandSpec(
+            "get-transaction-status",
+            GetTransactionStatus,
+            dm.only_v201("GetTransactionStatus"),
+            _status,
+            lambda q: (
+                "GetTransactionStatus",
+                v201.GetTransactionStatusRequest(transaction_id=_opt(q.transaction_id)),
+            ),
+            lambda r: TransactionStatusResult(
+                messages_in_queue=r.messages_in_queue, ongoing_indicator=_unset_to_none(r.ongoing_indicator)
+            ),
+        ),
+        CommandSpec(
+            "set-variable-monitoring",
+            SetVariableMonitoring,
+            dm.only_v201("SetVariableMonitoring"),
+            _status,
+            dm.set_monitoring_v201,
+            dm.set_monitoring_result,
+        ),
+        CommandSpec(
+            "clear-variable-monitoring",
+            ClearVariableMonitoring,
+            dm.only_v201("ClearVariableMonitoring"),
+            _status,
+            lambda q: ("ClearVariableMonitoring", v201.ClearVariableMonitoringRequest(id_=list(q.monitor_ids))),
+            dm.clear_monitoring_result,
+        ),
+        CommandSpec(
+            "set-monitoring-base",
+            SetMonitoringBase,
+            dm.only_v201("SetMonitoringBase"),
+            _status,
+            lambda q: ("SetMonitoringBase", v201.SetMonitoringBaseRequest(monitoring_base=q.monitoring_base)),
+            _status,
+        ),
+        CommandSpec(
+            "set-monitoring-level",
+            SetMonitoringLevel,
+            dm.only_v201("SetMonitoringLevel"),
+            _status,
+            lambda q: ("SetMonitoringLevel", v201.SetMonitoringLevelRequest(severity=q.severity)),
+            _status,
+        ),
+        CommandSpec(
+            "get-monitoring-report",
+            GetMonitoringReport,
+            dm.only_v201("GetMonitoringReport"),
+            _status,
+            dm.get_monitoring_report_v201,
+            _status,
+        ),
+        CommandSpec(
+            "get-log",
+            GetLog,
+            dm.get_log_v16,
+            lambda r: DiagnosticsResult(status=r.status, file_name=_unset_to_none(r.filename)),
+            dm.get_log_v201,
+            lambda r: DiagnosticsResult(status=r.status, file_name=_unset_to_none(r.filename)),
+        ),
+        CommandSpec(
+            "customer-information",
+            CustomerInformation,
+            dm.only_v201("CustomerInformation"),
+            _status,
+            dm.customer_information_v201,
+            _status,
+        ),
+        CommandSpec(
+            "set-display-message",
+            SetDisplayMessage,
+            dm.only_v201("SetDisplayMessage"),
+            _status,
+            dm.set_display_message_v201,
+            _status,
+        ),
+        CommandSpec(
+            "get-display-messages",
+            GetDisplayMessages,
+            dm.only_v201("GetDisplayMessages"),
+            _status,
+            dm.get_display_messages_v201,
+            _status,
+        ),
+        CommandSpec(
+            "clear-display-message",
+            ClearDisplayMessage,
+            dm.only_v201("ClearDisplayMessage"),
+            _status,
+            lambda q: ("ClearDisplayMessage", v201.ClearDisplayMessageRequest(id_=q.message_id)),
+            _status,
+        ),
+        CommandSpec(
+            "publish-firmware",
+            PublishFirmware,
+            dm.only_v201("PublishFirmware"),
+            _status,
+            lambda q: (
+                "PublishFirmware",
+                v201.PublishFirmwareRequest(
+                    location=q.location,
+                    checksum=q.checksum,
+                    request_id=q.request_id,
+                    retries=_opt(q.retries),
+                    retry_interval=_opt(q.retry_interval),
+                ),
+            ),
+            _status,
+        ),
+        CommandSpec(
+            "unpublish-firmware",
+            UnpublishFirmware,
+            dm.only_v201("UnpublishFirmware"),
+            _status,
+            lambda q: ("UnpublishFirmware", v201.UnpublishFirmwareRequest(checksum=q.checksum)),
+            _status,
+        ),
+        CommandSpec(
+            "signed-update-firmware",
+            SignedUpdateFirmware,
+            dm.signed_update_firmware_v16,
+            _status,
+            dm.signed_update_firmware_v201,
+            _status,
+        ),
+        CommandSpec(
+            "extended-trigger-message",
+            ExtendedTriggerMessage,
+            dm.extended_trigger_v16,
+            _status,
+            dm.extended_trigger_v201,
             _status,
         ),
     )
@@ -816,32 +1205,55 @@ __all__ = [
     "ChangeConfiguration",
     "ClearCache",
     "ClearChargingProfile",
+    "ClearDisplayMessage",
+    "ClearVariableMonitoring",
     "CommandRequest",
     "CommandResult",
     "CommandSpec",
     "CompositeScheduleResult",
     "ConfigurationResult",
     "ConfigurationValue",
+    "CustomerInformation",
     "DeleteCertificate",
     "DiagnosticsResult",
+    "ExtendedTriggerMessage",
+    "GetBaseReport",
     "GetChargingProfiles",
     "GetCompositeSchedule",
     "GetConfiguration",
     "GetDiagnostics",
+    "GetDisplayMessages",
     "GetInstalledCertificateIds",
+    "GetLog",
+    "GetMonitoringReport",
+    "GetReport",
+    "GetTransactionStatus",
+    "GetVariables",
     "InstallCertificate",
     "InstalledCertificate",
     "InstalledCertificatesResult",
+    "MonitoringResult",
+    "PublishFirmware",
     "RemoteStart",
     "RemoteStartResult",
     "RemoteStop",
     "ReserveNow",
     "Reset",
     "SetChargingProfile",
+    "SetDisplayMessage",
+    "SetMonitoringBase",
+    "SetMonitoringLevel",
+    "SetNetworkProfile",
+    "SetVariableMonitoring",
+    "SetVariables",
+    "SignedUpdateFirmware",
     "StatusResult",
+    "TransactionStatusResult",
     "TriggerMessage",
     "Unlock",
+    "UnpublishFirmware",
     "UpdateFirmware",
+    "VariablesResult",
     "command_name",
     "command_names",
     "decode_request",

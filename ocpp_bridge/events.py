@@ -188,6 +188,12 @@ class NotifiedEvent(msgspec.Struct, frozen=True, kw_only=True):
     cleared: bool = False
     tech_code: str | None = None
     tech_info: str | None = None
+    cause: int | None = None
+    transaction_id: str | None = None
+    variable_monitoring_id: int | None = None
+    component_instance: str | None = None
+    variable_instance: str | None = None
+    connector_id: int | None = None
 
 
 class EventsNotified(_MessageEvent, frozen=True, kw_only=True, tag=True):
@@ -199,6 +205,25 @@ class EventsNotified(_MessageEvent, frozen=True, kw_only=True, tag=True):
     events: tuple[NotifiedEvent, ...]
 
 
+class ReportedAttribute(msgspec.Struct, frozen=True, kw_only=True):
+    """One attribute (Actual, Target, MinSet, MaxSet) of a reported variable."""
+
+    type: str = "Actual"
+    value: str | None = None
+    mutability: str | None = None
+    persistent: bool | None = None
+    constant: bool | None = None
+
+
+class VariableCharacteristics(msgspec.Struct, frozen=True, kw_only=True):
+    data_type: str
+    supports_monitoring: bool
+    unit: str | None = None
+    min_limit: float | None = None
+    max_limit: float | None = None
+    values_list: str | None = None
+
+
 class ReportedVariable(msgspec.Struct, frozen=True, kw_only=True):
     component: str
     variable: str
@@ -206,6 +231,10 @@ class ReportedVariable(msgspec.Struct, frozen=True, kw_only=True):
     mutability: str | None = None
     evse_id: int | None = None
     instance: str | None = None
+    component_instance: str | None = None
+    connector_id: int | None = None
+    attributes: tuple[ReportedAttribute, ...] = ()
+    characteristics: VariableCharacteristics | None = None
 
 
 class ReportReceived(_MessageEvent, frozen=True, kw_only=True, tag=True):
@@ -281,6 +310,70 @@ SMART_CHARGING_EVENTS = (
     EVChargingScheduleNotified,
 )
 
+
+class ReportedMonitor(msgspec.Struct, frozen=True, kw_only=True):
+    monitor_id: int
+    component: str
+    variable: str
+    kind: str
+    value: float
+    severity: int
+    transaction: bool = False
+    component_instance: str | None = None
+    variable_instance: str | None = None
+    evse_id: int | None = None
+    connector_id: int | None = None
+
+
+class MonitoringReportReceived(_MessageEvent, frozen=True, kw_only=True, tag=True):
+    """2.0.1 NotifyMonitoringReport: one part of a monitoring report requested earlier."""
+
+    request_id: int
+    generated_at: datetime
+    seq_no: int
+    to_be_continued: bool = False
+    monitors: tuple[ReportedMonitor, ...] = ()
+
+
+class CustomerInformationReceived(_MessageEvent, frozen=True, kw_only=True, tag=True):
+    """2.0.1 NotifyCustomerInformation: one part of the customer data requested earlier."""
+
+    request_id: int
+    generated_at: datetime
+    seq_no: int
+    to_be_continued: bool = False
+    data: str = ""
+
+
+class DisplayMessage(msgspec.Struct, frozen=True, kw_only=True):
+    message_id: int
+    priority: str
+    content: str
+    format: str
+    language: str | None = None
+    state: str | None = None
+    start_date_time: datetime | None = None
+    end_date_time: datetime | None = None
+    transaction_id: str | None = None
+    evse_id: int | None = None
+
+
+class DisplayMessagesReported(_MessageEvent, frozen=True, kw_only=True, tag=True):
+    """2.0.1 NotifyDisplayMessages: the messages configured on the charger, for a GetDisplayMessages request."""
+
+    request_id: int
+    to_be_continued: bool = False
+    messages: tuple[DisplayMessage, ...] = ()
+
+
+class PublishFirmwareStatusChanged(_MessageEvent, frozen=True, kw_only=True, tag=True):
+    """2.0.1 PublishFirmwareStatusNotification of a local controller."""
+
+    status: str
+    request_id: int | None = None
+    locations: tuple[str, ...] = ()
+
+
 ChargerEvent = (
     ChargerConnected
     | ChargerDisconnected
@@ -303,6 +396,10 @@ ChargerEvent = (
     | ChargingLimitCleared
     | EVChargingNeedsNotified
     | EVChargingScheduleNotified
+    | MonitoringReportReceived
+    | CustomerInformationReceived
+    | DisplayMessagesReported
+    | PublishFirmwareStatusChanged
 )
 
 

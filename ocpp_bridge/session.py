@@ -201,6 +201,8 @@ class ChargerSession:
     async def execute(self, request: commands.CommandRequest, reply_timeout: float) -> commands.CommandResult:
         """Run a registry command on this charger, in its OCPP version."""
         spec = commands.spec_for(request)
+        if spec.run is not None:
+            return await spec.run(self, request, reply_timeout)
         action, payload = spec.translate(request, self.ocpp_version)
         try:
             codec.decode_payload(codec.encode(payload), type(payload))

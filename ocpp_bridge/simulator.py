@@ -23,6 +23,7 @@ import random
 import ssl
 import time
 from collections import deque
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -32,6 +33,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from ocpp_bridge import smart_charging
 from ocpp_bridge.simulated_certificates import SimulatedCertificates
+from ocpp_bridge.simulated_device_model import DeviceModelAnswers, initial_device_model
 from ocpp_bridge.v16 import messages as v16
 from ocpp_bridge.v201 import messages as v201
 
@@ -128,7 +130,7 @@ def _stamp(offset_seconds: float) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class SimulatedCharger:
+class SimulatedCharger(DeviceModelAnswers):
     """One simulated charger with a single connector (EVSE 1)."""
 
     def __init__(
@@ -180,6 +182,11 @@ class SimulatedCharger:
         self.settings |= {"ChargingScheduleAllowedChargingRateUnit": "Current,Power", "RateUnit": "A,W"}
         self.certificates = SimulatedCertificates(charger_id, v16=self.v16, organization=config.organization)
         self._certificate_requests: set[asyncio.Task[Any]] = set()
+        # 2.0.1 device model, monitors, display messages; messages sent after answering a command
+        self.device_model = initial_device_model(self.settings)
+        self.monitors: dict[int, dict[str, Any]] = {}
+        self.display_messages: dict[int, dict[str, Any]] = {}
+        self.followups: list[Callable[[], Coroutine[Any, Any, None]]] = []
 
     def _now(self) -> str:
         return _stamp(self.clock_offset)
@@ -226,10 +233,13 @@ class SimulatedCharger:
                     reply = self._on_command(frame[2], frame[3])
                     if reply is None:
                         answer = [4, frame[1], "NotImplemented", f"{frame[2]} is not simulated", {}]
+                    elif isinstance(reply, list):  # a CallError: code, description
+                        answer = [4, frame[1], *reply, {}]
                     else:
                         answer = [3, frame[1], reply]
                     await websocket.send(json.dumps(answer))
                     self._send_after_reply()
+                    self._start_followups()
                     self.wake.set()
                 elif (future := self.pending.pop(frame[1], None)) is not None and not future.done():
                     future.set_result(frame)
@@ -591,11 +601,11 @@ class SimulatedCharger:
 
     # -- commands from the central system ----------------------------------------------------------------------
 
-    def _on_command(self, action: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+    def _on_command(self, action: str, payload: dict[str, Any]) -> dict[str, Any] | list[Any] | None:
         handler = getattr(self, f"_command_{action}", None)
         if handler is None:
             return None
-        answer: dict[str, Any] = handler(payload)
+        answer: dict[str, Any] | list[Any] = handler(payload)
         return answer
 
     def _accept_start(self, token: str) -> bool:
@@ -634,7 +644,9 @@ class SimulatedCharger:
         self.unlocked = True
         return {"status": "Unlocked"}
 
-    def _command_Reset(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _command_Reset(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        if "evseId" in payload:
+            return self._reset_evse(payload["evseId"])
         if self.transaction_id is None:
             self.reconnect_now = True
             self.booted = False
@@ -644,6 +656,13 @@ class SimulatedCharger:
         if payload.get("requestedMessage") == "SignChargingStationCertificate":
             self.request_certificate()
         return {"status": "Accepted"}
+
+    def _command_ExtendedTriggerMessage(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        """1.6 security extension: SignChargePointCertificate makes a new key and sends its CSR."""
+        if payload.get("requestedMessage") == "SignChargePointCertificate":
+            self.request_certificate()
+            return {"status": "Accepted"}
+        return super()._command_ExtendedTriggerMessage(payload)
 
     def _command_ChangeAvailability(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return {"status": "Accepted"}
@@ -657,33 +676,17 @@ class SimulatedCharger:
         self.settings[payload["key"]] = payload["value"]
         return {"status": "Accepted"}
 
-    def _command_GetVariables(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        results = []
-        for item in payload["getVariableData"]:
-            value = self.settings.get(item["variable"]["name"])
-            result = {"component": item["component"], "variable": item["variable"]}
-            result |= (
-                {"attributeStatus": "Accepted", "attributeValue": value}
-                if value
-                else {"attributeStatus": "UnknownVariable"}
-            )
-            results.append(result)
-        return {"getVariableResult": results}
+    def _command_GetVariables(self, payload: dict[str, Any]) -> dict[str, Any] | list[Any]:  # noqa: N802
+        return self._get_variables(payload["getVariableData"])
 
-    def _command_SetVariables(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        for item in payload["setVariableData"]:
-            self.settings[item["variable"]["name"]] = item["attributeValue"]
-        return {
-            "setVariableResult": [
-                {"attributeStatus": "Accepted", "component": item["component"], "variable": item["variable"]}
-                for item in payload["setVariableData"]
-            ]
-        }
+    def _command_SetVariables(self, payload: dict[str, Any]) -> dict[str, Any] | list[Any]:  # noqa: N802
+        return self._set_variables(payload["setVariableData"])
 
     def _command_GetDiagnostics(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return {"fileName": f"{self.charger_id}-diagnostics.zip"}
 
-    def _command_GetLog(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _command_GetLog(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        self._upload_log(payload["requestId"])
         return {"status": "Accepted", "filename": f"{self.charger_id}-log.tar"}
 
     def _command_UpdateFirmware(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
@@ -938,6 +941,23 @@ class SimulatedCharger:
 
     def _command_CertificateSigned(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return self.certificates.certificate_signed(payload)
+
+    # -- 2.0.1 device model, monitoring, logs, customer information, display messages, firmware ----------------
+
+    def _start_followups(self) -> None:
+        """Send what a command promised (reports, notifications), after its answer has gone out."""
+        while self.followups:
+            task = asyncio.get_running_loop().create_task(self.followups.pop(0)())
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
+
+    def _then_send(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
+        async def send() -> None:
+            with contextlib.suppress(_Offline):
+                for action, payload in messages:
+                    await self.call(action, payload)
+
+        self.followups.append(send)
 
 
 class Simulation:

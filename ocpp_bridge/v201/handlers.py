@@ -17,8 +17,11 @@ from ocpp_bridge.events import (
     ChargingLimitNotified,
     ChargingProfilesReported,
     ContractCertificatesPresented,
+    CustomerInformationReceived,
     DataTransferReceived,
     DiagnosticsStatusChanged,
+    DisplayMessage,
+    DisplayMessagesReported,
     EvCertificateRequested,
     EVChargingNeedsNotified,
     EVChargingScheduleNotified,
@@ -29,9 +32,13 @@ from ocpp_bridge.events import (
     IdTokenInfo,
     MeterSample,
     MeterValuesReceived,
+    MonitoringReportReceived,
     NotifiedEvent,
     OcppVersion,
     OcspRequestData,
+    PublishFirmwareStatusChanged,
+    ReportedAttribute,
+    ReportedMonitor,
     ReportedVariable,
     ReportReceived,
     SecurityEventReceived,
@@ -39,6 +46,7 @@ from ocpp_bridge.events import (
     TransactionEnded,
     TransactionStarted,
     TransactionUpdated,
+    VariableCharacteristics,
 )
 from ocpp_bridge.meter import samples_from_v201, to_utc
 from ocpp_bridge.router import CallContext, Router, now, opt, unset_if_none
@@ -93,6 +101,49 @@ def _ev_parameters(needs: m.ChargingNeedsType) -> dict[str, Any]:
         "full_soc": opt(dc.full_soc),
         "bulk_soc": opt(dc.bulk_soc),
     }
+
+
+def reported_attributes(attributes: list[m.VariableAttributeType]) -> tuple[ReportedAttribute, ...]:
+    return tuple(
+        ReportedAttribute(
+            type=opt(a.type_) or "Actual",
+            value=opt(a.value),
+            mutability=opt(a.mutability),
+            persistent=opt(a.persistent),
+            constant=opt(a.constant),
+        )
+        for a in attributes
+    )
+
+
+def characteristics(found: m.VariableCharacteristicsType | None) -> VariableCharacteristics | None:
+    if found is None:
+        return None
+    return VariableCharacteristics(
+        data_type=found.data_type,
+        supports_monitoring=found.supports_monitoring,
+        unit=opt(found.unit),
+        min_limit=opt(found.min_limit),
+        max_limit=opt(found.max_limit),
+        values_list=opt(found.values_list),
+    )
+
+
+def display_message(info: m.MessageInfoType) -> DisplayMessage:
+    display = opt(info.display)
+    evse = None if display is None else opt(display.evse)
+    return DisplayMessage(
+        message_id=info.id_,
+        priority=info.priority,
+        content=info.message.content,
+        format=info.message.format_,
+        language=opt(info.message.language),
+        state=opt(info.state),
+        start_date_time=None if (start := opt(info.start_date_time)) is None else to_utc(start),
+        end_date_time=None if (end := opt(info.end_date_time)) is None else to_utc(end),
+        transaction_id=opt(info.transaction_id),
+        evse_id=None if evse is None else evse.id_,
+    )
 
 
 class V201Router(Router):
@@ -261,6 +312,12 @@ class V201Router(Router):
                 cleared=bool(opt(item.cleared)),
                 tech_code=opt(item.tech_code),
                 tech_info=opt(item.tech_info),
+                cause=opt(item.cause),
+                transaction_id=opt(item.transaction_id),
+                variable_monitoring_id=opt(item.variable_monitoring_id),
+                component_instance=opt(item.component.instance),
+                variable_instance=opt(item.variable.instance),
+                connector_id=None if (evse := opt(item.component.evse)) is None else opt(evse.connector_id),
             )
             for item in req.event_data
         )
@@ -288,6 +345,10 @@ class V201Router(Router):
                     mutability=None if actual is None else opt(actual.mutability),
                     evse_id=None if evse is None else evse.id_,
                     instance=opt(item.variable.instance),
+                    component_instance=opt(item.component.instance),
+                    connector_id=None if evse is None else opt(evse.connector_id),
+                    attributes=reported_attributes(item.variable_attribute),
+                    characteristics=characteristics(opt(item.variable_characteristics)),
                 )
             )
         await self.backend.on_event(
@@ -405,6 +466,81 @@ class V201Router(Router):
         return m.Get15118EVCertificateResponse(
             status=reply.status, exi_response=reply.exi_response, status_info=_status_info(reply.reason)
         )
+
+    async def on_notify_monitoring_report(
+        self, ctx: CallContext, req: m.NotifyMonitoringReportRequest
+    ) -> m.NotifyMonitoringReportResponse:
+        monitors: list[ReportedMonitor] = []
+        for item in opt(req.monitor) or ():
+            evse = opt(item.component.evse)
+            monitors.extend(
+                ReportedMonitor(
+                    monitor_id=monitor.id_,
+                    component=item.component.name,
+                    variable=item.variable.name,
+                    kind=monitor.type_,
+                    value=monitor.value,
+                    severity=monitor.severity,
+                    transaction=monitor.transaction,
+                    component_instance=opt(item.component.instance),
+                    variable_instance=opt(item.variable.instance),
+                    evse_id=None if evse is None else evse.id_,
+                    connector_id=None if evse is None else opt(evse.connector_id),
+                )
+                for monitor in item.variable_monitoring
+            )
+        await self.backend.on_event(
+            MonitoringReportReceived(
+                **self.base(ctx),
+                request_id=req.request_id,
+                generated_at=to_utc(req.generated_at),
+                seq_no=req.seq_no,
+                to_be_continued=bool(opt(req.tbc)),
+                monitors=tuple(monitors),
+            )
+        )
+        return m.NotifyMonitoringReportResponse()
+
+    async def on_notify_customer_information(
+        self, ctx: CallContext, req: m.NotifyCustomerInformationRequest
+    ) -> m.NotifyCustomerInformationResponse:
+        await self.backend.on_event(
+            CustomerInformationReceived(
+                **self.base(ctx),
+                request_id=req.request_id,
+                generated_at=to_utc(req.generated_at),
+                seq_no=req.seq_no,
+                to_be_continued=bool(opt(req.tbc)),
+                data=req.data,
+            )
+        )
+        return m.NotifyCustomerInformationResponse()
+
+    async def on_notify_display_messages(
+        self, ctx: CallContext, req: m.NotifyDisplayMessagesRequest
+    ) -> m.NotifyDisplayMessagesResponse:
+        await self.backend.on_event(
+            DisplayMessagesReported(
+                **self.base(ctx),
+                request_id=req.request_id,
+                to_be_continued=bool(opt(req.tbc)),
+                messages=tuple(display_message(info) for info in opt(req.message_info) or ()),
+            )
+        )
+        return m.NotifyDisplayMessagesResponse()
+
+    async def on_publish_firmware_status_notification(
+        self, ctx: CallContext, req: m.PublishFirmwareStatusNotificationRequest
+    ) -> m.PublishFirmwareStatusNotificationResponse:
+        await self.backend.on_event(
+            PublishFirmwareStatusChanged(
+                **self.base(ctx),
+                status=req.status,
+                request_id=opt(req.request_id),
+                locations=tuple(opt(req.location) or ()),
+            )
+        )
+        return m.PublishFirmwareStatusNotificationResponse()
 
 
 def _status_info(reason: str | None) -> m.StatusInfoType | UnsetType:

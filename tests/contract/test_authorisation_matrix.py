@@ -139,6 +139,14 @@ MATRIX: dict[str, str] = {
     "PUT /v1/admin/chargers/{charger_id:str}/security-profile": "admin",
     "GET /v1/admin/chargers/{charger_id:str}/installed-certificates": "admin",
     "POST /v1/admin/chargers/{charger_id:str}/installed-certificates": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/variables": "admin",
+    "POST /v1/admin/chargers/{charger_id:str}/variables/get": "admin",
+    "POST /v1/admin/chargers/{charger_id:str}/variables/set": "admin",
+    "POST /v1/admin/chargers/{charger_id:str}/variables/refresh": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/events": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/monitors": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/requests": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/requests/{kind:str}/{request_id:int}": "admin",
     # Erasing an account is called last, so that it does not take the caller's later calls with it.
     "DELETE /v1/me": "signed_in",
 }
@@ -166,6 +174,8 @@ def _path_values(api: ServedApi, owned: dict[str, str]) -> dict[str, str]:
         "method_id": "pm_unknown",
         "file_path": "swagger-ui.css",
         "path": "redoc",
+        "kind": "log",
+        "request_id": "1",
         **owned,
     }
 

@@ -98,8 +98,11 @@ async def test_the_simulator_gets_a_certificate_signed_by_our_ca(site: Site, ver
                 CHARGER, commands.TriggerMessage(message="SignChargingStationCertificate")
             )
             assert triggered == commands.StatusResult(status="Accepted")
-        else:  # 1.6 asks with ExtendedTriggerMessage, or on its own as here
-            simulated.request_certificate()
+        else:  # the 1.6 security extension asks with ExtendedTriggerMessage
+            triggered = await site.central.send_command(
+                CHARGER, commands.ExtendedTriggerMessage(message="SignChargePointCertificate")
+            )
+            assert triggered == commands.StatusResult(status="Accepted")
         chain = await wait_for(lambda: _true(simulated.certificates.certificate_chain), "CertificateSigned")
     finally:
         simulation.request_stop()

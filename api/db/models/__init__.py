@@ -10,6 +10,7 @@ from api.db.models.charging import (
     MeterSampleRecord,
 )
 from api.db.models.chat import ChatActionAudit, ChatConversation, ChatMessage
+from api.db.models.device_model import ChargerDeviceEvent, ChargerMonitor, ChargerRequest, ChargerVariable
 from api.db.models.mail import MailMessage
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
 from api.db.models.security import (
@@ -37,8 +38,12 @@ __all__ = [
     "Base",
     "BridgeProcess",
     "ChangeCounter",
+    "ChargerDeviceEvent",
     "ChargerLogEntry",
+    "ChargerMonitor",
+    "ChargerRequest",
     "ChargerSecurityProfile",
+    "ChargerVariable",
     "ChargingProfileRecord",
     "ChargingSession",
     "ChargingStation",

@@ -26,6 +26,7 @@ from api.domain.chargers.certificates import ChargerSecurity
 from api.domain.chargers.charging_profiles import record_smart_charging_event
 from api.domain.chargers.clock import DEFAULT_FUTURE_MARGIN_SECONDS, ChargerClock
 from api.domain.chargers.credentials import verify_charger_secret
+from api.domain.chargers.device_records import DEVICE_MODEL_EVENTS, record_device_event
 from api.domain.chargers.live_writer import LiveStateWriter, chunks, lock_stations, table_of
 from api.domain.chargers.meter_writer import MeterSampleWriter
 from api.domain.chargers.observer import TransactionObserver
@@ -50,13 +51,11 @@ from ocpp_bridge.events import (
     DiagnosticsStatusChanged,
     EvCertificateReply,
     EvCertificateRequested,
-    EventsNotified,
     FirmwareStatusChanged,
     IdToken,
     IdTokenInfo,
     MeterSample,
     MeterValuesReceived,
-    ReportReceived,
     SecurityEventReceived,
     StatusChanged,
     TransactionEnded,
@@ -367,12 +366,14 @@ class CsmsService:
             at = self._place(ref, event.charger_id, event.timestamp, event.received_at)
             await self._log(ref, type(event).__name__, at, msgspec.to_builtins(event))
             await self.security.on_security_event(ref.station_id, event)
-        elif isinstance(
-            event,
-            FirmwareStatusChanged | DiagnosticsStatusChanged | EventsNotified | ReportReceived,
-        ):
+        elif isinstance(event, DEVICE_MODEL_EVENTS):
+            self._seen(ref, event.received_at)
+            await record_device_event(self._session_factory, ref.station_id, event)
+        elif isinstance(event, FirmwareStatusChanged | DiagnosticsStatusChanged):
             self._seen(ref, event.received_at)
             await self._log(ref, type(event).__name__, event.received_at, msgspec.to_builtins(event))
+            if isinstance(event, DiagnosticsStatusChanged):
+                await record_device_event(self._session_factory, ref.station_id, event)
         elif isinstance(event, SMART_CHARGING_EVENTS):
             self._seen(ref, event.received_at)
             await record_smart_charging_event(self._session_factory, ref.station_id, event)

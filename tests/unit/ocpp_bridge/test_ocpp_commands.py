@@ -60,6 +60,27 @@ EXPECTED_NAMES = {
     "get-installed-certificate-ids",
     "delete-certificate",
     "certificate-signed",
+    # device model, monitoring, logs, customer information, display messages, firmware publishing
+    "get-base-report",
+    "get-report",
+    "get-variables",
+    "set-variables",
+    "set-network-profile",
+    "get-transaction-status",
+    "set-variable-monitoring",
+    "clear-variable-monitoring",
+    "set-monitoring-base",
+    "set-monitoring-level",
+    "get-monitoring-report",
+    "get-log",
+    "customer-information",
+    "set-display-message",
+    "get-display-messages",
+    "clear-display-message",
+    "publish-firmware",
+    "unpublish-firmware",
+    "signed-update-firmware",
+    "extended-trigger-message",
 }
 
 
