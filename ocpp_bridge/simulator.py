@@ -182,6 +182,7 @@ class SimulatedCharger(DeviceModelAnswers):
         self.settings |= {"ChargingScheduleAllowedChargingRateUnit": "Current,Power", "RateUnit": "A,W"}
         self.certificates = SimulatedCertificates(charger_id, v16=self.v16, organization=config.organization)
         self._certificate_requests: set[asyncio.Task[Any]] = set()
+        self.displayed_cost: float | None = None  # 2.0.1 CostUpdated
         # 2.0.1 device model, monitors, display messages; messages sent after answering a command
         self.device_model = initial_device_model(self.settings)
         self.monitors: dict[int, dict[str, Any]] = {}
@@ -703,6 +704,11 @@ class SimulatedCharger(DeviceModelAnswers):
 
     def _command_DataTransfer(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return {"status": "UnknownVendorId"}
+
+    def _command_CostUpdated(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        """2.0.1 block I: the running cost the central system computed, shown on the display."""
+        self.displayed_cost = float(payload["totalCost"])
+        return {}
 
     # -- smart charging: profiles per EVSE (0 = the whole charger), the composite schedule, the limit obeyed ----
 
