@@ -19,6 +19,7 @@ from litestar.plugins.prometheus import PrometheusConfig
 
 from api.deps import provide_client_address, provide_db_session, provide_principal
 from api.docs_ui import DOCS_PATH, docs_router, render_plugins
+from api.domain.chargers.authorisation_controllers import AdminAuthorisationController
 from api.domain.chargers.controllers import AdminChargerController
 from api.domain.chat.controllers import ChatController
 from api.domain.drivers.controllers import AdminUsersController, AuthController, IdTokenController, MeController
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             FavouriteController,
             AdminTariffController,
             AdminChargerController,
+            AdminAuthorisationController,
             SessionQuoteController,
             ReceiptLinkController,
             SessionController,

@@ -114,6 +114,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_devices_per_account: int = 20  # 0: no limit
     max_cards_per_account: int = 20  # 0: no limit
     max_conversations_per_day: int = 50  # new assistant conversations per account in 24 hours; 0: no limit
+    ocpp_master_pass_group_id: str = ""  # 2.0.1 AuthCtrlr.MasterPassGroupId: its cards stop any transaction
+    ocpp_authorisation_upkeep_seconds: float = 5.0  # local list updates, cache clearing, reservation expiry
 
     @property
     def is_sqlite(self) -> bool:
@@ -399,6 +401,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_devices_per_account=_int(source, "VOLTWAY_MAX_DEVICES_PER_ACCOUNT", 20),
         max_cards_per_account=_int(source, "VOLTWAY_MAX_CARDS_PER_ACCOUNT", 20),
         max_conversations_per_day=_int(source, "VOLTWAY_MAX_CONVERSATIONS_PER_DAY", 50),
+        ocpp_master_pass_group_id=source.get("VOLTWAY_OCPP_MASTER_PASS_GROUP_ID", "").strip()[:36],
+        ocpp_authorisation_upkeep_seconds=float(_int(source, "VOLTWAY_OCPP_AUTHORISATION_UPKEEP", 5, minimum=1)),
     )
     check_payment_settings(settings)
     if settings.notification_provider == "webhook" and not settings.notification_webhook_url.startswith(

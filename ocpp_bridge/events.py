@@ -116,6 +116,7 @@ class TransactionStarted(_MessageEvent, frozen=True, kw_only=True, tag=True):
     seq_no: int | None = None
     offline: bool = False
     samples: tuple[MeterSample, ...] = ()
+    remote_start_id: int | None = None  # 2.0.1: the remoteStartId of the RequestStartTransaction it answers
 
 
 class TransactionUpdated(_MessageEvent, frozen=True, kw_only=True, tag=True):
@@ -216,6 +217,13 @@ class ReportReceived(_MessageEvent, frozen=True, kw_only=True, tag=True):
     variables: tuple[ReportedVariable, ...] = ()
 
 
+class ReservationStatusChanged(_MessageEvent, frozen=True, kw_only=True, tag=True):
+    """2.0.1 ReservationStatusUpdate: the charger dropped a reservation (``Expired`` or ``Removed``)."""
+
+    reservation_id: int
+    status: str
+
+
 ChargerEvent = (
     ChargerConnected
     | ChargerDisconnected
@@ -233,6 +241,7 @@ ChargerEvent = (
     | SecurityEventReceived
     | EventsNotified
     | ReportReceived
+    | ReservationStatusChanged
 )
 
 

@@ -21,6 +21,7 @@ from ocpp_bridge.events import (
     OcppVersion,
     ReportedVariable,
     ReportReceived,
+    ReservationStatusChanged,
     SecurityEventReceived,
     StatusChanged,
     TransactionEnded,
@@ -122,6 +123,7 @@ class V201Router(Router):
                     connector_id=0 if evse is None else evse.id_,
                     meter_start_wh=_energy(samples, last=False),
                     reservation_id=opt(req.reservation_id),
+                    remote_start_id=opt(tx.remote_start_id),
                 )
             )
             info = reply.id_token_info
@@ -241,3 +243,13 @@ class V201Router(Router):
             )
         )
         return m.NotifyReportResponse()
+
+    async def on_reservation_status_update(
+        self, ctx: CallContext, req: m.ReservationStatusUpdateRequest
+    ) -> m.ReservationStatusUpdateResponse:
+        await self.backend.on_event(
+            ReservationStatusChanged(
+                **self.base(ctx), reservation_id=req.reservation_id, status=req.reservation_update_status
+            )
+        )
+        return m.ReservationStatusUpdateResponse()

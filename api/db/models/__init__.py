@@ -2,6 +2,7 @@
 
 from api.db.base import Base
 from api.db.models.accounts import AccountToken, LoginFailure, RefreshToken, User
+from api.db.models.authorisation import ChargerLocalList, Reservation
 from api.db.models.charging import (
     BridgeProcess,
     ChargerLogEntry,
@@ -30,6 +31,7 @@ __all__ = [
     "Base",
     "BridgeProcess",
     "ChangeCounter",
+    "ChargerLocalList",
     "ChargerLogEntry",
     "ChargingSession",
     "ChargingStation",
@@ -50,6 +52,7 @@ __all__ = [
     "PaymentCustomer",
     "PaymentWebhookEvent",
     "RefreshToken",
+    "Reservation",
     "StationReport",
     "SupportTicket",
     "Tariff",

@@ -119,3 +119,38 @@ async def block_driver_token(session: AsyncSession, user_id: uuid.UUID, token_id
         record.status = BLOCKED
         await session.commit()
     return token_out(record)
+
+
+class TokenAuthorisation(AppStruct):
+    """How chargers are to treat a card: its status, until when it is valid, and its group (OCPP groupIdToken)."""
+
+    status: Literal["Accepted", "Blocked"] = "Accepted"
+    expires_at: datetime | None = None
+    group_id: Annotated[str, msgspec.Meta(min_length=1, max_length=20, examples=["FLEET-ACME"])] | None = None
+
+
+class TokenAuthorisationOut(TokenAuthorisation, kw_only=True):
+    uid: str = ""
+    updated_at: datetime | None = None
+
+
+async def set_token_authorisation(
+    session: AsyncSession, uid: str, authorisation: TokenAuthorisation
+) -> TokenAuthorisationOut:
+    """Set a card's status, expiry and group; chargers' local lists and caches follow within seconds."""
+    record = (await session.execute(select(IdTokenRecord).where(IdTokenRecord.uid == uid))).scalar_one_or_none()
+    if record is None:
+        raise NotFound(f"No card {uid!r}.")
+    if authorisation.expires_at is not None and authorisation.expires_at.tzinfo is None:
+        raise InvalidInput([FieldError("expiresAt", "must carry a time zone, e.g. 2027-01-31T23:59:59Z")])
+    record.status = authorisation.status
+    record.expires_at = authorisation.expires_at
+    record.group_id = authorisation.group_id
+    await session.commit()
+    return TokenAuthorisationOut(
+        uid=record.uid,
+        status=authorisation.status,
+        expires_at=record.expires_at,
+        group_id=record.group_id,
+        updated_at=record.updated_at,
+    )
