@@ -582,7 +582,7 @@ class CsmsService:
         self._transactions[(ref.station_id, ocpp_id)] = active
         if existing is None:
             if event.connector_id > 0:
-                await self._supersede(ref, event.connector_id, active.id, started_at)
+                await self._supersede(ref, event.connector_id, active.id, started_at, event.timestamp)
             if event.reservation_id is not None:
                 await consume_reservation(self._session_factory, ref.station_id, event.reservation_id, ocpp_id)
         if self.observer is not None and existing is None:
@@ -607,8 +607,12 @@ class CsmsService:
         numeric = int(ocpp_id) if ocpp_id.isdigit() else None
         return TransactionStartReply(id_token_info=info if event.id_token else None, transaction_id=numeric)
 
-    async def _supersede(self, ref: ChargerRef, connector_id: int, keep: uuid.UUID, started_at: datetime) -> None:
-        """A connector runs one transaction: older ones still open there end now, billed as far as metered."""
+    async def _supersede(
+        self, ref: ChargerRef, connector_id: int, keep: uuid.UUID, started_at: datetime, stamped: datetime
+    ) -> None:
+        """A connector runs one transaction: older ones still open there end now, billed as far as metered.
+
+        "Older" by the charger's own stamps, so a start replayed late never ends the transaction that followed it."""
         columns = _transactions_table.c
         async with self._session_factory() as session:
             stale = (
@@ -618,7 +622,7 @@ class CsmsService:
                         columns.connector_id == connector_id,
                         columns.status == "active",
                         columns.id != keep,
-                        columns.started_at <= started_at,
+                        columns.charger_started_at <= stamped,
                     )
                 )
             ).all()
