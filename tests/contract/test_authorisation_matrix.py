@@ -127,6 +127,12 @@ MATRIX: dict[str, str] = {
     "GET /v1/admin/chargers": "admin",
     "GET /v1/admin/chargers/commands": "admin",
     "POST /v1/admin/chargers/{charger_id:str}/commands/{command:str}": "admin",
+    "PUT /v1/admin/tokens/{uid:str}/authorisation": "admin",
+    "POST /v1/admin/chargers/{charger_id:str}/local-list/sync": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/local-list": "admin",
+    "GET /v1/admin/reservations": "admin",
+    "POST /v1/admin/reservations": "admin",
+    "POST /v1/admin/reservations/{reservation_id:int}/cancel": "admin",
     # Erasing an account is called last, so that it does not take the caller's later calls with it.
     "DELETE /v1/me": "signed_in",
 }
@@ -154,6 +160,8 @@ def _path_values(api: ServedApi, owned: dict[str, str]) -> dict[str, str]:
         "method_id": "pm_unknown",
         "file_path": "swagger-ui.css",
         "path": "redoc",
+        "uid": "NO-SUCH-CARD",
+        "reservation_id": "999999",
         **owned,
     }
 

@@ -3,6 +3,7 @@ local lists kept in step with our tokens, cache clearing, reservations, and tran
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
@@ -30,8 +31,10 @@ from api.domain.chargers.local_list import LocalListKeeper
 from api.domain.chargers.meter_writer import MeterSampleWriter
 from api.domain.chargers.provisioning import add_charger, add_token, block_token
 from api.domain.chargers.reservations import ReservationService, expire_reservations
+from ocpp_bridge.commands import RemoteStart
 from ocpp_bridge.config import BridgeConfig
 from ocpp_bridge.server import CentralSystem
+from ocpp_bridge.simulator import Simulation, SimulatorConfig
 from tests.e2e.ocpp_bridge.ocpp_charger_for_tests import ScriptedCharger, charger
 from tests.support import wait_for
 
@@ -429,17 +432,15 @@ async def test_a_new_start_on_a_busy_connector_ends_the_old_transaction(csms: Cs
                 },
             )
         new, _ = await start(cs, "CARD-A", tx="TX-NEW")
-    rows = dict(
-        (r[0], r[1:])
-        for r in await csms.rows(
-            select(
-                ChargingTransaction.ocpp_transaction_id,
-                ChargingTransaction.status,
-                ChargingTransaction.stop_reason,
-                ChargingTransaction.energy_wh,
-            )
+    found = await csms.rows(
+        select(
+            ChargingTransaction.ocpp_transaction_id,
+            ChargingTransaction.status,
+            ChargingTransaction.stop_reason,
+            ChargingTransaction.energy_wh,
         )
     )
+    rows = {r[0]: tuple(r[1:]) for r in found}
     assert rows[old] == ("ended", "Superseded", 2500.0)
     assert rows[new][:2] == ("active", None)
 
@@ -486,3 +487,70 @@ async def test_reservation_rows_are_per_charger(csms: Csms) -> None:
             "CP-404", connector_id=1, id_token="CARD-R", expires_at=datetime.now(UTC) + timedelta(minutes=5)
         )
     assert await csms.rows(select(Reservation.id)) == []
+
+
+# ----- the built-in simulator --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_the_simulator_speaks_local_lists_reservations_and_groups(csms: Csms, version: str) -> None:
+    async with csms.factory() as session:
+        await add_charger(
+            session, ocpp_id="SIM-00001", password=SECRET, country_code="NL", party_id="VWY", evses=1,
+            coordinates=(52.0, 5.0),
+        )  # fmt: skip
+    await csms.token("CARD-A", group_id="FLEET-1")
+    await csms.token("CARD-B", group_id="FLEET-1")
+    await csms.token("CARD-C", group_id="FLEET-2")
+    config = SimulatorConfig(
+        url=f"ws://127.0.0.1:{csms.central.port}/ocpp",
+        chargers=1,
+        ocpp_version=version,  # type: ignore[arg-type]
+        password=SECRET,
+        duration=None,
+        speed=60.0,
+        arrival_rate=0.0,
+        fault_rate=0.0,
+        disconnect_rate=0.0,
+    )
+    simulation = Simulation(config)
+    simulated = simulation.chargers[0]
+    running = asyncio.create_task(simulation.run())
+    try:
+        await wait_for(lambda: _true(simulated.booted), "the simulated charger to boot")
+
+        synced = await csms.keeper.sync_full("SIM-00001", version)
+        assert (synced.status, synced.version) == ("Accepted", 1)
+        assert simulated.local_list_version == 1
+        assert set(simulated.local_list) == {"CARD-A", "CARD-B", "CARD-C"}
+
+        reservation = await csms.reservations.reserve(
+            "SIM-00001", connector_id=1, id_token="CARD-A", expires_at=datetime.now(UTC) + timedelta(seconds=1)
+        )
+        assert reservation.status == "Active"
+        await wait_for(lambda: _true(simulated.status == "Reserved"), "the connector to show Reserved")
+
+        async def expired() -> bool:
+            if version == "1.6":  # no ReservationStatusUpdate in 1.6: our own clock expires it
+                await expire_reservations(csms.factory)
+            return (await csms.reservations.get(reservation.id)).status == "Expired"
+
+        await wait_for(expired, "the reservation to expire")
+        await wait_for(lambda: _true(simulated.status == "Available"), "the connector to be free again")
+
+        started = await csms.central.send_command("SIM-00001", RemoteStart(id_token="CARD-A", connector_id=1))
+        assert started.status == "Accepted"  # type: ignore[union-attr]
+        await wait_for(lambda: _true(simulated.transaction_id is not None), "the transaction to start")
+        assert not await simulated.present_card("CARD-C")  # another group: the charger keeps charging
+        assert await simulated.present_card("CARD-B")  # the same group: it stops
+        rows = await csms.rows(select(ChargingTransaction.status, ChargingTransaction.id_token))
+        assert rows == [("ended", "CARD-A")]
+
+        async with csms.factory() as session:
+            await block_token(session, "CARD-C")
+        await csms.keeper.upkeep()
+        assert simulated.local_list_version == 2
+        assert simulated.local_list["CARD-C"]["status"] == "Blocked"
+    finally:
+        simulation.request_stop()
+        await running

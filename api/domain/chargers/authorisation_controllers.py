@@ -8,7 +8,7 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, get, post, put
 from litestar.datastructures import State
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.deps import DbSession
 from api.domain.chargers.local_list import LocalListKeeper, LocalListState, SyncOutcome
@@ -67,7 +67,7 @@ class AdminAuthorisationController(Controller):
 
     @put("/tokens/{uid:str}/authorisation", summary="Set a card's status, expiry and group", responses=problems())
     async def set_token(
-        self, uid: FromPath[str], data: TokenAuthorisation, db_session: DbSession
+        self, uid: FromPath[str], data: JSONBody[TokenAuthorisation], db_session: DbSession
     ) -> TokenAuthorisationOut:
         """Chargers answer Expired after `expiresAt`; a `groupId` lets cards of one group end each other's
         transactions. Local lists and authorisation caches of connected chargers follow within seconds."""
@@ -114,7 +114,7 @@ class AdminAuthorisationController(Controller):
         return await reservations.list(charger_id=charger_id, open_only=open_only)
 
     @post("/reservations", summary="Reserve a connector for a card", responses=problems(409, 502, 503, 504))
-    async def reserve(self, data: ReservationCreate, state: State) -> ReservationOut:
+    async def reserve(self, data: JSONBody[ReservationCreate], state: State) -> ReservationOut:
         """ReserveNow to the charger (connector 0: any of its connectors); 409 when the charger refuses."""
         _, reservations = _bridge(state)
         try:
