@@ -209,7 +209,18 @@ async def test_a_card_of_the_same_group_may_stop_and_one_of_another_group_may_no
 async def test_the_master_pass_stops_any_transaction_and_starts_none(csms: Csms) -> None:
     await csms.token("CARD-A")
     await csms.token("CARD-MASTER", group_id=MASTER)
+    keeper = LocalListKeeper(
+        csms.factory,
+        csms.central.send_command,
+        held=lambda: {c.charger_id: c.ocpp_version for c in csms.central.chargers()},
+        master_pass_group_id=MASTER,
+    )
     async with connected(csms, "2.0.1") as cs:
+        await keeper.upkeep()  # the charger is told the master pass group, once per connection
+        await keeper.upkeep()
+        told = [payload for action, payload in cs.received_commands if action == "SetVariables"]
+        assert [item["variable"]["name"] for item in told[0]["setVariableData"]] == ["MasterPassGroupId"]
+        assert (len(told), told[0]["setVariableData"][0]["attributeValue"]) == (1, MASTER)
         info = await authorize(cs, "CARD-MASTER")
         assert (info["status"], group_of(info)) == ("Accepted", MASTER)
         _, refused = await start(cs, "CARD-MASTER", tx="TX-M0")

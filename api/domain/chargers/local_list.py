@@ -121,8 +121,12 @@ class LocalListKeeper:
         session_factory: async_sessionmaker[AsyncSession],
         send_command: SendCommand,
         held: HeldChargers | None = None,
+        *,
+        master_pass_group_id: str = "",
     ) -> None:
         self._session_factory = session_factory
+        self._master_pass_group_id = master_pass_group_id
+        self._master_pass_told: set[str] = set()  # 2.0.1 chargers told the master pass group on this connection
         self._send = send_command
         self._held = held or dict
         self._capabilities: dict[str, tuple[float, Capabilities]] = {}
@@ -353,8 +357,10 @@ class LocalListKeeper:
     async def upkeep(self) -> None:
         """For the chargers this process holds: full lists asked for, differential updates, cache clears."""
         held = self._held()
+        self._master_pass_told &= held.keys()  # a charger that reconnects is told again
         if not held:
             return
+        await self.tell_master_pass(held)
         now = utc_now()
         async with self._session_factory() as session:
             requested = set(
@@ -386,6 +392,17 @@ class LocalListKeeper:
                 await self._quietly(self.push_changes(charger_id, version), charger_id)
                 await self._quietly(self.clear_cache_if_blocked(charger_id, version), charger_id)
         self._watermark = now
+
+    async def tell_master_pass(self, held: dict[str, str]) -> None:
+        """2.0.1 chargers apply the master pass themselves (C16): set AuthCtrlr.MasterPassGroupId on each."""
+        if not self._master_pass_group_id:
+            return
+        for charger_id, ocpp_version in held.items():
+            if ocpp_version == "1.6" or charger_id in self._master_pass_told:
+                continue
+            self._master_pass_told.add(charger_id)
+            request = commands.ChangeConfiguration(key="AuthCtrlr.MasterPassGroupId", value=self._master_pass_group_id)
+            await self._quietly(self._send(charger_id, request), charger_id)
 
     @staticmethod
     async def _quietly(work: Awaitable[object], charger_id: str) -> None:

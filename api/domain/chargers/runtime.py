@@ -69,7 +69,12 @@ class BridgeRuntime:
             self.csms, bridge_config(settings, reuse_port=reuse_port), relay=self.relay, observer=BridgeMetrics()
         )
         self.heap = HeapFreezer()
-        self.local_lists = LocalListKeeper(session_factory, self.central.send_command, held=self._held)
+        self.local_lists = LocalListKeeper(
+            session_factory,
+            self.central.send_command,
+            held=self._held,
+            master_pass_group_id=settings.ocpp_master_pass_group_id,
+        )
         self.reservations = ReservationService(session_factory, self.central.send_command)
         self._session_factory = session_factory
         self.authorisation_upkeep = Periodic(
