@@ -372,16 +372,15 @@ class LocalListKeeper:
                     )
                 ).scalars()
             )
+            # two index range scans (an OR of both would read the whole table every few seconds)
             changed = (
                 await session.execute(
+                    select(IdTokenRecord.uid).where(IdTokenRecord.updated_at > self._watermark).limit(1)
+                )
+            ).first() or (
+                await session.execute(
                     select(IdTokenRecord.uid)
-                    .where(
-                        _LISTED,
-                        or_(
-                            IdTokenRecord.updated_at > self._watermark,
-                            and_(IdTokenRecord.expires_at > self._watermark, IdTokenRecord.expires_at <= now),
-                        ),
-                    )
+                    .where(IdTokenRecord.expires_at > self._watermark, IdTokenRecord.expires_at <= now)
                     .limit(1)
                 )
             ).first()

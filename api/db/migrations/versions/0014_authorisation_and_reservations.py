@@ -26,6 +26,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("updated_at", api.db.types.UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index("ix_id_tokens_group_id", ["group_id"], unique=False)
         batch_op.create_index("ix_id_tokens_updated_at", ["updated_at"], unique=False)
+        batch_op.create_index("ix_id_tokens_expires_at", ["expires_at"], unique=False)
 
     with op.batch_alter_table("charging_sessions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("remote_start_id", sa.Integer(), nullable=True))
@@ -70,6 +71,7 @@ def downgrade() -> None:
     with op.batch_alter_table("charging_sessions", schema=None) as batch_op:
         batch_op.drop_column("remote_start_id")
     with op.batch_alter_table("id_tokens", schema=None) as batch_op:
+        batch_op.drop_index("ix_id_tokens_expires_at")
         batch_op.drop_index("ix_id_tokens_updated_at")
         batch_op.drop_index("ix_id_tokens_group_id")
         batch_op.drop_column("updated_at")
