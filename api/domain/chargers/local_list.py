@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.models import ChargerLocalList, ChargingStation, IdTokenRecord
@@ -363,34 +363,36 @@ class LocalListKeeper:
         await self.tell_master_pass(held)
         now = utc_now()
         async with self._session_factory() as session:
-            requested = set(
-                (
-                    await session.execute(
-                        select(ChargingStation.ocpp_id)
-                        .join(ChargerLocalList, ChargerLocalList.charging_station_id == ChargingStation.id)
-                        .where(ChargerLocalList.requested_at.is_not(None))
+            lists = (
+                await session.execute(
+                    select(ChargingStation.ocpp_id, ChargerLocalList.version, ChargerLocalList.requested_at).join(
+                        ChargerLocalList, ChargerLocalList.charging_station_id == ChargingStation.id
                     )
-                ).scalars()
+                )
+            ).all()
+            # index range scans only (an OR of them would read the whole table every few seconds)
+            changed = await self._first(session, IdTokenRecord.updated_at > self._watermark) or await self._first(
+                session, IdTokenRecord.expires_at > self._watermark, IdTokenRecord.expires_at <= now
             )
-            # two index range scans (an OR of both would read the whole table every few seconds)
-            changed = (
-                await session.execute(
-                    select(IdTokenRecord.uid).where(IdTokenRecord.updated_at > self._watermark).limit(1)
-                )
-            ).first() or (
-                await session.execute(
-                    select(IdTokenRecord.uid)
-                    .where(IdTokenRecord.expires_at > self._watermark, IdTokenRecord.expires_at <= now)
-                    .limit(1)
-                )
-            ).first()
-        for charger_id in sorted(requested & held.keys()):
+            blocked = changed and await self._first(
+                session, IdTokenRecord.updated_at > self._watermark, IdTokenRecord.status != "Accepted"
+            )
+        requested = {ocpp_id for ocpp_id, _, asked in lists if asked is not None and ocpp_id in held}
+        for charger_id in sorted(requested):
             await self._quietly(self.sync_full(charger_id, held[charger_id]), charger_id)
-        if changed is not None:
+        if changed:
+            holding_lists = {ocpp_id for ocpp_id, version, _ in lists if version > 0 and ocpp_id in held}
+            for charger_id in sorted(holding_lists - requested):
+                await self._quietly(self.push_changes(charger_id, held[charger_id]), charger_id)
+        if blocked:  # a cached Accepted must not outlive a block: every cache here is cleared
             for charger_id, version in held.items():
-                await self._quietly(self.push_changes(charger_id, version), charger_id)
                 await self._quietly(self.clear_cache_if_blocked(charger_id, version), charger_id)
         self._watermark = now
+
+    @staticmethod
+    async def _first(session: AsyncSession, *conditions: ColumnElement[bool]) -> bool:
+        found = await session.execute(select(IdTokenRecord.uid).where(*conditions).limit(1))
+        return found.first() is not None
 
     async def tell_master_pass(self, held: dict[str, str]) -> None:
         """2.0.1 chargers apply the master pass themselves (C16): set AuthCtrlr.MasterPassGroupId on each."""

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import IdTokenRecord, User
+from api.db.types import utc_now
 from api.domain.drivers.limits import check_room_for_card
 from api.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthorized
 from api.schema import AppStruct
@@ -48,7 +49,7 @@ class IdTokenCreate(AppStruct):
 
 
 class IdTokenOut(AppStruct):
-    """A card in OCPI Token terms: `uid`, `type`, `valid` (False once blocked)."""
+    """A card in OCPI Token terms: `uid`, `type`, `valid` (False once blocked or expired)."""
 
     id: uuid.UUID
     uid: str
@@ -56,6 +57,7 @@ class IdTokenOut(AppStruct):
     valid: bool
     created_at: datetime
     type: Literal["RFID"] = "RFID"
+    expires_at: datetime | None = None
 
 
 def normalise_uid(raw: str) -> str:
@@ -71,8 +73,9 @@ def token_out(record: IdTokenRecord) -> IdTokenOut:
         id=record.id,
         uid=record.uid,
         label=record.label,
-        valid=record.status == ACCEPTED,
+        valid=record.status == ACCEPTED and (record.expires_at is None or record.expires_at > utc_now()),
         created_at=record.created_at,
+        expires_at=record.expires_at,
     )
 
 
