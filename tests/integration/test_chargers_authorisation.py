@@ -541,6 +541,15 @@ async def test_the_simulator_speaks_local_lists_reservations_and_groups(csms: Cs
         assert reservation.status == "Active"
         await wait_for(lambda: _true(simulated.status == "Reserved"), "the connector to show Reserved")
 
+        async def on_the_map() -> bool:
+            await csms.service.live.flush()
+            rows = await csms.rows(
+                select(Evse.status).join(ChargingStation).where(ChargingStation.ocpp_id == "SIM-00001")
+            )
+            return rows == [("RESERVED",)]
+
+        await wait_for(on_the_map, "the map to show the EVSE reserved")
+
         async def expired() -> bool:
             if version == "1.6":  # no ReservationStatusUpdate in 1.6: our own clock expires it
                 await expire_reservations(csms.factory)
