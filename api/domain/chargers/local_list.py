@@ -102,6 +102,11 @@ def entry_of(uid: str, kind: str, record: TokenRecord, now: datetime) -> command
     )
 
 
+def fits(uid: str, ocpp_version: str) -> bool:
+    """Whether the version's messages can carry the id (1.6 idTag: 20 characters, 2.0.1 idToken: 36)."""
+    return len(uid) <= (20 if ocpp_version == "1.6" else 36)
+
+
 _TOKEN_COLUMNS = (
     IdTokenRecord.uid,
     IdTokenRecord.type,
@@ -211,7 +216,9 @@ class LocalListKeeper:
         read_at = utc_now()
         async with self._session_factory() as session:
             rows = (await session.execute(select(*_TOKEN_COLUMNS).where(_LISTED).order_by(IdTokenRecord.uid))).all()
-        entries = [entry_of(row[0], row[1], TokenRecord(*row[2:]), read_at) for row in rows]
+        entries = [
+            entry_of(row[0], row[1], TokenRecord(*row[2:]), read_at) for row in rows if fits(row[0], ocpp_version)
+        ]
         entries.sort(key=lambda entry: entry.status != "Accepted")  # when the list is capped, valid cards first
         if found.max_entries is not None and len(entries) > found.max_entries:
             logger.warning("local list of %s capped at %d of %d tokens", charger_id, found.max_entries, len(entries))
@@ -273,7 +280,9 @@ class LocalListKeeper:
         found = await self.capabilities(charger_id, ocpp_version)
         if not found.local_list:
             return None
-        entries = [entry_of(row[0], row[1], TokenRecord(*row[2:]), read_at) for row in rows]
+        entries = [
+            entry_of(row[0], row[1], TokenRecord(*row[2:]), read_at) for row in rows if fits(row[0], ocpp_version)
+        ]
         status, version, sent = await self._send_parts(
             charger_id, "Differential", base + 1, entries, found.items_per_message
         )
