@@ -174,6 +174,7 @@ class SimulatedCharger:
         self.reservation: dict[str, Any] | None = None
         self.reservation_id_used: int | None = None
         self.tasks: set[asyncio.Task[None]] = set()
+        self.remote_start_id: int | None = None
 
     def _now(self) -> str:
         return _stamp(self.clock_offset)
@@ -471,10 +472,11 @@ class SimulatedCharger:
                 "TransactionEvent",
                 self._transaction_event(
                     "Started",
-                    "Authorized",
+                    "Authorized" if self.remote_start_id is None else "RemoteStart",
                     {
                         "idToken": {"idToken": id_tag, "type": "Central"},
                         **self._use_reservation(id_tag, "reservationId"),
+                        **self._remote_start_info(),
                     },
                 ),
             )
@@ -613,7 +615,10 @@ class SimulatedCharger:
         return {"status": "Accepted" if self._accept_start(payload["idTag"]) else "Rejected"}
 
     def _command_RequestStartTransaction(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        return {"status": "Accepted" if self._accept_start(payload["idToken"]["idToken"]) else "Rejected"}
+        accepted = self._accept_start(payload["idToken"]["idToken"])
+        if accepted:  # the transaction it starts names it (2.0.1 E02)
+            self.remote_start_id = payload["remoteStartId"]
+        return {"status": "Accepted" if accepted else "Rejected"}
 
     def _stop_matches(self, transaction_id: str) -> dict[str, Any]:
         if self.transaction_id is None or self.transaction_id != transaction_id:
@@ -725,6 +730,11 @@ class SimulatedCharger:
             return True
         group = reservation.get("group")
         return token == reservation["idTag"] or (group is not None and self._group(self._info_of(token)) == group)
+
+    def _remote_start_info(self) -> dict[str, Any]:
+        """The remoteStartId of the RequestStartTransaction this start answers, once."""
+        remote_start_id, self.remote_start_id = self.remote_start_id, None
+        return {} if remote_start_id is None else {"transactionInfo": {"remoteStartId": remote_start_id}}
 
     def _use_reservation(self, token: str, field: str) -> dict[str, Any]:
         """The reservation a start by `token` consumes, as the message field naming it."""

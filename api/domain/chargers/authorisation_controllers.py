@@ -13,6 +13,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from api.deps import DbSession
 from api.domain.chargers.local_list import LocalListKeeper, LocalListState, SyncOutcome
 from api.domain.chargers.reservations import (
+    InvalidReservation,
     ReservationError,
     ReservationOut,
     ReservationService,
@@ -127,9 +128,9 @@ class AdminAuthorisationController(Controller):
             )
         except UnknownCharger as exc:
             raise NotFound(str(exc)) from None
+        except InvalidReservation as exc:
+            raise InvalidInput([FieldError("expiresAt", str(exc))]) from None
         except ReservationError as exc:
-            if "future" in str(exc):
-                raise InvalidInput([FieldError("expiresAt", str(exc))]) from None
             raise Conflict(str(exc)) from None
         except ocpp_errors.OcppBridgeError as exc:
             raise _charger_problem(exc, data.charger_id) from None

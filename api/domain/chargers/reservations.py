@@ -37,6 +37,14 @@ class UnknownReservation(ReservationError):
     pass
 
 
+class InvalidReservation(ReservationError):
+    """What was asked cannot be a reservation (e.g. it expires in the past)."""
+
+
+class ReservationRefused(ReservationError):
+    """The charger answered ReserveNow with something other than Accepted."""
+
+
 class ReservationOut(FrozenAppStruct, frozen=True):
     id: int
     charger_id: str
@@ -74,8 +82,10 @@ class ReservationService:
         self, charger_id: str, *, connector_id: int, id_token: str, expires_at: datetime, group_id: str | None = None
     ) -> ReservationOut:
         """Store the reservation, send ReserveNow; its status is the charger's answer (Active when Accepted)."""
+        if expires_at.tzinfo is None:
+            raise InvalidReservation("The expiry must carry a time zone, e.g. 2027-01-31T18:00:00Z.")
         if expires_at <= utc_now():
-            raise ReservationError("The reservation must expire in the future.")
+            raise InvalidReservation("The reservation must expire in the future.")
         async with self._session_factory() as session, session.begin():
             station_id = (
                 await session.execute(select(ChargingStation.id).where(ChargingStation.ocpp_id == charger_id))
@@ -111,7 +121,7 @@ class ReservationService:
         await self._set_status(reservation_id, "Active" if answer == "Accepted" else "Rejected")
         found = await self.get(reservation_id)
         if answer != "Accepted":
-            raise ReservationError(f"The charger refused the reservation ({answer}).")
+            raise ReservationRefused(f"The charger refused the reservation ({answer}).")
         return found
 
     async def cancel(self, reservation_id: int) -> ReservationOut:
