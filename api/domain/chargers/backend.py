@@ -138,6 +138,19 @@ class ActiveTransaction(msgspec.Struct):
     id_token: str | None = None  # the token that started it, against which a stopping token is checked
 
 
+def _older_open(ref: ChargerRef, event: TransactionStarted, keep: uuid.UUID) -> Any:
+    """Open transactions on the event's connector begun before it, by the charger's own stamps (so a start replayed
+    late never ends the transaction that followed it)."""
+    columns = _transactions_table.c
+    return select(columns.id, columns.ocpp_transaction_id).where(
+        columns.charging_station_id == ref.station_id,
+        columns.connector_id == event.connector_id,
+        columns.status == "active",
+        columns.id != keep,
+        columns.charger_started_at <= event.timestamp,
+    )
+
+
 class ChargerDirectory:
     """Provisioned chargers by OCPP identity, all in memory: a connection or a message from a known charger never
     waits on the database.
@@ -547,6 +560,7 @@ class CsmsService:
             query = query.where(
                 columns.connector_id == event.connector_id, columns.charger_started_at == event.timestamp
             )
+        stale: list[Any] = []
         async with self._session_factory() as session:
             existing = (await session.execute(query)).one_or_none()
             if existing is None:
@@ -570,6 +584,8 @@ class CsmsService:
                         updated_at=utc_now(),
                     )
                 )
+                if event.connector_id > 0:  # in the same visit to the database
+                    stale = list((await session.execute(_older_open(ref, event, transaction_id))).all())
                 await session.commit()
                 active = ActiveTransaction(
                     id=transaction_id, meter_start_wh=event.meter_start_wh, id_token=token.id_token if token else None
@@ -581,8 +597,8 @@ class CsmsService:
                 )
         self._transactions[(ref.station_id, ocpp_id)] = active
         if existing is None:
-            if event.connector_id > 0:
-                await self._supersede(ref, event.connector_id, active.id, started_at, event.timestamp)
+            if stale:
+                await self._supersede(ref, event.connector_id, stale, started_at)
             if event.reservation_id is not None:
                 await consume_reservation(self._session_factory, ref.station_id, event.reservation_id, ocpp_id)
         if self.observer is not None and existing is None:
@@ -607,27 +623,10 @@ class CsmsService:
         numeric = int(ocpp_id) if ocpp_id.isdigit() else None
         return TransactionStartReply(id_token_info=info if event.id_token else None, transaction_id=numeric)
 
-    async def _supersede(
-        self, ref: ChargerRef, connector_id: int, keep: uuid.UUID, started_at: datetime, stamped: datetime
-    ) -> None:
-        """A connector runs one transaction: older ones still open there end now, billed as far as metered.
-
-        "Older" by the charger's own stamps, so a start replayed late never ends the transaction that followed it."""
+    async def _supersede(self, ref: ChargerRef, connector_id: int, stale: list[Any], started_at: datetime) -> None:
+        """A connector runs one transaction: the older ones still open there (`_older_open`) end now, billed as far
+        as they were metered."""
         columns = _transactions_table.c
-        async with self._session_factory() as session:
-            stale = (
-                await session.execute(
-                    select(columns.id, columns.ocpp_transaction_id).where(
-                        columns.charging_station_id == ref.station_id,
-                        columns.connector_id == connector_id,
-                        columns.status == "active",
-                        columns.id != keep,
-                        columns.charger_started_at <= stamped,
-                    )
-                )
-            ).all()
-        if not stale:
-            return
         await self.meters.flush()
         samples = table_of(MeterSampleRecord).c
         for transaction_id, ocpp_transaction_id in stale:
