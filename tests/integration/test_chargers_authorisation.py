@@ -206,6 +206,24 @@ async def test_a_card_of_the_same_group_may_stop_and_one_of_another_group_may_no
     assert [(row[0]["idToken"], row[0]["startedBy"]) for row in logged] == [("CARD-C", "CARD-A")]
 
 
+async def test_a_free_vend_start_is_accepted(csms: Csms) -> None:
+    async with connected(csms, "2.0.1") as cs:
+        answer = await cs.call(
+            "TransactionEvent",
+            {
+                "eventType": "Started",
+                "timestamp": stamp(),
+                "triggerReason": "CablePluggedIn",
+                "seqNo": 0,
+                "transactionInfo": {"transactionId": "TX-FREE"},
+                "evse": {"id": 1, "connectorId": 1},
+                "idToken": {"idToken": "", "type": "NoAuthorization"},
+            },
+        )
+    assert answer["idTokenInfo"]["status"] == "Accepted"
+    assert await csms.rows(select(ChargingTransaction.status)) == [("active",)]
+
+
 async def test_the_master_pass_stops_any_transaction_and_starts_none(csms: Csms) -> None:
     await csms.token("CARD-A")
     await csms.token("CARD-MASTER", group_id=MASTER)

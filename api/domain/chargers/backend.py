@@ -467,7 +467,7 @@ class CsmsService:
 
     async def _verdict(self, token: IdToken | None) -> TokenVerdict:
         """The verdict on a token, remembered for `TOKEN_TTL_SECONDS`: a blocked card is refused within seconds."""
-        if token is None:
+        if token is None or token.token_type == "NoAuthorization":  # 2.0.1: a free-vend charger names no one
             return TokenVerdict(IdTokenInfo(status="Accepted"))
         now = time.monotonic()
         cached = self._tokens.get(token.id_token)
@@ -767,7 +767,7 @@ class CsmsService:
         if event.id_token is None:
             return None
         stopper = await self._verdict(event.id_token)
-        if transaction is None or transaction.id_token is None:
+        if transaction is None or not transaction.id_token:  # started by no one in particular (or free vend)
             return stopper.info
         starter = await self._verdict(IdToken(transaction.id_token))
         answer = stop_verdict(
