@@ -224,6 +224,27 @@ async def test_a_free_vend_start_is_accepted(csms: Csms) -> None:
     assert await csms.rows(select(ChargingTransaction.status)) == [("active",)]
 
 
+async def test_a_card_presented_after_a_cable_first_start_becomes_the_transactions_driver(csms: Csms) -> None:
+    await csms.token("CARD-A", group_id="FLEET-1")
+    async with connected(csms, "2.0.1") as cs:
+        await start(cs, None, tx="TX-CABLE", triggerReason="CablePluggedIn")
+        answer = await cs.call(
+            "TransactionEvent",
+            {
+                "eventType": "Updated",
+                "timestamp": stamp(),
+                "triggerReason": "Authorized",
+                "seqNo": 1,
+                "transactionInfo": {"transactionId": "TX-CABLE"},
+                "idToken": {"idToken": "CARD-A", "type": "ISO14443"},
+            },
+        )
+        assert (answer["idTokenInfo"]["status"], group_of(answer["idTokenInfo"])) == ("Accepted", "FLEET-1")
+        assert (await stop(cs, "TX-CABLE", "CARD-A"))["status"] == "Accepted"
+    rows = await csms.rows(select(ChargingTransaction.id_token, ChargingTransaction.status))
+    assert rows == [("CARD-A", "ended")]
+
+
 async def test_the_master_pass_stops_any_transaction_and_starts_none(csms: Csms) -> None:
     await csms.token("CARD-A")
     await csms.token("CARD-MASTER", group_id=MASTER)
