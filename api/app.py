@@ -19,6 +19,7 @@ from litestar.plugins.prometheus import PrometheusConfig
 
 from api.deps import provide_client_address, provide_db_session, provide_principal
 from api.docs_ui import DOCS_PATH, docs_router, render_plugins
+from api.domain.chargers.authorisation_controllers import AdminAuthorisationController
 from api.domain.chargers.controllers import AdminChargerController
 from api.domain.chargers.device_controllers import AdminChargerDeviceController
 from api.domain.chargers.security_controllers import AdminChargerSecurityController
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminSmartChargingController,
             AdminChargerSecurityController,
             AdminChargerDeviceController,
+            AdminAuthorisationController,
             SessionQuoteController,
             ReceiptLinkController,
             SessionController,

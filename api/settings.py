@@ -121,6 +121,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ocpp_ca_key: str = ""
     ocpp_certificate_validity_days: int = 365
     ocpp_ocsp_timeout_seconds: float = 3.0
+    ocpp_master_pass_group_id: str = ""  # 2.0.1 AuthCtrlr.MasterPassGroupId: its cards stop any transaction
+    ocpp_authorisation_upkeep_seconds: float = 5.0  # local list updates, cache clearing, reservation expiry
 
     @property
     def is_sqlite(self) -> bool:
@@ -412,6 +414,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ocpp_ca_key=source.get("VOLTWAY_OCPP_CA_KEY", "").strip(),
         ocpp_certificate_validity_days=_int(source, "VOLTWAY_OCPP_CERTIFICATE_VALIDITY_DAYS", 365, minimum=1),
         ocpp_ocsp_timeout_seconds=float(_int(source, "VOLTWAY_OCPP_OCSP_TIMEOUT", 3, minimum=1)),
+        ocpp_master_pass_group_id=source.get("VOLTWAY_OCPP_MASTER_PASS_GROUP_ID", "").strip()[:36],
+        ocpp_authorisation_upkeep_seconds=float(_int(source, "VOLTWAY_OCPP_AUTHORISATION_UPKEEP", 5, minimum=1)),
     )
     check_payment_settings(settings)
     if settings.notification_provider == "webhook" and not settings.notification_webhook_url.startswith(

@@ -330,6 +330,31 @@ class ExtendedTriggerMessage(_Request, frozen=True, kw_only=True, tag="extended-
     connector_id: int | None = None
 
 
+# local authorisation list (1.6 LocalAuthListManagement profile, 2.0.1 block D)
+
+
+class LocalListEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One id token of a local list; ``status`` None (with a Differential update) removes it from the list."""
+
+    id_token: str
+    id_token_type: str = "ISO14443"
+    status: str | None = "Accepted"
+    expiry_date: datetime | None = None
+    group_id: str | None = None
+
+
+class SendLocalList(_Request, frozen=True, kw_only=True, tag="send-local-list"):
+    """Replace (Full) or update (Differential) the charger's local authorisation list, as version ``version``."""
+
+    version: int
+    update_type: Literal["Full", "Differential"] = "Full"
+    entries: tuple[LocalListEntry, ...] = ()
+
+
+class GetLocalListVersion(_Request, frozen=True, kw_only=True, tag="get-local-list-version"):
+    """The version of the local authorisation list the charger holds (0: none, -1: not supported, 1.6)."""
+
+
 CommandRequest = (
     RemoteStart
     | RemoteStop
@@ -372,6 +397,8 @@ CommandRequest = (
     | UnpublishFirmware
     | SignedUpdateFirmware
     | ExtendedTriggerMessage
+    | SendLocalList
+    | GetLocalListVersion
 )
 
 # -- results ---------------------------------------------------------------------------------------------------
@@ -438,6 +465,10 @@ class MonitoringResult(_Result, frozen=True, kw_only=True, tag="monitoring"):
     monitors: tuple[dm.MonitorOutcome, ...] = ()
 
 
+class ListVersionResult(_Result, frozen=True, kw_only=True, tag="list-version"):
+    version: int
+
+
 CommandResult = (
     StatusResult
     | RemoteStartResult
@@ -448,7 +479,9 @@ CommandResult = (
     | VariablesResult
     | TransactionStatusResult
     | MonitoringResult
+    | ListVersionResult
 )
+
 
 # -- translation -----------------------------------------------------------------------------------------------
 
@@ -799,6 +832,49 @@ def _get_profiles_v201(req: GetChargingProfiles) -> Outgoing:
     )
 
 
+_NEWER_REFUSALS_V16 = {"NoCredit", "NotAllowedTypeEVSE", "NotAtThisLocation", "NotAtThisTime", "Unknown"}
+# our token kinds -> 2.0.1 IdTokenEnumType
+_V201_TOKEN_TYPES = {"RFID": "ISO14443", "APP_USER": "Central", "AD_HOC_USER": "Central", "OTHER": "Local"}
+
+
+def _local_list_v16(req: SendLocalList) -> Outgoing:
+    entries = [
+        v16.LocalAuthorizationList(
+            id_tag=entry.id_token,
+            id_tag_info=UNSET
+            if entry.status is None
+            else v16.IdTagInfo(
+                status="Invalid" if entry.status in _NEWER_REFUSALS_V16 else entry.status,  # type: ignore[arg-type]
+                expiry_date=_opt(entry.expiry_date),
+                parent_id_tag=_opt(entry.group_id),
+            ),
+        )
+        for entry in req.entries
+    ]
+    return "SendLocalList", v16.SendLocalListRequest(
+        list_version=req.version, update_type=req.update_type, local_authorization_list=entries or UNSET
+    )
+
+
+def _local_list_v201(req: SendLocalList) -> Outgoing:
+    entries = [
+        v201.AuthorizationData(
+            id_token=_v201_token(entry.id_token, _V201_TOKEN_TYPES.get(entry.id_token_type, entry.id_token_type)),
+            id_token_info=UNSET
+            if entry.status is None
+            else v201.IdTokenInfoType(
+                status=entry.status,  # type: ignore[arg-type]
+                cache_expiry_date_time=_opt(entry.expiry_date),
+                group_id_token=UNSET if entry.group_id is None else _v201_token(entry.group_id, "Central"),
+            ),
+        )
+        for entry in req.entries
+    ]
+    return "SendLocalList", v201.SendLocalListRequest(
+        version_number=req.version, update_type=req.update_type, local_authorization_list=entries or UNSET
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
     """One registry entry: how a command is phrased in each OCPP version and how its answer is read."""
@@ -1136,6 +1212,15 @@ COMMANDS: dict[str, CommandSpec] = {
             dm.extended_trigger_v201,
             _status,
         ),
+        CommandSpec("send-local-list", SendLocalList, _local_list_v16, _status, _local_list_v201, _status),
+        CommandSpec(
+            "get-local-list-version",
+            GetLocalListVersion,
+            lambda _q: ("GetLocalListVersion", v16.GetLocalListVersionRequest()),
+            lambda r: ListVersionResult(version=r.list_version),
+            lambda _q: ("GetLocalListVersion", v201.GetLocalListVersionRequest()),
+            lambda r: ListVersionResult(version=r.version_number),
+        ),
     )
 }
 
@@ -1224,6 +1309,7 @@ __all__ = [
     "GetDiagnostics",
     "GetDisplayMessages",
     "GetInstalledCertificateIds",
+    "GetLocalListVersion",
     "GetLog",
     "GetMonitoringReport",
     "GetReport",
@@ -1232,6 +1318,8 @@ __all__ = [
     "InstallCertificate",
     "InstalledCertificate",
     "InstalledCertificatesResult",
+    "ListVersionResult",
+    "LocalListEntry",
     "MonitoringResult",
     "PublishFirmware",
     "RemoteStart",
@@ -1239,6 +1327,7 @@ __all__ = [
     "RemoteStop",
     "ReserveNow",
     "Reset",
+    "SendLocalList",
     "SetChargingProfile",
     "SetDisplayMessage",
     "SetMonitoringBase",

@@ -118,6 +118,7 @@ class TransactionStarted(_MessageEvent, frozen=True, kw_only=True, tag=True):
     seq_no: int | None = None
     offline: bool = False
     samples: tuple[MeterSample, ...] = ()
+    remote_start_id: int | None = None  # 2.0.1: the remoteStartId of the RequestStartTransaction it answers
 
 
 class TransactionUpdated(_MessageEvent, frozen=True, kw_only=True, tag=True):
@@ -374,6 +375,13 @@ class PublishFirmwareStatusChanged(_MessageEvent, frozen=True, kw_only=True, tag
     locations: tuple[str, ...] = ()
 
 
+class ReservationStatusChanged(_MessageEvent, frozen=True, kw_only=True, tag=True):
+    """2.0.1 ReservationStatusUpdate: the charger dropped a reservation (``Expired`` or ``Removed``)."""
+
+    reservation_id: int
+    status: str
+
+
 ChargerEvent = (
     ChargerConnected
     | ChargerDisconnected
@@ -400,6 +408,7 @@ ChargerEvent = (
     | CustomerInformationReceived
     | DisplayMessagesReported
     | PublishFirmwareStatusChanged
+    | ReservationStatusChanged
 )
 
 

@@ -30,6 +30,12 @@ def _entry(
     return entry
 
 
+# Controllers whose variables the simulator keeps in its flat ``settings`` by variable name.
+_FLAT_COMPONENTS = frozenset(
+    {"SmartChargingCtrlr", "LocalAuthListCtrlr", "AuthCacheCtrlr", "AuthCtrlr", "SecurityCtrlr"}
+)
+
+
 def initial_device_model(settings: dict[str, str]) -> dict[DeviceModelKey, dict[str, Any]]:
     model: dict[DeviceModelKey, dict[str, Any]] = {}
     for action in ("GetReport", "GetVariables", "SetVariables"):
@@ -136,7 +142,8 @@ class DeviceModelAnswers:
         if entry is not None:
             return key, entry, None
         name = item["variable"]["name"]
-        if name in self.settings:  # the simulator's flat configuration, which tests and other features change
+        if key[0] in _FLAT_COMPONENTS and name in self.settings:
+            # kept in the simulator's flat configuration, which tests and other features change
             return key, {"attributes": {"Actual": self.settings[name]}, "mutability": "ReadWrite"}, None
         if not any(known[:4] == key[:4] for known in self.device_model):
             return key, None, "UnknownComponent"

@@ -54,6 +54,14 @@ V16_ERROR_CODES = (
 # Messages a charger must not lose while offline (OCPP keeps transaction messages in a queue).
 # A 1.6 StartTransaction is not queued: without its reply the charger has no transaction id to continue with.
 _QUEUED_ACTIONS = {"StopTransaction", "MeterValues", "TransactionEvent"}
+# What the simulated chargers say about their local list and cache (2.0.1 variables by name, whatever component).
+_AUTHORISATION_SETTINGS_V16 = {
+    "LocalAuthListEnabled": "true",
+    "LocalAuthListMaxLength": "1000",
+    "SendLocalListMaxLength": "50",
+    "AuthorizationCacheEnabled": "true",
+}
+_AUTHORISATION_SETTINGS_V201 = {"Enabled": "true", "ItemsPerMessage": "50", "Entries": "0"}
 
 
 class ChargerRating(msgspec.Struct, frozen=True):
@@ -150,6 +158,7 @@ class SimulatedCharger(DeviceModelAnswers):
         self.heartbeat_interval = 300.0
         self.last_sent = 0.0
         self.settings: dict[str, str] = {"HeartbeatInterval": "300", "MeterValueSampleInterval": "60"}
+        self.settings |= _AUTHORISATION_SETTINGS_V16 if self.v16 else _AUTHORISATION_SETTINGS_V201
         # charging state
         self.status = "Available"
         self.transaction_id: str | None = None
@@ -188,6 +197,14 @@ class SimulatedCharger(DeviceModelAnswers):
         self.monitors: dict[int, dict[str, Any]] = {}
         self.display_messages: dict[int, dict[str, Any]] = {}
         self.followups: list[Callable[[], Coroutine[Any, Any, None]]] = []
+        # authorisation: the local list (version, id tag -> its info), the cache, the reservation of connector 1
+        self.local_list_version = 0
+        self.local_list: dict[str, dict[str, Any]] = {}
+        self.auth_cache: dict[str, dict[str, Any]] = {}
+        self.reservation: dict[str, Any] | None = None
+        self.reservation_id_used: int | None = None
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.remote_start_id: int | None = None
 
     def _now(self) -> str:
         return _stamp(self.clock_offset)
@@ -465,12 +482,19 @@ class SimulatedCharger(DeviceModelAnswers):
         await self._status("Preparing")
         if self.v16:
             auth = await self.call("Authorize", {"idTag": id_tag})
+            self._remember(id_tag, auth.get("idTagInfo"))
             if auth.get("idTagInfo", {}).get("status") != "Accepted":
                 await self._status("Available")
                 return
             result = await self.call(
                 "StartTransaction",
-                {"connectorId": 1, "idTag": id_tag, "meterStart": round(self.meter_wh), "timestamp": self._now()},
+                {
+                    "connectorId": 1,
+                    "idTag": id_tag,
+                    "meterStart": round(self.meter_wh),
+                    "timestamp": self._now(),
+                    **self._use_reservation(id_tag, "reservationId"),
+                },
             )
             if "transactionId" not in result:
                 await self._status("Available")
@@ -481,10 +505,19 @@ class SimulatedCharger(DeviceModelAnswers):
             self.transaction_id = f"{self.charger_id}-{self.rng.getrandbits(40):x}"
             self.seq_no = 0
             self._bind_start_profile()
-            await self.call(
+            started = await self.call(
                 "TransactionEvent",
-                self._transaction_event("Started", "Authorized", {"idToken": {"idToken": id_tag, "type": "Central"}}),
+                self._transaction_event(
+                    "Started",
+                    "Authorized" if self.remote_start_id is None else "RemoteStart",
+                    {
+                        "idToken": {"idToken": id_tag, "type": "Central"},
+                        **self._use_reservation(id_tag, "reservationId"),
+                        **self._remote_start_info(),
+                    },
+                ),
             )
+            self._remember(id_tag, started.get("idTokenInfo"))
             if self.config.ev_charging_needs:
                 await self._notify_ev_charging_needs()
         self.report.transactions_started += 1
@@ -612,6 +645,8 @@ class SimulatedCharger(DeviceModelAnswers):
     def _accept_start(self, token: str) -> bool:
         if self.transaction_id is not None or self.fault_until is not None or self.remote_start is not None:
             return False
+        if self.reservation is not None and not self._holds_reservation(token):
+            return False
         self.remote_start = token
         self.report.remote_starts += 1
         return True
@@ -624,8 +659,9 @@ class SimulatedCharger(DeviceModelAnswers):
 
     def _command_RequestStartTransaction(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         accepted = self._accept_start(payload["idToken"]["idToken"])
-        if accepted:
+        if accepted:  # the transaction it starts names it (2.0.1 E02)
             self._keep_start_profile(payload)
+            self.remote_start_id = payload["remoteStartId"]
         return {"status": "Accepted" if accepted else "Rejected"}
 
     def _stop_matches(self, transaction_id: str) -> dict[str, Any]:
@@ -692,15 +728,6 @@ class SimulatedCharger(DeviceModelAnswers):
 
     def _command_UpdateFirmware(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return {} if self.v16 else {"status": "Accepted"}
-
-    def _command_ReserveNow(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        return {"status": "Accepted" if self.status == "Available" else "Occupied"}
-
-    def _command_CancelReservation(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        return {"status": "Accepted"}
-
-    def _command_ClearCache(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        return {"status": "Accepted"}
 
     def _command_DataTransfer(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return {"status": "UnknownVendorId"}
@@ -964,6 +991,152 @@ class SimulatedCharger(DeviceModelAnswers):
                     await self.call(action, payload)
 
         self.followups.append(send)
+
+    # -- authorisation: local list, cache, reservations, groups ---------------------------------------------------
+
+    def _later(self, work: Any) -> None:
+        """Messages a command causes are sent after its answer, as a charger does."""
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _quiet(self, work: Any) -> None:
+        with contextlib.suppress(_Offline):
+            await work
+
+    def _remember(self, id_tag: str, info: dict[str, Any] | None) -> None:
+        """The authorisation cache keeps what the central system said about a card (unless it is in the local list)."""
+        if (
+            info is not None
+            and id_tag not in self.local_list
+            and self.settings.get("AuthorizationCacheEnabled", self.settings.get("Enabled")) == "true"
+        ):
+            self.auth_cache[id_tag] = info
+
+    def _info_of(self, id_tag: str) -> dict[str, Any] | None:
+        return self.local_list.get(id_tag) or self.auth_cache.get(id_tag)
+
+    @staticmethod
+    def _group(info: dict[str, Any] | None) -> str | None:
+        if info is None:
+            return None
+        parent = info.get("parentIdTag") or info.get("groupIdToken")
+        return parent.get("idToken") if isinstance(parent, dict) else parent
+
+    def _holds_reservation(self, token: str) -> bool:
+        reservation = self.reservation
+        if reservation is None:
+            return True
+        group = reservation.get("group")
+        return token == reservation["idTag"] or (group is not None and self._group(self._info_of(token)) == group)
+
+    def _remote_start_info(self) -> dict[str, Any]:
+        """The remoteStartId of the RequestStartTransaction this start answers, once."""
+        remote_start_id, self.remote_start_id = self.remote_start_id, None
+        return {} if remote_start_id is None else {"transactionInfo": {"remoteStartId": remote_start_id}}
+
+    def _use_reservation(self, token: str, field: str) -> dict[str, Any]:
+        """The reservation a start by `token` consumes, as the message field naming it."""
+        if self.reservation is None or not self._holds_reservation(token):
+            return {}
+        reservation_id = self.reservation["id"]
+        self.reservation = None
+        self.reservation_id_used = reservation_id
+        return {field: reservation_id}
+
+    async def present_card(self, id_tag: str) -> bool:
+        """A driver holds a card to the reader during a transaction: it ends the transaction if it is the card that
+        started it, a card of the same group (parentIdTag / groupIdToken) or, 2.0.1, a master pass."""
+        if self.transaction_id is None:
+            return False
+        if id_tag != self.id_tag:
+            if self.v16:
+                info = (await self.call("Authorize", {"idTag": id_tag})).get("idTagInfo")
+            else:
+                info = (await self.call("Authorize", {"idToken": {"idToken": id_tag, "type": "ISO14443"}})).get(
+                    "idTokenInfo"
+                )
+            self._remember(id_tag, info)
+            if info is None or info.get("status") != "Accepted":
+                return False
+            group = self._group(info)
+            master = self.settings.get("MasterPassGroupId")
+            if not (group is not None and (group == self._group(self._info_of(self.id_tag)) or group == master)):
+                return False
+            self.id_tag = id_tag
+        await self._stop("Local", "StopAuthorized")
+        return True
+
+    def _command_SendLocalList(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        if self.settings.get("LocalAuthListEnabled", self.settings.get("Enabled")) != "true":
+            return {"status": "NotSupported"} if self.v16 else {"status": "Failed"}
+        version = payload["listVersion" if self.v16 else "versionNumber"]
+        entries = payload.get("localAuthorizationList") or []
+        limit = int(self.settings.get("SendLocalListMaxLength", self.settings.get("ItemsPerMessage", "100")))
+        if len(entries) > limit:
+            return {"status": "Failed"}
+        if payload["updateType"] == "Full":
+            self.local_list = {}
+        elif version <= self.local_list_version:
+            return {"status": "VersionMismatch"}
+        for entry in entries:
+            tag = entry["idTag"] if self.v16 else entry["idToken"]["idToken"]
+            info = entry.get("idTagInfo" if self.v16 else "idTokenInfo")
+            if info is None:
+                self.local_list.pop(tag, None)
+            else:
+                self.local_list[tag] = info
+                self.auth_cache.pop(tag, None)
+        self.local_list_version = version
+        return {"status": "Accepted"}
+
+    def _command_GetLocalListVersion(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        return {"listVersion" if self.v16 else "versionNumber": self.local_list_version}
+
+    def _command_ClearCache(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        self.auth_cache.clear()
+        return {"status": "Accepted"}
+
+    def _command_ReserveNow(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        if self.fault_until is not None:
+            return {"status": "Faulted"}
+        if self.transaction_id is not None or self.status not in ("Available", "Reserved"):
+            return {"status": "Occupied"}
+        reservation_id = payload["reservationId" if self.v16 else "id"]
+        if self.reservation is not None and self.reservation["id"] != reservation_id:
+            return {"status": "Occupied"}
+        if self.v16:
+            tag, group, expiry = payload["idTag"], payload.get("parentIdTag"), payload["expiryDate"]
+        else:
+            tag, expiry = payload["idToken"]["idToken"], payload["expiryDateTime"]
+            group = (payload.get("groupIdToken") or {}).get("idToken")
+        expires = datetime.fromisoformat(expiry.replace("Z", "+00:00"))
+        self.reservation = {"id": reservation_id, "idTag": tag, "group": group, "expires": expires}
+        self._later(self._quiet(self._status("Reserved")))
+        self._later(self._expire_reservation(reservation_id, expires))
+        return {"status": "Accepted"}
+
+    async def _expire_reservation(self, reservation_id: int, expires: datetime) -> None:
+        await asyncio.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds()))
+        if self.reservation is None or self.reservation["id"] != reservation_id:
+            return
+        self.reservation = None
+        if not self.v16:  # 1.6 has no message for it: the connector just becomes Available again
+            await self._quiet(
+                self.call(
+                    "ReservationStatusUpdate", {"reservationId": reservation_id, "reservationUpdateStatus": "Expired"}
+                )
+            )
+        if self.transaction_id is None and self.status == "Reserved":
+            await self._quiet(self._status("Available"))
+
+    def _command_CancelReservation(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        if self.reservation is None or self.reservation["id"] != payload["reservationId"]:
+            return {"status": "Rejected"}
+        self.reservation = None
+        if self.transaction_id is None and self.status == "Reserved":
+            self._later(self._quiet(self._status("Available")))
+        return {"status": "Accepted"}
 
 
 class Simulation:

@@ -8,6 +8,7 @@ import asyncio
 
 import msgspec
 
+from api.cli import authorisation
 from api.cli.command import CommandError, check_ports, msgspec_replace, prepare_database, run_coroutine
 from api.settings import load_settings
 
@@ -104,6 +105,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_chargers(args: argparse.Namespace) -> int:
     import uuid
+
+    if args.chargers_command == "local-list":
+        from api.cli.authorisation import cmd_local_list
+
+        return cmd_local_list(args)
     from decimal import Decimal, InvalidOperation
 
     from api.domain.chargers.provisioning import add_charger, list_chargers
@@ -158,6 +164,11 @@ def cmd_chargers(args: argparse.Namespace) -> int:
 
 def cmd_tokens(args: argparse.Namespace) -> int:
     from api.domain.chargers.provisioning import ProvisioningError, add_token, block_token, list_tokens
+
+    if args.tokens_command == "set":
+        from api.cli.authorisation import cmd_token_set
+
+        return cmd_token_set(args)
     from api.services import open_services
 
     settings = load_settings()
@@ -254,6 +265,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     charger_add.add_argument("--lon", type=float, help="longitude of a new location")
     charger_add.add_argument("--name", help="name of a new location")
     charger_commands.add_parser("list", help="list chargers", description="List chargers and their connection state.")
+    authorisation.register_local_list(charger_commands)
     chargers.set_defaults(handler=cmd_chargers)
 
     tokens = commands.add_parser("tokens", help="RFID tokens", description="Manage RFID cards and fobs.")
@@ -264,4 +276,5 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     token_block = token_commands.add_parser("block", help="block a card", description="Block a card.")
     token_block.add_argument("uid")
     token_commands.add_parser("list", help="list cards", description="List cards with owner and state.")
+    authorisation.register_token_set(token_commands)
     tokens.set_defaults(handler=cmd_tokens)

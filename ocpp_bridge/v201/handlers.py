@@ -41,6 +41,7 @@ from ocpp_bridge.events import (
     ReportedMonitor,
     ReportedVariable,
     ReportReceived,
+    ReservationStatusChanged,
     SecurityEventReceived,
     StatusChanged,
     TransactionEnded,
@@ -233,6 +234,7 @@ class V201Router(Router):
                     connector_id=0 if evse is None else evse.id_,
                     meter_start_wh=_energy(samples, last=False),
                     reservation_id=opt(req.reservation_id),
+                    remote_start_id=opt(tx.remote_start_id),
                 )
             )
             info = reply.id_token_info
@@ -541,6 +543,16 @@ class V201Router(Router):
             )
         )
         return m.PublishFirmwareStatusNotificationResponse()
+
+    async def on_reservation_status_update(
+        self, ctx: CallContext, req: m.ReservationStatusUpdateRequest
+    ) -> m.ReservationStatusUpdateResponse:
+        await self.backend.on_event(
+            ReservationStatusChanged(
+                **self.base(ctx), reservation_id=req.reservation_id, status=req.reservation_update_status
+            )
+        )
+        return m.ReservationStatusUpdateResponse()
 
 
 def _status_info(reason: str | None) -> m.StatusInfoType | UnsetType:

@@ -147,6 +147,12 @@ MATRIX: dict[str, str] = {
     "GET /v1/admin/chargers/{charger_id:str}/monitors": "admin",
     "GET /v1/admin/chargers/{charger_id:str}/requests": "admin",
     "GET /v1/admin/chargers/{charger_id:str}/requests/{kind:str}/{request_id:int}": "admin",
+    "PUT /v1/admin/tokens/{uid:str}/authorisation": "admin",
+    "POST /v1/admin/chargers/{charger_id:str}/local-list/sync": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/local-list": "admin",
+    "GET /v1/admin/reservations": "admin",
+    "POST /v1/admin/reservations": "admin",
+    "POST /v1/admin/reservations/{reservation_id:int}/cancel": "admin",
     # Erasing an account is called last, so that it does not take the caller's later calls with it.
     "DELETE /v1/me": "signed_in",
 }
@@ -176,6 +182,8 @@ def _path_values(api: ServedApi, owned: dict[str, str]) -> dict[str, str]:
         "path": "redoc",
         "kind": "log",
         "request_id": "1",
+        "uid": "NO-SUCH-CARD",
+        "reservation_id": "999999",
         **owned,
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from litestar import Litestar
@@ -14,8 +14,10 @@ from api.db.engine import create_engine, create_session_factory
 from api.domain.chargers.backend import TOKEN_TTL_SECONDS, CsmsService
 from api.domain.chargers.meter_writer import MeterSampleWriter
 from api.domain.chargers.provisioning import add_charger
+from api.domain.drivers.commands import add_user
 from ocpp_bridge.events import AuthorizationRequested, IdToken
 from tests.integration.test_accounts import assert_problem, bearer, login, register
+from tests.support import make_settings
 
 Client = AsyncTestClient[Litestar]
 
@@ -112,3 +114,46 @@ async def test_a_card_cannot_be_registered_after_erasure(client: Client, csms: C
     # The access token from before the erasure is still unexpired, but the account is gone.
     assert_problem(await client.post("/v1/me/tokens", json={"uid": "0A0B0C0D0E0F"}, headers=dana), 401)
     assert await authorize(csms, "0A0B0C0D0E0F") == "Invalid"  # never known, so never accepted
+
+
+ADMIN_PASSWORD = "correct horse battery"
+
+
+async def test_an_operator_sets_a_cards_expiry_and_group(client: Client, csms: CsmsService, database_url: str) -> None:
+    await add_user(
+        make_settings(database_url=database_url),
+        email="ops@example.com",
+        password=ADMIN_PASSWORD,
+        role="admin",
+        name="Ops",
+    )
+    admin = bearer(await login(client, email="ops@example.com", password=ADMIN_PASSWORD))
+    dana = await signed_in(client, "dana@example.com")
+    added = await client.post("/v1/me/tokens", json={"uid": "04A22B5A7C6E80"}, headers=dana)
+    assert added.status_code == 201
+
+    until = datetime.now(UTC) + timedelta(days=90)
+    body = {"status": "Accepted", "expiresAt": until.isoformat(), "groupId": "FLEET-1"}
+    changed = await client.put("/v1/admin/tokens/04A22B5A7C6E80/authorisation", json=body, headers=admin)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["groupId"] == "FLEET-1"
+    [card] = (await client.get("/v1/me/tokens", headers=dana)).json()
+    assert card["valid"] is True
+    assert datetime.fromisoformat(card["expiresAt"]) == until
+
+    past = {"status": "Accepted", "expiresAt": (datetime.now(UTC) - timedelta(seconds=1)).isoformat()}
+    assert (await client.put("/v1/admin/tokens/04A22B5A7C6E80/authorisation", json=past, headers=admin)).is_success
+    [card] = (await client.get("/v1/me/tokens", headers=dana)).json()
+    assert card["valid"] is False
+    await asyncio.sleep(TOKEN_TTL_SECONDS + 0.1)  # the bridge remembers a verdict this long
+    assert await authorize(csms, "04A22B5A7C6E80") == "Expired"
+
+    missing = await client.put("/v1/admin/tokens/NOPE/authorisation", json=body, headers=admin)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    naive = {"status": "Accepted", "expiresAt": "2030-01-01T00:00:00"}
+    assert (
+        await client.put("/v1/admin/tokens/04A22B5A7C6E80/authorisation", json=naive, headers=admin)
+    ).status_code == 422
+    as_driver = await client.put("/v1/admin/tokens/04A22B5A7C6E80/authorisation", json=body, headers=dana)
+    assert as_driver.status_code == 403

@@ -2,6 +2,7 @@
 
 from api.db.base import Base
 from api.db.models.accounts import AccountToken, LoginFailure, RefreshToken, User
+from api.db.models.authorisation import ChargerLocalList, Reservation
 from api.db.models.charging import (
     BridgeProcess,
     ChargerLogEntry,
@@ -39,6 +40,7 @@ __all__ = [
     "BridgeProcess",
     "ChangeCounter",
     "ChargerDeviceEvent",
+    "ChargerLocalList",
     "ChargerLogEntry",
     "ChargerMonitor",
     "ChargerRequest",
@@ -67,6 +69,7 @@ __all__ = [
     "PaymentCustomer",
     "PaymentWebhookEvent",
     "RefreshToken",
+    "Reservation",
     "SecurityEventRecord",
     "StationReport",
     "SupportTicket",

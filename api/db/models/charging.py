@@ -36,6 +36,10 @@ class IdTokenRecord(Base):
     status: Mapped[str] = mapped_column(String(16), default="Accepted")
     label: Mapped[str | None] = mapped_column(String(100))  # the driver's name for the card ("blue fob")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # answered Expired from then on
+    group_id: Mapped[str | None] = mapped_column(String(36), index=True)  # OCPP groupIdToken / 1.6 parentIdTag
+    # when it last changed: local lists and authorisation caches of chargers follow it
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True, default=utc_now, onupdate=utc_now)
 
 
 class ChargingTransaction(Base):

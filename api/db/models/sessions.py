@@ -57,6 +57,7 @@ class ChargingSession(Base):
     charging_station_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("charging_stations.id", ondelete="CASCADE"))
     connector_id: Mapped[int] = mapped_column(Integer)
     id_token: Mapped[str] = mapped_column(String(36), index=True)
+    remote_start_id: Mapped[int | None] = mapped_column(Integer)  # 2.0.1 remoteStartId of our start request
     transaction_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("charging_transactions.id", ondelete="SET NULL"), unique=True
     )

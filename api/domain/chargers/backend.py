@@ -17,11 +17,28 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.db.models import ChargerLogEntry, ChargingStation, ChargingTransaction, Evse, IdTokenRecord
+from api.db.models import (
+    ChargerLogEntry,
+    ChargingSession,
+    ChargingStation,
+    ChargingTransaction,
+    Evse,
+    IdTokenRecord,
+    MeterSampleRecord,
+)
 from api.db.types import utc_now
+from api.domain.chargers.authorisation import (
+    UNAUTHORISED_STOP,
+    UNKNOWN,
+    TokenRecord,
+    TokenVerdict,
+    start_verdict,
+    stop_verdict,
+    verdict,
+)
 from api.domain.chargers.certificates import ChargerSecurity
 from api.domain.chargers.charging_profiles import record_smart_charging_event
 from api.domain.chargers.clock import DEFAULT_FUTURE_MARGIN_SECONDS, ChargerClock
@@ -30,6 +47,7 @@ from api.domain.chargers.device_records import DEVICE_MODEL_EVENTS, record_devic
 from api.domain.chargers.live_writer import LiveStateWriter, chunks, lock_stations, table_of
 from api.domain.chargers.meter_writer import MeterSampleWriter
 from api.domain.chargers.observer import TransactionObserver
+from api.domain.chargers.reservations import consume_reservation, reservation_status_changed
 from api.domain.stations.store import bump_counter
 from api.periodic import Periodic
 from ocpp_bridge.events import (
@@ -56,6 +74,7 @@ from ocpp_bridge.events import (
     IdTokenInfo,
     MeterSample,
     MeterValuesReceived,
+    ReservationStatusChanged,
     SecurityEventReceived,
     StatusChanged,
     TransactionEnded,
@@ -126,6 +145,20 @@ def _ref(station_id: uuid.UUID, columns: list[Any], evses: dict[int, uuid.UUID])
 class ActiveTransaction(msgspec.Struct):
     id: uuid.UUID
     meter_start_wh: float | None
+    id_token: str | None = None  # the token that started it, against which a stopping token is checked
+
+
+def _older_open(ref: ChargerRef, event: TransactionStarted, keep: uuid.UUID) -> Any:
+    """Open transactions on the event's connector begun before it, by the charger's own stamps (so a start replayed
+    late never ends the transaction that followed it)."""
+    columns = _transactions_table.c
+    return select(columns.id, columns.ocpp_transaction_id).where(
+        columns.charging_station_id == ref.station_id,
+        columns.connector_id == event.connector_id,
+        columns.status == "active",
+        columns.id != keep,
+        columns.charger_started_at <= event.timestamp,
+    )
 
 
 class ChargerDirectory:
@@ -221,8 +254,10 @@ class CsmsService:
         live_writer: LiveStateWriter | None = None,
         clock_future_margin_seconds: float = DEFAULT_FUTURE_MARGIN_SECONDS,
         security: ChargerSecurity | None = None,
+        master_pass_group_id: str = "",
     ) -> None:
         self._session_factory = session_factory
+        self.master_pass_group_id = master_pass_group_id
         self._clock_future_margin = clock_future_margin_seconds
         self._clocks: dict[uuid.UUID, ChargerClock] = {}
         self._offsets: dict[uuid.UUID, float | None] = {}  # changed clock offsets, written with last_seen
@@ -235,7 +270,7 @@ class CsmsService:
         self.observer: TransactionObserver | None = None
         self._transactions: dict[tuple[uuid.UUID, str], ActiveTransaction] = {}
         self._last_seen: dict[uuid.UUID, datetime] = {}
-        self._tokens: dict[str, tuple[float, IdTokenInfo, uuid.UUID | None]] = {}
+        self._tokens: dict[str, tuple[float, TokenVerdict]] = {}
         self._flusher = Periodic("ocpp-last-seen", LAST_SEEN_FLUSH_SECONDS, self.flush_last_seen)
         self._refresher = Periodic("ocpp-charger-directory", DIRECTORY_TTL_SECONDS, self.directory.load_all)
 
@@ -366,6 +401,9 @@ class CsmsService:
             at = self._place(ref, event.charger_id, event.timestamp, event.received_at)
             await self._log(ref, type(event).__name__, at, msgspec.to_builtins(event))
             await self.security.on_security_event(ref.station_id, event)
+        elif isinstance(event, ReservationStatusChanged):
+            self._seen(ref, event.received_at)
+            await reservation_status_changed(self._session_factory, ref.station_id, event.reservation_id, event.status)
         elif isinstance(event, DEVICE_MODEL_EVENTS):
             self._seen(ref, event.received_at)
             await record_device_event(self._session_factory, ref.station_id, event)
@@ -446,36 +484,37 @@ class CsmsService:
             await self.live.flush()
         return BootReply(status="Accepted", interval=self._heartbeat_interval)
 
-    async def _authorize(self, token: IdToken | None) -> tuple[IdTokenInfo, uuid.UUID | None]:
+    async def _verdict(self, token: IdToken | None) -> TokenVerdict:
         """The verdict on a token, remembered for `TOKEN_TTL_SECONDS`: a blocked card is refused within seconds."""
-        if token is None:
-            return IdTokenInfo(status="Accepted"), None
+        if token is None or token.token_type == "NoAuthorization":  # 2.0.1: a free-vend charger names no one
+            return TokenVerdict(IdTokenInfo(status="Accepted"))
         now = time.monotonic()
         cached = self._tokens.get(token.id_token)
         if cached is not None and cached[0] > now:
-            return cached[1], cached[2]
+            return cached[1]
+        columns = _tokens_table.c
         async with self._session_factory() as session:
             record = (
                 await session.execute(
-                    select(_tokens_table.c.status, _tokens_table.c.user_id).where(_tokens_table.c.uid == token.id_token)
+                    select(columns.status, columns.user_id, columns.expires_at, columns.group_id).where(
+                        columns.uid == token.id_token
+                    )
                 )
             ).one_or_none()
-        if record is None:
-            verdict: tuple[IdTokenInfo, uuid.UUID | None] = (IdTokenInfo(status="Invalid"), None)
-        elif record[0] != "Accepted":
-            verdict = (IdTokenInfo(status="Blocked"), record[1])
-        else:
-            verdict = (IdTokenInfo(status="Accepted"), record[1])
+        found = UNKNOWN if record is None else verdict(TokenRecord(*record), utc_now())
         if len(self._tokens) >= TOKEN_CACHE_SIZE:
             self._tokens = {uid: entry for uid, entry in self._tokens.items() if entry[0] > now}
-        self._tokens[token.id_token] = (now + TOKEN_TTL_SECONDS, *verdict)
-        return verdict
+        self._tokens[token.id_token] = (now + TOKEN_TTL_SECONDS, found)
+        return found
+
+    async def _authorize(self, token: IdToken | None) -> tuple[IdTokenInfo, uuid.UUID | None]:
+        found = await self._verdict(token)
+        return found.info, found.user_id
 
     async def on_authorization_requested(self, event: AuthorizationRequested) -> IdTokenInfo:
         ref = await self.directory.require(event.charger_id)
         self._seen(ref, event.received_at)
-        info, _ = await self._authorize(event.id_token)
-        return info
+        return (await self._verdict(event.id_token)).info
 
     async def _transaction(self, ref: ChargerRef, ocpp_transaction_id: str) -> ActiveTransaction | None:
         key = (ref.station_id, ocpp_transaction_id)
@@ -486,7 +525,7 @@ class CsmsService:
         async with self._session_factory() as session:
             row = (
                 await session.execute(
-                    select(columns.id, columns.meter_start_wh).where(
+                    select(columns.id, columns.meter_start_wh, columns.id_token).where(
                         columns.charging_station_id == ref.station_id,
                         columns.ocpp_transaction_id == ocpp_transaction_id,
                     )
@@ -494,17 +533,41 @@ class CsmsService:
             ).one_or_none()
         if row is None:
             return None
-        found = ActiveTransaction(id=row[0], meter_start_wh=row[1])
+        found = ActiveTransaction(id=row[0], meter_start_wh=row[1], id_token=row[2])
         self._transactions[key] = found
         return found
 
+    async def _remote_start_token(self, ref: ChargerRef, remote_start_id: int) -> IdToken | None:
+        """The token of our RequestStartTransaction with this remoteStartId (2.0.1 starts may omit the token)."""
+        async with self._session_factory() as session:
+            uid = (
+                await session.execute(
+                    select(ChargingSession.id_token)
+                    .where(
+                        ChargingSession.charging_station_id == ref.station_id,
+                        ChargingSession.remote_start_id == remote_start_id,
+                    )
+                    .order_by(ChargingSession.created_at.desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+        return None if uid is None else IdToken(uid, "Central")
+
     async def on_transaction_started(self, event: TransactionStarted) -> TransactionStartReply:
-        """Idempotent: a replayed start (same charger, connector and start time, or same id) gets the same answer."""
+        """Idempotent: a replayed start (same charger, connector and start time, or same id) gets the same answer.
+
+        A start without a token is matched to our remote start by its remoteStartId; a start on a connector that
+        still has an open transaction ends that one ("Superseded"); a start with a reservation's id uses it up.
+        """
         ref = await self.directory.require(event.charger_id)
         self._seen(ref, event.received_at)
         started_at = self._place(ref, event.charger_id, event.timestamp, event.received_at, live=not event.offline)
         placed = self._placed_samples(ref, event.charger_id, event.samples, event.received_at)
-        info, user_id = await self._authorize(event.id_token)
+        token = event.id_token
+        if token is None and event.remote_start_id is not None:
+            token = await self._remote_start_token(ref, event.remote_start_id)
+        found = start_verdict(await self._verdict(token), self.master_pass_group_id)
+        info, user_id = found.info, found.user_id
         columns = _transactions_table.c
         query = select(columns.id, columns.ocpp_transaction_id, columns.meter_start_wh).where(
             columns.charging_station_id == ref.station_id
@@ -516,6 +579,7 @@ class CsmsService:
             query = query.where(
                 columns.connector_id == event.connector_id, columns.charger_started_at == event.timestamp
             )
+        stale: list[Any] = []
         async with self._session_factory() as session:
             existing = (await session.execute(query)).one_or_none()
             if existing is None:
@@ -528,7 +592,7 @@ class CsmsService:
                         evse_id=ref.evses.get(event.connector_id),
                         connector_id=event.connector_id,
                         ocpp_transaction_id=ocpp_id,
-                        id_token=event.id_token.id_token if event.id_token else None,
+                        id_token=token.id_token if token else None,
                         user_id=user_id,
                         started_at=started_at,
                         charger_started_at=event.timestamp,
@@ -539,12 +603,23 @@ class CsmsService:
                         updated_at=utc_now(),
                     )
                 )
+                if event.connector_id > 0:  # in the same visit to the database
+                    stale = list((await session.execute(_older_open(ref, event, transaction_id))).all())
                 await session.commit()
-                active = ActiveTransaction(id=transaction_id, meter_start_wh=event.meter_start_wh)
+                active = ActiveTransaction(
+                    id=transaction_id, meter_start_wh=event.meter_start_wh, id_token=token.id_token if token else None
+                )
             else:
                 ocpp_id = existing[1]
-                active = ActiveTransaction(id=existing[0], meter_start_wh=existing[2])
+                active = ActiveTransaction(
+                    id=existing[0], meter_start_wh=existing[2], id_token=token.id_token if token else None
+                )
         self._transactions[(ref.station_id, ocpp_id)] = active
+        if existing is None:
+            if stale:
+                await self._supersede(ref, event.connector_id, stale, started_at)
+            if event.reservation_id is not None:
+                await consume_reservation(self._session_factory, ref.station_id, event.reservation_id, ocpp_id)
         if self.observer is not None and existing is None:
             try:
                 await self.observer.transaction_started(
@@ -553,7 +628,7 @@ class CsmsService:
                     connector_id=event.connector_id,
                     ocpp_id=event.charger_id,
                     ocpp_transaction_id=ocpp_id,
-                    id_token=event.id_token.id_token if event.id_token else None,
+                    id_token=token.id_token if token else None,
                     user_id=user_id,
                     started_at=started_at,
                     meter_start_wh=event.meter_start_wh,
@@ -567,33 +642,175 @@ class CsmsService:
         numeric = int(ocpp_id) if ocpp_id.isdigit() else None
         return TransactionStartReply(id_token_info=info if event.id_token else None, transaction_id=numeric)
 
+    async def _supersede(self, ref: ChargerRef, connector_id: int, stale: list[Any], started_at: datetime) -> None:
+        """A connector runs one transaction: the older ones still open there (`_older_open`) end now, billed as far
+        as they were metered."""
+        columns = _transactions_table.c
+        await self.meters.flush()
+        samples = table_of(MeterSampleRecord).c
+        for transaction_id, ocpp_transaction_id in stale:
+            async with self._session_factory() as session, session.begin():
+                row = (
+                    await session.execute(
+                        select(columns.meter_start_wh, func.max(samples.energy_wh))
+                        .select_from(
+                            _transactions_table.outerjoin(
+                                table_of(MeterSampleRecord), samples.transaction_id == columns.id
+                            )
+                        )
+                        .where(columns.id == transaction_id)
+                        .group_by(columns.meter_start_wh)
+                    )
+                ).one_or_none()
+                values: dict[str, object] = {
+                    "ended_at": started_at,
+                    "stop_reason": "Superseded",
+                    "status": "ended",
+                    "updated_at": utc_now(),
+                }
+                if row is not None and row[1] is not None:
+                    values["meter_stop_wh"] = row[1]
+                    if row[0] is not None:
+                        values["energy_wh"] = max(0.0, row[1] - row[0])
+                await session.execute(
+                    update(_transactions_table)
+                    .where(columns.id == transaction_id, columns.status == "active")
+                    .values(**values)
+                )
+            self._transactions.pop((ref.station_id, ocpp_transaction_id), None)
+            logger.info(
+                "transaction superseded by a new start on its connector",
+                extra={"transaction_id": ocpp_transaction_id, "connector_id": connector_id},
+            )
+            if self.observer is not None:
+                try:
+                    await self.observer.transaction_ended(transaction_id)
+                except Exception:
+                    logger.exception("session end failed", extra={"transaction_id": str(transaction_id)})
+
+    async def _adopt(self, ref: ChargerRef, event: TransactionUpdated | TransactionEnded) -> ActiveTransaction | None:
+        """A 2.0.1 transaction first heard of in an Updated or Ended event (its Started was lost): created from what
+        the event carries, so its meter data is kept."""
+        if event.ocpp_version == "1.6":
+            return None
+        energies = sorted((s.timestamp, s.energy_wh) for s in event.samples if s.energy_wh is not None)
+        earliest = min((s.timestamp for s in event.samples), default=event.timestamp)
+        logger.warning(
+            "transaction first heard of in a %s event; created from it",
+            "TransactionEnded" if isinstance(event, TransactionEnded) else "TransactionUpdated",
+            extra={"charger_id": event.charger_id, "transaction_id": event.transaction_id},
+        )
+        await self.on_transaction_started(
+            TransactionStarted(
+                charger_id=event.charger_id,
+                ocpp_version=event.ocpp_version,
+                message_id=event.message_id,
+                received_at=event.received_at,
+                connector_id=event.connector_id or 0,
+                transaction_id=event.transaction_id,
+                id_token=event.id_token,
+                meter_start_wh=energies[0][1] if energies else None,
+                timestamp=min(earliest, event.timestamp),
+                trigger_reason=event.trigger_reason,
+                charging_state=event.charging_state,
+                offline=True,  # its stamps are not live: they must not teach the clock
+            )
+        )
+        return await self._transaction(ref, event.transaction_id)
+
     async def on_transaction_updated(self, event: TransactionUpdated) -> IdTokenInfo | None:
         ref = await self.directory.require(event.charger_id)
         self._seen(ref, event.received_at)
         self._place(ref, event.charger_id, event.timestamp, event.received_at, live=not event.offline)
         placed = self._placed_samples(ref, event.charger_id, event.samples, event.received_at)
-        transaction = await self._transaction(ref, event.transaction_id)
+        transaction = await self._transaction(ref, event.transaction_id) or await self._adopt(ref, event)
         if transaction is None:
             logger.warning(
                 "update for an unknown transaction",
                 extra={"charger_id": event.charger_id, "transaction_id": event.transaction_id},
             )
-        else:
-            if event.samples:
-                self.meters.add(transaction.id, transaction.meter_start_wh, event.samples, placed)
-                self._observe_samples(transaction.id, placed)
-            if event.charging_state is not None:
-                self.meters.set_state(transaction.id, event.charging_state)
-                if self.observer is not None:
-                    self.observer.charging_state(transaction.id, event.charging_state)
-        return await self._token_verdict(event.id_token)
+            return await self._token_verdict(event.id_token)
+        if event.samples:
+            self.meters.add(transaction.id, transaction.meter_start_wh, event.samples, placed)
+            self._observe_samples(transaction.id, placed)
+        if event.charging_state is not None:
+            self.meters.set_state(transaction.id, event.charging_state)
+            if self.observer is not None:
+                self.observer.charging_state(transaction.id, event.charging_state)
+        if event.id_token is not None and transaction.id_token is None:
+            return await self._authorised_later(ref, event, transaction)
+        return await self._stop_token_verdict(ref, event, transaction)
+
+    async def _authorised_later(
+        self, ref: ChargerRef, event: TransactionUpdated, transaction: ActiveTransaction
+    ) -> IdTokenInfo:
+        """A 2.0.1 transaction that began before a token was presented (cable first): the token now starts it."""
+        assert event.id_token is not None
+        found = start_verdict(await self._verdict(event.id_token), self.master_pass_group_id)
+        if found.info.status != "Accepted":
+            return found.info
+        transaction.id_token = event.id_token.id_token
+        columns = _transactions_table.c
+        async with self._session_factory() as session, session.begin():
+            row = (
+                await session.execute(
+                    update(_transactions_table)
+                    .where(columns.id == transaction.id, columns.id_token.is_(None))
+                    .values(id_token=event.id_token.id_token, user_id=found.user_id, updated_at=utc_now())
+                    .returning(columns.connector_id, columns.started_at)
+                )
+            ).one_or_none()
+        if row is not None and self.observer is not None:
+            try:
+                await self.observer.transaction_started(
+                    transaction_id=transaction.id,
+                    station_id=ref.station_id,
+                    connector_id=row[0],
+                    ocpp_id=event.charger_id,
+                    ocpp_transaction_id=event.transaction_id,
+                    id_token=event.id_token.id_token,
+                    user_id=found.user_id,
+                    started_at=row[1],
+                    meter_start_wh=transaction.meter_start_wh,
+                    accepted=True,
+                )
+            except Exception:
+                logger.exception("session start failed", extra={"charger_id": event.charger_id})
+        return found.info
+
+    async def _stop_token_verdict(
+        self, ref: ChargerRef, event: TransactionUpdated | TransactionEnded, transaction: ActiveTransaction | None
+    ) -> IdTokenInfo | None:
+        """The answer about a token presented during or at the end of a transaction: a card of the starter's group,
+        or a master pass, may end it; another card is answered Invalid (and a stop by it is logged)."""
+        if event.id_token is None:
+            return None
+        stopper = await self._verdict(event.id_token)
+        if transaction is None or not transaction.id_token:  # started by no one in particular (or free vend)
+            return stopper.info
+        starter = await self._verdict(IdToken(transaction.id_token))
+        answer = stop_verdict(
+            event.id_token.id_token, stopper, transaction.id_token, starter.group_id, self.master_pass_group_id
+        )
+        if answer.info.status != stopper.info.status:
+            await self._log(
+                ref,
+                UNAUTHORISED_STOP,
+                event.received_at,
+                {
+                    "transactionId": event.transaction_id,
+                    "idToken": event.id_token.id_token,
+                    "startedBy": transaction.id_token,
+                    "ended": isinstance(event, TransactionEnded),
+                },
+            )
+        return answer.info
 
     async def _token_verdict(self, token: IdToken | None) -> IdTokenInfo | None:
         """What a transaction message that carries an id token gets back about it."""
         if token is None:
             return None
-        info, _ = await self._authorize(token)
-        return info
+        return (await self._verdict(token)).info
 
     async def on_transaction_ended(self, event: TransactionEnded) -> IdTokenInfo | None:
         """Idempotent: a replayed stop changes nothing; samples it carries are kept (duplicates ignored)."""
@@ -601,24 +818,25 @@ class CsmsService:
         self._seen(ref, event.received_at)
         ended_at = self._place(ref, event.charger_id, event.timestamp, event.received_at, live=not event.offline)
         placed = self._placed_samples(ref, event.charger_id, event.samples, event.received_at)
-        transaction = await self._transaction(ref, event.transaction_id)
+        transaction = await self._transaction(ref, event.transaction_id) or await self._adopt(ref, event)
         if transaction is None:
             logger.warning(
                 "stop for an unknown transaction",
                 extra={"charger_id": event.charger_id, "transaction_id": event.transaction_id},
             )
-        else:
-            if event.samples:
-                self.meters.add(transaction.id, transaction.meter_start_wh, event.samples, placed)
-            await self.meters.flush()
-            await self._finish(transaction, event, ended_at)
-            self._transactions.pop((ref.station_id, event.transaction_id), None)
-            if self.observer is not None:
-                try:
-                    await self.observer.transaction_ended(transaction.id)
-                except Exception:
-                    logger.exception("session end failed", extra={"charger_id": event.charger_id})
-        return await self._token_verdict(event.id_token)
+            return await self._token_verdict(event.id_token)
+        answer = await self._stop_token_verdict(ref, event, transaction)
+        if event.samples:
+            self.meters.add(transaction.id, transaction.meter_start_wh, event.samples, placed)
+        await self.meters.flush()
+        await self._finish(transaction, event, ended_at)
+        self._transactions.pop((ref.station_id, event.transaction_id), None)
+        if self.observer is not None:
+            try:
+                await self.observer.transaction_ended(transaction.id)
+            except Exception:
+                logger.exception("session end failed", extra={"charger_id": event.charger_id})
+        return answer
 
     async def _finish(self, transaction: ActiveTransaction, event: TransactionEnded, ended_at: datetime) -> None:
         columns = _transactions_table.c

@@ -11,10 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.domain.chargers.backend import CsmsService
 from api.domain.chargers.certificates import configure_security
 from api.domain.chargers.live_writer import LiveStateWriter
+from api.domain.chargers.local_list import LocalListKeeper
 from api.domain.chargers.meter_writer import MeterSampleWriter
 from api.domain.chargers.relay import LocalCommandRelay, PostgresCommandRelay
+from api.domain.chargers.reservations import ReservationService, expire_reservations
 from api.heap import HeapFreezer
 from api.metrics.instruments import BridgeMetrics
+from api.periodic import Periodic
 from api.settings import Settings
 from ocpp_bridge.config import BridgeConfig
 from ocpp_bridge.server import CentralSystem
@@ -56,6 +59,7 @@ class BridgeRuntime:
             meter_writer=self.meters,
             live_writer=self.live,
             clock_future_margin_seconds=settings.ocpp_clock_future_margin_seconds,
+            master_pass_group_id=settings.ocpp_master_pass_group_id,
         )
         configure_security(self.csms.security, settings)
         self.relay: LocalCommandRelay | PostgresCommandRelay
@@ -70,6 +74,25 @@ class BridgeRuntime:
         )
         self.csms.security.send_command = self.central.send_command
         self.heap = HeapFreezer()
+        self.local_lists = LocalListKeeper(
+            session_factory,
+            self.central.send_command,
+            held=self._held,
+            master_pass_group_id=settings.ocpp_master_pass_group_id,
+        )
+        self.reservations = ReservationService(session_factory, self.central.send_command)
+        self._session_factory = session_factory
+        self.authorisation_upkeep = Periodic(
+            "ocpp-authorisation-upkeep", settings.ocpp_authorisation_upkeep_seconds, self._authorisation_upkeep
+        )
+
+    def _held(self) -> dict[str, str]:
+        return {charger.charger_id: charger.ocpp_version for charger in self.central.chargers()}
+
+    async def _authorisation_upkeep(self) -> None:
+        """Local lists and caches of the chargers held here follow token changes; reservations expire."""
+        await expire_reservations(self._session_factory)
+        await self.local_lists.upkeep()
 
     @property
     def port(self) -> int:
@@ -81,8 +104,10 @@ class BridgeRuntime:
         await self.relay.start(self.central)
         await self.central.start()
         self.heap.start()
+        self.authorisation_upkeep.start()
 
     async def stop(self) -> None:
+        await self.authorisation_upkeep.stop()
         await self.heap.stop()
         await self.central.stop()
         await self.relay.stop()

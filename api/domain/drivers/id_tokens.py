@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import IdTokenRecord, User
+from api.db.types import utc_now
 from api.domain.drivers.limits import check_room_for_card
 from api.errors import Conflict, FieldError, InvalidInput, NotFound, Unauthorized
 from api.schema import AppStruct
@@ -48,7 +49,7 @@ class IdTokenCreate(AppStruct):
 
 
 class IdTokenOut(AppStruct):
-    """A card in OCPI Token terms: `uid`, `type`, `valid` (False once blocked)."""
+    """A card in OCPI Token terms: `uid`, `type`, `valid` (False once blocked or expired)."""
 
     id: uuid.UUID
     uid: str
@@ -56,6 +57,7 @@ class IdTokenOut(AppStruct):
     valid: bool
     created_at: datetime
     type: Literal["RFID"] = "RFID"
+    expires_at: datetime | None = None
 
 
 def normalise_uid(raw: str) -> str:
@@ -71,8 +73,9 @@ def token_out(record: IdTokenRecord) -> IdTokenOut:
         id=record.id,
         uid=record.uid,
         label=record.label,
-        valid=record.status == ACCEPTED,
+        valid=record.status == ACCEPTED and (record.expires_at is None or record.expires_at > utc_now()),
         created_at=record.created_at,
+        expires_at=record.expires_at,
     )
 
 
@@ -119,3 +122,38 @@ async def block_driver_token(session: AsyncSession, user_id: uuid.UUID, token_id
         record.status = BLOCKED
         await session.commit()
     return token_out(record)
+
+
+class TokenAuthorisation(AppStruct):
+    """How chargers are to treat a card: its status, until when it is valid, and its group (OCPP groupIdToken)."""
+
+    status: Literal["Accepted", "Blocked"] = "Accepted"
+    expires_at: datetime | None = None
+    group_id: Annotated[str, msgspec.Meta(min_length=1, max_length=20, examples=["FLEET-ACME"])] | None = None
+
+
+class TokenAuthorisationOut(TokenAuthorisation, kw_only=True):
+    uid: str = ""
+    updated_at: datetime | None = None
+
+
+async def set_token_authorisation(
+    session: AsyncSession, uid: str, authorisation: TokenAuthorisation
+) -> TokenAuthorisationOut:
+    """Set a card's status, expiry and group; chargers' local lists and caches follow within seconds."""
+    record = (await session.execute(select(IdTokenRecord).where(IdTokenRecord.uid == uid))).scalar_one_or_none()
+    if record is None:
+        raise NotFound(f"No card {uid!r}.")
+    if authorisation.expires_at is not None and authorisation.expires_at.tzinfo is None:
+        raise InvalidInput([FieldError("expiresAt", "must carry a time zone, e.g. 2027-01-31T23:59:59Z")])
+    record.status = authorisation.status
+    record.expires_at = authorisation.expires_at
+    record.group_id = authorisation.group_id
+    await session.commit()
+    return TokenAuthorisationOut(
+        uid=record.uid,
+        status=authorisation.status,
+        expires_at=record.expires_at,
+        group_id=record.group_id,
+        updated_at=record.updated_at,
+    )

@@ -434,10 +434,15 @@ class SessionStart(SessionCore):
 
     async def _remote_start(self, session_id: uuid.UUID, ocpp_id: str, token: str, connector_id: int) -> None:
         assert self.send_command is not None
+        remote_start_id = secrets.randbelow(2**31)
+        async with self._session_factory() as session, session.begin():  # a 2.0.1 start may name only this id
+            await session.execute(
+                update(ChargingSession).where(ChargingSession.id == session_id).values(remote_start_id=remote_start_id)
+            )
         try:
             result = await self.send_command(
                 ocpp_id,
-                RemoteStart(id_token=token, connector_id=connector_id, remote_start_id=secrets.randbelow(2**31)),
+                RemoteStart(id_token=token, connector_id=connector_id, remote_start_id=remote_start_id),
             )
         except (ocpp_errors.ChargerNotConnected, ocpp_errors.ChargerDisconnected):
             await self._fail(session_id, "The charger went offline before it could start.")

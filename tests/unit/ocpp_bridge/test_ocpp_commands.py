@@ -36,6 +36,19 @@ REQUESTS: list[commands.CommandRequest] = [
     commands.ReserveNow(reservation_id=2, id_token="APP-1", expiry_date=WHEN),
     commands.CancelReservation(reservation_id=1),
     commands.ClearCache(),
+    commands.SendLocalList(
+        version=3,
+        update_type="Full",
+        entries=(
+            commands.LocalListEntry(id_token="04A1B2C3", status="Accepted", expiry_date=WHEN, group_id="FLEET-1"),
+            commands.LocalListEntry(id_token="04A1B2C4", id_token_type="RFID", status="NoCredit"),
+        ),
+    ),
+    commands.SendLocalList(
+        version=4, update_type="Differential", entries=(commands.LocalListEntry(id_token="X", status=None),)
+    ),
+    commands.SendLocalList(version=5),
+    commands.GetLocalListVersion(),
 ]
 
 EXPECTED_NAMES = {
@@ -81,6 +94,8 @@ EXPECTED_NAMES = {
     "unpublish-firmware",
     "signed-update-firmware",
     "extended-trigger-message",
+    "send-local-list",
+    "get-local-list-version",
 }
 
 
