@@ -114,6 +114,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_devices_per_account: int = 20  # 0: no limit
     max_cards_per_account: int = 20  # 0: no limit
     max_conversations_per_day: int = 50  # new assistant conversations per account in 24 hours; 0: no limit
+    chat_model: str = ""  # the assistant's trained intent model; empty: intent-model.npz in the data directory
 
     @property
     def is_sqlite(self) -> bool:
@@ -399,6 +400,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_devices_per_account=_int(source, "VOLTWAY_MAX_DEVICES_PER_ACCOUNT", 20),
         max_cards_per_account=_int(source, "VOLTWAY_MAX_CARDS_PER_ACCOUNT", 20),
         max_conversations_per_day=_int(source, "VOLTWAY_MAX_CONVERSATIONS_PER_DAY", 50),
+        chat_model=source.get("VOLTWAY_CHAT_MODEL", "").strip(),
     )
     check_payment_settings(settings)
     if settings.notification_provider == "webhook" and not settings.notification_webhook_url.startswith(

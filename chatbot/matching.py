@@ -100,6 +100,10 @@ class ConceptMatcher:
                     keys.add(best[0])
         return keys
 
+    def known_words(self) -> frozenset[str]:
+        """Whole words of the lexicon and the function words: real words, never typos of other words."""
+        return frozenset(self._words) | self._plain
+
     def find(self, tokens: Sequence[str]) -> Found:
         """The concepts of the lexicon that the (folded) words mention."""
         joined = " ".join(tokens)
