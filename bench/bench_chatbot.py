@@ -16,10 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from chatbot.intent_model import IntentModel, train
+from chatbot.intent_model import IntentModel
 from chatbot.knowledge_base import load_knowledge
-from chatbot.recognizer import Recognizer
-from chatbot.training.corpus import training_set
+from chatbot.recognizer import Recognizer, train_model
 
 EVALUATION = Path(__file__).resolve().parents[1] / "tests" / "unit" / "chatbot" / "evaluation"
 TARGET_MS = 2.0
@@ -37,7 +36,7 @@ def messages() -> list[tuple[str, str]]:
 def model_from(path: Path) -> IntentModel:
     if not path.exists():
         started = time.perf_counter()
-        model, _ = train([(e.intent, e.text, e.group) for e in training_set()])
+        model, _ = train_model()
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(path, **model.to_arrays())  # type: ignore[arg-type]
         print(f"trained the intent model in {time.perf_counter() - started:.0f} s into {path}")

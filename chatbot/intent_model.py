@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import math
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +31,7 @@ EPOCHS = 100
 LEARNING_RATE = 0.08
 L2 = 2e-5
 CALIBRATION_EVERY = 5
+CONCEPT_VALUE = 0.5
 FORMAT = 1
 
 FloatArray = npt.NDArray[np.float32]
@@ -40,8 +41,9 @@ class IntentModelError(Exception):
     """A model file that this version cannot use."""
 
 
-def features(text: str) -> tuple[npt.NDArray[np.int64], FloatArray]:
-    """The hashed feature columns of a message and their values (unit length)."""
+def features(text: str, concepts: Iterable[str] = ()) -> tuple[npt.NDArray[np.int64], FloatArray]:
+    """The hashed feature columns of a message and their values: its n-grams (together of unit length) and the
+    lexicon concepts the rules found in it (`CONCEPT_VALUE` each), which carry synonyms the examples lack."""
     tokens = fold(text).split()
     keys: set[int] = set()
     crc = zlib.crc32
@@ -53,10 +55,17 @@ def features(text: str) -> tuple[npt.NDArray[np.int64], FloatArray]:
         keys.add(crc(b"w:" + token.encode()))
     for first, second in itertools.pairwise(tokens):
         keys.add(crc(f"b:{first} {second}".encode()))
-    columns = np.fromiter((key % BUCKETS for key in keys), dtype=np.int64, count=len(keys))
-    columns = np.unique(columns)
-    values = np.full(len(columns), 1.0 / math.sqrt(max(1, len(columns))), dtype=np.float32)
-    return columns, values
+    columns = np.unique(np.fromiter((key % BUCKETS for key in keys), dtype=np.int64, count=len(keys)))
+    concept_columns = np.setdiff1d(
+        np.unique(np.array([zlib.crc32(f"c:{c}".encode()) % BUCKETS for c in concepts], dtype=np.int64)), columns
+    )
+    values = np.concatenate(
+        [
+            np.full(len(columns), 1.0 / math.sqrt(max(1, len(columns))), dtype=np.float32),
+            np.full(len(concept_columns), CONCEPT_VALUE, dtype=np.float32),
+        ]
+    )
+    return np.concatenate([columns, concept_columns]), values
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,15 +75,15 @@ class IntentModel:
     bias: FloatArray
     temperature: float = 1.0
 
-    def scores(self, text: str) -> FloatArray:
+    def scores(self, text: str, concepts: Iterable[str] = ()) -> FloatArray:
         """Raw (uncalibrated) scores per label."""
-        columns, values = features(text)
+        columns, values = features(text, concepts)
         result: FloatArray = values @ self.weights[columns] + self.bias
         return result
 
-    def probabilities(self, text: str) -> dict[str, float]:
-        """Calibrated probability of every label."""
-        probs = _softmax(self.scores(text)[None, :] / self.temperature)[0]
+    def probabilities(self, text: str, concepts: Iterable[str] = ()) -> dict[str, float]:
+        """Calibrated probability of every label (pass the concepts the rules found, as in training)."""
+        probs = _softmax(self.scores(text, concepts)[None, :] / self.temperature)[0]
         return {label: float(p) for label, p in zip(self.labels, probs, strict=True)}
 
     def to_arrays(self) -> dict[str, npt.NDArray[np.generic]]:
@@ -128,8 +137,8 @@ class _Matrix:
     used: npt.NDArray[np.int64]  # hashed column of every compact column
 
     @classmethod
-    def build(cls, texts: Sequence[str]) -> _Matrix:
-        parts = [features(text) for text in texts]
+    def build(cls, texts: Sequence[str], concepts: Callable[[str], Iterable[str]]) -> _Matrix:
+        parts = [features(text, concepts(text)) for text in texts]
         lengths = np.array([len(c) for c, _ in parts], dtype=np.int64)
         hashed = np.concatenate([c for c, _ in parts])
         values = np.concatenate([v for _, v in parts])
@@ -151,8 +160,13 @@ class _Matrix:
         return result
 
 
-def _fit(texts: Sequence[str], targets: npt.NDArray[np.int64], labels: tuple[str, ...]) -> IntentModel:
-    matrix = _Matrix.build(texts)
+def _fit(
+    texts: Sequence[str],
+    targets: npt.NDArray[np.int64],
+    labels: tuple[str, ...],
+    concepts: Callable[[str], Iterable[str]],
+) -> IntentModel:
+    matrix = _Matrix.build(texts, concepts)
     count, classes = len(texts), len(labels)
     onehot = np.zeros((count, classes), dtype=np.float32)
     onehot[np.arange(count), targets] = 1.0
@@ -182,9 +196,11 @@ def _fit(texts: Sequence[str], targets: npt.NDArray[np.int64], labels: tuple[str
     return IntentModel(labels, full, bias)
 
 
-def fit_temperature(model: IntentModel, texts: Sequence[str], intents: Sequence[str]) -> float:
+def fit_temperature(
+    model: IntentModel, texts: Sequence[str], intents: Sequence[str], concepts: Callable[[str], Iterable[str]]
+) -> float:
     """The temperature that minimises the negative log-likelihood of held-out messages (grid search)."""
-    scores = np.stack([model.scores(text) for text in texts])
+    scores = np.stack([model.scores(text, concepts(text)) for text in texts])
     targets = np.array([model.labels.index(intent) for intent in intents])
     best, best_loss = 1.0, math.inf
     for temperature in np.arange(0.3, 4.01, 0.05):
@@ -203,14 +219,19 @@ class TrainingReport:
     calibration_accuracy: float
 
 
-def train(examples: Sequence[tuple[str, str, int]]) -> tuple[IntentModel, TrainingReport]:
-    """A calibrated model from (intent, text, seed group) examples: fit, calibrate on held-out seeds, refit all."""
+def train(
+    examples: Sequence[tuple[str, str, int]], concepts: Callable[[str], Iterable[str]] = lambda _: ()
+) -> tuple[IntentModel, TrainingReport]:
+    """A calibrated model from (intent, text, seed group) examples: fit, calibrate on held-out seeds, refit all.
+
+    `concepts` gives the lexicon concepts of a message, the same function the recogniser uses at run time.
+    """
     labels = tuple(intent for intent in INTENTS if any(intent == e[0] for e in examples))
     held = [e for e in examples if e[2] % CALIBRATION_EVERY == 0]
     kept = [e for e in examples if e[2] % CALIBRATION_EVERY != 0]
-    first = _fit([e[1] for e in kept], np.array([labels.index(e[0]) for e in kept]), labels)
-    temperature = fit_temperature(first, [e[1] for e in held], [e[0] for e in held])
-    right = sum(labels[int(np.argmax(first.scores(e[1])))] == e[0] for e in held)
-    final = _fit([e[1] for e in examples], np.array([labels.index(e[0]) for e in examples]), labels)
+    first = _fit([e[1] for e in kept], np.array([labels.index(e[0]) for e in kept]), labels, concepts)
+    temperature = fit_temperature(first, [e[1] for e in held], [e[0] for e in held], concepts)
+    right = sum(labels[int(np.argmax(first.scores(e[1], concepts(e[1]))))] == e[0] for e in held)
+    final = _fit([e[1] for e in examples], np.array([labels.index(e[0]) for e in examples]), labels, concepts)
     report = TrainingReport(len(examples), len(held), temperature, right / len(held) if held else 0.0)
     return IntentModel(final.labels, final.weights, final.bias, temperature), report

@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import msgspec
 
-from chatbot.intent_model import IntentModel
+from chatbot.intent_model import IntentModel, TrainingReport, train
 from chatbot.intents import DECISIVE, OUT_OF_SCOPE, SMALL_TALK
 from chatbot.knowledge_base import KnowledgeBase, load_knowledge
 from chatbot.language import detect_language
 from chatbot.matching import ConceptMatcher
 from chatbot.safety import SafetyNet
 from chatbot.text import words
-from chatbot.training.corpus import ordinary_words
+from chatbot.training.corpus import ordinary_words, training_set
 
 MODEL_WEIGHT = 0.5
 RULES_OUT_OF_SCOPE_CAP = 0.6
@@ -70,12 +70,13 @@ class Recognizer:
         safety: SafetyNet | None = None,
     ) -> None:
         self.knowledge = knowledge or load_knowledge()
+        # Function words and the words of the training seeds are real words, never typos of a keyword.
         self.matcher = ConceptMatcher(
-            self.knowledge.lexicon, frozenset().union(*self.knowledge.function_words.values())
+            self.knowledge.lexicon, frozenset().union(*self.knowledge.function_words.values()) | ordinary_words()
         )
         self._top_weight = {intent: max(r.weight for r in rules) for intent, rules in self.knowledge.rules.items()}
         self.model = model
-        self.safety = safety or SafetyNet(known_words=self.matcher.known_words() | ordinary_words())
+        self.safety = safety or SafetyNet(known_words=self.matcher.known_words())
 
     def classify(self, text: str, language: str | None = None) -> Classification:
         tokens = words(text)
@@ -86,7 +87,7 @@ class Recognizer:
         if language is not None:
             detected, sure = language, True
         rule_intent, rule_confidence = self._decide(ranked)
-        probabilities = self.model.probabilities(text) if self.model is not None else None
+        probabilities = self.model.probabilities(text, present) if self.model is not None else None
 
         def result(intent: str, confidence: float, source: str, top: tuple[tuple[str, float], ...]) -> Classification:
             return Classification(
@@ -119,6 +120,10 @@ class Recognizer:
         if intent == OUT_OF_SCOPE and self._charging_words(present):
             confidence = min(confidence, CHARGING_WORDS_CAP)
         return result(intent, confidence, source, top)
+
+    def concepts(self, text: str) -> list[str]:
+        """The lexicon concepts of a message: features the intent model is trained and run with."""
+        return list(self.matcher.find(words(text)).concepts)
 
     def _rule_ranking(self, present: object) -> tuple[tuple[str, float], ...]:
         bonus = self.knowledge.extra_rule_bonus
@@ -181,3 +186,9 @@ class Recognizer:
     def needs_clarification(self, result: Classification) -> tuple[str, ...] | None:
         """The two or three problems to ask about when the recogniser cannot pick one (best first)."""
         return result.options if len(result.options) >= 2 else None
+
+
+def train_model(knowledge: KnowledgeBase | None = None) -> tuple[IntentModel, TrainingReport]:
+    """The intent model trained on the shipped training set, with the concepts of the lexicon as features."""
+    recognizer = Recognizer(knowledge)
+    return train([(e.intent, e.text, e.group) for e in training_set()], recognizer.concepts)

@@ -39,7 +39,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_chat_train(args: argparse.Namespace) -> int:
     """Train the assistant's intent model from the examples shipped with it and write it where serving reads it."""
-    from api.domain.chat.intent_models import is_current, model_path, train_model
+    from api.domain.chat.intent_models import is_current, model_path, train_and_write
 
     path = model_path(load_settings())
     if args.if_stale and is_current(path):
@@ -47,7 +47,7 @@ def cmd_chat_train(args: argparse.Namespace) -> int:
         return 0
     print(f"training the intent model (a minute or so) into {path}", flush=True)
     started = time.perf_counter()
-    report = train_model(path)
+    report = train_and_write(path)
     print(
         f"trained on {report.examples} examples in {time.perf_counter() - started:.0f} s; temperature "
         f"{report.temperature} fitted on {report.calibration_examples} held-out examples "

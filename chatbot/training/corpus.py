@@ -29,7 +29,7 @@ class Example:
     intent: str
     language: str
     text: str
-    group: int  # the seed it came from: variants of one seed never straddle a training/calibration split
+    group: int  # the seed it came from (CRC-32 of its text): a seed's variants stay on one side of a split
     near_miss: bool = False
 
 
@@ -218,13 +218,15 @@ def seeds() -> tuple[Example, ...]:
     found: list[Example] = []
     for name in ("seeds.tsv", "seeds_stories.tsv"):
         for intent, language, text in _rows(name):
-            found.append(Example(intent, language, text, len(found)))
+            found.append(Example(intent, language, text, zlib.crc32(text.encode())))
     for kind, language, text in _rows("out_of_scope.tsv"):
-        found.append(Example(OUT_OF_SCOPE, language, text, len(found), near_miss=kind == "near"))
+        found.append(Example(OUT_OF_SCOPE, language, text, zlib.crc32(text.encode()), near_miss=kind == "near"))
     # Context sentences alone are not a request.
-    for language, sentences in CONTEXT.items():
-        for sentence in sentences:
-            found.append(Example(OUT_OF_SCOPE, language, sentence, len(found)))
+    found.extend(
+        Example(OUT_OF_SCOPE, language, sentence, zlib.crc32(sentence.encode()))
+        for language, sentences in CONTEXT.items()
+        for sentence in sentences
+    )
     return tuple(found)
 
 
@@ -261,6 +263,7 @@ def training_fingerprint() -> str:
     for package, name in (
         *(("chatbot.training", f) for f in (*TRAINING_FILES, "corpus.py")),
         ("chatbot", "intent_model.py"),
+        ("chatbot.knowledge", "lexicon.toml"),
     ):
         crc = zlib.crc32(resources.files(package).joinpath(name).read_bytes(), crc)
     return f"{crc:08x}"

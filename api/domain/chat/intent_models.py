@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from api.settings import Settings
-from chatbot.intent_model import IntentModel, IntentModelError, TrainingReport, train
-from chatbot.recognizer import Recognizer
-from chatbot.training.corpus import training_fingerprint, training_set
+from chatbot.intent_model import IntentModel, IntentModelError, TrainingReport
+from chatbot.recognizer import Recognizer, train_model
+from chatbot.training.corpus import training_fingerprint
 
 MODEL_FILE = "intent-model.npz"
 log = logging.getLogger("voltway.chat")
@@ -29,9 +29,9 @@ def model_path(settings: Settings) -> Path:
     return Path(settings.chat_model) if settings.chat_model else settings.data_dir / MODEL_FILE
 
 
-def train_model(path: Path) -> TrainingReport:
+def train_and_write(path: Path) -> TrainingReport:
     """Train on the shipped examples and write the model file (atomically)."""
-    model, report = train([(e.intent, e.text, e.group) for e in training_set()])
+    model, report = train_model()
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp.npz")
     np.savez(temporary, fingerprint=np.array([training_fingerprint()]), **model.to_arrays())  # type: ignore[arg-type]

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chatbot.intent_model import IntentModel, train
-from chatbot.training.corpus import training_fingerprint, training_set
+from chatbot.intent_model import IntentModel
+from chatbot.recognizer import train_model
+from chatbot.training.corpus import training_fingerprint
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +18,7 @@ def intent_model(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     folder = Path(cache.mkdir("intent-model")) if cache is not None else tmp_path_factory.mktemp("intent-model")
     path = folder / f"{training_fingerprint()}.npz"
     if not path.exists():
-        model, _ = train([(e.intent, e.text, e.group) for e in training_set()])
+        model, _ = train_model()
         np.savez(path, **model.to_arrays())  # type: ignore[arg-type]
     with np.load(path) as arrays:
         return IntentModel.from_arrays(dict(arrays))
