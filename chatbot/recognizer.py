@@ -3,8 +3,9 @@
 How one message is classified (in this order):
 
 1. **Safety net** (`chatbot.safety`): danger words in any language, typos tolerated. A hit is `safety_hazard`
-   whatever else the message says. The rules' safety rules and a model that is at least `MODEL_SAFETY` sure
-   of `safety_hazard` also count: safety needs only one of the three.
+   whatever else the message says. A model that is at least `MODEL_SAFETY` sure of `safety_hazard` also counts,
+   and so do the rules' safety rules unless the model gives safety less than `MODEL_SAFETY_SUPPORT` (the
+   rules' typo matching can turn "explosé" into "exposed").
 2. **Rules**: keyword groups found in the message (`chatbot.matching`), combined by the weighted rules of
    intents.toml; out-of-scope rules (other devices, other subjects) compete with ours, so "my phone charges
    slowly" is not a slow charger. They give an intent (or out of scope) and a confidence.
@@ -15,9 +16,12 @@ How one message is classified (in this order):
    because it only means no keyword was found), and the answer is the intent with the highest
    `MODEL_WEIGHT * model + (1 - MODEL_WEIGHT) * rules`; its confidence is that mixed probability.
    Without a model, the rules decide alone.
-5. **Doubt**: out of scope is never fully sure when the message has charging words and no other device or
-   subject: its confidence is capped at `CHARGING_WORDS_CAP` and the two or three likeliest problems are offered
-   as `options` for a clarifying question. Options are offered too when the best two problems are close.
+5. **Doubt**: an intent that only the model sees (the rules found none) and that mixes to less than
+   `MODEL_ALONE_MIN` is not taken: the answer is out of scope with the likeliest problems as `options`. Out of
+   scope is never fully sure when the message has charging words and no other device or subject, or in that
+   case: its confidence is capped at `CHARGING_WORDS_CAP` and the two or three likeliest problems are offered
+   as `options` for a clarifying question. Options are offered too when the best two problems are close, or
+   the best one is below `UNSURE_BELOW`.
 """
 
 from __future__ import annotations
@@ -33,9 +37,11 @@ from chatbot.safety import SafetyNet
 from chatbot.text import words
 from chatbot.training.corpus import ordinary_words, training_set
 
-MODEL_WEIGHT = 0.5
-RULES_OUT_OF_SCOPE_CAP = 0.6
+MODEL_WEIGHT = 0.6
+RULES_OUT_OF_SCOPE_CAP = 0.8
+MODEL_ALONE_MIN = 0.5  # an intent only the model sees, less sure than this, is asked about rather than taken
 MODEL_SAFETY = 0.6
+MODEL_SAFETY_SUPPORT = 0.15  # the rules' safety rules count when the model does not rule safety out
 CHARGING_WORDS_CAP = 0.6
 UNSURE_BELOW = 0.45  # a problem recognised with less than this is asked about when another one is close
 SAFETY_CONFIDENCE = 0.97
@@ -89,7 +95,11 @@ class Recognizer:
         rule_intent, rule_confidence = self._decide(ranked)
         probabilities = self.model.probabilities(text, present) if self.model is not None else None
 
-        def result(intent: str, confidence: float, source: str, top: tuple[tuple[str, float], ...]) -> Classification:
+        def result(
+            intent: str, confidence: float, source: str, top: tuple[tuple[str, float], ...], unsure: bool = False
+        ) -> Classification:
+            if intent == OUT_OF_SCOPE and (unsure or self._charging_words(present)):
+                confidence = min(confidence, CHARGING_WORDS_CAP)
             return Classification(
                 intent=intent,
                 confidence=round(min(1.0, max(0.0, confidence)), 3),
@@ -97,12 +107,13 @@ class Recognizer:
                 language_sure=sure,
                 ranked=top[:3],
                 concepts=frozenset(present),
-                options=self._options(intent, confidence, top, present),
+                options=self._options(intent, confidence, top, present, unsure),
                 source=source,
             )
 
-        model_safety = probabilities.get("safety_hazard", 0.0) if probabilities else 0.0
-        if self.safety.check(text) or rule_intent == "safety_hazard" or model_safety >= MODEL_SAFETY:
+        model_safety = probabilities.get("safety_hazard", 1.0) if probabilities else 1.0
+        rules_safety = rule_intent == "safety_hazard" and model_safety >= MODEL_SAFETY_SUPPORT
+        if self.safety.check(text) or rules_safety or (probabilities and model_safety >= MODEL_SAFETY):
             return result("safety_hazard", SAFETY_CONFIDENCE, "safety", (("safety_hazard", 1.0),))
         if probabilities is None:
             intent, confidence, source = rule_intent, rule_confidence, "rules"
@@ -117,8 +128,9 @@ class Recognizer:
             intent, confidence = top[0]
             model_top = max(probabilities, key=lambda label: probabilities[label])
             source = "both" if intent == rule_intent == model_top else "rules" if intent == rule_intent else "model"
-        if intent == OUT_OF_SCOPE and self._charging_words(present):
-            confidence = min(confidence, CHARGING_WORDS_CAP)
+            if source == "model" and intent != OUT_OF_SCOPE and confidence < MODEL_ALONE_MIN:
+                doubt = tuple(item for item in top if item[0] != OUT_OF_SCOPE)
+                return result(OUT_OF_SCOPE, combined.get(OUT_OF_SCOPE, 0.0), source, doubt, unsure=True)
         return result(intent, confidence, source, top)
 
     def concepts(self, text: str) -> list[str]:
@@ -156,11 +168,11 @@ class Recognizer:
         return bool(concepts & CHARGING_CONCEPTS) and not concepts & NOT_OURS
 
     def _options(
-        self, intent: str, confidence: float, top: tuple[tuple[str, float], ...], present: object
+        self, intent: str, confidence: float, top: tuple[tuple[str, float], ...], present: object, unsure: bool
     ) -> tuple[str, ...]:
         problems = [label for label, _ in top if label not in DECISIVE | SMALL_TALK]
         if intent == OUT_OF_SCOPE:
-            if not self._charging_words(present) or len(problems) < 2:
+            if not (unsure or self._charging_words(present)) or len(problems) < 2:
                 return ()
             return tuple(problems[:MAX_OPTIONS])
         if intent in DECISIVE | SMALL_TALK or len(problems) < 2 or problems[0] != intent:

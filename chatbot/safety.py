@@ -12,6 +12,7 @@ A hit always wins over every other intent: recall first, a false alarm costs one
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -69,10 +70,12 @@ class SafetyNet:
             for word in group_words:
                 self._by_word.setdefault(word, set()).add(group)
         self._fuzzy_pool: dict[tuple[str, int], list[str]] = {}
+        self._collapsed: dict[str, set[str]] = {}  # danger words with doubled letters made single ("rookk")
         for group in alarm_groups:
             for word in self._groups.words.get(group, ()):
-                if len(word) >= MIN_FUZZY_LENGTH - 1:
-                    for length in range(max(MIN_FUZZY_LENGTH, len(word) - 1), len(word) + 2):
+                self._collapsed.setdefault(_collapse(word), set()).add(group)
+                if len(word) >= MIN_FUZZY_LENGTH:
+                    for length in range(len(word) - 1, len(word) + 2):
                         self._fuzzy_pool.setdefault((word[0], length), []).append(word)
         self._known = frozenset(known_words) - set(self._by_word)
 
@@ -83,15 +86,18 @@ class SafetyNet:
         if not found:
             return None
         alone = [g for g in self._alone if g in found]
-        if "shock" in alone and "not_shock" in found and "part" not in found:
-            alone.remove("shock")
+        figurative = "not_shock" in found and "part" not in found  # "shocked by the bill", "the bill exploded"
+        if figurative:
+            alone = [g for g in alone if g not in {"shock", "bang"}]
         if alone and "other_device" in found and "ours" not in found:
             alone = []
         if alone:
             return SafetySignal(tuple(alone))
         for first, second in self._pairs:
             if first in found and second in found:
-                if "other_device" in found and "ours" not in found:
+                if ("other_device" in found and "ours" not in found) or (
+                    figurative and "shock_weak" in (first, second)
+                ):
                     continue
                 return SafetySignal((first, second))
         return None
@@ -106,7 +112,11 @@ class SafetyNet:
             stems = [group for stem, group in self._groups.prefixes if token.startswith(stem)]
             if stems:
                 found.update(stems)
-            elif len(token) >= MIN_FUZZY_LENGTH and token.isalpha() and token not in self._known:
+                continue
+            if token not in self._known and _collapse(token) in self._collapsed:
+                found |= self._collapsed[_collapse(token)]
+                continue
+            if len(token) >= MIN_FUZZY_LENGTH and token.isalpha() and token not in self._known:
                 pool = self._fuzzy_pool.get((token[0], len(token)))
                 for word in pool or ():
                     if _one_typo(token, word):
@@ -116,6 +126,10 @@ class SafetyNet:
             if group not in found and any(f" {phrase} " in joined for phrase in phrases):
                 found.add(group)
         return found
+
+
+def _collapse(word: str) -> str:
+    return re.sub(r"(.)\1+", r"\1", word)
 
 
 def _one_typo(token: str, word: str) -> bool:
