@@ -40,7 +40,7 @@ from chatbot.training.corpus import ordinary_words, training_set
 MODEL_WEIGHT = 0.6
 RULES_OUT_OF_SCOPE_CAP = 0.8
 MODEL_ALONE_MIN = 0.5  # an intent only the model sees, less sure than this, is asked about rather than taken
-MODEL_SAFETY = 0.6
+MODEL_SAFETY = 0.85
 MODEL_SAFETY_SUPPORT = 0.15  # the rules' safety rules count when the model does not rule safety out
 CHARGING_WORDS_CAP = 0.6
 UNSURE_BELOW = 0.45  # a problem recognised with less than this is asked about when another one is close
