@@ -56,7 +56,7 @@ class ConceptMatcher:
         self._prefix_lengths = sorted({len(p) for p in self._prefixes})
         self._suffix_lengths = sorted({len(s) for s in self._suffixes})
         self._buckets: dict[tuple[str, int], list[str]] = {}
-        for word in self._words:
+        for word in sorted(self._words):  # sorted: equally close candidates resolve the same way in every run
             if len(word) >= MIN_FUZZY_LENGTH:
                 for length in range(len(word) - 1, len(word) + 2):
                     self._buckets.setdefault((word[0], length), []).append(word)

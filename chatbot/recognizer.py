@@ -18,9 +18,9 @@ How one message is classified (in this order):
    Without a model, the rules decide alone.
 5. **Doubt**: an intent that only the model sees (the rules found none) and that mixes to less than
    `MODEL_ALONE_MIN` is not taken: the answer is out of scope with the likeliest problems as `options`. Out of
-   scope is never fully sure when the message has charging words and no other device or subject, or in that
-   case: its confidence is capped at `CHARGING_WORDS_CAP` and the two or three likeliest problems are offered
-   as `options` for a clarifying question. Options are offered too when the best two problems are close, or
+   scope is never fully sure in that case or when the message has charging words and no other device or
+   subject: its confidence is capped at `CHARGING_WORDS_CAP` and the two or three likeliest problems are
+   offered as `options` for a clarifying question. Options are offered too when the best two problems are close, or
    the best one is below `UNSURE_BELOW`.
 """
 
