@@ -26,6 +26,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	@$(BIN)/voltway db upgrade
 	@$(BIN)/voltway seed demo --if-empty
+	@$(BIN)/voltway chat train --if-stale
 	@$(BIN)/voltway serve --simulate
 
 test: $(VENV)/.installed-test

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.db.engine import create_engine, create_session_factory
 from api.domain.chargers.runtime import BridgeRuntime
+from api.domain.chat.intent_models import recognizer_for
 from api.domain.chat.services import ChatService
 from api.domain.drivers.services import AccountService
 from api.domain.payments.events import PaymentEvents
@@ -42,6 +43,7 @@ from api.security.passwords import PasswordHashing
 from api.security.sign_ins import SignInCheck
 from api.security.tokens import AccessTokenIssuer
 from api.settings import Settings, check_payment_settings
+from chatbot.dialogue import Assistant
 
 
 class Services(msgspec.Struct, frozen=True, kw_only=True):
@@ -165,7 +167,13 @@ def build_services(settings: Settings) -> Services:
         payment_events=payment_events,
         stripe_webhooks=stripe_webhooks,
         support=support,
-        chat=ChatService(session_factory, stations=stations, support=support, bridge=bridge),
+        chat=ChatService(
+            session_factory,
+            stations=stations,
+            support=support,
+            bridge=bridge,
+            assistant=Assistant(recognizer_for(settings)),
+        ),
         sign_ins=sign_ins,
     )
 

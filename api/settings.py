@@ -123,6 +123,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ocpp_ocsp_timeout_seconds: float = 3.0
     ocpp_master_pass_group_id: str = ""  # 2.0.1 AuthCtrlr.MasterPassGroupId: its cards stop any transaction
     ocpp_authorisation_upkeep_seconds: float = 5.0  # local list updates, cache clearing, reservation expiry
+    chat_model: str = ""  # the assistant's trained intent model; empty: intent-model.npz in the data directory
 
     @property
     def is_sqlite(self) -> bool:
@@ -416,6 +417,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ocpp_ocsp_timeout_seconds=float(_int(source, "VOLTWAY_OCPP_OCSP_TIMEOUT", 3, minimum=1)),
         ocpp_master_pass_group_id=source.get("VOLTWAY_OCPP_MASTER_PASS_GROUP_ID", "").strip()[:36],
         ocpp_authorisation_upkeep_seconds=float(_int(source, "VOLTWAY_OCPP_AUTHORISATION_UPKEEP", 5, minimum=1)),
+        chat_model=source.get("VOLTWAY_CHAT_MODEL", "").strip(),
     )
     check_payment_settings(settings)
     if settings.notification_provider == "webhook" and not settings.notification_webhook_url.startswith(

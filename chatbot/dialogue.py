@@ -136,17 +136,21 @@ class Assistant:
             turn.say("misunderstood")
             await self._misunderstood(turn)
             return
+        # Unsure, or charging words but no intent fits: one short question with the likeliest problems.
+        close = self.recognizer.needs_clarification(result)
+        if close is not None and state.awaiting != "clarify":
+            state.awaiting, state.options = "clarify", list(close)
+            labels = [self.knowledge.text(f"intent_{i}", turn.language) for i in close]
+            if len(labels) == 2:
+                turn.say("clarify", first=labels[0], second=labels[1])
+            else:
+                turn.say("clarify_three", first=labels[0], second=labels[1], third=labels[2])
+            turn.quick_replies.extend(labels)
+            return
         if result.intent == OUT_OF_SCOPE:
             await self._misunderstood(turn)
             return
         state.misunderstandings = 0
-        close = self.recognizer.needs_clarification(result)
-        if close is not None and state.awaiting != "clarify":
-            state.awaiting, state.options = "clarify", list(close)
-            first, second = (self.knowledge.text(f"intent_{i}", turn.language) for i in close)
-            turn.say("clarify", first=first, second=second)
-            turn.quick_replies.extend([first, second])
-            return
         if result.intent in SMALL_TALK:
             state.awaiting = None if result.intent != "greeting" else state.awaiting
             turn.say(result.intent)

@@ -56,7 +56,7 @@ class ConceptMatcher:
         self._prefix_lengths = sorted({len(p) for p in self._prefixes})
         self._suffix_lengths = sorted({len(s) for s in self._suffixes})
         self._buckets: dict[tuple[str, int], list[str]] = {}
-        for word in self._words:
+        for word in sorted(self._words):  # sorted: equally close candidates resolve the same way in every run
             if len(word) >= MIN_FUZZY_LENGTH:
                 for length in range(len(word) - 1, len(word) + 2):
                     self._buckets.setdefault((word[0], length), []).append(word)
@@ -99,6 +99,10 @@ class ConceptMatcher:
                 if best is not None:
                     keys.add(best[0])
         return keys
+
+    def known_words(self) -> frozenset[str]:
+        """Whole words of the lexicon and the function words: real words, never typos of other words."""
+        return frozenset(self._words) | self._plain
 
     def find(self, tokens: Sequence[str]) -> Found:
         """The concepts of the lexicon that the (folded) words mention."""

@@ -1,19 +1,54 @@
-"""Intent recognition: keyword groups found in the message, combined by the weighted rules of intents.toml.
+"""Intent recognition: a safety net, the keyword rules, and a statistical model as second opinion.
 
-A sentence is never compared as a whole with example sentences: whole-sentence similarity accepts unrelated
-text. An intent is recognised only when one of its rules is satisfied, and out-of-scope rules (other devices,
-other subjects) compete with ours, so "my phone charges slowly" is not a slow charger.
+How one message is classified (in this order):
+
+1. **Safety net** (`chatbot.safety`): danger words in any language, typos tolerated. A hit is `safety_hazard`
+   whatever else the message says. A model that is at least `MODEL_SAFETY` sure of `safety_hazard` also counts,
+   and so do the rules' safety rules unless the model gives safety less than `MODEL_SAFETY_SUPPORT` (the
+   rules' typo matching can turn "explosé" into "exposed").
+2. **Rules**: keyword groups found in the message (`chatbot.matching`), combined by the weighted rules of
+   intents.toml; out-of-scope rules (other devices, other subjects) compete with ours, so "my phone charges
+   slowly" is not a slow charger. They give an intent (or out of scope) and a confidence.
+3. **Model** (`chatbot.intent_model`, when one is trained and loaded): calibrated probabilities of every
+   intent from character and word n-grams, learned from examples; it knows paraphrases the keyword lists miss.
+4. **Combination**: the rules' answer becomes a distribution (its confidence on its intent, the rest shared
+   out like the model's other probabilities; a rules' "out of scope" counts at most `RULES_OUT_OF_SCOPE_CAP`,
+   because it only means no keyword was found), and the answer is the intent with the highest
+   `MODEL_WEIGHT * model + (1 - MODEL_WEIGHT) * rules`; its confidence is that mixed probability.
+   Without a model, the rules decide alone.
+5. **Doubt**: an intent that only the model sees (the rules found none) and that mixes to less than
+   `MODEL_ALONE_MIN` is not taken: the answer is out of scope with the likeliest problems as `options`. Out of
+   scope is never fully sure in that case or when the message has charging words and no other device or
+   subject: its confidence is capped at `CHARGING_WORDS_CAP` and the two or three likeliest problems are
+   offered as `options` for a clarifying question. Options are offered too when the best two problems are close, or
+   the best one is below `UNSURE_BELOW`.
 """
 
 from __future__ import annotations
 
 import msgspec
 
+from chatbot.intent_model import IntentModel, TrainingReport, train
 from chatbot.intents import DECISIVE, OUT_OF_SCOPE, SMALL_TALK
 from chatbot.knowledge_base import KnowledgeBase, load_knowledge
 from chatbot.language import detect_language
 from chatbot.matching import ConceptMatcher
+from chatbot.safety import SafetyNet
 from chatbot.text import words
+from chatbot.training.corpus import ordinary_words, training_set
+
+MODEL_WEIGHT = 0.6
+RULES_OUT_OF_SCOPE_CAP = 0.8
+MODEL_ALONE_MIN = 0.5  # an intent only the model sees, less sure than this, is asked about rather than taken
+MODEL_SAFETY = 0.85
+MODEL_SAFETY_SUPPORT = 0.15  # the rules' safety rules count when the model does not rule safety out
+CHARGING_WORDS_CAP = 0.6
+UNSURE_BELOW = 0.45  # a problem recognised with less than this is asked about when another one is close
+SAFETY_CONFIDENCE = 0.97
+# Concepts that say a message is about charging a car here; other_device / other_topic say it is not.
+CHARGING_CONCEPTS = frozenset({"charging", "charger", "cable", "stuck", "unlock", "start_fail", "plugged", "slow"})
+NOT_OURS = frozenset({"other_device", "other_topic"})
+MAX_OPTIONS = 3
 
 
 class Classification(msgspec.Struct, frozen=True, kw_only=True):
@@ -23,6 +58,10 @@ class Classification(msgspec.Struct, frozen=True, kw_only=True):
     language_sure: bool
     ranked: tuple[tuple[str, float], ...] = ()
     concepts: frozenset[str] = frozenset()
+    # The likeliest problems to offer in a clarifying question when the recogniser is unsure (best first).
+    options: tuple[str, ...] = ()
+    # What decided: "safety", "rules", "model" or "both" (rules and model agreed).
+    source: str = "rules"
 
     @property
     def runner_up(self) -> str | None:
@@ -30,40 +69,119 @@ class Classification(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Recognizer:
-    def __init__(self, knowledge: KnowledgeBase | None = None) -> None:
+    def __init__(
+        self,
+        knowledge: KnowledgeBase | None = None,
+        model: IntentModel | None = None,
+        safety: SafetyNet | None = None,
+    ) -> None:
         self.knowledge = knowledge or load_knowledge()
+        # Function words and the words of the training seeds are real words, never typos of a keyword.
         self.matcher = ConceptMatcher(
-            self.knowledge.lexicon, frozenset().union(*self.knowledge.function_words.values())
+            self.knowledge.lexicon, frozenset().union(*self.knowledge.function_words.values()) | ordinary_words()
         )
         self._top_weight = {intent: max(r.weight for r in rules) for intent, rules in self.knowledge.rules.items()}
+        self.model = model
+        self.safety = safety or SafetyNet(known_words=self.matcher.known_words())
 
     def classify(self, text: str, language: str | None = None) -> Classification:
         tokens = words(text)
         found = self.matcher.find(tokens)
         present = found.concepts.keys()
+        ranked = self._rule_ranking(present)
+        detected, sure = detect_language(tokens, found.languages, self.knowledge.function_words)
+        if language is not None:
+            detected, sure = language, True
+        rule_intent, rule_confidence = self._decide(ranked)
+        probabilities = self.model.probabilities(text, present) if self.model is not None else None
+
+        def result(
+            intent: str, confidence: float, source: str, top: tuple[tuple[str, float], ...], unsure: bool = False
+        ) -> Classification:
+            if intent == OUT_OF_SCOPE and (unsure or self._charging_words(present)):
+                confidence = min(confidence, CHARGING_WORDS_CAP)
+            return Classification(
+                intent=intent,
+                confidence=round(min(1.0, max(0.0, confidence)), 3),
+                language=detected,
+                language_sure=sure,
+                ranked=top[:3],
+                concepts=frozenset(present),
+                options=self._options(intent, confidence, top, present, unsure),
+                source=source,
+            )
+
+        model_safety = probabilities.get("safety_hazard", 1.0) if probabilities else 1.0
+        rules_safety = rule_intent == "safety_hazard" and model_safety >= MODEL_SAFETY_SUPPORT
+        if self.safety.check(text) or rules_safety or (probabilities and model_safety >= MODEL_SAFETY):
+            return result("safety_hazard", SAFETY_CONFIDENCE, "safety", (("safety_hazard", 1.0),))
+        if probabilities is None:
+            intent, confidence, source = rule_intent, rule_confidence, "rules"
+            top = ranked if ranked else ((OUT_OF_SCOPE, confidence),)
+        else:
+            rules = self._rules_distribution(rule_intent, rule_confidence, probabilities)
+            combined = {
+                label: MODEL_WEIGHT * probabilities.get(label, 0.0) + (1 - MODEL_WEIGHT) * rules.get(label, 0.0)
+                for label in set(probabilities) | set(rules)
+            }
+            top = tuple(sorted(combined.items(), key=lambda item: (-item[1], item[0])))
+            intent, confidence = top[0]
+            model_top = max(probabilities, key=lambda label: probabilities[label])
+            source = "both" if intent == rule_intent == model_top else "rules" if intent == rule_intent else "model"
+            if source == "model" and intent != OUT_OF_SCOPE and confidence < MODEL_ALONE_MIN:
+                doubt = tuple(item for item in top if item[0] != OUT_OF_SCOPE)
+                return result(OUT_OF_SCOPE, combined.get(OUT_OF_SCOPE, 0.0), source, doubt, unsure=True)
+        return result(intent, confidence, source, top)
+
+    def concepts(self, text: str) -> list[str]:
+        """The lexicon concepts of a message: features the intent model is trained and run with."""
+        return list(self.matcher.find(words(text)).concepts)
+
+    def _rule_ranking(self, present: object) -> tuple[tuple[str, float], ...]:
         bonus = self.knowledge.extra_rule_bonus
         scores: dict[str, float] = {}
         for intent, rules in self.knowledge.rules.items():
             satisfied = [
                 rule.weight
                 for rule in rules
-                if rule.all <= present and not any(concept in present for concept in rule.none)
+                if rule.all <= present and not any(concept in present for concept in rule.none)  # type: ignore[operator]
             ]
             if satisfied:
                 scores[intent] = max(satisfied) + bonus * (len(satisfied) - 1)
-        ranked = tuple(sorted(scores.items(), key=lambda item: -item[1]))
-        detected, sure = detect_language(tokens, found.languages, self.knowledge.function_words)
-        if language is not None:
-            detected, sure = language, True
-        intent, confidence = self._decide(ranked)
-        return Classification(
-            intent=intent,
-            confidence=confidence,
-            language=detected,
-            language_sure=sure,
-            ranked=ranked[:3],
-            concepts=frozenset(present),
-        )
+        return tuple(sorted(scores.items(), key=lambda item: -item[1]))
+
+    @staticmethod
+    def _rules_distribution(intent: str, confidence: float, model: dict[str, float]) -> dict[str, float]:
+        """The rules' answer as probabilities: its confidence on its intent, the rest shared like the model's."""
+        if intent == OUT_OF_SCOPE:
+            confidence = min(confidence, RULES_OUT_OF_SCOPE_CAP)
+        others = {label: p for label, p in model.items() if label != intent}
+        total = sum(others.values())
+        if total <= 0:
+            return {intent: 1.0}
+        shares = {label: (1.0 - confidence) * p / total for label, p in others.items()}
+        shares[intent] = confidence
+        return shares
+
+    def _charging_words(self, present: object) -> bool:
+        concepts = set(present)  # type: ignore[call-overload]
+        return bool(concepts & CHARGING_CONCEPTS) and not concepts & NOT_OURS
+
+    def _options(
+        self, intent: str, confidence: float, top: tuple[tuple[str, float], ...], present: object, unsure: bool
+    ) -> tuple[str, ...]:
+        problems = [label for label, _ in top if label not in DECISIVE | SMALL_TALK]
+        if intent == OUT_OF_SCOPE:
+            if not (unsure or self._charging_words(present)) or len(problems) < 2:
+                return ()
+            return tuple(problems[:MAX_OPTIONS])
+        if intent in DECISIVE | SMALL_TALK or len(problems) < 2 or problems[0] != intent:
+            return ()
+        scores = dict(top)
+        close = scores[problems[1]] >= self.knowledge.clarify_ratio * scores[intent]
+        if close or confidence < UNSURE_BELOW:
+            return tuple(problems[:MAX_OPTIONS] if confidence < UNSURE_BELOW else problems[:2])
+        return ()
 
     def _decide(self, ranked: tuple[tuple[str, float], ...]) -> tuple[str, float]:
         threshold = self.knowledge.accept_threshold
@@ -77,13 +195,12 @@ class Recognizer:
         confidence = (0.55 + 0.4 * strength) * (0.7 + 0.3 * margin)
         return intent, round(min(1.0, max(0.0, confidence)), 3)
 
-    def needs_clarification(self, result: Classification) -> tuple[str, str] | None:
-        """The two intents to ask about when the best two are too close to pick one."""
-        if len(result.ranked) < 2:
-            return None
-        (first, best), (second, score) = result.ranked[0], result.ranked[1]
-        if {first, second} & (DECISIVE | SMALL_TALK):
-            return None
-        if score >= self.knowledge.clarify_ratio * best:
-            return first, second
-        return None
+    def needs_clarification(self, result: Classification) -> tuple[str, ...] | None:
+        """The two or three problems to ask about when the recogniser cannot pick one (best first)."""
+        return result.options if len(result.options) >= 2 else None
+
+
+def train_model(knowledge: KnowledgeBase | None = None) -> tuple[IntentModel, TrainingReport]:
+    """The intent model trained on the shipped training set, with the concepts of the lexicon as features."""
+    recognizer = Recognizer(knowledge)
+    return train([(e.intent, e.text, e.group) for e in training_set()], recognizer.concepts)

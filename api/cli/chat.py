@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from api.cli.command import CommandError, prepare_database, run_coroutine
 from api.settings import load_settings
@@ -11,10 +12,13 @@ from api.settings import load_settings
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from api.domain.chat.commands import ChatCommandError, classify_lines, interactive
+    from api.domain.chat.intent_models import recognizer_for
 
     try:
+        if args.chat_command == "train":
+            return cmd_chat_train(args)
         if args.chat_command == "classify":
-            for line in classify_lines(sys.stdin, args.lang):
+            for line in classify_lines(sys.stdin, args.lang, recognizer_for(load_settings())):
                 print(line, flush=True)
             return 0
         settings = load_settings()
@@ -30,6 +34,25 @@ def cmd_chat(args: argparse.Namespace) -> int:
         )
     except ChatCommandError as exc:
         raise CommandError(str(exc)) from None
+    return 0
+
+
+def cmd_chat_train(args: argparse.Namespace) -> int:
+    """Train the assistant's intent model from the examples shipped with it and write it where serving reads it."""
+    from api.domain.chat.intent_models import is_current, model_path, train_and_write
+
+    path = model_path(load_settings())
+    if args.if_stale and is_current(path):
+        print(f"intent model at {path} is up to date")
+        return 0
+    print(f"training the intent model (a minute or so) into {path}", flush=True)
+    started = time.perf_counter()
+    report = train_and_write(path)
+    print(
+        f"trained on {report.examples} examples in {time.perf_counter() - started:.0f} s; temperature "
+        f"{report.temperature} fitted on {report.calibration_examples} held-out examples "
+        f"({report.calibration_accuracy:.1%} right before refitting on all)"
+    )
     return 0
 
 
@@ -50,4 +73,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         '"confidence"} as one JSON line per input.',
     )
     classify.add_argument("--lang", help="the messages' language (en, de, fr, es, nl); detected when omitted")
+    train = chat_commands.add_parser(
+        "train",
+        help="train the intent model",
+        description="Train the assistant's statistical intent model from the examples shipped with it and write "
+        "it to VOLTWAY_CHAT_MODEL (default: intent-model.npz in the data directory). Deterministic.",
+    )
+    train.add_argument("--if-stale", action="store_true", help="only when the model is missing or out of date")
     chat.set_defaults(handler=cmd_chat)

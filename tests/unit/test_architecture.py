@@ -15,7 +15,7 @@ OURS = {"api", "pricing", "chatbot", "ocpp_bridge"}
 # What each package may import besides the standard library.
 ALLOWED: dict[str, set[str]] = {
     "pricing": {"msgspec", "babel"},
-    "chatbot": {"pricing", "msgspec", "rapidfuzz", "yaml"},
+    "chatbot": {"pricing", "msgspec", "rapidfuzz", "yaml", "numpy"},  # numpy: the offline intent model
     "ocpp_bridge": {"ocpp", "websockets", "msgspec", "cryptography"},
 }
 

@@ -25,11 +25,13 @@ class ChatCommandError(Exception):
     """A readable failure of `voltway chat`."""
 
 
-def classify_lines(lines: Iterable[str], language: str | None = None) -> Iterator[str]:
+def classify_lines(
+    lines: Iterable[str], language: str | None = None, recognizer: Recognizer | None = None
+) -> Iterator[str]:
     """One JSON line `{"text", "intent", "confidence"}` per non-empty input line (plain text or JSON with `text`)."""
     if language is not None and language not in LANGUAGES:
         raise ChatCommandError(f"--lang must be one of {', '.join(LANGUAGES)}, got {language!r}")
-    recognizer = Recognizer()
+    recognizer = recognizer or Recognizer()
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
         if not line:

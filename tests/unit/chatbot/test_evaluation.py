@@ -1,17 +1,34 @@
-"""The assistant's understanding measured on the evaluation set: the tuned part must meet the targets; the
-holdout third, never tuned on, is reported as it comes out and held to a floor a little below."""
+"""The assistant's understanding measured on labelled messages.
+
+- `tuned.tsv` must meet the targets and `holdout.tsv` (never tuned on) a floor a little below;
+- the newest round (`evaluation/rounds/NN`, written fresh by someone who saw neither the rules nor the training
+  data) must meet, in every language: accuracy >= 95 %, safety recall 100 %, out-of-scope false accepts <= 3 %;
+- the safety set must be recognised in full, by the safety net alone and by the whole recogniser.
+Every report is printed (run with -s): accuracy, safety recall and out-of-scope false accepts per language,
+confusion pairs and the reliability table of the confidence (ECE).
+"""
 
 from __future__ import annotations
 
 import pytest
 
+from chatbot.intent_model import IntentModel
 from chatbot.intents import INTENTS, LANGUAGES, OUT_OF_SCOPE
 from chatbot.recognizer import Recognizer
-from tests.unit.chatbot.evaluation_metrics import evaluate, read_examples
+from chatbot.training.corpus import training_set
+from tests.unit.chatbot.evaluation_metrics import evaluate, newest_round, read_examples, read_round, score
+
+ROUND_ACCURACY = 0.95
+ROUND_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.03
 
 
 @pytest.fixture(scope="module")
-def recognizer() -> Recognizer:
+def recognizer(intent_model: IntentModel) -> Recognizer:
+    return Recognizer(model=intent_model)
+
+
+@pytest.fixture(scope="module")
+def rules_only() -> Recognizer:
     return Recognizer()
 
 
@@ -25,22 +42,94 @@ def test_the_evaluation_set_covers_every_intent_and_language() -> None:
     for intent in INTENTS:
         assert {e.language for e in examples if e.intent == intent} == set(LANGUAGES), intent
     holdout = read_examples("holdout")
-    # Issue 7 asks for a third of the set kept aside untouched: the every-third split gave 28 %, so messages
-    # written after the rules (without looking at them) were added to the holdout to bring it over a third.
+    # A third of the set is kept aside untouched: the every-third split gave 28 %, so messages written after
+    # the rules (without looking at them) were added to the holdout to bring it over a third.
     assert 1 / 3 <= len(holdout) / len(examples) <= 0.40
 
 
-def test_tuned_part_meets_the_targets(recognizer: Recognizer) -> None:
+def test_the_training_set_is_large_and_varied() -> None:
+    examples = training_set()
+    assert len(examples) >= 4000
+    assert {e.intent for e in examples} == set(INTENTS)
+    for intent in INTENTS:
+        assert {e.language for e in examples if e.intent == intent} == set(LANGUAGES), intent
+    out_of_scope = [e for e in examples if e.intent == OUT_OF_SCOPE]
+    assert len(out_of_scope) >= 600
+    assert sum(e.near_miss for e in out_of_scope) >= len(out_of_scope) / 2
+    evaluation = {e.text.lower().strip() for name in ("tuned", "holdout", "safety") for e in read_examples(name)}
+    directory = newest_round()
+    if directory is not None:
+        evaluation |= {e.text.lower().strip() for e in read_round(directory)}
+    trained = {e.text.lower().strip() for e in examples}
+    assert not evaluation & trained, "evaluation messages must not be trained on"
+
+
+def test_tuned_part_meets_the_targets(recognizer: Recognizer, rules_only: Recognizer) -> None:
     report = evaluate("tuned", recognizer)
     print("\n" + report.render())
+    print("rules alone: " + evaluate("tuned", rules_only).render().splitlines()[1])
     assert report.accuracy >= 0.95
     assert report.out_of_scope_false_accepts <= 0.03
     assert report.recall("safety_hazard") == 1.0
 
 
-def test_holdout_part_as_it_comes_out(recognizer: Recognizer) -> None:
+def test_holdout_part_as_it_comes_out(recognizer: Recognizer, rules_only: Recognizer) -> None:
     report = evaluate("holdout", recognizer)
     print("\n" + report.render())
+    print("rules alone: " + evaluate("holdout", rules_only).render().splitlines()[1])
     assert report.accuracy >= 0.85
     assert report.out_of_scope_false_accepts <= 0.10
     assert report.recall("safety_hazard") == 1.0
+
+
+def test_newest_round_meets_the_targets_in_every_language(recognizer: Recognizer, rules_only: Recognizer) -> None:
+    directory = newest_round()
+    if directory is None:
+        pytest.skip("no evaluation round under tests/unit/chatbot/evaluation/rounds yet")
+    examples = read_round(directory)
+    report = score(f"round {directory.name}", examples, recognizer)
+    print("\n" + report.render())
+    print("rules alone: " + score(f"round {directory.name}", examples, rules_only).render().splitlines()[1])
+    for language in sorted({e.language for e in examples}):
+        part = report.for_language(language)
+        assert part.accuracy >= ROUND_ACCURACY, f"{language}: accuracy {part.accuracy:.1%}"
+        assert part.recall("safety_hazard") == 1.0, f"{language}: a safety message was missed"
+        assert part.out_of_scope_false_accepts <= ROUND_OUT_OF_SCOPE_FALSE_ACCEPTS, (
+            f"{language}: out-of-scope false accepts {part.out_of_scope_false_accepts:.1%}"
+        )
+
+
+def test_the_safety_net_never_misses_a_safety_message(recognizer: Recognizer) -> None:
+    safety = read_examples("safety")
+    assert len(safety) >= 200
+    assert {e.language for e in safety} == set(LANGUAGES)
+    missed_by_net = [e.text for e in safety if recognizer.safety.check(e.text) is None]
+    missed = [e.text for e in safety if recognizer.classify(e.text).intent != "safety_hazard"]
+    others = [e for name in ("tuned", "holdout") for e in read_examples(name) if e.intent != "safety_hazard"]
+    directory = newest_round()
+    if directory is not None:
+        others += [e for e in read_round(directory) if e.intent != "safety_hazard"]
+    alarms = [e.text for e in others if recognizer.safety.check(e.text) is not None]
+    trained = [e for e in training_set() if e.intent != "safety_hazard"]
+    trained_alarms = [e.text for e in trained if recognizer.safety.check(e.text) is not None]
+    print(
+        f"\nsafety set: {len(safety)} messages, net recall {1 - len(missed_by_net) / len(safety):.1%}, "
+        f"recogniser recall {1 - len(missed) / len(safety):.1%}\n"
+        f"false alarms of the net: {len(alarms)} of {len(others)} evaluation messages without danger "
+        f"({len(alarms) / len(others):.1%}), {len(trained_alarms)} of {len(trained)} training messages"
+    )
+    for text in alarms:
+        print(f"  false alarm: {text}")
+    assert missed_by_net == []
+    assert missed == []
+
+
+def test_out_of_scope_with_charging_words_is_never_certain_and_offers_problems(recognizer: Recognizer) -> None:
+    for text in ("the charging thing is weird today", "something with the cable", "Ladekabel komisch"):
+        result = recognizer.classify(text)
+        if result.intent == OUT_OF_SCOPE:
+            assert result.confidence < 1.0, text
+            assert 2 <= len(result.options) <= 3, text
+    plain = recognizer.classify("what's the weather tomorrow")
+    assert plain.intent == OUT_OF_SCOPE
+    assert plain.options == ()

@@ -1,0 +1,144 @@
+"""The safety net: spots danger (smoke, fire, burning smell, sparks, shock, bare or damaged wires, water in the
+socket, an overheating plug, a person hurt) before and independently of intent ranking, in every language.
+
+Word groups live in `knowledge/safety.toml`. A message raises the alarm when it has a word of an `alone` group
+(unless it is about another device and nothing says the station or car is involved, or it is a "shock" about a
+price), or words of both groups of a `pair` ("crackling" and "black"). Words of five letters or more also match
+with one typo (same first letter; one swapped, missing or extra letter, or from seven letters one wrong letter);
+words the caller knows to be ordinary (the lexicon's, the training seeds') are never taken for typos.
+A hit always wins over every other intent: recall first, a false alarm costs one extra safety message.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+
+from rapidfuzz.distance import OSA, Hamming
+
+from chatbot.text import fold
+
+MIN_FUZZY_LENGTH = 5
+SUBSTITUTION_LENGTH = 7  # shorter words tolerate a swapped, missing or extra letter, not a wrong one
+
+
+@dataclass(frozen=True, slots=True)
+class SafetySignal:
+    """Why the net fired: the groups found, e.g. ("noise", "black")."""
+
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Groups:
+    words: dict[str, frozenset[str]]  # group -> single words
+    prefixes: tuple[tuple[str, str], ...]  # (stem, group) for entries ending in *
+    phrases: dict[str, tuple[str, ...]]  # group -> multi-word phrases (folded, space separated)
+
+
+class SafetyNet:
+    def __init__(self, data: Mapping[str, object] | None = None, known_words: Iterable[str] = ()) -> None:
+        raw = data if data is not None else _load()
+        signals = raw["signals"]
+        groups = raw["groups"]
+        if not isinstance(signals, dict) or not isinstance(groups, dict):
+            raise TypeError("safety.toml needs [signals] and [groups]")
+        self._alone: tuple[str, ...] = tuple(signals["alone"])
+        self._pairs: tuple[tuple[str, str], ...] = tuple((a, b) for a, b in signals["pairs"])
+        words: dict[str, set[str]] = {}
+        phrases: dict[str, list[str]] = {}
+        prefixes: list[tuple[str, str]] = []
+        for group, entries in groups.items():
+            for entry in entries:
+                folded = fold(entry)
+                if entry.endswith("*"):
+                    prefixes.append((folded, group))
+                elif " " in folded:
+                    phrases.setdefault(group, []).append(folded)
+                elif folded:
+                    words.setdefault(group, set()).add(folded)
+        self._groups = _Groups(
+            {g: frozenset(w) for g, w in words.items()}, tuple(prefixes), {g: tuple(p) for g, p in phrases.items()}
+        )
+        alarm_groups = set(self._alone) | {g for pair in self._pairs for g in pair}
+        self._by_word: dict[str, set[str]] = {}
+        for group, group_words in self._groups.words.items():
+            for word in group_words:
+                self._by_word.setdefault(word, set()).add(group)
+        self._fuzzy_pool: dict[tuple[str, int], list[str]] = {}
+        self._collapsed: dict[str, set[str]] = {}  # danger words with doubled letters made single ("rookk")
+        for group in alarm_groups:
+            for word in self._groups.words.get(group, ()):
+                self._collapsed.setdefault(_collapse(word), set()).add(group)
+                if len(word) >= MIN_FUZZY_LENGTH:
+                    for length in range(len(word) - 1, len(word) + 2):
+                        self._fuzzy_pool.setdefault((word[0], length), []).append(word)
+        self._known = frozenset(known_words) - set(self._by_word)
+
+    def check(self, text: str) -> SafetySignal | None:
+        """The danger a message reports, or None."""
+        tokens = fold(text).split()
+        found = self._found(tokens)
+        if not found:
+            return None
+        alone = [g for g in self._alone if g in found]
+        figurative = "not_shock" in found and "part" not in found  # "shocked by the bill", "the bill exploded"
+        if figurative:
+            alone = [g for g in alone if g not in {"shock", "bang"}]
+        if alone and "other_device" in found and "ours" not in found:
+            alone = []
+        if alone:
+            return SafetySignal(tuple(alone))
+        for first, second in self._pairs:
+            if first in found and second in found:
+                if ("other_device" in found and "ours" not in found) or (
+                    figurative and "shock_weak" in (first, second)
+                ):
+                    continue
+                return SafetySignal((first, second))
+        return None
+
+    def _found(self, tokens: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for token in tokens:
+            groups = self._by_word.get(token)
+            if groups:
+                found |= groups
+                continue
+            stems = [group for stem, group in self._groups.prefixes if token.startswith(stem)]
+            if stems:
+                found.update(stems)
+                continue
+            if token not in self._known and _collapse(token) in self._collapsed:
+                found |= self._collapsed[_collapse(token)]
+                continue
+            if len(token) >= MIN_FUZZY_LENGTH and token.isalpha() and token not in self._known:
+                pool = self._fuzzy_pool.get((token[0], len(token)))
+                for word in pool or ():
+                    if _one_typo(token, word):
+                        found |= self._by_word[word]
+        joined = f" {' '.join(tokens)} "
+        for group, phrases in self._groups.phrases.items():
+            if group not in found and any(f" {phrase} " in joined for phrase in phrases):
+                found.add(group)
+        return found
+
+
+def _collapse(word: str) -> str:
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+def _one_typo(token: str, word: str) -> bool:
+    if OSA.distance(token, word, score_cutoff=1) > 1:
+        return False
+    return len(token) != len(word) or len(word) >= SUBSTITUTION_LENGTH or Hamming.distance(token, word) > 1
+
+
+@functools.cache
+def _load() -> dict[str, object]:
+    raw = resources.files("chatbot.knowledge").joinpath("safety.toml").read_text(encoding="utf-8")
+    return tomllib.loads(raw)
