@@ -114,6 +114,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_devices_per_account: int = 20  # 0: no limit
     max_cards_per_account: int = 20  # 0: no limit
     max_conversations_per_day: int = 50  # new assistant conversations per account in 24 hours; 0: no limit
+    # shared password with which a charger we do not know yet may connect, to be held Pending for approval
+    ocpp_onboarding_password: str = ""
+    ocpp_pending_interval: int = 60  # seconds a Pending charger waits before booting again
+    ocpp_rejected_interval: int = 3600  # seconds a blocked (Rejected) charger waits before booting again
 
     @property
     def is_sqlite(self) -> bool:
@@ -399,7 +403,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_devices_per_account=_int(source, "VOLTWAY_MAX_DEVICES_PER_ACCOUNT", 20),
         max_cards_per_account=_int(source, "VOLTWAY_MAX_CARDS_PER_ACCOUNT", 20),
         max_conversations_per_day=_int(source, "VOLTWAY_MAX_CONVERSATIONS_PER_DAY", 50),
+        ocpp_onboarding_password=source.get("VOLTWAY_OCPP_ONBOARDING_PASSWORD", "").strip(),
+        ocpp_pending_interval=_int(source, "VOLTWAY_OCPP_PENDING_INTERVAL", 60, minimum=1),
+        ocpp_rejected_interval=_int(source, "VOLTWAY_OCPP_REJECTED_INTERVAL", 3600, minimum=1),
     )
+    if 0 < len(settings.ocpp_onboarding_password) < 16:
+        raise SettingsError("VOLTWAY_OCPP_ONBOARDING_PASSWORD must be at least 16 characters long")
     check_payment_settings(settings)
     if settings.notification_provider == "webhook" and not settings.notification_webhook_url.startswith(
         ("http://", "https://")

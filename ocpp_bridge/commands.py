@@ -15,8 +15,8 @@ from typing import Any, Literal
 import msgspec
 from msgspec import UNSET
 
-from ocpp_bridge import errors
-from ocpp_bridge.errors import V16
+from ocpp_bridge import errors, ocpp_calls
+from ocpp_bridge.errors import V16, V201
 from ocpp_bridge.v16 import messages as v16
 from ocpp_bridge.v201 import messages as v201
 
@@ -110,6 +110,13 @@ class ClearCache(_Request, frozen=True, kw_only=True, tag="clear-cache"):
     pass
 
 
+class OcppCall(_Request, frozen=True, kw_only=True, tag="ocpp-call"):
+    """Any message a central system sends, by its OCPP action name, with the payload of the charger's version."""
+
+    action: str
+    payload: msgspec.Raw = msgspec.Raw(b"{}")
+
+
 CommandRequest = (
     RemoteStart
     | RemoteStop
@@ -124,6 +131,7 @@ CommandRequest = (
     | ReserveNow
     | CancelReservation
     | ClearCache
+    | OcppCall
 )
 
 # -- results ---------------------------------------------------------------------------------------------------
@@ -162,7 +170,14 @@ class DiagnosticsResult(_Result, frozen=True, kw_only=True, tag="diagnostics"):
     file_name: str | None = None
 
 
-CommandResult = StatusResult | RemoteStartResult | ConfigurationResult | DiagnosticsResult
+class OcppCallResult(_Result, frozen=True, kw_only=True, tag="ocpp-call"):
+    """The charger's CallResult payload as it sent it (validated against the response schema)."""
+
+    action: str
+    payload: msgspec.Raw
+
+
+CommandResult = StatusResult | RemoteStartResult | ConfigurationResult | DiagnosticsResult | OcppCallResult
 
 # -- translation -----------------------------------------------------------------------------------------------
 
@@ -372,6 +387,19 @@ def _reserve_v201(req: ReserveNow) -> Outgoing:
     )
 
 
+def _ocpp_call(version: str) -> Callable[[OcppCall], Outgoing]:
+    def translate(req: OcppCall) -> Outgoing:
+        return req.action, ocpp_calls.checked_payload(version, req.action, req.payload)
+
+    return translate
+
+
+def _ocpp_call_result(response: Any) -> OcppCallResult:
+    return OcppCallResult(
+        action=type(response).__name__.removesuffix("Response"), payload=msgspec.Raw(_encoder.encode(response))
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
     """One registry entry: how a command is phrased in each OCPP version and how its answer is read."""
@@ -495,6 +523,7 @@ COMMANDS: dict[str, CommandSpec] = {
             lambda _q: ("ClearCache", v201.ClearCacheRequest()),
             _status,
         ),
+        CommandSpec("ocpp-call", OcppCall, _ocpp_call(V16), _ocpp_call_result, _ocpp_call(V201), _ocpp_call_result),
     )
 }
 
@@ -570,6 +599,8 @@ __all__ = [
     "DiagnosticsResult",
     "GetConfiguration",
     "GetDiagnostics",
+    "OcppCall",
+    "OcppCallResult",
     "RemoteStart",
     "RemoteStartResult",
     "RemoteStop",

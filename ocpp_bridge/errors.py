@@ -178,3 +178,13 @@ def command_outcome(error: BaseException | None) -> str:
     if isinstance(error, InvalidCommand | InvalidCommandResult | UnknownCommand):
         return "invalid"
     return "error"
+
+
+class NotRegistered(OcppCallError):
+    """A message other than BootNotification from a charger whose registration is not Accepted (Pending or
+    Rejected). OCPP-J 1.6 defines SecurityError as well, so this keeps the code in both versions."""
+
+    code = "SecurityError"
+
+    def code_for(self, ocpp_version: str) -> str:
+        return self.code

@@ -82,6 +82,7 @@ class SimulatorConfig(msgspec.Struct, frozen=True, kw_only=True):
     clock_offset_seconds: float = 0.0  # how far each charger's clock is ahead (negative: behind) of the real time
     ratings: dict[str, ChargerRating] = {}  # per charger id, e.g. from the provisioned connectors
     default_rating: ChargerRating = ChargerRating(22_000.0)  # for chargers not in `ratings`
+    accept_password_change: bool = True  # False: AuthorizationKey / BasicAuthPassword changes are Rejected
 
 
 class SimulationReport(msgspec.Struct, kw_only=True):
@@ -158,6 +159,8 @@ class SimulatedCharger:
         self.unlocked = False  # the next step reports the freed connector, as a real charger would
         # the charger's own clock, which stamps its messages: real chargers' clocks are often wrong
         self.clock_offset = config.clock_offset_seconds
+        self.password = config.password  # changed by the central system (AuthorizationKey / BasicAuthPassword)
+        self.boot_requested = False  # TriggerMessage BootNotification
 
     def _now(self) -> str:
         return _stamp(self.clock_offset)
@@ -176,9 +179,9 @@ class SimulatedCharger:
     # -- connection ------------------------------------------------------------------------------------------
 
     def _headers(self) -> dict[str, str]:
-        if self.config.password is None:
+        if self.password is None:
             return {}
-        token = base64.b64encode(f"{self.charger_id}:{self.config.password}".encode()).decode()
+        token = base64.b64encode(f"{self.charger_id}:{self.password}".encode()).decode()
         return {"Authorization": f"Basic {token}"}
 
     async def _connect(self) -> None:
@@ -324,7 +327,7 @@ class SimulatedCharger:
             self.heartbeat_interval = float(result.get("interval") or 300)
             if result.get("status") == "Accepted":
                 return True
-            await self._pause(stop, self.real_seconds(max(self.heartbeat_interval, 10.0)))
+            await self._wait_to_boot_again(stop, self.real_seconds(max(self.heartbeat_interval, 10.0)))
         return False
 
     async def _loop(self, stop: asyncio.Event) -> None:
@@ -333,6 +336,8 @@ class SimulatedCharger:
             if self.reconnect_now:
                 self.reconnect_now = False
                 raise _Offline
+            if self.boot_requested:
+                await self._boot_on_request()
             self.wake.clear()
             started = time.monotonic()
             await self._step(tick)
@@ -605,7 +610,9 @@ class SimulatedCharger:
             self.booted = False
         return {"status": "Accepted"}
 
-    def _command_TriggerMessage(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _command_TriggerMessage(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        if payload.get("requestedMessage") == "BootNotification":
+            return self._trigger_boot()
         return {"status": "Accepted"}
 
     def _command_ChangeAvailability(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
@@ -617,6 +624,8 @@ class SimulatedCharger:
         return {"configurationKey": known, "unknownKey": [k for k in keys if k not in self.settings]}
 
     def _command_ChangeConfiguration(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        if payload["key"] == "AuthorizationKey":
+            return {"status": self._change_authorization_key(payload["value"])}
         self.settings[payload["key"]] = payload["value"]
         return {"status": "Accepted"}
 
@@ -634,14 +643,15 @@ class SimulatedCharger:
         return {"getVariableResult": results}
 
     def _command_SetVariables(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        results = []
         for item in payload["setVariableData"]:
-            self.settings[item["variable"]["name"]] = item["attributeValue"]
-        return {
-            "setVariableResult": [
-                {"attributeStatus": "Accepted", "component": item["component"], "variable": item["variable"]}
-                for item in payload["setVariableData"]
-            ]
-        }
+            if (item["component"]["name"], item["variable"]["name"]) == ("SecurityCtrlr", "BasicAuthPassword"):
+                status = self._change_basic_auth_password(item["attributeValue"])
+            else:
+                self.settings[item["variable"]["name"]] = item["attributeValue"]
+                status = "Accepted"
+            results.append({"attributeStatus": status, "component": item["component"], "variable": item["variable"]})
+        return {"setVariableResult": results}
 
     def _command_GetDiagnostics(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return {"fileName": f"{self.charger_id}-diagnostics.zip"}
@@ -663,6 +673,64 @@ class SimulatedCharger:
 
     def _command_DataTransfer(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return {"status": "UnknownVendorId"}
+
+    # -- registration and password changes ----------------------------------------------------------------------
+
+    def _change_authorization_key(self, value: str) -> str:
+        """1.6 Security Whitepaper: the key is the password's 16 to 40 bytes in hex; used from the next connection,
+        which is opened at once."""
+        try:
+            password = bytes.fromhex(value).decode("utf-8")
+        except ValueError:
+            return "Rejected"
+        if not 16 <= len(password.encode()) <= 40:
+            return "Rejected"
+        return self._take_password(password)
+
+    def _change_basic_auth_password(self, value: str) -> str:
+        """2.0.1 A01: Accepted, then reconnect with the new password."""
+        if not 16 <= len(value) <= 40:
+            return "Rejected"
+        return self._take_password(value)
+
+    def _take_password(self, password: str) -> str:
+        if not self.config.accept_password_change:
+            return "Rejected"
+        self.password = password
+        self.reconnect_now = True  # after this answer is sent
+        self.wake.set()
+        return "Accepted"
+
+    def _trigger_boot(self) -> dict[str, Any]:
+        if self.booted and not self.v16:  # 2.0.1 F06.FR.17: already Accepted
+            return {"status": "Rejected"}
+        self.boot_requested = True
+        self.wake.set()
+        return {"status": "Accepted"}
+
+    async def _wait_to_boot_again(self, stop: asyncio.Event, seconds: float) -> None:
+        """Pending or Rejected: wait the interval, or less when asked to boot now or to reconnect."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                while not (stop.is_set() or self.reconnect_now or self.boot_requested):
+                    self.wake.clear()
+                    await self.wake.wait()
+        self.boot_requested = False
+        if self.reconnect_now:
+            self.reconnect_now = False
+            raise _Offline
+
+    async def _boot_on_request(self) -> None:
+        """A BootNotification the central system asked for while the charger runs (1.6 TriggerMessage)."""
+        self.boot_requested = False
+        if self.v16:
+            payload: dict[str, Any] = {"chargePointVendor": "Voltway", "chargePointModel": "SimCharger"}
+        else:
+            payload = {"chargingStation": {"vendorName": "Voltway", "model": "SimCharger"}, "reason": "Triggered"}
+        result = await self.call("BootNotification", payload)
+        self.report.boots += 1
+        if result.get("interval"):
+            self.heartbeat_interval = float(result["interval"])
 
 
 class Simulation:

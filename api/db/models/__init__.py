@@ -2,6 +2,7 @@
 
 from api.db.base import Base
 from api.db.models.accounts import AccountToken, LoginFailure, RefreshToken, User
+from api.db.models.charger_admin import ChargerCommandAudit
 from api.db.models.charging import (
     BridgeProcess,
     ChargerLogEntry,
@@ -30,6 +31,7 @@ __all__ = [
     "Base",
     "BridgeProcess",
     "ChangeCounter",
+    "ChargerCommandAudit",
     "ChargerLogEntry",
     "ChargingSession",
     "ChargingStation",

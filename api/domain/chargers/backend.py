@@ -23,10 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.db.models import ChargerLogEntry, ChargingStation, ChargingTransaction, Evse, IdTokenRecord
 from api.db.types import utc_now
 from api.domain.chargers.clock import DEFAULT_FUTURE_MARGIN_SECONDS, ChargerClock
-from api.domain.chargers.credentials import verify_charger_secret
 from api.domain.chargers.live_writer import LiveStateWriter, chunks, lock_stations, table_of
 from api.domain.chargers.meter_writer import MeterSampleWriter
 from api.domain.chargers.observer import TransactionObserver
+from api.domain.chargers.registration import RegistrationPolicy, Registrations
 from api.domain.stations.store import bump_counter
 from api.periodic import Periodic
 from ocpp_bridge.events import (
@@ -97,6 +97,8 @@ class ChargerRef(msgspec.Struct, frozen=True):
     evses: dict[int, uuid.UUID]  # OCPP EVSE / connector number -> EVSE row
     provisioned_at: datetime | None = None
     clock_offset_seconds: float | None = None
+    registration_status: str = "accepted"  # accepted, pending or blocked (see registration.py)
+    pending_password_hash: str | None = None  # a rotated secret the charger has not connected with yet
 
 
 _REF_COLUMNS = (
@@ -105,12 +107,14 @@ _REF_COLUMNS = (
     _stations.c.password_hash,
     _stations.c.created_at,
     _stations.c.clock_offset_seconds,
+    _stations.c.registration_status,
+    _stations.c.pending_password_hash,
 )
 
 
 def _ref(station_id: uuid.UUID, columns: list[Any], evses: dict[int, uuid.UUID]) -> ChargerRef:
-    location_id, password_hash, provisioned_at, offset = columns
-    return ChargerRef(station_id, location_id, password_hash, evses, provisioned_at, offset)
+    location_id, password_hash, provisioned_at, offset, registration, pending = columns
+    return ChargerRef(station_id, location_id, password_hash, evses, provisioned_at, offset, registration, pending)
 
 
 class ActiveTransaction(msgspec.Struct):
@@ -210,6 +214,7 @@ class CsmsService:
         meter_writer: MeterSampleWriter,
         live_writer: LiveStateWriter | None = None,
         clock_future_margin_seconds: float = DEFAULT_FUTURE_MARGIN_SECONDS,
+        registration_policy: RegistrationPolicy | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._clock_future_margin = clock_future_margin_seconds
@@ -226,6 +231,7 @@ class CsmsService:
         self._tokens: dict[str, tuple[float, IdTokenInfo, uuid.UUID | None]] = {}
         self._flusher = Periodic("ocpp-last-seen", LAST_SEEN_FLUSH_SECONDS, self.flush_last_seen)
         self._refresher = Periodic("ocpp-charger-directory", DIRECTORY_TTL_SECONDS, self.directory.load_all)
+        self.registrations = Registrations(self.directory, session_factory, registration_policy)
 
     # ----- lifecycle ---------------------------------------------------------------------------
 
@@ -319,12 +325,7 @@ class CsmsService:
     # ----- port: credentials -------------------------------------------------------------------
 
     async def check_credentials(self, charger_id: str, password: str | None) -> bool:
-        ref = self.directory.cached(charger_id)
-        if ref is not None and verify_charger_secret(ref.password_hash, password):
-            return True
-        # Unknown here, or the secret may have been changed by `voltway chargers add` since it was read.
-        fresh = await self.directory.get(charger_id, fresh=True)
-        return fresh is not None and verify_charger_secret(fresh.password_hash, password)
+        return await self.registrations.check_credentials(charger_id, password)
 
     # ----- port: events without a reply ---------------------------------------------------------
 
@@ -425,7 +426,7 @@ class CsmsService:
         )
         if not self.live.running:
             await self.live.flush()
-        return BootReply(status="Accepted", interval=self._heartbeat_interval)
+        return await self.registrations.boot_reply(event.charger_id, ref, self._heartbeat_interval)
 
     async def _authorize(self, token: IdToken | None) -> tuple[IdTokenInfo, uuid.UUID | None]:
         """The verdict on a token, remembered for `TOKEN_TTL_SECONDS`: a blocked card is refused within seconds."""

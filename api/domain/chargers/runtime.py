@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.domain.chargers.backend import CsmsService
 from api.domain.chargers.live_writer import LiveStateWriter
 from api.domain.chargers.meter_writer import MeterSampleWriter
+from api.domain.chargers.registration import RegistrationPolicy
 from api.domain.chargers.relay import LocalCommandRelay, PostgresCommandRelay
 from api.heap import HeapFreezer
 from api.metrics.instruments import BridgeMetrics
@@ -30,6 +31,16 @@ def bridge_config(settings: Settings, *, reuse_port: bool = False) -> BridgeConf
         tls_cert_path=settings.ocpp_tls_cert or None,
         tls_key_path=settings.ocpp_tls_key or None,
         reuse_port=reuse_port,
+    )
+
+
+def registration_policy(settings: Settings) -> RegistrationPolicy:
+    return RegistrationPolicy(
+        onboarding_password=settings.ocpp_onboarding_password,
+        pending_interval=settings.ocpp_pending_interval,
+        rejected_interval=settings.ocpp_rejected_interval,
+        country_code=settings.ocpi_country_code,
+        party_id=settings.ocpi_party_id,
     )
 
 
@@ -53,6 +64,7 @@ class BridgeRuntime:
             meter_writer=self.meters,
             live_writer=self.live,
             clock_future_margin_seconds=settings.ocpp_clock_future_margin_seconds,
+            registration_policy=registration_policy(settings),
         )
         self.relay: LocalCommandRelay | PostgresCommandRelay
         if settings.is_sqlite:
@@ -62,7 +74,11 @@ class BridgeRuntime:
                 settings.database_url, session_factory, self.process_id, live_writer=self.live
             )
         self.central = CentralSystem(
-            self.csms, bridge_config(settings, reuse_port=reuse_port), relay=self.relay, observer=BridgeMetrics()
+            self.csms,
+            bridge_config(settings, reuse_port=reuse_port),
+            relay=self.relay,
+            observer=BridgeMetrics(),
+            registrations=self.csms.registrations,
         )
         self.heap = HeapFreezer()
 
