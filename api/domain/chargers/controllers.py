@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 
 from api.deps import CurrentPrincipal, DbSession
 from api.domain.chargers import audit, registration
@@ -216,7 +216,7 @@ class AdminChargerController(Controller):
         responses=problems(404, 409, 502, 503, 504),
     )
     async def approve(
-        self, charger_id: FromPath[str], data: Approval, state: State, principal: CurrentPrincipal
+        self, charger_id: FromPath[str], data: JSONBody[Approval], state: State, principal: CurrentPrincipal
     ) -> Registration:
         """Its registration becomes accepted, it gets a password of its own (so it must be connected), optionally
         moves to an existing location, and is asked to send a new BootNotification, which is Accepted."""
