@@ -157,7 +157,7 @@ def cmd_charger_operation(args: argparse.Namespace) -> int:
     from api.domain.chargers import audit, registration
     from api.domain.chargers.operations import ChargerOperations, UnknownCharger
     from api.domain.chargers.provisioning import ProvisioningError
-    from api.domain.chargers.reach import relayed_sender
+    from api.domain.chargers.reach import SQLITE_UNREACHABLE, relayed_sender
     from api.services import open_services
     from ocpp_bridge import errors as ocpp_errors
 
@@ -183,6 +183,9 @@ def cmd_charger_operation(args: argparse.Namespace) -> int:
                             print(
                                 f"{at}  {entry.actor:<44} {entry.action:<24} {entry.outcome:<16} {entry.detail or ''}"
                             )
+                elif what in {"rotate-password", "approve"} and settings.is_sqlite:
+                    await operations.station(args.id)
+                    raise CommandError(SQLITE_UNREACHABLE.format(charger_id=args.id))
                 elif what == "rotate-password":
                     result = await operations.rotate_password(audit.CLI, args.id)
                     print(f"charger {args.id} answered {audit.outcome_of_result(result)}", end="")

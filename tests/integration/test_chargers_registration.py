@@ -252,7 +252,11 @@ async def test_an_onboarded_charger_waits_pending_is_configured_and_approved(dat
             else:
                 read = await client.post(
                     f"{base}/v1/admin/chargers/NEW-00001/ocpp/GetVariables",
-                    json={"getVariableData": [{"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}]},
+                    json={
+                        "getVariableData": [
+                            {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
+                        ]
+                    },
                     headers=headers,
                 )
                 assert read.status_code == 200, read.text
@@ -269,9 +273,10 @@ async def test_an_onboarded_charger_waits_pending_is_configured_and_approved(dat
             await wait_for(accepted, "the approved charger Accepted with its own password")
             assert charger.password != ONBOARDING_PASSWORD
             assert await refused_with(ocpp_url, "NEW-00001", ONBOARDING_PASSWORD, version) == 401
-            actions = [e["action"] for e in (await client.get(
-                f"{base}/v1/admin/chargers/NEW-00001/audit", headers=headers
-            )).json()]
+            actions = [
+                e["action"]
+                for e in (await client.get(f"{base}/v1/admin/chargers/NEW-00001/audit", headers=headers)).json()
+            ]
             assert "approve" in actions
             assert "password-rotation" in actions
 
@@ -310,7 +315,9 @@ async def test_a_blocked_charger_is_rejected_with_the_retry_interval(database_ur
             assert boot[2]["status"] == "Accepted"
             heartbeat = await call(socket, "Heartbeat", {})
             assert heartbeat[0] == 3
-        actions = [e["action"] for e in (await client.get(f"{base}/v1/admin/chargers/BLOCK-1/audit", headers=headers)).json()]
+        actions = [
+            e["action"] for e in (await client.get(f"{base}/v1/admin/chargers/BLOCK-1/audit", headers=headers)).json()
+        ]
         assert actions == ["unblock", "block"]
         missing = await client.post(f"{base}/v1/admin/chargers/NOBODY/block", headers=headers)
         assert missing.status_code == 404

@@ -96,7 +96,7 @@ class ChargerOperations:
         """Generate a new secret, send it in the charger's OCPP version, and keep it once the charger accepts."""
         station = await self.station(ocpp_id)
         if station.ocpp_version is None:
-            msg = f"{ocpp_id} has never booted, so its OCPP version is unknown; connect it first"
+            msg = f"{ocpp_id} has never connected, so its OCPP version is unknown: connect it to a running server first"
             raise ocpp_errors.ChargerNotConnected(msg)
         secret = new_charger_secret()
         return await self._rotate(operator, station, rotation.rotation_request(secret, station.ocpp_version), secret)
