@@ -52,6 +52,7 @@ EXPECTED_NAMES = {
     "reserve-now",
     "cancel-reservation",
     "clear-cache",
+    "ocpp-call",
 }
 
 
