@@ -188,3 +188,12 @@ class NotRegistered(OcppCallError):
 
     def code_for(self, ocpp_version: str) -> str:
         return self.code
+
+
+class PayloadInvalid(InvalidCommand):
+    """A payload that does not match its action's schema; ``location`` is the JSON path of the offending field
+    (``$`` once carried between processes, which keep only the message)."""
+
+    def __init__(self, message: str, location: str = "$") -> None:
+        super().__init__(message)
+        self.location = location

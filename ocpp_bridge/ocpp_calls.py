@@ -85,12 +85,7 @@ CSMS_ACTIONS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
-class PayloadInvalid(errors.InvalidCommand):
-    """The payload does not match the action's schema; ``location`` is the JSON path of the offending field."""
-
-    def __init__(self, message: str, location: str) -> None:
-        super().__init__(message)
-        self.location = location
+PayloadInvalid = errors.PayloadInvalid
 
 
 def actions_of(ocpp_version: str) -> tuple[str, ...]:

@@ -110,14 +110,15 @@ def cmd_chargers(args: argparse.Namespace) -> int:
         async with open_services(settings) as services, services.session_factory() as session:
             if args.chargers_command == "list":
                 print(
-                    f"{'ID':<20} {'CONNECTED':<9} {'REGISTRATION':<12} {'EVSES':>5}  {'LAST SEEN':<25} {'CLOCK':<18} LOCATION"
+                    f"{'ID':<20} {'CONNECTED':<9} {'REGISTRATION':<12} {'EVSES':>5}  "
+                    f"{'LAST SEEN':<25} {'CLOCK':<18} LOCATION"
                 )
                 for c in await list_chargers(session):
                     seen = c.last_seen.isoformat(timespec="seconds") if c.last_seen else "never"
                     state = "yes" if c.connected else "no"
                     print(
-                        f"{c.ocpp_id:<20} {state:<9} {c.registration_status:<12} {c.evses:>5}  {seen:<25} {c.clock:<18} "
-                        f"{c.location_name}"
+                        f"{c.ocpp_id:<20} {state:<9} {c.registration_status:<12} {c.evses:>5}  "
+                        f"{seen:<25} {c.clock:<18} {c.location_name}"
                     )
                 return 0
             try:

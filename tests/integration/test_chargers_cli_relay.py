@@ -78,7 +78,9 @@ async def test_the_command_line_rotates_and_approves_through_the_relay(
         assert code == 0, err
         assert "password-rotation" in out
         assert " cli " in out
-        assert sim.chargers[0].password not in out
+        password = sim.chargers[0].password
+        assert password is not None
+        assert password not in out
 
         code, _out, err = await voltway(env, "chargers", "rotate-password", "NOBODY")
         assert code == 2

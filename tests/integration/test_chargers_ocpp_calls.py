@@ -42,7 +42,10 @@ BAD_PAYLOAD = {
     "2.0.1": ("ChangeAvailability", {"operationalStatus": "Sideways"}, "$.operationalStatus"),
 }
 OTHER_VERSION = {"1.6": "GetVariables", "2.0.1": "RemoteStartTransaction"}
-NOT_SIMULATED = {"1.6": ("GetLocalListVersion", {}), "2.0.1": ("GetLocalListVersion", {})}
+NOT_SIMULATED: dict[str, tuple[str, dict[str, Any]]] = {
+    "1.6": ("GetLocalListVersion", {}),
+    "2.0.1": ("GetLocalListVersion", {}),
+}
 
 
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])
