@@ -318,19 +318,22 @@ async def test_any_ocpp_message_by_name_reaches_a_charger_held_by_another_proces
     await provision(factory, "CP-REL-GEN")
     relay_a = postgres_relay(database_url, factory, "process-gen-a")
     relay_b = postgres_relay(database_url, factory, "process-gen-b")
-    async with bridge_process(relay_a) as here, bridge_process(relay_b) as there:
-        async with charger(there.port, "CP-REL-GEN") as cp:
-            await eventually(held_by(factory, "CP-REL-GEN", "process-gen-b", connected=True))
-            cp.answers["GetLocalListVersion"] = {"listVersion": 7}
-            call = commands.OcppCall(action="GetLocalListVersion", payload=msgspec.Raw(b"{}"))
-            result = await here.send_command("CP-REL-GEN", call)
-            assert isinstance(result, commands.OcppCallResult)
-            assert msgspec.json.decode(bytes(result.payload)) == {"listVersion": 7}
-            assert cp.received_commands[-1] == ("GetLocalListVersion", {})
-            # checked on the holder against the charger's own version: 1.6 has no GetVariables, and types count
-            with pytest.raises(errors.UnknownCommand):
-                await here.send_command("CP-REL-GEN", commands.OcppCall(action="GetVariables"))
-            bad = commands.OcppCall(action="ChangeAvailability", payload=msgspec.Raw(b'{"connectorId":"x"}'))
-            with pytest.raises(errors.InvalidCommand):
-                await here.send_command("CP-REL-GEN", bad)
-            assert cp.received_commands[-1] == ("GetLocalListVersion", {})
+    async with (
+        bridge_process(relay_a) as here,
+        bridge_process(relay_b) as there,
+        charger(there.port, "CP-REL-GEN") as cp,
+    ):
+        await eventually(held_by(factory, "CP-REL-GEN", "process-gen-b", connected=True))
+        cp.answers["GetLocalListVersion"] = {"listVersion": 7}
+        call = commands.OcppCall(action="GetLocalListVersion", payload=msgspec.Raw(b"{}"))
+        result = await here.send_command("CP-REL-GEN", call)
+        assert isinstance(result, commands.OcppCallResult)
+        assert msgspec.json.decode(bytes(result.payload)) == {"listVersion": 7}
+        assert cp.received_commands[-1] == ("GetLocalListVersion", {})
+        # checked on the holder against the charger's own version: 1.6 has no GetVariables, and types count
+        with pytest.raises(errors.UnknownCommand):
+            await here.send_command("CP-REL-GEN", commands.OcppCall(action="GetVariables"))
+        bad = commands.OcppCall(action="ChangeAvailability", payload=msgspec.Raw(b'{"connectorId":"x"}'))
+        with pytest.raises(errors.InvalidCommand):
+            await here.send_command("CP-REL-GEN", bad)
+        assert cp.received_commands[-1] == ("GetLocalListVersion", {})
