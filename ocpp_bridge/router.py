@@ -69,6 +69,13 @@ PENDING_ALLOWED: frozenset[str] = frozenset(
         "SecurityEventNotification",
     }
 )
+# A TriggerMessage's requested message, as the action the charger then sends.
+_TRIGGERED_ACTION = {
+    "SignChargePointCertificate": "SignCertificate",
+    "SignChargingStationCertificate": "SignCertificate",
+    "SignV2GCertificate": "SignCertificate",
+    "SignCombinedCertificate": "SignCertificate",
+}
 
 
 def handler_name(action: str) -> str:
@@ -91,6 +98,7 @@ class Router:
         self.config = config
         self.observer = observer
         self.registrations = registrations
+        self._triggered: dict[str, set[str]] = {}  # per charger not Accepted: messages we asked it to send
         self._table: dict[str, tuple[type[msgspec.Struct], Handler]] = {}
         for action, struct_type in codec.REQUESTS[self.ocpp_version].items():
             handler = getattr(self, handler_name(action), None)
@@ -170,8 +178,21 @@ class Router:
         status = self.registrations.registration_status(charger_id)
         if status == "Accepted" or (status == "Pending" and action in PENDING_ALLOWED):
             return
+        triggered = self._triggered.get(charger_id)
+        if status == "Pending" and triggered is not None and action in triggered:
+            triggered.discard(action)  # once per trigger (OCPP 2.0.1 B02: what the CSMS triggers is allowed)
+            if not triggered:
+                del self._triggered[charger_id]
+            return
         msg = f"{action} refused: the charger's registration is {status}; send a BootNotification"
         raise errors.NotRegistered(msg)
+
+    def triggered(self, charger_id: str, requested_message: str) -> None:
+        """The charger accepted our TriggerMessage: while it is not Accepted, the message it now sends is taken."""
+        if self.registrations is None or self.registrations.registration_status(charger_id) == "Accepted":
+            return
+        action = _TRIGGERED_ACTION.get(requested_message, requested_message)
+        self._triggered.setdefault(charger_id, set()).add(action)
 
 
 def now() -> datetime:

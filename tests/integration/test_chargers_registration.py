@@ -3,6 +3,7 @@ bridge, simulated chargers and hand-driven ones over real websockets, on SQLite 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import json
@@ -321,3 +322,42 @@ async def test_a_blocked_charger_is_rejected_with_the_retry_interval(database_ur
         assert actions == ["unblock", "block"]
         missing = await client.post(f"{base}/v1/admin/chargers/NOBODY/block", headers=headers)
         assert missing.status_code == 404
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_a_pending_charger_may_send_what_the_central_system_triggers(database_url: str, version: str) -> None:
+    async with (
+        served_app(database_url, ocpp_onboarding_password=ONBOARDING_PASSWORD) as (_app, base, ocpp_url),
+        httpx.AsyncClient(timeout=20) as client,
+        charger_socket(ocpp_url, "HAND-T", ONBOARDING_PASSWORD, version) as socket,
+    ):
+        headers = await admin_headers(client, base, database_url)
+        assert (await call(socket, "BootNotification", boot_payload(version)))[2]["status"] == "Pending"
+        if version == "1.6":
+            status: dict[str, Any] = {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
+        else:
+            status = {
+                "timestamp": "2026-01-01T00:00:00Z",
+                "connectorStatus": "Available",
+                "evseId": 1,
+                "connectorId": 1,
+            }
+        assert (await call(socket, "StatusNotification", status))[2] == "SecurityError"  # not asked for
+
+        async def charger_side() -> None:
+            frame = json.loads(await socket.recv())
+            assert frame[:3] == [2, frame[1], "TriggerMessage"]
+            assert frame[3]["requestedMessage"] == "StatusNotification"
+            await socket.send(json.dumps([3, frame[1], {"status": "Accepted"}]))
+
+        answered, _ = await asyncio.gather(
+            client.post(
+                f"{base}/v1/admin/chargers/HAND-T/ocpp/TriggerMessage",
+                json={"requestedMessage": "StatusNotification"},
+                headers=headers,
+            ),
+            charger_side(),
+        )
+        assert answered.status_code == 200, answered.text
+        assert (await call(socket, "StatusNotification", status))[0] == 3  # asked for: taken
+        assert (await call(socket, "StatusNotification", status))[2] == "SecurityError"  # once
