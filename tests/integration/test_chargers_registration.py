@@ -212,6 +212,7 @@ async def test_a_charger_that_refuses_a_new_password_keeps_its_old_one(database_
 
 @pytest.mark.parametrize("version", VERSIONS)
 async def test_an_onboarded_charger_waits_pending_is_configured_and_approved(database_url: str, version: str) -> None:
+    await provision(database_url, "SITE-1")  # its location is where the approved charger goes
     async with (
         served_app(database_url, ocpp_onboarding_password=ONBOARDING_PASSWORD, ocpp_pending_interval=600) as (
             _app,
@@ -263,8 +264,23 @@ async def test_an_onboarded_charger_waits_pending_is_configured_and_approved(dat
                 assert read.status_code == 200, read.text
                 assert read.json()["getVariableResult"][0]["attributeStatus"] in {"Accepted", "UnknownVariable"}
 
-            approved = await client.post(f"{base}/v1/admin/chargers/NEW-00001/approve", json={}, headers=headers)
+            site = await charger_row(client, base, headers, "SITE-1")
+            placeholder = (await charger_row(client, base, headers, "NEW-00001"))["locationId"]
+            assert placeholder != site["locationId"]
+            approved = await client.post(
+                f"{base}/v1/admin/chargers/NEW-00001/approve", json={"locationId": site["locationId"]}, headers=headers
+            )
             assert approved.status_code == 200, approved.text
+            moved = await charger_row(client, base, headers, "NEW-00001")
+            assert (moved["locationId"], moved["locationName"], moved["evses"]) == (
+                site["locationId"],
+                site["locationName"],
+                1,
+            )
+            nowhere = await client.post(
+                f"{base}/v1/admin/chargers/HAND-1/approve", json={"locationId": placeholder}, headers=headers
+            )
+            assert nowhere.status_code == 422  # the placeholder went with the move
             assert approved.json()["registrationStatus"] == "accepted"
 
             async def accepted() -> bool:
