@@ -3,12 +3,15 @@ secrets open the door, across a restart, until it connects with the new one; a r
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.engine import create_engine, create_session_factory
+from api.db.models import ChargingStation
 from api.domain.chargers import audit, rotation
 from api.domain.chargers.backend import CsmsService
 from api.domain.chargers.meter_writer import MeterSampleWriter
@@ -102,3 +105,26 @@ async def test_a_later_rotation_replaces_an_earlier_pending_one(factory: Factory
     assert await csms.check_credentials("CP-ROT", OLD)
     assert await csms.check_credentials("CP-ROT", second)
     assert not await csms.check_credentials("CP-ROT", OLD)
+
+
+async def test_an_unknown_charger_connecting_twice_at_once_is_onboarded_once(factory: Factory) -> None:
+    onboarding = "shared-onboarding-secret"
+    csms = CsmsService(
+        factory,
+        heartbeat_interval=60,
+        meter_writer=MeterSampleWriter(factory, flush_seconds=60),
+        registration_policy=RegistrationPolicy(onboarding_password=onboarding),
+    )
+    await csms.directory.load_all()
+    admitted = await asyncio.gather(*(csms.check_credentials("CP-NEW", onboarding) for _ in range(3)))
+    assert admitted == [True, True, True]
+    assert not await csms.check_credentials("CP-OTHER", "not-the-onboarding-one")
+    async with factory() as session:
+        rows = (
+            await session.execute(
+                select(ChargingStation.registration_status).where(ChargingStation.ocpp_id == "CP-NEW")
+            )
+        ).all()
+    assert [row[0] for row in rows] == ["pending"]
+    assert csms.registrations.registration_status("CP-NEW") == "Pending"
+    assert csms.registrations.registration_status("CP-ROT") == "Accepted"

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Final
 
 import msgspec
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.models import ChargingStation, Evse, Location
@@ -102,6 +103,11 @@ class Registrations:
         if not onboarding or password is None or not hmac.compare_digest(password.encode(), onboarding.encode()):
             return False
         async with self.session_factory() as session:
+            exists = (
+                await session.execute(select(ChargingStation.id).where(ChargingStation.ocpp_id == charger_id))
+            ).first()
+            if exists is not None:  # created by its other connection attempt meanwhile: never overwrite its secret
+                return await self._created_meanwhile(charger_id, password)
             try:
                 station, created = await add_charger(
                     session,
@@ -114,12 +120,19 @@ class Registrations:
             except ProvisioningError:
                 logger.exception("charger %s: could not be onboarded", charger_id)
                 return False
+            except IntegrityError:  # its other connection attempt, or another process, created it first
+                await session.rollback()
+                return await self._created_meanwhile(charger_id, password)
             if created:
                 station.registration_status = PENDING
                 await session.commit()
                 logger.info("charger %s: onboarded, Pending until an operator approves it", charger_id)
         await self.directory.get(charger_id, fresh=True)
         return created
+
+    async def _created_meanwhile(self, charger_id: str, password: str) -> bool:
+        fresh = await self.directory.get(charger_id, fresh=True)
+        return fresh is not None and verify_charger_secret(fresh.password_hash, password)
 
     async def boot_reply(self, charger_id: str, ref: ChargerRef, heartbeat_interval: int) -> BootReply:
         """Accepted with the heartbeat interval, or Pending / Rejected with the interval to boot again after."""
