@@ -127,8 +127,10 @@ class Registrations:
                 station.registration_status = PENDING
                 await session.commit()
                 logger.info("charger %s: onboarded, Pending until an operator approves it", charger_id)
+        if not created:
+            return await self._created_meanwhile(charger_id, password)
         await self.directory.get(charger_id, fresh=True)
-        return created
+        return True
 
     async def _created_meanwhile(self, charger_id: str, password: str) -> bool:
         fresh = await self.directory.get(charger_id, fresh=True)
