@@ -36,6 +36,10 @@ _PASSWORD_HASH = re.compile(r"\$argon2(?:id|i|d)\$[A-Za-z0-9$=,+/.]+")
 _STRIPE_KEY = re.compile(
     r"\b(?:sk|rk|pk)_(?:test|live)_[A-Za-z0-9]+|\bwhsec_[A-Za-z0-9]+|\b(?:seti|pi)_[A-Za-z0-9]+_secret_[A-Za-z0-9]+"
 )
+# An OCPP frame that sets a charger password (1.6 AuthorizationKey, 2.0.1 BasicAuthPassword, a network profile's
+# passwords), as the websockets library prints frames at DEBUG: every value in such a line goes.
+_OCPP_PASSWORD_FRAME = re.compile(r"AuthorizationKey|BasicAuthPassword|Password\"", re.IGNORECASE)
+_OCPP_VALUE = re.compile(r'("(?:value|attributeValue|[A-Za-z]*[pP]assword)"\s*:\s*")[^"]*')
 # A database's own words about a row: PostgreSQL's `Key (email)=(dana@example.com) already exists.`
 _KEY_VALUE = re.compile(r"(\bKey \([^)]*\)=\().*?(\)(?: already exists| is not present| conflicts))")
 # SQLAlchemy's bound parameters, should an engine ever be made without `hide_parameters`.
@@ -44,7 +48,9 @@ _SQL_PARAMETERS = re.compile(r"\[parameters: [^\n]*")
 
 # Something every pattern above needs; most lines (an access line, a charger connecting) have none of it and
 # are passed through after this one search.
-_SUSPECT = re.compile(r"=|authoriz|cookie|eyJ|\$argon2|_(?:test|live)_|whsec_|_secret_", re.IGNORECASE)
+_SUSPECT = re.compile(
+    r"=|authoriz|cookie|eyJ|\$argon2|_(?:test|live)_|whsec_|_secret_|basicauthpassword|password\"", re.IGNORECASE
+)
 
 
 def redact(text: str) -> str:
@@ -52,6 +58,8 @@ def redact(text: str) -> str:
     if not text or _SUSPECT.search(text) is None:
         return text
     text = _SQL_PARAMETERS.sub("[parameters hidden]", text)
+    if _OCPP_PASSWORD_FRAME.search(text):
+        text = _OCPP_VALUE.sub(rf"\1{REDACTED}", text)
     text = _KEY_VALUE.sub(rf"\1{REDACTED}\2", text)
     text = _SECRET_QUERY.sub(rf"\1{REDACTED}", text)
     text = _AUTHORIZATION.sub(rf"\1\2{REDACTED}", text)

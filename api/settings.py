@@ -124,6 +124,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ocpp_master_pass_group_id: str = ""  # 2.0.1 AuthCtrlr.MasterPassGroupId: its cards stop any transaction
     ocpp_authorisation_upkeep_seconds: float = 5.0  # local list updates, cache clearing, reservation expiry
     chat_model: str = ""  # the assistant's trained intent model; empty: intent-model.npz in the data directory
+    # shared password with which a charger we do not know yet may connect, to be held Pending for approval
+    ocpp_onboarding_password: str = ""
+    ocpp_pending_interval: int = 60  # seconds a Pending charger waits before booting again
+    ocpp_rejected_interval: int = 3600  # seconds a blocked (Rejected) charger waits before booting again
 
     @property
     def is_sqlite(self) -> bool:
@@ -418,7 +422,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ocpp_master_pass_group_id=source.get("VOLTWAY_OCPP_MASTER_PASS_GROUP_ID", "").strip()[:36],
         ocpp_authorisation_upkeep_seconds=float(_int(source, "VOLTWAY_OCPP_AUTHORISATION_UPKEEP", 5, minimum=1)),
         chat_model=source.get("VOLTWAY_CHAT_MODEL", "").strip(),
+        ocpp_onboarding_password=source.get("VOLTWAY_OCPP_ONBOARDING_PASSWORD", "").strip(),
+        ocpp_pending_interval=_int(source, "VOLTWAY_OCPP_PENDING_INTERVAL", 60, minimum=1),
+        ocpp_rejected_interval=_int(source, "VOLTWAY_OCPP_REJECTED_INTERVAL", 3600, minimum=1),
     )
+    if 0 < len(settings.ocpp_onboarding_password) < 16:
+        raise SettingsError("VOLTWAY_OCPP_ONBOARDING_PASSWORD must be at least 16 characters long")
     check_payment_settings(settings)
     if settings.notification_provider == "webhook" and not settings.notification_webhook_url.startswith(
         ("http://", "https://")

@@ -17,7 +17,7 @@ from msgspec import UNSET
 
 from ocpp_bridge import certificate_commands as certificates
 from ocpp_bridge import device_model as dm
-from ocpp_bridge import errors, smart_charging
+from ocpp_bridge import errors, ocpp_calls, smart_charging
 from ocpp_bridge.certificate_commands import (
     CertificateSigned,
     DeleteCertificate,
@@ -26,7 +26,7 @@ from ocpp_bridge.certificate_commands import (
     InstalledCertificate,
     InstalledCertificatesResult,
 )
-from ocpp_bridge.errors import V16
+from ocpp_bridge.errors import V16, V201
 from ocpp_bridge.v16 import messages as v16
 from ocpp_bridge.v201 import messages as v201
 
@@ -355,6 +355,13 @@ class GetLocalListVersion(_Request, frozen=True, kw_only=True, tag="get-local-li
     """The version of the local authorisation list the charger holds (0: none, -1: not supported, 1.6)."""
 
 
+class OcppCall(_Request, frozen=True, kw_only=True, tag="ocpp-call"):
+    """Any message a central system sends, by its OCPP action name, with the payload of the charger's version."""
+
+    action: str
+    payload: msgspec.Raw = msgspec.Raw(b"{}")
+
+
 CommandRequest = (
     RemoteStart
     | RemoteStop
@@ -399,6 +406,7 @@ CommandRequest = (
     | ExtendedTriggerMessage
     | SendLocalList
     | GetLocalListVersion
+    | OcppCall
 )
 
 # -- results ---------------------------------------------------------------------------------------------------
@@ -469,6 +477,13 @@ class ListVersionResult(_Result, frozen=True, kw_only=True, tag="list-version"):
     version: int
 
 
+class OcppCallResult(_Result, frozen=True, kw_only=True, tag="ocpp-call"):
+    """The charger's CallResult payload as it sent it (validated against the response schema)."""
+
+    action: str
+    payload: msgspec.Raw
+
+
 CommandResult = (
     StatusResult
     | RemoteStartResult
@@ -480,6 +495,7 @@ CommandResult = (
     | TransactionStatusResult
     | MonitoringResult
     | ListVersionResult
+    | OcppCallResult
 )
 
 
@@ -875,6 +891,19 @@ def _local_list_v201(req: SendLocalList) -> Outgoing:
     )
 
 
+def _ocpp_call(version: str) -> Callable[[OcppCall], Outgoing]:
+    def translate(req: OcppCall) -> Outgoing:
+        return req.action, ocpp_calls.checked_payload(version, req.action, req.payload)
+
+    return translate
+
+
+def _ocpp_call_result(response: Any) -> OcppCallResult:
+    return OcppCallResult(
+        action=type(response).__name__.removesuffix("Response"), payload=msgspec.Raw(_encoder.encode(response))
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
     """One registry entry: how a command is phrased in each OCPP version and how its answer is read."""
@@ -1221,6 +1250,7 @@ COMMANDS: dict[str, CommandSpec] = {
             lambda _q: ("GetLocalListVersion", v201.GetLocalListVersionRequest()),
             lambda r: ListVersionResult(version=r.version_number),
         ),
+        CommandSpec("ocpp-call", OcppCall, _ocpp_call(V16), _ocpp_call_result, _ocpp_call(V201), _ocpp_call_result),
     )
 }
 
@@ -1321,6 +1351,8 @@ __all__ = [
     "ListVersionResult",
     "LocalListEntry",
     "MonitoringResult",
+    "OcppCall",
+    "OcppCallResult",
     "PublishFirmware",
     "RemoteStart",
     "RemoteStartResult",

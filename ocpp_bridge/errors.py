@@ -178,3 +178,22 @@ def command_outcome(error: BaseException | None) -> str:
     if isinstance(error, InvalidCommand | InvalidCommandResult | UnknownCommand):
         return "invalid"
     return "error"
+
+
+class NotRegistered(OcppCallError):
+    """A message other than BootNotification from a charger whose registration is not Accepted (Pending or
+    Rejected). OCPP-J 1.6 defines SecurityError as well, so this keeps the code in both versions."""
+
+    code = "SecurityError"
+
+    def code_for(self, ocpp_version: str) -> str:
+        return self.code
+
+
+class PayloadInvalid(InvalidCommand):
+    """A payload that does not match its action's schema; ``location`` is the JSON path of the offending field
+    (``$`` once carried between processes, which keep only the message)."""
+
+    def __init__(self, message: str, location: str = "$") -> None:
+        super().__init__(message)
+        self.location = location

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Literal, Protocol
 
 from ocpp_bridge.commands import CommandRequest, CommandResult
 from ocpp_bridge.events import (
@@ -125,3 +125,13 @@ class BridgeObserver(Protocol):
         """One command of ours (``commands.COMMANDS`` name) done, here or through the relay; ``outcome`` is one of
         ``COMMAND_OUTCOMES``."""
         ...
+
+
+RegistrationStatus = Literal["Accepted", "Pending", "Rejected"]
+
+
+class ChargerRegistrations(Protocol):
+    """Where each charger's registration stands (the status its BootNotification is answered with), read on every
+    Call of a charger, so an implementation answers from memory."""
+
+    def registration_status(self, charger_id: str) -> RegistrationStatus: ...

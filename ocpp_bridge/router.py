@@ -16,7 +16,7 @@ from ocpp_bridge import codec, errors
 from ocpp_bridge.config import BridgeConfig
 from ocpp_bridge.events import OcppVersion
 from ocpp_bridge.log_budget import LogBudget
-from ocpp_bridge.ports import BridgeObserver, CsmsBackend
+from ocpp_bridge.ports import BridgeObserver, ChargerRegistrations, CsmsBackend
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,31 @@ def unset_if_none(value: T | None) -> T | UnsetType:
 
 Handler = Callable[[CallContext, Any], Awaitable[msgspec.Struct]]
 
+# What a charger held Pending may still send: BootNotification, and the messages that report on what the central
+# system asked of it while it was configuring the charger (reports, log and firmware uploads, security events).
+PENDING_ALLOWED: frozenset[str] = frozenset(
+    {
+        "BootNotification",
+        "NotifyReport",
+        "NotifyMonitoringReport",
+        "NotifyCustomerInformation",
+        "NotifyDisplayMessages",
+        "LogStatusNotification",
+        "DiagnosticsStatusNotification",
+        "FirmwareStatusNotification",
+        "SignedFirmwareStatusNotification",
+        "PublishFirmwareStatusNotification",
+        "SecurityEventNotification",
+    }
+)
+# A TriggerMessage's requested message, as the action the charger then sends.
+_TRIGGERED_ACTION = {
+    "SignChargePointCertificate": "SignCertificate",
+    "SignChargingStationCertificate": "SignCertificate",
+    "SignV2GCertificate": "SignCertificate",
+    "SignCombinedCertificate": "SignCertificate",
+}
+
 
 def handler_name(action: str) -> str:
     return "on_" + re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", action).lower()
@@ -62,10 +87,18 @@ class Router:
 
     ocpp_version: ClassVar[OcppVersion]
 
-    def __init__(self, backend: CsmsBackend, config: BridgeConfig, observer: BridgeObserver | None = None) -> None:
+    def __init__(
+        self,
+        backend: CsmsBackend,
+        config: BridgeConfig,
+        observer: BridgeObserver | None = None,
+        registrations: ChargerRegistrations | None = None,
+    ) -> None:
         self.backend = backend
         self.config = config
         self.observer = observer
+        self.registrations = registrations
+        self._triggered: dict[str, set[str]] = {}  # per charger not Accepted: messages we asked it to send
         self._table: dict[str, tuple[type[msgspec.Struct], Handler]] = {}
         for action, struct_type in codec.REQUESTS[self.ocpp_version].items():
             handler = getattr(self, handler_name(action), None)
@@ -117,6 +150,8 @@ class Router:
                 codec.request_type(self.ocpp_version, call.action)  # raises NotImplemented
             assert entry is not None
             struct_type, handler = entry
+            if self.registrations is not None and call.action != "BootNotification":
+                self._check_registered(charger_id, call.action)
             payload = codec.decode_payload(call.payload, struct_type)
             context = CallContext(charger_id, call.message_id, datetime.now(UTC))
             response = await handler(context, payload)
@@ -135,6 +170,29 @@ class Router:
             log.exception("charger %s: backend failed on %s %s", charger_id, call.action, call.message_id)
             error = errors.InternalError(f"{call.action} could not be processed")
             return codec.error_frame(call.message_id, error, self.ocpp_version), error.code_for(self.ocpp_version)
+
+    def _check_registered(self, charger_id: str, action: str) -> None:
+        """Refuse a Call from a charger whose BootNotification is not Accepted (OCPP 2.0.1 B02/B03: SecurityError),
+        except what a Pending charger sends in answer to the central system's own requests."""
+        assert self.registrations is not None
+        status = self.registrations.registration_status(charger_id)
+        if status == "Accepted" or (status == "Pending" and action in PENDING_ALLOWED):
+            return
+        triggered = self._triggered.get(charger_id)
+        if status == "Pending" and triggered is not None and action in triggered:
+            triggered.discard(action)  # once per trigger (OCPP 2.0.1 B02: what the CSMS triggers is allowed)
+            if not triggered:
+                del self._triggered[charger_id]
+            return
+        msg = f"{action} refused: the charger's registration is {status}; send a BootNotification"
+        raise errors.NotRegistered(msg)
+
+    def triggered(self, charger_id: str, requested_message: str) -> None:
+        """The charger accepted our TriggerMessage: while it is not Accepted, the message it now sends is taken."""
+        if self.registrations is None or self.registrations.registration_status(charger_id) == "Accepted":
+            return
+        action = _TRIGGERED_ACTION.get(requested_message, requested_message)
+        self._triggered.setdefault(charger_id, set()).add(action)
 
 
 def now() -> datetime:

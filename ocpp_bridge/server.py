@@ -26,7 +26,7 @@ from ocpp_bridge import commands, errors
 from ocpp_bridge.config import BridgeConfig
 from ocpp_bridge.events import ChargerConnected, ChargerDisconnected, ChargerEvent, OcppVersion
 from ocpp_bridge.log_budget import LogBudget
-from ocpp_bridge.ports import BridgeObserver, CommandRelay, CsmsBackend
+from ocpp_bridge.ports import BridgeObserver, ChargerRegistrations, CommandRelay, CsmsBackend
 from ocpp_bridge.router import Router
 from ocpp_bridge.session import ChargerSession
 from ocpp_bridge.upgrade_throttle import UpgradeThrottle
@@ -109,14 +109,15 @@ class CentralSystem:
         relay: CommandRelay | None = None,
         *,
         observer: BridgeObserver | None = None,
+        registrations: ChargerRegistrations | None = None,
     ):
         self.backend = backend
         self.config = config or BridgeConfig()
         self.relay = relay
         self.observer = observer
         self._routers: dict[str, Router] = {
-            "1.6": V16Router(backend, self.config, observer),
-            "2.0.1": V201Router(backend, self.config, observer),
+            "1.6": V16Router(backend, self.config, observer, registrations),
+            "2.0.1": V201Router(backend, self.config, observer, registrations),
         }
         self._sessions: dict[str, ChargerSession] = {}
         self._server: Server | None = None

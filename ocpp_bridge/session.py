@@ -211,6 +211,8 @@ class ChargerSession:
             raise errors.InvalidCommand(msg) from None
         response = await self.call(action, payload, codec.RESPONSES[self.ocpp_version][action], reply_timeout)
         logger.info("charger %s: %s answered", self.charger_id, action)
+        if action in {"TriggerMessage", "ExtendedTriggerMessage"} and getattr(response, "status", "") == "Accepted":
+            self._router.triggered(self.charger_id, str(getattr(payload, "requested_message", "")))
         return spec.read_result(response, self.ocpp_version)
 
     # -- lifecycle -------------------------------------------------------------------------------------------

@@ -105,6 +105,7 @@ class SimulatorConfig(msgspec.Struct, frozen=True, kw_only=True):
     tls_client_cert: str | None = None
     tls_client_key: str | None = None
     organization: str | None = None
+    accept_password_change: bool = True  # False: AuthorizationKey / BasicAuthPassword changes are Rejected
 
 
 class SimulationReport(msgspec.Struct, kw_only=True):
@@ -136,6 +137,10 @@ def charger_ids(config: SimulatorConfig) -> list[str]:
 def _stamp(offset_seconds: float) -> str:
     moment = datetime.now(UTC) + timedelta(seconds=offset_seconds)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _is_basic_auth_password(item: dict[str, Any]) -> bool:
+    return (item["component"]["name"], item["variable"]["name"]) == ("SecurityCtrlr", "BasicAuthPassword")
 
 
 class SimulatedCharger(DeviceModelAnswers):
@@ -205,6 +210,8 @@ class SimulatedCharger(DeviceModelAnswers):
         self.reservation_id_used: int | None = None
         self.tasks: set[asyncio.Task[None]] = set()
         self.remote_start_id: int | None = None
+        self.password = config.password  # changed by the central system (AuthorizationKey / BasicAuthPassword)
+        self.boot_requested = False  # TriggerMessage BootNotification
 
     def _now(self) -> str:
         return _stamp(self.clock_offset)
@@ -223,9 +230,9 @@ class SimulatedCharger(DeviceModelAnswers):
     # -- connection ------------------------------------------------------------------------------------------
 
     def _headers(self) -> dict[str, str]:
-        if self.config.password is None:
+        if self.password is None:
             return {}
-        token = base64.b64encode(f"{self.charger_id}:{self.config.password}".encode()).decode()
+        token = base64.b64encode(f"{self.charger_id}:{self.password}".encode()).decode()
         return {"Authorization": f"Basic {token}"}
 
     async def _connect(self) -> None:
@@ -376,7 +383,7 @@ class SimulatedCharger(DeviceModelAnswers):
             self.heartbeat_interval = float(result.get("interval") or 300)
             if result.get("status") == "Accepted":
                 return True
-            await self._pause(stop, self.real_seconds(max(self.heartbeat_interval, 10.0)))
+            await self._wait_to_boot_again(stop, self.real_seconds(max(self.heartbeat_interval, 10.0)))
         return False
 
     async def _loop(self, stop: asyncio.Event) -> None:
@@ -385,6 +392,8 @@ class SimulatedCharger(DeviceModelAnswers):
             if self.reconnect_now:
                 self.reconnect_now = False
                 raise _Offline
+            if self.boot_requested:
+                await self._boot_on_request()
             self.wake.clear()
             started = time.monotonic()
             await self._step(tick)
@@ -692,6 +701,8 @@ class SimulatedCharger(DeviceModelAnswers):
     def _command_TriggerMessage(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         if payload.get("requestedMessage") == "SignChargingStationCertificate":
             self.request_certificate()
+        if payload.get("requestedMessage") == "BootNotification":
+            return self._trigger_boot()
         return {"status": "Accepted"}
 
     def _command_ExtendedTriggerMessage(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
@@ -710,6 +721,8 @@ class SimulatedCharger(DeviceModelAnswers):
         return {"configurationKey": known, "unknownKey": [k for k in keys if k not in self.settings]}
 
     def _command_ChangeConfiguration(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        if payload["key"] == "AuthorizationKey":
+            return {"status": self._change_authorization_key(payload["value"])}
         self.settings[payload["key"]] = payload["value"]
         return {"status": "Accepted"}
 
@@ -717,7 +730,21 @@ class SimulatedCharger(DeviceModelAnswers):
         return self._get_variables(payload["getVariableData"])
 
     def _command_SetVariables(self, payload: dict[str, Any]) -> dict[str, Any] | list[Any]:  # noqa: N802
-        return self._set_variables(payload["setVariableData"])
+        items = payload["setVariableData"]
+        answer = self._set_variables([item for item in items if not _is_basic_auth_password(item)])
+        if not isinstance(answer, dict):
+            return answer
+        others = iter(answer["setVariableResult"])
+        results = []
+        for item in items:
+            if _is_basic_auth_password(item):
+                status = self._change_basic_auth_password(item["attributeValue"])
+                results.append(
+                    {"attributeStatus": status, "component": item["component"], "variable": item["variable"]}
+                )
+            else:
+                results.append(next(others))
+        return {"setVariableResult": results}
 
     def _command_GetDiagnostics(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         return {"fileName": f"{self.charger_id}-diagnostics.zip"}
@@ -1137,6 +1164,64 @@ class SimulatedCharger(DeviceModelAnswers):
         if self.transaction_id is None and self.status == "Reserved":
             self._later(self._quiet(self._status("Available")))
         return {"status": "Accepted"}
+
+    # -- registration and password changes ----------------------------------------------------------------------
+
+    def _change_authorization_key(self, value: str) -> str:
+        """1.6 Security Whitepaper: the key is the password's 16 to 40 bytes in hex; used from the next connection,
+        which is opened at once."""
+        try:
+            password = bytes.fromhex(value).decode("utf-8")
+        except ValueError:
+            return "Rejected"
+        if not 16 <= len(password.encode()) <= 40:
+            return "Rejected"
+        return self._take_password(password)
+
+    def _change_basic_auth_password(self, value: str) -> str:
+        """2.0.1 A01: Accepted, then reconnect with the new password."""
+        if not 16 <= len(value) <= 40:
+            return "Rejected"
+        return self._take_password(value)
+
+    def _take_password(self, password: str) -> str:
+        if not self.config.accept_password_change:
+            return "Rejected"
+        self.password = password
+        self.reconnect_now = True  # after this answer is sent
+        self.wake.set()
+        return "Accepted"
+
+    def _trigger_boot(self) -> dict[str, Any]:
+        if self.booted and not self.v16:  # 2.0.1 F06.FR.17: already Accepted
+            return {"status": "Rejected"}
+        self.boot_requested = True
+        self.wake.set()
+        return {"status": "Accepted"}
+
+    async def _wait_to_boot_again(self, stop: asyncio.Event, seconds: float) -> None:
+        """Pending or Rejected: wait the interval, or less when asked to boot now or to reconnect."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                while not (stop.is_set() or self.reconnect_now or self.boot_requested):
+                    self.wake.clear()
+                    await self.wake.wait()
+        self.boot_requested = False
+        if self.reconnect_now:
+            self.reconnect_now = False
+            raise _Offline
+
+    async def _boot_on_request(self) -> None:
+        """A BootNotification the central system asked for while the charger runs (1.6 TriggerMessage)."""
+        self.boot_requested = False
+        if self.v16:
+            payload: dict[str, Any] = {"chargePointVendor": "Voltway", "chargePointModel": "SimCharger"}
+        else:
+            payload = {"chargingStation": {"vendorName": "Voltway", "model": "SimCharger"}, "reason": "Triggered"}
+        result = await self.call("BootNotification", payload)
+        self.report.boots += 1
+        if result.get("interval"):
+            self.heartbeat_interval = float(result["interval"])
 
 
 class Simulation:

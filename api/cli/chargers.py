@@ -121,11 +121,17 @@ def cmd_chargers(args: argparse.Namespace) -> int:
     async def run() -> int:
         async with open_services(settings) as services, services.session_factory() as session:
             if args.chargers_command == "list":
-                print(f"{'ID':<20} {'CONNECTED':<9} {'EVSES':>5}  {'LAST SEEN':<25} {'CLOCK':<18} LOCATION")
+                print(
+                    f"{'ID':<20} {'CONNECTED':<9} {'REGISTRATION':<12} {'EVSES':>5}  "
+                    f"{'LAST SEEN':<25} {'CLOCK':<18} LOCATION"
+                )
                 for c in await list_chargers(session):
                     seen = c.last_seen.isoformat(timespec="seconds") if c.last_seen else "never"
                     state = "yes" if c.connected else "no"
-                    print(f"{c.ocpp_id:<20} {state:<9} {c.evses:>5}  {seen:<25} {c.clock:<18} {c.location_name}")
+                    print(
+                        f"{c.ocpp_id:<20} {state:<9} {c.registration_status:<12} {c.evses:>5}  "
+                        f"{seen:<25} {c.clock:<18} {c.location_name}"
+                    )
                 return 0
             try:
                 location = uuid.UUID(args.location) if args.location else None
@@ -157,6 +163,69 @@ def cmd_chargers(args: argparse.Namespace) -> int:
                 print(f"provisioned charger {args.id} with {args.evses} EVSE(s) at location {station.location_id}")
             else:
                 print(f"charger {args.id} exists; its password was changed")
+            return 0
+
+    return run_coroutine(run())
+
+
+def cmd_charger_operation(args: argparse.Namespace) -> int:
+    """`voltway chargers rotate-password|approve|block|unblock|audit ID`: through the relay to the charger."""
+    import uuid
+
+    from api.domain.chargers import audit, registration
+    from api.domain.chargers.operations import ChargerOperations, UnknownCharger
+    from api.domain.chargers.provisioning import ProvisioningError
+    from api.domain.chargers.reach import SQLITE_UNREACHABLE, relayed_sender
+    from api.services import open_services
+    from ocpp_bridge import errors as ocpp_errors
+
+    settings = load_settings()
+    run_coroutine(prepare_database(settings))
+    location = None
+    if getattr(args, "location", None):
+        try:
+            location = uuid.UUID(args.location)
+        except ValueError:
+            raise CommandError(f"--location must be a location id (UUID), got {args.location!r}") from None
+
+    async def run() -> int:
+        async with open_services(settings) as services, relayed_sender(settings, services.session_factory) as send:
+            operations = ChargerOperations(services.session_factory, send)
+            what = args.chargers_command
+            try:
+                if what == "audit":
+                    station = await operations.station(args.id)
+                    async with services.session_factory() as session:
+                        for entry in await audit.list_entries(session, station.id):
+                            at = entry.at.isoformat(timespec="seconds")
+                            print(
+                                f"{at}  {entry.actor:<44} {entry.action:<24} {entry.outcome:<16} {entry.detail or ''}"
+                            )
+                elif what in {"rotate-password", "approve"} and settings.is_sqlite:
+                    await operations.station(args.id)
+                    raise CommandError(SQLITE_UNREACHABLE.format(charger_id=args.id))
+                elif what == "rotate-password":
+                    result = await operations.rotate_password(audit.CLI, args.id)
+                    print(f"charger {args.id} answered {audit.outcome_of_result(result)}", end="")
+                    print(
+                        ": its new password works, and the old one until it connects with the new one"
+                        if audit.outcome_of_result(result) in {"Accepted", "RebootRequired"}
+                        else ": it keeps its old password"
+                    )
+                elif what == "approve":
+                    await operations.approve(audit.CLI, args.id, location)
+                    print(f"charger {args.id} approved: it has a password of its own and is asked to boot again")
+                else:
+                    status = registration.BLOCKED if what == "block" else registration.ACCEPTED
+                    await operations.set_registration(audit.CLI, args.id, status)
+                    print(f"charger {args.id} {what}ed: registration {status}")
+                    print(
+                        "a server holding its connection applies this within a minute (at once through the admin API)"
+                    )
+            except UnknownCharger as exc:
+                raise CommandError(str(exc)) from None
+            except (ocpp_errors.CommandError, ProvisioningError) as exc:
+                raise CommandError(str(exc)) from None
             return 0
 
     return run_coroutine(run())
@@ -267,6 +336,30 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     charger_commands.add_parser("list", help="list chargers", description="List chargers and their connection state.")
     authorisation.register_local_list(charger_commands)
     chargers.set_defaults(handler=cmd_chargers)
+    rotate = charger_commands.add_parser(
+        "rotate-password",
+        help="give a charger a new password",
+        description="Send a charger a new generated password over OCPP and keep it once the charger accepts it.",
+    )
+    rotate.add_argument("id", help="the charger's OCPP identity")
+    rotate.set_defaults(handler=cmd_charger_operation)
+    approve = charger_commands.add_parser(
+        "approve",
+        help="approve a Pending charger",
+        description="Accept an onboarded charger: it gets a password of its own and boots again, Accepted.",
+    )
+    approve.add_argument("id", help="the charger's OCPP identity")
+    approve.add_argument("--location", help="location id (UUID) to move it to (default: its own, off the map)")
+    approve.set_defaults(handler=cmd_charger_operation)
+    for verb, text in (("block", "answer its BootNotification Rejected"), ("unblock", "accept it again")):
+        blocking = charger_commands.add_parser(verb, help=text, description=f"{verb.capitalize()} a charger: {text}.")
+        blocking.add_argument("id", help="the charger's OCPP identity")
+        blocking.set_defaults(handler=cmd_charger_operation)
+    trail = charger_commands.add_parser(
+        "audit", help="what operators sent to a charger", description="Show a charger's command audit."
+    )
+    trail.add_argument("id", help="the charger's OCPP identity")
+    trail.set_defaults(handler=cmd_charger_operation)
 
     tokens = commands.add_parser("tokens", help="RFID tokens", description="Manage RFID cards and fobs.")
     token_commands = tokens.add_subparsers(dest="tokens_command", required=True, metavar="ACTION")

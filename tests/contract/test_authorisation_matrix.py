@@ -153,6 +153,13 @@ MATRIX: dict[str, str] = {
     "GET /v1/admin/reservations": "admin",
     "POST /v1/admin/reservations": "admin",
     "POST /v1/admin/reservations/{reservation_id:int}/cancel": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/ocpp": "admin",
+    "POST /v1/admin/chargers/{charger_id:str}/ocpp/{action:str}": "admin",
+    "POST /v1/admin/chargers/{charger_id:str}/password": "admin",
+    "POST /v1/admin/chargers/{charger_id:str}/approve": "admin",
+    "POST /v1/admin/chargers/{charger_id:str}/block": "admin",
+    "POST /v1/admin/chargers/{charger_id:str}/unblock": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/audit": "admin",
     # Erasing an account is called last, so that it does not take the caller's later calls with it.
     "DELETE /v1/me": "signed_in",
 }
@@ -177,6 +184,7 @@ def _path_values(api: ServedApi, owned: dict[str, str]) -> dict[str, str]:
         "tariff_id": "NO-SUCH-TARIFF",
         "charger_id": "NO-SUCH-CHARGER",
         "command": "reset",
+        "action": "Reset",
         "method_id": "pm_unknown",
         "file_path": "swagger-ui.css",
         "path": "redoc",

@@ -57,3 +57,21 @@ def test_tokens_are_added_blocked_and_listed(environment: dict[str, str]) -> Non
     assert "dana@example.com" in listed
     missing = run(environment, "tokens", "block", "NOPE")
     assert missing.returncode == 2
+
+
+def test_registration_from_the_command_line_on_sqlite(environment: dict[str, str]) -> None:
+    assert run(environment, "chargers", "add", "CP-9", "--password", "a-long-charger-secret").returncode == 0
+    blocked = run(environment, "chargers", "block", "CP-9")
+    assert blocked.returncode == 0, blocked.stderr
+    assert "registration blocked" in blocked.stdout
+    assert run(environment, "chargers", "unblock", "CP-9").returncode == 0
+    trail = run(environment, "chargers", "audit", "CP-9").stdout
+    assert trail.index("unblock") < trail.index("block ")  # newest first
+    # a second process cannot reach a charger that the server holds on SQLite: said plainly
+    rotated = run(environment, "chargers", "rotate-password", "CP-9")
+    assert rotated.returncode == 2
+    assert "cannot be reached from the command line on SQLite" in rotated.stderr
+    assert "voltway serve" in rotated.stderr
+    missing = run(environment, "chargers", "block", "CP-404")
+    assert missing.returncode == 2
+    assert "No charger 'CP-404'" in missing.stderr

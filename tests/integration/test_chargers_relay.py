@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -308,3 +309,31 @@ def test_process_ids_and_timings_are_checked() -> None:
         PostgresCommandRelay(url, factory, "p", beat_seconds=30, stale_after_seconds=20)
     assert channel_for("ünïcode process/ with spaces").isidentifier()
     assert len(channel_for("x" * 64)) <= 63  # PostgreSQL truncates longer identifiers
+
+
+@postgres_only
+async def test_any_ocpp_message_by_name_reaches_a_charger_held_by_another_process(
+    database_url: str, factory: Factory
+) -> None:
+    await provision(factory, "CP-REL-GEN")
+    relay_a = postgres_relay(database_url, factory, "process-gen-a")
+    relay_b = postgres_relay(database_url, factory, "process-gen-b")
+    async with (
+        bridge_process(relay_a) as here,
+        bridge_process(relay_b) as there,
+        charger(there.port, "CP-REL-GEN") as cp,
+    ):
+        await eventually(held_by(factory, "CP-REL-GEN", "process-gen-b", connected=True))
+        cp.answers["GetLocalListVersion"] = {"listVersion": 7}
+        call = commands.OcppCall(action="GetLocalListVersion", payload=msgspec.Raw(b"{}"))
+        result = await here.send_command("CP-REL-GEN", call)
+        assert isinstance(result, commands.OcppCallResult)
+        assert msgspec.json.decode(bytes(result.payload)) == {"listVersion": 7}
+        assert cp.received_commands[-1] == ("GetLocalListVersion", {})
+        # checked on the holder against the charger's own version: 1.6 has no GetVariables, and types count
+        with pytest.raises(errors.UnknownCommand):
+            await here.send_command("CP-REL-GEN", commands.OcppCall(action="GetVariables"))
+        bad = commands.OcppCall(action="ChangeAvailability", payload=msgspec.Raw(b'{"connectorId":"x"}'))
+        with pytest.raises(errors.InvalidCommand):
+            await here.send_command("CP-REL-GEN", bad)
+        assert cp.received_commands[-1] == ("GetLocalListVersion", {})

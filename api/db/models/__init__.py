@@ -3,6 +3,7 @@
 from api.db.base import Base
 from api.db.models.accounts import AccountToken, LoginFailure, RefreshToken, User
 from api.db.models.authorisation import ChargerLocalList, Reservation
+from api.db.models.charger_admin import ChargerCommandAudit
 from api.db.models.charging import (
     BridgeProcess,
     ChargerLogEntry,
@@ -39,6 +40,7 @@ __all__ = [
     "Base",
     "BridgeProcess",
     "ChangeCounter",
+    "ChargerCommandAudit",
     "ChargerDeviceEvent",
     "ChargerLocalList",
     "ChargerLogEntry",

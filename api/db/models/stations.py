@@ -74,6 +74,13 @@ class ChargingStation(Base):
     held_by: Mapped[str | None] = mapped_column(String(64), index=True)  # the process holding its socket
     # its clock minus ours, estimated from the timestamps it sends (see api/domain/chargers/clock.py)
     clock_offset_seconds: Mapped[float | None] = mapped_column(Float)
+    # BootNotification answer: accepted, pending (onboarded, waiting for an operator) or blocked (Rejected)
+    registration_status: Mapped[str] = mapped_column(String(16), default="accepted", server_default="accepted")
+    # a new secret sent to the charger: accepted alongside password_hash until the charger connects with it
+    pending_password_hash: Mapped[str | None] = mapped_column(String(128))
+    # where that rotation stands: sent, accepted (by the charger) or unconfirmed (no answer)
+    password_rotation: Mapped[str | None] = mapped_column(String(16))
+    password_rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Evse(Base):

@@ -42,11 +42,11 @@ from api.domain.chargers.authorisation import (
 from api.domain.chargers.certificates import ChargerSecurity
 from api.domain.chargers.charging_profiles import record_smart_charging_event
 from api.domain.chargers.clock import DEFAULT_FUTURE_MARGIN_SECONDS, ChargerClock
-from api.domain.chargers.credentials import verify_charger_secret
 from api.domain.chargers.device_records import DEVICE_MODEL_EVENTS, record_device_event
 from api.domain.chargers.live_writer import LiveStateWriter, chunks, lock_stations, table_of
 from api.domain.chargers.meter_writer import MeterSampleWriter
 from api.domain.chargers.observer import TransactionObserver
+from api.domain.chargers.registration import RegistrationPolicy, Registrations
 from api.domain.chargers.reservations import consume_reservation, reservation_status_changed
 from api.domain.stations.store import bump_counter
 from api.periodic import Periodic
@@ -126,6 +126,8 @@ class ChargerRef(msgspec.Struct, frozen=True):
     evses: dict[int, uuid.UUID]  # OCPP EVSE / connector number -> EVSE row
     provisioned_at: datetime | None = None
     clock_offset_seconds: float | None = None
+    registration_status: str = "accepted"  # accepted, pending or blocked (see registration.py)
+    pending_password_hash: str | None = None  # a rotated secret the charger has not connected with yet
 
 
 _REF_COLUMNS = (
@@ -134,12 +136,14 @@ _REF_COLUMNS = (
     _stations.c.password_hash,
     _stations.c.created_at,
     _stations.c.clock_offset_seconds,
+    _stations.c.registration_status,
+    _stations.c.pending_password_hash,
 )
 
 
 def _ref(station_id: uuid.UUID, columns: list[Any], evses: dict[int, uuid.UUID]) -> ChargerRef:
-    location_id, password_hash, provisioned_at, offset = columns
-    return ChargerRef(station_id, location_id, password_hash, evses, provisioned_at, offset)
+    location_id, password_hash, provisioned_at, offset, registration, pending = columns
+    return ChargerRef(station_id, location_id, password_hash, evses, provisioned_at, offset, registration, pending)
 
 
 class ActiveTransaction(msgspec.Struct):
@@ -255,6 +259,7 @@ class CsmsService:
         clock_future_margin_seconds: float = DEFAULT_FUTURE_MARGIN_SECONDS,
         security: ChargerSecurity | None = None,
         master_pass_group_id: str = "",
+        registration_policy: RegistrationPolicy | None = None,
     ) -> None:
         self._session_factory = session_factory
         self.master_pass_group_id = master_pass_group_id
@@ -273,6 +278,7 @@ class CsmsService:
         self._tokens: dict[str, tuple[float, TokenVerdict]] = {}
         self._flusher = Periodic("ocpp-last-seen", LAST_SEEN_FLUSH_SECONDS, self.flush_last_seen)
         self._refresher = Periodic("ocpp-charger-directory", DIRECTORY_TTL_SECONDS, self.directory.load_all)
+        self.registrations = Registrations(self.directory, session_factory, registration_policy)
 
     # ----- lifecycle ---------------------------------------------------------------------------
 
@@ -367,12 +373,7 @@ class CsmsService:
     # ----- port: credentials -------------------------------------------------------------------
 
     async def check_credentials(self, charger_id: str, password: str | None) -> bool:
-        ref = self.directory.cached(charger_id)
-        if ref is not None and verify_charger_secret(ref.password_hash, password):
-            return True
-        # Unknown here, or the secret may have been changed by `voltway chargers add` since it was read.
-        fresh = await self.directory.get(charger_id, fresh=True)
-        return fresh is not None and verify_charger_secret(fresh.password_hash, password)
+        return await self.registrations.check_credentials(charger_id, password)
 
     # ----- port: events without a reply ---------------------------------------------------------
 
@@ -482,7 +483,7 @@ class CsmsService:
         )
         if not self.live.running:
             await self.live.flush()
-        return BootReply(status="Accepted", interval=self._heartbeat_interval)
+        return await self.registrations.boot_reply(event.charger_id, ref, self._heartbeat_interval)
 
     async def _verdict(self, token: IdToken | None) -> TokenVerdict:
         """The verdict on a token, remembered for `TOKEN_TTL_SECONDS`: a blocked card is refused within seconds."""

@@ -50,6 +50,10 @@ class ChargerSummary(AppStruct):
     # its clock minus ours in seconds (positive: ahead), estimated from its timestamps; None until it sent one
     clock_offset_seconds: float | None = None
     clock: str = "unknown"  # the same in words: "in sync", "2 h 0 min behind", "3 d 0 h ahead"
+    # accepted, pending (onboarded, waiting for approval) or blocked: how its BootNotification is answered
+    registration_status: str = "accepted"
+    # a password rotation under way: sent, accepted (by the charger) or unconfirmed; None when there is none
+    password_rotation: str | None = None
 
 
 def connector_electrics(standard: str, max_power_kw: Decimal) -> tuple[str, str, int, int, int]:
@@ -254,6 +258,8 @@ async def list_chargers(session: AsyncSession) -> list[ChargerSummary]:
             held_by=s.held_by,
             clock_offset_seconds=None if s.clock_offset_seconds is None else round(s.clock_offset_seconds, 1),
             clock=describe_offset(s.clock_offset_seconds),
+            registration_status=s.registration_status,
+            password_rotation=s.password_rotation,
         )
         for s in stations
     ]

@@ -13,6 +13,7 @@ from api.domain.chargers.certificates import configure_security
 from api.domain.chargers.live_writer import LiveStateWriter
 from api.domain.chargers.local_list import LocalListKeeper
 from api.domain.chargers.meter_writer import MeterSampleWriter
+from api.domain.chargers.registration import RegistrationPolicy
 from api.domain.chargers.relay import LocalCommandRelay, PostgresCommandRelay
 from api.domain.chargers.reservations import ReservationService, expire_reservations
 from api.heap import HeapFreezer
@@ -39,6 +40,16 @@ def bridge_config(settings: Settings, *, reuse_port: bool = False) -> BridgeConf
     )
 
 
+def registration_policy(settings: Settings) -> RegistrationPolicy:
+    return RegistrationPolicy(
+        onboarding_password=settings.ocpp_onboarding_password,
+        pending_interval=settings.ocpp_pending_interval,
+        rejected_interval=settings.ocpp_rejected_interval,
+        country_code=settings.ocpi_country_code,
+        party_id=settings.ocpi_party_id,
+    )
+
+
 class BridgeRuntime:
     """Starts and stops the bridge with the process; stopping writes buffered meter samples and live state first.
 
@@ -60,6 +71,7 @@ class BridgeRuntime:
             live_writer=self.live,
             clock_future_margin_seconds=settings.ocpp_clock_future_margin_seconds,
             master_pass_group_id=settings.ocpp_master_pass_group_id,
+            registration_policy=registration_policy(settings),
         )
         configure_security(self.csms.security, settings)
         self.relay: LocalCommandRelay | PostgresCommandRelay
@@ -70,7 +82,11 @@ class BridgeRuntime:
                 settings.database_url, session_factory, self.process_id, live_writer=self.live
             )
         self.central = CentralSystem(
-            self.csms, bridge_config(settings, reuse_port=reuse_port), relay=self.relay, observer=BridgeMetrics()
+            self.csms,
+            bridge_config(settings, reuse_port=reuse_port),
+            relay=self.relay,
+            observer=BridgeMetrics(),
+            registrations=self.csms.registrations,
         )
         self.csms.security.send_command = self.central.send_command
         self.heap = HeapFreezer()

@@ -96,6 +96,7 @@ EXPECTED_NAMES = {
     "extended-trigger-message",
     "send-local-list",
     "get-local-list-version",
+    "ocpp-call",
 }
 
 
