@@ -106,6 +106,8 @@ class SimulatorConfig(msgspec.Struct, frozen=True, kw_only=True):
     tls_client_key: str | None = None
     organization: str | None = None
     accept_password_change: bool = True  # False: AuthorizationKey / BasicAuthPassword changes are Rejected
+    # actions of ours it does not implement (answered NotImplemented), as a charger without an optional feature
+    unsupported_actions: frozenset[str] = frozenset()
 
 
 class SimulationReport(msgspec.Struct, kw_only=True):
@@ -646,7 +648,7 @@ class SimulatedCharger(DeviceModelAnswers):
 
     def _on_command(self, action: str, payload: dict[str, Any]) -> dict[str, Any] | list[Any] | None:
         handler = getattr(self, f"_command_{action}", None)
-        if handler is None:
+        if handler is None or action in self.config.unsupported_actions:
             return None
         answer: dict[str, Any] | list[Any] = handler(payload)
         return answer
