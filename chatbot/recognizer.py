@@ -41,6 +41,7 @@ MODEL_WEIGHT = 0.6
 RULES_OUT_OF_SCOPE_CAP = 0.8
 MODEL_ALONE_MIN = 0.5  # an intent only the model sees, less sure than this, is asked about rather than taken
 MODEL_SAFETY = 0.85
+MODEL_SURE = 0.7  # a model this sure of an intent other than the rules' is not doubted
 MODEL_SAFETY_SUPPORT = 0.15  # the rules' safety rules count when the model does not rule safety out
 CHARGING_WORDS_CAP = 0.6
 UNSURE_BELOW = 0.45  # a problem recognised with less than this is asked about when another one is close
@@ -128,9 +129,15 @@ class Recognizer:
             intent, confidence = top[0]
             model_top = max(probabilities, key=lambda label: probabilities[label])
             source = "both" if intent == rule_intent == model_top else "rules" if intent == rule_intent else "model"
-            if source == "model" and intent != OUT_OF_SCOPE and confidence < MODEL_ALONE_MIN:
+            # The rules' keywords can point elsewhere ("details fine" is a fee word) while the model is sure:
+            # then the mix stands rather than an out of scope nobody saw.
+            model_sure = rule_intent != OUT_OF_SCOPE and probabilities[intent] >= MODEL_SURE
+            if source == "model" and intent != OUT_OF_SCOPE and confidence < MODEL_ALONE_MIN and not model_sure:
                 doubt = tuple(item for item in top if item[0] != OUT_OF_SCOPE)
-                return result(OUT_OF_SCOPE, combined.get(OUT_OF_SCOPE, 0.0), source, doubt, unsure=True)
+                # The doubt is about the problem, not a certainty that the message is not ours: "out of scope"
+                # is as sure as the doubted problem is unsure (the model's own share of it can be nil).
+                doubted = max(combined.get(OUT_OF_SCOPE, 0.0), 1.0 - confidence)
+                return result(OUT_OF_SCOPE, doubted, source, doubt, unsure=True)
         return result(intent, confidence, source, top)
 
     def concepts(self, text: str) -> list[str]:
