@@ -125,6 +125,9 @@ class Recognizer:
                 label: MODEL_WEIGHT * probabilities.get(label, 0.0) + (1 - MODEL_WEIGHT) * rules.get(label, 0.0)
                 for label in set(probabilities) | set(rules)
             }
+            if set(present) & NOT_OURS:
+                # A request about something else is no small talk, whatever its words ("translate 'merci'").
+                combined = {label: p for label, p in combined.items() if label not in SMALL_TALK}
             top = tuple(sorted(combined.items(), key=lambda item: (-item[1], item[0])))
             intent, confidence = top[0]
             model_top = max(probabilities, key=lambda label: probabilities[label])

@@ -78,7 +78,9 @@ class SafetyNet:
                     for length in range(len(word) - 1, len(word) + 2):
                         self._fuzzy_pool.setdefault((word[0], length), []).append(word)
         self._known = frozenset(known_words) - set(self._by_word)
-        self._phrase_words = frozenset(word for group in self._groups.phrases.values() for p in group for word in p.split())
+        self._phrase_words = frozenset(
+            word for group in self._groups.phrases.values() for p in group for word in p.split()
+        )
 
     def check(self, text: str) -> SafetySignal | None:
         """The danger a message reports, or None."""
@@ -132,7 +134,6 @@ class SafetyNet:
             if group not in found and any(f" {phrase} " in joined for phrase in phrases):
                 found.add(group)
         return found
-
 
     def _undiminished(self, token: str) -> str:
         """The danger word a diminutive is made from ("vonkje" vonk, "chispita" chispa, "descarguita" descarga,
