@@ -14,10 +14,12 @@ How one message is classified (in this order):
 4. **Combination**: the rules' answer becomes a distribution (its confidence on its intent, the rest shared
    out like the model's other probabilities; a rules' "out of scope" counts at most `RULES_OUT_OF_SCOPE_CAP`,
    because it only means no keyword was found), and the answer is the intent with the highest
-   `MODEL_WEIGHT * model + (1 - MODEL_WEIGHT) * rules`; its confidence is that mixed probability.
+   `MODEL_WEIGHT * model + (1 - MODEL_WEIGHT) * rules`; its confidence is that mixed probability. A message
+   about another device or subject is never small talk ("translate 'merci' into German").
    Without a model, the rules decide alone.
 5. **Doubt**: an intent that only the model sees (the rules found none) and that mixes to less than
-   `MODEL_ALONE_MIN` is not taken: the answer is out of scope with the likeliest problems as `options`. Out of
+   `MODEL_ALONE_MIN` is not taken (unless the rules saw another intent and the model is `MODEL_SURE` of its own):
+   the answer is out of scope, about as sure as the problem was unsure, with the likeliest problems as `options`. Out of
    scope is never fully sure in that case or when the message has charging words and no other device or
    subject: its confidence is capped at `CHARGING_WORDS_CAP` and the two or three likeliest problems are
    offered as `options` for a clarifying question. Options are offered too when the best two problems are close, or

@@ -6,6 +6,8 @@ Word groups live in `knowledge/safety.toml`. A message raises the alarm when it 
 price), or words of both groups of a `pair` ("crackling" and "black"). Words of five letters or more also match
 with one typo (same first letter; one swapped, missing or extra letter, or from seven letters one wrong letter);
 words the caller knows to be ordinary (the lexicon's, the training seeds') are never taken for typos.
+Diminutives count as their word ("schokje", "descarguita", "kortsluitinkje"); a shock word next to a battery and
+no word of touching or feeling is a flat battery ("se me descargó la batería"), not a shock.
 A hit always wins over every other intent: recall first, a false alarm costs one extra safety message.
 """
 
