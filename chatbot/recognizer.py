@@ -14,10 +14,12 @@ How one message is classified (in this order):
 4. **Combination**: the rules' answer becomes a distribution (its confidence on its intent, the rest shared
    out like the model's other probabilities; a rules' "out of scope" counts at most `RULES_OUT_OF_SCOPE_CAP`,
    because it only means no keyword was found), and the answer is the intent with the highest
-   `MODEL_WEIGHT * model + (1 - MODEL_WEIGHT) * rules`; its confidence is that mixed probability.
+   `MODEL_WEIGHT * model + (1 - MODEL_WEIGHT) * rules`; its confidence is that mixed probability. A message
+   about another device or subject is never small talk ("translate 'merci' into German").
    Without a model, the rules decide alone.
 5. **Doubt**: an intent that only the model sees (the rules found none) and that mixes to less than
-   `MODEL_ALONE_MIN` is not taken: the answer is out of scope with the likeliest problems as `options`. Out of
+   `MODEL_ALONE_MIN` is not taken (unless the rules saw another intent and the model is `MODEL_SURE` of its own):
+   the answer is out of scope, about as sure as the problem was unsure, with the likeliest problems as `options`. Out of
    scope is never fully sure in that case or when the message has charging words and no other device or
    subject: its confidence is capped at `CHARGING_WORDS_CAP` and the two or three likeliest problems are
    offered as `options` for a clarifying question. Options are offered too when the best two problems are close, or
@@ -41,6 +43,7 @@ MODEL_WEIGHT = 0.6
 RULES_OUT_OF_SCOPE_CAP = 0.8
 MODEL_ALONE_MIN = 0.5  # an intent only the model sees, less sure than this, is asked about rather than taken
 MODEL_SAFETY = 0.85
+MODEL_SURE = 0.7  # a model this sure of an intent other than the rules' is not doubted
 MODEL_SAFETY_SUPPORT = 0.15  # the rules' safety rules count when the model does not rule safety out
 CHARGING_WORDS_CAP = 0.6
 UNSURE_BELOW = 0.45  # a problem recognised with less than this is asked about when another one is close
@@ -124,13 +127,22 @@ class Recognizer:
                 label: MODEL_WEIGHT * probabilities.get(label, 0.0) + (1 - MODEL_WEIGHT) * rules.get(label, 0.0)
                 for label in set(probabilities) | set(rules)
             }
+            if set(present) & NOT_OURS:
+                # A request about something else is no small talk, whatever its words ("translate 'merci'").
+                combined = {label: p for label, p in combined.items() if label not in SMALL_TALK}
             top = tuple(sorted(combined.items(), key=lambda item: (-item[1], item[0])))
             intent, confidence = top[0]
             model_top = max(probabilities, key=lambda label: probabilities[label])
             source = "both" if intent == rule_intent == model_top else "rules" if intent == rule_intent else "model"
-            if source == "model" and intent != OUT_OF_SCOPE and confidence < MODEL_ALONE_MIN:
+            # The rules' keywords can point elsewhere ("details fine" is a fee word) while the model is sure:
+            # then the mix stands rather than an out of scope nobody saw.
+            model_sure = rule_intent != OUT_OF_SCOPE and probabilities[intent] >= MODEL_SURE
+            if source == "model" and intent != OUT_OF_SCOPE and confidence < MODEL_ALONE_MIN and not model_sure:
                 doubt = tuple(item for item in top if item[0] != OUT_OF_SCOPE)
-                return result(OUT_OF_SCOPE, combined.get(OUT_OF_SCOPE, 0.0), source, doubt, unsure=True)
+                # The doubt is about the problem, not a certainty that the message is not ours: "out of scope"
+                # is as sure as the doubted problem is unsure (the model's own share of it can be nil).
+                doubted = max(combined.get(OUT_OF_SCOPE, 0.0), 1.0 - confidence)
+                return result(OUT_OF_SCOPE, doubted, source, doubt, unsure=True)
         return result(intent, confidence, source, top)
 
     def concepts(self, text: str) -> list[str]:

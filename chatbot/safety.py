@@ -6,6 +6,8 @@ Word groups live in `knowledge/safety.toml`. A message raises the alarm when it 
 price), or words of both groups of a `pair` ("crackling" and "black"). Words of five letters or more also match
 with one typo (same first letter; one swapped, missing or extra letter, or from seven letters one wrong letter);
 words the caller knows to be ordinary (the lexicon's, the training seeds') are never taken for typos.
+Diminutives count as their word ("schokje", "descarguita", "kortsluitinkje"); a shock word next to a battery and
+no word of touching or feeling is a flat battery ("se me descargó la batería"), not a shock.
 A hit always wins over every other intent: recall first, a false alarm costs one extra safety message.
 """
 
@@ -78,6 +80,9 @@ class SafetyNet:
                     for length in range(len(word) - 1, len(word) + 2):
                         self._fuzzy_pool.setdefault((word[0], length), []).append(word)
         self._known = frozenset(known_words) - set(self._by_word)
+        self._phrase_words = frozenset(
+            word for group in self._groups.phrases.values() for p in group for word in p.split()
+        )
 
     def check(self, text: str) -> SafetySignal | None:
         """The danger a message reports, or None."""
@@ -87,8 +92,12 @@ class SafetyNet:
             return None
         alone = [g for g in self._alone if g in found]
         figurative = "not_shock" in found and "part" not in found  # "shocked by the bill", "the bill exploded"
+        # "descarga" and "décharge" also mean a battery running flat: no shock unless someone felt or touched it.
+        flat_battery = "battery" in found and "felt" not in found
         if figurative:
             alone = [g for g in alone if g not in {"shock", "bang"}]
+        if flat_battery:
+            alone = [g for g in alone if g != "shock"]
         if alone and "other_device" in found and "ours" not in found:
             alone = []
         if alone:
@@ -96,7 +105,7 @@ class SafetyNet:
         for first, second in self._pairs:
             if first in found and second in found:
                 if ("other_device" in found and "ours" not in found) or (
-                    figurative and "shock_weak" in (first, second)
+                    (figurative or flat_battery) and "shock_weak" in (first, second)
                 ):
                     continue
                 return SafetySignal((first, second))
@@ -104,6 +113,7 @@ class SafetyNet:
 
     def _found(self, tokens: Sequence[str]) -> set[str]:
         found: set[str] = set()
+        tokens = [self._undiminished(token) for token in tokens]
         for token in tokens:
             groups = self._by_word.get(token)
             if groups:
@@ -126,6 +136,45 @@ class SafetyNet:
             if group not in found and any(f" {phrase} " in joined for phrase in phrases):
                 found.add(group)
         return found
+
+    def _undiminished(self, token: str) -> str:
+        """The danger word a diminutive is made from ("vonkje" vonk, "chispita" chispa, "descarguita" descarga,
+        "kortsluitinkje" kortsluiting), else the token itself: a small shock is still a shock."""
+        if token in self._by_word or token in self._phrase_words:
+            return token
+        for ending, replacements in _DIMINUTIVES:
+            if token.endswith(ending) and len(token) - len(ending) >= 3:
+                for replacement in replacements:
+                    base = token[: -len(ending)] + replacement
+                    if base in self._by_word or base in self._phrase_words:
+                        return base
+        return token
+
+
+# Diminutive endings (Dutch, German, Spanish, French) and what the plain word ends with instead.
+_DIMINUTIVES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("inkje", ("ing",)),
+    ("inkjes", ("ing",)),
+    ("etjes", ("",)),
+    ("etje", ("",)),
+    ("tjes", ("",)),
+    ("tje", ("",)),
+    ("jes", ("",)),
+    ("je", ("",)),
+    ("chen", ("",)),
+    ("lein", ("",)),
+    ("guita", ("ga",)),
+    ("guito", ("go",)),
+    ("quita", ("ca",)),
+    ("quito", ("co",)),
+    ("cita", ("",)),
+    ("cito", ("",)),
+    ("ita", ("a",)),
+    ("ito", ("o",)),
+    ("illa", ("a",)),
+    ("illo", ("o",)),
+    ("ette", ("e", "")),
+)
 
 
 def _collapse(word: str) -> str:
