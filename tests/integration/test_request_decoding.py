@@ -49,7 +49,10 @@ def _path(path: str, operation: dict[str, Any], **values: str) -> str:
     for parameter in operation.get("parameters", []):
         if parameter["in"] == "path":
             name = parameter["name"]
-            filler = str(uuid.uuid4()) if parameter["schema"].get("format") == "uuid" else "x"
+            schema = parameter["schema"]
+            filler = (
+                str(uuid.uuid4()) if schema.get("format") == "uuid" else "1" if schema.get("type") == "integer" else "x"
+            )
             path = path.replace("{" + name + "}", values.get(name, filler))
     return path
 
