@@ -325,49 +325,54 @@ async def run_get_variables(
     caller: Caller, req: commands.GetVariables, reply_timeout: float
 ) -> commands.VariablesResult:
     """GetVariables in as many messages as the charger takes, results merged in the order asked."""
-    from ocpp_bridge.commands import VariablesResult
-
-    if caller.ocpp_version != "2.0.1":
-        only_v201("GetVariables")(req)
-    items = list(req.variables)
-    if not items:
-        raise errors.InvalidCommand("name at least one variable")
-    limits = await _limits(caller, "GetVariables", (req.items_per_message, req.bytes_per_message), reply_timeout)
-    outcomes: list[VariableOutcome] = []
-    groups = split(items, get_variables_payload, "GetVariables", *limits)
-    for group in groups:
-        response = await caller.call(
-            "GetVariables",
-            checked(get_variables_payload(group), "GetVariables"),
-            v201.GetVariablesResponse,
-            reply_timeout,
-        )
-        outcomes.extend(get_variables_outcomes(response))
-    return VariablesResult(variables=tuple(outcomes), messages=len(groups))
+    return await _run_split(
+        caller,
+        "GetVariables",
+        req,
+        get_variables_payload,
+        v201.GetVariablesResponse,
+        lambda response, _group: get_variables_outcomes(response),
+        reply_timeout,
+    )
 
 
 async def run_set_variables(
     caller: Caller, req: commands.SetVariables, reply_timeout: float
 ) -> commands.VariablesResult:
     """SetVariables in as many messages as the charger takes, results merged in the order sent."""
+    return await _run_split(
+        caller,
+        "SetVariables",
+        req,
+        set_variables_payload,
+        v201.SetVariablesResponse,
+        set_variables_outcomes,
+        reply_timeout,
+    )
+
+
+async def _run_split(
+    caller: Caller,
+    action: str,
+    req: commands.GetVariables | commands.SetVariables,
+    payload: Callable[[Any], msgspec.Struct],
+    response_type: type[Any],
+    outcomes_of: Callable[[Any, Any], list[VariableOutcome]],
+    reply_timeout: float,
+) -> commands.VariablesResult:
     from ocpp_bridge.commands import VariablesResult
 
     if caller.ocpp_version != "2.0.1":
-        only_v201("SetVariables")(req)
+        only_v201(action)(req)
     items = list(req.variables)
     if not items:
         raise errors.InvalidCommand("name at least one variable")
-    limits = await _limits(caller, "SetVariables", (req.items_per_message, req.bytes_per_message), reply_timeout)
+    limits = await _limits(caller, action, (req.items_per_message, req.bytes_per_message), reply_timeout)
     outcomes: list[VariableOutcome] = []
-    groups = split(items, set_variables_payload, "SetVariables", *limits)
+    groups = split(items, payload, action, *limits)
     for group in groups:
-        response = await caller.call(
-            "SetVariables",
-            checked(set_variables_payload(group), "SetVariables"),
-            v201.SetVariablesResponse,
-            reply_timeout,
-        )
-        outcomes.extend(set_variables_outcomes(response, group))
+        response = await caller.call(action, checked(payload(group), action), response_type, reply_timeout)
+        outcomes.extend(outcomes_of(response, group))
     return VariablesResult(variables=tuple(outcomes), messages=len(groups))
 
 
