@@ -377,3 +377,51 @@ async def test_a_pending_charger_may_send_what_the_central_system_triggers(datab
         assert answered.status_code == 200, answered.text
         assert (await call(socket, "StatusNotification", status))[0] == 3  # asked for: taken
         assert (await call(socket, "StatusNotification", status))[2] == "SecurityError"  # once
+
+
+async def test_a_password_set_through_any_setvariables_path_is_a_rotation(database_url: str) -> None:
+    await provision(database_url, "SETV-00001")
+    async with (
+        served_app(database_url) as (_app, base, ocpp_url),
+        httpx.AsyncClient(timeout=20) as client,
+        running(simulation(ocpp_url, "SETV-", "2.0.1", OLD_PASSWORD)) as sim,
+    ):
+        headers = await admin_headers(client, base, database_url)
+        root = f"{base}/v1/admin/chargers/SETV-00001"
+
+        async def online() -> bool:
+            row = await charger_row(client, base, headers, "SETV-00001")
+            return bool(row.get("connected")) and row.get("passwordRotation") is None
+
+        await wait_for(online, "the charger online")
+        password = {"component": "SecurityCtrlr", "variable": "BasicAuthPassword", "value": "x" * 20}
+        other = {"component": "OCPPCommCtrlr", "variable": "HeartbeatInterval", "value": "120"}
+
+        # with other variables the password is refused, by the device-model endpoint and the named command alike
+        mixed = await client.post(f"{root}/variables/set", json={"variables": [password, other]}, headers=headers)
+        assert mixed.status_code == 422, mixed.text
+        named = await client.post(
+            f"{root}/commands/set-variables", json={"variables": [password, other]}, headers=headers
+        )
+        assert named.status_code == 422, named.text
+        assert sim.chargers[0].password == OLD_PASSWORD
+
+        # alone, through the device-model endpoint, it is a rotation: the charger reconnects with it
+        secret = "a-device-model-password"
+        connections = sim.report.connections
+        alone = await client.post(
+            f"{root}/variables/set", json={"variables": [{**password, "value": secret}]}, headers=headers
+        )
+        assert alone.status_code == 200, alone.text
+        assert alone.json()["variables"][0]["status"] == "Accepted"
+        assert sim.chargers[0].password == secret
+
+        async def reconnected() -> bool:
+            row = await charger_row(client, base, headers, "SETV-00001")
+            return sim.report.connections > connections and row["connected"] and row["passwordRotation"] is None
+
+        await wait_for(reconnected, "the charger back with the password set through SetVariables")
+        assert await refused_with(ocpp_url, "SETV-00001", OLD_PASSWORD, "2.0.1") == 401
+        stored = (await client.get(f"{root}/variables", params={"component": "SecurityCtrlr"}, headers=headers)).text
+        assert secret not in stored
+        assert secret not in (await client.get(f"{root}/audit", headers=headers)).text

@@ -65,6 +65,11 @@ def _bridge(state: State) -> Any:
     return bridge
 
 
+def operations_of(state: State) -> ChargerOperations:
+    """The operator actions on chargers, reaching them through this process's bridge."""
+    return _operations(state)
+
+
 def _operations(state: State) -> ChargerOperations:
     bridge = _bridge(state)
     return ChargerOperations(

@@ -13,7 +13,10 @@ from litestar import Controller, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from api.deps import DbSession
+from api.deps import CurrentPrincipal, DbSession
+from api.domain.chargers import controllers as charger_controllers
+from api.domain.chargers import rotation
+from api.domain.chargers.audit import Operator
 from api.domain.chargers.charger_events import DeviceEventPage, MonitorView, list_events, list_monitors
 from api.domain.chargers.charger_requests import REQUEST_KINDS, ChargerRequestView, get_request, list_requests
 from api.domain.chargers.device_model import (
@@ -35,6 +38,8 @@ from api.errors import (
 from api.openapi_contract import problems
 from api.schema import AppStruct
 from api.security.guards import admin_only
+from api.security.tokens import Principal
+from ocpp_bridge import commands
 from ocpp_bridge import errors as ocpp_errors
 from ocpp_bridge.device_model import ComponentVariable, VariableOutcome, VariableSetting
 
@@ -91,6 +96,21 @@ class VariableOutcomes(AppStruct):
 
     variables: list[VariableOutcomeView]
     messages: int
+
+
+async def _rotate_to(
+    state: State, principal: Principal, charger_id: str, variables: list[VariableValue]
+) -> VariableOutcomes:
+    """The password alone, through the rotation path of the charger commands."""
+    if len(variables) > 1:
+        raise InvalidInput([FieldError("variables", rotation.PASSWORD_ALONE)])
+    [setting] = variables
+    request = commands.ChangeConfiguration(key=rotation.V201_PASSWORD_KEY, value=setting.value)
+    operations = charger_controllers.operations_of(state)
+    result = await _over_ocpp(charger_id, operations.send(Operator.admin(principal.user_id), charger_id, request))
+    status = result.status if isinstance(result, commands.StatusResult) else "Accepted"
+    outcome = VariableOutcomeView(component=setting.component, variable=setting.variable, status=status)
+    return VariableOutcomes(variables=[outcome], messages=1)
 
 
 def _outcomes(variables: tuple[VariableOutcome, ...], messages: int) -> VariableOutcomes:
@@ -195,11 +215,21 @@ class AdminChargerDeviceController(Controller):
         responses=problems(404, 409, 502, 503, 504),
     )
     async def set_variables(
-        self, db_session: DbSession, state: State, charger_id: FromPath[str], data: JSONBody[VariablesToSet]
+        self,
+        db_session: DbSession,
+        state: State,
+        charger_id: FromPath[str],
+        data: JSONBody[VariablesToSet],
+        principal: CurrentPrincipal,
     ) -> VariableOutcomes:
-        """SetVariables in as many messages as the charger's limits allow; accepted values are stored."""
+        """SetVariables in as many messages as the charger's limits allow; accepted values are stored.
+
+        ``SecurityCtrlr.BasicAuthPassword`` is set alone and becomes a password rotation (see
+        ``POST /v1/admin/chargers/{id}/password``); it is never stored here."""
         station_id = await _station(db_session, charger_id)
         await db_session.close()
+        if any(rotation.password_setting(v.component, v.variable) for v in data.variables):
+            return await _rotate_to(state, principal, charger_id, data.variables)
         result = await _over_ocpp(
             charger_id,
             _service(state).set_variables(

@@ -85,8 +85,26 @@ def _payload(request: ocpp_commands.OcppCall) -> Any:
         return None
 
 
+PASSWORD_ALONE = (
+    "the charger password is set on its own: send SecurityCtrlr.BasicAuthPassword alone (it becomes a password "
+    "rotation: kept once the charger accepts, the old one working until the charger reconnects with the new)"
+)
+
+
+def password_setting(component: str, variable: str | None) -> bool:
+    return (component, variable) == ("SecurityCtrlr", "BasicAuthPassword")
+
+
 def new_password_in(request: ocpp_commands.CommandRequest) -> str | None:
-    """The charger password a command sets, if it sets one, whichever admin path it came by."""
+    """The charger password a command sets, if it sets one, whichever admin path it came by; InvalidCommand when
+    the password comes with other variables (a rotation sends the password alone)."""
+    if isinstance(request, ocpp_commands.SetVariables):
+        passwords = [v.value for v in request.variables if password_setting(v.component, v.variable)]
+        if not passwords:
+            return None
+        if len(request.variables) > 1:
+            raise ocpp_errors.InvalidCommand(PASSWORD_ALONE)
+        return _checked_password(passwords[0])
     if isinstance(request, ocpp_commands.ChangeConfiguration):
         if request.key == "AuthorizationKey":
             return secret_from_authorization_key(request.value)
@@ -102,8 +120,11 @@ def new_password_in(request: ocpp_commands.CommandRequest) -> str | None:
         value = payload.get("value")
         return secret_from_authorization_key(value) if isinstance(value, str) else None
     if request.action == "SetVariables":
-        for item in payload.get("setVariableData") or []:
+        items = payload.get("setVariableData") or []
+        for item in items:
             if _is_password_variable(item) and isinstance(item.get("attributeValue"), str):
+                if len(items) > 1:
+                    raise ocpp_errors.InvalidCommand(PASSWORD_ALONE)
                 return _checked_password(item["attributeValue"])
     return None
 

@@ -11,6 +11,7 @@ import pytest
 from api.domain.chargers import audit, rotation
 from api.domain.chargers.credentials import new_charger_secret
 from ocpp_bridge import commands, errors
+from ocpp_bridge.device_model import VariableSetting
 
 SECRET = "a-fresh-charger-secret"
 
@@ -46,6 +47,12 @@ PHRASINGS = [
     commands.ChangeConfiguration(key="AuthorizationKey", value=SECRET.encode().hex()),
     commands.ChangeConfiguration(key="SecurityCtrlr.BasicAuthPassword", value=SECRET),
     _call("ChangeConfiguration", {"key": "AuthorizationKey", "value": SECRET.encode().hex()}),
+    _call("SetVariables", {"setVariableData": [PASSWORD_VARIABLE]}),
+    commands.SetVariables(
+        variables=(VariableSetting(component="SecurityCtrlr", variable="BasicAuthPassword", value=SECRET),)
+    ),
+]
+MIXED = [
     _call(
         "SetVariables",
         {
@@ -59,6 +66,12 @@ PHRASINGS = [
             ]
         },
     ),
+    commands.SetVariables(
+        variables=(
+            VariableSetting(component="OCPPCommCtrlr", variable="HeartbeatInterval", value="60"),
+            VariableSetting(component="SecurityCtrlr", variable="BasicAuthPassword", value=SECRET),
+        )
+    ),
 ]
 
 
@@ -69,6 +82,17 @@ def test_a_password_change_is_recognised_and_kept_out_of_the_audit(request_: com
     assert SECRET not in stored
     assert SECRET.encode().hex() not in stored
     assert audit.REDACTED in stored
+
+
+@pytest.mark.parametrize("request_", MIXED, ids=lambda r: type(r).__name__)
+def test_a_password_sent_with_other_variables_is_refused_and_kept_out_of_the_audit(
+    request_: commands.CommandRequest,
+) -> None:
+    """A rotation sends the password alone: sending the others along would be silently dropped."""
+    with pytest.raises(errors.InvalidCommand, match="on its own"):
+        rotation.new_password_in(request_)
+    stored = json.dumps(audit.audit_payload(request_))
+    assert SECRET not in stored
 
 
 def test_other_commands_are_not_password_changes() -> None:
