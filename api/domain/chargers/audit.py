@@ -58,6 +58,8 @@ def _scrub(value: Any) -> Any:
         variable = value.get("variable")
         if isinstance(variable, dict) and variable.get("name") in SECRET_KEYS:
             secret = True
+        if isinstance(variable, str) and variable in SECRET_KEYS:  # the named set-variables command
+            secret = True
         scrubbed: dict[str, Any] = {}
         for name, item in value.items():
             if "password" in name.lower() or (secret and name in {"value", "attributeValue"}):
