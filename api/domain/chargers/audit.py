@@ -67,7 +67,7 @@ def _scrub(value: Any) -> Any:
             else:
                 scrubbed[name] = _scrub(item)
         return scrubbed
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_scrub(item) for item in value]
     return value
 
