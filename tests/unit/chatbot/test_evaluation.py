@@ -22,8 +22,8 @@ from tests.unit.chatbot.evaluation_metrics import Report, evaluate, newest_round
 
 ROUND_ACCURACY = 0.95
 ROUND_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.03
-ROUND_FLOOR_ACCURACY = 0.95
-ROUND_FLOOR_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.12
+ROUND_FLOOR_ACCURACY = 0.94
+ROUND_FLOOR_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.031
 
 
 @pytest.fixture(scope="module")
@@ -107,8 +107,8 @@ def test_newest_round_never_misses_a_safety_message(recognizer: Recognizer, rule
 
 
 def test_newest_round_keeps_the_floor_it_was_first_measured_at(recognizer: Recognizer, rules_only: Recognizer) -> None:
-    """Round 04, written after the last tuning, came out at 96-99 % per language with up to 4 of 35 (French)
-    out-of-scope messages accepted; the recogniser must not fall below that on it."""
+    """Round 05, written after the last tuning, came out at 94-100 % per language with at most 1 out-of-scope
+    message accepted per language; the recogniser must not fall below that on it."""
     _, report = _newest_round_report(recognizer, rules_only)
     for language in LANGUAGES:
         part = report.for_language(language)
@@ -120,9 +120,9 @@ def test_newest_round_keeps_the_floor_it_was_first_measured_at(recognizer: Recog
 
 @pytest.mark.xfail(
     strict=True,
-    reason="round 04 (fresh) missed the targets on two counts: French out-of-scope false accepts 4 of 35 (11 %), "
-    "and one Spanish safety message (a car crashed into the charger) on its first run, since added to the safety "
-    "net; accuracy 96-99 % in every language met its target. The next round is written after the next tuning",
+    reason="round 05 (fresh) misses two targets narrowly: English accuracy 94 % (94 of 100) and Spanish "
+    "out-of-scope false accepts 1 of 33 (3.03 %); every other language meets them, and no safety message was "
+    "missed. The next round is written after the next tuning",
 )
 def test_newest_round_meets_the_targets_in_every_language(recognizer: Recognizer, rules_only: Recognizer) -> None:
     _, report = _newest_round_report(recognizer, rules_only)
