@@ -33,7 +33,7 @@ from api.db.models.stations import (
     StationReport,
     Tariff,
 )
-from api.db.models.support import SupportTicket
+from api.db.models.support import SupportTicket, SupportTicketEvent, SupportTicketMessage
 
 __all__ = [
     "AccountToken",
@@ -75,6 +75,8 @@ __all__ = [
     "SecurityEventRecord",
     "StationReport",
     "SupportTicket",
+    "SupportTicketEvent",
+    "SupportTicketMessage",
     "Tariff",
     "User",
 ]

@@ -15,6 +15,7 @@ from api.db.types import utc_now
 from chatbot.ports import Priority, TicketDraft, TicketRef, TranscriptLine
 
 EXPECTED_RESPONSE_MINUTES: Final = {"urgent": 15, "high": 60, "normal": 24 * 60}
+OPEN_STATUSES: Final = ("new", "open", "pending", "on_hold")  # still being worked: the driver's words go there
 
 
 def ticket_number(ticket_id: int) -> str:
@@ -45,6 +46,8 @@ class SupportService:
             conversation_id=conversation_id,
             priority=draft.priority,
             intent=draft.intent,
+            category=draft.intent,
+            source="assistant",
             confidence=draft.confidence,
             language=draft.language,
             summary=draft.summary[:300],
@@ -79,7 +82,7 @@ class SupportService:
                     SupportTicket.id == ticket_id,
                     SupportTicket.user_id == user_id,
                     SupportTicket.conversation_id == conversation_id,
-                    SupportTicket.status == "open",
+                    SupportTicket.status.in_(OPEN_STATUSES),
                 )
                 .with_for_update()
             )
