@@ -36,6 +36,7 @@ from api.domain.stations.services import StationService
 from api.domain.stations.sync import CatalogSync
 from api.domain.stations.tariffs import TariffStore
 from api.domain.support.services import SupportService
+from api.domain.support.sla import build_policy
 from api.mail.outbox import MailOutbox
 from api.metrics import instruments as metrics
 from api.periodic import Periodic
@@ -141,7 +142,9 @@ def build_services(settings: Settings) -> Services:
 
     sessions.mail_guest = mail_guest
     reconcile_every = max(1.0, min(30.0, settings.session_start_timeout_seconds / 3))
-    support = SupportService()
+    support = SupportService(
+        build_policy(settings.support_sla_targets, settings.support_business_hours, settings.support_time_zone)
+    )
     return Services(
         settings=settings,
         engine=engine,

@@ -19,6 +19,8 @@ from typing import Literal
 
 import msgspec
 
+from api.domain.support.sla import SlaConfigError, build_policy
+
 logger = logging.getLogger(__name__)
 
 Environment = Literal["development", "test", "production"]
@@ -128,6 +130,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ocpp_onboarding_password: str = ""
     ocpp_pending_interval: int = 60  # seconds a Pending charger waits before booting again
     ocpp_rejected_interval: int = 3600  # seconds a blocked (Rejected) charger waits before booting again
+    support_sla_targets: str = ""  # "urgent=15/240,high=60/480,...": minutes to first response / resolution
+    support_business_hours: str = ""  # "mon-fri 08:00-18:00"; empty: around the clock
+    support_time_zone: str = "UTC"  # the support team's IANA time zone, for business hours
+    support_auto_close_days: int = 4  # solved tickets close after this many days
+    support_reopen_days: int = 7  # a driver may reopen a solved ticket for this many days
 
     @property
     def is_sqlite(self) -> bool:
@@ -425,7 +432,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ocpp_onboarding_password=source.get("VOLTWAY_OCPP_ONBOARDING_PASSWORD", "").strip(),
         ocpp_pending_interval=_int(source, "VOLTWAY_OCPP_PENDING_INTERVAL", 60, minimum=1),
         ocpp_rejected_interval=_int(source, "VOLTWAY_OCPP_REJECTED_INTERVAL", 3600, minimum=1),
+        support_sla_targets=source.get("VOLTWAY_SUPPORT_SLA", "").strip(),
+        support_business_hours=source.get("VOLTWAY_SUPPORT_BUSINESS_HOURS", "").strip(),
+        support_time_zone=source.get("VOLTWAY_SUPPORT_TIME_ZONE", "").strip() or "UTC",
+        support_auto_close_days=_int(source, "VOLTWAY_SUPPORT_AUTO_CLOSE_DAYS", 4, minimum=1),
+        support_reopen_days=_int(source, "VOLTWAY_SUPPORT_REOPEN_DAYS", 7, minimum=1),
     )
+    try:
+        build_policy(settings.support_sla_targets, settings.support_business_hours, settings.support_time_zone)
+    except SlaConfigError as exc:
+        raise SettingsError(f"VOLTWAY_SUPPORT_SLA / _BUSINESS_HOURS / _TIME_ZONE: {exc}") from None
     if 0 < len(settings.ocpp_onboarding_password) < 16:
         raise SettingsError("VOLTWAY_OCPP_ONBOARDING_PASSWORD must be at least 16 characters long")
     check_payment_settings(settings)

@@ -12,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import SupportTicket
 from api.db.types import utc_now
+from api.domain.support.audit import ASSISTANT
+from api.domain.support.sla import SlaPolicy, build_policy
+from api.domain.support.workflow import ACTIVE_STATUSES, open_ticket
 from chatbot.ports import Priority, TicketDraft, TicketRef, TranscriptLine
 
-EXPECTED_RESPONSE_MINUTES: Final = {"urgent": 15, "high": 60, "normal": 24 * 60}
-OPEN_STATUSES: Final = ("new", "open", "pending", "on_hold")  # still being worked: the driver's words go there
+OPEN_STATUSES: Final = ACTIVE_STATUSES  # still being worked: the driver's words go there
 
 
 def ticket_number(ticket_id: int) -> str:
@@ -30,6 +32,11 @@ def ticket_id_of(number: str) -> int | None:
 
 
 class SupportService:
+    """The assistant's way into the desk: opening tickets and adding the driver's later words to them."""
+
+    def __init__(self, policy: SlaPolicy | None = None) -> None:
+        self.policy = policy or build_policy("", "", "UTC")
+
     async def open(
         self,
         session: AsyncSession,
@@ -40,24 +47,26 @@ class SupportService:
         charger_id: str | None,
     ) -> TicketRef:
         """Store the ticket (committed at once: a driver told a ticket number must find it) and answer its ref."""
-        minutes = EXPECTED_RESPONSE_MINUTES[draft.priority]
-        ticket = SupportTicket(
+        ticket = await open_ticket(
+            session,
+            policy=self.policy,
+            actor=ASSISTANT,
+            source="assistant",
+            priority=draft.priority,
+            category=draft.intent,
+            summary=draft.summary,
+            now=utc_now(),
+            language=draft.language,
+            intent=draft.intent,
+            confidence=draft.confidence,
             user_id=user_id,
             conversation_id=conversation_id,
-            priority=draft.priority,
-            intent=draft.intent,
-            category=draft.intent,
-            source="assistant",
-            confidence=draft.confidence,
-            language=draft.language,
-            summary=draft.summary[:300],
             charger_id=charger_id,
             transcript=msgspec.to_builtins(list(draft.transcript)),
             diagnostics=msgspec.to_builtins(draft.diagnostics),
             actions_tried=msgspec.to_builtins(list(draft.actions_tried)),
-            expected_response_minutes=minutes,
         )
-        session.add(ticket)
+        minutes = ticket.expected_response_minutes
         await session.commit()
         return TicketRef(ticket_id=ticket_number(ticket.id), priority=draft.priority, expected_response_minutes=minutes)
 
