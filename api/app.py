@@ -17,6 +17,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.plugins.prometheus import PrometheusConfig
 
+from api.console.routes import console_router
 from api.deps import provide_client_address, provide_db_session, provide_principal
 from api.docs_ui import DOCS_PATH, docs_router, render_plugins
 from api.domain.chargers.authorisation_controllers import AdminAuthorisationController
@@ -37,6 +38,7 @@ from api.domain.sessions.controllers import (
 )
 from api.domain.stations.admin import AdminTariffController
 from api.domain.stations.controllers import FavouriteController, StationController
+from api.domain.support.knowledge import KnowledgeController
 from api.domain.system.controllers import SystemController
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging
@@ -146,6 +148,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DeviceController,
             ChatController,
             MetricsController,
+            KnowledgeController,
+            console_router(),
         ],
         dependencies={
             "db_session": Provide(provide_db_session),

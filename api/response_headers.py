@@ -1,8 +1,9 @@
 """Security headers on every HTTP response, errors and unknown routes included.
 
 The JSON API may not be framed, sniffed or used to load anything; the HTML pages (the receipt and the Swagger UI
-under /schema) get a policy that allows exactly what they use: their own styles, and for the docs page its own
-scripts (Swagger UI starts from one inline script) and the document it fetches from the same origin.
+under /schema, the staff console under /console) get a policy that allows exactly what they use: their own styles, for
+the docs page its own scripts (Swagger UI starts from one inline script) and the document it fetches from the same
+origin, for the console its own script files and the API it calls.
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ PAGE_POLICY = (
 DOCS_POLICY = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+# The staff console: its own scripts, styles and API calls only; no inline script, nothing from elsewhere.
+CONSOLE_PATH = "/console"
+CONSOLE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 HSTS = b"max-age=31536000; includeSubDomains"
 _COMMON = (
@@ -42,6 +49,7 @@ class SecurityHeadersMiddleware:
             return
         path: str = scope["path"]
         is_docs = path == self.docs_prefix or path.startswith(self.docs_prefix + "/")
+        is_console = path == CONSOLE_PATH or path.startswith(CONSOLE_PATH + "/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -49,6 +57,8 @@ class SecurityHeadersMiddleware:
                 content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
                 if is_docs:
                     policy = DOCS_POLICY
+                elif is_console and content_type.startswith(b"text/html"):
+                    policy = CONSOLE_POLICY
                 elif content_type.startswith(b"text/html"):
                     policy = PAGE_POLICY
                 else:

@@ -45,6 +45,14 @@ POLICIES: dict[str, dict[str, str | int]] = {
         "agent": 404,
         "admin": 404,
     },
+    "staff": {
+        "anonymous": 401,
+        "driver_a": 403,
+        "driver_b": 403,
+        "erased_driver": 401,
+        "agent": ALLOWED,
+        "admin": ALLOWED,
+    },
     "admin": {"anonymous": 401, "driver_a": 403, "driver_b": 403, "erased_driver": 401, "agent": 403, "admin": ALLOWED},
     "scraper": dict.fromkeys(CALLERS, 401),  # only the metrics token, which no account holds
     # The live socket accepts the upgrade, then closes with 4401 without a valid token and 4404 for a session that
@@ -69,6 +77,13 @@ MATRIX: dict[str, str] = {
     "GET /schema/oauth2-redirect.html": "public",
     "GET /schema/{path:str}": "public",
     "GET /schema/assets/{file_path:path}": "public",
+    # The console's pages are empty shells: the data they show comes from the staff-only API.
+    "GET /console": "public",
+    "GET /console/queue": "public",
+    "GET /console/tickets/{ticket_id:int}": "public",
+    "GET /console/knowledge": "public",
+    "GET /console/assets/{file_path:path}": "public",
+    "GET /v1/support/knowledge": "staff",
     "POST /v1/auth/register": "public",
     "POST /v1/auth/login": "public",
     "POST /v1/auth/refresh": "public",
@@ -192,6 +207,7 @@ def _path_values(api: ServedApi, owned: dict[str, str]) -> dict[str, str]:
         "request_id": "1",
         "uid": "NO-SUCH-CARD",
         "reservation_id": "999999",
+        "ticket_id": "999999",
         **owned,
     }
 
