@@ -283,10 +283,29 @@ def test_sign_in_turns_drivers_away_and_explains_wrong_passwords(page: Any, serv
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     sign_in_here.click()
     page.wait_for_url(re.compile(r"/console/queue$"))
-    page.get_by_text("Agent", exact=False).first.wait_for()
+    page.locator("#who", has_text="Avery Agent (agent)").wait_for()
+
+    # An access token about to expire is exchanged for a new pair before it does.
+    first = page.evaluate("JSON.parse(sessionStorage.getItem('voltway.console.auth'))")
+    page.evaluate(
+        "() => { const a = JSON.parse(sessionStorage.getItem('voltway.console.auth'));"
+        " a.expiresAt = Date.now() + 61000; sessionStorage.setItem('voltway.console.auth', JSON.stringify(a)); }"
+    )
+    page.reload()
+    page.wait_for_function(
+        "token => JSON.parse(sessionStorage.getItem('voltway.console.auth')).accessToken !== token",
+        arg=first["accessToken"],
+        timeout=20_000,
+    )
+    second = page.evaluate("JSON.parse(sessionStorage.getItem('voltway.console.auth'))")
+    assert second["refreshToken"] != first["refreshToken"]
+
+    # Signing out ends the sign-in at the API: its refresh token no longer works.
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(re.compile(r"/console$"))
     assert page.evaluate("sessionStorage.length") == 0
+    ended = httpx.post(f"{served.base}/v1/auth/refresh", json={"refreshToken": second["refreshToken"]})
+    assert ended.status_code == 401
 
 
 def test_knowledge_base_by_symptom_and_charger_make(page: Any, served: Served) -> None:

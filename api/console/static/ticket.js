@@ -294,7 +294,7 @@ function renderJournal(data) {
   return el(
     "details",
     { class: "journal" },
-    el("summary", {}, `Last ${journal.length} OCPP messages`),
+    el("summary", {}, journal.length === 1 ? "The last OCPP message" : `Last ${journal.length} OCPP messages`),
     table(
       "OCPP messages, newest first",
       ["Time", "Direction", "Message"],
