@@ -11,6 +11,7 @@ driver rates it. Every page passes axe-core without serious or critical violatio
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import queue
@@ -20,10 +21,10 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -38,6 +39,7 @@ from tests.support import REPO_ROOT, cli_environment, database_session, free_por
 
 __all__ = ["localstripe_url"]  # the session-wide localstripe server of the integration tests
 
+T = TypeVar("T")
 VOLTWAY = [sys.executable, "-m", "api"]
 DEMO_PASSWORD = "voltway-demo"
 DEMO_CHARGER_SECRET = "voltway-demo-charger"
@@ -84,15 +86,15 @@ def served(tmp_path_factory: pytest.TempPathFactory, localstripe_url: str) -> It
     seeded = subprocess.run([*VOLTWAY, "seed", "demo"], env=env, capture_output=True, text=True, timeout=300)
     assert seeded.returncode == 0, seeded.stderr
     port = free_port()
-    process = subprocess.Popen(
-        [*VOLTWAY, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    log = (tmp / "serve.log").open("wb")  # the server's log, for a failure's report
+    process = subprocess.Popen([*VOLTWAY, "serve", "--port", str(port)], env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(base)
         yield Served(base, env, localstripe_url)
     finally:
         stop_process(process, 30)
+        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +114,7 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any, served: Served) -> Iterator[Any]:
+def page(browser: Any, served: Served, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh tab at laptop size that may reach only the app; page errors and CSP violations fail the test."""
     context = browser.new_context(viewport=VIEWPORT)
     tab = context.new_page()
@@ -136,6 +138,7 @@ def page(browser: Any, served: Served) -> Iterator[Any]:
 
     tab.route("**/*", local_only)
     yield tab
+    screenshot(tab, f"{request.node.name}-last.png")  # how the page looked at the end, for a failure's report
     context.close()
     assert problems == []
 
@@ -176,6 +179,12 @@ def wait_for(condition: Callable[[], Any], what: str, seconds: float = 30.0) -> 
     pytest.fail(f"timed out waiting for {what}")
 
 
+def off_the_browser_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on a loop of its own: Playwright's synchronous API holds this thread's loop."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 async def _evse_uid_of(database_url: str, charger: str) -> str:
     async with database_session(database_url) as session:
         statement = select(Evse.uid).join(ChargingStation, Evse.charging_station_id == ChargingStation.id)
@@ -196,22 +205,33 @@ class ConversationFeed:
     def __init__(self, url: str, headers: dict[str, str]) -> None:
         self.events: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
         self.stop = threading.Event()
+        self.seen: list[str] = []
+        self.failure: Exception | None = None
         self.thread = threading.Thread(target=self._read, args=(url, headers), daemon=True)
 
     def _read(self, url: str, headers: dict[str, str]) -> None:
+        try:
+            self._follow(url, headers)
+        except Exception as error:  # reported by `next`
+            self.failure = error
+
+    def _follow(self, url: str, headers: dict[str, str]) -> None:
         with (
             httpx.Client(timeout=httpx.Timeout(5, read=None)) as client,
             client.stream("GET", url, headers=headers) as answer,
         ):
-            kind = "message"
+            kind, data = "message", []
             for line in answer.iter_lines():
                 if self.stop.is_set():
                     return
                 if line.startswith("event:"):
                     kind = line.split(":", 1)[1].strip()
                 elif line.startswith("data:"):
-                    self.events.put((kind, json.loads(line.split(":", 1)[1].strip())))
-                    kind = "message"
+                    data.append(line.split(":", 1)[1].removeprefix(" "))
+                elif not line:  # the end of an event
+                    if "".join(data).strip():
+                        self.events.put((kind, json.loads("\n".join(data))))
+                    kind, data = "message", []
 
     def __enter__(self) -> ConversationFeed:
         self.thread.start()
@@ -220,16 +240,17 @@ class ConversationFeed:
     def __exit__(self, *_: object) -> None:
         self.stop.set()
 
-    def next(self, kind: str, seconds: float = 30.0) -> dict[str, Any]:
+    def next(self, kind: str, seconds: float = 30.0, where: Callable[[dict[str, Any]], bool] = bool) -> dict[str, Any]:
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
             try:
                 got, data = self.events.get(timeout=left)
             except queue.Empty:
                 break
-            if got == kind:
+            self.seen.append(got)
+            if got == kind and where(data):
                 return data
-        pytest.fail(f"no {kind} event on the conversation feed")
+        pytest.fail(f"no {kind} event on the conversation feed (seen {self.seen}, failure {self.failure!r})")
 
 
 # ----- the pages and their protection ---------------------------------------------------------------------------
@@ -341,6 +362,36 @@ def test_knowledge_base_by_symptom_and_charger_make(page: Any, served: Served) -
     assert "cable_stuck" in wrong.json()["detail"]
 
 
+def test_bulk_status_change_from_the_queue(page: Any, served: Served) -> None:
+    agent = served.headers("agent@example.com")
+    opened = [
+        httpx.post(f"{served.base}/v1/support/tickets", json=body, headers=agent).json()
+        for body in (
+            {
+                "summary": "SIM-00007 shows offline since this morning",
+                "priority": "normal",
+                "category": "charger_offline",
+            },
+            {"summary": "Question about an invoice from last month", "priority": "low", "category": "billing_dispute"},
+        )
+    ]
+    sign_in(page, served.base, "agent@example.com")
+    page.wait_for_url(re.compile(r"/console/queue"))
+    for ticket in opened:
+        page.get_by_label(f"Select {ticket['number']}").check()
+    page.locator("#bulk-count", has_text="2 selected").wait_for()
+    page.get_by_label("New status for the selected tickets").select_option("pending")
+    page.get_by_role("button", name="Apply status").click()
+    page.locator(".toast-success", has_text="2 updated").wait_for()
+    for ticket in opened:
+        page.locator("#queue-rows tr", has_text=ticket["number"]).get_by_text("Pending").wait_for()
+        shown = httpx.get(f"{served.base}/v1/support/tickets/{ticket['id']}", headers=agent).json()
+        assert shown["status"] == "pending"
+    page.get_by_label("Status", exact=True).select_option("pending")  # the filter follows the URL
+    page.wait_for_url(re.compile(r"status=pending"))
+    assert page.locator("#queue-rows tr").count() == 2
+
+
 # ----- the acceptance scenario ----------------------------------------------------------------------------------
 
 
@@ -355,7 +406,8 @@ def test_an_agent_takes_a_stuck_cable_from_the_queue_to_a_rated_solution(page: A
         arrival_rate=0.0,
         fault_rate=0.0,
         disconnect_rate=0.0,
-        meter_interval=1.0,
+        speed=600.0,  # ten simulated minutes per second: a meter value every second, euros within seconds
+        meter_interval=600.0,
     )
     with RunningSimulation(config) as simulation:
         admin = served.headers("admin@example.com")
@@ -368,8 +420,8 @@ def test_an_agent_takes_a_stuck_cable_from_the_queue_to_a_rated_solution(page: A
 
         # The driver pays by card and charges; the session ends and is paid, but the cable stays stuck.
         driver = served.headers("driver@example.com")
-        asyncio.run(_add_card(base, driver, served.stripe_base))
-        evse = asyncio.run(_evse_uid_of(served.env["VOLTWAY_DATABASE_URL"], CHARGER))
+        off_the_browser_loop(_add_card(base, driver, served.stripe_base))
+        evse = off_the_browser_loop(_evse_uid_of(served.env["VOLTWAY_DATABASE_URL"], CHARGER))
         started = httpx.post(
             f"{base}/v1/sessions", json={"evseUid": evse}, headers={"Idempotency-Key": str(uuid.uuid4()), **driver}
         )
@@ -379,12 +431,14 @@ def test_an_agent_takes_a_stuck_cable_from_the_queue_to_a_rated_solution(page: A
         def session() -> dict[str, Any]:
             return dict(httpx.get(f"{base}/v1/sessions/{session_id}", headers=driver).json())
 
-        wait_for(lambda: Decimal(session()["energyKwh"]) > 0, "energy to flow")
+        wait_for(
+            lambda: Decimal((session()["cost"] or {}).get("amount", "0")) > Decimal("2.00"), "a few euros of energy"
+        )
         assert httpx.post(f"{base}/v1/sessions/{session_id}/stop", headers=driver).status_code < 300
         wait_for(lambda: session()["payment"]["status"] == "captured", "the payment to be captured", 60)
         captured = Decimal(session()["payment"]["captured"])
         assert captured > Decimal("1.00")
-        reference = asyncio.run(_payment_reference(served.env["VOLTWAY_DATABASE_URL"], session_id))
+        reference = off_the_browser_loop(_payment_reference(served.env["VOLTWAY_DATABASE_URL"], session_id))
         before_refund = captured_on(app_side_client(served.stripe_base), reference)
 
         # The driver tells the assistant and asks for a person: a ticket with the transcript.
@@ -393,7 +447,7 @@ def test_an_agent_takes_a_stuck_cable_from_the_queue_to_a_rated_solution(page: A
         first = httpx.post(f"{chat}/messages", json={"text": "my cable is stuck and won't come out"}, headers=driver)
         assert first.json()["intent"] == "cable_stuck"
         handed = httpx.post(f"{chat}/messages", json={"text": "I want to talk to a person"}, headers=driver).json()
-        number = handed["ticketId"]
+        number = handed.get("ticketId") or pytest.fail(str(handed))
         assert number.startswith("T-")
         assert simulation.report.unlocks == 0
 
@@ -432,20 +486,24 @@ def test_an_agent_takes_a_stuck_cable_from_the_queue_to_a_rated_solution(page: A
 
             # A public reply reaches the driver's conversation at once; an internal note stays internal.
             page.keyboard.press("r")
-            page.get_by_label("Reply to the driver").fill("The connector is unlocked, you can take the cable now.")
+            page.get_by_role("textbox", name="Reply to the driver").fill(
+                "The connector is unlocked, you can take the cable now."
+            )
             page.get_by_role("button", name="Send reply").click()
             page.locator(".toast-success", has_text="Reply sent").wait_for()
             reply = feed.next("agent_reply")
             assert "connector is unlocked" in reply["text"]
-            page.get_by_label("Internal note").check()
-            page.get_by_label("Internal note (never shown to the driver)").fill("Lock fault on SIM-00001, watch it.")
+            page.get_by_role("radio", name="Internal note").check()
+            page.get_by_role("textbox", name="Internal note (never shown to the driver)").fill(
+                "Lock fault on SIM-00001, watch it."
+            )
             page.get_by_role("button", name="Add note").click()
             page.locator(".message-internal", has_text="Lock fault").wait_for()
 
             # A partial refund through localstripe, confirmed first.
-            page.get_by_label("Amount").fill("1.00")
-            page.get_by_label("Reason").select_option("charger_fault")
-            page.get_by_label("Comment").fill("Cable stuck after charging")
+            page.get_by_label("Amount", exact=True).fill("1.00")
+            page.get_by_label("Reason", exact=True).select_option("charger_fault")
+            page.get_by_label("Comment", exact=True).fill("Cable stuck after charging")
             page.get_by_role("button", name="Refund", exact=True).click()
             page.get_by_role("dialog").get_by_role("button", name="Refund").click()
             page.locator(".toast-success", has_text="Refund of").wait_for(timeout=30_000)
@@ -456,8 +514,10 @@ def test_an_agent_takes_a_stuck_cable_from_the_queue_to_a_rated_solution(page: A
             page.get_by_label("Status", exact=True).select_option("solved")
             page.get_by_role("button", name="Change status").click()
             page.locator("#t-status", has_text="Solved").wait_for()
-            status = feed.next("ticket_status")
-            assert status["status"] == "solved"
+            solved = feed.next("ticket_status", where=lambda event: event["status"] == "solved")
+            assert solved["number"] == number
+            survey = feed.next("survey")
+            assert survey["scale"] == [1, 2, 3, 4, 5]
 
         mine = httpx.get(f"{base}/v1/me/tickets", headers=driver).json()
         [ticket] = [item for item in mine if item["number"] == number]
@@ -467,6 +527,7 @@ def test_an_agent_takes_a_stuck_cable_from_the_queue_to_a_rated_solution(page: A
         )
         assert rated.status_code < 300, rated.text
         page.locator("#t-rating", has_text="5 / 5").wait_for()
+        page.evaluate("document.querySelectorAll('.toast').forEach(toast => toast.remove())")
         screenshot(page, "ticket.png")  # docs/console-ticket.png in the README is a copy of it
 
 
