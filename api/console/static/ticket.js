@@ -18,7 +18,7 @@ import {
   toast,
 } from "./shell.js";
 
-await startPage();
+const auth = await startPage();
 const ticketId = Number(document.body.dataset.ticketId);
 const base = `/v1/support/tickets/${ticketId}`;
 let ticket = null;
@@ -50,7 +50,13 @@ function renderHeader() {
   document.title = `${ticket.number} · ${document.title.split(" · ").pop()}`;
   byId("t-number").textContent = ticket.number;
   byId("t-summary").textContent = ticket.summary;
-  replaceChildren(byId("t-status"), badge("status", ticket.status), ticket.mergedIntoId ? ` (merged into ticket ${ticket.mergedIntoId})` : "");
+  replaceChildren(
+    byId("t-status"),
+    badge("status", ticket.status),
+    ticket.mergedIntoId
+      ? [" merged into ", el("a", { href: `${document.body.dataset.console}/tickets/${ticket.mergedIntoId}` }, `ticket ${ticket.mergedIntoId}`)]
+      : null,
+  );
   replaceChildren(byId("t-priority"), badge("priority", ticket.priority));
   const sla = ticketSla();
   replaceChildren(byId("t-sla"), el("span", { class: `sla sla-${sla.state}` }, sla.text));
@@ -60,6 +66,10 @@ function renderHeader() {
   );
   replaceChildren(byId("t-charger"), ticket.chargerId ? el("span", { class: "mono" }, ticket.chargerId) : "—");
   byId("t-assignee").textContent = ticket.assignee ? ticket.assignee.name : "Unassigned";
+  const mine = Boolean(ticket.assignee && ticket.assignee.id === auth.profile.id);
+  byId("claim").disabled = mine;
+  byId("claim").textContent = mine ? "Yours" : "Claim";
+  byId("unassign").disabled = !ticket.assignee;
   byId("t-category").textContent = ticket.category ? label(ticket.category) : "—";
   byId("t-rating").textContent = ticket.rating
     ? `${ticket.rating.score} / 5${ticket.rating.comment ? `: “${ticket.rating.comment}”` : ""}`
