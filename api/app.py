@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         gc.collect()
         gc.freeze()
         await services.session_updates.start()
+        services.deliveries.start()
         if services.bridge is not None:
             await services.bridge.start()
             services.reconciliation.start()

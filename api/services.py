@@ -11,6 +11,8 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.db.engine import create_engine, create_session_factory
+from api.deliveries.targets import targets_from_settings
+from api.deliveries.worker import DeliveryWorker
 from api.domain.chargers.runtime import BridgeRuntime
 from api.domain.chat.intent_models import recognizer_for
 from api.domain.chat.services import ChatService
@@ -74,6 +76,7 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     support: SupportService
     chat: ChatService
     sign_ins: SignInCheck
+    deliveries: DeliveryWorker
 
 
 def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts, PaymentEvents, StripeWebhooks]:
@@ -142,6 +145,13 @@ def build_services(settings: Settings) -> Services:
 
     sessions.mail_guest = mail_guest
     reconcile_every = max(1.0, min(30.0, settings.session_start_timeout_seconds / 3))
+    deliveries = DeliveryWorker(
+        session_factory,
+        targets_from_settings(settings),
+        max_attempts=settings.delivery_max_attempts,
+        backoff_seconds=settings.delivery_backoff_seconds,
+        backoff_cap_seconds=settings.delivery_backoff_cap_seconds,
+    )
     support = SupportService(
         build_policy(settings.support_sla_targets, settings.support_business_hours, settings.support_time_zone)
     )
@@ -178,10 +188,12 @@ def build_services(settings: Settings) -> Services:
             assistant=Assistant(recognizer_for(settings)),
         ),
         sign_ins=sign_ins,
+        deliveries=deliveries,
     )
 
 
 async def close_services(services: Services) -> None:
+    await services.deliveries.stop()
     await services.reconciliation.stop()
     if services.bridge is not None:
         await services.bridge.stop()
