@@ -37,6 +37,7 @@ from api.domain.stations.search import Availability
 from api.domain.stations.services import StationService
 from api.domain.stations.sync import CatalogSync
 from api.domain.stations.tariffs import TariffStore
+from api.domain.support.alerts import SupportAlerts
 from api.domain.support.services import SupportService
 from api.domain.support.sla import build_policy
 from api.mail.outbox import MailOutbox
@@ -77,6 +78,7 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     chat: ChatService
     sign_ins: SignInCheck
     deliveries: DeliveryWorker
+    support_alerts: SupportAlerts
 
 
 def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts, PaymentEvents, StripeWebhooks]:
@@ -155,6 +157,8 @@ def build_services(settings: Settings) -> Services:
     support = SupportService(
         build_policy(settings.support_sla_targets, settings.support_business_hours, settings.support_time_zone)
     )
+    support_alerts = SupportAlerts(session_factory, deliveries=deliveries, mail=outbox, base_url=settings.base_url)
+    support.opened = support_alerts.wake
     return Services(
         settings=settings,
         engine=engine,
@@ -189,10 +193,12 @@ def build_services(settings: Settings) -> Services:
         ),
         sign_ins=sign_ins,
         deliveries=deliveries,
+        support_alerts=support_alerts,
     )
 
 
 async def close_services(services: Services) -> None:
+    await services.support_alerts.stop()
     await services.deliveries.stop()
     await services.reconciliation.stop()
     if services.bridge is not None:
