@@ -38,6 +38,7 @@ from api.domain.sessions.controllers import (
 from api.domain.stations.admin import AdminTariffController
 from api.domain.stations.controllers import FavouriteController, StationController
 from api.domain.support.duty import SupportDutyController
+from api.domain.support.report_controllers import SupportMetricsController
 from api.domain.system.controllers import SystemController
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DeviceController,
             ChatController,
             SupportDutyController,
+            SupportMetricsController,
             MetricsController,
         ],
         dependencies={

@@ -46,7 +46,14 @@ POLICIES: dict[str, dict[str, str | int]] = {
         "admin": 404,
     },
     "admin": {"anonymous": 401, "driver_a": 403, "driver_b": 403, "erased_driver": 401, "agent": 403, "admin": ALLOWED},
-    "staff": {"anonymous": 401, "driver_a": 403, "driver_b": 403, "erased_driver": 401, "agent": ALLOWED, "admin": ALLOWED},
+    "staff": {  # agents and admins (the support desk)
+        "anonymous": 401,
+        "driver_a": 403,
+        "driver_b": 403,
+        "erased_driver": 401,
+        "agent": ALLOWED,
+        "admin": ALLOWED,
+    },
     "scraper": dict.fromkeys(CALLERS, 401),  # only the metrics token, which no account holds
     # The live socket accepts the upgrade, then closes with 4401 without a valid token and 4404 for a session that
     # is not the caller's; no caller here has a session, so every signed-in one gets 4404.
