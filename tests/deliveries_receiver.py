@@ -30,7 +30,8 @@ class Received:
 
 
 class Receiver:
-    """Answers each request by the next of `answers` ("ok", "drop": close without answering, "500"), then "ok".
+    """Answers each request by the next of `answers` ("ok", "drop": close without answering, "500", "hang": never
+    answer until stopped), then "ok".
 
     Whatever the answer, a request is processed first; `processed` keeps each delivery id once, as a receiver
     de-duplicating by X-Voltway-Delivery-Id does.
@@ -42,6 +43,7 @@ class Receiver:
         self.requests: list[Received] = []
         self.processed: dict[str, Any] = {}
         self.arrived = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._server: asyncio.Server | None = None
         self.port = 0
 
@@ -53,11 +55,13 @@ class Receiver:
         return Counter(request.delivery_id for request in self.requests)
 
     async def start(self) -> Receiver:
+        self._stopping = asyncio.Event()
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port, reuse_address=True)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
     async def stop(self) -> None:
+        self._stopping.set()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -80,6 +84,9 @@ class Receiver:
             self.arrived.set()
             answer = self.answers.pop(0) if self.answers else "ok"
             if answer == "drop":
+                return
+            if answer == "hang":
+                await self._stopping.wait()
                 return
             status = b"500 Internal Server Error" if answer == "500" else b"200 OK"
             writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")

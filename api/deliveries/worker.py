@@ -178,10 +178,14 @@ class DeliveryWorker:
                 signing.SIGNATURE: signing.sign(target.secret, timestamp, body),
             }
             try:
-                response = await self._http().post(item.url, content=body, headers=headers)
+                # httpx times each phase; the whole attempt must also end well within the claim's lease
+                async with asyncio.timeout(self.timeout_seconds):
+                    response = await self._http().post(item.url, content=body, headers=headers)
                 status_code = response.status_code
                 if not 200 <= status_code < 300:
                     error = f"HTTP {status_code}"
+            except TimeoutError:
+                error = f"no answer within {self.timeout_seconds:.0f} s"
             except (httpx.HTTPError, OSError, ValueError) as exc:
                 error = f"{type(exc).__name__}: {exc}"[:1000] or type(exc).__name__
         await self._record(item, now, status_code, error)

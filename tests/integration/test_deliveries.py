@@ -44,7 +44,12 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 def worker_for(
-    sessions: async_sessionmaker[AsyncSession], url: str, *, max_attempts: int = 5, poll_seconds: float = 2.0
+    sessions: async_sessionmaker[AsyncSession],
+    url: str,
+    *,
+    max_attempts: int = 5,
+    poll_seconds: float = 2.0,
+    timeout: float = 10.0,
 ) -> DeliveryWorker:
     targets = Targets()
     targets.register(Target("support_webhook", url, SECRET))
@@ -55,6 +60,7 @@ def worker_for(
         backoff_seconds=BASE,
         backoff_cap_seconds=CAP,
         poll_seconds=poll_seconds,
+        timeout_seconds=timeout,
     )
 
 
@@ -74,12 +80,12 @@ async def row(sessions: async_sessionmaker[AsyncSession], delivery_id: uuid.UUID
         return (await session.execute(select(OutboundDelivery).where(OutboundDelivery.id == delivery_id))).scalar_one()
 
 
-@pytest.mark.parametrize("first_answer", ["drop", "500"])
+@pytest.mark.parametrize("first_answer", ["drop", "500", "hang"])
 async def test_an_unanswered_delivery_comes_again_with_its_id_and_is_processed_once(
     sessions: async_sessionmaker[AsyncSession], receiver: Receiver, first_answer: str
 ) -> None:
     receiver.answers = [first_answer]
-    worker = worker_for(sessions, receiver.url)
+    worker = worker_for(sessions, receiver.url, timeout=1.0)  # "hang" never answers: the attempt times out
     try:
         delivery_id = await enqueue_one(sessions, worker)
         now = utc_now()
