@@ -46,6 +46,14 @@ POLICIES: dict[str, dict[str, str | int]] = {
         "admin": 404,
     },
     "admin": {"anonymous": 401, "driver_a": 403, "driver_b": 403, "erased_driver": 401, "agent": 403, "admin": ALLOWED},
+    "staff": {  # agents and admins (the support desk)
+        "anonymous": 401,
+        "driver_a": 403,
+        "driver_b": 403,
+        "erased_driver": 401,
+        "agent": ALLOWED,
+        "admin": ALLOWED,
+    },
     "scraper": dict.fromkeys(CALLERS, 401),  # only the metrics token, which no account holds
     # The live socket accepts the upgrade, then closes with 4401 without a valid token and 4404 for a session that
     # is not the caller's; no caller here has a session, so every signed-in one gets 4404.
@@ -120,6 +128,9 @@ MATRIX: dict[str, str] = {
     "GET /v1/guest/sessions/{session_id:uuid}/receipt": "public",
     "GET /v1/guest/sessions/{session_id:uuid}/receipt.html": "public",
     "POST /webhooks/stripe": "public",
+    "GET /v1/support/duty": "staff",
+    "PUT /v1/support/duty": "staff",
+    "GET /v1/support/metrics": "staff",
     "GET /v1/admin/users": "admin",
     "GET /v1/admin/tariffs": "admin",
     "GET /v1/admin/tariffs/{tariff_id:str}": "admin",

@@ -4,6 +4,7 @@ for each priority."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Final, cast
 
 import msgspec
@@ -36,6 +37,7 @@ class SupportService:
 
     def __init__(self, policy: SlaPolicy | None = None) -> None:
         self.policy = policy or build_policy("", "", "UTC")
+        self.opened: Callable[[], None] | None = None  # called after a ticket is committed (wakes the alerts)
 
     async def open(
         self,
@@ -68,6 +70,8 @@ class SupportService:
         )
         minutes = ticket.expected_response_minutes
         await session.commit()
+        if self.opened is not None:
+            self.opened()
         return TicketRef(ticket_id=ticket_number(ticket.id), priority=draft.priority, expected_response_minutes=minutes)
 
     async def add_to_ticket(
