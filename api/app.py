@@ -37,6 +37,8 @@ from api.domain.sessions.controllers import (
 )
 from api.domain.stations.admin import AdminTariffController
 from api.domain.stations.controllers import FavouriteController, StationController
+from api.domain.support.controllers import SupportQueueController, SupportTicketController
+from api.domain.support.driver_controllers import ConversationEventsController, MyTicketController
 from api.domain.system.controllers import SystemController
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging
@@ -93,6 +95,7 @@ def openapi_config() -> OpenAPIConfig:
             Tag(
                 name="Assistant", description="The troubleshooting assistant: conversations, confirmed actions, tickets"
             ),
+            Tag(name="Support", description="The support desk: the agents' ticket queue, tickets, replies, live feed"),
             Tag(name="Administration", description="Operator endpoints (admin role)"),
             Tag(name="System", description="Liveness and readiness probes"),
         ],
@@ -112,6 +115,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         gc.collect()
         gc.freeze()
         await services.session_updates.start()
+        await services.ticket_feed.start()
+        services.support_auto_close.start()
         if services.bridge is not None:
             await services.bridge.start()
             services.reconciliation.start()
@@ -145,6 +150,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             GuestSessionController,
             DeviceController,
             ChatController,
+            ConversationEventsController,
+            MyTicketController,
+            SupportQueueController,
+            SupportTicketController,
             MetricsController,
         ],
         dependencies={
