@@ -183,5 +183,10 @@ class TicketFeed:
         return self._subscribe(str(conversation_id))
 
     @property
+    def listening(self) -> bool:
+        """Whether other processes' events reach this one (always on SQLite, where there are none)."""
+        return self._dsn is None or (self._connection is not None and not self._connection.is_closed())
+
+    @property
     def subscribers(self) -> int:
         return sum(len(queues) for queues in self._queues.values())
