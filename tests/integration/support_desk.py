@@ -23,6 +23,7 @@ from api.app import create_app
 from api.db.engine import create_engine, create_session_factory
 from api.db.models import SupportTicket, SupportTicketEvent, User
 from api.domain.drivers.commands import add_user
+from api.security.tokens import Role
 from tests.support import make_settings
 
 Client = AsyncTestClient[Litestar] | httpx.AsyncClient
@@ -30,7 +31,7 @@ PASSWORD = "correct horse battery"
 
 
 async def account(
-    client: Client, database_url: str, email: str, role: str, *, name: str, locale: str = "en"
+    client: Client, database_url: str, email: str, role: Role, *, name: str, locale: str = "en"
 ) -> dict[str, str]:
     """An account of `role`, signed in: its Authorization header."""
     if role == "driver":
@@ -127,7 +128,8 @@ async def served(database_url: str, **overrides: Any) -> AsyncIterator[httpx.Asy
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the app did not start serving"
+        assert thread.is_alive(), "the app stopped before serving"
+        assert time.monotonic() < deadline, "the app did not start serving within 30 s"
         await asyncio.sleep(0.02)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:

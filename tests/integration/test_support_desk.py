@@ -4,8 +4,11 @@ who may do what."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import timedelta
+from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -23,10 +26,10 @@ from tests.integration.support_desk import (
 Client = AsyncTestClient[Litestar]
 
 
-async def open_ticket(client: Client, headers: dict[str, str], **body: object) -> dict[str, object]:
+async def open_ticket(client: Client, headers: dict[str, str], **body: object) -> dict[str, Any]:
     answer = await client.post("/v1/support/tickets", json={"summary": "Charger reboots", **body}, headers=headers)
     assert answer.status_code == 201, answer.text
-    ticket: dict[str, object] = answer.json()
+    ticket: dict[str, Any] = answer.json()
     return ticket
 
 
@@ -75,8 +78,8 @@ async def test_open_by_hand_claim_assign(client: Client, database_url: str) -> N
         text="Called about a double charge",
     )
     assert (ticket["source"], ticket["priority"], ticket["status"]) == ("agent", "high", "new")
-    assert ticket["driver"]["name"] == "Dana"  # type: ignore[index]
-    assert ticket["messages"][0]["visibility"] == "internal"  # type: ignore[index]
+    assert ticket["driver"]["name"] == "Dana"
+    assert ticket["messages"][0]["visibility"] == "internal"
     ticket_id = ticket["id"]
 
     not_a_driver = await client.post(
@@ -121,7 +124,7 @@ async def test_patch_recomputes_the_sla_and_keeps_safety_urgent(client: Client, 
     ).json()
     assert changed["priority"] == "urgent"
     assert changed["tags"] == ["a", "b"]
-    assert changed["firstResponseDueAt"] < ticket["firstResponseDueAt"]  # type: ignore[operator]
+    assert changed["firstResponseDueAt"] < ticket["firstResponseDueAt"]
     safety = (await client.patch(path, json={"category": "safety_hazard"}, headers=desk.agent)).json()
     assert safety["priority"] == "urgent"
     lowered = await client.patch(path, json={"priority": "low"}, headers=desk.agent)
@@ -211,7 +214,7 @@ async def test_queue_filters_order_and_cursor(client: Client, database_url: str)
             break
     assert seen == [ids[n] for n in ("urgent", "high", "normal", "normal2", "low")]
 
-    def queue(**params: object) -> object:
+    def queue(**params: Any) -> Awaitable[httpx.Response]:
         return client.get("/v1/support/queue", params=params, headers=desk.agent)
 
     assert [t["id"] for t in (await queue(priority="normal,low")).json()["items"]] == [

@@ -240,7 +240,8 @@ async def test_solved_tickets_close_by_themselves_once(client: Client, database_
         async with feed.subscribe_queue() as queue:
             assert await close_solved(factory, feed, days=4) == [old]
             event = queue.get_nowait()
-            assert event is not None and event.kind == "ticket"
+            assert event is not None
+            assert event.kind == "ticket"
         assert await close_solved(factory, feed, days=4) == []  # already closed: nothing twice
         # Four days on, the recent one is due too.
         assert await close_solved(factory, feed, days=4, now=utc_now() + timedelta(days=4, minutes=1)) == [recent]
@@ -270,12 +271,14 @@ async def test_the_feed_crosses_processes_on_postgresql(database_url: str) -> No
             here.ticket_changed({"id": 7, "status": "open"})
             here.conversation_event(conversation, "ticket_status", {"ticketId": 7, "status": "open"})
             relayed = await asyncio.wait_for(queue.get(), 10)
-            assert relayed is not None and (relayed.kind, json.loads(relayed.data)) == (
+            assert relayed is not None
+            assert (relayed.kind, json.loads(relayed.data)) == (
                 "ticket",
                 {"id": 7, "status": "open"},
             )
             event = await asyncio.wait_for(chat.get(), 10)
-            assert event is not None and event.kind == "ticket_status"
+            assert event is not None
+            assert event.kind == "ticket_status"
             assert queue.empty()  # once, not twice
         async with here.subscribe_queue() as own:
             here.ticket_changed({"id": 8})

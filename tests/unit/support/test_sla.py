@@ -16,8 +16,8 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 WEEKDAYS = "mon-fri 09:00-17:00"
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=AMSTERDAM)
+def local(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=AMSTERDAM)
 
 
 def test_without_business_hours_every_clock_runs_around_the_clock() -> None:
