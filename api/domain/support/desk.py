@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db.models import ChargingSession, ChargingStation, SupportTicket, User
 from api.domain.support import audit
 from api.domain.support.audit import Actor
-from api.domain.support.driver_chat import MERGED_NOTICE, ask_survey, reply_in_chat, status_event
+from api.domain.support.driver_chat import ask_survey, merged_notice, reply_in_chat, status_event
 from api.domain.support.publishing import Pending
 from api.domain.support.schemas import BulkUpdate, OpenTicket, PatchTicket
 from api.domain.support.services import ticket_number
@@ -224,15 +224,7 @@ async def merge(
             setattr(into, field, getattr(ticket, field))
     into.tags = sorted({*(into.tags or []), *(ticket.tags or [])})
     into.updated_at = now
-    number, into_number = ticket_number(ticket.id), ticket_number(into_id)
-    add_message(
-        session,
-        ticket,
-        visibility="system",
-        actor=audit.SYSTEM,
-        text=MERGED_NOTICE.format(ticket=number, into=into_number),
-        now=now,
-    )
+    add_message(session, ticket, visibility="system", actor=audit.SYSTEM, text=merged_notice(ticket, into_id), now=now)
     audit.record(session, ticket.id, actor, "merged", {"into": into_id}, at=now)
     audit.record(session, into_id, actor, "merged_from", {"ticket": ticket.id}, at=now)
     previous = ticket.status

@@ -37,7 +37,13 @@ SURVEY_THANKS: Final = {
     "es": "Gracias por valorar nuestra ayuda con {ticket}.",
     "nl": "Bedankt voor uw beoordeling van onze hulp bij {ticket}.",
 }
-MERGED_NOTICE: Final = "Your request {ticket} is now handled together with {into}; we continue there."
+MERGED_NOTICE: Final = {
+    "en": "Your request {ticket} is now handled together with {into}; we continue there.",
+    "de": "Ihre Anfrage {ticket} wird jetzt zusammen mit {into} bearbeitet; wir machen dort weiter.",
+    "fr": "Votre demande {ticket} est désormais traitée avec {into} ; nous poursuivons là-bas.",
+    "es": "Su solicitud {ticket} se gestiona ahora junto con {into}; continuamos allí.",
+    "nl": "Uw verzoek {ticket} wordt nu samen met {into} behandeld; we gaan daar verder.",
+}
 _SCORE = re.compile(r"^\s*([1-5])\s*(?:/\s*5)?\s*[.!]?\s*$")
 _STARS = re.compile(r"^\s*([★⭐]{1,5})\s*$")
 
@@ -161,6 +167,12 @@ async def survey_ticket(session: AsyncSession, conversation_id: uuid.UUID) -> Su
     if ticket is None or ticket.conversation_id != conversation_id or ticket.rating is not None:
         return None
     return ticket
+
+
+def merged_notice(ticket: SupportTicket, into_id: int) -> str:
+    """What the driver reads on a ticket merged into another, in their language."""
+    text = MERGED_NOTICE[language_of(ticket.language)]
+    return text.format(ticket=ticket_number(ticket.id), into=ticket_number(into_id))
 
 
 def thanks(ticket: SupportTicket) -> str:

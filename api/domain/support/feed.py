@@ -3,13 +3,17 @@
 Code that changed a ticket calls, after its commit:
 
 - `ticket_feed.ticket_changed(summary)` with the ticket's `TicketSummary` (api.domain.support.schemas; build it
-  with `api.domain.support.views.summary_of`): every agent queue stream gets `event: ticket`;
+  with `await api.domain.support.views.summary(session, ticket, now)`): every agent queue stream gets
+  `event: ticket`;
 - `ticket_feed.conversation_event(conversation_id, kind, data)` with `kind` one of `agent_reply`, `ticket_status`,
   `survey` and `data` a msgspec Struct or a JSON-ready dict: the driver's conversation stream gets `event: <kind>`.
 
 Both are synchronous and never block: the event is delivered to this process's streams at once and, on
 PostgreSQL, relayed to every other process over LISTEN/NOTIFY (the approach of api.domain.sessions.updates); on
 SQLite there is one process and nothing to relay. A slow reader loses old events, not new ones.
+
+Several changes in one transaction: collect them in an `api.domain.support.publishing.Pending` and call its
+`publish(session, ticket_feed, now)` after the commit (what the agents' desk does).
 """
 
 from __future__ import annotations
