@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db.models import SupportTicket, User
+from api.db.models import SupportTicket, SupportTicketMessage, User
 from api.domain.support.audit import Actor
 from api.domain.support.desk import set_status
 from api.domain.support.driver_chat import (
@@ -63,10 +63,10 @@ async def my_tickets(session: AsyncSession, user_id: uuid.UUID, *, reopen_days: 
             )
         ).scalars()
     )
-    messages = await messages_of(session, [t.id for t in tickets], DRIVER_VISIBLE) if tickets else []
-    return [
-        my_ticket(t, [m for m in messages if m.ticket_id == t.id], reopen_days=reopen_days, now=now) for t in tickets
-    ]
+    by_ticket: dict[int, list[SupportTicketMessage]] = {}
+    for message in await messages_of(session, [t.id for t in tickets], DRIVER_VISIBLE) if tickets else []:
+        by_ticket.setdefault(message.ticket_id, []).append(message)
+    return [my_ticket(t, by_ticket.get(t.id, []), reopen_days=reopen_days, now=now) for t in tickets]
 
 
 async def one_view(session: AsyncSession, ticket: SupportTicket, *, reopen_days: int, now: datetime) -> MyTicket:
