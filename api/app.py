@@ -37,6 +37,8 @@ from api.domain.sessions.controllers import (
 )
 from api.domain.stations.admin import AdminTariffController
 from api.domain.stations.controllers import FavouriteController, StationController
+from api.domain.support.controllers import SupportQueueController, SupportTicketController
+from api.domain.support.driver_controllers import ConversationEventsController, MyTicketController
 from api.domain.support.duty import SupportDutyController
 from api.domain.support.report_controllers import SupportMetricsController
 from api.domain.system.controllers import SystemController
@@ -95,7 +97,10 @@ def openapi_config() -> OpenAPIConfig:
             Tag(
                 name="Assistant", description="The troubleshooting assistant: conversations, confirmed actions, tickets"
             ),
-            Tag(name="Support", description="The support desk: tickets, duty and metrics (agent or admin role)"),
+            Tag(
+                name="Support",
+                description="The support desk (agent or admin role): queue, tickets, replies, live feed, duty, metrics",
+            ),
             Tag(name="Administration", description="Operator endpoints (admin role)"),
             Tag(name="System", description="Liveness and readiness probes"),
         ],
@@ -117,6 +122,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await services.session_updates.start()
         services.deliveries.start()
         services.support_alerts.start()
+        await services.ticket_feed.start()
+        services.support_auto_close.start()
         if services.bridge is not None:
             await services.bridge.start()
             services.reconciliation.start()
@@ -152,6 +159,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ChatController,
             SupportDutyController,
             SupportMetricsController,
+            ConversationEventsController,
+            MyTicketController,
+            SupportQueueController,
+            SupportTicketController,
             MetricsController,
         ],
         dependencies={
