@@ -38,7 +38,11 @@ from api.domain.sessions.controllers import (
 )
 from api.domain.stations.admin import AdminTariffController
 from api.domain.stations.controllers import FavouriteController, StationController
+from api.domain.support.controllers import SupportQueueController, SupportTicketController
+from api.domain.support.driver_controllers import ConversationEventsController, MyTicketController
+from api.domain.support.duty import SupportDutyController
 from api.domain.support.knowledge import KnowledgeController
+from api.domain.support.report_controllers import SupportMetricsController
 from api.domain.system.controllers import SystemController
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging
@@ -95,6 +99,10 @@ def openapi_config() -> OpenAPIConfig:
             Tag(
                 name="Assistant", description="The troubleshooting assistant: conversations, confirmed actions, tickets"
             ),
+            Tag(
+                name="Support",
+                description="The support desk (agent or admin role): queue, tickets, replies, live feed, duty, metrics",
+            ),
             Tag(name="Administration", description="Operator endpoints (admin role)"),
             Tag(name="System", description="Liveness and readiness probes"),
         ],
@@ -114,6 +122,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         gc.collect()
         gc.freeze()
         await services.session_updates.start()
+        services.deliveries.start()
+        services.support_alerts.start()
+        await services.ticket_feed.start()
+        services.support_auto_close.start()
         if services.bridge is not None:
             await services.bridge.start()
             services.reconciliation.start()
@@ -147,6 +159,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             GuestSessionController,
             DeviceController,
             ChatController,
+            SupportDutyController,
+            SupportMetricsController,
+            ConversationEventsController,
+            MyTicketController,
+            SupportQueueController,
+            SupportTicketController,
             MetricsController,
             KnowledgeController,
             console_router(),

@@ -11,6 +11,8 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.db.engine import create_engine, create_session_factory
+from api.deliveries.targets import targets_from_settings
+from api.deliveries.worker import DeliveryWorker
 from api.domain.chargers.runtime import BridgeRuntime
 from api.domain.chat.intent_models import recognizer_for
 from api.domain.chat.services import ChatService
@@ -35,6 +37,10 @@ from api.domain.stations.search import Availability
 from api.domain.stations.services import StationService
 from api.domain.stations.sync import CatalogSync
 from api.domain.stations.tariffs import TariffStore
+from api.domain.support.alerts import SupportAlerts
+from api.domain.support.auto_close import INTERVAL_SECONDS as AUTO_CLOSE_SECONDS
+from api.domain.support.auto_close import close_solved
+from api.domain.support.feed import TicketFeed
 from api.domain.support.services import SupportService
 from api.domain.support.sla import build_policy
 from api.mail.outbox import MailOutbox
@@ -74,6 +80,10 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     support: SupportService
     chat: ChatService
     sign_ins: SignInCheck
+    deliveries: DeliveryWorker
+    support_alerts: SupportAlerts
+    ticket_feed: TicketFeed
+    support_auto_close: Periodic
 
 
 def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts, PaymentEvents, StripeWebhooks]:
@@ -142,9 +152,24 @@ def build_services(settings: Settings) -> Services:
 
     sessions.mail_guest = mail_guest
     reconcile_every = max(1.0, min(30.0, settings.session_start_timeout_seconds / 3))
-    support = SupportService(
-        build_policy(settings.support_sla_targets, settings.support_business_hours, settings.support_time_zone)
+    deliveries = DeliveryWorker(
+        session_factory,
+        targets_from_settings(settings),
+        max_attempts=settings.delivery_max_attempts,
+        backoff_seconds=settings.delivery_backoff_seconds,
+        backoff_cap_seconds=settings.delivery_backoff_cap_seconds,
     )
+    ticket_feed = TicketFeed(settings.database_url)
+    support = SupportService(
+        build_policy(settings.support_sla_targets, settings.support_business_hours, settings.support_time_zone),
+        feed=ticket_feed,
+    )
+    support_alerts = SupportAlerts(session_factory, deliveries=deliveries, mail=outbox, base_url=settings.base_url)
+    support.opened = support_alerts.wake
+
+    async def auto_close() -> None:
+        await close_solved(session_factory, ticket_feed, days=settings.support_auto_close_days)
+
     return Services(
         settings=settings,
         engine=engine,
@@ -178,11 +203,19 @@ def build_services(settings: Settings) -> Services:
             assistant=Assistant(recognizer_for(settings)),
         ),
         sign_ins=sign_ins,
+        deliveries=deliveries,
+        support_alerts=support_alerts,
+        ticket_feed=ticket_feed,
+        support_auto_close=Periodic("support-auto-close", AUTO_CLOSE_SECONDS, auto_close),
     )
 
 
 async def close_services(services: Services) -> None:
+    await services.support_alerts.stop()
+    await services.deliveries.stop()
     await services.reconciliation.stop()
+    await services.support_auto_close.stop()
+    await services.ticket_feed.stop()
     if services.bridge is not None:
         await services.bridge.stop()
     await services.sessions.drain()

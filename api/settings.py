@@ -135,6 +135,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     support_time_zone: str = "UTC"  # the support team's IANA time zone, for business hours
     support_auto_close_days: int = 4  # solved tickets close after this many days
     support_reopen_days: int = 7  # a driver may reopen a solved ticket for this many days
+    support_webhook_url: str = ""  # urgent tickets and SLA warnings are POSTed here (empty: not sent)
+    support_webhook_secret: str = ""  # signs those deliveries (X-Voltway-Signature)
+    delivery_max_attempts: int = 12  # an outbound delivery is dead after this many failed attempts
+    delivery_backoff_seconds: float = 10.0  # the first retry's delay; it doubles per attempt (with jitter)
+    delivery_backoff_cap_seconds: float = 3600.0  # the longest delay between two attempts
 
     @property
     def is_sqlite(self) -> bool:
@@ -437,6 +442,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         support_time_zone=source.get("VOLTWAY_SUPPORT_TIME_ZONE", "").strip() or "UTC",
         support_auto_close_days=_int(source, "VOLTWAY_SUPPORT_AUTO_CLOSE_DAYS", 4, minimum=1),
         support_reopen_days=_int(source, "VOLTWAY_SUPPORT_REOPEN_DAYS", 7, minimum=1),
+        support_webhook_url=source.get("VOLTWAY_SUPPORT_WEBHOOK_URL", "").strip(),
+        support_webhook_secret=source.get("VOLTWAY_SUPPORT_WEBHOOK_SECRET", "").strip(),
+        delivery_max_attempts=_int(source, "VOLTWAY_DELIVERY_MAX_ATTEMPTS", 12, minimum=1),
+        delivery_backoff_seconds=float(_int(source, "VOLTWAY_DELIVERY_BACKOFF", 10, minimum=1)),
+        delivery_backoff_cap_seconds=float(_int(source, "VOLTWAY_DELIVERY_BACKOFF_CAP", 3600, minimum=1)),
     )
     try:
         build_policy(settings.support_sla_targets, settings.support_business_hours, settings.support_time_zone)
@@ -449,6 +459,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ("http://", "https://")
     ):
         raise SettingsError("VOLTWAY_NOTIFICATION_WEBHOOK_URL must be an http(s) URL when the provider is webhook")
+    if settings.support_webhook_url and not settings.support_webhook_url.startswith(("http://", "https://")):
+        raise SettingsError("VOLTWAY_SUPPORT_WEBHOOK_URL must be an http(s) URL")
+    if settings.support_webhook_url and len(settings.support_webhook_secret) < 16:
+        raise SettingsError("VOLTWAY_SUPPORT_WEBHOOK_SECRET must be set (16 characters or more) with the webhook URL")
     if bool(settings.ocpp_tls_cert) != bool(settings.ocpp_tls_key):
         raise SettingsError("VOLTWAY_OCPP_TLS_CERT and VOLTWAY_OCPP_TLS_KEY must be set together")
     if settings.ocpp_tls_client_ca and not settings.ocpp_tls_cert:

@@ -45,7 +45,8 @@ POLICIES: dict[str, dict[str, str | int]] = {
         "agent": 404,
         "admin": 404,
     },
-    "staff": {
+    "admin": {"anonymous": 401, "driver_a": 403, "driver_b": 403, "erased_driver": 401, "agent": 403, "admin": ALLOWED},
+    "staff": {  # agents and admins (the support desk)
         "anonymous": 401,
         "driver_a": 403,
         "driver_b": 403,
@@ -53,7 +54,6 @@ POLICIES: dict[str, dict[str, str | int]] = {
         "agent": ALLOWED,
         "admin": ALLOWED,
     },
-    "admin": {"anonymous": 401, "driver_a": 403, "driver_b": 403, "erased_driver": 401, "agent": 403, "admin": ALLOWED},
     "scraper": dict.fromkeys(CALLERS, 401),  # only the metrics token, which no account holds
     # The live socket accepts the upgrade, then closes with 4401 without a valid token and 4404 for a session that
     # is not the caller's; no caller here has a session, so every signed-in one gets 4404.
@@ -112,6 +112,25 @@ MATRIX: dict[str, str] = {
     "POST /v1/chat/conversations": "signed_in",
     "GET /v1/chat/conversations/{conversation_id:uuid}": "own",
     "POST /v1/chat/conversations/{conversation_id:uuid}/messages": "own",
+    "GET /v1/chat/conversations/{conversation_id:uuid}/events": "own",
+    "GET /v1/me/tickets": "signed_in",
+    "POST /v1/me/tickets/{ticket_id:int}/messages": "own",
+    "POST /v1/me/tickets/{ticket_id:int}/rating": "own",
+    "POST /v1/me/tickets/{ticket_id:int}/reopen": "own",
+    "GET /v1/support/queue": "staff",
+    "GET /v1/support/queue/events": "staff",
+    "GET /v1/support/canned-replies": "staff",
+    "POST /v1/support/tickets": "staff",
+    "POST /v1/support/tickets/bulk": "staff",
+    "GET /v1/support/tickets/{ticket_id:int}": "staff",
+    "PATCH /v1/support/tickets/{ticket_id:int}": "staff",
+    "POST /v1/support/tickets/{ticket_id:int}/claim": "staff",
+    "POST /v1/support/tickets/{ticket_id:int}/assign": "staff",
+    "POST /v1/support/tickets/{ticket_id:int}/status": "staff",
+    "POST /v1/support/tickets/{ticket_id:int}/messages": "staff",
+    "POST /v1/support/tickets/{ticket_id:int}/notes": "staff",
+    "POST /v1/support/tickets/{ticket_id:int}/merge": "staff",
+    "GET /v1/support/tickets/{ticket_id:int}/canned-replies": "staff",
     "GET /v1/stations": "public",
     "GET /v1/stations/clusters": "public",
     "GET /v1/stations/report-categories": "public",
@@ -135,6 +154,9 @@ MATRIX: dict[str, str] = {
     "GET /v1/guest/sessions/{session_id:uuid}/receipt": "public",
     "GET /v1/guest/sessions/{session_id:uuid}/receipt.html": "public",
     "POST /webhooks/stripe": "public",
+    "GET /v1/support/duty": "staff",
+    "PUT /v1/support/duty": "staff",
+    "GET /v1/support/metrics": "staff",
     "GET /v1/admin/users": "admin",
     "GET /v1/admin/tariffs": "admin",
     "GET /v1/admin/tariffs/{tariff_id:str}": "admin",
@@ -207,7 +229,6 @@ def _path_values(api: ServedApi, owned: dict[str, str]) -> dict[str, str]:
         "request_id": "1",
         "uid": "NO-SUCH-CARD",
         "reservation_id": "999999",
-        "ticket_id": "999999",
         **owned,
     }
 
@@ -222,18 +243,22 @@ def _fill(template: str, values: dict[str, str]) -> str:
 
 
 def _own_resources(api: ServedApi) -> dict[str, str]:
-    """Driver A's device, conversation and RFID card: the resources other callers must not see."""
+    """Driver A's device, conversation, RFID card and support ticket: the resources other callers must not see."""
     headers = api.headers("driver_a")
     with httpx.Client(base_url=api.base_url, headers=headers, timeout=30) as client:
         device = client.post("/v1/me/devices", json={"platform": "ios", "token": "push-token-of-a"})
         conversation = client.post("/v1/chat/conversations", json={})
         card = client.post("/v1/me/tokens", json={"uid": "04A22B5A7C6E80"})
-    for answer in (device, conversation, card):
+        handed_over = client.post(
+            f"/v1/chat/conversations/{conversation.json()['id']}/messages", json={"text": "I want to talk to a human"}
+        )
+    for answer in (device, conversation, card, handed_over):
         assert answer.status_code in {200, 201}, answer.text
     return {
         "device_id": device.json()["id"],
         "conversation_id": conversation.json()["id"],
         "token_id": card.json()["id"],
+        "ticket_id": handed_over.json()["ticketId"].removeprefix("T-").lstrip("0"),
     }
 
 
@@ -255,6 +280,8 @@ async def _websocket_outcome(api: ServedApi, path: str, caller: str) -> int:
 # Bodies that pass validation where the ownership check comes after it; every other write gets `{}`.
 BODIES: dict[str, dict[str, Any]] = {
     "POST /v1/chat/conversations/{conversation_id:uuid}/messages": {"text": "The charger does not start"},
+    "POST /v1/me/tickets/{ticket_id:int}/messages": {"text": "Any news?"},
+    "POST /v1/me/tickets/{ticket_id:int}/rating": {"score": 5},
 }
 
 
@@ -284,8 +311,9 @@ def test_every_route_answers_each_caller_as_the_matrix_says(served_api: ServedAp
                 status = asyncio.run(_websocket_outcome(served_api, path, caller))
             else:
                 headers = {**served_api.headers(caller), "Idempotency-Key": str(uuid.uuid4())}
-                answer = client.request(method, path, headers=headers, json=_body_for(key))
-                status = answer.status_code
+                # streamed: an event stream the caller may open never ends, only its status counts
+                with client.stream(method, path, headers=headers, json=_body_for(key)) as answer:
+                    status = answer.status_code
             ok = (status not in {401, 403} and status < 500) if expected == ALLOWED else status == expected
             if not ok:
                 wrong.append(f"{key} as {caller}: expected {expected}, got {status}")

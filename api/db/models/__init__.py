@@ -12,6 +12,7 @@ from api.db.models.charging import (
     MeterSampleRecord,
 )
 from api.db.models.chat import ChatActionAudit, ChatConversation, ChatMessage
+from api.db.models.deliveries import OutboundDelivery
 from api.db.models.device_model import ChargerDeviceEvent, ChargerMonitor, ChargerRequest, ChargerVariable
 from api.db.models.mail import MailMessage
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
@@ -68,6 +69,7 @@ __all__ = [
     "MailMessage",
     "MeterSampleRecord",
     "Notification",
+    "OutboundDelivery",
     "PaymentCustomer",
     "PaymentWebhookEvent",
     "RefreshToken",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Uuid
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db.base import Base
@@ -32,6 +32,7 @@ class User(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pending_email: Mapped[str | None] = mapped_column(String(320))  # a new address waiting for its confirmation
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # mailed support alerts
 
 
 class RefreshToken(Base):

@@ -108,6 +108,7 @@ class DatabaseChatContext:
         self.support = support
         self.send_command = send_command or (bridge.central.send_command if bridge is not None else None)
         self.unavailable = unavailable
+        self.added_to_ticket = False  # whether the driver's words went onto their ticket this turn
 
     # ----- reading ---------------------------------------------------------------------------------------------
 
@@ -390,9 +391,11 @@ class DatabaseChatContext:
 
     async def add_to_ticket(self, ticket_id: str, line: TranscriptLine) -> TicketRef | None:
         async with self._session_factory() as session:
-            return await self.support.add_to_ticket(
+            added = await self.support.add_to_ticket(
                 session, ticket_id, line, user_id=self.user_id, conversation_id=self.conversation_id
             )
+        self.added_to_ticket = self.added_to_ticket or added is not None
+        return added
 
     # ----- the map ---------------------------------------------------------------------------------------------
 

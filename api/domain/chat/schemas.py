@@ -65,6 +65,7 @@ class MessageView(AppStruct):
     proposed_action: ProposedActionView | None = None
     performed_actions: list[PerformedActionView] = msgspec.field(default_factory=list)
     ticket_id: str | None = None
+    author_name: str | None = None  # the agent who wrote a `role: agent` message
 
 
 class ConversationView(AppStruct):

@@ -15,6 +15,8 @@ from api.domain.chargers.runtime import BridgeRuntime
 from api.domain.chat.context import BRIDGE_UNAVAILABLE, CommandSender, DatabaseChatContext
 from api.domain.chat.schemas import ChatReply, ConversationView, MessageView, PerformedActionView, ProposedActionView
 from api.domain.stations.services import StationService
+from api.domain.support.driver_tickets import chat_message_on_ticket, survey_answer
+from api.domain.support.publishing import Pending
 from api.domain.support.services import SupportService
 from api.errors import FieldError, InvalidInput, NotFound
 from api.metrics import instruments as metrics
@@ -88,6 +90,7 @@ def _message_view(message: ChatMessage) -> MessageView:
         else None,
         performed_actions=[msgspec.convert(a, PerformedActionView) for a in detail.get("performedActions", [])],
         ticket_id=detail.get("ticketId"),
+        author_name=detail.get("authorName"),
     )
 
 
@@ -171,6 +174,10 @@ class ChatService:
             conversation = await self._own(session, user_id, conversation_id)
             state = msgspec.convert(conversation.state or {}, DialogueState)
             context = self.context(user_id, conversation)
+        if text is not None and confirm_action_id is None:
+            rated = await self._survey_answer(user_id, conversation_id, text.strip(), state.language)
+            if rated is not None:
+                return rated
         ticket_before = state.ticket
         reply = await self.assistant.respond(state, (text or "").strip(), context, confirm_action_id=confirm_action_id)
         opened = reply.ticket if reply.ticket is not None and reply.ticket != ticket_before else None
@@ -202,7 +209,60 @@ class ChatService:
             conversation.language = state.language
             conversation.updated_at = utc_now()
             await session.commit()
+        if opened is None and not context.added_to_ticket and text:
+            await self._onto_ticket(user_id, conversation_id, text.strip())
         return view
+
+    async def _survey_answer(
+        self, user_id: uuid.UUID, conversation_id: uuid.UUID, text: str, language: str
+    ) -> ChatReply | None:
+        """A 1-5 answer to the satisfaction survey just asked: stored as the ticket's rating and thanked for."""
+        pending = Pending()
+        now = utc_now()
+        async with self._session_factory() as session:
+            answer = await survey_answer(session, conversation_id, user_id, text, pending, now)
+            if answer is None:
+                return None
+            position = await session.scalar(
+                select(func.count()).select_from(ChatMessage).where(ChatMessage.conversation_id == conversation_id)
+            )
+            view = ChatReply(
+                text=answer,
+                intent="survey",
+                confidence=1.0,
+                language=language,
+                quick_replies=[],
+                proposed_action=None,
+                performed_actions=[],
+                ticket_id=None,
+            )
+            session.add_all(
+                [
+                    ChatMessage(conversation_id=conversation_id, position=int(position or 0), role="driver", text=text),
+                    ChatMessage(
+                        conversation_id=conversation_id,
+                        position=int(position or 0) + 1,
+                        role="assistant",
+                        text=answer,
+                        intent="survey",
+                        confidence=1.0,
+                        detail=msgspec.to_builtins(view),
+                    ),
+                ]
+            )
+            await session.commit()
+            await pending.publish(session, self.support.feed, now)
+        return view
+
+    async def _onto_ticket(self, user_id: uuid.UUID, conversation_id: uuid.UUID, text: str) -> None:
+        """While the conversation's ticket is worked, what the driver writes is also a reply on it."""
+        pending = Pending()
+        now = utc_now()
+        async with self._session_factory() as session:
+            if await chat_message_on_ticket(session, conversation_id, user_id, text, pending, now) is None:
+                return
+            await session.commit()
+            await pending.publish(session, self.support.feed, now)
 
     async def show(self, user_id: uuid.UUID, conversation_id: uuid.UUID) -> ConversationView:
         async with self._session_factory() as session:

@@ -4,18 +4,22 @@ for each priority."""
 from __future__ import annotations
 
 import uuid
-from typing import Final, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final, cast
 
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db.models import SupportTicket
+from api.db.models import SupportTicket, User
 from api.db.types import utc_now
-from api.domain.support.audit import ASSISTANT
+from api.domain.support.audit import ASSISTANT, Actor
 from api.domain.support.sla import SlaPolicy, build_policy
-from api.domain.support.workflow import ACTIVE_STATUSES, open_ticket
+from api.domain.support.workflow import ACTIVE_STATUSES, add_message, open_ticket
 from chatbot.ports import Priority, TicketDraft, TicketRef, TranscriptLine
+
+if TYPE_CHECKING:
+    from api.domain.support.feed import TicketFeed
 
 OPEN_STATUSES: Final = ACTIVE_STATUSES  # still being worked: the driver's words go there
 
@@ -34,8 +38,21 @@ def ticket_id_of(number: str) -> int | None:
 class SupportService:
     """The assistant's way into the desk: opening tickets and adding the driver's later words to them."""
 
-    def __init__(self, policy: SlaPolicy | None = None) -> None:
+    def __init__(self, policy: SlaPolicy | None = None, feed: TicketFeed | None = None) -> None:
         self.policy = policy or build_policy("", "", "UTC")
+        self.opened: Callable[[], None] | None = None  # called after a ticket is committed (wakes the alerts)
+        self.feed = feed  # the agents' queue hears of tickets opened and added to here
+
+    async def _publish(self, session: AsyncSession, ticket: SupportTicket, *, status_changed: bool = False) -> None:
+        # imported here: the views and the chat side import this module
+        from api.domain.support.driver_chat import status_event
+        from api.domain.support.publishing import Pending
+
+        pending = Pending()
+        pending.ticket(ticket)
+        if status_changed:
+            pending.conversation(ticket.conversation_id, "ticket_status", status_event(ticket, utc_now()))
+        await pending.publish(session, self.feed, utc_now())
 
     async def open(
         self,
@@ -68,6 +85,9 @@ class SupportService:
         )
         minutes = ticket.expected_response_minutes
         await session.commit()
+        await self._publish(session, ticket)
+        if self.opened is not None:
+            self.opened()
         return TicketRef(ticket_id=ticket_number(ticket.id), priority=draft.priority, expected_response_minutes=minutes)
 
     async def add_to_ticket(
@@ -79,7 +99,8 @@ class SupportService:
         user_id: uuid.UUID | None,
         conversation_id: uuid.UUID | None,
     ) -> TicketRef | None:
-        """Append what the driver said after the hand-over to their open ticket's transcript (committed at once);
+        """Append what the driver said after the hand-over to their open ticket's transcript and as the driver's
+        public message on it (a pending ticket opens again; committed at once, then shown in the agents' queue);
         None when the number is not an open ticket of this driver's conversation."""
         ticket_id = ticket_id_of(number)
         if ticket_id is None:
@@ -98,9 +119,21 @@ class SupportService:
         ).scalar_one_or_none()
         if ticket is None:
             return None
+        now, before = utc_now(), ticket.status
         ticket.transcript = [*ticket.transcript, msgspec.to_builtins(line)]
-        ticket.updated_at = utc_now()
+        user = await session.get(User, user_id) if user_id is not None else None
+        name = (user.name.strip() or user.email.partition("@")[0]) if user is not None else ""
+        add_message(
+            session,
+            ticket,
+            visibility="public",
+            actor=Actor(user_id, "driver", name or "driver"),
+            text=line.text,
+            now=now,
+        )
+        ticket.updated_at = now
         priority = cast(Priority, ticket.priority)
         minutes = ticket.expected_response_minutes
         await session.commit()
+        await self._publish(session, ticket, status_changed=ticket.status != before)
         return TicketRef(ticket_id=ticket_number(ticket_id), priority=priority, expected_response_minutes=minutes)

@@ -112,12 +112,15 @@ def parse_business_hours(text: str) -> tuple[WorkingPeriod, ...]:
             raise SlaConfigError(f"expected e.g. 'mon-fri 08:00-18:00; sat 09:00-13:00', got {part!r}")
         first = _DAYS.index(match.group(1))
         last = _DAYS.index(match.group(2)) if match.group(2) else first
+        midnight = match.group(5) == "24"  # 24:00, the end of the day
         try:
             start = time(int(match.group(3)), int(match.group(4)))
-            end = time(int(match.group(5)), int(match.group(6))) if match.group(5) != "24" else time(0)
+            end = time(int(match.group(5)), int(match.group(6))) if not midnight else time(0)
         except ValueError:
             raise SlaConfigError(f"{part!r}: not a valid time of day") from None
-        if start == end:
+        if midnight and match.group(6) != "00":
+            raise SlaConfigError(f"{part!r}: not a valid time of day")
+        if start == end and not midnight:
             raise SlaConfigError(f"{part!r}: a working period cannot be empty")
         days = range(first, last + 1) if last >= first else [*range(first, 7), *range(last + 1)]
         periods.extend(WorkingPeriod(day, start, end) for day in days)
