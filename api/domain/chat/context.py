@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 import msgspec
 from sqlalchemy import and_, func, or_, select
@@ -387,6 +387,7 @@ class DatabaseChatContext:
                 user_id=self.user_id,
                 conversation_id=self.conversation_id,
                 charger_id=charger.get("charger_id"),
+                session_id=await _ticket_session(session, draft.diagnostics, charger.get("charger_id")),
             )
 
     async def add_to_ticket(self, ticket_id: str, line: TranscriptLine) -> TicketRef | None:
@@ -512,3 +513,16 @@ async def _send(send: CommandSender, charger_id: str, command: ocpp_commands.Com
         return "not-delivered", str(exc)
     status = getattr(result, "status", None) or "Accepted"
     return str(status), ""
+
+
+async def _ticket_session(
+    session: AsyncSession, diagnostics: dict[str, Any], charger_id: str | None
+) -> uuid.UUID | None:
+    """The driver's charging session the ticket is about: the one the assistant looked at, on the charger in
+    question (an agent reads its meter curve and refunds it). The assistant knows its OCPP transaction."""
+    found = diagnostics.get("session") or {}
+    transaction_id = _uuid(str(found.get("session_id") or ""))
+    if transaction_id is None or (charger_id is not None and found.get("charger_id") != charger_id):
+        return None
+    query = select(ChargingSession.id).where(ChargingSession.transaction_id == transaction_id).limit(1)
+    return (await session.execute(query)).scalar_one_or_none()

@@ -62,6 +62,7 @@ class SupportService:
         user_id: uuid.UUID | None,
         conversation_id: uuid.UUID | None,
         charger_id: str | None,
+        session_id: uuid.UUID | None = None,
     ) -> TicketRef:
         """Store the ticket (committed at once: a driver told a ticket number must find it) and answer its ref."""
         ticket = await open_ticket(
@@ -79,6 +80,7 @@ class SupportService:
             user_id=user_id,
             conversation_id=conversation_id,
             charger_id=charger_id,
+            session_id=session_id,
             transcript=msgspec.to_builtins(list(draft.transcript)),
             diagnostics=msgspec.to_builtins(draft.diagnostics),
             actions_tried=msgspec.to_builtins(list(draft.actions_tried)),
