@@ -474,6 +474,8 @@ def test_an_agent_takes_a_stuck_cable_from_the_queue_to_a_rated_solution(page: A
             # Transcript, diagnostics: the charger is connected, the session and its meter curve are there.
             page.locator("#t-number", has_text=number).wait_for()
             assert "cable is stuck" in page.locator("#transcript").inner_text()
+            page.get_by_text("What the assistant saw at the hand-over").click()
+            page.locator("#snapshot", has_text="Reason").wait_for()
             page.locator("#charger-status", has_text=CHARGER).wait_for()
             assert "Connected" in page.locator("#charger-status").inner_text()
             page.locator("#session-status svg.meter-chart").wait_for()

@@ -36,6 +36,7 @@ async function loadTicket() {
   }
   renderHeader();
   renderTranscript();
+  renderSnapshot();
   renderMessages();
   renderEvents();
 }
@@ -93,6 +94,31 @@ function renderTranscript() {
           ),
         )
       : el("li", { class: "muted" }, "No conversation with the assistant before this ticket."),
+  );
+}
+
+function snapshotValue(value) {
+  if (value === null || value === undefined || value === "") return "—";
+  if (typeof value !== "object") return String(value);
+  return Object.entries(value)
+    .filter(([, item]) => item !== null && item !== undefined && typeof item !== "object")
+    .map(([key, item]) => `${label(key)}: ${item}`)
+    .join(", ");
+}
+
+function renderSnapshot() {
+  const snapshot = ticket.diagnostics || {};
+  const tried = ticket.actionsTried || [];
+  const rows = Object.entries(snapshot).filter(([key]) => key !== "lastChargerMessages");
+  replaceChildren(
+    byId("snapshot"),
+    rows.length
+      ? el("dl", { class: "facts small-facts" }, rows.map(([key, value]) => el("div", {}, el("dt", {}, label(key)), el("dd", {}, snapshotValue(value)))))
+      : el("p", { class: "muted small" }, "No snapshot."),
+    el("h3", {}, "Actions the assistant tried"),
+    tried.length
+      ? el("ul", {}, tried.map((action) => el("li", {}, `${label(action.kind || action.action || "")}: ${action.status || ""}${action.detail ? `, ${action.detail}` : ""}`)))
+      : el("p", { class: "muted small" }, "None."),
   );
 }
 
