@@ -510,6 +510,8 @@ def test_an_agent_takes_a_stuck_cable_from_the_queue_to_a_rated_solution(page: A
             page.get_by_role("dialog").get_by_role("button", name="Refund").click()
             page.locator(".toast-success", has_text="Refund of").wait_for(timeout=30_000)
             assert captured_on(app_side_client(served.stripe_base), reference) == before_refund - 100
+            page.locator("#session-status tr", has_text="Refunded").wait_for()
+            page.locator("#refunds", has_text="charger fault").wait_for()
             assert accessibility_violations(page) == []
 
             # Solved: the driver is told, and rates the help.
@@ -530,7 +532,10 @@ def test_an_agent_takes_a_stuck_cable_from_the_queue_to_a_rated_solution(page: A
         assert rated.status_code < 300, rated.text
         page.locator("#t-rating", has_text="5 / 5").wait_for()
         page.evaluate("document.querySelectorAll('.toast').forEach(toast => toast.remove())")
-        screenshot(page, "ticket.png")  # docs/console-ticket.png in the README is a copy of it
+        page.get_by_text("What the assistant saw at the hand-over").click()  # folded again
+        screenshot(page, "ticket.png")
+        # docs/console-ticket.png in the README is a copy of the whole page
+        page.screenshot(path=str(ARTIFACTS / "ticket-full.png"), full_page=True)
 
 
 async def _add_card(base: str, headers: dict[str, str], stripe_base: str) -> None:

@@ -395,7 +395,12 @@ const LABELS = {
   urgent: "Urgent",
 };
 
-export const label = (value) => LABELS[value] || String(value ?? "").replaceAll("_", " ");
+export const label = (value) =>
+  LABELS[value] ||
+  String(value ?? "")
+    .replace(/([a-z])([A-Z])/g, "$1 $2")
+    .replaceAll("_", " ")
+    .toLowerCase();
 
 export function badge(kind, value) {
   return el("span", { class: `badge ${kind}-${value}` }, label(value));

@@ -282,18 +282,23 @@ function renderSession(session) {
       ["Cost", cost ? money(cost.total, cost.currency) : "—"],
     ]),
     meterChart(session.meterCurve),
-    lines.length
-      ? table(
-          "Cost breakdown",
-          ["Item", "Quantity", "Amount"],
-          lines.map((line) => [
-            line.description || line.label || label(line.kind || line.type || ""),
-            line.quantity !== undefined ? `${line.quantity} ${line.unit || ""}`.trim() : "—",
-            money(line.amountInclVat ?? line.amount ?? line.total, cost.currency),
-          ]),
-        )
-      : null,
+    lines.length ? costTable(lines, cost) : null,
   );
+}
+
+function costTable(lines, cost) {
+  const quantities = lines.some((line) => line.quantity !== undefined);
+  const rows = lines.map((line) => [
+    line.description || line.label || label(line.kind || line.type || ""),
+    ...(quantities ? [line.quantity !== undefined ? `${line.quantity} ${line.unit || ""}`.trim() : "—"] : []),
+    money(line.amountInclVat ?? line.amount ?? line.total, cost.currency),
+  ]);
+  const blank = quantities ? [""] : [];
+  if (cost.refunded !== undefined && Number(cost.refunded) > 0) {
+    rows.push(["Refunded", ...blank, `− ${money(cost.refunded, cost.currency)}`]);
+    rows.push([el("strong", {}, "Net"), ...blank, el("strong", {}, money(cost.net, cost.currency))]);
+  }
+  return table("Cost breakdown", ["Item", ...(quantities ? ["Quantity"] : []), "Amount"], rows);
 }
 
 function renderDriver(driver) {
@@ -349,7 +354,7 @@ function renderDiagnostics() {
     byId("diagnostics"),
     renderCharger(diagnostics.charger),
     faults.length
-      ? el("div", {}, el("h3", {}, "Faults"), el("ul", { class: "faults" }, faults.map((fault) => el("li", {}, el("time", { datetime: fault.at }, formatTime(fault.at)), ` ${label(fault.kind)}: ${fault.detail ?? ""}`))))
+      ? el("div", {}, el("h3", {}, "Faults"), el("ul", { class: "faults" }, faults.map((fault) => el("li", {}, el("time", { datetime: fault.at }, formatTime(fault.at)), ` ${label(fault.kind)}: ${fault.detail ? describe(fault.detail) : ""}`))))
       : null,
     renderJournal(diagnostics),
     renderSession(diagnostics.session),
