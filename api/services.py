@@ -35,6 +35,8 @@ from api.domain.stations.search import Availability
 from api.domain.stations.services import StationService
 from api.domain.stations.sync import CatalogSync
 from api.domain.stations.tariffs import TariffStore
+from api.domain.support.network_tickets import NetworkTickets
+from api.domain.support.report_tickets import ReportTickets
 from api.domain.support.services import SupportService
 from api.domain.support.sla import build_policy
 from api.mail.outbox import MailOutbox
@@ -74,6 +76,8 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     support: SupportService
     chat: ChatService
     sign_ins: SignInCheck
+    network_tickets: NetworkTickets  # tickets chargers' faults and lost connections open during sessions
+    report_tickets: ReportTickets  # tickets drivers' station problem reports open
 
 
 def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts, PaymentEvents, StripeWebhooks]:
@@ -145,6 +149,12 @@ def build_services(settings: Settings) -> Services:
     support = SupportService(
         build_policy(settings.support_sla_targets, settings.support_business_hours, settings.support_time_zone)
     )
+    assistant = Assistant(recognizer_for(settings))
+    network_tickets = NetworkTickets(session_factory, support.policy)
+    report_tickets = ReportTickets(support.policy, danger=assistant.recognizer.safety.check)
+    stations.report_filing = report_tickets
+    if bridge is not None:
+        bridge.csms.problems = network_tickets
     return Services(
         settings=settings,
         engine=engine,
@@ -175,14 +185,17 @@ def build_services(settings: Settings) -> Services:
             stations=stations,
             support=support,
             bridge=bridge,
-            assistant=Assistant(recognizer_for(settings)),
+            assistant=assistant,
         ),
         sign_ins=sign_ins,
+        network_tickets=network_tickets,
+        report_tickets=report_tickets,
     )
 
 
 async def close_services(services: Services) -> None:
     await services.reconciliation.stop()
+    await services.network_tickets.stop()  # the bridge's own shutdown is no charger going offline
     if services.bridge is not None:
         await services.bridge.stop()
     await services.sessions.drain()
