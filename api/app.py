@@ -37,6 +37,7 @@ from api.domain.sessions.controllers import (
 )
 from api.domain.stations.admin import AdminTariffController
 from api.domain.stations.controllers import FavouriteController, StationController
+from api.domain.support.tools_controllers import SupportToolsController
 from api.domain.system.controllers import SystemController
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging
@@ -93,6 +94,7 @@ def openapi_config() -> OpenAPIConfig:
             Tag(
                 name="Assistant", description="The troubleshooting assistant: conversations, confirmed actions, tickets"
             ),
+            Tag(name="Support", description="The support desk's agent endpoints (agent and admin roles)"),
             Tag(name="Administration", description="Operator endpoints (admin role)"),
             Tag(name="System", description="Liveness and readiness probes"),
         ],
@@ -145,6 +147,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             GuestSessionController,
             DeviceController,
             ChatController,
+            SupportToolsController,
             MetricsController,
         ],
         dependencies={
