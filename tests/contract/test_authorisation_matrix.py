@@ -45,6 +45,14 @@ POLICIES: dict[str, dict[str, str | int]] = {
         "agent": 404,
         "admin": 404,
     },
+    "staff": {
+        "anonymous": 401,
+        "driver_a": 403,
+        "driver_b": 403,
+        "erased_driver": 401,
+        "agent": ALLOWED,
+        "admin": ALLOWED,
+    },
     "admin": {"anonymous": 401, "driver_a": 403, "driver_b": 403, "erased_driver": 401, "agent": 403, "admin": ALLOWED},
     "scraper": dict.fromkeys(CALLERS, 401),  # only the metrics token, which no account holds
     # The live socket accepts the upgrade, then closes with 4401 without a valid token and 4404 for a session that
@@ -120,6 +128,11 @@ MATRIX: dict[str, str] = {
     "GET /v1/guest/sessions/{session_id:uuid}/receipt": "public",
     "GET /v1/guest/sessions/{session_id:uuid}/receipt.html": "public",
     "POST /webhooks/stripe": "public",
+    "GET /v1/support/tickets/{ticket_id:int}/diagnostics": "staff",
+    "GET /v1/support/tickets/{ticket_id:int}/actions": "staff",
+    "POST /v1/support/tickets/{ticket_id:int}/actions": "staff",
+    "GET /v1/support/tickets/{ticket_id:int}/refunds": "staff",
+    "POST /v1/support/tickets/{ticket_id:int}/refunds": "staff",
     "GET /v1/admin/users": "admin",
     "GET /v1/admin/tariffs": "admin",
     "GET /v1/admin/tariffs/{tariff_id:str}": "admin",
@@ -192,6 +205,7 @@ def _path_values(api: ServedApi, owned: dict[str, str]) -> dict[str, str]:
         "request_id": "1",
         "uid": "NO-SUCH-CARD",
         "reservation_id": "999999",
+        "ticket_id": "999999",
         **owned,
     }
 

@@ -283,7 +283,9 @@ async def test_diagnostics_and_adjustments_of_a_session_billed_outside_the_app(d
         assert diagnostics["driver"]["id"] == str(driver_id)
         assert [s["id"] for s in diagnostics["driver"]["lastSessions"]] == [session_id]
         assert diagnostics["driver"]["paymentState"] == "billed_outside"
-        assert (await client.get(f"{net.base}/v1/support/tickets/999999/diagnostics", headers=agent)).status_code == 404
+        for unknown in ("999999", "0", str(2**64)):
+            missing = await client.get(f"{net.base}/v1/support/tickets/{unknown}/diagnostics", headers=agent)
+            assert missing.status_code == 404, unknown
 
         # the message journal comes from the reader the composition root gives
         net.app.state.journal_reader = FakeJournal()

@@ -131,8 +131,8 @@ class CostView(AppStruct):
     total: Decimal
     currency: str
     lines: list[CostLine]
-    refunded: Decimal = Decimal(0)
-    net: Decimal | None = None
+    refunded: Decimal
+    net: Decimal
 
 
 class SessionDiagnostics(AppStruct):
@@ -309,6 +309,8 @@ async def _session(session: AsyncSession, sessions: SessionService, session_id: 
                 total=running.amount,
                 currency=running.currency,
                 lines=[CostLine(description=name, amount=amount) for name, amount in named if amount],
+                refunded=Decimal(0),
+                net=running.amount,
             )
     return SessionDiagnostics(
         id=record.id,

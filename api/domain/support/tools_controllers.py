@@ -35,6 +35,9 @@ IdempotencyKey = Annotated[
 ]
 
 
+MAX_TICKET_ID = 2**63 - 1  # the largest row id; a larger number names no ticket
+
+
 def provide_journal_reader(state: State) -> JournalReader:
     """The charger message journal reader the app was given (`state.journal_reader`), else none."""
     reader: JournalReader | None = getattr(state, "journal_reader", None)
@@ -42,7 +45,7 @@ def provide_journal_reader(state: State) -> JournalReader:
 
 
 async def ticket_of(session: AsyncSession, ticket_id: int) -> SupportTicket:
-    ticket = await session.get(SupportTicket, ticket_id)
+    ticket = await session.get(SupportTicket, ticket_id) if 0 < ticket_id <= MAX_TICKET_ID else None
     if ticket is None:
         raise NotFound(f"No ticket {ticket_id}.")
     return ticket
