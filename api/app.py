@@ -41,6 +41,7 @@ from api.domain.support.controllers import SupportQueueController, SupportTicket
 from api.domain.support.driver_controllers import ConversationEventsController, MyTicketController
 from api.domain.support.duty import SupportDutyController
 from api.domain.support.report_controllers import SupportMetricsController
+from api.domain.support.tools_controllers import SupportToolsController
 from api.domain.system.controllers import SystemController
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MyTicketController,
             SupportQueueController,
             SupportTicketController,
+            SupportToolsController,
             MetricsController,
         ],
         dependencies={
