@@ -4,6 +4,8 @@ ticket. The app with its OCPP bridge served by uvicorn, chargers over real webso
 
 from __future__ import annotations
 
+import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -126,9 +128,15 @@ async def test_a_fault_during_a_session_opens_one_ticket_and_a_repeat_updates_it
     email = f"faulted-{uuid.uuid4().hex[:8]}@example.com"
     headers = await site.driver(email)
     session_id = await site.charge(headers)
-    await site.fault("GroundFailure")
+    async with site.app.state.ticket_feed.subscribe_queue() as queue:
+        await site.fault("GroundFailure")
+        shown = await asyncio.wait_for(queue.get(), 10)  # the agents' live queue hears of it at once
 
     [ticket] = await tickets(site.database_url)
+    assert shown is not None
+    assert shown.kind == "ticket"
+    assert json.loads(shown.data)["number"] == f"T-{ticket.id:06d}"
+    assert json.loads(shown.data)["source"] == "network"
     assert (ticket.source, ticket.category, ticket.priority, ticket.status) == (
         "network",
         "charger_fault",
