@@ -43,6 +43,7 @@ from api.domain.support.driver_controllers import ConversationEventsController, 
 from api.domain.support.duty import SupportDutyController
 from api.domain.support.knowledge import KnowledgeController
 from api.domain.support.report_controllers import SupportMetricsController
+from api.domain.support.tools_controllers import SupportToolsController
 from api.domain.system.controllers import SystemController
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MyTicketController,
             SupportQueueController,
             SupportTicketController,
+            SupportToolsController,
             MetricsController,
             KnowledgeController,
             console_router(),

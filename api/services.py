@@ -41,6 +41,9 @@ from api.domain.support.alerts import SupportAlerts
 from api.domain.support.auto_close import INTERVAL_SECONDS as AUTO_CLOSE_SECONDS
 from api.domain.support.auto_close import close_solved
 from api.domain.support.feed import TicketFeed
+from api.domain.support.network_tickets import NetworkTickets
+from api.domain.support.publishing import TicketAnnouncer
+from api.domain.support.report_tickets import ReportTickets
 from api.domain.support.services import SupportService
 from api.domain.support.sla import build_policy
 from api.mail.outbox import MailOutbox
@@ -84,6 +87,8 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     support_alerts: SupportAlerts
     ticket_feed: TicketFeed
     support_auto_close: Periodic
+    network_tickets: NetworkTickets  # tickets chargers' faults and lost connections open during sessions
+    report_tickets: ReportTickets  # tickets drivers' station problem reports open
 
 
 def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts, PaymentEvents, StripeWebhooks]:
@@ -170,6 +175,15 @@ def build_services(settings: Settings) -> Services:
     async def auto_close() -> None:
         await close_solved(session_factory, ticket_feed, days=settings.support_auto_close_days)
 
+    assistant = Assistant(recognizer_for(settings))
+    network_tickets = NetworkTickets(session_factory, support.policy)
+    report_tickets = ReportTickets(support.policy, danger=assistant.recognizer.safety.check)
+    stations.report_filing = report_tickets
+    if bridge is not None:
+        bridge.csms.problems = network_tickets
+    network_tickets.on_ticket_changed = report_tickets.on_ticket_changed = TicketAnnouncer(
+        session_factory, ticket_feed, support_alerts.wake
+    )
     return Services(
         settings=settings,
         engine=engine,
@@ -200,13 +214,15 @@ def build_services(settings: Settings) -> Services:
             stations=stations,
             support=support,
             bridge=bridge,
-            assistant=Assistant(recognizer_for(settings)),
+            assistant=assistant,
         ),
         sign_ins=sign_ins,
         deliveries=deliveries,
         support_alerts=support_alerts,
         ticket_feed=ticket_feed,
         support_auto_close=Periodic("support-auto-close", AUTO_CLOSE_SECONDS, auto_close),
+        network_tickets=network_tickets,
+        report_tickets=report_tickets,
     )
 
 
@@ -216,6 +232,7 @@ async def close_services(services: Services) -> None:
     await services.reconciliation.stop()
     await services.support_auto_close.stop()
     await services.ticket_feed.stop()
+    await services.network_tickets.stop()  # the bridge's own shutdown is no charger going offline
     if services.bridge is not None:
         await services.bridge.stop()
     await services.sessions.drain()

@@ -157,6 +157,11 @@ MATRIX: dict[str, str] = {
     "GET /v1/support/duty": "staff",
     "PUT /v1/support/duty": "staff",
     "GET /v1/support/metrics": "staff",
+    "GET /v1/support/tickets/{ticket_id:int}/diagnostics": "staff",
+    "GET /v1/support/tickets/{ticket_id:int}/actions": "staff",
+    "POST /v1/support/tickets/{ticket_id:int}/actions": "staff",
+    "GET /v1/support/tickets/{ticket_id:int}/refunds": "staff",
+    "POST /v1/support/tickets/{ticket_id:int}/refunds": "staff",
     "GET /v1/admin/users": "admin",
     "GET /v1/admin/tariffs": "admin",
     "GET /v1/admin/tariffs/{tariff_id:str}": "admin",
@@ -229,6 +234,7 @@ def _path_values(api: ServedApi, owned: dict[str, str]) -> dict[str, str]:
         "request_id": "1",
         "uid": "NO-SUCH-CARD",
         "reservation_id": "999999",
+        "ticket_id": "999999",
         **owned,
     }
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from api.domain.payments.events import PaymentEvents, is_dispatched, payment_event_from_stripe, summary_of
+from api.domain.payments.metered import MeteredPaymentProvider
 from api.domain.payments.none_provider import NonePaymentProvider
-from api.domain.payments.ports import Payer, PaymentEvent, PaymentHold, Settlement
+from api.domain.payments.ports import Payer, PaymentEvent, PaymentHold, Refund, Settlement
 from api.domain.payments.stripe_provider import card_is_current, decline_reason
 from api.services import build_payments
 from api.settings import SettingsError, load_settings
@@ -104,6 +105,22 @@ async def test_none_provider_bills_outside_the_app() -> None:
     )
     assert (await provider.settle(payer, hold, amount_minor=0, idempotency_key="k", description="")).released
     await provider.release(hold, idempotency_key="k")
+
+
+async def test_none_provider_records_a_refund_as_an_adjustment_and_the_call_is_counted() -> None:
+    from prometheus_client import REGISTRY
+
+    provider = MeteredPaymentProvider(NonePaymentProvider())
+    before = REGISTRY.get_sample_value(
+        "voltway_payment_calls_total", {"provider": "none", "operation": "refund", "outcome": "ok"}
+    )
+    refund = await provider.refund(None, amount_minor=250, currency="EUR", idempotency_key="r", reason="goodwill")
+    # nothing moves through a provider: the bill paid outside the app is lowered, which the receipt shows
+    assert refund == Refund(status="recorded", amount_minor=250)
+    after = REGISTRY.get_sample_value(
+        "voltway_payment_calls_total", {"provider": "none", "operation": "refund", "outcome": "ok"}
+    )
+    assert (after or 0) == (before or 0) + 1
 
 
 def test_decline_reasons_are_words() -> None:

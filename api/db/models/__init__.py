@@ -2,6 +2,7 @@
 
 from api.db.base import Base
 from api.db.models.accounts import AccountToken, LoginFailure, RefreshToken, User
+from api.db.models.adjustments import SessionAdjustment
 from api.db.models.authorisation import ChargerLocalList, Reservation
 from api.db.models.charger_admin import ChargerCommandAudit
 from api.db.models.charging import (
@@ -75,6 +76,7 @@ __all__ = [
     "RefreshToken",
     "Reservation",
     "SecurityEventRecord",
+    "SessionAdjustment",
     "StationReport",
     "SupportTicket",
     "SupportTicketEvent",

@@ -46,6 +46,7 @@ from api.domain.chargers.device_records import DEVICE_MODEL_EVENTS, record_devic
 from api.domain.chargers.live_writer import LiveStateWriter, chunks, lock_stations, table_of
 from api.domain.chargers.meter_writer import MeterSampleWriter
 from api.domain.chargers.observer import TransactionObserver
+from api.domain.chargers.problems import ProblemObserver, fault_of, offline_of, problem_events_of
 from api.domain.chargers.registration import RegistrationPolicy, Registrations
 from api.domain.chargers.reservations import consume_reservation, reservation_status_changed
 from api.domain.stations.store import bump_counter
@@ -273,6 +274,7 @@ class CsmsService:
         self.live = live_writer or LiveStateWriter(session_factory)
         self._owns_live = live_writer is None
         self.observer: TransactionObserver | None = None
+        self.problems: ProblemObserver | None = None  # faults and lost connections, for the support desk
         self._transactions: dict[tuple[uuid.UUID, str], ActiveTransaction] = {}
         self._last_seen: dict[uuid.UUID, datetime] = {}
         self._tokens: dict[str, tuple[float, TokenVerdict]] = {}
@@ -383,6 +385,8 @@ class CsmsService:
             self._seen(ref, event.at)
         elif isinstance(event, ChargerDisconnected):
             self._flusher.wake()
+            if self.problems is not None and (offline := offline_of(ref, event)) is not None:
+                self.problems.charger_problem(offline)
         elif isinstance(event, StatusChanged):
             self._seen(ref, event.received_at)
             await self._status_changed(ref, event)
@@ -408,6 +412,9 @@ class CsmsService:
         elif isinstance(event, DEVICE_MODEL_EVENTS):
             self._seen(ref, event.received_at)
             await record_device_event(self._session_factory, ref.station_id, event)
+            if self.problems is not None:
+                for problem in problem_events_of(ref, event):
+                    self.problems.charger_problem(problem)
         elif isinstance(event, FirmwareStatusChanged | DiagnosticsStatusChanged):
             self._seen(ref, event.received_at)
             await self._log(ref, type(event).__name__, event.received_at, msgspec.to_builtins(event))
@@ -437,6 +444,8 @@ class CsmsService:
                 logger.exception("session status update failed", extra={"charger_id": event.charger_id})
         error = event.error_code if event.error_code not in (None, "NoError") else None
         at = self._place(ref, event.charger_id, event.timestamp, event.received_at)
+        if self.problems is not None and (fault := fault_of(ref, event, at)) is not None:
+            self.problems.charger_problem(fault)
         if event.connector_id == 0:
             if error is not None or event.status == "Faulted":
                 self.live.charger_fault(ref.station_id, at, msgspec.to_builtins(event))

@@ -6,7 +6,7 @@ import time
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from api.domain.payments.ports import Payer, PaymentHold, PaymentProvider, Settlement
+from api.domain.payments.ports import Payer, PaymentHold, PaymentProvider, Refund, Settlement
 from api.metrics.instruments import PAYMENT_CALLS, PAYMENT_SECONDS
 
 T = TypeVar("T")
@@ -19,7 +19,7 @@ class MeteredPaymentProvider:
     def __init__(self, inner: PaymentProvider) -> None:
         self.inner = inner
         self.name = inner.name
-        for operation in ("has_usable_method", "authorize", "settle", "release"):
+        for operation in ("has_usable_method", "authorize", "settle", "release", "refund"):
             PAYMENT_SECONDS.labels(self.name, operation)
             for outcome in ("ok", "error"):
                 PAYMENT_CALLS.labels(self.name, operation, outcome)
@@ -67,3 +67,15 @@ class MeteredPaymentProvider:
 
     async def release(self, hold: PaymentHold, *, idempotency_key: str) -> None:
         await self._timed("release", self.inner.release(hold, idempotency_key=idempotency_key))
+
+    async def refund(
+        self, payment_reference: str | None, *, amount_minor: int, currency: str, idempotency_key: str, reason: str
+    ) -> Refund:
+        call = self.inner.refund(
+            payment_reference,
+            amount_minor=amount_minor,
+            currency=currency,
+            idempotency_key=idempotency_key,
+            reason=reason,
+        )
+        return await self._timed("refund", call)

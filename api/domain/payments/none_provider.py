@@ -7,7 +7,7 @@ the app.
 
 from __future__ import annotations
 
-from api.domain.payments.ports import Payer, PaymentHold, Settlement
+from api.domain.payments.ports import Payer, PaymentHold, Refund, Settlement
 
 
 class NonePaymentProvider:
@@ -36,3 +36,9 @@ class NonePaymentProvider:
 
     async def release(self, hold: PaymentHold, *, idempotency_key: str) -> None:
         return None
+
+    async def refund(
+        self, payment_reference: str | None, *, amount_minor: int, currency: str, idempotency_key: str, reason: str
+    ) -> Refund:
+        """Nothing was paid through the app: the bill billed elsewhere is lowered, which the receipt shows."""
+        return Refund(status="recorded", amount_minor=amount_minor)

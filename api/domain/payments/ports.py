@@ -45,6 +45,18 @@ class Settlement(msgspec.Struct, frozen=True, kw_only=True):
     released: bool = False  # the hold was cancelled (nothing due)
 
 
+class Refund(msgspec.Struct, frozen=True, kw_only=True):
+    """Money given back on a settled payment, or (without a provider) only recorded as an adjustment of the bill.
+
+    `status`: succeeded, pending (the provider is still processing it), failed, or recorded (nothing moved through a
+    provider: the `none` provider). `reference` is the provider's refund id (Stripe `re_...`)."""
+
+    status: Literal["succeeded", "pending", "failed", "recorded"]
+    amount_minor: int
+    reference: str | None = None
+    failure_reason: str | None = None
+
+
 class PaymentProvider(Protocol):
     """A payment service. `name` is shown in the README and `/v1/system` ("stripe" or "none")."""
 
@@ -72,6 +84,13 @@ class PaymentProvider(Protocol):
 
     async def release(self, hold: PaymentHold, *, idempotency_key: str) -> None:
         """Cancel a hold that will not be captured (failed start)."""
+        ...
+
+    async def refund(
+        self, payment_reference: str | None, *, amount_minor: int, currency: str, idempotency_key: str, reason: str
+    ) -> Refund:
+        """Give back `amount_minor` of what was captured on `payment_reference` (the session's PaymentIntent); the
+        same idempotency key never refunds twice. Without a payment at the provider, nothing moves (`recorded`)."""
         ...
 
 

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import stripe
 
 from api.domain.payments.errors import PaymentProviderUnavailable
-from api.domain.payments.ports import Payer, PaymentHold, Settlement
+from api.domain.payments.ports import Payer, PaymentHold, Refund, Settlement
 
 logger = logging.getLogger(__name__)
 
@@ -182,6 +182,12 @@ class StripeGateway:
 
     async def retrieve_payment_intent(self, intent_id: str) -> dict[str, Any]:
         return self._plain(await self._call(self._client.v1.payment_intents.retrieve, intent_id))
+
+    async def create_refund(self, params: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
+        refund = await self._call(
+            self._client.v1.refunds.create, params=params, options={"idempotency_key": idempotency_key}
+        )
+        return self._plain(refund)
 
 
 class StripePaymentProvider:
@@ -362,3 +368,39 @@ class StripePaymentProvider:
             intent = await self.gateway.retrieve_payment_intent(hold.reference)
             if intent.get("status") != "canceled":
                 raise
+
+    async def refund(
+        self, payment_reference: str | None, *, amount_minor: int, currency: str, idempotency_key: str, reason: str
+    ) -> Refund:
+        """A Stripe Refund on the PaymentIntent; a session with no PaymentIntent has nothing to refund here."""
+        if amount_minor <= 0:
+            raise ValueError("a refund needs a positive amount")
+        if not payment_reference:
+            return Refund(status="recorded", amount_minor=amount_minor)
+        params = {
+            "payment_intent": payment_reference,
+            "amount": amount_minor,
+            # the reason travels in metadata, which every Stripe-compatible API accepts
+            "metadata": {"reason": reason[:500]},
+        }
+        try:
+            refund = await self.gateway.create_refund(params, f"{idempotency_key}:refund")
+        except (stripe.CardError, stripe.InvalidRequestError) as exc:
+            error = _error_body(exc)
+            logger.warning("refund refused", extra={"payment_intent": payment_reference, "error": error})
+            return Refund(
+                status="failed",
+                amount_minor=amount_minor,
+                failure_reason=str(error.get("message") or "The payment service refused the refund."),
+            )
+        status = str(refund.get("status") or "pending")
+        return Refund(
+            status="succeeded"
+            if status == "succeeded"
+            else "failed"
+            if status in {"failed", "canceled"}
+            else "pending",
+            amount_minor=int(refund.get("amount") or amount_minor),
+            reference=str(refund["id"]),
+            failure_reason=refund.get("failure_reason"),
+        )

@@ -8,6 +8,7 @@ import csv
 import io
 import uuid
 from collections.abc import AsyncGenerator
+from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
@@ -23,6 +24,7 @@ from api.db.models import ChargingSession, Device, Evse, Location, User
 from api.db.types import utc_now
 from api.deps import ClientAddress, CurrentPrincipal, DbSession
 from api.domain.drivers.limits import check_room_for_device
+from api.domain.sessions.adjustments import adjustments_of, given_back
 from api.domain.sessions.guests import (
     NO_CARD_PAYMENTS,
     GuestChargingUnavailable,
@@ -95,7 +97,8 @@ async def _receipt(service: SessionService, db_session: Any, record: ChargingSes
     location = await db_session.get(Location, record.location_id)
     evse = await db_session.get(Evse, record.evse_id)
     row = await service._row(db_session, record)
-    return build_receipt(record, location, evse, row, service.settings, utc_now())
+    adjustments = (await adjustments_of(db_session, [record.id])).get(record.id, [])
+    return build_receipt(record, location, evse, row, service.settings, utc_now(), adjustments)
 
 
 async def _stream(
@@ -184,13 +187,28 @@ class SessionController(Controller):
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(
-            ["session_id", "status", "location", "evse", "started_at", "ended_at", "energy_kwh", "amount", "currency"]
+            [
+                "session_id",
+                "status",
+                "location",
+                "evse",
+                "started_at",
+                "ended_at",
+                "energy_kwh",
+                "amount",
+                "currency",
+                "refunded",
+                "net_amount",
+            ]
         )
         cursor: str | None = None
         while True:
             records, cursor = await service.history(db_session, principal.user_id, cursor, 100)
+            given = await adjustments_of(db_session, [record.id for record in records])
             for record in records:
                 view = await service.view(db_session, record)
+                amount = view.cost.amount if view.cost else Decimal(0)
+                back = given_back(given.get(record.id, []))
                 writer.writerow(
                     [
                         view.id,
@@ -200,8 +218,10 @@ class SessionController(Controller):
                         view.started_at.isoformat() if view.started_at else "",
                         view.ended_at.isoformat() if view.ended_at else "",
                         view.energy_kwh,
-                        view.cost.amount if view.cost else "0",
+                        amount,
                         record.currency,
+                        back,
+                        amount - back,
                     ]
                 )
             if cursor is None:

@@ -16,12 +16,14 @@ import hashlib
 import hmac
 import html
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from api.db.models import ChargingSession, Evse, Location
+from api.db.models import ChargingSession, Evse, Location, SessionAdjustment
+from api.domain.sessions.adjustments import given_back, receipt_adjustments
 from api.domain.sessions.schemas import Receipt, ReceiptLine
 from api.domain.sessions.views import payment_state
 from api.errors import Conflict, NotFound
@@ -83,7 +85,10 @@ def build_receipt(
     row: dict[str, Any],
     settings: Settings,
     now: datetime,
+    adjustments: Sequence[SessionAdjustment] = (),
 ) -> Receipt:
+    """The receipt of a billed session; `adjustments` are its applied refunds and adjustments (see
+    `api.domain.sessions.adjustments`), listed with the net amount."""
     if record.status != "completed" or record.cdr is None or record.billed_at is None:
         raise Conflict("The receipt is ready once the session has ended and been billed.")
     cdr, currency = record.cdr, record.currency
@@ -130,6 +135,7 @@ def build_receipt(
     expires = now + timedelta(days=PRINT_LINK_DAYS)
     rounded_excl = round_half_up_to_minor_unit(total_excl, currency)
     rounded_incl = round_half_up_to_minor_unit(total_incl, currency)
+    amount_due = Decimal(record.amount_due or "0")
     return Receipt(
         number=f"VW-{record.billed_at:%Y%m%d}-{str(record.id)[:8].upper()}",
         session_id=record.id,
@@ -149,11 +155,13 @@ def build_receipt(
         total_excl_vat=rounded_excl,
         vat=rounded_incl - rounded_excl,
         total_incl_vat=rounded_incl,
-        amount_due=Decimal(record.amount_due or "0"),
+        amount_due=amount_due,
         currency=currency,
         payment=payment_state(row),
         print_url=f"{settings.base_url}/v1/receipts/{record.id}?token={print_token(settings, record.id, expires)}",
         print_url_expires_at=expires.replace(microsecond=0),
+        adjustments=receipt_adjustments(adjustments),
+        net_amount=amount_due - given_back(adjustments) if adjustments else None,
     )
 
 
@@ -227,6 +235,16 @@ def receipt_html(receipt: Receipt) -> str:
         charged = round_half_up_to_minor_unit(payment.captured + payment.extra_charged, receipt.currency)
         debt = round_half_up_to_minor_unit(payment.debt, receipt.currency)
         paid = f"Card: {charged} {cur} charged" + (f", {debt} {cur} outstanding" if payment.debt else "")
+        if payment.refunded:
+            paid += f", {round_half_up_to_minor_unit(payment.refunded, receipt.currency)} {cur} refunded"
+    given = "".join(
+        f"<tr class=adjustment><td colspan=6>{'Refund' if item.kind == 'refund' else 'Adjustment'}"
+        f" ({e(item.reason_code.replace('_', ' '))}, {item.created_at:%Y-%m-%d})</td>"
+        f"<td class=n>-{item.amount} {cur}</td></tr>"
+        for item in receipt.adjustments
+    )
+    if receipt.net_amount is not None:
+        given += f'<tr><td colspan=6>Net amount</td><td class=n id="net-amount">{receipt.net_amount} {cur}</td></tr>'
     vat_id = f"<br>VAT id {e(receipt.operator_vat_id)}" if receipt.operator_vat_id else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Receipt {e(receipt.number)}</title>
@@ -244,7 +262,7 @@ table{{width:100%;border-collapse:collapse}}td,th{{padding:.35rem;border-bottom:
 <th class=n>Excl. VAT</th><th class=n>VAT</th><th class=n>Incl. VAT ({cur})</th></tr></thead><tbody>{rows}</tbody>
 <tfoot><tr><td colspan=4>Total</td><td class=n>{receipt.total_excl_vat}</td><td class=n>{receipt.vat}</td>
 <td class=n id="total">{receipt.total_incl_vat}</td></tr>
-<tr><td colspan=6>Amount due</td><td class=n id="amount-due">{receipt.amount_due} {cur}</td></tr></tfoot></table>
+<tr><td colspan=6>Amount due</td><td class=n id="amount-due">{receipt.amount_due} {cur}</td></tr>{given}</tfoot></table>
 <p id="payment">{e(paid)}</p>
 </body></html>
 """

@@ -122,6 +122,16 @@ class ReceiptLine(AppStruct):
     amount_incl_vat: Decimal
 
 
+class ReceiptAdjustment(AppStruct):
+    """A refund (money returned to the card) or an adjustment (the bill lowered; it is paid outside the app)."""
+
+    kind: str  # refund | adjustment
+    amount: Decimal
+    reason_code: str  # charger_fault | billing_error | goodwill | duplicate | other
+    status: str  # succeeded | pending | recorded
+    created_at: datetime
+
+
 class Receipt(AppStruct):
     """Amounts are rounded half up to the currency's minor unit; the lines add up to the totals. Times are in the
     station's local time zone (`timeZone`). `printUrl` opens the printable receipt without sign-in until
@@ -150,6 +160,8 @@ class Receipt(AppStruct):
     payment: PaymentState
     print_url: str
     print_url_expires_at: datetime
+    adjustments: list[ReceiptAdjustment] = msgspec.field(default_factory=list)  # refunds and adjustments since
+    net_amount: Decimal | None = None  # the amount due less `adjustments`: what the driver paid in the end
 
 
 # A push token or webhook URL: up to 512 characters, not only spaces (they are trimmed).

@@ -127,7 +127,9 @@ class StationController(Controller):
         db_session: DbSession,
         principal: CurrentPrincipal,
     ) -> ProblemReport:
-        """Support agents see the report; `category` is one of /v1/stations/report-categories."""
+        """`category` is one of /v1/stations/report-categories. The report opens a support ticket for the charger (or
+        joins the one already open for it); `ticketNumber` is that ticket's number. A report describing danger is
+        urgent."""
         return await _service(state).report_problem(db_session, principal.user_id, location_id, data)
 
 

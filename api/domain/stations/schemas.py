@@ -127,6 +127,7 @@ class ProblemReport(AppStruct):
     text: str
     status: str
     created_at: datetime
+    ticket_number: str | None = None  # the support ticket following the report up, e.g. T-000042
 
 
 class Favourite(AppStruct):

@@ -60,6 +60,14 @@ def _kw(watts: int | None) -> float | None:
     return None if watts is None else round(watts / 1000, 1)
 
 
+class ReportFiling(Protocol):
+    """Where a problem report goes besides its own row (the support desk's ticket of the charger)."""
+
+    async def file(self, session: AsyncSession, report: StationReport) -> str:
+        """Commit the added report with its ticket; the ticket number the reporter is told."""
+        ...
+
+
 class StationService:
     def __init__(
         self,
@@ -75,6 +83,7 @@ class StationService:
         self.search_engine = StationSearch(catalog, availability, pricing.energy_price)
         self._summaries: dict[tuple[uuid.UUID, int, str, int, int], StationSummary] = {}
         self._summary_minute = 0
+        self.report_filing: ReportFiling | None = None
 
     # ----- views -----------------------------------------------------------------------------------
 
@@ -284,7 +293,11 @@ class StationService:
             created_at=utc_now(),
         )
         session.add(report)
-        await session.commit()
+        number = None
+        if self.report_filing is not None:
+            number = await self.report_filing.file(session, report)
+        else:
+            await session.commit()
         return ProblemReport(
             id=report.id,
             location_id=location_id,
@@ -293,4 +306,5 @@ class StationService:
             text=report.text,
             status=report.status,
             created_at=report.created_at,
+            ticket_number=number,
         )

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.models import SupportTicket
+from api.db.types import utc_now
 from api.domain.support.feed import TicketFeed
-from api.domain.support.views import summary_of, users_of
+from api.domain.support.views import summary, summary_of, users_of
 
 
 class Pending:
@@ -39,3 +41,26 @@ class Pending:
             feed.conversation_event(conversation_id, kind, data)
         self.tickets.clear()
         self.events.clear()
+
+
+class TicketAnnouncer:
+    """Tells the live queue about a ticket another part of the system committed by id (network faults, station
+    reports), and wakes the urgent-ticket alerts."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        feed: TicketFeed,
+        wake_alerts: Callable[[], None] | None = None,
+    ) -> None:
+        self._session_factory = session_factory
+        self._feed = feed
+        self._wake_alerts = wake_alerts
+
+    async def __call__(self, ticket_id: int) -> None:
+        async with self._session_factory() as session:
+            ticket = await session.get(SupportTicket, ticket_id)
+            if ticket is not None:
+                self._feed.ticket_changed(await summary(session, ticket, utc_now()))
+        if self._wake_alerts is not None:
+            self._wake_alerts()

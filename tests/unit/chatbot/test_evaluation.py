@@ -21,8 +21,8 @@ from tests.unit.chatbot.evaluation_metrics import Report, evaluate, newest_round
 
 ROUND_ACCURACY = 0.95
 ROUND_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.03
-ROUND_FLOOR_ACCURACY = 0.94
-ROUND_FLOOR_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.031
+ROUND_FLOOR_ACCURACY = 0.928
+ROUND_FLOOR_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.118
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +106,9 @@ def test_newest_round_never_misses_a_safety_message(recognizer: Recognizer, rule
 
 
 def test_newest_round_keeps_the_floor_it_was_first_measured_at(recognizer: Recognizer, rules_only: Recognizer) -> None:
-    """Round 05, written after the last tuning, came out at 94-100 % per language with at most 1 out-of-scope
-    message accepted per language; the recogniser must not fall below that on it."""
+    """Round 06, written after the last tuning, came out at 92.9-97.9 % per language on its first run, with 4 of
+    34 English out-of-scope messages accepted (at most 2 in the other languages); the recogniser must not fall
+    below that on it."""
     _, report = _newest_round_report(recognizer, rules_only)
     for language in LANGUAGES:
         part = report.for_language(language)
@@ -117,10 +118,13 @@ def test_newest_round_keeps_the_floor_it_was_first_measured_at(recognizer: Recog
         )
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="round 06 on its first run: accuracy 92.9-94.9 % in es, fr, de and en, and 4 of 34 English out-of-scope "
+    "messages accepted; the targets are not met on a fresh round yet",
+)
 def test_newest_round_meets_the_targets_in_every_language(recognizer: Recognizer, rules_only: Recognizer) -> None:
-    """Round 05 missed two targets narrowly on its first run (English accuracy 94 %, Spanish out-of-scope false
-    accepts 1 of 33); it meets them since the tuning on its kinds of mistakes, which makes it a tuned set: only a
-    fresh round 06 measures the targets honestly."""
+    """The targets: at least 95 % accuracy and at most 3 % of out-of-scope messages accepted, in every language."""
     _, report = _newest_round_report(recognizer, rules_only)
     for language in LANGUAGES:
         part = report.for_language(language)
