@@ -362,7 +362,9 @@ def test_knowledge_base_by_symptom_and_charger_make(page: Any, served: Served) -
     assert "cable_stuck" in wrong.json()["detail"]
 
 
-def test_bulk_status_change_from_the_queue(page: Any, served: Served) -> None:
+def test_tickets_opened_by_hand_and_changed_in_bulk_from_the_queue(page: Any, served: Served) -> None:
+    from playwright.sync_api import expect
+
     agent = served.headers("agent@example.com")
     opened = [
         httpx.post(f"{served.base}/v1/support/tickets", json=body, headers=agent).json()
@@ -377,6 +379,25 @@ def test_bulk_status_change_from_the_queue(page: Any, served: Served) -> None:
     ]
     sign_in(page, served.base, "agent@example.com")
     page.wait_for_url(re.compile(r"/console/queue"))
+
+    # A ticket opened by hand, e.g. for a driver who phoned.
+    page.get_by_role("button", name="New ticket").click()
+    dialog = page.get_by_role("dialog", name="New ticket")
+    dialog.get_by_label("Summary").fill("Driver phoned: the display of SIM-00009 is dark")
+    dialog.get_by_label("Priority").select_option("high")
+    dialog.get_by_label("Category").fill("charger display")
+    dialog.get_by_label("Charger (OCPP id, optional)").fill("SIM-00009")
+    assert accessibility_violations(page) == []
+    dialog.get_by_role("button", name="Open ticket").click()
+    dialog.get_by_role("alert").filter(has_text="The category is lower-case words").wait_for()
+    dialog.get_by_label("Category").fill("charger_display")
+    dialog.get_by_role("button", name="Open ticket").click()
+    page.wait_for_url(re.compile(r"/console/tickets/\d+"))
+    page.locator("#t-summary", has_text="display of SIM-00009").wait_for()
+    page.locator("#t-priority", has_text="High").wait_for()
+    page.get_by_role("link", name="← Queue").click()
+    page.wait_for_url(re.compile(r"/console/queue"))
+
     for ticket in opened:
         page.get_by_label(f"Select {ticket['number']}").check()
     page.locator("#bulk-count", has_text="2 selected").wait_for()
@@ -389,7 +410,7 @@ def test_bulk_status_change_from_the_queue(page: Any, served: Served) -> None:
         assert shown["status"] == "pending"
     page.get_by_label("Status", exact=True).select_option("pending")  # the filter follows the URL
     page.wait_for_url(re.compile(r"status=pending"))
-    assert page.locator("#queue-rows tr").count() == 2
+    expect(page.locator("#queue-rows tr")).to_have_count(2)
 
 
 # ----- the acceptance scenario ----------------------------------------------------------------------------------

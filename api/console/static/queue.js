@@ -165,6 +165,42 @@ async function bulk(change, what) {
   }
 }
 
+// ----- a ticket opened by hand ------------------------------------------------------------------------------
+
+function newTicket() {
+  const dialog = byId("new-ticket-dialog");
+  byId("new-ticket-form").reset();
+  byId("nt-error").hidden = true;
+  dialog.showModal();
+  byId("nt-summary").focus();
+}
+
+async function openTicket(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = byId("nt-error");
+  const fail = (text, field) => {
+    error.textContent = text;
+    error.hidden = false;
+    if (field) field.focus();
+  };
+  const summary = form.summary.value.trim();
+  const category = form.category.value.trim() || "other";
+  if (!summary) return fail("Write a summary.", form.summary);
+  if (!/^[a-z0-9_]+$/.test(category)) return fail("The category is lower-case words joined by _.", form.category);
+  const body = { summary, priority: form.priority.value, category };
+  if (form.chargerId.value.trim()) body.chargerId = form.chargerId.value.trim();
+  if (form.text.value.trim()) body.text = form.text.value.trim();
+  try {
+    const ticket = await api("/v1/support/tickets", { method: "POST", body });
+    byId("new-ticket-dialog").close();
+    toast(`${ticket.number} opened`, "success");
+    location.assign(`${consolePath}/tickets/${ticket.id}`);
+  } catch (problem) {
+    fail(problem.message);
+  }
+}
+
 // ----- wiring -----------------------------------------------------------------------------------------------
 
 restoreFilters();
@@ -176,6 +212,9 @@ byId("filters").addEventListener("input", (event) => {
   reloadTimer = setTimeout(() => load(), event.target.type === "search" || event.target.type === "text" ? 300 : 0);
 });
 byId("load-more").addEventListener("click", () => load({ more: true }));
+byId("new-ticket").addEventListener("click", newTicket);
+byId("new-ticket-form").addEventListener("submit", openTicket);
+byId("nt-cancel").addEventListener("click", () => byId("new-ticket-dialog").close());
 byId("select-all").addEventListener("change", (event) => {
   for (const item of items) {
     if (event.target.checked) selected.add(item.id);
