@@ -128,6 +128,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ocpp_onboarding_password: str = ""
     ocpp_pending_interval: int = 60  # seconds a Pending charger waits before booting again
     ocpp_rejected_interval: int = 3600  # seconds a blocked (Rejected) charger waits before booting again
+    ocpp_journal_size: int = 50  # OCPP messages kept per charger for support diagnostics; 0: no journal
 
     @property
     def is_sqlite(self) -> bool:
@@ -425,6 +426,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ocpp_onboarding_password=source.get("VOLTWAY_OCPP_ONBOARDING_PASSWORD", "").strip(),
         ocpp_pending_interval=_int(source, "VOLTWAY_OCPP_PENDING_INTERVAL", 60, minimum=1),
         ocpp_rejected_interval=_int(source, "VOLTWAY_OCPP_REJECTED_INTERVAL", 3600, minimum=1),
+        ocpp_journal_size=_int(source, "VOLTWAY_OCPP_JOURNAL_SIZE", 50),
     )
     if 0 < len(settings.ocpp_onboarding_password) < 16:
         raise SettingsError("VOLTWAY_OCPP_ONBOARDING_PASSWORD must be at least 16 characters long")

@@ -46,6 +46,14 @@ POLICIES: dict[str, dict[str, str | int]] = {
         "admin": 404,
     },
     "admin": {"anonymous": 401, "driver_a": 403, "driver_b": 403, "erased_driver": 401, "agent": 403, "admin": ALLOWED},
+    "staff": {
+        "anonymous": 401,
+        "driver_a": 403,
+        "driver_b": 403,
+        "erased_driver": 401,
+        "agent": ALLOWED,
+        "admin": ALLOWED,
+    },
     "scraper": dict.fromkeys(CALLERS, 401),  # only the metrics token, which no account holds
     # The live socket accepts the upgrade, then closes with 4401 without a valid token and 4404 for a session that
     # is not the caller's; no caller here has a session, so every signed-in one gets 4404.
@@ -127,6 +135,8 @@ MATRIX: dict[str, str] = {
     "GET /v1/admin/chargers": "admin",
     "GET /v1/admin/chargers/commands": "admin",
     "POST /v1/admin/chargers/{charger_id:str}/commands/{command:str}": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/journal": "staff",
+    "GET /v1/admin/chargers/{charger_id:str}/faults": "staff",
     "GET /v1/admin/chargers/{charger_id:str}/charging-profiles": "admin",
     "POST /v1/admin/chargers/{charger_id:str}/charging-profiles": "admin",
     "DELETE /v1/admin/chargers/{charger_id:str}/charging-profiles": "admin",
