@@ -103,7 +103,7 @@ class ChargerJournal:
         self.frames: deque[tuple[float, bool, Frame]] = deque(maxlen=size)
         self.frame_limit = frame_limit
         self.sockets = 0  # connections recording into it (two for a moment while a new one replaces the old)
-        self.connections: deque[ConnectionEvent] = deque(maxlen=CONNECTION_EVENTS)
+        self.connections: list[ConnectionEvent] = []  # a list: an idle connection's journal is its memory too
 
     def record(self, at: float, from_charger: bool, data: str | bytes) -> None:
         """Keep one frame (``at`` in seconds since the epoch)."""
@@ -113,6 +113,11 @@ class ChargerJournal:
             self.frames.append((at, from_charger, _Clipped(text, len(data))))
         else:
             self.frames.append((at, from_charger, data))
+
+    def changed(self, event: ConnectionEvent) -> None:
+        """A connect or drop, kept with the last few."""
+        self.connections.append(event)
+        del self.connections[:-CONNECTION_EVENTS]
 
     def snapshot(self, limit: int | None = None) -> JournalSnapshot:
         """The last ``limit`` frames (all when None), decoded and without secrets, oldest first."""
@@ -163,13 +168,13 @@ class MessageJournal:
             journal = ChargerJournal(charger_id, self.size, self.frame_limit)
         self._live[charger_id] = journal
         journal.sockets += 1
-        journal.connections.append(ConnectionEvent(at=_now(), event="connected", ocpp_version=ocpp_version))
+        journal.changed(ConnectionEvent(at=_now(), event="connected", ocpp_version=ocpp_version))
         return journal
 
     def detach(self, journal: ChargerJournal, close_code: int | None, close_reason: str | None) -> None:
         """The connection recording into ``journal`` closed: keep the journal among the disconnected ones (unless a
         newer connection of the charger records into it too)."""
-        journal.connections.append(
+        journal.changed(
             ConnectionEvent(at=_now(), event="disconnected", close_code=close_code, close_reason=close_reason or None)
         )
         journal.sockets = max(0, journal.sockets - 1)

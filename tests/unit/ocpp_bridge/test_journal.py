@@ -183,3 +183,15 @@ def test_the_relay_carries_a_journal_read_and_its_answer() -> None:
     result = commands.decode_result(commands.encode_result(commands.JournalResult(journal=journal.snapshot())))
     assert isinstance(result, commands.JournalResult)
     assert result.journal == journal.snapshot()
+
+
+def test_only_the_last_connects_and_drops_are_kept() -> None:
+    journals = MessageJournal(size=5)
+    for _ in range(8):
+        journal = journals.attach("CP-1", "1.6")
+        assert journal is not None
+        journals.detach(journal, 1006, "")
+    kept = journals.read("CP-1")
+    assert kept is not None
+    assert len(kept.connections) == 10
+    assert kept.connections[-1].event == "disconnected"
