@@ -23,6 +23,7 @@ from api.docs_ui import DOCS_PATH, docs_router, render_plugins
 from api.domain.chargers.authorisation_controllers import AdminAuthorisationController
 from api.domain.chargers.controllers import AdminChargerController
 from api.domain.chargers.device_controllers import AdminChargerDeviceController
+from api.domain.chargers.diagnostics_controllers import ChargerDiagnosticsController
 from api.domain.chargers.security_controllers import AdminChargerSecurityController
 from api.domain.chargers.smart_charging_controllers import AdminSmartChargingController
 from api.domain.chat.controllers import ChatController
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AdminChargerSecurityController,
             AdminChargerDeviceController,
             AdminAuthorisationController,
+            ChargerDiagnosticsController,
             SessionQuoteController,
             ReceiptLinkController,
             SessionController,

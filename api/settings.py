@@ -140,6 +140,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     delivery_max_attempts: int = 12  # an outbound delivery is dead after this many failed attempts
     delivery_backoff_seconds: float = 10.0  # the first retry's delay; it doubles per attempt (with jitter)
     delivery_backoff_cap_seconds: float = 3600.0  # the longest delay between two attempts
+    ocpp_journal_size: int = 50  # OCPP messages kept per charger for support diagnostics; 0: no journal
 
     @property
     def is_sqlite(self) -> bool:
@@ -447,6 +448,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         delivery_max_attempts=_int(source, "VOLTWAY_DELIVERY_MAX_ATTEMPTS", 12, minimum=1),
         delivery_backoff_seconds=float(_int(source, "VOLTWAY_DELIVERY_BACKOFF", 10, minimum=1)),
         delivery_backoff_cap_seconds=float(_int(source, "VOLTWAY_DELIVERY_BACKOFF_CAP", 3600, minimum=1)),
+        ocpp_journal_size=_int(source, "VOLTWAY_OCPP_JOURNAL_SIZE", 50),
     )
     try:
         build_policy(settings.support_sla_targets, settings.support_business_hours, settings.support_time_zone)

@@ -1,4 +1,5 @@
-"""CPU cost of handling one ~1 KB OCPP 1.6 MeterValues Call, without the network.
+"""CPU cost of handling one ~1 KB OCPP 1.6 MeterValues Call, without the network, and what the per-charger
+message journal adds to it (recording the frame in and the reply out).
 
 Compares the bridge's path (frame split, msgspec validation against the generated Structs, event building,
 backend call, CallResult encoding) with the ``ocpp`` library: its jsonschema validation alone, and its full
@@ -21,6 +22,7 @@ import os
 import statistics
 import sys
 import time
+import timeit
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,7 @@ from ocpp_bridge.events import (
     IdTokenInfo,
     TransactionStartReply,
 )
+from ocpp_bridge.journal import ChargerJournal
 from ocpp_bridge.server import CentralSystem
 from ocpp_bridge.v16.handlers import V16Router
 
@@ -216,16 +219,51 @@ async def main() -> None:
         await library.route_message(FRAME)
         return None
 
+    journal = ChargerJournal("CP-1", 50)
+
+    async def bridge_path_with_journal() -> object:
+        """What the session adds per message with the journal on: the frame in and the reply out recorded."""
+        journal.record(time.time(), True, FRAME)
+        reply = await bridge_path()
+        journal.record(time.time(), False, reply)  # type: ignore[arg-type]
+        return reply
+
     reply = await bridge_path()
     assert reply == b'[3,"19223201-0001",{}]', reply
-    results: dict[str, list[float]] = {"bridge": [], "library validation": [], "library route_message": []}
+    results: dict[str, list[float]] = {
+        "bridge": [],
+        "bridge + journal": [],
+        "library validation": [],
+        "library route_message": [],
+    }
     for _ in range(args.rounds):
         results["bridge"].append(await rate(bridge_path, args.seconds))
+        results["bridge + journal"].append(await rate(bridge_path_with_journal, args.seconds))
         results["library validation"].append(await rate(library_validation, args.seconds))
         results["library route_message"].append(await rate(library_route, args.seconds))
     medians = {name: statistics.median(values) for name, values in results.items()}
     for name, value in medians.items():
         print(f"{name:>24}: {value:10,.0f} msg/s  ({1e6 / value:7.1f} us/msg)")
+    journal_cost = 1e6 / medians["bridge + journal"] - 1e6 / medians["bridge"]
+    print(f"message journal (50 frames): {journal_cost:+.2f} us/msg ({journal_cost * medians['bridge'] / 1e4:+.1f} %)")
+    # The difference above is within the rounds' noise on a busy machine; the recording alone, timed directly
+    # (the session reads the clock for every frame anyway, so the clock is left out of both sides):
+    outgoing: bytes = reply
+    moment = time.time()
+
+    def record_pair() -> None:
+        journal.record(moment, True, FRAME)
+        journal.record(moment, False, outgoing)
+
+    def nothing() -> None:
+        return None
+
+    recording = min(timeit.repeat(record_pair, number=200_000, repeat=5)) - min(
+        timeit.repeat(nothing, number=200_000, repeat=5)
+    )
+    per_message = recording / 200_000 * 1e6
+    share = per_message * medians["bridge"] / 1e4
+    print(f"journal recording alone (in + out): {per_message:.2f} us/msg = {share:.1f} % of the bridge path")
     print(f"bridge vs library validation:   {medians['bridge'] / medians['library validation']:.1f}x")
     print(f"bridge vs library route_message: {medians['bridge'] / medians['library route_message']:.1f}x")
     if args.sockets:

@@ -27,6 +27,7 @@ from ocpp_bridge.certificate_commands import (
     InstalledCertificatesResult,
 )
 from ocpp_bridge.errors import V16, V201
+from ocpp_bridge.journal import JournalSnapshot
 from ocpp_bridge.v16 import messages as v16
 from ocpp_bridge.v201 import messages as v201
 
@@ -362,6 +363,13 @@ class OcppCall(_Request, frozen=True, kw_only=True, tag="ocpp-call"):
     payload: msgspec.Raw = msgspec.Raw(b"{}")
 
 
+class ReadJournal(_Request, frozen=True, kw_only=True, tag="read-journal"):
+    """The charger's message journal, answered by the process holding its socket: nothing is sent to the charger,
+    so it is no command of the registry (``COMMANDS``), only a request the relay carries."""
+
+    limit: int | None = None  # the newest frames; None: all kept
+
+
 CommandRequest = (
     RemoteStart
     | RemoteStop
@@ -407,6 +415,7 @@ CommandRequest = (
     | SendLocalList
     | GetLocalListVersion
     | OcppCall
+    | ReadJournal
 )
 
 # -- results ---------------------------------------------------------------------------------------------------
@@ -484,6 +493,12 @@ class OcppCallResult(_Result, frozen=True, kw_only=True, tag="ocpp-call"):
     payload: msgspec.Raw
 
 
+class JournalResult(_Result, frozen=True, kw_only=True, tag="journal"):
+    """The journal of a charger held by the answering process; None when that process keeps none (size 0)."""
+
+    journal: JournalSnapshot | None = None
+
+
 CommandResult = (
     StatusResult
     | RemoteStartResult
@@ -496,6 +511,7 @@ CommandResult = (
     | MonitoringResult
     | ListVersionResult
     | OcppCallResult
+    | JournalResult
 )
 
 
@@ -1348,12 +1364,14 @@ __all__ = [
     "InstallCertificate",
     "InstalledCertificate",
     "InstalledCertificatesResult",
+    "JournalResult",
     "ListVersionResult",
     "LocalListEntry",
     "MonitoringResult",
     "OcppCall",
     "OcppCallResult",
     "PublishFirmware",
+    "ReadJournal",
     "RemoteStart",
     "RemoteStartResult",
     "RemoteStop",

@@ -51,6 +51,10 @@ class BridgeConfig(msgspec.Struct, frozen=True, kw_only=True):
     # authenticates by its certificate alone: CN = its identity and, when set, O = ``csms_organization``.
     tls_client_ca_path: str | None = None
     csms_organization: str | None = None
+    # The message journal (see ``journal``): frames kept per charger (0: none), and how many disconnected chargers
+    # keep theirs until they connect again.
+    journal_size: Annotated[int, msgspec.Meta(ge=0)] = 50
+    journal_retained: Annotated[int, msgspec.Meta(ge=0)] = 1000
 
     def __post_init__(self) -> None:
         if (self.tls_cert_path is None) != (self.tls_key_path is None):

@@ -25,6 +25,7 @@ from websockets.typing import Subprotocol
 from ocpp_bridge import commands, errors
 from ocpp_bridge.config import BridgeConfig
 from ocpp_bridge.events import ChargerConnected, ChargerDisconnected, ChargerEvent, OcppVersion
+from ocpp_bridge.journal import JournalSnapshot, MessageJournal
 from ocpp_bridge.log_budget import LogBudget
 from ocpp_bridge.ports import BridgeObserver, ChargerRegistrations, CommandRelay, CsmsBackend
 from ocpp_bridge.router import Router
@@ -40,6 +41,7 @@ _CHARGER_ID = re.compile(r"[A-Za-z0-9*\-_=+|@.]{1,48}")
 REPLACED_CLOSE_CODE: Final = 1000
 REPLACED_CLOSE_REASON: Final = "Replaced by a new connection"
 _NORMAL_CLOSE_CODES = {1000, 1001}
+JOURNAL_READ_TIMEOUT: Final = 5.0  # a journal read relayed to the holder: no charger involved, only two processes
 
 
 class ChargerInfo(msgspec.Struct, frozen=True):
@@ -128,6 +130,7 @@ class CentralSystem:
             charger_refill_seconds=self.config.auth_charger_refill_seconds,
         )
         self._refusals_log = LogBudget(logger, "refused upgrades", self.config.log_lines_per_minute)
+        self.journal = MessageJournal(self.config.journal_size, retained=self.config.journal_retained)
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
@@ -239,6 +242,8 @@ class CentralSystem:
         limit = reply_timeout if reply_timeout is not None else self.config.command_timeout
         session = self._sessions.get(charger_id)
         if session is not None:
+            if isinstance(request, commands.ReadJournal):
+                return self._journal_result(charger_id, request)
             return await session.execute(request, limit)
         if self.relay is not None:
             return await self.relay.forward_command(charger_id, request, limit)
@@ -253,9 +258,27 @@ class CentralSystem:
         if session is None:
             msg = f"{charger_id} is not connected to this process"
             raise errors.ChargerNotConnected(msg)
+        if isinstance(request, commands.ReadJournal):
+            return self._journal_result(charger_id, request)
         return await session.execute(
             request, reply_timeout if reply_timeout is not None else self.config.command_timeout
         )
+
+    async def read_journal(self, charger_id: str, limit: int | None = None) -> JournalSnapshot | None:
+        """The charger's message journal, oldest frame first, from whichever process holds its socket (through the
+        relay); when no process does, the one this process kept since the charger disconnected here. None when
+        there is none to read. Relay failures (the holder not answering) raise ``errors.CommandError``."""
+        if charger_id not in self._sessions and self.relay is not None:
+            try:
+                result = await self._send_command(charger_id, commands.ReadJournal(limit=limit), JOURNAL_READ_TIMEOUT)
+            except errors.ChargerNotConnected:
+                pass
+            else:
+                return result.journal if isinstance(result, commands.JournalResult) else None
+        return self.journal.read(charger_id, limit)
+
+    def _journal_result(self, charger_id: str, request: commands.ReadJournal) -> commands.JournalResult:
+        return commands.JournalResult(journal=self.journal.read(charger_id, request.limit))
 
     # -- websocket callbacks ---------------------------------------------------------------------------------
 
@@ -355,7 +378,8 @@ class CentralSystem:
         while (previous := self._sessions.get(charger_id)) is not None:
             logger.info("charger %s: new connection replaces the current one", charger_id)
             await previous.close(REPLACED_CLOSE_CODE, REPLACED_CLOSE_REASON)
-        session = ChargerSession(charger_id, ocpp_version, websocket, self._routers[ocpp_version], self.config)
+        journal = self.journal.attach(charger_id, ocpp_version)
+        session = ChargerSession(charger_id, ocpp_version, websocket, self._routers[ocpp_version], self.config, journal)
         self._sessions[charger_id] = session
         if self.observer is not None:
             self.observer.charger_connected(ocpp_version)
@@ -381,6 +405,8 @@ class CentralSystem:
                 if self.relay is not None:
                     await self._tell_relay(self.relay.charger_detached(charger_id))
             code = websocket.close_code
+            if journal is not None:
+                self.journal.detach(journal, code, websocket.close_reason)
             level = logging.DEBUG if code in _NORMAL_CLOSE_CODES else logging.WARNING
             logger.log(level, "charger %s: disconnected (%s %s)", charger_id, code, websocket.close_reason or "")
             await self._report(

@@ -21,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from ocpp_bridge import codec, commands, errors
 from ocpp_bridge.config import BridgeConfig
 from ocpp_bridge.events import OcppVersion
+from ocpp_bridge.journal import ChargerJournal
 from ocpp_bridge.log_budget import LogBudget
 from ocpp_bridge.router import Router
 
@@ -42,6 +43,7 @@ class ChargerSession:
         "charger_id",
         "connected_at",
         "finished",
+        "journal",
         "last_message_at",
         "log",
         "ocpp_version",
@@ -55,6 +57,7 @@ class ChargerSession:
         websocket: ServerConnection,
         router: Router,
         config: BridgeConfig,
+        journal: ChargerJournal | None = None,
     ) -> None:
         self.charger_id = charger_id
         self.ocpp_version: OcppVersion = ocpp_version
@@ -71,15 +74,19 @@ class ChargerSession:
         self._tokens = float(config.rate_limit_burst)
         self._refilled_at = time.monotonic()
         self.log = LogBudget(logger, f"charger {charger_id}", config.log_lines_per_minute)
+        self.journal = journal  # every frame in and out, when the bridge keeps a journal
 
     # -- inbound ---------------------------------------------------------------------------------------------
 
     async def serve(self) -> None:
         """Read frames until the socket closes, then let the Call in progress finish; Calls still queued are
         dropped unanswered, so the charger sends them again after reconnecting."""
+        journal = self.journal
         try:
             async for data in self.websocket:
-                self.last_message_at = time.time()
+                self.last_message_at = moment = time.time()
+                if journal is not None:
+                    journal.record(moment, True, data)
                 await self._receive(data)
         except ConnectionClosed:
             pass
@@ -151,6 +158,8 @@ class ChargerSession:
             awaiting[1].set_exception(errors.CommandRejected(frame.code, frame.description, frame.details))
 
     async def _send(self, frame: bytes) -> bool:
+        if self.journal is not None:
+            self.journal.record(time.time(), False, frame)  # before sending: the reply may be read first
         try:
             await self.websocket.send(frame, text=True)
         except ConnectionClosed:

@@ -133,6 +133,17 @@ def test_command_crosses_processes(postgres_url: str, tmp_path: Path) -> None:
         )
         assert answer.status_code == 200, answer.text
         assert answer.json()["result"] == "configuration"
+
+        # The charger's last messages, read through process A from process B, which holds them.
+        journal = httpx.get(f"{a}/v1/admin/chargers/E2E-00001/journal", headers=headers, timeout=30)
+        assert journal.status_code == 200, journal.text
+        view = journal.json()
+        assert (view["available"], view["connected"]) == (True, True), view
+        seen = [(e["direction"], e["messageType"], e["action"]) for e in view["entries"]]
+        assert ("charger->csms", "Call", "BootNotification") in seen
+        asked = ("csms->charger", "Call", "GetConfiguration")
+        assert seen.index(("charger->csms", "CallResult", "GetConfiguration")) > seen.index(asked)
+
         reset = httpx.post(
             f"{a}/v1/admin/chargers/E2E-00001/commands/reset", json={"type": "Soft"}, headers=headers, timeout=30
         )

@@ -144,14 +144,17 @@ async def test_commands_reach_a_charger_held_by_another_process(database_url: st
             assert (rejected.value.code, rejected.value.description) == ("NotSupported", "no motorised lock")
             with pytest.raises(errors.InvalidCommand, match="integers"):
                 await here.send_command("CP-REL-1", commands.RemoteStop(transaction_id="not-a-number"))
-            # Beyond PostgreSQL's NOTIFY limit: refused with a clear error, in either direction.
+            # A command beyond PostgreSQL's NOTIFY limit is refused with a clear error; a longer answer comes back
+            # compressed, in parts.
             with pytest.raises(errors.InvalidCommand, match="limit"):
                 await here.send_command("CP-REL-1", commands.ChangeConfiguration(key="Note", value="x" * 9000))
-            cp.answers["GetConfiguration"] = {
-                "configurationKey": [{"key": f"Vendor{n}", "readonly": True, "value": "v" * 100} for n in range(100)]
-            }
-            with pytest.raises(errors.InvalidCommandResult, match="limit"):
-                await here.send_command("CP-REL-1", commands.GetConfiguration())
+            long_values = [{"key": f"Vendor{n}", "readonly": True, "value": uuid.uuid4().hex * 4} for n in range(100)]
+            cp.answers["GetConfiguration"] = {"configurationKey": long_values}
+            answered = await here.send_command("CP-REL-1", commands.GetConfiguration())
+            assert isinstance(answered, commands.ConfigurationResult)
+            assert [(value.key, value.value) for value in answered.values] == [
+                (value["key"], value["value"]) for value in long_values
+            ]
             cp.answers["GetConfiguration"] = {"configurationKey": [{"key": "HeartbeatInterval", "readonly": False}]}
             assert await here.send_command("CP-REL-1", commands.GetConfiguration()) == commands.ConfigurationResult(
                 values=(commands.ConfigurationValue(key="HeartbeatInterval", readonly=False),)
@@ -337,3 +340,44 @@ async def test_any_ocpp_message_by_name_reaches_a_charger_held_by_another_proces
         with pytest.raises(errors.InvalidCommand):
             await here.send_command("CP-REL-GEN", bad)
         assert cp.received_commands[-1] == ("GetLocalListVersion", {})
+
+
+@postgres_only
+async def test_a_chargers_journal_is_read_from_the_process_holding_its_socket(
+    database_url: str, factory: Factory
+) -> None:
+    await provision(factory, "CP-REL-JNL")
+    relay_a = postgres_relay(database_url, factory, "process-jnl-a")
+    relay_b = postgres_relay(database_url, factory, "process-jnl-b")
+    async with bridge_process(relay_a) as here, bridge_process(relay_b) as there:
+        async with charger(there.port, "CP-REL-JNL") as cp:
+            await eventually(held_by(factory, "CP-REL-JNL", "process-jnl-b", connected=True))
+            await cp.call("Heartbeat", {})
+            notes = [uuid.uuid4().hex * 6 for _ in range(30)]  # a journal well over one notification
+            for note in notes:
+                await cp.call("DataTransfer", {"vendorId": "com.example", "data": note})
+            await here.send_command("CP-REL-JNL", commands.ClearCache())
+
+            journal = await here.read_journal("CP-REL-JNL", limit=50)
+            assert journal is not None
+            assert journal.connected
+            assert not here.is_connected("CP-REL-JNL")  # read from process b, nothing sent to the charger
+            assert len(journal.frames) == 50
+            assert [(f.direction, f.message_type, f.action) for f in journal.frames[-2:]] == [
+                ("csms->charger", "Call", "ClearCache"),
+                ("charger->csms", "CallResult", "ClearCache"),
+            ]
+            transfers = [
+                f.payload["data"] for f in journal.frames if f.action == "DataTransfer" and f.message_type == "Call"
+            ]
+            assert transfers[-3:] == notes[-3:]
+            assert [name for name, _ in cp.received_commands] == ["ClearCache"]
+
+        # Held nowhere now: the process it disconnected from keeps its journal, the other has none.
+        await eventually(held_by(factory, "CP-REL-JNL", None, connected=False))
+        assert await here.read_journal("CP-REL-JNL") is None
+        kept = await there.read_journal("CP-REL-JNL", limit=2)
+        assert kept is not None
+        assert not kept.connected
+        assert [f.action for f in kept.frames] == ["ClearCache", "ClearCache"]
+        assert [change.event for change in kept.connections] == ["connected", "disconnected"]

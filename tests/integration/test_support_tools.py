@@ -264,8 +264,12 @@ async def test_diagnostics_and_adjustments_of_a_session_billed_outside_the_app(d
         assert charger["lastHeard"] is not None
         assert charger["evses"][0]["evseId"] == 1
         assert charger["evses"][0]["connectors"][0]["status"] == "Available"
-        assert diagnostics["journalAvailable"] is False
-        assert diagnostics["journal"] == []
+        # the charger's last OCPP messages, from the bridge's journal: its boot, statuses, the session's messages
+        assert diagnostics["journalAvailable"] is True
+        journal_actions = {line["action"] for line in diagnostics["journal"]}
+        assert {"BootNotification", "StatusNotification", "StartTransaction", "StopTransaction"} <= journal_actions
+        assert {line["direction"] for line in diagnostics["journal"]} == {"charger->csms", "csms->charger"}
+        assert len(diagnostics["journal"]) <= 50
         session = diagnostics["session"]
         assert session["id"] == session_id
         assert session["status"] == "completed"

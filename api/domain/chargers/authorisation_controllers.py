@@ -11,6 +11,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.deps import DbSession
+from api.domain.chargers.bridge_problems import answer
 from api.domain.chargers.local_list import LocalListKeeper, LocalListState, SyncOutcome
 from api.domain.chargers.reservations import (
     InvalidReservation,
@@ -21,20 +22,10 @@ from api.domain.chargers.reservations import (
     UnknownReservation,
 )
 from api.domain.drivers.id_tokens import TokenAuthorisation, TokenAuthorisationOut, set_token_authorisation
-from api.errors import (
-    BadGateway,
-    ChargerOffline,
-    Conflict,
-    FieldError,
-    GatewayTimeout,
-    InvalidInput,
-    NotFound,
-    ServiceUnavailable,
-)
+from api.errors import Conflict, FieldError, InvalidInput, NotFound, ServiceUnavailable
 from api.openapi_contract import problems
 from api.schema import AppStruct
 from api.security.guards import admin_only
-from ocpp_bridge import errors as ocpp_errors
 
 
 class ReservationCreate(AppStruct):
@@ -50,14 +41,6 @@ def _bridge(state: State) -> tuple[LocalListKeeper, ReservationService]:
     if bridge is None:
         raise ServiceUnavailable("This process does not run the OCPP bridge (VOLTWAY_OCPP_ENABLED=false).")
     return bridge.local_lists, bridge.reservations
-
-
-def _charger_problem(exc: ocpp_errors.OcppBridgeError, charger_id: str) -> Exception:
-    if isinstance(exc, ocpp_errors.ChargerNotConnected | ocpp_errors.ChargerDisconnected):
-        return ChargerOffline(f"Charger {charger_id!r} is not connected.")
-    if isinstance(exc, ocpp_errors.CommandTimeout):
-        return GatewayTimeout(str(exc))
-    return BadGateway(str(exc))
 
 
 class AdminAuthorisationController(Controller):
@@ -85,11 +68,9 @@ class AdminAuthorisationController(Controller):
         NotSupported when the charger has no local list enabled."""
         keeper, _ = _bridge(state)
         try:
-            return await keeper.sync_full(charger_id)
+            return await answer(charger_id, keeper.sync_full(charger_id))
         except LookupError as exc:
             raise NotFound(str(exc)) from None
-        except ocpp_errors.OcppBridgeError as exc:
-            raise _charger_problem(exc, charger_id) from None
 
     @get(
         "/chargers/{charger_id:str}/local-list",
@@ -119,12 +100,15 @@ class AdminAuthorisationController(Controller):
         """ReserveNow to the charger (connector 0: any of its connectors); 409 when the charger refuses."""
         _, reservations = _bridge(state)
         try:
-            return await reservations.reserve(
+            return await answer(
                 data.charger_id,
-                connector_id=data.connector_id,
-                id_token=data.id_token,
-                expires_at=data.expires_at,
-                group_id=data.group_id,
+                reservations.reserve(
+                    data.charger_id,
+                    connector_id=data.connector_id,
+                    id_token=data.id_token,
+                    expires_at=data.expires_at,
+                    group_id=data.group_id,
+                ),
             )
         except UnknownCharger as exc:
             raise NotFound(str(exc)) from None
@@ -132,8 +116,6 @@ class AdminAuthorisationController(Controller):
             raise InvalidInput([FieldError("expiresAt", str(exc))]) from None
         except ReservationError as exc:
             raise Conflict(str(exc)) from None
-        except ocpp_errors.OcppBridgeError as exc:
-            raise _charger_problem(exc, data.charger_id) from None
 
     @post(
         "/reservations/{reservation_id:int}/cancel",
@@ -144,8 +126,7 @@ class AdminAuthorisationController(Controller):
     async def cancel(self, reservation_id: FromPath[int], state: State) -> ReservationOut:
         _, reservations = _bridge(state)
         try:
-            return await reservations.cancel(reservation_id)
+            reservation = await reservations.get(reservation_id)
+            return await answer(reservation.charger_id, reservations.cancel(reservation_id))
         except UnknownReservation as exc:
             raise NotFound(str(exc)) from None
-        except ocpp_errors.OcppBridgeError as exc:
-            raise _charger_problem(exc, str(reservation_id)) from None

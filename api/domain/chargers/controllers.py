@@ -4,8 +4,7 @@ or any message by its OCPP action), password rotation, approval and blocking, an
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable
-from typing import Any, TypeVar
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -14,25 +13,16 @@ from litestar.params import FromPath, JSONBody
 
 from api.deps import CurrentPrincipal, DbSession
 from api.domain.chargers import audit, registration
-from api.domain.chargers.operations import ChargerOperations, UnknownCharger, station_info
-from api.domain.chargers.provisioning import ChargerSummary, ProvisioningError, list_chargers
-from api.errors import (
-    BadGateway,
-    ChargerOffline,
-    FieldError,
-    GatewayTimeout,
-    InvalidInput,
-    NotFound,
-    ServiceUnavailable,
-)
+from api.domain.chargers.bridge_problems import answer
+from api.domain.chargers.operations import ChargerOperations
+from api.domain.chargers.provisioning import ChargerSummary, list_chargers
+from api.domain.chargers.station_lookup import station_or_404
+from api.errors import ServiceUnavailable
 from api.openapi_contract import problems
 from api.schema import AppStruct
 from api.security.guards import admin_only
 from ocpp_bridge import commands as ocpp_commands
-from ocpp_bridge import errors as ocpp_errors
 from ocpp_bridge import ocpp_calls
-
-T = TypeVar("T")
 
 
 class CommandName(AppStruct):
@@ -77,26 +67,6 @@ def _operations(state: State) -> ChargerOperations:
         bridge.central.send_command,
         lambda ocpp_id: bridge.csms.directory.get(ocpp_id, fresh=True),
     )
-
-
-async def _answer(charger_id: str, work: Awaitable[T]) -> T:
-    """The operation's result, or the problem its failure stands for."""
-    try:
-        return await work
-    except UnknownCharger as exc:
-        raise NotFound(str(exc)) from None
-    except ocpp_errors.UnknownCommand as exc:
-        raise NotFound(str(exc)) from None
-    except ocpp_calls.PayloadInvalid as exc:
-        raise InvalidInput([FieldError(exc.location, str(exc))]) from None
-    except (ocpp_errors.InvalidCommand, ProvisioningError) as exc:
-        raise InvalidInput([FieldError("body", str(exc))]) from None
-    except (ocpp_errors.ChargerNotConnected, ocpp_errors.ChargerDisconnected) as exc:
-        raise ChargerOffline(f"Charger {charger_id!r} is not connected: {exc}") from None
-    except ocpp_errors.CommandTimeout as exc:
-        raise GatewayTimeout(str(exc)) from None
-    except ocpp_errors.CommandError as exc:  # CommandRejected, InvalidCommandResult, the password not taken
-        raise BadGateway(str(exc)) from None
 
 
 def _json(value: object) -> Response[bytes]:
@@ -148,7 +118,7 @@ class AdminChargerController(Controller):
             command_request = ocpp_commands.request_from_arguments(command, body or b"{}")
             return await operations.send(audit.Operator.admin(principal.user_id), charger_id, command_request)
 
-        return _json(await _answer(charger_id, run()))
+        return _json(await answer(charger_id, run()))
 
     @get(
         "/{charger_id:str}/ocpp",
@@ -156,7 +126,7 @@ class AdminChargerController(Controller):
         responses=problems(404),
     )
     async def list_ocpp_actions(self, charger_id: FromPath[str], db_session: DbSession) -> OcppActions:
-        station = await _answer(charger_id, station_info(db_session, charger_id))
+        station = await station_or_404(db_session, charger_id)
         version = station.ocpp_version
         return OcppActions(ocpp_version=version, actions=list(ocpp_calls.actions_of(version or "")))
 
@@ -192,7 +162,7 @@ class AdminChargerController(Controller):
             call = ocpp_commands.OcppCall(action=action, payload=msgspec.Raw(body))
             return await operations.send(audit.Operator.admin(principal.user_id), charger_id, call)
 
-        result = await _answer(charger_id, run())
+        result = await answer(charger_id, run())
         if isinstance(result, ocpp_commands.OcppCallResult):
             return Response(bytes(result.payload), media_type="application/json")
         return _json(result)
@@ -211,7 +181,7 @@ class AdminChargerController(Controller):
         only the new one. The secret is never shown or logged. Answers the charger's reply."""
         operations = _operations(state)
         return _json(
-            await _answer(charger_id, operations.rotate_password(audit.Operator.admin(principal.user_id), charger_id))
+            await answer(charger_id, operations.rotate_password(audit.Operator.admin(principal.user_id), charger_id))
         )
 
     @post(
@@ -227,7 +197,7 @@ class AdminChargerController(Controller):
         moves to an existing location, and is asked to send a new BootNotification, which is Accepted."""
         operations = _operations(state)
         operator = audit.Operator.admin(principal.user_id)
-        await _answer(charger_id, operations.approve(operator, charger_id, data.location_id))
+        await answer(charger_id, operations.approve(operator, charger_id, data.location_id))
         return Registration(ocpp_id=charger_id, registration_status=registration.ACCEPTED)
 
     @post("/{charger_id:str}/block", status_code=200, summary="Block a charger", responses=problems(404, 503))
@@ -235,13 +205,13 @@ class AdminChargerController(Controller):
         """Its BootNotification is answered Rejected (with VOLTWAY_OCPP_REJECTED_INTERVAL) and its other messages
         refused."""
         operator = audit.Operator.admin(principal.user_id)
-        await _answer(charger_id, _operations(state).set_registration(operator, charger_id, registration.BLOCKED))
+        await answer(charger_id, _operations(state).set_registration(operator, charger_id, registration.BLOCKED))
         return Registration(ocpp_id=charger_id, registration_status=registration.BLOCKED)
 
     @post("/{charger_id:str}/unblock", status_code=200, summary="Unblock a charger", responses=problems(404, 503))
     async def unblock(self, charger_id: FromPath[str], state: State, principal: CurrentPrincipal) -> Registration:
         operator = audit.Operator.admin(principal.user_id)
-        await _answer(charger_id, _operations(state).set_registration(operator, charger_id, registration.ACCEPTED))
+        await answer(charger_id, _operations(state).set_registration(operator, charger_id, registration.ACCEPTED))
         return Registration(ocpp_id=charger_id, registration_status=registration.ACCEPTED)
 
     @get(
@@ -250,5 +220,5 @@ class AdminChargerController(Controller):
         responses=problems(404),
     )
     async def audit_trail(self, charger_id: FromPath[str], db_session: DbSession) -> list[audit.AuditEntry]:
-        station = await _answer(charger_id, station_info(db_session, charger_id))
+        station = await station_or_404(db_session, charger_id)
         return await audit.list_entries(db_session, station.id)

@@ -4,9 +4,7 @@ display messages, reports, firmware publishing)."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, get, post
@@ -17,6 +15,7 @@ from api.deps import CurrentPrincipal, DbSession
 from api.domain.chargers import controllers as charger_controllers
 from api.domain.chargers import rotation
 from api.domain.chargers.audit import Operator
+from api.domain.chargers.bridge_problems import answer
 from api.domain.chargers.charger_events import DeviceEventPage, MonitorView, list_events, list_monitors
 from api.domain.chargers.charger_requests import REQUEST_KINDS, ChargerRequestView, get_request, list_requests
 from api.domain.chargers.device_model import (
@@ -24,26 +23,16 @@ from api.domain.chargers.device_model import (
     DeviceModelService,
     VariablePage,
     list_variables,
-    station_of,
 )
-from api.errors import (
-    BadGateway,
-    ChargerOffline,
-    FieldError,
-    GatewayTimeout,
-    InvalidInput,
-    NotFound,
-    ServiceUnavailable,
-)
+from api.domain.chargers.station_lookup import station_or_404
+from api.errors import FieldError, InvalidInput, NotFound, ServiceUnavailable
 from api.openapi_contract import problems
 from api.schema import AppStruct
 from api.security.guards import admin_only
 from api.security.tokens import Principal
 from ocpp_bridge import commands
-from ocpp_bridge import errors as ocpp_errors
 from ocpp_bridge.device_model import ComponentVariable, VariableOutcome, VariableSetting
 
-T = TypeVar("T")
 Limit = Annotated[int, QueryParameter(ge=1, le=1000)]
 
 
@@ -107,7 +96,7 @@ async def _rotate_to(
     [setting] = variables
     request = commands.ChangeConfiguration(key=rotation.V201_PASSWORD_KEY, value=setting.value)
     operations = charger_controllers.operations_of(state)
-    result = await _over_ocpp(charger_id, operations.send(Operator.admin(principal.user_id), charger_id, request))
+    result = await answer(charger_id, operations.send(Operator.admin(principal.user_id), charger_id, request))
     status = result.status if isinstance(result, commands.StatusResult) else "Accepted"
     outcome = VariableOutcomeView(component=setting.component, variable=setting.variable, status=status)
     return VariableOutcomes(variables=[outcome], messages=1)
@@ -125,30 +114,6 @@ def _offset(cursor: str | None) -> int:
     if not cursor.isdigit():
         raise InvalidInput([FieldError("cursor", "not a cursor this API gave out")])
     return int(cursor)
-
-
-async def _station(db_session: Any, charger_id: str) -> uuid.UUID:
-    return (await _station_and_version(db_session, charger_id))[0]
-
-
-async def _station_and_version(db_session: Any, charger_id: str) -> tuple[uuid.UUID, str | None]:
-    found = await station_of(db_session, charger_id)
-    if found is None:
-        raise NotFound(f"No charger {charger_id!r}.")
-    return found
-
-
-async def _over_ocpp(charger_id: str, call: Awaitable[T]) -> T:
-    try:
-        return await call
-    except ocpp_errors.InvalidCommand as exc:
-        raise InvalidInput([FieldError("body", str(exc))]) from None
-    except (ocpp_errors.ChargerNotConnected, ocpp_errors.ChargerDisconnected) as exc:
-        raise ChargerOffline(f"Charger {charger_id!r} is not connected: {exc}") from None
-    except ocpp_errors.CommandTimeout as exc:
-        raise GatewayTimeout(str(exc)) from None
-    except (ocpp_errors.CommandRejected, ocpp_errors.InvalidCommandResult) as exc:
-        raise BadGateway(str(exc)) from None
 
 
 def _service(state: State) -> DeviceModelService:
@@ -177,7 +142,7 @@ class AdminChargerDeviceController(Controller):
     ) -> VariablePage:
         """Components and variables as the charger last reported them (NotifyReport, GetVariables, SetVariables,
         and for 1.6 chargers GetConfiguration under the component ``OCPP16Configuration``)."""
-        station_id = await _station(db_session, charger_id)
+        station_id = (await station_or_404(db_session, charger_id)).id
         return await list_variables(
             db_session,
             station_id,
@@ -198,9 +163,9 @@ class AdminChargerDeviceController(Controller):
         self, db_session: DbSession, state: State, charger_id: FromPath[str], data: JSONBody[VariablesToGet]
     ) -> VariableOutcomes:
         """GetVariables in as many messages as the charger's DeviceDataCtrlr limits allow; values read are stored."""
-        station_id = await _station(db_session, charger_id)
+        station_id = (await station_or_404(db_session, charger_id)).id
         await db_session.close()
-        result = await _over_ocpp(
+        result = await answer(
             charger_id,
             _service(state).get_variables(
                 station_id, charger_id, [ComponentVariable(**msgspec.structs.asdict(v)) for v in data.variables]
@@ -226,11 +191,11 @@ class AdminChargerDeviceController(Controller):
 
         ``SecurityCtrlr.BasicAuthPassword`` is set alone and becomes a password rotation (see
         ``POST /v1/admin/chargers/{id}/password``); it is never stored here."""
-        station_id = await _station(db_session, charger_id)
+        station_id = (await station_or_404(db_session, charger_id)).id
         await db_session.close()
         if any(rotation.password_setting(v.component, v.variable) for v in data.variables):
             return await _rotate_to(state, principal, charger_id, data.variables)
-        result = await _over_ocpp(
+        result = await answer(
             charger_id,
             _service(state).set_variables(
                 station_id, charger_id, [VariableSetting(**msgspec.structs.asdict(v)) for v in data.variables]
@@ -249,21 +214,21 @@ class AdminChargerDeviceController(Controller):
     ) -> ConfigurationRefresh:
         """2.0.1: a full base report, stored as its NotifyReport parts arrive; 1.6: GetConfiguration, stored at once
         as variables of the component ``OCPP16Configuration``."""
-        station_id, ocpp_version = await _station_and_version(db_session, charger_id)
+        station = await station_or_404(db_session, charger_id)
         await db_session.close()
-        return await _over_ocpp(charger_id, _service(state).refresh(station_id, charger_id, ocpp_version))
+        return await answer(charger_id, _service(state).refresh(station.id, charger_id, station.ocpp_version))
 
     @get("/{charger_id:str}/events", summary="Device-model events a charger reported", responses=problems(404))
     async def events(
         self, db_session: DbSession, charger_id: FromPath[str], cursor: FromQuery[str | None] = None, limit: Limit = 100
     ) -> DeviceEventPage:
         """NotifyEvent events, newest first."""
-        station_id = await _station(db_session, charger_id)
+        station_id = (await station_or_404(db_session, charger_id)).id
         return await list_events(db_session, station_id, offset=_offset(cursor), limit=limit)
 
     @get("/{charger_id:str}/monitors", summary="Variable monitors a charger reported", responses=problems(404))
     async def monitors(self, db_session: DbSession, charger_id: FromPath[str]) -> list[MonitorView]:
-        station_id = await _station(db_session, charger_id)
+        station_id = (await station_or_404(db_session, charger_id)).id
         return await list_monitors(db_session, station_id)
 
     @get(
@@ -277,7 +242,7 @@ class AdminChargerDeviceController(Controller):
         """Log uploads, customer information, display messages, reports and firmware publishing, newest first."""
         if kind is not None and kind not in REQUEST_KINDS:
             raise InvalidInput([FieldError("kind", f"one of {', '.join(REQUEST_KINDS)}")])
-        station_id = await _station(db_session, charger_id)
+        station_id = (await station_or_404(db_session, charger_id)).id
         return await list_requests(db_session, station_id, kind)
 
     @get(
@@ -288,7 +253,7 @@ class AdminChargerDeviceController(Controller):
     async def request(
         self, db_session: DbSession, charger_id: FromPath[str], kind: FromPath[str], request_id: FromPath[int]
     ) -> ChargerRequestView:
-        station_id = await _station(db_session, charger_id)
+        station_id = (await station_or_404(db_session, charger_id)).id
         found = await get_request(db_session, station_id, kind, request_id)
         if found is None:
             raise NotFound(f"No {kind} request {request_id} for charger {charger_id!r}.")

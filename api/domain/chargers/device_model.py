@@ -17,7 +17,7 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.db.models import ChargerVariable, ChargingStation
+from api.db.models import ChargerVariable
 from api.db.types import utc_now
 from api.schema import AppStruct
 from ocpp_bridge import commands
@@ -212,16 +212,6 @@ class VariablePage(AppStruct):
     items: list[VariableView]
     total: int
     next_cursor: str | None = None
-
-
-async def station_of(session: AsyncSession, charger_id: str) -> tuple[uuid.UUID, str | None] | None:
-    """The charger's station id and the OCPP version it last connected with; None for an unknown charger."""
-    found = (
-        await session.execute(
-            select(ChargingStation.id, ChargingStation.ocpp_version).where(ChargingStation.ocpp_id == charger_id)
-        )
-    ).one_or_none()
-    return None if found is None else (found[0], found[1])
 
 
 def _filtered(

@@ -3,10 +3,11 @@
 A charger keeps one websocket open, so its socket lives in exactly one process; a command for it may be
 issued in any process behind the load balancer. Every process records in ``charging_stations.held_by``
 the chargers it holds, and the map shows them online at once. ``PostgresCommandRelay`` carries commands
-over PostgreSQL LISTEN/NOTIFY to the holder and its answer back; each process beats a ``bridge_processes``
-row, and the live ones delete the rows of processes that stopped beating and mark their chargers offline,
-so a crashed process's chargers do not stay "online" on the map. ``LocalCommandRelay`` keeps the same
-bookkeeping for the embedded single-process deployment, where no other process can hold a charger.
+over PostgreSQL LISTEN/NOTIFY to the holder and its answer back (compressed, in parts, when it is longer than one
+notification carries); each process beats a ``bridge_processes`` row, and the live ones delete the rows of
+processes that stopped beating and mark their chargers offline, so a crashed process's chargers do not stay
+"online" on the map. ``LocalCommandRelay`` keeps the same bookkeeping for the embedded single-process deployment,
+where no other process can hold a charger.
 
 Both relays deliver commands that must not be lost (a stop) durably: ``deliver_later`` sends through whichever
 process holds the charger at each attempt and retries with backoff until the charger answers or the command is
@@ -16,12 +17,15 @@ no longer wanted; a charger attaching here is sent at once what the ``owed`` pro
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import hashlib
 import logging
 import re
 import socket
 import uuid
+import zlib
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import timedelta
@@ -52,6 +56,11 @@ from ocpp_bridge.server import CentralSystem
 logger = logging.getLogger(__name__)
 
 NOTIFY_LIMIT_BYTES: Final = 7999  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
+# A longer answer (a charger's message journal, a large report) is compressed and sent in parts of this many
+# characters, at most REPLY_PARTS of them.
+PART_CHARACTERS: Final = 7800
+REPLY_PARTS: Final = 64
+_REPLY_BYTES: Final = 16 * 1024 * 1024  # what a compressed answer may expand to
 REPLY_MARGIN_SECONDS: Final = 1.0  # on top of the charger's own timeout: two notifications and a task switch
 CHANNEL_PREFIX: Final = "voltway_bridge_"
 _CHANNEL = re.compile(rf"{CHANNEL_PREFIX}[0-9a-f]{{32}}")
@@ -125,8 +134,54 @@ class _ReplyMessage(_Relayed, frozen=True, kw_only=True, tag="reply"):
     error: _FailureMessage | None = None
 
 
+class _ReplyPartMessage(_Relayed, frozen=True, kw_only=True, tag="part"):
+    """One part of an answer too long for one notification: a slice of its compressed form, in base64."""
+
+    request_id: str
+    index: int
+    count: int
+    data: str
+
+
 _encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder(_CommandMessage | _TakenMessage | _ReplyMessage)
+_decoder = msgspec.json.Decoder(_CommandMessage | _TakenMessage | _ReplyMessage | _ReplyPartMessage)
+_reply_decoder = msgspec.json.Decoder(_ReplyMessage)
+
+
+def reply_parts(request_id: str, reply: bytes) -> list[bytes]:
+    """The notifications carrying an encoded ``_ReplyMessage``: itself when it fits in one, else its parts (empty
+    when even the parts would be too many)."""
+    if len(reply) <= NOTIFY_LIMIT_BYTES:
+        return [reply]
+    packed = base64.b64encode(zlib.compress(reply, 6)).decode("ascii")
+    count = -(-len(packed) // PART_CHARACTERS)
+    if count > REPLY_PARTS:
+        return []
+    return [
+        _encoder.encode(
+            _ReplyPartMessage(
+                request_id=request_id,
+                index=index,
+                count=count,
+                data=packed[index * PART_CHARACTERS : (index + 1) * PART_CHARACTERS],
+            )
+        )
+        for index in range(count)
+    ]
+
+
+def joined_reply(parts: list[str]) -> _ReplyMessage:
+    """The answer carried by all its parts, in order; CommandError when they do not make one."""
+    try:
+        expander = zlib.decompressobj()
+        reply = expander.decompress(base64.b64decode("".join(parts), validate=True), _REPLY_BYTES)
+        if expander.unconsumed_tail or not expander.eof:
+            msg = "the answer is too long or incomplete"
+            raise errors.CommandError(msg)
+        return _reply_decoder.decode(reply)
+    except (binascii.Error, zlib.error, msgspec.DecodeError) as exc:
+        msg = f"the answer's parts do not make one: {exc}"
+        raise errors.CommandError(msg) from None
 
 
 def _failure_of(exc: Exception) -> _FailureMessage:
@@ -410,6 +465,7 @@ class PostgresCommandRelay(_StationBookkeeping):
         self._notify_lock = asyncio.Lock()
         self._waiting: dict[str, asyncio.Future[_ReplyMessage]] = {}
         self._taken: dict[str, asyncio.Event] = {}
+        self._parts: dict[str, list[str | None]] = {}
         self._running: set[asyncio.Task[None]] = set()
         self._beat_task: asyncio.Task[None] | None = None
         self._relisten_task: asyncio.Task[None] | None = None
@@ -611,6 +667,7 @@ class PostgresCommandRelay(_StationBookkeeping):
         finally:
             self._waiting.pop(request_id, None)
             self._taken.pop(request_id, None)
+            self._parts.pop(request_id, None)
         if reply.error is not None:
             raise _exception_of(reply.error)
         return decode_result(bytes(reply.result))
@@ -684,9 +741,29 @@ class PostgresCommandRelay(_StationBookkeeping):
             if taken is not None:
                 taken.set()
             return
+        if isinstance(message, _ReplyPartMessage):
+            self._part_received(message)
+            return
         task = asyncio.create_task(self._run_relayed(message))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
+
+    def _part_received(self, part: _ReplyPartMessage) -> None:
+        """Collect the parts of a long answer; the last one to arrive completes it."""
+        future = self._waiting.get(part.request_id)
+        if future is None or future.done() or not 0 <= part.index < part.count <= REPLY_PARTS:
+            return
+        parts = self._parts.setdefault(part.request_id, [None] * part.count)
+        if len(parts) != part.count:
+            return
+        parts[part.index] = part.data
+        if any(data is None for data in parts):
+            return
+        del self._parts[part.request_id]
+        try:
+            future.set_result(joined_reply([data for data in parts if data is not None]))
+        except errors.CommandError as exc:
+            future.set_exception(exc)
 
     async def _run_relayed(self, message: _CommandMessage) -> None:
         """Run a command from another process on a charger held here and notify the answer back."""
@@ -710,13 +787,18 @@ class PostgresCommandRelay(_StationBookkeeping):
         except Exception as exc:
             reply = _ReplyMessage(request_id=message.request_id, error=_failure_of(exc))
         payload = _encoder.encode(reply)
-        if len(payload) > NOTIFY_LIMIT_BYTES:
+        notifications = reply_parts(message.request_id, payload)
+        if not notifications:
             too_large = errors.InvalidCommandResult(
-                f"the charger's answer is {len(payload)} bytes, over the {NOTIFY_LIMIT_BYTES}-byte limit of the relay"
+                f"the charger's answer is {len(payload)} bytes, too long for the relay even compressed in"
+                f" {REPLY_PARTS} parts"
             )
-            payload = _encoder.encode(_ReplyMessage(request_id=message.request_id, error=_failure_of(too_large)))
+            notifications = [
+                _encoder.encode(_ReplyMessage(request_id=message.request_id, error=_failure_of(too_large)))
+            ]
         try:
-            await self._notify(message.reply_to, payload)
+            for notification in notifications:
+                await self._notify(message.reply_to, notification)
         except Exception:
             logger.exception("command relay %s: could not send an answer to %s", self.process_id, message.reply_to)
 

@@ -21,6 +21,7 @@ from api.metrics.instruments import BridgeMetrics
 from api.periodic import Periodic
 from api.settings import Settings
 from ocpp_bridge.config import BridgeConfig
+from ocpp_bridge.journal import JournalSnapshot
 from ocpp_bridge.server import CentralSystem
 
 METER_FLUSH_SECONDS = 0.25
@@ -37,6 +38,7 @@ def bridge_config(settings: Settings, *, reuse_port: bool = False) -> BridgeConf
         tls_client_ca_path=settings.ocpp_tls_client_ca or None,
         csms_organization=settings.ocpp_csms_organization or None,
         reuse_port=reuse_port,
+        journal_size=settings.ocpp_journal_size,
     )
 
 
@@ -113,6 +115,10 @@ class BridgeRuntime:
     @property
     def port(self) -> int:
         return self.central.port
+
+    async def read_journal(self, charger_id: str, limit: int | None = None) -> JournalSnapshot | None:
+        """The charger's message journal, from whichever process holds its socket (see ``CentralSystem``)."""
+        return await self.central.read_journal(charger_id, limit)
 
     async def start(self) -> None:
         await self.live.start()

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, post, put
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db.models import ChargingStation
 from api.deps import DbSession
+from api.domain.chargers.bridge_problems import answer
 from api.domain.chargers.certificates import (
     IssuedCertificateView,
     list_issued_certificates,
@@ -27,11 +24,11 @@ from api.domain.chargers.installed_certificates import (
     store_installed_certificates,
 )
 from api.domain.chargers.security_events import SecurityEvent, list_security_events
-from api.errors import BadGateway, ChargerOffline, GatewayTimeout, NotFound, ServiceUnavailable
+from api.domain.chargers.station_lookup import station_or_404
+from api.errors import ServiceUnavailable
 from api.openapi_contract import problems
 from api.schema import AppStruct
 from api.security.guards import admin_only
-from ocpp_bridge import errors as ocpp_errors
 
 
 class SecurityProfile(AppStruct):
@@ -45,20 +42,6 @@ class SecurityProfileChange(AppStruct):
     security_profile: Annotated[int, msgspec.Meta(ge=1, le=3)]
 
 
-async def _station_id(session: AsyncSession, charger_id: str) -> uuid.UUID:
-    found = await session.scalar(select(ChargingStation.id).where(ChargingStation.ocpp_id == charger_id))
-    if found is None:
-        raise NotFound(f"No charger {charger_id!r}.")
-    return found
-
-
-async def _ocpp_version(session: AsyncSession, station_id: uuid.UUID) -> str | None:
-    version: str | None = await session.scalar(
-        select(ChargingStation.ocpp_version).where(ChargingStation.id == station_id)
-    )
-    return version
-
-
 class AdminChargerSecurityController(Controller):
     path = "/v1/admin/chargers/{charger_id:str}"
     tags = ["Administration"]
@@ -68,16 +51,16 @@ class AdminChargerSecurityController(Controller):
     @get("/security-events", summary="Security events the charger reported, newest first", responses=problems(404))
     async def security_events(self, charger_id: FromPath[str], db_session: DbSession) -> list[SecurityEvent]:
         """SecurityEventNotification of OCPP 1.6 (security extension) and 2.0.1; ``critical`` per the spec's list."""
-        return await list_security_events(db_session, await _station_id(db_session, charger_id))
+        return await list_security_events(db_session, (await station_or_404(db_session, charger_id)).id)
 
     @get("/certificates", summary="Certificates our CA issued to the charger", responses=problems(404))
     async def certificates(self, charger_id: FromPath[str], db_session: DbSession) -> list[IssuedCertificateView]:
         """Signed in answer to the charger's SignCertificate; ``deliveryStatus`` is its CertificateSigned answer."""
-        return await list_issued_certificates(db_session, await _station_id(db_session, charger_id))
+        return await list_issued_certificates(db_session, (await station_or_404(db_session, charger_id)).id)
 
     @get("/security-profile", summary="The charger's OCPP security profile", responses=problems(404))
     async def security_profile(self, charger_id: FromPath[str], db_session: DbSession) -> SecurityProfile:
-        station_id = await _station_id(db_session, charger_id)
+        station_id = (await station_or_404(db_session, charger_id)).id
         return SecurityProfile(security_profile=await stored_security_profile(db_session, station_id))
 
     @put("/security-profile", summary="Set the charger's OCPP security profile", responses=problems(404))
@@ -86,7 +69,7 @@ class AdminChargerSecurityController(Controller):
     ) -> SecurityProfile:
         """Profile 3 admits the charger only with a client certificate (CN = its identity) signed by the CA of
         VOLTWAY_OCPP_TLS_CLIENT_CA; its password is no longer asked. Takes effect at its next connection."""
-        station_id = await _station_id(db_session, charger_id)
+        station_id = (await station_or_404(db_session, charger_id)).id
         await set_security_profile(db_session, station_id, data.security_profile)
         await db_session.commit()
         bridge = getattr(state, "bridge", None)
@@ -99,7 +82,7 @@ class AdminChargerSecurityController(Controller):
         self, charger_id: FromPath[str], db_session: DbSession
     ) -> list[InstalledCertificateView]:
         """As stored from its last GetInstalledCertificateIds answers (see the POST of this path)."""
-        return await list_installed_certificates(db_session, await _station_id(db_session, charger_id))
+        return await list_installed_certificates(db_session, (await station_or_404(db_session, charger_id)).id)
 
     @post(
         "/installed-certificates",
@@ -111,20 +94,13 @@ class AdminChargerSecurityController(Controller):
         self, charger_id: FromPath[str], db_session: DbSession, state: State
     ) -> list[InstalledCertificateView]:
         """GetInstalledCertificateIds for every certificate type; 409 charger not connected, 504 no answer in time."""
-        station_id = await _station_id(db_session, charger_id)
+        station = await station_or_404(db_session, charger_id)
         bridge = getattr(state, "bridge", None)
         if bridge is None:
             raise ServiceUnavailable("This process does not run the OCPP bridge (VOLTWAY_OCPP_ENABLED=false).")
         session = bridge.central.session(charger_id)  # held here: its version is known for sure
-        version = session.ocpp_version if session is not None else await _ocpp_version(db_session, station_id)
-        try:
-            found = await ask_installed_certificates(bridge.central.send_command, charger_id, version)
-        except (ocpp_errors.ChargerNotConnected, ocpp_errors.ChargerDisconnected) as exc:
-            raise ChargerOffline(f"Charger {charger_id!r} is not connected: {exc}") from None
-        except ocpp_errors.CommandTimeout as exc:
-            raise GatewayTimeout(str(exc)) from None
-        except (ocpp_errors.CommandRejected, ocpp_errors.InvalidCommandResult, ocpp_errors.InvalidCommand) as exc:
-            raise BadGateway(str(exc)) from None
-        await store_installed_certificates(db_session, station_id, found)
+        version = session.ocpp_version if session is not None else station.ocpp_version
+        found = await answer(charger_id, ask_installed_certificates(bridge.central.send_command, charger_id, version))
+        await store_installed_certificates(db_session, station.id, found)
         await db_session.commit()
-        return await list_installed_certificates(db_session, station_id)
+        return await list_installed_certificates(db_session, station.id)

@@ -3,8 +3,6 @@ composite schedule, and what the EV at an EVSE asked for."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -13,6 +11,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.deps import DbSession
+from api.domain.chargers.bridge_problems import answer
 from api.domain.chargers.charging_profiles import (
     ChargingProfiles,
     EVChargingNeeds,
@@ -20,20 +19,11 @@ from api.domain.chargers.charging_profiles import (
     StoredChargingProfile,
     latest_ev_charging_needs,
 )
-from api.errors import (
-    BadGateway,
-    ChargerOffline,
-    FieldError,
-    GatewayTimeout,
-    InvalidInput,
-    NotFound,
-    ServiceUnavailable,
-)
+from api.errors import NotFound, ServiceUnavailable
 from api.openapi_contract import problems
 from api.schema import AppStruct
 from api.security.guards import admin_only
 from ocpp_bridge import commands
-from ocpp_bridge import errors as ocpp_errors
 from ocpp_bridge.smart_charging import (
     ChargingProfile,
     ChargingProfilePurpose,
@@ -84,21 +74,6 @@ def _service(state: State) -> ChargingProfiles:
     return ChargingProfiles(state.session_factory, _no_bridge if bridge is None else bridge.central.send_command)
 
 
-@contextmanager
-def _charger_errors(charger_id: str) -> Iterator[None]:
-    """The bridge's command errors as problem details."""
-    try:
-        yield
-    except ocpp_errors.InvalidCommand as exc:
-        raise InvalidInput([FieldError("body", str(exc))]) from None
-    except (ocpp_errors.ChargerNotConnected, ocpp_errors.ChargerDisconnected) as exc:
-        raise ChargerOffline(f"Charger {charger_id!r} is not connected: {exc}") from None
-    except ocpp_errors.CommandTimeout as exc:
-        raise GatewayTimeout(str(exc)) from None
-    except (ocpp_errors.CommandRejected, ocpp_errors.InvalidCommandResult) as exc:
-        raise BadGateway(str(exc)) from None
-
-
 class AdminSmartChargingController(Controller):
     path = "/v1/admin/chargers"
     tags = ["Administration"]
@@ -130,8 +105,7 @@ class AdminSmartChargingController(Controller):
     ) -> StoredChargingProfile:
         """Checked against the spec's rules and the charger's state first (422 names each broken rule); answers
         the stored profile with the charger's verdict in ``status``."""
-        with _charger_errors(charger_id):
-            return await _service(state).set_profile(charger_id, data.evse_id, data.charging_profile)
+        return await answer(charger_id, _service(state).set_profile(charger_id, data.evse_id, data.charging_profile))
 
     @delete(
         "/{charger_id:str}/charging-profiles",
@@ -149,10 +123,12 @@ class AdminSmartChargingController(Controller):
         stack_level: Annotated[int | None, QueryParameter(name="stackLevel", ge=0)] = None,
     ) -> ClearResult:
         """By ``chargingProfileId``, or every profile matching the criteria given (none given: all of them)."""
-        with _charger_errors(charger_id):
-            result = await _service(state).clear(
+        result = await answer(
+            charger_id,
+            _service(state).clear(
                 charger_id, profile_id=profile_id, evse_id=evse_id, purpose=purpose, stack_level=stack_level
-            )
+            ),
+        )
         return ClearResult(status=result.status, reason=result.reason)
 
     @post(
@@ -165,14 +141,16 @@ class AdminSmartChargingController(Controller):
         self, charger_id: FromPath[str], state: State, data: JSONBody[ProfileReportBody]
     ) -> ProfileReportRequested:
         """The charger's ReportChargingProfiles arrive afterwards and show in the list as Reported."""
-        with _charger_errors(charger_id):
-            return await _service(state).request_report(
+        return await answer(
+            charger_id,
+            _service(state).request_report(
                 charger_id,
                 evse_id=data.evse_id,
                 purpose=data.charging_profile_purpose,
                 stack_level=data.stack_level,
                 profile_ids=data.charging_profile_id,
-            )
+            ),
+        )
 
     @get(
         "/{charger_id:str}/composite-schedule",
@@ -188,8 +166,7 @@ class AdminSmartChargingController(Controller):
         unit: Annotated[ChargingRateUnit | None, QueryParameter()] = None,
     ) -> CompositeSchedule:
         """For ``evseId`` (0: the charger's grid connection) over the next ``duration`` seconds, in ``unit``."""
-        with _charger_errors(charger_id):
-            result = await _service(state).composite_schedule(charger_id, evse_id, duration, unit)
+        result = await answer(charger_id, _service(state).composite_schedule(charger_id, evse_id, duration, unit))
         return CompositeSchedule(
             status=result.status,
             reason=result.reason,

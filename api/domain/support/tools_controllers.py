@@ -3,6 +3,7 @@ session. Staff only; every action and refund goes to the ticket's audit trail wi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
@@ -14,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db.models import SupportTicket
 from api.db.types import utc_now
 from api.deps import CurrentPrincipal, DbSession
+from api.domain.chargers.journal import JournalEntry, journal_view
 from api.domain.chat.context import CommandSender
 from api.domain.sessions.service import SessionService
 from api.domain.support.audit import actor_of
-from api.domain.support.diagnostics import Diagnostics, JournalReader, diagnose, no_journal
+from api.domain.support.diagnostics import Diagnostics, JournalReader, diagnose
 from api.domain.support.refunds import RefundIssuer, RefundRequest, RefundView, list_refunds
 from api.domain.support.remote_actions import ActionChoice, ActionOutcome, ActionRequest, choices_for, run_action
 from api.domain.support.views import summary
@@ -41,9 +43,18 @@ MAX_TICKET_ID = 2**63 - 1  # the largest row id; a larger number names no ticket
 
 
 def provide_journal_reader(state: State) -> JournalReader:
-    """The charger message journal reader the app was given (`state.journal_reader`), else none."""
+    """The bridge's per-charger message journal (read through the command relay from whichever process holds the
+    charger); `state.journal_reader` replaces it."""
     reader: JournalReader | None = getattr(state, "journal_reader", None)
-    return reader or no_journal
+    if reader is not None:
+        return reader
+    bridge = getattr(state, "bridge", None)
+
+    async def read(charger_id: str, limit: int) -> Sequence[JournalEntry] | None:
+        view = await journal_view(bridge, charger_id, limit)
+        return view.entries if view.available else None
+
+    return read
 
 
 async def ticket_of(session: AsyncSession, ticket_id: int) -> SupportTicket:
