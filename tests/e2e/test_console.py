@@ -506,6 +506,13 @@ def test_an_agent_takes_a_stuck_cable_from_the_queue_to_a_rated_solution(page: A
             page.get_by_role("dialog").get_by_role("button", name=re.compile("Unlock", re.I)).click()
             page.locator(".toast-success", has_text=re.compile("Unlocked", re.I)).wait_for(timeout=30_000)
             wait_for(lambda: simulation.report.unlocks == 1, "the simulated charger to unlock")
+            page.get_by_role("button", name="Refresh").click()
+            journal = page.locator("#diagnostics details.journal")
+            journal.locator("summary").click()
+            journal.get_by_text("UnlockConnector").first.wait_for()
+            assert accessibility_violations(page) == []
+            journal.screenshot(path=str(ARTIFACTS / "journal.png"))
+            journal.locator("summary").click()  # folded again
 
             # A public reply reaches the driver's conversation at once; an internal note stays internal.
             page.keyboard.press("r")

@@ -328,28 +328,49 @@ function renderDriver(driver) {
   );
 }
 
+function clock(iso) {
+  return iso ? new Date(iso).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" }) : "—";
+}
+
+function direction(value) {
+  const text = String(value || "");
+  if (text.startsWith("charger") || text === "in" || text === "received") return "from the charger";
+  if (text.startsWith("csms") || text === "out" || text === "sent") return "to the charger";
+  return label(text);
+}
+
 function renderJournal(data) {
-  const journal = data.journal || [];
+  const journal = [...(data.journal || [])].sort((a, b) => String(b.at).localeCompare(String(a.at)));
   if (data.journalAvailable === false) return el("p", { class: "muted small" }, "The OCPP message journal is not available here.");
   if (!journal.length) return el("p", { class: "muted small" }, "No OCPP messages recorded yet.");
   return el(
     "details",
     { class: "journal" },
-    el("summary", {}, journal.length === 1 ? "The last OCPP message" : `Last ${journal.length} OCPP messages`),
-    table(
-      "OCPP messages, newest first",
-      ["Time", "Direction", "Message"],
-      journal.map((entry) => [
-        formatTime(entry.at),
-        label(entry.direction),
-        el("span", {}, `${entry.action || ""} ${label(entry.messageType || "")}`.trim(), el("code", { class: "payload" }, JSON.stringify(entry.payload ?? {}).slice(0, 160))),
-      ]),
+    el("summary", {}, journal.length === 1 ? "The last OCPP message" : `The last ${journal.length} OCPP messages`),
+    el(
+      "div",
+      { class: "scroll-box", tabindex: "0", role: "region", "aria-label": "OCPP messages, newest first" },
+      table(
+        "OCPP messages, newest first",
+        ["Time", "Direction", "Message"],
+        journal.map((entry) => [
+          clock(entry.at),
+          direction(entry.direction),
+          el(
+            "span",
+            {},
+            `${entry.action || ""} ${label(entry.messageType || "")}`.trim(),
+            el("code", { class: "payload" }, JSON.stringify(entry.payload ?? {}).slice(0, 160)),
+          ),
+        ]),
+      ),
     ),
   );
 }
 
 function renderDiagnostics() {
   const faults = diagnostics.faults || [];
+  const journalOpen = Boolean(document.querySelector("#diagnostics details.journal[open]"));
   replaceChildren(
     byId("diagnostics"),
     renderCharger(diagnostics.charger),
@@ -360,6 +381,9 @@ function renderDiagnostics() {
     renderSession(diagnostics.session),
     renderDriver(diagnostics.driver),
   );
+  // A refresh every 15 seconds must not fold the journal the agent is reading.
+  const journal = document.querySelector("#diagnostics details.journal");
+  if (journal && journalOpen) journal.open = true;
 }
 
 // ----- remote actions ---------------------------------------------------------------------------------------
