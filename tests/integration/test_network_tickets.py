@@ -124,6 +124,7 @@ async def test_a_fault_during_a_session_opens_one_ticket_and_a_repeat_updates_it
     await site.fault("GroundFailure")  # nobody charging: nothing for an agent to reach out about
     assert await tickets(site.database_url) == []
     await site.charger.status("Available")
+    await wait_for(lambda: _all_available(site.client, site.base, 1), "the connector available again")
 
     email = f"faulted-{uuid.uuid4().hex[:8]}@example.com"
     headers = await site.driver(email)

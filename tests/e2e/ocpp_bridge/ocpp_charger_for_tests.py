@@ -104,7 +104,9 @@ class ScriptedCharger:
                 if isinstance(frame, list) and frame and frame[0] == 2:
                     asyncio.create_task(self._answer(frame))  # noqa: RUF006
                 elif isinstance(frame, list) and len(frame) > 1 and frame[1] in self._pending:
-                    self._pending.pop(frame[1]).set_result(frame)
+                    waiting = self._pending.pop(frame[1])
+                    if not waiting.done():  # the caller may have given up waiting (a timeout) before the answer came
+                        waiting.set_result(frame)
                 else:
                     await self.unmatched.put(frame)
 
