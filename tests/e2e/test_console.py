@@ -105,7 +105,7 @@ def browser() -> Iterator[Any]:
 
     with sync_playwright() as playwright:
         # The browser runs on the real clock: preloaded libraries (libfaketime) stall it.
-        environment = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+        environment: dict[str, str | float | bool] = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
         launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, env=environment)
         try:
             yield launched
@@ -145,7 +145,7 @@ def page(browser: Any, served: Served, request: pytest.FixtureRequest) -> Iterat
 
 def accessibility_violations(tab: Any) -> list[str]:
     """axe-core's serious and critical findings on the page as it is now."""
-    from axe_playwright_python.sync_playwright import Axe
+    from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 
     results = Axe().run(tab)
     return [

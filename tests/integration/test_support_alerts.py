@@ -22,6 +22,7 @@ from api.db.types import utc_now
 from api.domain.drivers.commands import add_user
 from api.domain.support.audit import SYSTEM
 from api.domain.support.workflow import open_ticket
+from api.security.tokens import Role
 from api.services import open_services
 from api.settings import Settings
 from tests.deliveries_receiver import Receiver
@@ -76,7 +77,12 @@ def desk_settings(database_url: str, inbox: tuple[Inbox, int], receiver: Receive
 
 
 async def add_staff(settings: Settings) -> None:
-    for email, role in (("ana@example.com", "agent"), ("ben@example.com", "agent"), ("ada@example.com", "admin")):
+    staff: tuple[tuple[str, Role], ...] = (
+        ("ana@example.com", "agent"),
+        ("ben@example.com", "agent"),
+        ("ada@example.com", "admin"),
+    )
+    for email, role in staff:
         await add_user(settings, email=email, password=STAFF_PASSWORD, role=role, name=email.split("@")[0].title())
 
 

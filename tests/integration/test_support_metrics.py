@@ -21,6 +21,7 @@ from api.domain.drivers.commands import add_user
 from api.domain.support.audit import SYSTEM, Actor
 from api.domain.support.sla import build_policy
 from api.domain.support.workflow import add_message, change_status, open_ticket
+from api.security.tokens import Role
 from tests.integration.conftest import ClientFactory
 from tests.integration.test_chat import charger_with_session, signed_in, user_id
 from tests.support import database_session, make_settings
@@ -30,7 +31,7 @@ STAFF_PASSWORD = "a staff password 123"
 POLICY = build_policy("", "", "UTC")
 
 
-async def staff(database_url: str, email: str, role: str = "agent") -> Actor:
+async def staff(database_url: str, email: str, role: Role = "agent") -> Actor:
     settings = make_settings(database_url=database_url)
     name = email.split("@")[0].title()
     await add_user(settings, email=email, password=STAFF_PASSWORD, role=role, name=name)

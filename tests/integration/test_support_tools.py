@@ -25,6 +25,7 @@ from api.domain.drivers.commands import add_user
 from api.domain.support.audit import SYSTEM
 from api.domain.support.sla import build_policy
 from api.domain.support.workflow import open_ticket
+from api.security.tokens import Role
 from tests.integration.stripe_support import VISA, add_card, app_side_client, captured_on, stripe_settings
 from tests.integration.test_sessions import Network, serve, session_status
 from tests.support import database_session, make_settings, wait_for
@@ -32,12 +33,12 @@ from tests.support import database_session, make_settings, wait_for
 PASSWORD = "long enough password"
 
 
-async def staff(client: httpx.AsyncClient, net: Network, role: str, name: str) -> tuple[dict[str, str], str]:
+async def staff(client: httpx.AsyncClient, net: Network, role: Role, name: str) -> tuple[dict[str, str], str]:
     """A signed-in agent or admin: (headers, user id)."""
     email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
     user_id = await add_user(
         make_settings(database_url=net.database_url), email=email, password=PASSWORD, role=role, name=name
-    )  # type: ignore[arg-type]
+    )
     tokens = (await client.post(f"{net.base}/v1/auth/login", json={"email": email, "password": PASSWORD})).json()
     return {"Authorization": f"Bearer {tokens['accessToken']}"}, user_id
 

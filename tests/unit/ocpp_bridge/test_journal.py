@@ -161,7 +161,8 @@ def test_a_replaced_connection_does_not_retire_the_journal_its_successor_records
     journals = MessageJournal(size=5)
     old = journals.attach("CP-1", "1.6")
     new = journals.attach("CP-1", "1.6")  # the new socket attached before the old one finished closing
-    assert old is new is not None
+    assert old is not None
+    assert old is new
     journals.detach(old, 1000, "Replaced by a new connection")
     read = journals.read("CP-1")
     assert read is not None
