@@ -16,7 +16,7 @@ def lag_count(path: str) -> float:
 
 async def _until_listening(updates: SessionUpdates) -> None:
     for _ in range(100):
-        if updates._connection is not None or updates._dsn is None:
+        if updates.listening:
             return
         await asyncio.sleep(0.05)
 

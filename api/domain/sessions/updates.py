@@ -10,26 +10,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import secrets
 import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator
-from typing import Any, Final
+from typing import Final
 
-import asyncpg
 import msgspec
-from sqlalchemy.engine import make_url
 
 from api.metrics import instruments as metrics
+from api.notify_relay import NotifyRelay
 
 logger = logging.getLogger(__name__)
 
 CHANNEL: Final = "voltway_session_updates"
 QUEUE_SIZE: Final = 32
-NOTIFY_LIMIT_BYTES: Final = 7999
-RECONNECT_SECONDS: Final = 2.0
 
 
 class _Envelope(msgspec.Struct, frozen=True):
@@ -77,56 +72,28 @@ class SessionUpdates:
     """Latest update per session plus subscriber queues; `publish` is synchronous and never blocks."""
 
     def __init__(self, database_url: str | None = None) -> None:
-        self.origin = f"{os.getpid()}-{secrets.token_hex(4)}"
-        self._dsn = (
-            make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-            if database_url and database_url.startswith("postgresql")
-            else None
-        )
+        self._relay = NotifyRelay(database_url, CHANNEL, "session updates", self._on_notification)
+        self.origin = self._relay.origin
         self._latest: dict[uuid.UUID, bytes] = {}
         self._queues: dict[uuid.UUID, set[UpdateQueue]] = {}
-        self._outgoing: asyncio.Queue[bytes] | None = None
-        self._connection: Any = None
-        self._sender: asyncio.Task[None] | None = None
-        self._keeper: asyncio.Task[None] | None = None
         self.published = 0
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Listen on PostgreSQL (reconnecting in the background while it is unreachable); nothing on SQLite."""
-        if self._dsn is None or self._sender is not None:
-            return
-        self._outgoing = asyncio.Queue()
-        self._sender = asyncio.create_task(self._send_forever(), name="session updates notify")
-        self._keeper = asyncio.create_task(self._keep_listening(), name="session updates listen")
-
-    async def _keep_listening(self) -> None:
-        while True:
-            if self._connection is None or self._connection.is_closed():
-                try:
-                    connection = await asyncpg.connect(self._dsn)
-                    await connection.add_listener(CHANNEL, self._on_notification)
-                    self._connection = connection
-                except (asyncpg.PostgresError, OSError) as exc:
-                    logger.warning("session updates: cannot listen on PostgreSQL (%s); retrying", exc)
-            await asyncio.sleep(RECONNECT_SECONDS)
+        await self._relay.start()
 
     async def stop(self) -> None:
-        for task in (self._sender, self._keeper):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        self._sender = self._keeper = None
-        connection, self._connection = self._connection, None
-        if connection is not None and not connection.is_closed():
-            with contextlib.suppress(asyncpg.PostgresError, OSError):
-                await connection.remove_listener(CHANNEL, self._on_notification)
-            await connection.close()
+        await self._relay.stop()
         for queues in self._queues.values():
             for queue in queues:
                 queue.offer(None)
+
+    @property
+    def listening(self) -> bool:
+        """Whether other processes' updates reach this one (always on SQLite, where there are none)."""
+        return self._relay.listening
 
     # -- publishing ------------------------------------------------------------------------------------------
 
@@ -135,14 +102,9 @@ class SessionUpdates:
         self.published += 1
         at = time.time()
         self._deliver(session_id, update, final=final, published_at=at)
-        if self._outgoing is not None:
-            envelope = msgspec.json.encode(
-                _Envelope(self.origin, str(session_id), msgspec.Raw(update), final=final, at=at)
-            )
-            if len(envelope) <= NOTIFY_LIMIT_BYTES:
-                self._outgoing.put_nowait(envelope)
-            else:
-                logger.warning("session update of %d bytes too large for NOTIFY; not relayed", len(envelope))
+        if self._relay.relays:
+            envelope = _Envelope(self.origin, str(session_id), msgspec.Raw(update), final=final, at=at)
+            self._relay.send(msgspec.json.encode(envelope).decode())
 
     def _deliver(
         self, session_id: uuid.UUID, update: bytes, *, final: bool, published_at: float, path: str = "local"
@@ -156,24 +118,7 @@ class SessionUpdates:
             if final:
                 queue.offer(None)
 
-    async def _send_forever(self) -> None:
-        assert self._outgoing is not None
-        while True:
-            payload = await self._outgoing.get()
-            batch = [payload]
-            while not self._outgoing.empty() and len(batch) < 200:
-                batch.append(self._outgoing.get_nowait())
-            if self._connection is None or self._connection.is_closed():
-                logger.warning("session updates: %d not relayed, PostgreSQL is not reachable", len(batch))
-                continue
-            try:
-                await self._connection.executemany(
-                    "SELECT pg_notify($1, $2)", [(CHANNEL, item.decode("utf-8")) for item in batch]
-                )
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
-                logger.exception("could not relay %d session updates", len(batch))
-
-    def _on_notification(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+    def _on_notification(self, payload: str) -> None:
         try:
             envelope = msgspec.json.decode(payload, type=_Envelope)
             session_id = uuid.UUID(envelope.session_id)

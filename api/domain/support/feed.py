@@ -21,22 +21,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import secrets
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any, Final
 
-import asyncpg
 import msgspec
-from sqlalchemy.engine import make_url
+
+from api.notify_relay import NotifyRelay
 
 logger = logging.getLogger(__name__)
 
 CHANNEL: Final = "voltway_ticket_feed"
 QUEUE_SIZE: Final = 64
-NOTIFY_LIMIT_BYTES: Final = 7999
-RECONNECT_SECONDS: Final = 2.0
 QUEUE_TOPIC: Final = "queue"
 
 
@@ -67,51 +63,18 @@ class TicketFeed:
     """Subscriber queues per topic, fed here and, on PostgreSQL, from every other process."""
 
     def __init__(self, database_url: str | None = None) -> None:
-        self.origin = f"{os.getpid()}-{secrets.token_hex(4)}"
-        self._dsn = (
-            make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-            if database_url and database_url.startswith("postgresql")
-            else None
-        )
+        self._relay = NotifyRelay(database_url, CHANNEL, "ticket feed", self._on_notification)
+        self.origin = self._relay.origin
         self._queues: dict[str, set[FeedQueue]] = {}
-        self._outgoing: asyncio.Queue[str] | None = None
-        self._connection: Any = None
-        self._sender: asyncio.Task[None] | None = None
-        self._keeper: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Listen on PostgreSQL (reconnecting in the background while it is unreachable); nothing on SQLite."""
-        if self._dsn is None or self._sender is not None:
-            return
-        self._outgoing = asyncio.Queue()
-        self._sender = asyncio.create_task(self._send_forever(), name="ticket feed notify")
-        self._keeper = asyncio.create_task(self._keep_listening(), name="ticket feed listen")
-
-    async def _keep_listening(self) -> None:
-        while True:
-            if self._connection is None or self._connection.is_closed():
-                try:
-                    connection = await asyncpg.connect(self._dsn)
-                    await connection.add_listener(CHANNEL, self._on_notification)
-                    self._connection = connection
-                except (asyncpg.PostgresError, OSError) as exc:
-                    logger.warning("ticket feed: cannot listen on PostgreSQL (%s); retrying", exc)
-            await asyncio.sleep(RECONNECT_SECONDS)
+        await self._relay.start()
 
     async def stop(self) -> None:
-        for task in (self._sender, self._keeper):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        self._sender = self._keeper = None
-        connection, self._connection = self._connection, None
-        if connection is not None and not connection.is_closed():
-            with contextlib.suppress(asyncpg.PostgresError, OSError):
-                await connection.remove_listener(CHANNEL, self._on_notification)
-            await connection.close()
+        await self._relay.stop()
         for queues in self._queues.values():
             for queue in queues:
                 queue.offer(None)
@@ -128,33 +91,14 @@ class TicketFeed:
 
     def _publish(self, topic: str, kind: str, data: bytes) -> None:
         self._deliver(topic, FeedEvent(kind, data))
-        if self._outgoing is None:
-            return
-        envelope = msgspec.json.encode(_Envelope(self.origin, topic, kind, msgspec.Raw(data))).decode()
-        if len(envelope.encode()) <= NOTIFY_LIMIT_BYTES:
-            self._outgoing.put_nowait(envelope)
-        else:
-            logger.warning("ticket event of %d bytes too large for NOTIFY; not relayed", len(envelope))
+        if self._relay.relays:
+            self._relay.send(msgspec.json.encode(_Envelope(self.origin, topic, kind, msgspec.Raw(data))).decode())
 
     def _deliver(self, topic: str, event: FeedEvent) -> None:
         for queue in self._queues.get(topic, ()):
             queue.offer(event)
 
-    async def _send_forever(self) -> None:
-        assert self._outgoing is not None
-        while True:
-            batch = [await self._outgoing.get()]
-            while not self._outgoing.empty() and len(batch) < 200:
-                batch.append(self._outgoing.get_nowait())
-            if self._connection is None or self._connection.is_closed():
-                logger.warning("ticket feed: %d events not relayed, PostgreSQL is not reachable", len(batch))
-                continue
-            try:
-                await self._connection.executemany("SELECT pg_notify($1, $2)", [(CHANNEL, item) for item in batch])
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
-                logger.exception("could not relay %d ticket events", len(batch))
-
-    def _on_notification(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+    def _on_notification(self, payload: str) -> None:
         try:
             envelope = msgspec.json.decode(payload, type=_Envelope)
         except msgspec.DecodeError:
@@ -189,7 +133,7 @@ class TicketFeed:
     @property
     def listening(self) -> bool:
         """Whether other processes' events reach this one (always on SQLite, where there are none)."""
-        return self._dsn is None or (self._connection is not None and not self._connection.is_closed())
+        return self._relay.listening
 
     @property
     def subscribers(self) -> int:
