@@ -291,6 +291,9 @@ async def test_diagnostics_and_adjustments_of_a_session_billed_outside_the_app(d
         for unknown in ("999999", "0", str(2**64)):
             missing = await client.get(f"{net.base}/v1/support/tickets/{unknown}/diagnostics", headers=agent)
             assert missing.status_code == 404, unknown
+            for route in ("", "/canned-replies"):  # the desk's own routes find tickets the same way
+                missing = await client.get(f"{net.base}/v1/support/tickets/{unknown}{route}", headers=agent)
+                assert missing.status_code == 404, (unknown, route)
 
         # the message journal comes from the reader the composition root gives
         net.app.state.journal_reader = FakeJournal()

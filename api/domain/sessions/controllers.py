@@ -47,6 +47,7 @@ from api.domain.sessions.service import SessionService
 from api.domain.sessions.updates import SessionUpdates
 from api.domain.stations.controllers import pick_locale
 from api.errors import FieldError, InvalidInput, NotFound, Unauthorized
+from api.idempotency import checked_idempotency_key
 from api.openapi_contract import operation_requiring_headers, problems
 from api.security.guards import signed_in, verify_access_token
 
@@ -75,16 +76,6 @@ def _guest_limits(state: State) -> GuestStartLimits:
         limits = GuestStartLimits.from_settings(state.settings)
         state.guest_start_limits = limits
     return limits
-
-
-def _check_key(key: str | None) -> str:
-    if key is None or not key.strip():
-        raise InvalidInput(
-            [FieldError("Idempotency-Key", "send an Idempotency-Key header (a unique string)", source="header")]
-        )
-    if len(key) > 128:
-        raise InvalidInput([FieldError("Idempotency-Key", "at most 128 characters", source="header")])
-    return key.strip()
 
 
 async def _locale(db_session: Any, user_id: uuid.UUID, request: Request[Any, Any, Any]) -> str:
@@ -150,7 +141,7 @@ class SessionController(Controller):
         `idempotency-key-reused`; while the first request with it is still being processed 409
         `request-in-progress`.
         """
-        key = _check_key(idempotency_key)
+        key = checked_idempotency_key(idempotency_key)
         service = _sessions(state)
         locale = await _locale(db_session, principal.user_id, request)
         await db_session.close()  # hand the connection back: the start uses its own
@@ -422,7 +413,7 @@ class GuestSessionController(Controller):
         provider) or the charger has no price to hold; 402 `card-declined`. The Idempotency-Key works as for
         `POST /v1/sessions` (per email address). 429 with `Retry-After` after too many guest starts from one
         address or at one EVSE within an hour."""
-        key = _check_key(idempotency_key)
+        key = checked_idempotency_key(idempotency_key)
         service = _sessions(state)
         if not service.payments.requires_payment_method:
             raise GuestChargingUnavailable(NO_CARD_PAYMENTS)

@@ -40,7 +40,7 @@ from api.domain.support.schemas import (
 )
 from api.domain.support.services import SupportService, ticket_number
 from api.domain.support.streams import event_stream
-from api.errors import PROBLEM_TYPE_PREFIX, NotFound, ProblemDetails, VoltwayError
+from api.errors import PROBLEM_TYPE_PREFIX, ProblemDetails, VoltwayError
 from api.openapi_contract import problems
 from api.security.guards import staff_only
 
@@ -144,9 +144,7 @@ class SupportTicketController(Controller):
 
     @get("/{ticket_id:int}", summary="A ticket with everything known", responses=problems(404))
     async def show(self, ticket_id: FromPath[int], db_session: DbSession) -> TicketDetail:
-        ticket = await db_session.get(SupportTicket, ticket_id)
-        if ticket is None:
-            raise NotFound(f"No ticket {ticket_number(ticket_id)}.")
+        ticket = await desk.ticket_or_404(db_session, ticket_id)
         return await views.detail(db_session, ticket, utc_now())
 
     @patch("/{ticket_id:int}", summary="Change priority, category or tags", responses=problems(404, 409, 422))
@@ -278,9 +276,7 @@ class SupportTicketController(Controller):
     async def canned(self, ticket_id: FromPath[int], db_session: DbSession) -> list[CannedReply]:
         """In the driver's language (English when it has none), with the driver's name, the charger, the
         session's amount and the ticket number filled in; a placeholder without a value stays for the agent."""
-        ticket = await db_session.get(SupportTicket, ticket_id)
-        if ticket is None:
-            raise NotFound(f"No ticket {ticket_number(ticket_id)}.")
+        ticket = await desk.ticket_or_404(db_session, ticket_id)
         driver = await db_session.get(User, ticket.user_id) if ticket.user_id is not None else None
         amount: str | None = None
         if ticket.session_id is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Final
 
 import msgspec
 from sqlalchemy import select
@@ -40,11 +41,20 @@ class MergeRefused(Conflict):
     title = "These tickets cannot be merged"
 
 
-async def ticket_for_update(session: AsyncSession, ticket_id: int) -> SupportTicket:
-    ticket = await session.get(SupportTicket, ticket_id, with_for_update=True)
+MAX_TICKET_ID: Final = 2**63 - 1  # the largest row id; a larger number names no ticket (and PostgreSQL refuses it)
+
+
+async def ticket_or_404(session: AsyncSession, ticket_id: int, *, for_update: bool = False) -> SupportTicket:
+    """The ticket with this id (locked for a change when `for_update`), else 404."""
+    in_range = 0 < ticket_id <= MAX_TICKET_ID
+    ticket = await session.get(SupportTicket, ticket_id, with_for_update=for_update) if in_range else None
     if ticket is None:
         raise NotFound(f"No ticket {ticket_number(ticket_id)}.")
     return ticket
+
+
+async def ticket_for_update(session: AsyncSession, ticket_id: int) -> SupportTicket:
+    return await ticket_or_404(session, ticket_id, for_update=True)
 
 
 def set_status(

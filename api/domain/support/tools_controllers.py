@@ -19,11 +19,12 @@ from api.domain.chargers.journal import JournalEntry, journal_view
 from api.domain.chat.context import CommandSender
 from api.domain.sessions.service import SessionService
 from api.domain.support.audit import actor_of
+from api.domain.support.desk import ticket_or_404
 from api.domain.support.diagnostics import Diagnostics, JournalReader, diagnose
 from api.domain.support.refunds import RefundIssuer, RefundRequest, RefundView, list_refunds
 from api.domain.support.remote_actions import ActionChoice, ActionOutcome, ActionRequest, choices_for, run_action
 from api.domain.support.views import summary
-from api.errors import FieldError, InvalidInput, NotFound
+from api.idempotency import checked_idempotency_key
 from api.openapi_contract import operation_requiring_headers, problems
 from api.security.guards import staff_only
 
@@ -37,9 +38,6 @@ IdempotencyKey = Annotated[
         schema_extra={"max_length": 128, "pattern": r"^[^\x00-\x08\x0a-\x1f\x7f]*[^\x00-\x20\x7f\x85\xa0]"},
     ),
 ]
-
-
-MAX_TICKET_ID = 2**63 - 1  # the largest row id; a larger number names no ticket
 
 
 def provide_journal_reader(state: State) -> JournalReader:
@@ -57,13 +55,6 @@ def provide_journal_reader(state: State) -> JournalReader:
     return read
 
 
-async def ticket_of(session: AsyncSession, ticket_id: int) -> SupportTicket:
-    ticket = await session.get(SupportTicket, ticket_id) if 0 < ticket_id <= MAX_TICKET_ID else None
-    if ticket is None:
-        raise NotFound(f"No ticket {ticket_id}.")
-    return ticket
-
-
 def _sender(state: State) -> CommandSender | None:
     bridge = getattr(state, "bridge", None)
     send: CommandSender | None = bridge.central.send_command if bridge is not None else None
@@ -77,16 +68,6 @@ async def _announce(state: State, db_session: AsyncSession, ticket_id: int) -> N
     ticket = await db_session.get(SupportTicket, ticket_id, populate_existing=True)
     if feed is not None and ticket is not None:
         feed.ticket_changed(await summary(db_session, ticket, utc_now()))
-
-
-def _key(key: str | None) -> str:
-    if key is None or not key.strip():
-        raise InvalidInput(
-            [FieldError("Idempotency-Key", "send an Idempotency-Key header (a unique string)", source="header")]
-        )
-    if len(key) > 128:
-        raise InvalidInput([FieldError("Idempotency-Key", "at most 128 characters", source="header")])
-    return key.strip()
 
 
 class SupportToolsController(Controller):
@@ -107,7 +88,7 @@ class SupportToolsController(Controller):
         """The charger's live state (connection, status per EVSE and connector, last heard, firmware, model,
         vendor), its last 50 OCPP messages (`journalAvailable` false when no process keeps them), its recent faults,
         the ticket's session (meter curve, cost as on the receipt) and the driver's last 10 sessions."""
-        ticket = await ticket_of(db_session, ticket_id)
+        ticket = await ticket_or_404(db_session, ticket_id)
         sessions: SessionService = state.sessions
         return await diagnose(db_session, ticket, sessions=sessions, journal=journal_reader)
 
@@ -119,7 +100,7 @@ class SupportToolsController(Controller):
     async def list_actions(
         self, ticket_id: FromPath[int], principal: CurrentPrincipal, db_session: DbSession
     ) -> list[ActionChoice]:
-        await ticket_of(db_session, ticket_id)
+        await ticket_or_404(db_session, ticket_id)
         return choices_for(principal.role)
 
     @post(
@@ -139,7 +120,7 @@ class SupportToolsController(Controller):
         """Through the same command registry as the assistant, from whichever process holds the charger. hard_reset
         and change_availability are for admins (403 for agents). 409 the charger is not connected (or nothing to
         stop), 502 the charger refused (its status in the detail), 504 no answer in time."""
-        ticket = await ticket_of(db_session, ticket_id)
+        ticket = await ticket_or_404(db_session, ticket_id)
         actor = await actor_of(db_session, principal)
         try:
             return await run_action(db_session, ticket, actor, data, _sender(state))
@@ -148,7 +129,7 @@ class SupportToolsController(Controller):
 
     @get("/{ticket_id:int}/refunds", summary="Refunds and adjustments of a ticket's session", responses=problems(404))
     async def list_refunds(self, ticket_id: FromPath[int], db_session: DbSession) -> list[RefundView]:
-        return await list_refunds(db_session, await ticket_of(db_session, ticket_id))
+        return await list_refunds(db_session, await ticket_or_404(db_session, ticket_id))
 
     @post(
         "/{ticket_id:int}/refunds",
@@ -170,8 +151,8 @@ class SupportToolsController(Controller):
         omitted refunds all of that. Through the payment provider when the session was paid in the app; otherwise
         the bill paid outside the app is adjusted. The same Idempotency-Key answers the same refund (200); with a
         different body it is refused (422). The driver sees "Refund of €X issued" on the ticket."""
-        key = _key(idempotency_key)
-        ticket = await ticket_of(db_session, ticket_id)
+        key = checked_idempotency_key(idempotency_key)
+        ticket = await ticket_or_404(db_session, ticket_id)
         actor = await actor_of(db_session, principal)
         view, created = await RefundIssuer(state.payments).issue(db_session, ticket, actor, data, key)
         if created:
