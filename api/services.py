@@ -47,6 +47,7 @@ from api.domain.support.report_tickets import ReportTickets
 from api.domain.support.services import SupportService
 from api.domain.support.sla import build_policy
 from api.mail.outbox import MailOutbox
+from api.domain.ocpi.roaming_authorisation import RoamingAuthoriser
 from api.metrics import instruments as metrics
 from api.periodic import Periodic
 from api.security.passwords import PasswordHashing
@@ -181,6 +182,8 @@ def build_services(settings: Settings) -> Services:
     stations.report_filing = report_tickets
     if bridge is not None:
         bridge.csms.problems = network_tickets
+        # roaming drivers (OCPI eMSPs' tokens) at our chargers: verdicts and the sessions they start
+        bridge.csms.roaming = sessions.roaming = RoamingAuthoriser(session_factory, settings)
     network_tickets.on_ticket_changed = report_tickets.on_ticket_changed = TicketAnnouncer(
         session_factory, ticket_feed, support_alerts.wake
     )

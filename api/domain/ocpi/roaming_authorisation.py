@@ -13,9 +13,11 @@ is the partner's: source "ocpi", its CdrToken, auth method AUTH_REQUEST or WHITE
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any, Final, Literal, Protocol
 
 import msgspec
@@ -25,8 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.db.models import Location, OcpiToken
 from api.db.models.ocpi import OcpiPartner
 from api.domain.chargers.authorisation import UNKNOWN, TokenVerdict
+from api.domain.ocpi.client import OcpiClient, OcpiReply
 from api.domain.ocpi.partners import partner_endpoint, token_b
 from api.domain.ocpi.tokens import cdr_token_of
+from api.settings import Settings
 from ocpp_bridge.events import IdTokenInfo
 
 logger = logging.getLogger(__name__)
@@ -46,11 +50,15 @@ _ALLOWED_STATUS: Final[dict[str, str]] = {
 
 
 class OcpiRequester(Protocol):
-    """The outbound OCPI client (core's `OcpiClient`), as far as real-time authorisation uses it."""
+    """The outbound OCPI client (`OcpiClient`), as far as real-time authorisation uses it."""
 
     async def request(
-        self, method: str, url: str, *, token: str, json: object | None = None, params: Any = None
-    ) -> Any: ...
+        self, method: str, url: str, *, token: str, json: object | None = None, params: dict[str, str] | None = None
+    ) -> OcpiReply: ...
+
+    async def __aenter__(self) -> OcpiRequester: ...
+
+    async def __aexit__(self, kind: Any, error: Any, trace: Any) -> None: ...
 
 
 class AuthorizationInfo(msgspec.Struct, kw_only=True):
@@ -88,12 +96,14 @@ class RoamingAuthoriser:
     def __init__(
         self,
         session_factory: async_sessionmaker[AsyncSession],
-        client: OcpiRequester,
+        settings: Settings,
         *,
+        client: Callable[[], OcpiRequester] | None = None,
         timeout_seconds: float = REALTIME_TIMEOUT_SECONDS,
     ) -> None:
         self._session_factory = session_factory
-        self._client = client
+        self._settings = settings
+        self._client: Callable[[], OcpiRequester] = client or functools.partial(OcpiClient, settings)
         self.timeout_seconds = timeout_seconds
         self._starts: dict[str, tuple[float, RoamingStart]] = {}
 
@@ -149,24 +159,19 @@ class RoamingAuthoriser:
     ) -> AuthorizationInfo | None:
         """POST {tokens}/{uid}/authorize?type=; None when the eMSP did not answer in time or answered nonsense."""
         try:
-            async with asyncio.timeout(self.timeout_seconds):
-                reply = await self._client.request(
+            async with asyncio.timeout(self.timeout_seconds), self._client() as client:
+                reply = await client.request(
                     "POST",
                     f"{url.rstrip('/')}/{token.uid}/authorize",
-                    token=token_b(partner),
+                    token=token_b(partner, self._settings),
                     json=location,
                     params={"type": token.type},
                 )
         except Exception as exc:  # a timeout, a refused connection, a broken answer: the eMSP is not reachable
             logger.warning("real-time authorisation of %s at %s failed: %r", token.uid, url, exc)
             return None
-        if getattr(reply, "status_code", None) != 1000 or not isinstance(getattr(reply, "data", None), dict):
-            logger.warning(
-                "real-time authorisation of %s: the eMSP answered %s %s",
-                token.uid,
-                getattr(reply, "http_status", None),
-                getattr(reply, "status_code", None),
-            )
+        if not reply.ok or not isinstance(reply.data, dict):
+            logger.warning("real-time authorisation of %s: the eMSP answered %s", token.uid, reply.describe())
             return None
         try:
             return msgspec.convert(reply.data, AuthorizationInfo, strict=False)

@@ -24,7 +24,8 @@ from api.db.types import utc_now
 from api.deps import DbSession
 from api.domain.ocpi.auth import OcpiCaller
 from api.domain.ocpi.envelope import OcpiError, OcpiStatus, ocpi_response
-from api.domain.ocpi.input_repair import InvalidOcpiObject, repaired
+from api.domain.ocpi.lenient import Repairs, decode_lenient
+from api.domain.ocpi.schemas import OcpiStruct
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +40,12 @@ CiString36 = Annotated[str, msgspec.Meta(min_length=1, max_length=36)]
 String64 = Annotated[str, msgspec.Meta(max_length=64)]
 
 
-class EnergyContract(msgspec.Struct, kw_only=True, omit_defaults=True):
+class EnergyContract(OcpiStruct):
     supplier_name: String64
     contract_id: String64 | None = None
 
 
-class Token(msgspec.Struct, kw_only=True, omit_defaults=True):
+class Token(OcpiStruct):
     """The OCPI 2.2.1 Token object (mod_tokens)."""
 
     country_code: CountryCode
@@ -117,9 +118,12 @@ def cdr_token_of(token: Token | OcpiToken) -> dict[str, str]:
     }
 
 
-def read_token(raw: bytes | Any) -> Token:
-    """A Token as received (leniently); codes are upper-cased, CiStrings being case-insensitive."""
-    token = repaired(raw, Token, what="Token")
+def read_token(raw: bytes | Any, *, where: str = "") -> Token:
+    """A Token as received (leniently, each repair logged; OCPI 2001 when it cannot be read); codes are
+    upper-cased, CiStrings being case-insensitive."""
+    repairs = Repairs("Token")
+    token = decode_lenient(raw, Token, repairs)
+    repairs.log(where=where or "tokens", uid=token.uid)
     return msgspec.structs.replace(
         token,
         country_code=token.country_code.upper(),
@@ -236,10 +240,7 @@ class TokensController(Controller):
         """A new or replaced token; the body's country, party, uid and type must be those of the URL."""
         _own_party(caller, country_code, party_id)
         wanted_type = _token_type(token_type)
-        try:
-            token = read_token(await request.body())
-        except InvalidOcpiObject as exc:
-            raise OcpiError(OcpiStatus.INVALID_PARAMETERS, str(exc), http_status=400) from None
+        token = read_token(await request.body(), where=f"PUT tokens by {caller.country_code}/{caller.party_id}")
         url = (country_code.upper(), party_id.upper(), token_uid.strip(), wanted_type)
         if (token.country_code, token.party_id, token.uid, token.type) != url:
             raise OcpiError(
@@ -265,16 +266,15 @@ class TokensController(Controller):
         """Change some fields of a token we hold (e.g. `valid: false` for a lost card)."""
         _own_party(caller, country_code, party_id)
         body = await request.body()
-        try:
-            change = repaired(body, TokenPatch, what="Token", partial=True)
-        except InvalidOcpiObject as exc:
-            raise OcpiError(OcpiStatus.INVALID_PARAMETERS, str(exc), http_status=400) from None
+        repairs = Repairs("Token (PATCH)")
+        change = decode_lenient(body, TokenPatch, repairs)
+        repairs.log(partner=f"{caller.country_code}/{caller.party_id}", uid=token_uid)
         record = await find_token(db_session, country_code, party_id, token_uid.strip(), _token_type(token_type))
         if record is None or record.partner_id != caller.partner_id:
             raise _unknown(token_uid)
-        sent = msgspec.json.decode(body) if body else {}
+        sent = {key.strip() for key in msgspec.json.decode(body)}  # decode_lenient read it: a JSON object
         for name in _PATCHABLE:
-            if isinstance(sent, dict) and name in sent:
+            if name in sent:
                 value = getattr(change, name)
                 if value is None and name in _REQUIRED:
                     raise OcpiError(OcpiStatus.INVALID_PARAMETERS, f"{name} cannot be removed.", http_status=400)
