@@ -17,6 +17,7 @@ from api.domain.chargers.runtime import BridgeRuntime
 from api.domain.chat.intent_models import recognizer_for
 from api.domain.chat.services import ChatService
 from api.domain.drivers.services import AccountService
+from api.domain.ocpi.roaming_authorisation import RoamingAuthoriser
 from api.domain.payments.events import PaymentEvents
 from api.domain.payments.metered import MeteredPaymentProvider
 from api.domain.payments.none_provider import NonePaymentProvider
@@ -47,7 +48,6 @@ from api.domain.support.report_tickets import ReportTickets
 from api.domain.support.services import SupportService
 from api.domain.support.sla import build_policy
 from api.mail.outbox import MailOutbox
-from api.domain.ocpi.roaming_authorisation import RoamingAuthoriser
 from api.metrics import instruments as metrics
 from api.periodic import Periodic
 from api.security.passwords import PasswordHashing

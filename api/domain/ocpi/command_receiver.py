@@ -16,12 +16,13 @@ import msgspec
 from litestar import Controller, Request, Response, post
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import ChargingSession
 from api.db.models.sessions import OPEN_STATUSES
 from api.deps import DbSession
-from api.domain.ocpi.auth import OcpiCaller
+from api.domain.ocpi.auth import Caller, OcpiCaller
 from api.domain.ocpi.command_runs import CommandRuns, DisplayText
 from api.domain.ocpi.command_targets import CommandRejected, Target, find_target, our_location
 from api.domain.ocpi.envelope import OcpiError, OcpiStatus, ocpi_response
@@ -45,7 +46,7 @@ class CommandResponse(msgspec.Struct, frozen=True, omit_defaults=True):
     message: list[DisplayText] = msgspec.field(default_factory=list)
 
 
-class StartSession(OcpiStruct):
+class StartSession(OcpiStruct, kw_only=True):
     response_url: Url
     token: dict[str, Any]  # read leniently as a Token of its own
     location_id: CiString36
@@ -54,19 +55,19 @@ class StartSession(OcpiStruct):
     authorization_reference: CiString36 | None = None
 
 
-class StopSession(OcpiStruct):
+class StopSession(OcpiStruct, kw_only=True):
     response_url: Url
     session_id: CiString36
 
 
-class UnlockConnector(OcpiStruct):
+class UnlockConnector(OcpiStruct, kw_only=True):
     response_url: Url
     location_id: CiString36
     evse_uid: CiString36
     connector_id: CiString36
 
 
-class ReserveNow(OcpiStruct):
+class ReserveNow(OcpiStruct, kw_only=True):
     response_url: Url
     token: dict[str, Any]
     expiry_date: datetime
@@ -76,7 +77,7 @@ class ReserveNow(OcpiStruct):
     authorization_reference: CiString36 | None = None
 
 
-class CancelReservation(OcpiStruct):
+class CancelReservation(OcpiStruct, kw_only=True):
     response_url: Url
     reservation_id: CiString36
 
@@ -108,11 +109,11 @@ class CommandsController(Controller):
     """The commands receiver: an eMSP starts and stops its drivers' sessions, reserves and unlocks."""
 
     path = "/commands"
-    tags = ["OCPI"]  # noqa: RUF012
+    tags = ["OCPI"]
 
     @post("/{command:str}", status_code=200)
     async def post_command(
-        self, request: Request[Any, Any, Any], db_session: DbSession, caller: OcpiCaller, state: State, command: str
+        self, request: Request[Any, Any, Any], db_session: DbSession, caller: Caller, state: State, command: FromPath[str]
     ) -> Response[Any]:
         """Check the command, answer at once; the CommandResult follows at the request's response_url."""
         settings = state.settings
@@ -152,9 +153,10 @@ def _response(answer: CommandResponse) -> Response[Any]:
 
 
 async def _check(
-    kind: str, body: Any, session: AsyncSession, caller: OcpiCaller, settings: Any, runs: CommandRuns, timeout: int
+    kind: str, body: Any, session: AsyncSession, caller: OcpiCaller, settings: Any, runs: CommandRuns, seconds: int
 ) -> _Answer:
     """The command checked against what we hold; what the CPO cannot act on is REJECTED or UNKNOWN_SESSION."""
+    timeout = seconds
     accepted = CommandResponse("ACCEPTED", timeout)
     if isinstance(body, StopSession):
         try:

@@ -15,8 +15,8 @@ import re
 import secrets
 import time
 import uuid
-from datetime import datetime
 from collections.abc import Awaitable
+from datetime import datetime
 from typing import TYPE_CHECKING, Final, Literal
 
 import msgspec
@@ -249,9 +249,7 @@ class CommandRuns:
     async def reserve(
         self, response_url: str, token: Token, target: Target, reservation_id: str, expires_at: datetime, whole: bool
     ) -> None:
-        await self._run(
-            response_url, (self._reserve(token, target, reservation_id, expires_at, whole))
-        )
+        await self._run(response_url, (self._reserve(token, target, reservation_id, expires_at, whole)))
 
     async def _open_reservation(self, reservation_id: str) -> int | None:
         async with self._factory() as session:

@@ -44,9 +44,8 @@ class Target(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def inoperative(self) -> bool:
-        return (
-            not self.connected or (self.ocpp_status or "") in OUT_OF_ORDER or self.status in ("OUTOFORDER", "INOPERATIVE")
-        )
+        broken = (self.ocpp_status or "") in OUT_OF_ORDER or self.status in ("OUTOFORDER", "INOPERATIVE")
+        return not self.connected or broken
 
 
 async def our_location(session: AsyncSession, country_code: str, party_id: str, ocpi_id: str) -> Location:
@@ -94,7 +93,7 @@ async def find_target(
         evse_uid=evse.uid,
         station_id=station.id,
         ocpp_id=station.ocpp_id,
-        ocpp_evse_id=int(evse.ocpp_evse_id),
+        ocpp_evse_id=int(evse.ocpp_evse_id or 0),
         connector_number=number,
         connected=bool(station.connected and station.held_by),
         ocpp_status=evse.ocpp_status,

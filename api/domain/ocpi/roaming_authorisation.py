@@ -109,17 +109,19 @@ class RoamingAuthoriser:
 
     async def _token(self, session: AsyncSession, uid: str) -> tuple[OcpiToken, OcpiPartner] | None:
         """The stored token with this uid (an RFID one first) of a partner we still work with."""
-        rows = (
-            await session.execute(
-                select(OcpiToken, OcpiPartner)
-                .join(OcpiPartner, OcpiPartner.id == OcpiToken.partner_id)
-                .where(OcpiToken.uid == uid, OcpiPartner.status.in_(USABLE_PARTNER_STATUSES))
-            )
-        ).all()
+        rows = list(
+            (
+                await session.execute(
+                    select(OcpiToken, OcpiPartner)
+                    .join(OcpiPartner, OcpiPartner.id == OcpiToken.partner_id)
+                    .where(OcpiToken.uid == uid, OcpiPartner.status.in_(USABLE_PARTNER_STATUSES))
+                )
+            ).all()
+        )
         if not rows:
             return None
-        rows.sort(key=lambda row: (row[0].type != "RFID", row[0].last_updated), reverse=False)
-        return rows[0][0], rows[0][1]
+        rows.sort(key=lambda row: (row[0].type != "RFID", -row[0].last_updated.timestamp()))
+        return rows[0]
 
     async def verdict(self, uid: str, location_id: uuid.UUID | None = None) -> TokenVerdict | None:
         """The verdict on a roaming token, or None when no eMSP pushed a token with this uid."""

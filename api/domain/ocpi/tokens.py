@@ -15,14 +15,14 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, patch, put
-from litestar.params import Parameter
+from litestar.params import FromPath, QueryParameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import OcpiToken
 from api.db.types import utc_now
 from api.deps import DbSession
-from api.domain.ocpi.auth import OcpiCaller
+from api.domain.ocpi.auth import Caller, OcpiCaller
 from api.domain.ocpi.envelope import OcpiError, OcpiStatus, ocpi_response
 from api.domain.ocpi.lenient import Repairs, decode_lenient
 from api.domain.ocpi.schemas import OcpiStruct
@@ -40,12 +40,12 @@ CiString36 = Annotated[str, msgspec.Meta(min_length=1, max_length=36)]
 String64 = Annotated[str, msgspec.Meta(max_length=64)]
 
 
-class EnergyContract(OcpiStruct):
+class EnergyContract(OcpiStruct, kw_only=True):
     supplier_name: String64
     contract_id: String64 | None = None
 
 
-class Token(OcpiStruct):
+class Token(OcpiStruct, kw_only=True):
     """The OCPI 2.2.1 Token object (mod_tokens)."""
 
     country_code: CountryCode
@@ -190,9 +190,7 @@ def _own_party(caller: OcpiCaller, country_code: str, party_id: str) -> None:
 def _token_type(value: str) -> str:
     token_type = value.strip().upper() or "RFID"
     if token_type not in TOKEN_TYPES:
-        raise OcpiError(
-            OcpiStatus.INVALID_PARAMETERS, f"type must be one of {', '.join(TOKEN_TYPES)}", http_status=400
-        )
+        raise OcpiError(OcpiStatus.INVALID_PARAMETERS, f"type must be one of {', '.join(TOKEN_TYPES)}", http_status=400)
     return token_type
 
 
@@ -200,23 +198,23 @@ def _unknown(uid: str) -> OcpiError:
     return OcpiError(OcpiStatus.UNKNOWN_TOKEN, f"No token {uid!r} of yours is known here.", http_status=404)
 
 
-TypeParam = Annotated[str, Parameter(query="type", default="RFID", required=False)]
+TypeParam = Annotated[str, QueryParameter(name="type", default="RFID", required=False)]
 
 
 class TokensController(Controller):
     """The tokens receiver: what an eMSP pushes about its drivers' tokens."""
 
     path = "/tokens"
-    tags = ["OCPI"]  # noqa: RUF012
+    tags = ["OCPI"]
 
     @get("/{country_code:str}/{party_id:str}/{token_uid:str}")
     async def get_token(
         self,
         db_session: DbSession,
-        caller: OcpiCaller,
-        country_code: str,
-        party_id: str,
-        token_uid: str,
+        caller: Caller,
+        country_code: FromPath[str],
+        party_id: FromPath[str],
+        token_uid: FromPath[str],
         token_type: TypeParam = "RFID",
     ) -> Response[Any]:
         """The token as we hold it, so the eMSP can check its push arrived."""
@@ -231,10 +229,10 @@ class TokensController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        caller: OcpiCaller,
-        country_code: str,
-        party_id: str,
-        token_uid: str,
+        caller: Caller,
+        country_code: FromPath[str],
+        party_id: FromPath[str],
+        token_uid: FromPath[str],
         token_type: TypeParam = "RFID",
     ) -> Response[Any]:
         """A new or replaced token; the body's country, party, uid and type must be those of the URL."""
@@ -257,10 +255,10 @@ class TokensController(Controller):
         self,
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        caller: OcpiCaller,
-        country_code: str,
-        party_id: str,
-        token_uid: str,
+        caller: Caller,
+        country_code: FromPath[str],
+        party_id: FromPath[str],
+        token_uid: FromPath[str],
         token_type: TypeParam = "RFID",
     ) -> Response[Any]:
         """Change some fields of a token we hold (e.g. `valid: false` for a lost card)."""
