@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, event, or_
+from sqlalchemy import delete, event, insert, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import OutboundDelivery
@@ -86,8 +86,19 @@ def enqueue(
 async def drop_unsent(
     db_session: AsyncSession, *, ocpi_partner_id: uuid.UUID | None, object_key: str, now: datetime | None = None
 ) -> None:
-    """Remove the pending deliveries for one partner's object that are not being sent right now: a newer one
-    replaces them (the one in flight, if any, finishes first, then the newer one follows in order)."""
+    """Remove the pending coalescing deliveries for one partner's object that are not being sent right now: a newer
+    one replaces them (the one in flight, if any, finishes first, then the newer one follows in order)."""
+    await drop_unsent_many(db_session, ocpi_partner_id=ocpi_partner_id, object_keys=[object_key], now=now)
+
+
+async def drop_unsent_many(
+    db_session: AsyncSession,
+    *,
+    ocpi_partner_id: uuid.UUID | None,
+    object_keys: list[str],
+    now: datetime | None = None,
+) -> None:
+    """`drop_unsent` for several objects of one partner in one statement."""
     moment = now or utc_now()
     partner = (
         OutboundDelivery.ocpi_partner_id.is_(None)
@@ -98,9 +109,37 @@ async def drop_unsent(
         delete(OutboundDelivery)
         .where(
             partner,
-            OutboundDelivery.object_key == object_key,
+            OutboundDelivery.object_key.in_(object_keys),
             OutboundDelivery.status == "pending",
+            OutboundDelivery.coalesce.is_(True),
             or_(OutboundDelivery.claimed_until.is_(None), OutboundDelivery.claimed_until < moment),
         )
         .execution_options(synchronize_session=False)
     )
+
+
+async def insert_many(db_session: AsyncSession, rows: list[dict[str, Any]], *, now: datetime | None = None) -> None:
+    """Add many pending deliveries in one Core INSERT (the OCPP hot path enqueues status pushes in batches).
+
+    Each row names kind, target, url, payload and optionally method, ocpi_partner_id, object_key, coalesce."""
+    if not rows:
+        return
+    base = now or utc_now()
+    values = []
+    for row in rows:
+        moment = _ordered_moment(base)
+        values.append(
+            {
+                "id": uuid.uuid4(),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": moment,
+                "created_at": moment,
+                "method": "POST",
+                "ocpi_partner_id": None,
+                "object_key": None,
+                "coalesce": False,
+                **row,
+            }
+        )
+    await db_session.execute(insert(OutboundDelivery), values)

@@ -17,6 +17,7 @@ from api.db.models.deliveries import OutboundDelivery
 from api.db.models.device_model import ChargerDeviceEvent, ChargerMonitor, ChargerRequest, ChargerVariable
 from api.db.models.mail import MailMessage
 from api.db.models.ocpi import OcpiPartner
+from api.db.models.ocpi_cdrs import OcpiCdr
 from api.db.models.ocpi_tokens import OcpiToken
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
 from api.db.models.security import (
@@ -72,6 +73,7 @@ __all__ = [
     "MailMessage",
     "MeterSampleRecord",
     "Notification",
+    "OcpiCdr",
     "OcpiPartner",
     "OcpiToken",
     "OutboundDelivery",

@@ -101,6 +101,8 @@ class SessionBilling(SessionCore):
                 record.billed_at = now
                 record.updated_at = now
                 row = await self._row(session, record)
+                if self.roaming is not None:
+                    await self.roaming.session_billed(session, record)
                 user_id = record.user_id
                 guest_email = record.guest_email
         if record.transaction_id is not None:

@@ -91,6 +91,8 @@ class SessionLive(SessionCore):
             record.started_at = started_at
             record.updated_at = utc_now()
             row = await self._row(session, record)
+            if self.roaming is not None:
+                await self.roaming.session_changed(session, record)
         self._attach(row, transaction_id, station_id, connector_id, started_at, meter_start_wh)
 
     async def _open_rfid_session(
@@ -185,6 +187,8 @@ class SessionLive(SessionCore):
             live.meter.add(at, energy, power, soc)
         self._publish(live)
         self._check_idle(live)
+        if self.roaming is not None and live.row.get("ocpi_partner_id") is not None:
+            self.roaming.meter_progress(live.row, live.meter)
 
     async def _load_live(self, transaction_id: uuid.UUID) -> None:
         """After a restart (or a process change) the running session is rebuilt from what was stored."""
