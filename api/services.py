@@ -183,7 +183,7 @@ def build_services(settings: Settings) -> Services:
     if bridge is not None:
         bridge.csms.problems = network_tickets
         # roaming drivers (OCPI eMSPs' tokens) at our chargers: verdicts and the sessions they start
-        bridge.csms.roaming = sessions.roaming = RoamingAuthoriser(session_factory, settings)
+        bridge.csms.roaming = sessions.roaming_tokens = RoamingAuthoriser(session_factory, settings)
     network_tickets.on_ticket_changed = report_tickets.on_ticket_changed = TicketAnnouncer(
         session_factory, ticket_feed, support_alerts.wake
     )

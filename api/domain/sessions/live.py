@@ -31,7 +31,7 @@ class RoamingSessions(Protocol):
 class SessionLive(SessionCore):
     """Live metering of the sessions whose charger this process holds."""
 
-    roaming: RoamingSessions | None = None  # set when OCPI partners' drivers may charge here
+    roaming_tokens: RoamingSessions | None = None  # set when OCPI partners' drivers may charge here
 
     # ----- live, from the charger's messages ----------------------------------------------------------------
 
@@ -66,8 +66,8 @@ class SessionLive(SessionCore):
                 await self._open_rfid_session(
                     transaction_id, station_id, connector_id, id_token, user_id, started_at, meter_start_wh
                 )
-            elif accepted and self.roaming is not None:
-                columns = await self.roaming.session_columns(id_token)
+            elif accepted and self.roaming_tokens is not None:
+                columns = await self.roaming_tokens.session_columns(id_token)
                 if columns is not None:  # a roaming driver's card: the session is its eMSP's, billed by CDR
                     await self._open_rfid_session(
                         transaction_id, station_id, connector_id, id_token, None, started_at, meter_start_wh, columns
