@@ -113,7 +113,12 @@ class CommandsController(Controller):
 
     @post("/{command:str}", status_code=200)
     async def post_command(
-        self, request: Request[Any, Any, Any], db_session: DbSession, caller: Caller, state: State, command: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        caller: Caller,
+        state: State,
+        command: FromPath[str],
     ) -> Response[Any]:
         """Check the command, answer at once; the CommandResult follows at the request's response_url."""
         settings = state.settings

@@ -198,7 +198,7 @@ def _unknown(uid: str) -> OcpiError:
     return OcpiError(OcpiStatus.UNKNOWN_TOKEN, f"No token {uid!r} of yours is known here.", http_status=404)
 
 
-TypeParam = Annotated[str, QueryParameter(name="type", default="RFID", required=False)]
+TypeParam = Annotated[str, QueryParameter(name="type", required=False)]
 
 
 class TokensController(Controller):
