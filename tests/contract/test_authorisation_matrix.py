@@ -55,6 +55,7 @@ POLICIES: dict[str, dict[str, str | int]] = {
         "admin": ALLOWED,
     },
     "scraper": dict.fromkeys(CALLERS, 401),  # only the metrics token, which no account holds
+    "ocpi_partner": dict.fromkeys(CALLERS, 401),  # only a registered OCPI partner's token C; the app's JWT never
     # The live socket accepts the upgrade, then closes with 4401 without a valid token and 4404 for a session that
     # is not the caller's; no caller here has a session, so every signed-in one gets 4404.
     "live_socket": {
@@ -204,6 +205,10 @@ MATRIX: dict[str, str] = {
     "POST /v1/admin/chargers/{charger_id:str}/block": "admin",
     "POST /v1/admin/chargers/{charger_id:str}/unblock": "admin",
     "GET /v1/admin/chargers/{charger_id:str}/audit": "admin",
+    "GET /ocpi/cpo/2.2.1/tokens/{country_code:str}/{party_id:str}/{token_uid:str}": "ocpi_partner",
+    "PUT /ocpi/cpo/2.2.1/tokens/{country_code:str}/{party_id:str}/{token_uid:str}": "ocpi_partner",
+    "PATCH /ocpi/cpo/2.2.1/tokens/{country_code:str}/{party_id:str}/{token_uid:str}": "ocpi_partner",
+    "POST /ocpi/cpo/2.2.1/commands/{command:str}": "ocpi_partner",
     # Erasing an account is called last, so that it does not take the caller's later calls with it.
     "DELETE /v1/me": "signed_in",
 }
@@ -237,6 +242,9 @@ def _path_values(api: ServedApi, owned: dict[str, str]) -> dict[str, str]:
         "uid": "NO-SUCH-CARD",
         "reservation_id": "999999",
         "ticket_id": "999999",
+        "country_code": "DE",
+        "party_id": "FKE",
+        "token_uid": "NO-SUCH-TOKEN",
         **owned,
     }
 
