@@ -184,6 +184,9 @@ class CommandRuns:
             session.add(record)
             session.add(IdTokenRecord(uid=ocpp_token, type="Central", user_id=None, status="Accepted"))
             try:
+                await session.flush()
+                if sessions.roaming is not None:  # the eMSP hears of the session it asked for
+                    await sessions.roaming.session_changed(session, record)
                 await session.commit()
             except IntegrityError:
                 return _result("EVSE_OCCUPIED", "Another session has just started at this EVSE.")

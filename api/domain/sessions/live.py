@@ -141,6 +141,9 @@ class SessionLive(SessionCore):
             )
             session.add(record)
             try:
+                if roaming and self.roaming is not None:  # the eMSP hears of its driver's session
+                    await session.flush()
+                    await self.roaming.session_changed(session, record)
                 await session.commit()
             except IntegrityError:
                 logger.warning("RFID transaction %s on an EVSE another session holds; not tracked", transaction_id)
