@@ -29,7 +29,6 @@ from tests.ocpi_fake_emsp import (
     RegisteredPartner,
     add_partner,
     ocpi_headers,
-    register_fake_emsp,
     serve_in_thread,
 )
 from tests.support import make_settings
