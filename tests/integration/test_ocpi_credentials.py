@@ -6,16 +6,20 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import msgspec
 import pytest
-from litestar import Litestar
+from litestar import Controller, Litestar, Request, Response, get
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
 from api.db.engine import create_engine, create_session_factory
 from api.db.models.ocpi import OcpiPartner
+from api.domain.ocpi.auth import Caller
+from api.domain.ocpi.modules import OCPI_MODULES, OcpiModule
+from api.domain.ocpi.pagination import Page, paginated_response
 from api.domain.ocpi.partners import token_b
 from api.domain.ocpi.registration import (
     RegistrationError,
@@ -409,3 +413,39 @@ async def test_registering_with_a_wrong_token_a_says_so(served_app: tuple[str, S
             )
     finally:
         await engine.dispose()
+
+
+class _ProbeController(Controller):
+    """A module only this test mounts: which tokens open a module that is not versions or credentials."""
+
+    path = "/probe"
+
+    @get(sync_to_thread=False)
+    def probe(self, request: Request[Any, Any, Any], caller: Caller, page: Page) -> Response[bytes]:
+        return paginated_response(request, [{"party": caller.party_id}], 3, page)
+
+
+async def test_token_a_only_opens_versions_and_credentials(
+    client_factory: Any, fake_emsp: FakeEmsp, database_url: str
+) -> None:
+    probe = OcpiModule("probe", "SENDER", "/probe", [_ProbeController])
+    OCPI_MODULES.append(probe)
+    try:
+        client: Client = await client_factory()
+        _, token_a = await add_partner(database_url, country_code="DE", party_id="FKE", role="EMSP", name="Fake")
+        refused = await client.get("/ocpi/cpo/2.2.1/probe", headers=ocpi_headers(token_a))
+        assert refused.status_code == 401
+        assert "credentials handshake" in refused.json()["status_message"]
+        answer = await client.post(CREDENTIALS, headers=ocpi_headers(token_a), json=fake_credentials(fake_emsp))
+        token_c = answer.json()["data"]["token"]
+        page = await client.get("/ocpi/cpo/2.2.1/probe?limit=1&country_code=NL", headers=ocpi_headers(token_c))
+        assert page.status_code == 200
+        assert page.json()["data"] == [{"party": "FKE"}]
+        assert page.headers["x-total-count"] == "3"
+        assert "offset=1&limit=1&country_code=NL" in page.headers["link"]
+        details = await client.get("/ocpi/2.2.1", headers=ocpi_headers(token_c))
+        assert {"identifier": "probe", "role": "SENDER", "url": "http://testserver.local/ocpi/cpo/2.2.1/probe"} in (
+            details.json()["data"]["endpoints"]
+        )
+    finally:
+        OCPI_MODULES.remove(probe)
