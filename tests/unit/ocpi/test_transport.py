@@ -219,3 +219,18 @@ def test_replies_are_read_leniently() -> None:
     assert not read_reply(httpx.Response(200, text="<html>")).ok
     refused = read_reply(httpx.Response(401, json={"status_code": 2000, "status_message": "Unknown token"}))
     assert refused.describe() == "HTTP 401, OCPI 2000, Unknown token"
+
+
+def test_a_database_outage_is_503_in_the_envelope() -> None:
+    from sqlalchemy.exc import OperationalError
+
+    @get("/ocpi/outage")
+    async def outage(request: Request[Any, Any, Any]) -> Response[bytes]:
+        return ocpi_error_response(request, OperationalError("SELECT secret", {}, ConnectionRefusedError()))
+
+    with TestClient(Litestar([outage])) as client:
+        answer = client.get("/ocpi/outage")
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "5"
+    assert answer.json()["status_code"] == 3000
+    assert "secret" not in answer.text
