@@ -12,7 +12,9 @@ from typing import Literal
 import msgspec
 from litestar import Controller
 
+from api.domain.ocpi.cdrs import OcpiCdrsController
 from api.domain.ocpi.credentials import CredentialsController
+from api.domain.ocpi.sessions import OcpiSessionsController
 
 
 class OcpiModule(msgspec.Struct, frozen=True):
@@ -24,4 +26,6 @@ class OcpiModule(msgspec.Struct, frozen=True):
 
 OCPI_MODULES: list[OcpiModule] = [
     OcpiModule("credentials", "SENDER", "/credentials", [CredentialsController]),
+    OcpiModule("sessions", "SENDER", "/sessions", [OcpiSessionsController]),
+    OcpiModule("cdrs", "SENDER", "/cdrs", [OcpiCdrsController]),
 ]
