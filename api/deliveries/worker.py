@@ -168,6 +168,7 @@ class DeliveryWorker:
         return made
 
     async def _claim(self, now: datetime) -> list[_Claimed]:
+        real_now = self._clock()
         async with self._session_factory() as session, session.begin():
             query = (
                 select(
@@ -181,10 +182,13 @@ class DeliveryWorker:
                     OutboundDelivery.ocpi_partner_id,
                     OutboundDelivery.object_key,
                     OutboundDelivery.coalesce,
+                    OutboundDelivery.created_at,
                 )
                 .where(
                     OutboundDelivery.status == "pending",
                     OutboundDelivery.next_attempt_at <= now,
+                    # being sent right now (by the real clock, whatever `now` a caller passes): not again
+                    or_(OutboundDelivery.claimed_until.is_(None), OutboundDelivery.claimed_until <= real_now),
                     or_(OutboundDelivery.object_key.is_(None), not_(self._earlier_pending())),
                 )
                 .order_by(OutboundDelivery.next_attempt_at)
@@ -201,6 +205,16 @@ class DeliveryWorker:
                 query = query.with_for_update(skip_locked=True)
             claimed: list[_Claimed] = []
             for row in (await session.execute(query)).all():
+                if row.coalesce and row.object_key is not None and await self._newer_pending(session, row):
+                    # a newer state of the same object is waiting: this stale one is never sent
+                    await session.execute(
+                        delete(OutboundDelivery).where(
+                            OutboundDelivery.id == row.id,
+                            OutboundDelivery.status == "pending",
+                            OutboundDelivery.attempts == row.attempts,
+                        )
+                    )
+                    continue
                 taken = await session.execute(
                     update(OutboundDelivery)
                     .where(
@@ -208,7 +222,11 @@ class DeliveryWorker:
                         OutboundDelivery.status == "pending",
                         OutboundDelivery.attempts == row.attempts,
                     )
-                    .values(attempts=row.attempts + 1, next_attempt_at=now + self.lease, claimed_until=now + self.lease)
+                    .values(
+                        attempts=row.attempts + 1,
+                        next_attempt_at=now + self.lease,
+                        claimed_until=real_now + self.lease,
+                    )
                 )
                 if getattr(taken, "rowcount", 0) == 1:
                     claimed.append(
@@ -353,7 +371,24 @@ class DeliveryWorker:
                 OutboundDelivery.object_key == item.object_key,
                 OutboundDelivery.ocpi_partner_id == item.ocpi_partner_id,
                 OutboundDelivery.status == "pending",
+                OutboundDelivery.coalesce.is_(True),
                 OutboundDelivery.id != item.id,
+            )
+            .limit(1)
+        )
+        return newer is not None
+
+    @staticmethod
+    async def _newer_pending(session: AsyncSession, row: Any) -> bool:
+        """A later coalescing delivery for the same partner and object is pending (it replaces this one)."""
+        newer = await session.scalar(
+            select(OutboundDelivery.id)
+            .where(
+                OutboundDelivery.object_key == row.object_key,
+                OutboundDelivery.ocpi_partner_id == row.ocpi_partner_id,
+                OutboundDelivery.status == "pending",
+                OutboundDelivery.coalesce.is_(True),
+                OutboundDelivery.created_at > row.created_at,
             )
             .limit(1)
         )

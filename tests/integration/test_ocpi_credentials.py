@@ -449,3 +449,15 @@ async def test_token_a_only_opens_versions_and_credentials(
         )
     finally:
         OCPI_MODULES.remove(probe)
+
+
+async def test_the_rate_limit_answers_in_the_envelope_too(client_factory: Any, database_url: str) -> None:
+    limited: Client = await client_factory(rate_limit_per_minute=2)
+    _, token_a = await add_partner(database_url, country_code="DE", party_id="FKE", role="EMSP", name="Fake")
+    answers = [await limited.get("/ocpi/versions", headers=ocpi_headers(token_a)) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[2].headers["content-type"] == "application/json"
+    assert answers[2].headers["retry-after"]
+    assert answers[2].json()["status_code"] == 2000
+    assert answers[2].json()["status_message"]
+    assert answers[2].headers["x-correlation-id"]

@@ -20,8 +20,6 @@ from sqlalchemy import select
 from api.db.engine import create_engine, create_session_factory
 from api.db.models import ChargingSession, Evse, Location, OcpiToken, Reservation
 from api.domain.chargers.reservations import expire_reservations
-from api.domain.ocpi.push_auth import OcpiPartnerAuth
-from api.domain.ocpi.push_targets import PushTargets
 from tests.integration.test_sessions import Network, expected_bill, serve
 from tests.ocpi_fake_emsp import FakeEmsp, ocpi_headers, register_fake_emsp, start_fake_emsp
 from tests.support import wait_for
@@ -90,9 +88,6 @@ async def roaming(database_url: str, fake_emsp: FakeEmsp, chargers: int = 2) -> 
         httpx.AsyncClient(base_url=net.base, timeout=40) as client,
     ):
         partner = await register_fake_emsp(client, fake_emsp, database_url)
-        state = net.app.state
-        if state.deliveries.partners is None:  # TEMPORARY: until the app wires the OCPI outbox itself
-            state.deliveries.partners = OcpiPartnerAuth(state.session_factory, PushTargets(state.settings))
         yield Roaming(net, fake_emsp, partner.partner_id, ocpi_headers(partner.token), client)
 
 
@@ -363,8 +358,6 @@ async def test_the_roaming_session_and_its_cdr_reach_the_emsp_with_the_right_cos
     database_url: str, fake_emsp: FakeEmsp
 ) -> None:
     async with roaming(database_url, fake_emsp, chargers=1) as world:
-        if world.net.app.state.sessions.roaming is None:
-            pytest.skip("this app does not push sessions and CDRs to partners yet (the sessions pushes are not wired)")
         uid = "04C0FFEE0001"
         path = f"/tokens/{fake_emsp.country_code}/{fake_emsp.party_id}/{uid}"
         assert (await world.call("PUT", path, fake_emsp.make_token(uid, whitelist="ALWAYS"))).status_code == 200

@@ -55,7 +55,7 @@ def rounded_costs(cdr: dict[str, Any], currency: str) -> dict[str, dict[str, flo
             round_half_up_to_minor_unit(total_excl, currency), round_half_up_to_minor_unit(total_incl, currency)
         )
     }
-    for (field, _, _), excl, incl in zip(kept, excl_rounded, incl_rounded, strict=True):
-        if field is not None and (excl or incl or field == "total_energy_cost"):
-            costs[field] = price(excl, incl)
+    for (name, _, _), excl, incl in zip(kept, excl_rounded, incl_rounded, strict=True):
+        if name is not None and (excl or incl or name == "total_energy_cost"):
+            costs[name] = price(excl, incl)
     return costs

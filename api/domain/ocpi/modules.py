@@ -12,8 +12,10 @@ from typing import Literal
 import msgspec
 from litestar import Controller
 
+from api.domain.ocpi.cdrs import OcpiCdrsController
 from api.domain.ocpi.command_receiver import CommandsController
 from api.domain.ocpi.credentials import CredentialsController
+from api.domain.ocpi.sessions import OcpiSessionsController
 from api.domain.ocpi.tokens import TokensController
 
 
@@ -26,6 +28,8 @@ class OcpiModule(msgspec.Struct, frozen=True):
 
 OCPI_MODULES: list[OcpiModule] = [
     OcpiModule("credentials", "SENDER", "/credentials", [CredentialsController]),
+    OcpiModule("sessions", "SENDER", "/sessions", [OcpiSessionsController]),
+    OcpiModule("cdrs", "SENDER", "/cdrs", [OcpiCdrsController]),
     OcpiModule("tokens", "RECEIVER", "/tokens", [TokensController]),
     OcpiModule("commands", "RECEIVER", "/commands", [CommandsController]),
 ]

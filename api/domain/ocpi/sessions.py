@@ -9,6 +9,7 @@ its stored CDR, a running one's from its stored readings (the same computation a
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from litestar import Controller, Request, Response, get, put
@@ -68,7 +69,8 @@ async def sessions_page(
             continue
         progress: Progress | None
         if record.id in cdrs:
-            progress = Progress(kwh=0, totals=None, periods=list(cdrs[record.id].get("charging_periods") or []))  # type: ignore[arg-type]
+            periods = list(cdrs[record.id].get("charging_periods") or [])
+            progress = Progress(kwh=Decimal(0), totals=None, periods=periods)
         elif record.billed_at is None and record.transaction_id is not None:
             progress = await progress_of(session, record)
         else:

@@ -2,7 +2,7 @@
 the CDRs issued to partners
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-06 09:20:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import api.db.types
 
 revision = "0023"
-down_revision = "0020"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """ocpi tokens pushed by eMSPs, and roaming partners' reservations
 
 Revision ID: 0024
-Revises: 0021, 0023
+Revises: 0023
 Create Date: 2026-12-06 09:20:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import api.db.types
 
 revision = "0024"
-down_revision = ("0021", "0023")  # needs ocpi_partners (0021); one head with the outbox (0023)
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
