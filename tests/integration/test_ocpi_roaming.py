@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-import pytest
 from ocpi_types import v2_2_1
 from sqlalchemy import select
 
@@ -384,5 +383,7 @@ async def test_the_roaming_session_and_its_cdr_reach_the_emsp_with_the_right_cos
         pushed = await fake_emsp.wait_for(
             lambda r: r.method == "PUT" and "/sessions/" in r.path and (r.json or {}).get("status") == "COMPLETED", 30
         )
+        v2_2_1.Session.from_dict(pushed.json)
         assert pushed.json["id"] == str(session.id)
+        assert pushed.json["cdr_token"]["uid"] == uid
         assert Decimal(str(pushed.json["total_cost"]["incl_vat"])) == Decimal(str(billed.amount_due))
