@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 from ocpi_types import v2_2_1
 from sqlalchemy import select
 
@@ -81,9 +82,11 @@ class Roaming:
 
 
 @contextlib.asynccontextmanager
-async def roaming(database_url: str, fake_emsp: FakeEmsp, chargers: int = 2) -> AsyncIterator[Roaming]:
+async def roaming(
+    database_url: str, fake_emsp: FakeEmsp, chargers: int = 2, version: str = "1.6"
+) -> AsyncIterator[Roaming]:
     async with (
-        serve(database_url, chargers=chargers) as net,
+        serve(database_url, chargers=chargers, version=version) as net,
         httpx.AsyncClient(base_url=net.base, timeout=40) as client,
     ):
         partner = await register_fake_emsp(client, fake_emsp, database_url)
@@ -94,8 +97,11 @@ def stamp(minutes: float = 0) -> str:
     return (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-async def test_a_roaming_card_charges_and_its_session_is_the_emsps(database_url: str, fake_emsp: FakeEmsp) -> None:
-    async with roaming(database_url, fake_emsp) as world:
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_a_roaming_card_charges_and_its_session_is_the_emsps(
+    database_url: str, fake_emsp: FakeEmsp, version: str
+) -> None:
+    async with roaming(database_url, fake_emsp, version=version) as world:
         uid = "04A1B2C3D4E5F6"
         token = fake_emsp.make_token(uid, whitelist="ALWAYS")
         sloppy = {**token, "issuer": " Fake eMSP  ", "valid": "true", "colour": "blue"}  # repaired, logged
@@ -180,8 +186,11 @@ async def test_real_time_authorisation_follows_the_whitelist(database_url: str, 
         assert (await roaming_tokens.verdict("UNKNOWN1", location)) is None  # nobody's token
 
 
-async def test_start_and_stop_session_commands_end_in_command_results(database_url: str, fake_emsp: FakeEmsp) -> None:
-    async with roaming(database_url, fake_emsp) as world:
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_start_and_stop_session_commands_end_in_command_results(
+    database_url: str, fake_emsp: FakeEmsp, version: str
+) -> None:
+    async with roaming(database_url, fake_emsp, version=version) as world:
         evse = world.net.evse_uids[0]
         start_url = world.response_url("START_SESSION")
         response = await world.command(
