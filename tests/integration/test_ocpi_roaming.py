@@ -235,18 +235,17 @@ async def test_start_and_stop_session_commands_end_in_command_results(
 async def test_reservations_are_made_cancelled_and_expire(database_url: str, fake_emsp: FakeEmsp) -> None:
     async with roaming(database_url, fake_emsp) as world:
         evse = world.net.evse_uids[0]
-        location = await world.location_of(evse)
         token = fake_emsp.make_token("RESV0001", whitelist="ALWAYS")
 
-        async def reserve(reservation_id: str, minutes: float) -> Any:
+        async def reserve(reservation_id: str, minutes: float, at: str = evse) -> Any:
             url = world.response_url("RESERVE_NOW")
             body = {
                 "response_url": url,
                 "token": token,
                 "expiry_date": stamp(minutes),
                 "reservation_id": reservation_id,
-                "location_id": location,
-                "evse_uid": evse,
+                "location_id": await world.location_of(at),
+                "evse_uid": at,
             }
             assert (await world.command("RESERVE_NOW", body))["result"] == "ACCEPTED"
             return await world.result_at(url)
@@ -284,6 +283,24 @@ async def test_reservations_are_made_cancelled_and_expire(database_url: str, fak
         assert expired == 1
         status = await world.rows(select(Reservation.status).where(Reservation.ocpi_reservation_id == "R-2"))
         assert status == [("Expired",)]
+
+        # the driver an EVSE is reserved for starts from the eMSP's app: the start uses the reservation up
+        other = world.net.evse_uids[1]  # (the first charger keeps holding R-2 until its own clock says so)
+        assert (await reserve("R-3", 30, other))["result"] == "ACCEPTED"
+        start_url = world.response_url("START_SESSION")
+        start: dict[str, Any] = {"response_url": start_url, "token": token, "evse_uid": other}
+        start["location_id"] = await world.location_of(other)
+        assert (await world.command("START_SESSION", start))["result"] == "ACCEPTED"
+        assert (await world.result_at(start_url))["result"] == "ACCEPTED"
+
+        async def charging() -> ChargingSession | None:
+            found = await world.session_of(ocpi_partner_id=world.partner_id)
+            return found if found is not None and found.status == "charging" else None
+
+        session = await wait_for(charging, "the reserved driver's session to charge")
+        assert (session.id_token, session.ocpi_auth_method) == ("RESV0001", "COMMAND")
+        used = await world.rows(select(Reservation.status).where(Reservation.ocpi_reservation_id == "R-3"))
+        assert used == [("Used",)]
 
 
 async def test_unlock_connector_reaches_the_charger(database_url: str, fake_emsp: FakeEmsp) -> None:

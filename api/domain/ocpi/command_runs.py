@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 RESULT_KIND: Final = "ocpi_command_result"
-STOP_POLL_SECONDS: Final = 0.2  # how often a STOP_SESSION looks whether the charger has ended the transaction
+STOP_POLL_SECONDS: Final = 0.2
+OCPP16_ID_TAG_LENGTH: Final = 20  # how often a STOP_SESSION looks whether the charger has ended the transaction
 
 CommandResultType = Literal[
     "ACCEPTED",
@@ -147,16 +148,35 @@ class CommandRuns:
     ) -> None:
         await self._run(response_url, self._start(token, target, authorization_reference))
 
+    async def _reserved_for(self, target: Target, uid: str) -> bool:
+        """Whether this partner holds an open reservation of this EVSE (or of its whole charger) for `uid`."""
+        async with self._factory() as session:
+            found = (
+                await session.execute(
+                    select(Reservation.id).where(
+                        Reservation.ocpi_partner_id == self.partner_id,
+                        Reservation.charging_station_id == target.station_id,
+                        Reservation.connector_id.in_((0, target.ocpp_evse_id)),
+                        Reservation.id_token == uid,
+                        Reservation.status.in_(OPEN),
+                    )
+                )
+            ).first()
+        return found is not None
+
     async def _start(self, token: Token, target: Target, authorization_reference: str | None) -> CommandResult:
+        """Start with a token of our own for the session; on an EVSE the partner reserved for this token, with the
+        token itself (the charger holds the connector for it, and the start uses the reservation up)."""
         if target.inoperative:
             return _result("EVSE_INOPERATIVE", "This EVSE is offline or out of order.")
-        if target.occupied:
+        reserved = len(token.uid) <= OCPP16_ID_TAG_LENGTH and await self._reserved_for(target, token.uid)
+        if target.occupied and not reserved:
             return _result("EVSE_OCCUPIED", "This EVSE is in use.")
         sessions = self._sessions
         if sessions.send_command is None:
             return _result("FAILED", "Chargers cannot be reached from here.")
         now = utc_now()
-        ocpp_token = _app_token()
+        ocpp_token = token.uid if reserved else _app_token()
         remote_start_id = secrets.randbelow(2**31)
         async with self._factory() as session:
             location = await session.get(Location, target.location_id)
@@ -182,7 +202,8 @@ class CommandRuns:
                 ocpi_authorization_reference=authorization_reference,
             )
             session.add(record)
-            session.add(IdTokenRecord(uid=ocpp_token, type="Central", user_id=None, status="Accepted"))
+            if not reserved:  # accepted at the charger as our own token; a reserved one is the partner's token
+                session.add(IdTokenRecord(uid=ocpp_token, type="Central", user_id=None, status="Accepted"))
             try:
                 await session.flush()
                 if sessions.roaming is not None:  # the eMSP hears of the session it asked for
