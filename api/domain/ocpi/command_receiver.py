@@ -29,6 +29,7 @@ from api.domain.ocpi.envelope import OcpiError, OcpiStatus, ocpi_response
 from api.domain.ocpi.lenient import Repairs, decode_lenient
 from api.domain.ocpi.schemas import OcpiStruct
 from api.domain.ocpi.tokens import Token, read_token, store_token
+from api.settings import Settings
 
 COMMANDS: Final = ("CANCEL_RESERVATION", "RESERVE_NOW", "START_SESSION", "STOP_SESSION", "UNLOCK_CONNECTOR")
 RESULT_MARGIN_SECONDS: Final = 10  # the CommandResponse timeout: the charger's answer time plus this
@@ -158,7 +159,7 @@ def _response(answer: CommandResponse) -> Response[Any]:
 
 
 async def _check(
-    kind: str, body: Any, session: AsyncSession, caller: OcpiCaller, settings: Any, runs: CommandRuns, seconds: int
+    kind: str, body: Any, session: AsyncSession, caller: OcpiCaller, settings: Settings, runs: CommandRuns, seconds: int
 ) -> _Answer:
     """The command checked against what we hold; what the CPO cannot act on is REJECTED or UNKNOWN_SESSION."""
     timeout = seconds
