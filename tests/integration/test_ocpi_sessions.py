@@ -9,6 +9,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -389,6 +390,29 @@ async def test_a_started_session_is_pushed_to_its_partner(
     assert pushed.json["status"] == "ACTIVE"
     assert pushed.json["authorization_reference"] == "AUTH-ROAM0001"
     assert spec.problems("Session", pushed.json) == []
+
+    # meter progress: at most one PATCH a minute (the first reading's), however many readings come
+    for minute in (1, 2, 3):
+        reading = Reading(started + timedelta(minutes=minute), 1000.0 + 150 * minute, 9000.0, None)
+        await world.on_app(async_meter_values, world.services, transaction_id, [reading])
+    await world.on_app(world.services.ocpi_pushes.drain)
+    progress = await fake_emsp.wait_for(lambda r: r.method == "PATCH" and str(session_id) in r.path)
+    assert progress.json["kwh"] == 0.15
+    assert progress.json["status"] == "ACTIVE"
+    assert set(progress.json) == {"kwh", "total_cost", "status", "last_updated"}
+    assert len(fake_emsp.requests_to(str(session_id), "PATCH")) == 1
+
+
+@dataclass(frozen=True)
+class Reading:
+    timestamp: datetime
+    energy_wh: float
+    power_w: float
+    soc_percent: float | None
+
+
+async def async_meter_values(services: Services, transaction_id: uuid.UUID, readings: list[Reading]) -> None:
+    services.sessions.meter_values(transaction_id, readings)
 
 
 async def test_evse_status_changes_reach_the_emsp_and_flaps_coalesce(
