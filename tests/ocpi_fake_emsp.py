@@ -26,6 +26,9 @@ Use in tests (fixtures `fake_emsp` and `ocpi_partner`, from tests/conftest.py):
 `ocpi_partner` registers the fake eMSP with the app of the `client` fixture as a real eMSP does (token A made by
 the partners service, GET versions, GET details, POST credentials with its token B) and returns its token C
 (`RegisteredPartner.token`, to call our endpoints as that partner: `ocpi_headers(token)`) and its partner id.
+With an app served on a socket (e2e), call `register_fake_emsp(httpx.AsyncClient(base_url=URL), fake, database_url)`
+(tests/contract/conftest.py does); `start_fake_emsp()` gives a fake outside a fixture (several partners: one each,
+with other `country_code`/`party_id`).
 """
 
 from __future__ import annotations

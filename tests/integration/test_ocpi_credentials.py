@@ -6,6 +6,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -13,13 +14,14 @@ import msgspec
 import pytest
 from litestar import Controller, Litestar, Request, Response, get
 from litestar.testing import AsyncTestClient
+from sqlalchemy import select
 
 from api.app import create_app
 from api.db.engine import create_engine, create_session_factory
 from api.db.models.ocpi import OcpiPartner
 from api.domain.ocpi.auth import Caller
 from api.domain.ocpi.modules import OCPI_MODULES, OcpiModule
-from api.domain.ocpi.pagination import Page, paginated_response
+from api.domain.ocpi.pagination import Page, PageRequest, date_window, paginated_response
 from api.domain.ocpi.partners import token_b
 from api.domain.ocpi.registration import (
     RegistrationError,
@@ -461,3 +463,32 @@ async def test_the_rate_limit_answers_in_the_envelope_too(client_factory: Any, d
     assert answers[2].json()["status_code"] == 2000
     assert answers[2].json()["status_message"]
     assert answers[2].headers["x-correlation-id"]
+
+
+async def test_the_date_window_is_inclusive_from_and_exclusive_to(database_url: str) -> None:
+    moments = [datetime(2026, 1, day, tzinfo=UTC) for day in (1, 2, 3)]
+    for day, moment in zip(("AAA", "BBB", "CCC"), moments, strict=True):
+        partner_id, _ = await add_partner(database_url, country_code="DE", party_id=day, role="EMSP", name=day)
+        engine = create_engine(database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                row = await session.get(OcpiPartner, partner_id)
+                assert row is not None
+                row.updated_at = moment
+                await session.commit()
+        finally:
+            await engine.dispose()
+    page = PageRequest.parse({"date_from": "2026-01-02T00:00:00Z", "date_to": "2026-01-03T00:00:00Z"})
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            found = await session.scalars(
+                select(OcpiPartner.party_id).where(*date_window(OcpiPartner.updated_at, page))
+            )
+            assert list(found) == ["BBB"]
+            everything = await session.scalars(
+                select(OcpiPartner.party_id).where(*date_window(OcpiPartner.updated_at, PageRequest()))
+            )
+            assert sorted(everything) == ["AAA", "BBB", "CCC"]
+    finally:
+        await engine.dispose()

@@ -109,9 +109,5 @@ def _for_ocpi(fallback: Handler) -> Handler:
 def ocpi_exception_handlers(base: ExceptionHandlersMap) -> ExceptionHandlersMap:
     """The app's exception handlers, each answering in the OCPI envelope for paths under /ocpi."""
     handlers: ExceptionHandlersMap = {key: _for_ocpi(handler) for key, handler in base.items()}
-    handlers[OcpiError] = _for_ocpi(base.get(Exception, _unexpected_outside))
+    handlers[OcpiError] = ocpi_error_response  # raised only by OCPI code: always the envelope
     return handlers
-
-
-def _unexpected_outside(request: Request[Any, Any, Any], exc: Any) -> Response[Any]:  # pragma: no cover
-    raise exc

@@ -234,3 +234,13 @@ def test_a_database_outage_is_503_in_the_envelope() -> None:
     assert answer.headers["retry-after"] == "5"
     assert answer.json()["status_code"] == 3000
     assert "secret" not in answer.text
+
+
+def test_a_caller_never_shows_its_token() -> None:
+    import uuid
+
+    from api.domain.ocpi.auth import OcpiCaller
+
+    caller = OcpiCaller(uuid.uuid4(), "DE", "ABC", "EMSP", registered=True, token="the-secret-token")
+    assert "the-secret-token" not in f"{caller} {caller!r}"
+    assert "DE/ABC/EMSP" in repr(caller)
