@@ -62,6 +62,28 @@ async def place_of(session: AsyncSession, record: ChargingSession) -> SessionPla
     return SessionPlace(location, evse, connector)
 
 
+async def places_of(session: AsyncSession, records: list[ChargingSession]) -> dict[uuid.UUID, SessionPlace]:
+    """`place_of` for a page of sessions in three queries (not three per session)."""
+    location_ids = {record.location_id for record in records}
+    evse_ids = {record.evse_id for record in records}
+    if not records:
+        return {}
+    locations = {
+        row.id: row for row in (await session.execute(select(Location).where(Location.id.in_(location_ids)))).scalars()
+    }
+    evses = {row.id: row for row in (await session.execute(select(Evse).where(Evse.id.in_(evse_ids)))).scalars()}
+    connectors: dict[uuid.UUID, Connector] = {}
+    query = select(Connector).where(Connector.evse_id.in_(evse_ids)).order_by(Connector.connector_id)
+    for connector in (await session.execute(query)).scalars():
+        connectors.setdefault(connector.evse_id, connector)
+    found = {}
+    for record in records:
+        location, evse = locations.get(record.location_id), evses.get(record.evse_id)
+        if location is not None and evse is not None:
+            found[record.id] = SessionPlace(location, evse, connectors.get(evse.id))
+    return found
+
+
 async def progress_of(session: AsyncSession, record: ChargingSession) -> Progress | None:
     """Energy, cost and charging periods of a session from its stored readings (None before its start)."""
     metered = await metered_session(session, record)
