@@ -127,7 +127,16 @@ class OcpiPushes:
         self, session: AsyncSession, changes: list[tuple[uuid.UUID, str]], now: datetime
     ) -> None:
         """EVSEs whose OCPI status changed (id, new status), stored in `session`'s transaction at `now` (their
-        new last_updated): one PATCH per partner and EVSE, of our own published-or-not locations."""
+        new last_updated): one PATCH per partner and EVSE, of our own published-or-not locations. A failure here
+        is logged and never stops the statuses from being stored."""
+        try:
+            await self._evse_statuses_changed(session, changes, now)
+        except Exception:
+            logger.exception("enqueueing EVSE status pushes failed; the statuses are stored without them")
+
+    async def _evse_statuses_changed(
+        self, session: AsyncSession, changes: list[tuple[uuid.UUID, str]], now: datetime
+    ) -> None:
         if not changes:
             return
         receivers = await self.targets.receivers(session, "locations")
@@ -171,7 +180,13 @@ class OcpiPushes:
 
     async def session_changed(self, session: AsyncSession, record: ChargingSession) -> None:
         """A partner's session started, ended or failed (or was created): PUT the whole Session, in `session`'s
-        transaction. Nothing for our own drivers' sessions."""
+        transaction. Nothing for our own drivers' sessions. A failure is logged; the session's change stands."""
+        try:
+            await self._session_changed(session, record)
+        except Exception:
+            logger.exception("enqueueing the push of OCPI session %s failed", record.id)
+
+    async def _session_changed(self, session: AsyncSession, record: ChargingSession) -> None:
         url = await self._sessions_url(session, record, "sessions")
         if url is None or record.ocpi_partner_id is None:
             return
@@ -191,7 +206,14 @@ class OcpiPushes:
         )
 
     async def session_billed(self, session: AsyncSession, record: ChargingSession) -> None:
-        """A partner's session was billed: the final Session (PUT), and its CDR stored and POSTed."""
+        """A partner's session was billed: the final Session (PUT), and its CDR stored and POSTed. A failure is
+        logged; the bill stands."""
+        try:
+            await self._session_billed(session, record)
+        except Exception:
+            logger.exception("issuing the CDR of OCPI session %s failed", record.id)
+
+    async def _session_billed(self, session: AsyncSession, record: ChargingSession) -> None:
         if record.ocpi_partner_id is None or record.cdr is None or record.billed_at is None:
             return
         place = await place_of(session, record)
@@ -219,7 +241,7 @@ class OcpiPushes:
                     last_updated=record.billed_at,
                 )
             )
-        await self.session_changed(session, record)
+        await self._session_changed(session, record)
         cdrs = await self._sessions_url(session, record, "cdrs")
         if cdrs is not None and existing is None:
             await enqueue_ocpi(
