@@ -162,7 +162,7 @@ def build_services(settings: Settings) -> Services:
 
     sessions.mail_guest = mail_guest
     reconcile_every = max(1.0, min(30.0, settings.session_start_timeout_seconds / 3))
-    push_targets = PushTargets(settings)
+    push_targets = PushTargets(settings, session_factory)
     push_targets.listen()
     ocpi_pushes = OcpiPushes(settings, session_factory, push_targets)
     sessions.roaming = ocpi_pushes

@@ -37,6 +37,7 @@ class FakeOcpiReceiver:
         self.requests: list[Pushed] = []
         self._changed = asyncio.Condition()
         self._server: asyncio.Server | None = None
+        self._open: set[asyncio.StreamWriter] = set()
         self.port = 0
 
     @property
@@ -51,6 +52,8 @@ class FakeOcpiReceiver:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
+            for writer in list(self._open):  # idle keep-alive connections end here, not by cancellation
+                writer.close()
             await self._server.wait_closed()
             self._server = None
 
@@ -61,6 +64,7 @@ class FakeOcpiReceiver:
         return list(self.requests)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._open.add(writer)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -95,4 +99,5 @@ class FakeOcpiReceiver:
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
             return
         finally:
+            self._open.discard(writer)
             writer.close()

@@ -160,7 +160,8 @@ class DeliveryWorker:
             claimed = await self._claim(moment)
             if not claimed:
                 break
-            await asyncio.gather(*(self._attempt(item, moment) for item in claimed))
+            outcomes = await asyncio.gather(*(self._attempt(item) for item in claimed))
+            await self._record(list(zip(claimed, outcomes, strict=True)), moment)
             made += len(claimed)
             # a full batch may leave more due; a sent delivery may free the next one of its object
             if len(claimed) < BATCH and not any(item.object_key for item in claimed):
@@ -267,14 +268,13 @@ class DeliveryWorker:
             self._client = httpx.AsyncClient(timeout=self.timeout_seconds, follow_redirects=False)
         return self._client
 
-    async def _attempt(self, item: _Claimed, now: datetime) -> None:
+    async def _attempt(self, item: _Claimed) -> _Outcome:
         body = msgspec.json.encode(item.payload)
         headers = {"Content-Type": "application/json", "User-Agent": "Voltway-Delivery/1"}
         try:
             headers |= await self._auth_headers(item, body)
         except PartnerUnavailable as exc:
-            await self._record(item, now, _Outcome(error=str(exc)))
-            return
+            return _Outcome(error=str(exc))
         outcome = _Outcome()
         try:
             # httpx times each phase; the whole attempt must also end well within the claim's lease
@@ -292,7 +292,7 @@ class DeliveryWorker:
             outcome.error = f"no answer within {self.timeout_seconds:.0f} s"
         except (httpx.HTTPError, OSError, ValueError) as exc:
             outcome.error = f"{type(exc).__name__}: {exc}"[:1000] or type(exc).__name__
-        await self._record(item, now, outcome)
+        return outcome
 
     async def _auth_headers(self, item: _Claimed, body: bytes) -> dict[str, str]:
         """The partner's token headers for an OCPI delivery, the signature headers for a webhook."""
@@ -311,7 +311,18 @@ class DeliveryWorker:
             signing.SIGNATURE: signing.sign(target.secret, timestamp, body),
         }
 
-    async def _record(self, item: _Claimed, now: datetime, outcome: _Outcome) -> None:
+    async def _record(self, results: list[tuple[_Claimed, _Outcome]], now: datetime) -> None:
+        """The outcomes of one batch, written in one transaction (a partner that answered 401 is suspended first)."""
+        refused_by = {item.ocpi_partner_id for item, outcome in results if outcome.unauthorized}
+        for partner_id in refused_by:
+            if partner_id is not None and self.partners is not None:
+                logger.warning("OCPI partner %s answered 401: suspended, its deliveries are held", partner_id)
+                await self.partners.unauthorized(partner_id)
+        async with self._session_factory() as session, session.begin():
+            for item, outcome in results:
+                await self._record_one(session, item, now, outcome)
+
+    async def _record_one(self, session: AsyncSession, item: _Claimed, now: datetime, outcome: _Outcome) -> None:
         mine = (
             OutboundDelivery.id == item.id,
             OutboundDelivery.status == "pending",
@@ -327,9 +338,6 @@ class DeliveryWorker:
                 "last_status_code": status_code,
                 "last_error": error,
             }
-            logger.warning("OCPI partner answered 401: suspended, its deliveries are held", extra=log_extra)
-            if self.partners is not None:
-                await self.partners.unauthorized(item.ocpi_partner_id)
         elif error is None:
             values = {
                 "status": "delivered",
@@ -351,17 +359,16 @@ class DeliveryWorker:
                 "delivery failed (attempt %d), retrying in %.0f s: %s", item.attempt, delay, error, extra=log_extra
             )
         values["claimed_until"] = None
-        async with self._session_factory() as session, session.begin():
-            if (
-                error is not None
-                and item.coalesce
-                and item.object_key is not None
-                and await self._superseded(session, item)
-            ):
-                # a newer state of the same object waits behind this one: send that instead of this stale one
-                await session.execute(delete(OutboundDelivery).where(*mine))
-                return
-            await session.execute(update(OutboundDelivery).where(*mine).values(**values))
+        if (
+            error is not None
+            and item.coalesce
+            and item.object_key is not None
+            and await self._superseded(session, item)
+        ):
+            # a newer state of the same object waits behind this one: send that instead of this stale one
+            await session.execute(delete(OutboundDelivery).where(*mine))
+            return
+        await session.execute(update(OutboundDelivery).where(*mine).values(**values))
 
     @staticmethod
     async def _superseded(session: AsyncSession, item: _Claimed) -> bool:

@@ -229,6 +229,9 @@ MATRIX: dict[str, str] = {
     "GET /ocpi/cpo/2.2.1/credentials": "ocpi",
     "POST /ocpi/cpo/2.2.1/credentials": "ocpi",
     "PUT /ocpi/cpo/2.2.1/credentials": "ocpi",
+    "GET /ocpi/cpo/2.2.1/sessions": "ocpi",
+    "PUT /ocpi/cpo/2.2.1/sessions/{session_id:str}/charging_preferences": "ocpi",
+    "GET /ocpi/cpo/2.2.1/cdrs": "ocpi",
     # Unregistering ends the partner's token: called after its other calls.
     "DELETE /ocpi/cpo/2.2.1/credentials": "ocpi",
     # Erasing an account is called last, so that it does not take the caller's later calls with it.

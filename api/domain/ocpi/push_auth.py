@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, exists, update
+from sqlalchemy import ColumnElement, exists
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
 from api.db.models.ocpi import OcpiPartner
-from api.db.types import utc_now
 from api.deliveries.partners import PartnerUnavailable
 from api.domain.ocpi.client import authorization_header
+from api.domain.ocpi.partners import suspend_partner
 from api.domain.ocpi.push_targets import PushTargets
 
 
@@ -50,9 +50,5 @@ class OcpiPartnerAuth:
 
     async def unauthorized(self, partner_id: uuid.UUID) -> None:
         async with self._session_factory() as session, session.begin():
-            await session.execute(
-                update(OcpiPartner)
-                .where(OcpiPartner.id == partner_id, OcpiPartner.status == "registered")
-                .values(status="suspended", updated_at=utc_now())
-            )
+            await suspend_partner(session, partner_id)
         self.targets.invalidate()

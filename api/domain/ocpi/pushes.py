@@ -62,6 +62,28 @@ async def place_of(session: AsyncSession, record: ChargingSession) -> SessionPla
     return SessionPlace(location, evse, connector)
 
 
+async def places_of(session: AsyncSession, records: list[ChargingSession]) -> dict[uuid.UUID, SessionPlace]:
+    """`place_of` for a page of sessions in three queries (not three per session)."""
+    location_ids = {record.location_id for record in records}
+    evse_ids = {record.evse_id for record in records}
+    if not records:
+        return {}
+    locations = {
+        row.id: row for row in (await session.execute(select(Location).where(Location.id.in_(location_ids)))).scalars()
+    }
+    evses = {row.id: row for row in (await session.execute(select(Evse).where(Evse.id.in_(evse_ids)))).scalars()}
+    connectors: dict[uuid.UUID, Connector] = {}
+    query = select(Connector).where(Connector.evse_id.in_(evse_ids)).order_by(Connector.connector_id)
+    for connector in (await session.execute(query)).scalars():
+        connectors.setdefault(connector.evse_id, connector)
+    found = {}
+    for record in records:
+        location, evse = locations.get(record.location_id), evses.get(record.evse_id)
+        if location is not None and evse is not None:
+            found[record.id] = SessionPlace(location, evse, connectors.get(evse.id))
+    return found
+
+
 async def progress_of(session: AsyncSession, record: ChargingSession) -> Progress | None:
     """Energy, cost and charging periods of a session from its stored readings (None before its start)."""
     metered = await metered_session(session, record)
@@ -105,7 +127,16 @@ class OcpiPushes:
         self, session: AsyncSession, changes: list[tuple[uuid.UUID, str]], now: datetime
     ) -> None:
         """EVSEs whose OCPI status changed (id, new status), stored in `session`'s transaction at `now` (their
-        new last_updated): one PATCH per partner and EVSE, of our own published-or-not locations."""
+        new last_updated): one PATCH per partner and EVSE, of our own published-or-not locations. A failure here
+        is logged and never stops the statuses from being stored."""
+        try:
+            await self._evse_statuses_changed(session, changes, now)
+        except Exception:
+            logger.exception("enqueueing EVSE status pushes failed; the statuses are stored without them")
+
+    async def _evse_statuses_changed(
+        self, session: AsyncSession, changes: list[tuple[uuid.UUID, str]], now: datetime
+    ) -> None:
         if not changes:
             return
         receivers = await self.targets.receivers(session, "locations")
@@ -149,7 +180,13 @@ class OcpiPushes:
 
     async def session_changed(self, session: AsyncSession, record: ChargingSession) -> None:
         """A partner's session started, ended or failed (or was created): PUT the whole Session, in `session`'s
-        transaction. Nothing for our own drivers' sessions."""
+        transaction. Nothing for our own drivers' sessions. A failure is logged; the session's change stands."""
+        try:
+            await self._session_changed(session, record)
+        except Exception:
+            logger.exception("enqueueing the push of OCPI session %s failed", record.id)
+
+    async def _session_changed(self, session: AsyncSession, record: ChargingSession) -> None:
         url = await self._sessions_url(session, record, "sessions")
         if url is None or record.ocpi_partner_id is None:
             return
@@ -169,7 +206,14 @@ class OcpiPushes:
         )
 
     async def session_billed(self, session: AsyncSession, record: ChargingSession) -> None:
-        """A partner's session was billed: the final Session (PUT), and its CDR stored and POSTed."""
+        """A partner's session was billed: the final Session (PUT), and its CDR stored and POSTed. A failure is
+        logged; the bill stands."""
+        try:
+            await self._session_billed(session, record)
+        except Exception:
+            logger.exception("issuing the CDR of OCPI session %s failed", record.id)
+
+    async def _session_billed(self, session: AsyncSession, record: ChargingSession) -> None:
         if record.ocpi_partner_id is None or record.cdr is None or record.billed_at is None:
             return
         place = await place_of(session, record)
@@ -197,7 +241,7 @@ class OcpiPushes:
                     last_updated=record.billed_at,
                 )
             )
-        await self.session_changed(session, record)
+        await self._session_changed(session, record)
         cdrs = await self._sessions_url(session, record, "cdrs")
         if cdrs is not None and existing is None:
             await enqueue_ocpi(

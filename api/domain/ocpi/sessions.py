@@ -20,7 +20,7 @@ from api.db.models import ChargingSession, OcpiCdr
 from api.domain.ocpi.auth import Caller, OcpiCaller
 from api.domain.ocpi.envelope import OcpiError, OcpiStatus, ocpi_response
 from api.domain.ocpi.pagination import Page, PageRequest, paginated_response
-from api.domain.ocpi.pushes import place_of, progress_of
+from api.domain.ocpi.pushes import places_of, progress_of
 from api.domain.ocpi.session_objects import Progress, session_object
 from api.settings import Settings
 
@@ -62,9 +62,10 @@ async def sessions_page(
         if billed
         else {}
     )
+    places = await places_of(session, list(records))
     items = []
     for record in records:
-        place = await place_of(session, record)
+        place = places.get(record.id)
         if place is None:
             continue
         progress: Progress | None
