@@ -176,6 +176,7 @@ def build_services(settings: Settings) -> Services:
         backoff_cap_seconds=settings.delivery_backoff_cap_seconds,
         partners=OcpiPartnerAuth(session_factory, push_targets),
     )
+    push_targets.on_change = deliveries.wake
     ticket_feed = TicketFeed(settings.database_url)
     support = SupportService(
         build_policy(settings.support_sla_targets, settings.support_business_hours, settings.support_time_zone),

@@ -13,12 +13,14 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography.fernet import Fernet
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import object_session
 
 from api.db.models.ocpi import OcpiPartner
 from api.domain.ocpi.token_vault import fernet_for
@@ -59,11 +61,27 @@ class PushTargets:
         self._listening = False
         self._fernet: Fernet | None = None
         self._reloading: asyncio.Task[None] | None = None
+        self.on_change: Callable[[], None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop of the process's outbox, for `on_change`
 
-    def invalidate(self, *_args: Any) -> None:
-        """A partner changed: the next use loads the snapshot again before answering."""
+    def invalidate(self, *args: Any) -> None:
+        """A partner changed: the next use loads the snapshot again before answering; once the change commits,
+        `on_change` runs (the outbox wakes: a partner that updated its credentials gets its held pushes now)."""
         self._loaded_at = None
         self._dirty = True
+        changed = args[2] if len(args) == 3 else None  # a mapper event: (mapper, connection, the partner)
+        session = object_session(changed) if changed is not None else None
+        if (
+            session is not None
+            and self.on_change is not None
+            and not event.contains(session, "after_commit", self._committed)
+        ):
+            event.listen(session, "after_commit", self._committed, once=True)
+
+    def _committed(self, _session: object) -> None:
+        # mapper events are global: the commit may be another app's, on another thread's loop
+        if self.on_change is not None and self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.on_change)
 
     def listen(self) -> None:
         """Invalidate on every ORM insert, update or delete of a partner row in this process."""
@@ -83,6 +101,7 @@ class PushTargets:
 
     async def current(self, session: AsyncSession) -> dict[uuid.UUID, PushTarget]:
         """The snapshot: loaded with `session` the first time, then refreshed in the background when stale."""
+        self._loop = self._loop or asyncio.get_running_loop()
         if not self._ever_loaded or self._dirty:
             await self.load(session)
         elif self._stale():
@@ -91,6 +110,7 @@ class PushTargets:
 
     async def current_from(self, factory: async_sessionmaker[AsyncSession]) -> dict[uuid.UUID, PushTarget]:
         """The snapshot, loaded now when stale (for the sender, which holds no transaction)."""
+        self._loop = self._loop or asyncio.get_running_loop()
         if self._stale():
             async with factory() as session:
                 await self.load(session)
