@@ -10,7 +10,7 @@ from api.settings import load_settings
 
 
 def cmd_ocpi(args: argparse.Namespace) -> int:
-    from api.domain.ocpi import commands
+    from api.domain.ocpi import partner_admin
     from api.domain.ocpi.partners import PartnerError
     from api.domain.ocpi.registration import RegistrationError
     from api.domain.ocpi.token_vault import TokenKeyError
@@ -21,17 +21,17 @@ def cmd_ocpi(args: argparse.Namespace) -> int:
     try:
         if action == "add":
             text = run_coroutine(
-                commands.add(
+                partner_admin.add(
                     settings, country_code=args.country_code, party_id=args.party_id, role=args.role, name=args.name
                 )
             )
         elif action == "list":
-            text = run_coroutine(commands.listing(settings))
+            text = run_coroutine(partner_admin.listing(settings))
         elif action == "revoke":
-            text = run_coroutine(commands.revoke(settings, args.partner))
+            text = run_coroutine(partner_admin.revoke(settings, args.partner))
         elif action == "register":
             text = run_coroutine(
-                commands.register(
+                partner_admin.register(
                     settings,
                     versions_url=args.versions_url,
                     token=args.token,
@@ -42,9 +42,9 @@ def cmd_ocpi(args: argparse.Namespace) -> int:
                 )
             )
         elif action == "update":
-            text = run_coroutine(commands.update(settings, args.partner))
+            text = run_coroutine(partner_admin.update(settings, args.partner))
         else:
-            text = run_coroutine(commands.unregister(settings, args.partner))
+            text = run_coroutine(partner_admin.unregister(settings, args.partner))
     except (PartnerError, RegistrationError, TokenKeyError) as exc:
         raise CommandError(str(exc)) from None
     print(text, end="")
