@@ -1,0 +1,1 @@
+"""OCPI 2.2.1 CPO interface: the modules partners call under /ocpi."""
