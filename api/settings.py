@@ -141,6 +141,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     delivery_backoff_seconds: float = 10.0  # the first retry's delay; it doubles per attempt (with jitter)
     delivery_backoff_cap_seconds: float = 3600.0  # the longest delay between two attempts
     ocpp_journal_size: int = 50  # OCPP messages kept per charger for support diagnostics; 0: no journal
+    open_data_feed: bool = False  # the unauthenticated open data locations feed (AFIR art. 20, NEVI 680.116(c))
+    open_data_requests_per_minute: int = 60  # per client address, on the open data feed; 0: no limit of its own
+    open_data_max_age_seconds: int = 60  # Cache-Control max-age of open data pages
 
     @property
     def is_sqlite(self) -> bool:
@@ -449,6 +452,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         delivery_backoff_seconds=float(_int(source, "VOLTWAY_DELIVERY_BACKOFF", 10, minimum=1)),
         delivery_backoff_cap_seconds=float(_int(source, "VOLTWAY_DELIVERY_BACKOFF_CAP", 3600, minimum=1)),
         ocpp_journal_size=_int(source, "VOLTWAY_OCPP_JOURNAL_SIZE", 50),
+        open_data_feed=_bool(source, "VOLTWAY_OPEN_DATA_FEED", default=False),
+        open_data_requests_per_minute=_int(source, "VOLTWAY_OPEN_DATA_REQUESTS_PER_MINUTE", 60),
+        open_data_max_age_seconds=_int(source, "VOLTWAY_OPEN_DATA_MAX_AGE", 60),
     )
     try:
         build_policy(settings.support_sla_targets, settings.support_business_hours, settings.support_time_zone)

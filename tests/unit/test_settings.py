@@ -138,3 +138,30 @@ def test_session_and_payment_settings(tmp_path: Path) -> None:
     assert settings.idle_fee_per_minute == Decimal("0.40")
     assert settings.idle_fee_cap == Decimal(12)
     assert settings.idle_fee_grace_minutes == 15
+
+
+def test_open_data_feed_settings(tmp_path: Path) -> None:
+    base = {"VOLTWAY_DATA_DIR": str(tmp_path), "VOLTWAY_SECRET_KEY": KEY}
+    defaults = load_settings(base)
+    assert (defaults.open_data_feed, defaults.open_data_requests_per_minute, defaults.open_data_max_age_seconds) == (
+        False,
+        60,
+        60,
+    )
+    chosen = load_settings(
+        {
+            **base,
+            "VOLTWAY_OPEN_DATA_FEED": "on",
+            "VOLTWAY_OPEN_DATA_REQUESTS_PER_MINUTE": "10",
+            "VOLTWAY_OPEN_DATA_MAX_AGE": "300",
+        }
+    )
+    assert (chosen.open_data_feed, chosen.open_data_requests_per_minute, chosen.open_data_max_age_seconds) == (
+        True,
+        10,
+        300,
+    )
+    with pytest.raises(SettingsError, match="VOLTWAY_OPEN_DATA_FEED must be true or false, got 'maybe'"):
+        load_settings({**base, "VOLTWAY_OPEN_DATA_FEED": "maybe"})
+    with pytest.raises(SettingsError, match="VOLTWAY_OPEN_DATA_REQUESTS_PER_MINUTE must be a whole number"):
+        load_settings({**base, "VOLTWAY_OPEN_DATA_REQUESTS_PER_MINUTE": "lots"})

@@ -8,7 +8,6 @@ connector's power type, and a parent's `last_updated` is never older than any of
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -126,11 +125,10 @@ class OcpiLocation(msgspec.Struct, frozen=True, omit_defaults=True, kw_only=True
     last_updated: str
 
 
-# ---- what the queries read ----
+# ---- what the queries read (timestamps already as OCPI DateTime text, which orders as the instants do) ----
 
 
 class ConnectorRow(msgspec.Struct, frozen=True, gc=False):
-    evse_id: uuid.UUID
     connector_id: str
     standard: str
     format: str
@@ -139,27 +137,24 @@ class ConnectorRow(msgspec.Struct, frozen=True, gc=False):
     max_amperage: int | None
     max_electric_power: int | None
     tariff_ids: Sequence[str]
-    last_updated: datetime
+    last_updated: str
 
 
 class EvseRow(msgspec.Struct, frozen=True, gc=False):
-    id: uuid.UUID
-    location_id: uuid.UUID
     uid: str
     emi3_evse_id: str | None
     status: str
     capabilities: Sequence[str]
     physical_reference: str | None
     floor_level: str | None
-    last_updated: datetime
+    last_updated: str
     # our own charger behind it, if any: its status is live only while we hear from that charger
-    charging_station_id: uuid.UUID | None = None
+    charging_station_id: object | None = None  # its id, in whatever form the database returns it
     station_connected: bool | None = None
     station_last_seen: datetime | None = None
 
 
 class LocationRow(msgspec.Struct, frozen=True, gc=False):
-    id: uuid.UUID
     country_code: str
     party_id: str
     ocpi_id: str
@@ -178,7 +173,7 @@ class LocationRow(msgspec.Struct, frozen=True, gc=False):
     opening_times: dict[str, Any] | None
     publish: bool
     publish_allowed_to: Sequence[dict[str, Any]] | None
-    last_updated: datetime
+    last_updated: str
 
 
 # ---- mapping ----
@@ -192,15 +187,14 @@ def ocpi_datetime(value: datetime) -> str:
 
 
 def fit(value: str, limit: int) -> str:
-    """`value` trimmed and cut to the OCPI maximum length."""
-    return value.strip()[:limit]
+    """`value` cut to the OCPI maximum length (stored text is already trimmed by the importers)."""
+    return value if len(value) <= limit else value[:limit].rstrip()
 
 
 def _optional(value: str | None, limit: int) -> str | None:
-    if value is None:
+    if not value:
         return None
-    cut = fit(value, limit)
-    return cut or None
+    return value if len(value) <= limit else value[:limit].rstrip()
 
 
 def coordinates(latitude: float, longitude: float) -> GeoLocation:
@@ -235,8 +229,8 @@ def connector_object(row: ConnectorRow, country: str) -> OcpiConnector:
         max_voltage=voltage,
         max_amperage=amperage,
         max_electric_power=power,
-        tariff_ids=tuple(fit(t, 36) for t in row.tariff_ids if t.strip()),
-        last_updated=ocpi_datetime(row.last_updated),
+        tariff_ids=tuple(row.tariff_ids),
+        last_updated=row.last_updated,
     )
 
 
@@ -262,7 +256,7 @@ def evse_object(
     mapped = [connector_object(c, country) for c in connectors]
     if not mapped:
         return None
-    newest = max([row.last_updated, *(c.last_updated for c in connectors)])
+    newest = max(row.last_updated, *(c.last_updated for c in mapped))
     return OcpiEvse(
         uid=fit(row.uid, 36),
         evse_id=_optional(row.emi3_evse_id, 48),
@@ -271,7 +265,7 @@ def evse_object(
         connectors=tuple(mapped),
         floor_level=_optional(row.floor_level, 4),
         physical_reference=_optional(row.physical_reference, 16),
-        last_updated=ocpi_datetime(newest),
+        last_updated=newest,
     )
 
 
@@ -308,9 +302,7 @@ def location_object(
 ) -> OcpiLocation:
     """The Location with its EVSEs; its `last_updated` is the newest of its own and its EVSEs' and connectors'."""
     mapped = [evse_object(evse, connectors, row.country, now, heartbeat_window) for evse, connectors in evses]
-    newest = max(
-        [row.last_updated, *(e.last_updated for e, _ in evses), *(c.last_updated for _, cs in evses for c in cs)]
-    )
+    newest = max([row.last_updated, *(e.last_updated for e, _ in evses), *(c.last_updated for _, cs in evses for c in cs)])
     return OcpiLocation(
         country_code=row.country_code,
         party_id=row.party_id,
@@ -330,5 +322,5 @@ def location_object(
         facilities=tuple(f for f in row.facilities if f in FACILITIES),
         time_zone=row.time_zone,
         opening_times=opening_hours(row.opening_times),
-        last_updated=ocpi_datetime(newest),
+        last_updated=newest,
     )
