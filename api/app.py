@@ -28,6 +28,9 @@ from api.domain.chargers.security_controllers import AdminChargerSecurityControl
 from api.domain.chargers.smart_charging_controllers import AdminSmartChargingController
 from api.domain.chat.controllers import ChatController
 from api.domain.drivers.controllers import AdminUsersController, AuthController, IdTokenController, MeController
+from api.domain.ocpi.headers import OcpiHeadersMiddleware
+from api.domain.ocpi.partners import use_settings as use_ocpi_settings
+from api.domain.ocpi.router import ocpi_exception_handlers, ocpi_router
 from api.domain.payments.controllers import PaymentMethodController, StripeWebhookController
 from api.domain.sessions.controllers import (
     DeviceController,
@@ -116,6 +119,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the application for `settings` (read from the environment when omitted)."""
     settings = settings or load_settings()
     services = build_services(settings)
+    use_ocpi_settings(settings)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncGenerator[None, None]:
@@ -172,6 +176,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MetricsController,
             KnowledgeController,
             console_router(),
+            ocpi_router(),
         ],
         dependencies={
             "db_session": Provide(provide_db_session),
@@ -179,7 +184,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "client_address": Provide(provide_client_address, sync_to_thread=False),
         },
         state=State({**msgspec.structs.asdict(services), "services": services, "version": service_version()}),
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=ocpi_exception_handlers(EXCEPTION_HANDLERS),
         before_request=check_request,
         middleware=[prometheus.middleware],
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
@@ -193,7 +198,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Outermost layers, so that unknown routes and rejected requests get a request id and a limit too.
     limited: Any = RateLimitMiddleware(app.asgi_handler, FixedWindowLimiter(settings.rate_limit_per_minute, 60))
     secured = SecurityHeadersMiddleware(limited, docs_path=DOCS_PATH, https=settings.base_url.startswith("https://"))
-    app.asgi_handler = RequestContextMiddleware(HeadSizeLimitMiddleware(secured))
+    ocpi_headers = OcpiHeadersMiddleware(secured, settings.ocpi_country_code, settings.ocpi_party_id)
+    app.asgi_handler = RequestContextMiddleware(HeadSizeLimitMiddleware(ocpi_headers))
     return app
 
 

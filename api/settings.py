@@ -141,6 +141,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     delivery_backoff_seconds: float = 10.0  # the first retry's delay; it doubles per attempt (with jitter)
     delivery_backoff_cap_seconds: float = 3600.0  # the longest delay between two attempts
     ocpp_journal_size: int = 50  # OCPP messages kept per charger for support diagnostics; 0: no journal
+    # OCPI: the key that encrypts partners' tokens at rest (a Fernet key, or a passphrase a key is derived from;
+    # empty: derived from the secret key, fine for the quick start, set it in production)
+    ocpi_token_key: str = ""
+    ocpi_base_url: str = (
+        ""  # public address of our OCPI area's root, e.g. https://ocpi.example.com; empty: the request's
+    )
+    ocpi_page_limit: int = 1000  # the most objects one OCPI page holds (X-Limit)
+    ocpi_timeout_seconds: float = 15.0  # each outbound OCPI request (handshake, pushes)
     open_data_feed: bool = False  # the unauthenticated open data locations feed (AFIR art. 20, NEVI 680.116(c))
     open_data_requests_per_minute: int = 60  # per client address, on the open data feed; 0: no limit of its own
     open_data_max_age_seconds: int = 60  # Cache-Control max-age of open data pages
@@ -310,12 +318,26 @@ def _trusted_proxies(environ: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(proxies)
 
 
+def _ocpi_base_url(environ: Mapping[str, str]) -> str:
+    value = environ.get("VOLTWAY_OCPI_BASE_URL", "").strip()
+    if value and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+        raise SettingsError(
+            f"VOLTWAY_OCPI_BASE_URL must be an http(s) address such as https://ocpi.example.com, got {value!r}"
+        )
+    return value.rstrip("/")
+
+
 def check_production_settings(settings: Settings) -> None:
     """Production takes its secrets from the environment only: refuse to start with a missing one."""
     if settings.env != "production":
         return
     if not settings.metrics_token:
         raise SettingsError("VOLTWAY_METRICS_TOKEN must be set when VOLTWAY_ENV=production")
+    if not settings.ocpi_token_key:
+        logger.warning(
+            "VOLTWAY_OCPI_TOKEN_KEY is not set: OCPI partner tokens are encrypted with a key derived from "
+            "VOLTWAY_SECRET_KEY; set a key of its own in production"
+        )
 
 
 def check_payment_settings(settings: Settings) -> None:
@@ -452,6 +474,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         delivery_backoff_seconds=float(_int(source, "VOLTWAY_DELIVERY_BACKOFF", 10, minimum=1)),
         delivery_backoff_cap_seconds=float(_int(source, "VOLTWAY_DELIVERY_BACKOFF_CAP", 3600, minimum=1)),
         ocpp_journal_size=_int(source, "VOLTWAY_OCPP_JOURNAL_SIZE", 50),
+        ocpi_token_key=source.get("VOLTWAY_OCPI_TOKEN_KEY", "").strip(),
+        ocpi_base_url=_ocpi_base_url(source),
+        ocpi_page_limit=_int(source, "VOLTWAY_OCPI_PAGE_LIMIT", 1000, minimum=1),
+        ocpi_timeout_seconds=float(_int(source, "VOLTWAY_OCPI_TIMEOUT", 15, minimum=1)),
         open_data_feed=_bool(source, "VOLTWAY_OPEN_DATA_FEED", default=False),
         open_data_requests_per_minute=_int(source, "VOLTWAY_OPEN_DATA_REQUESTS_PER_MINUTE", 60),
         open_data_max_age_seconds=_int(source, "VOLTWAY_OPEN_DATA_MAX_AGE", 60),

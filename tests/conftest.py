@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.ocpi_fake_emsp import fake_emsp, ocpi_partner
 from tests.support import SHARED_DIR, skip_or_fail
+
+__all__ = ["fake_emsp", "ocpi_partner"]  # OCPI fixtures for every test layer (see tests/ocpi_fake_emsp.py)
 
 
 @pytest.fixture(scope="session")

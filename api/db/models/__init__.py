@@ -16,6 +16,7 @@ from api.db.models.chat import ChatActionAudit, ChatConversation, ChatMessage
 from api.db.models.deliveries import OutboundDelivery
 from api.db.models.device_model import ChargerDeviceEvent, ChargerMonitor, ChargerRequest, ChargerVariable
 from api.db.models.mail import MailMessage
+from api.db.models.ocpi import OcpiPartner
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
 from api.db.models.security import (
     ChargerSecurityProfile,
@@ -70,6 +71,7 @@ __all__ = [
     "MailMessage",
     "MeterSampleRecord",
     "Notification",
+    "OcpiPartner",
     "OutboundDelivery",
     "PaymentCustomer",
     "PaymentWebhookEvent",

@@ -49,7 +49,7 @@ class ChargingSession(Base):
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     guest_email: Mapped[str | None] = mapped_column(String(320))
     guest_secret_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
-    source: Mapped[str] = mapped_column(String(8), default="app")  # app | rfid | guest
+    source: Mapped[str] = mapped_column(String(8), default="app")  # app | rfid | guest | ocpi
     idempotency_key: Mapped[str | None] = mapped_column(String(128))
     request_hash: Mapped[str | None] = mapped_column(String(64))  # what was asked with that key
     location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"))
@@ -88,6 +88,13 @@ class ChargingSession(Base):
     billed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     idle_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # OCPI roaming: the eMSP whose driver this session belongs to (with source "ocpi"), and what it told us
+    ocpi_partner_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("ocpi_partners.id", ondelete="SET NULL"), index=True
+    )
+    ocpi_authorization_reference: Mapped[str | None] = mapped_column(String(36))
+    ocpi_cdr_token: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # CdrToken: country_code, party_id, uid...
+    ocpi_auth_method: Mapped[str | None] = mapped_column(String(16))  # AUTH_REQUEST | COMMAND | WHITELIST
 
 
 class Device(Base):

@@ -1,0 +1,106 @@
+"""What `voltway ocpi partners ...` does, as text for the terminal (the CLI module only parses arguments)."""
+
+from __future__ import annotations
+
+from api.db.engine import create_engine, create_session_factory
+from api.db.types import utc_now
+from api.domain.ocpi.partners import create_partner, list_partners, resolve_partner, revoke_partner
+from api.domain.ocpi.registration import (
+    our_versions_url,
+    register_with_partner,
+    unregister_with_partner,
+    update_with_partner,
+)
+from api.settings import Settings
+
+
+async def add(settings: Settings, *, country_code: str, party_id: str, role: str, name: str) -> str:
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            partner, token_a = await create_partner(
+                session, country_code=country_code, party_id=party_id, role=role, name=name
+            )
+    finally:
+        await engine.dispose()
+    return (
+        f"created partner {partner.country_code}/{partner.party_id}/{partner.role} {partner.name!r} ({partner.id})\n"
+        f"token A (shown once; only its hash is kept): {token_a}\n"
+        f"hand it over with our versions URL: {our_versions_url(settings)}\n"
+    )
+
+
+async def listing(settings: Settings) -> str:
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            partners = await list_partners(session)
+    finally:
+        await engine.dispose()
+    if not partners:
+        return "no OCPI partners yet (add one with `voltway ocpi partners add`)\n"
+    lines = [f"{'ID':36}  {'PARTY':12}  {'STATUS':12}  {'VERSION':7}  {'MODULES':7}  NAME"]
+    for p in partners:
+        party = f"{p.country_code}/{p.party_id}/{p.role}"
+        lines.append(
+            f"{p.id!s:36}  {party:12}  {p.status:12}  {p.version or '-':7}  {len(p.endpoints or []):7}  {p.name}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+async def revoke(settings: Settings, reference: str) -> str:
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            partner = await resolve_partner(session, reference)
+            await revoke_partner(session, partner)
+    finally:
+        await engine.dispose()
+    return (
+        f"revoked {partner.country_code}/{partner.party_id}/{partner.role}: its tokens no longer work "
+        f"(since {utc_now():%Y-%m-%d %H:%M:%S} UTC)\n"
+    )
+
+
+async def register(
+    settings: Settings, *, versions_url: str, token: str, country_code: str, party_id: str, role: str, name: str
+) -> str:
+    engine = create_engine(settings.database_url)
+    try:
+        partner = await register_with_partner(
+            settings,
+            create_session_factory(engine),
+            versions_url=versions_url,
+            token_a=token,
+            country_code=country_code,
+            party_id=party_id,
+            role=role,
+            name=name,
+        )
+    finally:
+        await engine.dispose()
+    return (
+        f"registered with {partner.country_code}/{partner.party_id}/{partner.role} {partner.name!r} ({partner.id}): "
+        f"OCPI {partner.version}, {len(partner.endpoints or [])} endpoints\n"
+    )
+
+
+async def update(settings: Settings, reference: str) -> str:
+    engine = create_engine(settings.database_url)
+    try:
+        partner = await update_with_partner(settings, create_session_factory(engine), reference)
+    finally:
+        await engine.dispose()
+    return (
+        f"updated our credentials at {partner.country_code}/{partner.party_id}/{partner.role}: "
+        f"{len(partner.endpoints or [])} endpoints\n"
+    )
+
+
+async def unregister(settings: Settings, reference: str) -> str:
+    engine = create_engine(settings.database_url)
+    try:
+        partner = await unregister_with_partner(settings, create_session_factory(engine), reference)
+    finally:
+        await engine.dispose()
+    return f"unregistered from {partner.country_code}/{partner.party_id}/{partner.role}\n"

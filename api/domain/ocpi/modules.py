@@ -1,0 +1,27 @@
+"""The OCPI modules we implement: the router mounts their controllers under /ocpi/cpo/2.2.1 and the version
+details list each one with its role and URL.
+
+Each module appends its own entry below (one line each). `path` is the module's controller path (e.g.
+"/locations"), relative to /ocpi/cpo/2.2.1.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+from litestar import Controller
+
+from api.domain.ocpi.credentials import CredentialsController
+
+
+class OcpiModule(msgspec.Struct, frozen=True):
+    identifier: str
+    role: Literal["SENDER", "RECEIVER"]
+    path: str
+    controllers: list[type[Controller]]
+
+
+OCPI_MODULES: list[OcpiModule] = [
+    OcpiModule("credentials", "SENDER", "/credentials", [CredentialsController]),
+]
