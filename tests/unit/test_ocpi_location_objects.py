@@ -27,14 +27,11 @@ from tests.ocpi_spec import problems
 
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 WINDOW = timedelta(minutes=10)
-LOCATION_ID = uuid.uuid4()
-EVSE_ID = uuid.uuid4()
 STATION_ID = uuid.uuid4()
 
 
 def location_row(**changes: Any) -> LocationRow:
     values: dict[str, Any] = {
-        "id": LOCATION_ID,
         "country_code": "NL",
         "party_id": "VWY",
         "ocpi_id": "LOC1",
@@ -53,7 +50,7 @@ def location_row(**changes: Any) -> LocationRow:
         "opening_times": None,
         "publish": True,
         "publish_allowed_to": None,
-        "last_updated": NOW - timedelta(days=3),
+        "last_updated": ocpi_datetime(NOW - timedelta(days=3)),
     }
     values.update(changes)
     return LocationRow(**values)
@@ -61,15 +58,13 @@ def location_row(**changes: Any) -> LocationRow:
 
 def evse_row(**changes: Any) -> EvseRow:
     values: dict[str, Any] = {
-        "id": EVSE_ID,
-        "location_id": LOCATION_ID,
         "uid": "3256",
         "emi3_evse_id": "BE*BEC*E041503001",
         "status": "AVAILABLE",
         "capabilities": ["RESERVABLE"],
         "physical_reference": "1",
         "floor_level": "-1",
-        "last_updated": NOW - timedelta(days=2),
+        "last_updated": ocpi_datetime(NOW - timedelta(days=2)),
     }
     values.update(changes)
     return EvseRow(**values)
@@ -77,7 +72,6 @@ def evse_row(**changes: Any) -> EvseRow:
 
 def connector_row(**changes: Any) -> ConnectorRow:
     values: dict[str, Any] = {
-        "evse_id": EVSE_ID,
         "connector_id": "1",
         "standard": "IEC_62196_T2",
         "format": "CABLE",
@@ -86,7 +80,7 @@ def connector_row(**changes: Any) -> ConnectorRow:
         "max_amperage": 16,
         "max_electric_power": None,
         "tariff_ids": ["11"],
-        "last_updated": NOW - timedelta(days=1),
+        "last_updated": ocpi_datetime(NOW - timedelta(days=1)),
     }
     values.update(changes)
     return ConnectorRow(**values)
@@ -119,7 +113,7 @@ def test_parent_last_updated_follows_the_newest_child() -> None:
     newest = NOW - timedelta(hours=1)
     sent = location_object(
         location_row(),
-        [(evse_row(), [connector_row(), connector_row(connector_id="2", last_updated=newest)])],
+        [(evse_row(), [connector_row(), connector_row(connector_id="2", last_updated=ocpi_datetime(newest))])],
         NOW,
         WINDOW,
     )

@@ -132,6 +132,8 @@ class _Converter:
         return found
 
     def strings(self, raw: object) -> tuple[str, ...]:
+        if isinstance(raw, list):  # drivers that decode JSON themselves (asyncpg)
+            return tuple(str(item) for item in raw)
         found = self._lists.get(raw)
         if found is None:
             value = msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw

@@ -26,7 +26,7 @@ from api.domain.ocpi.location_queries import (
     find_location,
     page_locations,
 )
-from api.domain.ocpi.pagination import PageRequest, paginated_response
+from api.domain.ocpi.pagination import Page, PageRequest, paginated_response
 from api.settings import Settings
 
 
@@ -55,7 +55,7 @@ class OcpiLocationsController(Controller):
 
     @get("", summary="Our locations, a page at a time (OCPI 2.2.1 locations, SENDER)")
     async def list_locations(
-        self, request: Request[Any, Any, Any], page: PageRequest, state: State, db_session: DbSession
+        self, request: Request[Any, Any, Any], page: Page, state: State, db_session: DbSession
     ) -> Response[bytes]:
         settings: Settings = state.settings
         scope = our_scope(settings, page)

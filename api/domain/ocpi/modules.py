@@ -13,6 +13,8 @@ import msgspec
 from litestar import Controller
 
 from api.domain.ocpi.credentials import CredentialsController
+from api.domain.ocpi.locations import OcpiLocationsController
+from api.domain.ocpi.tariffs import OcpiTariffsController
 
 
 class OcpiModule(msgspec.Struct, frozen=True):
@@ -24,4 +26,6 @@ class OcpiModule(msgspec.Struct, frozen=True):
 
 OCPI_MODULES: list[OcpiModule] = [
     OcpiModule("credentials", "SENDER", "/credentials", [CredentialsController]),
+    OcpiModule("locations", "SENDER", "/locations", [OcpiLocationsController]),
+    OcpiModule("tariffs", "SENDER", "/tariffs", [OcpiTariffsController]),
 ]

@@ -91,7 +91,7 @@ def _cacheable(
 class OpenDataController(Controller):
     path = OPEN_DATA_PATH
     tags = ["Open data"]
-    opt = {"ocpi_auth": "public"}  # no partner token: anyone may read it, within the request limit
+    include_in_schema = False  # OCPI-shaped, like the rest of /ocpi; described in the README
 
     @get("/locations", summary="Our published locations with live EVSE status (open data, OCPI 2.2.1 Locations)")
     async def locations(

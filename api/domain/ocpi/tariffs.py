@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from api.db.models import Tariff
 from api.deps import DbSession
-from api.domain.ocpi.pagination import PageRequest, paginated_response
+from api.domain.ocpi.pagination import Page, PageRequest, paginated_response
 from api.domain.ocpi.tariff_objects import StoredTariff, tariff_json
 from api.settings import Settings
 
@@ -58,7 +58,7 @@ class OcpiTariffsController(Controller):
 
     @get("", summary="Our tariffs, a page at a time (OCPI 2.2.1 tariffs, SENDER)")
     async def list_tariffs(
-        self, request: Request[Any, Any, Any], page: PageRequest, state: State, db_session: DbSession
+        self, request: Request[Any, Any, Any], page: Page, state: State, db_session: DbSession
     ) -> Response[bytes]:
         settings: Settings = state.settings
         total = await count_tariffs(db_session, settings, page)
