@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -37,6 +38,7 @@ PARKING_TYPES: frozenset[str] = frozenset(
     {"ALONG_MOTORWAY", "PARKING_GARAGE", "PARKING_LOT", "ON_DRIVEWAY", "ON_STREET", "UNDERGROUND_GARAGE"}
 )
 POWER_TYPES: frozenset[str] = frozenset({"AC_1_PHASE", "AC_2_PHASE", "AC_2_PHASE_SPLIT", "AC_3_PHASE", "DC"})
+_FORMATS: frozenset[str] = frozenset({"SOCKET", "CABLE"})
 
 # Nominal (voltage V, amperage A) per power type, sent when a feed did not say; North America uses 240 V split
 # phase for AC. Partners need both numbers (OCPI requires them); these are what the socket type is built for.
@@ -218,17 +220,25 @@ def electrical_ratings(row: ConnectorRow, country: str) -> tuple[int, int]:
     return voltage, amperage
 
 
+@lru_cache(maxsize=4096)
+def _known(values: tuple[str, ...], allowed: frozenset[str]) -> tuple[str, ...]:
+    """`values` without those outside an OCPI enum; the same few lists recur on every page, so kept."""
+    return tuple(value for value in values if value in allowed)
+
+
 def connector_object(row: ConnectorRow, country: str) -> OcpiConnector:
-    voltage, amperage = electrical_ratings(row, country)
-    power = row.max_electric_power if row.max_electric_power and row.max_electric_power > 0 else None
+    voltage, amperage = row.max_voltage, row.max_amperage
+    if not (voltage and amperage and voltage > 0 and amperage > 0):
+        voltage, amperage = electrical_ratings(row, country)
+    power = row.max_electric_power
     return OcpiConnector(
-        id=fit(row.connector_id, 36),
+        id=row.connector_id if len(row.connector_id) <= 36 else fit(row.connector_id, 36),
         standard=row.standard if row.standard in CONNECTOR_STANDARDS else "IEC_62196_T2",
-        format=row.format if row.format in ("SOCKET", "CABLE") else "SOCKET",
+        format=row.format if row.format in _FORMATS else "SOCKET",
         power_type=row.power_type if row.power_type in POWER_TYPES else "AC_1_PHASE",
         max_voltage=voltage,
         max_amperage=amperage,
-        max_electric_power=power,
+        max_electric_power=power if power and power > 0 else None,
         tariff_ids=tuple(row.tariff_ids),
         last_updated=row.last_updated,
     )
@@ -256,12 +266,15 @@ def evse_object(
     mapped = [connector_object(c, country) for c in connectors]
     if not mapped:
         return None
-    newest = max(row.last_updated, *(c.last_updated for c in mapped))
+    newest = row.last_updated
+    for connector in mapped:
+        if connector.last_updated > newest:
+            newest = connector.last_updated
     return OcpiEvse(
-        uid=fit(row.uid, 36),
+        uid=row.uid if len(row.uid) <= 36 else fit(row.uid, 36),
         evse_id=_optional(row.emi3_evse_id, 48),
         status=evse_status(row, now, heartbeat_window),
-        capabilities=tuple(c for c in row.capabilities if c in CAPABILITIES),
+        capabilities=_known(tuple(row.capabilities), CAPABILITIES),
         connectors=tuple(mapped),
         floor_level=_optional(row.floor_level, 4),
         physical_reference=_optional(row.physical_reference, 16),
@@ -302,7 +315,12 @@ def location_object(
 ) -> OcpiLocation:
     """The Location with its EVSEs; its `last_updated` is the newest of its own and its EVSEs' and connectors'."""
     mapped = [evse_object(evse, connectors, row.country, now, heartbeat_window) for evse, connectors in evses]
-    newest = max([row.last_updated, *(e.last_updated for e, _ in evses), *(c.last_updated for _, cs in evses for c in cs)])
+    newest = row.last_updated
+    for (evse_row, _), evse in zip(evses, mapped, strict=True):
+        # a mapped EVSE is already the newest of itself and its connectors
+        stamp = evse_row.last_updated if evse is None else evse.last_updated
+        if stamp > newest:
+            newest = stamp
     return OcpiLocation(
         country_code=row.country_code,
         party_id=row.party_id,
@@ -319,7 +337,7 @@ def location_object(
         parking_type=row.parking_type if row.parking_type in PARKING_TYPES else None,
         evses=tuple(e for e in mapped if e is not None),
         operator=BusinessDetails(name=fit(row.operator_name, 100)) if row.operator_name else None,
-        facilities=tuple(f for f in row.facilities if f in FACILITIES),
+        facilities=_known(tuple(row.facilities), FACILITIES) if row.facilities else (),
         time_zone=row.time_zone,
         opening_times=opening_hours(row.opening_times),
         last_updated=newest,

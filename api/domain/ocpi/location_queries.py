@@ -1,9 +1,8 @@
 """Reading our locations for OCPI a page at a time, in the database: never more rows than one page needs.
 
 Pages are ordered by the location's OCPI id, which is unique per party and covered by the (country_code,
-party_id, ocpi_id) unique index, so offsets stay stable while statuses change. Two queries per page whatever its
-size: the page's locations, then the EVSEs and connectors of the same id range (a range join, not a list of a
-thousand ids). Rows are read with Core, timestamps and JSON lists as the database returns them and converted once
+party_id, ocpi_id) unique index, so offsets stay stable while statuses change. Four queries per page whatever its
+size: the page's first id, the page's locations, their EVSEs, their connectors. Rows are read with Core, timestamps and JSON lists as the database returns them and converted once
 per distinct value: a page of 1,000 locations holds about 5,000 rows, and per-row conversions are what cost.
 """
 
@@ -15,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import Select, String, Table, func, select, type_coerce
+from sqlalchemy import ARRAY, String, Table, Uuid, any_, bindparam, func, select, text, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -73,7 +72,8 @@ _LOCATION_COLUMNS = (
     _L.c.publish_allowed_to,
     _raw(_L.c.last_updated),
 )
-_CHILD_COLUMNS = (
+_EVSE_COLUMNS = (
+    _raw(_E.c.id),
     _raw(_E.c.location_id),
     _E.c.uid,
     _E.c.emi3_evse_id,
@@ -85,6 +85,9 @@ _CHILD_COLUMNS = (
     _raw(_E.c.charging_station_id),
     _S.c.connected,
     _S.c.last_seen,
+)
+_CONNECTOR_COLUMNS = (
+    _raw(_C.c.evse_id),
     _C.c.connector_id,
     _C.c.standard,
     _C.c.format,
@@ -158,58 +161,88 @@ async def count_locations(session: AsyncSession, scope: LocationScope) -> int:
     return int(total or 0)
 
 
-def _children_query(conditions: list[ColumnElement[bool]]) -> Select[Any]:
-    return (
-        select(*_CHILD_COLUMNS)
-        .select_from(_E)
-        .join(_L, _L.c.id == _E.c.location_id)
-        .join(_C, _C.c.evse_id == _E.c.id)
-        .outerjoin(_S, _S.c.id == _E.c.charging_station_id)
-        .where(*conditions)
-        .order_by(_E.c.location_id, _E.c.uid, _C.c.connector_id)
-    )
+def _among(session: AsyncSession, column: Any, raw_ids: list[Any]) -> ColumnElement[bool]:
+    """`column IN raw_ids` with the ids as ONE parameter (a thousand bound parameters cost more than the lookups):
+    a JSON array read by json_each on SQLite (whose ids read raw are the stored text), a uuid[] on PostgreSQL."""
+    if session.bind is not None and session.bind.dialect.name == "sqlite":
+        listed = func.json_each(bindparam("ids", msgspec.json.encode(raw_ids).decode(), String)).table_valued("value")
+        return _raw(column).in_(select(listed.c.value))  # type: ignore[no-any-return]
+    return column == any_(bindparam("ids", raw_ids, ARRAY(Uuid)))  # type: ignore[no-any-return]
+
+
+async def _prefer_indexes(session: AsyncSession) -> None:
+    """PostgreSQL plans "these thousand ids" as a scan of the whole table (it cannot see how few rows match);
+    looking each up in its index is several times faster, so say so for the rest of this transaction."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL enable_seqscan = off"))
+        await session.execute(text("SET LOCAL enable_hashjoin = off"))
 
 
 async def _children(
-    session: AsyncSession, conditions: list[ColumnElement[bool]], convert: _Converter
+    session: AsyncSession, location_ids: list[Any], convert: _Converter
 ) -> dict[object, list[tuple[EvseRow, list[ConnectorRow]]]]:
-    """EVSEs (with their connectors) of the locations `conditions` select, by raw location id, in uid order."""
-    children: dict[object, list[tuple[EvseRow, list[ConnectorRow]]]] = defaultdict(list)
-    current: tuple[object, str] | None = None
-    connectors: list[ConnectorRow] = []
-    for row in (await session.execute(_children_query(conditions))).all():
-        key = (row[0], row[1])
-        if key != current:
-            current = key
-            connectors = []
-            last_seen = row[10]
-            evse = EvseRow(
-                uid=row[1],
-                emi3_evse_id=row[2],
-                status=row[3],
-                capabilities=convert.strings(row[4]),
-                physical_reference=row[5],
-                floor_level=row[6],
-                last_updated=convert.time(row[7]),
-                charging_station_id=row[8],
-                station_connected=row[9],
-                station_last_seen=last_seen,
-            )
-            children[row[0]].append((evse, connectors))
-        connectors.append(
+    """EVSEs (with their connectors) of some locations, by raw location id, in uid and connector id order."""
+    if not location_ids:
+        return {}
+    await _prefer_indexes(session)
+    evse_rows = (
+        await session.execute(
+            select(*_EVSE_COLUMNS)
+            .select_from(_E)
+            .outerjoin(_S, _S.c.id == _E.c.charging_station_id)
+            .where(_among(session, _E.c.location_id, location_ids))
+        )
+    ).all()
+    if not evse_rows:
+        return {}
+    connectors: dict[object, list[ConnectorRow]] = defaultdict(list)
+    connector_rows = (
+        await session.execute(
+            select(*_CONNECTOR_COLUMNS).where(_among(session, _C.c.evse_id, [row[0] for row in evse_rows]))
+        )
+    ).all()
+    for row in connector_rows:
+        connectors[row[0]].append(
             ConnectorRow(
-                connector_id=row[11],
-                standard=row[12],
-                format=row[13],
-                power_type=row[14],
-                max_voltage=row[15],
-                max_amperage=row[16],
-                max_electric_power=row[17],
-                tariff_ids=convert.strings(row[18]),
-                last_updated=convert.time(row[19]),
+                connector_id=row[1],
+                standard=row[2],
+                format=row[3],
+                power_type=row[4],
+                max_voltage=row[5],
+                max_amperage=row[6],
+                max_electric_power=row[7],
+                tariff_ids=convert.strings(row[8]),
+                last_updated=convert.time(row[9]),
             )
         )
+    children: dict[object, list[tuple[EvseRow, list[ConnectorRow]]]] = defaultdict(list)
+    for row in sorted(evse_rows, key=_by_uid):
+        found = connectors.get(row[0])
+        if not found:
+            continue  # OCPI: an EVSE has at least one connector
+        found.sort(key=_by_connector_id)
+        evse = EvseRow(
+            uid=row[2],
+            emi3_evse_id=row[3],
+            status=row[4],
+            capabilities=convert.strings(row[5]),
+            physical_reference=row[6],
+            floor_level=row[7],
+            last_updated=convert.time(row[8]),
+            charging_station_id=row[9],
+            station_connected=row[10],
+            station_last_seen=row[11],
+        )
+        children[row[1]].append((evse, found))
     return children
+
+
+def _by_uid(row: Any) -> str:
+    return str(row[2])
+
+
+def _by_connector_id(row: ConnectorRow) -> str:
+    return row.connector_id
 
 
 def _location_row(row: Any, convert: _Converter) -> LocationRow:
@@ -241,17 +274,18 @@ async def page_locations(
 ) -> list[OcpiLocation]:
     """One page of Location objects in OCPI id order."""
     conditions = _conditions(scope)
+    # The page's first id by offset (in the index alone), then the page from that id on: the same rows as
+    # OFFSET/LIMIT on the whole rows, without reading the rows of every earlier page.
+    first = await session.scalar(select(_L.c.ocpi_id).where(*conditions).order_by(_L.c.ocpi_id).offset(offset).limit(1))
+    if first is None:
+        return []
     rows = (
         await session.execute(
-            select(*_LOCATION_COLUMNS).where(*conditions).order_by(_L.c.ocpi_id).offset(offset).limit(limit)
+            select(*_LOCATION_COLUMNS).where(*conditions, _L.c.ocpi_id >= first).order_by(_L.c.ocpi_id).limit(limit)
         )
     ).all()
-    if not rows:
-        return []
     convert = _Converter()
-    # the page is the run of ids from its first to its last among the scope's locations: same filters, that range
-    in_page = [*conditions, _L.c.ocpi_id >= rows[0][3], _L.c.ocpi_id <= rows[-1][3]]
-    children = await _children(session, in_page, convert)
+    children = await _children(session, [row[0] for row in rows], convert)
     return [
         location_object(_location_row(row, convert), children.get(row[0], ()), live.now, live.heartbeat_window)
         for row in rows
@@ -266,7 +300,7 @@ async def _one(
     if row is None:
         return None
     convert = _Converter()
-    children = await _children(session, conditions, convert)
+    children = await _children(session, [row[0]], convert)
     return _location_row(row, convert), children.get(row[0], [])
 
 

@@ -61,9 +61,7 @@ def _page(request: Request[Any, Any, Any]) -> PageRequest | Response[bytes]:
     try:
         return PageRequest.parse(request.query_params, page_limit(request))
     except OcpiError as exc:
-        return ocpi_response(
-            None, status_code=exc.status_code, status_message=exc.message, http_status=exc.http_status
-        )
+        return ocpi_response(None, status_code=exc.status_code, status_message=exc.message, http_status=exc.http_status)
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
