@@ -94,15 +94,15 @@ def _check_scalar(value: Any, field: Field, where: str, tables: SpecTables) -> l
             return [f"{where}: {len(value)} characters, the spec allows {field.max_length}"]
         return []
     if kind == "DateTime":
-        ok = isinstance(value, str) and len(value) <= 25 and _DATETIME.match(value)
-        return [] if ok else [f"{where}: {value!r} is not an OCPI DateTime"]
+        stamp = isinstance(value, str) and len(value) <= 25 and _DATETIME.match(value) is not None
+        return [] if stamp else [f"{where}: {value!r} is not an OCPI DateTime"]
     if kind == "boolean":
         return [] if isinstance(value, bool) else [f"{where}: expected a boolean, got {value!r}"]
     if kind == "int":
         return [] if isinstance(value, int) and not isinstance(value, bool) else [f"{where}: expected an int"]
     if kind in ("number", "decimal"):
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return [] if ok else [f"{where}: expected a JSON number, got {value!r}"]
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        return [] if number else [f"{where}: expected a JSON number, got {value!r}"]
     return []
 
 

@@ -243,7 +243,8 @@ async def test_open_data_feed_is_off_by_default(client: Client, database_url: st
 
 
 async def test_open_data_feed_is_cacheable_and_rate_limited(client_factory: ClientFactory, database_url: str) -> None:
-    await store(database_url, [ours(f"P{index}") for index in range(3)], [{**tariff_document("T1", "0.30"), "party_id": "VWY"}])
+    tariff = {**tariff_document("T1", "0.30"), "party_id": "VWY"}
+    await store(database_url, [ours(f"P{index}") for index in range(3)], [tariff])
     client = await client_factory(open_data_feed=True, open_data_requests_per_minute=4, open_data_max_age_seconds=120)
 
     first = await client.get(OPEN_LOCATIONS, params={"limit": 2})
@@ -280,3 +281,28 @@ async def test_bad_paging_parameters_get_2001(
     answer = await client.get(f"{LOCATIONS}?{query}", headers=headers)
     assert answer.status_code == 400
     assert answer.json()["status_code"] == 2001
+
+
+async def test_a_location_is_as_new_as_its_newest_connector_in_the_date_filters(
+    client: Client, fake_emsp: FakeEmsp, database_url: str
+) -> None:
+    record = at(ours("N1", kinds=("ac22", "dc50")), T0)
+    newer = T0 + timedelta(days=3)
+    evse = record.evses[1]
+    touched = msgspec.structs.replace(
+        evse, connectors=(msgspec.structs.replace(evse.connectors[0], last_updated=newer),)
+    )
+    await store(database_url, [msgspec.structs.replace(record, evses=(record.evses[0], touched))])
+    headers = await partner(client, fake_emsp, database_url)
+
+    found, _ = await crawl(client, headers, f"{LOCATIONS}?date_from={ocpi_datetime(newer)}")
+    assert [item["id"] for item in found] == ["N1"]
+    assert found[0]["last_updated"] == found[0]["evses"][1]["last_updated"] == ocpi_datetime(newer)
+    assert found[0]["evses"][0]["last_updated"] == ocpi_datetime(T0)
+
+    # the feed drops an EVSE: it is sent as REMOVED, and the location moves to now in the filters
+    before = datetime.now(UTC).replace(microsecond=0)
+    await store(database_url, [msgspec.structs.replace(record, evses=(record.evses[0],))])
+    found, _ = await crawl(client, headers, f"{LOCATIONS}?date_from={ocpi_datetime(before)}")
+    assert [item["id"] for item in found] == ["N1"]
+    assert [evse["status"] for evse in found[0]["evses"]] == ["AVAILABLE", "REMOVED"]

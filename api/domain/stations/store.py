@@ -258,7 +258,8 @@ async def _replace_evses(
     for updates in (reported_updates, live_updates):
         if updates:
             await session.execute(update(Evse), updates)  # executemany by primary key
-    existing_evses = [evse_id for evse_id, _ in current.values()]
+    # EVSEs marked REMOVED keep their connectors: OCPI still sends them (an EVSE has at least one connector)
+    existing_evses = [evse_id for evse_id, _ in current.values() if evse_id in kept]
     if existing_evses:
         await session.execute(delete(Connector).where(Connector.evse_id.in_(existing_evses)))
     if connector_rows:
