@@ -18,7 +18,9 @@ How one message is classified (in this order):
    about another device or subject is never small talk ("translate 'merci' into German").
    Without a model, the rules decide alone.
 5. **Doubt**: an intent that only the model sees (the rules found none) and that mixes to less than
-   `MODEL_ALONE_MIN` is not taken (unless the rules saw another intent and the model is `MODEL_SURE` of its own):
+   `MODEL_ALONE_MIN` (`MODEL_ALONE_MIN_OTHER_SUBJECT` when the message names another device or subject: fuel,
+   a shop, a parking ticket, a tablet) is not taken (unless the rules saw another intent and the model is
+   `MODEL_SURE` of its own):
    the answer is out of scope, about as sure as the problem was unsure, with the likeliest problems as `options`. Out of
    scope is never fully sure in that case or when the message has charging words and no other device or
    subject: its confidence is capped at `CHARGING_WORDS_CAP` and the two or three likeliest problems are
@@ -42,6 +44,7 @@ from chatbot.training.corpus import ordinary_words, training_set
 MODEL_WEIGHT = 0.6
 RULES_OUT_OF_SCOPE_CAP = 0.8
 MODEL_ALONE_MIN = 0.5  # an intent only the model sees, less sure than this, is asked about rather than taken
+MODEL_ALONE_MIN_OTHER_SUBJECT = 0.6  # the same when the message names another device or subject
 MODEL_SAFETY = 0.85
 MODEL_SURE = 0.7  # a model this sure of an intent other than the rules' is not doubted
 MODEL_SAFETY_SUPPORT = 0.15  # the rules' safety rules count when the model does not rule safety out
@@ -137,7 +140,9 @@ class Recognizer:
             # The rules' keywords can point elsewhere ("details fine" is a fee word) while the model is sure:
             # then the mix stands rather than an out of scope nobody saw.
             model_sure = rule_intent != OUT_OF_SCOPE and probabilities[intent] >= MODEL_SURE
-            if source == "model" and intent != OUT_OF_SCOPE and confidence < MODEL_ALONE_MIN and not model_sure:
+            # Another device or subject named (fuel, a shop, a parking ticket, a tablet) raises the bar.
+            alone_min = MODEL_ALONE_MIN_OTHER_SUBJECT if set(present) & NOT_OURS else MODEL_ALONE_MIN
+            if source == "model" and intent != OUT_OF_SCOPE and confidence < alone_min and not model_sure:
                 doubt = tuple(item for item in top if item[0] != OUT_OF_SCOPE)
                 # The doubt is about the problem, not a certainty that the message is not ours: "out of scope"
                 # is as sure as the doubted problem is unsure (the model's own share of it can be nil).

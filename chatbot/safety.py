@@ -86,7 +86,7 @@ class SafetyNet:
 
     def check(self, text: str) -> SafetySignal | None:
         """The danger a message reports, or None."""
-        tokens = fold(text).split()
+        tokens = _without_shock_absorbers(fold(text).split())
         found = self._found(tokens)
         if not found:
             return None
@@ -191,3 +191,13 @@ def _one_typo(token: str, word: str) -> bool:
 def _load() -> dict[str, object]:
     raw = resources.files("chatbot.knowledge").joinpath("safety.toml").read_text(encoding="utf-8")
     return tomllib.loads(raw)
+
+
+def _without_shock_absorbers(tokens: list[str]) -> list[str]:
+    """The message without the "shock" of a car's shock absorbers (typos too: "absrobers"), a garage matter; any
+    other shock word in the message still counts."""
+    return [
+        token
+        for index, token in enumerate(tokens)
+        if not (token.startswith("shock") and index + 1 < len(tokens) and tokens[index + 1].startswith("abs"))
+    ]

@@ -26,6 +26,9 @@ Use in tests (fixtures `fake_emsp` and `ocpi_partner`, from tests/conftest.py):
 `ocpi_partner` registers the fake eMSP with the app of the `client` fixture as a real eMSP does (token A made by
 the partners service, GET versions, GET details, POST credentials with its token B) and returns its token C
 (`RegisteredPartner.token`, to call our endpoints as that partner: `ocpi_headers(token)`) and its partner id.
+With an app served on a socket (e2e), call `register_fake_emsp(httpx.AsyncClient(base_url=URL), fake, database_url)`
+(tests/contract/conftest.py does); `start_fake_emsp()` gives a fake outside a fixture (several partners: one each,
+with other `country_code`/`party_id`).
 """
 
 from __future__ import annotations
@@ -332,24 +335,29 @@ def ocpi_headers(token: str) -> dict[str, str]:
     return {"Authorization": authorization_header(token)}
 
 
-def start_fake_emsp(**options: Any) -> tuple[FakeEmsp, Callable[[], None]]:
-    """A fake eMSP served on a free port in a thread of its own; returns it and a function that stops it."""
-    fake = FakeEmsp(**options)
-    server = _Server(uvicorn.Config(fake, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, name="fake-emsp", daemon=True)
+def serve_in_thread(app: Any, name: str) -> tuple[str, Callable[[], None]]:
+    """Serve an ASGI app with uvicorn on a free port in a thread of its own: its base URL and a stop function."""
+    server = _Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, access_log=False))
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:  # uvicorn offers no event to wait on from another thread
         if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the fake eMSP did not start within 30 s")
+            raise RuntimeError(f"{name} did not start within 30 s")
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    fake.base_url = f"http://127.0.0.1:{port}"
 
     def stop() -> None:
         server.should_exit = True
         thread.join(timeout=30)
 
+    return f"http://127.0.0.1:{port}", stop
+
+
+def start_fake_emsp(**options: Any) -> tuple[FakeEmsp, Callable[[], None]]:
+    """A fake eMSP served on a free port in a thread of its own; returns it and a function that stops it."""
+    fake = FakeEmsp(**options)
+    fake.base_url, stop = serve_in_thread(fake, "fake-emsp")
     return fake, stop
 
 

@@ -1,4 +1,5 @@
-"""A served app on a real database (SQLite and PostgreSQL), with one signed-in caller of every role.
+"""A served app on a real database (SQLite and PostgreSQL), with one signed-in caller of every role and one
+registered OCPI partner.
 
 The fuzzing and the authorisation matrix call it over real HTTP, as an app or an attacker would.
 """
@@ -26,6 +27,7 @@ from api.security.tokens import Role
 from api.settings import Settings
 from tests.integration.conftest import database_url, empty_all_tables
 from tests.integration.stations_data import feed, location
+from tests.ocpi_fake_emsp import ocpi_headers, register_fake_emsp, start_fake_emsp
 from tests.support import make_settings
 
 __all__ = ["database_url"]
@@ -98,6 +100,12 @@ async def _seed_station(database_url: str, location_id: str) -> None:
         await engine.dispose()
 
 
+async def _register_ocpi_partner(base_url: str, database_url: str, fake: Any) -> str:
+    """An OCPI partner (the fake eMSP) registered through the credentials handshake: the token it calls us with."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        return (await register_fake_emsp(client, fake, database_url)).token
+
+
 def _sign_in(client: httpx.Client, email: str) -> dict[str, str]:
     answer = client.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert answer.status_code == 200, answer.text
@@ -115,8 +123,10 @@ def served_api(database_url: str) -> Iterator[ServedApi]:
         asyncio.run(add_user(settings, email=email, password=PASSWORD, role=role, name=email.split("@")[0]))
     app = create_app(settings)
     server, thread, base_url = serve(app)
+    fake_emsp, stop_fake_emsp = start_fake_emsp()
     try:
         api = ServedApi(base_url=base_url, app=app, settings=settings)
+        api.auth["ocpi_partner"] = ocpi_headers(asyncio.run(_register_ocpi_partner(base_url, database_url, fake_emsp)))
         with httpx.Client(base_url=base_url, timeout=30) as client:
             for caller, (_, email) in ROLE_ACCOUNTS.items():
                 api.auth[caller] = _sign_in(client, email)
@@ -126,6 +136,7 @@ def served_api(database_url: str) -> Iterator[ServedApi]:
             api.location_id = stations[0]["id"] if stations else str(uuid.uuid4())
         yield api
     finally:
+        stop_fake_emsp()
         server.should_exit = True
         thread.join(timeout=30)
         asyncio.run(empty_all_tables(database_url))

@@ -6,7 +6,8 @@ Each row names a policy; each policy says what every caller gets:
 - ALLOWED: past authorisation (the answer may still be 404 or 422 for the made-up input, never 401/403 or 5xx);
 - 401 / 403 / 404: exactly that status (404 is how another driver's resource looks: it is not there for them).
 
-Roles later features add (operator, OCPI partner, charger) get a column in CALLERS and a line in each policy.
+Roles later features add (operator, charger) get a column in CALLERS and a line in each policy. The OCPI partner
+(a registered roaming platform with its credentials token) is one: it opens the OCPI area and nothing of the app.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from litestar.handlers import HTTPRouteHandler, WebsocketRouteHandler
 from tests.contract.conftest import ServedApi
 
 ALLOWED: Final = "allowed"
-CALLERS = ("anonymous", "driver_a", "driver_b", "erased_driver", "agent", "admin")
+CALLERS = ("anonymous", "driver_a", "driver_b", "erased_driver", "agent", "admin", "ocpi_partner")
+APP_CALLERS = CALLERS[:-1]
 
 # policy -> outcome per caller
 POLICIES: dict[str, dict[str, str | int]] = {
@@ -36,6 +38,7 @@ POLICIES: dict[str, dict[str, str | int]] = {
         "erased_driver": 401,
         "agent": ALLOWED,
         "admin": ALLOWED,
+        "ocpi_partner": 401,
     },
     "own": {  # a resource of driver A's, named in the path
         "anonymous": 401,
@@ -44,8 +47,17 @@ POLICIES: dict[str, dict[str, str | int]] = {
         "erased_driver": 401,
         "agent": 404,
         "admin": 404,
+        "ocpi_partner": 401,
     },
-    "admin": {"anonymous": 401, "driver_a": 403, "driver_b": 403, "erased_driver": 401, "agent": 403, "admin": ALLOWED},
+    "admin": {
+        "anonymous": 401,
+        "driver_a": 403,
+        "driver_b": 403,
+        "erased_driver": 401,
+        "agent": 403,
+        "admin": ALLOWED,
+        "ocpi_partner": 401,
+    },
     "staff": {  # agents and admins (the support desk)
         "anonymous": 401,
         "driver_a": 403,
@@ -53,6 +65,7 @@ POLICIES: dict[str, dict[str, str | int]] = {
         "erased_driver": 401,
         "agent": ALLOWED,
         "admin": ALLOWED,
+        "ocpi_partner": 401,
     },
     "scraper": dict.fromkeys(CALLERS, 401),  # only the metrics token, which no account holds
     "ocpi_partner": dict.fromkeys(CALLERS, 401),  # only an OCPI partner's token C; the app's JWT never works there
@@ -65,7 +78,10 @@ POLICIES: dict[str, dict[str, str | int]] = {
         "erased_driver": 401,
         "agent": 404,
         "admin": 404,
+        "ocpi_partner": 401,
     },
+    # The OCPI area: only a registered partner's credentials token; the app's JWT never opens it.
+    "ocpi": {**dict.fromkeys(APP_CALLERS, 401), "ocpi_partner": ALLOWED},
 }
 
 MATRIX: dict[str, str] = {
@@ -205,6 +221,7 @@ MATRIX: dict[str, str] = {
     "POST /v1/admin/chargers/{charger_id:str}/block": "admin",
     "POST /v1/admin/chargers/{charger_id:str}/unblock": "admin",
     "GET /v1/admin/chargers/{charger_id:str}/audit": "admin",
+<<<<<<< HEAD
     "GET /ocpi/cpo/2.2.1/locations": "ocpi_partner",
     "GET /ocpi/cpo/2.2.1/locations/{location_id:str}": "ocpi_partner",
     "GET /ocpi/cpo/2.2.1/locations/{location_id:str}/{evse_uid:str}": "ocpi_partner",
@@ -213,6 +230,15 @@ MATRIX: dict[str, str] = {
     # the open data feed takes no credentials (off by default: 404 for everyone)
     "GET /ocpi/open-data/2.2.1/locations": "public",
     "GET /ocpi/open-data/2.2.1/tariffs": "public",
+=======
+    "GET /ocpi/versions": "ocpi",
+    "GET /ocpi/2.2.1": "ocpi",
+    "GET /ocpi/cpo/2.2.1/credentials": "ocpi",
+    "POST /ocpi/cpo/2.2.1/credentials": "ocpi",
+    "PUT /ocpi/cpo/2.2.1/credentials": "ocpi",
+    # Unregistering ends the partner's token: called after its other calls.
+    "DELETE /ocpi/cpo/2.2.1/credentials": "ocpi",
+>>>>>>> ocpi-core
     # Erasing an account is called last, so that it does not take the caller's later calls with it.
     "DELETE /v1/me": "signed_in",
 }
@@ -281,7 +307,8 @@ def _own_resources(api: ServedApi) -> dict[str, str]:
 
 async def _websocket_outcome(api: ServedApi, path: str, caller: str) -> int:
     """The live socket takes its token as a query parameter; a refusal is a close code 4401/4404 (401/404)."""
-    token = api.headers(caller).get("Authorization", "").removeprefix("Bearer ")
+    header = api.headers(caller).get("Authorization", "")
+    token = header.removeprefix("Bearer ") if header.startswith("Bearer ") else ""
     url = api.base_url.replace("http://", "ws://") + path + (f"?token={token}" if token else "")
     try:
         async with websockets.connect(url, open_timeout=10) as socket:

@@ -116,6 +116,9 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
         ("VOLTWAY_NOTIFICATION_PROVIDER", "pigeon", "VOLTWAY_NOTIFICATION_PROVIDER must be log or webhook"),
         ("VOLTWAY_NOTIFICATION_PROVIDER", "webhook", "VOLTWAY_NOTIFICATION_WEBHOOK_URL must be an http"),
         ("VOLTWAY_SESSION_START_TIMEOUT", "1", "VOLTWAY_SESSION_START_TIMEOUT must be at least 5"),
+        ("VOLTWAY_OCPI_BASE_URL", "ocpi.example.com", "VOLTWAY_OCPI_BASE_URL must be an http"),
+        ("VOLTWAY_OCPI_PAGE_LIMIT", "0", "VOLTWAY_OCPI_PAGE_LIMIT must be at least 1"),
+        ("VOLTWAY_OCPI_TIMEOUT", "soon", "VOLTWAY_OCPI_TIMEOUT must be a whole number"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, name: str, value: str, message: str) -> None:
@@ -138,6 +141,25 @@ def test_session_and_payment_settings(tmp_path: Path) -> None:
     assert settings.idle_fee_per_minute == Decimal("0.40")
     assert settings.idle_fee_cap == Decimal(12)
     assert settings.idle_fee_grace_minutes == 15
+
+
+def test_ocpi_settings(tmp_path: Path) -> None:
+    defaults = load_settings({"VOLTWAY_DATA_DIR": str(tmp_path), "VOLTWAY_SECRET_KEY": KEY})
+    assert (defaults.ocpi_base_url, defaults.ocpi_page_limit, defaults.ocpi_timeout_seconds) == ("", 1000, 15.0)
+    assert defaults.ocpi_token_key == ""  # derived from the secret key
+    settings = load_settings(
+        {
+            "VOLTWAY_DATA_DIR": str(tmp_path),
+            "VOLTWAY_SECRET_KEY": KEY,
+            "VOLTWAY_OCPI_BASE_URL": "https://ocpi.example.com/",
+            "VOLTWAY_OCPI_PAGE_LIMIT": "200",
+            "VOLTWAY_OCPI_TIMEOUT": "5",
+            "VOLTWAY_OCPI_TOKEN_KEY": " a passphrase ",
+        }
+    )
+    assert settings.ocpi_base_url == "https://ocpi.example.com"
+    assert (settings.ocpi_page_limit, settings.ocpi_timeout_seconds) == (200, 5.0)
+    assert settings.ocpi_token_key == "a passphrase"
 
 
 def test_open_data_feed_settings(tmp_path: Path) -> None:

@@ -40,6 +40,12 @@ class OcpiCaller(msgspec.Struct, frozen=True):
     registered: bool
     token: str = ""  # the token as presented (decoded): credentials GET returns it
 
+    def __repr__(self) -> str:  # never the token, should a caller end up in a log line
+        return (
+            f"OcpiCaller(partner_id={self.partner_id!s}, party={self.country_code}/{self.party_id}/{self.role}, "
+            f"registered={self.registered})"
+        )
+
 
 Caller = NamedDependency[OcpiCaller]  # a handler's `caller: Caller` parameter
 

@@ -103,9 +103,13 @@ async def _exchange(request: Request[Any, Any, Any], caller: OcpiCaller, *, firs
         found = await discover(client, credentials.url, credentials.token)
     token_c = new_token()
     async with request.app.state.session_factory() as session:
-        partner = await session.get(OcpiPartner, caller.partner_id)
+        partner = await session.get(OcpiPartner, caller.partner_id, with_for_update=True)
         if partner is None or partner.status not in ("pending", "registered", "suspended"):
             raise OcpiError(OcpiStatus.CLIENT_ERROR, "Unknown credentials token.", http_status=401)
+        presented = hash_token(caller.token)
+        if presented != (partner.token_a_hash if first else partner.token_c_hash):
+            # Another request with the same token got here first (two POSTs at once, or a PUT that renewed it).
+            raise OcpiError(OcpiStatus.CLIENT_ERROR, "These credentials were exchanged already.", http_status=405)
         role = matching_role(partner, credentials.roles)
         identity = (role.country_code.upper(), role.party_id.upper(), role.role)
         if identity != (partner.country_code, partner.party_id, partner.role):

@@ -2,7 +2,8 @@
 the `Link: <...>; rel="next"`, `X-Total-Count` and `X-Limit` headers.
 
 Modules count and fetch in the database with the page's `offset`, `limit`, `date_from` (inclusive) and `date_to`
-(exclusive); `paginated_response` adds the headers. The next link keeps every query parameter of the request.
+(exclusive; `date_window` turns them into SQL conditions on a `last_updated` column); `paginated_response` adds the
+headers. The next link keeps every query parameter of the request.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from urllib.parse import urlencode
 import msgspec
 from litestar import Request, Response
 from litestar.di import NamedDependency
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import InstrumentedAttribute
 
 from api.domain.ocpi.envelope import OcpiError, OcpiStatus, ocpi_response
 from api.domain.ocpi.schemas import parse_datetime
@@ -42,6 +45,18 @@ class PageRequest(msgspec.Struct, frozen=True, kw_only=True):
 
 
 Page = NamedDependency[PageRequest]  # a handler's `page: Page` parameter
+
+
+def date_window(
+    column: ColumnElement[datetime] | InstrumentedAttribute[datetime], page: PageRequest
+) -> list[ColumnElement[bool]]:
+    """The page's `last_updated` window as SQL conditions: `date_from <= column < date_to` (either side optional)."""
+    conditions: list[ColumnElement[bool]] = []
+    if page.date_from is not None:
+        conditions.append(column >= page.date_from)
+    if page.date_to is not None:
+        conditions.append(column < page.date_to)
+    return conditions
 
 
 def _whole(raw: object, name: str, default: int) -> int:

@@ -137,6 +137,15 @@ async def revoke_partner(session: AsyncSession, partner: OcpiPartner) -> None:
     await session.commit()
 
 
+async def suspend_partner(session: AsyncSession, partner_id: uuid.UUID) -> None:
+    """A registered partner answered us with 401: stop sending to it until its credentials are updated (a PUT from
+    it, or `voltway ocpi partners update`, registers it again). It can still call us. Does not commit."""
+    partner = await session.get(OcpiPartner, partner_id)
+    if partner is not None and partner.status == "registered":
+        partner.status = "suspended"
+        partner.updated_at = utc_now()
+
+
 async def partner_for_token(session: AsyncSession, candidates: Iterable[str]) -> tuple[OcpiPartner, bool] | None:
     """The active partner one of the candidate tokens belongs to, and whether it was its token C (True) or A."""
     hashes = list({hash_token(token) for token in candidates if token})

@@ -126,6 +126,12 @@ async def register_with_partner(
 ) -> OcpiPartner:
     """Register with the partner at `versions_url` using its `token_a`; the stored, registered partner."""
     country, party, kind = check_identity(country_code, party_id, role)
+    async with sessions() as session:
+        known = await find_partner(session, country, party, kind)
+        if known is not None and known.status == "registered":
+            raise PartnerError(
+                f"partner {country}/{party}/{kind} is already registered: update or unregister it instead"
+            )
     async with OcpiClient(settings) as client:
         found = await _discover(client, versions_url.strip(), token_a.strip())
         credentials_url = _credentials_url(found)

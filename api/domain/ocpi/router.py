@@ -16,6 +16,7 @@ from litestar import Request, Response, Router
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy import exc as sa_exc
 
 from api.domain.ocpi.auth import ocpi_guard, provide_caller
 from api.domain.ocpi.envelope import OcpiError, OcpiStatus, ocpi_response
@@ -26,6 +27,9 @@ from api.domain.ocpi.versions import MODULES_PATH, VersionsController
 from api.errors import InvalidInput, VoltwayError
 
 logger = logging.getLogger(__name__)
+
+# An unreachable database or network: the request itself was fine, so the partner should try again.
+_OUTAGES = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, ConnectionError, TimeoutError)
 
 Handler = Callable[[Request[Any, Any, Any], Any], Response[Any]]
 
@@ -61,6 +65,17 @@ def ocpi_error_response(request: Request[Any, Any, Any], exc: Exception) -> Resp
     if isinstance(exc, ValidationException):
         message = str(exc.detail or "Invalid or missing parameters")
         return ocpi_response(None, status_code=OcpiStatus.INVALID_PARAMETERS, status_message=message, http_status=400)
+    if isinstance(exc, _OUTAGES):
+        logger.warning(
+            "database unavailable on OCPI request %s %s: %s", request.method, request.url.path, type(exc).__name__
+        )
+        return ocpi_response(
+            None,
+            status_code=OcpiStatus.SERVER_ERROR,
+            status_message="Temporarily unavailable; try again in a few seconds.",
+            http_status=503,
+            headers={"Retry-After": "5"},
+        )
     if isinstance(exc, HTTPException | VoltwayError):
         status = exc.status_code
         if status < 500:
@@ -94,9 +109,5 @@ def _for_ocpi(fallback: Handler) -> Handler:
 def ocpi_exception_handlers(base: ExceptionHandlersMap) -> ExceptionHandlersMap:
     """The app's exception handlers, each answering in the OCPI envelope for paths under /ocpi."""
     handlers: ExceptionHandlersMap = {key: _for_ocpi(handler) for key, handler in base.items()}
-    handlers[OcpiError] = _for_ocpi(base.get(Exception, _unexpected_outside))
+    handlers[OcpiError] = ocpi_error_response  # raised only by OCPI code: always the envelope
     return handlers
-
-
-def _unexpected_outside(request: Request[Any, Any, Any], exc: Any) -> Response[Any]:  # pragma: no cover
-    raise exc

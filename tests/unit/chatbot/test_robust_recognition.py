@@ -95,3 +95,43 @@ def test_a_flat_car_battery_is_no_shock(recognizer: Recognizer, text: str) -> No
 def test_a_shock_from_a_battery_someone_touched_still_raises_the_alarm(recognizer: Recognizer) -> None:
     assert recognizer.safety.check("toqué la batería y me dio una descarga") is not None
     assert SafetyNet().check("I touched the battery terminal and got a shock") is not None
+
+
+def test_shock_absorbers_are_a_garage_matter_but_a_shock_beside_them_still_counts(recognizer: Recognizer) -> None:
+    assert recognizer.safety.check("what does a garage charge for new shock absorbers") is None
+    assert recognizer.classify("what does a garage charge for new shock absorbers").intent == OUT_OF_SCOPE
+    assert recognizer.safety.check("the post gave me a shock, and the car needs shock absorbers") is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how much is a litre of unleaded on the ring road",
+        "Was kosten Bremsbeläge für einen Golf?",
+        "prix des plaquettes de frein chez Norauto",
+        "cuánto vale cambiar el embrague",
+        "wat kosten remblokken bij de dealer",
+    ],
+)
+def test_fuel_and_car_repair_prices_are_not_our_prices(recognizer: Recognizer, text: str) -> None:
+    assert recognizer.classify(text).intent == OUT_OF_SCOPE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the car never started charging but you debited me anyway",
+        "Ladung nie gestartet, trotzdem 9 € abgezogen",
+        "ça n'a jamais démarré et vous m'avez prélevé",
+        "nunca arrancó la carga y me cobraron igual",
+        "laden is nooit gestart maar wel afgeschreven",
+    ],
+)
+def test_money_taken_for_a_session_that_never_started_is_a_dispute(recognizer: Recognizer, text: str) -> None:
+    assert recognizer.classify(text).intent == "billing_dispute"
+
+
+def test_a_kwh_figure_alone_is_no_price_question() -> None:
+    rules = Recognizer()
+    assert rules.classify("the session only gave me 12 kWh and stopped").intent != "pricing_info"
+    assert rules.classify("how much per kWh here").intent == "pricing_info"
