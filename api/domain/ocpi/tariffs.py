@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from api.db.models import Tariff
 from api.deps import DbSession
-from api.domain.ocpi.pagination import Page, PageRequest, paginated_response
+from api.domain.ocpi.pagination import Page, PageRequest, date_window, paginated_response
 from api.domain.ocpi.tariff_objects import StoredTariff, tariff_json
 from api.settings import Settings
 
@@ -27,11 +27,7 @@ def _conditions(settings: Settings, page: PageRequest) -> list[ColumnElement[boo
         Tariff.country_code == settings.ocpi_country_code,
         Tariff.party_id == settings.ocpi_party_id,
     ]
-    if page.date_from is not None:
-        conditions.append(Tariff.last_updated >= page.date_from)
-    if page.date_to is not None:
-        conditions.append(Tariff.last_updated < page.date_to)
-    return conditions
+    return [*conditions, *date_window(Tariff.last_updated, page)]
 
 
 async def count_tariffs(session: AsyncSession, settings: Settings, page: PageRequest) -> int:
