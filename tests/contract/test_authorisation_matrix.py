@@ -68,7 +68,6 @@ POLICIES: dict[str, dict[str, str | int]] = {
         "ocpi_partner": 401,
     },
     "scraper": dict.fromkeys(CALLERS, 401),  # only the metrics token, which no account holds
-    "ocpi_partner": dict.fromkeys(CALLERS, 401),  # only an OCPI partner's token C; the app's JWT never works there
     # The live socket accepts the upgrade, then closes with 4401 without a valid token and 4404 for a session that
     # is not the caller's; no caller here has a session, so every signed-in one gets 4404.
     "live_socket": {
@@ -221,24 +220,21 @@ MATRIX: dict[str, str] = {
     "POST /v1/admin/chargers/{charger_id:str}/block": "admin",
     "POST /v1/admin/chargers/{charger_id:str}/unblock": "admin",
     "GET /v1/admin/chargers/{charger_id:str}/audit": "admin",
-<<<<<<< HEAD
-    "GET /ocpi/cpo/2.2.1/locations": "ocpi_partner",
-    "GET /ocpi/cpo/2.2.1/locations/{location_id:str}": "ocpi_partner",
-    "GET /ocpi/cpo/2.2.1/locations/{location_id:str}/{evse_uid:str}": "ocpi_partner",
-    "GET /ocpi/cpo/2.2.1/locations/{location_id:str}/{evse_uid:str}/{connector_id:str}": "ocpi_partner",
-    "GET /ocpi/cpo/2.2.1/tariffs": "ocpi_partner",
-    # the open data feed takes no credentials (off by default: 404 for everyone)
-    "GET /ocpi/open-data/2.2.1/locations": "public",
-    "GET /ocpi/open-data/2.2.1/tariffs": "public",
-=======
     "GET /ocpi/versions": "ocpi",
     "GET /ocpi/2.2.1": "ocpi",
     "GET /ocpi/cpo/2.2.1/credentials": "ocpi",
     "POST /ocpi/cpo/2.2.1/credentials": "ocpi",
     "PUT /ocpi/cpo/2.2.1/credentials": "ocpi",
+    "GET /ocpi/cpo/2.2.1/locations": "ocpi",
+    "GET /ocpi/cpo/2.2.1/locations/{location_id:str}": "ocpi",
+    "GET /ocpi/cpo/2.2.1/locations/{location_id:str}/{evse_uid:str}": "ocpi",
+    "GET /ocpi/cpo/2.2.1/locations/{location_id:str}/{evse_uid:str}/{connector_id:str}": "ocpi",
+    "GET /ocpi/cpo/2.2.1/tariffs": "ocpi",
+    # the open data feed takes no credentials (off by default: 404 for everyone)
+    "GET /ocpi/open-data/2.2.1/locations": "public",
+    "GET /ocpi/open-data/2.2.1/tariffs": "public",
     # Unregistering ends the partner's token: called after its other calls.
     "DELETE /ocpi/cpo/2.2.1/credentials": "ocpi",
->>>>>>> ocpi-core
     # Erasing an account is called last, so that it does not take the caller's later calls with it.
     "DELETE /v1/me": "signed_in",
 }
