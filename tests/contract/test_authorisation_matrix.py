@@ -268,6 +268,8 @@ def _path_values(api: ServedApi, owned: dict[str, str]) -> dict[str, str]:
         "uid": "NO-SUCH-CARD",
         "reservation_id": "999999",
         "ticket_id": "999999",
+        "evse_uid": "NO-SUCH-EVSE",
+        "connector_id": "1",
         **owned,
     }
 
