@@ -15,11 +15,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import ARRAY, String, Table, Uuid, any_, bindparam, func, select, text, type_coerce
+from sqlalchemy import String, Table, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from api.db.models import ChargingStation, Connector, Evse, Location
+from api.db.models import Location
+from api.domain.ocpi.child_rows import connector_rows, evse_rows, prefer_indexes
 from api.domain.ocpi.location_objects import (
     ConnectorRow,
     EvseRow,
@@ -41,9 +42,6 @@ def _table(model: Any) -> Table:
 
 
 _L = _table(Location)
-_E = _table(Evse)
-_C = _table(Connector)
-_S = _table(ChargingStation)
 
 
 def _raw(column: Any) -> Any:
@@ -73,32 +71,6 @@ _LOCATION_COLUMNS = (
     _L.c.publish_allowed_to,
     _raw(_L.c.last_updated),
 )
-_EVSE_COLUMNS = (
-    _raw(_E.c.id),
-    _raw(_E.c.location_id),
-    _E.c.uid,
-    _E.c.emi3_evse_id,
-    _E.c.status,
-    _raw(_E.c.capabilities),
-    _E.c.physical_reference,
-    _E.c.floor_level,
-    _raw(_E.c.last_updated),
-    _raw(_E.c.charging_station_id),
-    _S.c.connected,
-    _S.c.last_seen,
-)
-_CONNECTOR_COLUMNS = (
-    _raw(_C.c.evse_id),
-    _C.c.connector_id,
-    _C.c.standard,
-    _C.c.format,
-    _C.c.power_type,
-    _C.c.max_voltage,
-    _C.c.max_amperage,
-    _C.c.max_electric_power,
-    _raw(_C.c.tariff_ids),
-    _raw(_C.c.last_updated),
-)
 
 
 class LocationScope(msgspec.Struct, frozen=True):
@@ -126,13 +98,15 @@ class _Converter:
         self._times: dict[object, str] = {}
         self._lists: dict[object, tuple[str, ...]] = {}
 
+    @staticmethod
+    def moment(raw: object) -> datetime:
+        moment = raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw))
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment  # SQLite keeps naive UTC
+
     def time(self, raw: object) -> str:
         found = self._times.get(raw)
         if found is None:
-            moment = raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw))
-            if moment.tzinfo is None:  # SQLite keeps naive UTC
-                moment = moment.replace(tzinfo=UTC)
-            found = self._times[raw] = ocpi_datetime(moment)
+            found = self._times[raw] = ocpi_datetime(self.moment(raw))
         return found
 
     def strings(self, raw: object) -> tuple[str, ...]:
@@ -162,47 +136,18 @@ async def count_locations(session: AsyncSession, scope: LocationScope) -> int:
     return int(total or 0)
 
 
-def _among(session: AsyncSession, column: Any, raw_ids: list[Any]) -> ColumnElement[bool]:
-    """`column IN raw_ids` with the ids as ONE parameter (a thousand bound parameters cost more than the lookups):
-    a JSON array read by json_each on SQLite (whose ids read raw are the stored text), a uuid[] on PostgreSQL."""
-    if session.bind is not None and session.bind.dialect.name == "sqlite":
-        listed = func.json_each(bindparam("ids", msgspec.json.encode(raw_ids).decode(), String)).table_valued("value")
-        return _raw(column).in_(select(listed.c.value))  # type: ignore[no-any-return]
-    return column == any_(bindparam("ids", raw_ids, ARRAY(Uuid)))  # type: ignore[no-any-return]
-
-
-async def _prefer_indexes(session: AsyncSession) -> None:
-    """PostgreSQL plans "these thousand ids" as a scan of the whole table (it cannot see how few rows match);
-    looking each up in its index is several times faster, so say so for the rest of this transaction."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        await session.execute(text("SET LOCAL enable_seqscan = off"))
-        await session.execute(text("SET LOCAL enable_hashjoin = off"))
-
-
 async def _children(
     session: AsyncSession, location_ids: list[Any], convert: _Converter
 ) -> dict[object, list[tuple[EvseRow, list[ConnectorRow]]]]:
     """EVSEs (with their connectors) of some locations, by raw location id, in uid and connector id order."""
     if not location_ids:
         return {}
-    await _prefer_indexes(session)
-    evse_rows = (
-        await session.execute(
-            select(*_EVSE_COLUMNS)
-            .select_from(_E)
-            .outerjoin(_S, _S.c.id == _E.c.charging_station_id)
-            .where(_among(session, _E.c.location_id, location_ids))
-        )
-    ).all()
-    if not evse_rows:
+    await prefer_indexes(session)
+    evses = await evse_rows(session, location_ids)
+    if not evses:
         return {}
     connectors: dict[object, list[ConnectorRow]] = defaultdict(list)
-    connector_rows = (
-        await session.execute(
-            select(*_CONNECTOR_COLUMNS).where(_among(session, _C.c.evse_id, [row[0] for row in evse_rows]))
-        )
-    ).all()
-    for row in connector_rows:
+    for row in await connector_rows(session, [row[0] for row in evses]):
         connectors[row[0]].append(
             ConnectorRow(
                 connector_id=row[1],
@@ -217,7 +162,7 @@ async def _children(
             )
         )
     children: dict[object, list[tuple[EvseRow, list[ConnectorRow]]]] = defaultdict(list)
-    for row in sorted(evse_rows, key=_by_uid):
+    for row in sorted(evses, key=_by_uid):
         found = connectors.get(row[0])
         if not found:
             continue  # OCPI: an EVSE has at least one connector
@@ -231,8 +176,8 @@ async def _children(
             floor_level=row[7],
             last_updated=convert.time(row[8]),
             charging_station_id=row[9],
-            station_connected=row[10],
-            station_last_seen=row[11],
+            station_connected=bool(row[10]) if row[10] is not None else None,
+            station_last_seen=None if row[11] is None else convert.moment(row[11]),
         )
         children[row[1]].append((evse, found))
     return children
