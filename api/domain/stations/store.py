@@ -68,6 +68,8 @@ def fingerprint(record: LocationRecord) -> str:
     """
     content = msgspec.to_builtins(record)
     content.pop("last_updated", None)
+    if not content.get("publish_allowed_to"):  # so digests stored before the field existed still match
+        content.pop("publish_allowed_to", None)
     for evse in content["evses"]:
         evse.pop("last_updated", None)
         for connector in evse["connectors"]:
