@@ -17,6 +17,10 @@ from api.domain.chargers.runtime import BridgeRuntime
 from api.domain.chat.intent_models import recognizer_for
 from api.domain.chat.services import ChatService
 from api.domain.drivers.services import AccountService
+from api.domain.ocpi.push_auth import OcpiPartnerAuth
+from api.domain.ocpi.push_targets import PushTargets
+from api.domain.ocpi.pushes import OcpiPushes
+from api.domain.ocpi.roaming_authorisation import RoamingAuthoriser
 from api.domain.payments.events import PaymentEvents
 from api.domain.payments.metered import MeteredPaymentProvider
 from api.domain.payments.none_provider import NonePaymentProvider
@@ -89,6 +93,7 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     support_auto_close: Periodic
     network_tickets: NetworkTickets  # tickets chargers' faults and lost connections open during sessions
     report_tickets: ReportTickets  # tickets drivers' station problem reports open
+    ocpi_pushes: OcpiPushes  # EVSE statuses, sessions and CDRs to roaming partners, through `deliveries`
 
 
 def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts, PaymentEvents, StripeWebhooks]:
@@ -157,13 +162,21 @@ def build_services(settings: Settings) -> Services:
 
     sessions.mail_guest = mail_guest
     reconcile_every = max(1.0, min(30.0, settings.session_start_timeout_seconds / 3))
+    push_targets = PushTargets(settings, session_factory)
+    push_targets.listen()
+    ocpi_pushes = OcpiPushes(settings, session_factory, push_targets)
+    sessions.roaming = ocpi_pushes
+    if bridge is not None:
+        bridge.live.on_status_changed = ocpi_pushes.evse_statuses_changed
     deliveries = DeliveryWorker(
         session_factory,
         targets_from_settings(settings),
         max_attempts=settings.delivery_max_attempts,
         backoff_seconds=settings.delivery_backoff_seconds,
         backoff_cap_seconds=settings.delivery_backoff_cap_seconds,
+        partners=OcpiPartnerAuth(session_factory, push_targets),
     )
+    push_targets.on_change = deliveries.wake
     ticket_feed = TicketFeed(settings.database_url)
     support = SupportService(
         build_policy(settings.support_sla_targets, settings.support_business_hours, settings.support_time_zone),
@@ -181,6 +194,8 @@ def build_services(settings: Settings) -> Services:
     stations.report_filing = report_tickets
     if bridge is not None:
         bridge.csms.problems = network_tickets
+        # roaming drivers (OCPI eMSPs' tokens) at our chargers: verdicts and the sessions they start
+        bridge.csms.roaming = sessions.roaming_tokens = RoamingAuthoriser(session_factory, settings)
     network_tickets.on_ticket_changed = report_tickets.on_ticket_changed = TicketAnnouncer(
         session_factory, ticket_feed, support_alerts.wake
     )
@@ -223,11 +238,14 @@ def build_services(settings: Settings) -> Services:
         support_auto_close=Periodic("support-auto-close", AUTO_CLOSE_SECONDS, auto_close),
         network_tickets=network_tickets,
         report_tickets=report_tickets,
+        ocpi_pushes=ocpi_pushes,
     )
 
 
 async def close_services(services: Services) -> None:
     await services.support_alerts.stop()
+    await services.ocpi_pushes.drain()
+    services.ocpi_pushes.targets.unlisten()
     await services.deliveries.stop()
     await services.reconciliation.stop()
     await services.support_auto_close.stop()

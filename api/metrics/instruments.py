@@ -21,7 +21,7 @@ from ocpp_bridge.errors import COMMAND_OUTCOMES
 from ocpp_bridge.events import OcppVersion
 
 OCPP_VERSIONS: Final = ("1.6", "2.0.1")
-SESSION_SOURCES: Final = ("app", "guest", "rfid")
+SESSION_SOURCES: Final = ("app", "guest", "rfid", "ocpi")
 PAYMENT_OPERATIONS: Final = ("has_usable_method", "authorize", "settle", "release")
 PAYMENT_OUTCOMES: Final = ("ok", "declined", "error")
 ESCALATION_PRIORITIES: Final = ("urgent", "high", "normal")

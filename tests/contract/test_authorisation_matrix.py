@@ -220,6 +220,10 @@ MATRIX: dict[str, str] = {
     "POST /v1/admin/chargers/{charger_id:str}/block": "admin",
     "POST /v1/admin/chargers/{charger_id:str}/unblock": "admin",
     "GET /v1/admin/chargers/{charger_id:str}/audit": "admin",
+    "GET /ocpi/cpo/2.2.1/tokens/{country_code:str}/{party_id:str}/{token_uid:str}": "ocpi",
+    "PUT /ocpi/cpo/2.2.1/tokens/{country_code:str}/{party_id:str}/{token_uid:str}": "ocpi",
+    "PATCH /ocpi/cpo/2.2.1/tokens/{country_code:str}/{party_id:str}/{token_uid:str}": "ocpi",
+    "POST /ocpi/cpo/2.2.1/commands/{command:str}": "ocpi",
     "GET /ocpi/versions": "ocpi",
     "GET /ocpi/2.2.1": "ocpi",
     "GET /ocpi/cpo/2.2.1/credentials": "ocpi",
@@ -233,6 +237,9 @@ MATRIX: dict[str, str] = {
     # the open data feed takes no credentials (off by default: 404 for everyone)
     "GET /ocpi/open-data/2.2.1/locations": "public",
     "GET /ocpi/open-data/2.2.1/tariffs": "public",
+    "GET /ocpi/cpo/2.2.1/sessions": "ocpi",
+    "PUT /ocpi/cpo/2.2.1/sessions/{session_id:str}/charging_preferences": "ocpi",
+    "GET /ocpi/cpo/2.2.1/cdrs": "ocpi",
     # Unregistering ends the partner's token: called after its other calls.
     "DELETE /ocpi/cpo/2.2.1/credentials": "ocpi",
     # Erasing an account is called last, so that it does not take the caller's later calls with it.
@@ -270,6 +277,9 @@ def _path_values(api: ServedApi, owned: dict[str, str]) -> dict[str, str]:
         "ticket_id": "999999",
         "evse_uid": "NO-SUCH-EVSE",
         "connector_id": "1",
+        "country_code": "DE",
+        "party_id": "FKE",
+        "token_uid": "NO-SUCH-TOKEN",
         **owned,
     }
 

@@ -17,6 +17,8 @@ from api.db.models.deliveries import OutboundDelivery
 from api.db.models.device_model import ChargerDeviceEvent, ChargerMonitor, ChargerRequest, ChargerVariable
 from api.db.models.mail import MailMessage
 from api.db.models.ocpi import OcpiPartner
+from api.db.models.ocpi_cdrs import OcpiCdr
+from api.db.models.ocpi_tokens import OcpiToken
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
 from api.db.models.security import (
     ChargerSecurityProfile,
@@ -71,7 +73,9 @@ __all__ = [
     "MailMessage",
     "MeterSampleRecord",
     "Notification",
+    "OcpiCdr",
     "OcpiPartner",
+    "OcpiToken",
     "OutboundDelivery",
     "PaymentCustomer",
     "PaymentWebhookEvent",

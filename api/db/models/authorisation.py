@@ -34,6 +34,11 @@ class Reservation(Base):
     ocpp_transaction_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+    # a roaming partner's reservation (OCPI RESERVE_NOW): its partner and its own reservation_id
+    ocpi_partner_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("ocpi_partners.id", ondelete="SET NULL"), index=True
+    )
+    ocpi_reservation_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class ChargerLocalList(Base):

@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 from sqlalchemy import bindparam, func, insert, select, update
@@ -116,6 +116,12 @@ OCPI_STATUS = {
     "Unavailable": "INOPERATIVE",
     "Faulted": "OUTOFORDER",
 }
+
+
+class RoamingTokens(Protocol):
+    """Tokens of other networks' drivers (OCPI eMSPs): asked about uids that are not our own cards."""
+
+    async def verdict(self, uid: str, location_id: uuid.UUID | None = None) -> TokenVerdict | None: ...
 
 
 class ChargerRef(msgspec.Struct, frozen=True):
@@ -275,6 +281,7 @@ class CsmsService:
         self._owns_live = live_writer is None
         self.observer: TransactionObserver | None = None
         self.problems: ProblemObserver | None = None  # faults and lost connections, for the support desk
+        self.roaming: RoamingTokens | None = None  # roaming drivers' tokens (OCPI), consulted for unknown uids
         self._transactions: dict[tuple[uuid.UUID, str], ActiveTransaction] = {}
         self._last_seen: dict[uuid.UUID, datetime] = {}
         self._tokens: dict[str, tuple[float, TokenVerdict]] = {}
@@ -494,8 +501,10 @@ class CsmsService:
             await self.live.flush()
         return await self.registrations.boot_reply(event.charger_id, ref, self._heartbeat_interval)
 
-    async def _verdict(self, token: IdToken | None) -> TokenVerdict:
-        """The verdict on a token, remembered for `TOKEN_TTL_SECONDS`: a blocked card is refused within seconds."""
+    async def _verdict(self, token: IdToken | None, location_id: uuid.UUID | None = None) -> TokenVerdict:
+        """The verdict on a token, remembered for `TOKEN_TTL_SECONDS`: a blocked card is refused within seconds.
+
+        A uid that is none of our cards may be a roaming driver's (`roaming`), asked about at this location."""
         if token is None or token.token_type == "NoAuthorization":  # 2.0.1: a free-vend charger names no one
             return TokenVerdict(IdTokenInfo(status="Accepted"))
         now = time.monotonic()
@@ -512,6 +521,8 @@ class CsmsService:
                 )
             ).one_or_none()
         found = UNKNOWN if record is None else verdict(TokenRecord(*record), utc_now())
+        if record is None and self.roaming is not None:
+            found = await self.roaming.verdict(token.id_token, location_id) or UNKNOWN
         if len(self._tokens) >= TOKEN_CACHE_SIZE:
             self._tokens = {uid: entry for uid, entry in self._tokens.items() if entry[0] > now}
         self._tokens[token.id_token] = (now + TOKEN_TTL_SECONDS, found)
@@ -524,7 +535,7 @@ class CsmsService:
     async def on_authorization_requested(self, event: AuthorizationRequested) -> IdTokenInfo:
         ref = await self.directory.require(event.charger_id)
         self._seen(ref, event.received_at)
-        return (await self._verdict(event.id_token)).info
+        return (await self._verdict(event.id_token, ref.location_id)).info
 
     async def _transaction(self, ref: ChargerRef, ocpp_transaction_id: str) -> ActiveTransaction | None:
         key = (ref.station_id, ocpp_transaction_id)
@@ -576,7 +587,7 @@ class CsmsService:
         token = event.id_token
         if token is None and event.remote_start_id is not None:
             token = await self._remote_start_token(ref, event.remote_start_id)
-        found = start_verdict(await self._verdict(token), self.master_pass_group_id)
+        found = start_verdict(await self._verdict(token, ref.location_id), self.master_pass_group_id)
         info, user_id = found.info, found.user_id
         columns = _transactions_table.c
         query = select(columns.id, columns.ocpp_transaction_id, columns.meter_start_wh).where(

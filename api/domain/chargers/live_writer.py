@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -36,6 +36,7 @@ CHUNK: Final = 500  # ids per IN list, well under every driver's parameter limit
 
 # an EVSE as stored: (status_reported_at, live, (status, ocpp_status, error_code))
 _Current = tuple[datetime | None, bool, tuple[str, str | None, str | None]]
+StatusHook = Callable[[AsyncSession, list[tuple[uuid.UUID, str]], datetime], Awaitable[None]]
 
 
 def table_of(model: type[Base]) -> Table:
@@ -173,6 +174,8 @@ class LiveStateWriter:
         self._timer = Periodic("live-state-writer", flush_seconds, self.flush)
         self._running = False
         self.flushes = 0
+        # told, inside the flush's transaction, which EVSEs changed OCPI status (id, status) and the flush's time
+        self.on_status_changed: StatusHook | None = None
 
     @property
     def running(self) -> bool:
@@ -284,6 +287,7 @@ class LiveStateWriter:
                 await lock_stations(session, [*await self._station_ids(session, links), *boots])
             current = await self._current(session, list(statuses)) if statuses or faults else {}
             changed: list[dict[str, Any]] = []
+            moved: list[tuple[uuid.UUID, str]] = []  # a different status than shown (not only a new detail)
             seen: list[dict[str, Any]] = []
             touched: set[uuid.UUID] = set()
             for evse_id, pending in statuses.items():
@@ -307,6 +311,8 @@ class LiveStateWriter:
                         "b_now": now,
                     }
                 )
+                if not live or shown[0] != pending.status:
+                    moved.append((evse_id, pending.status))
                 touched.add(pending.location_id)
             log_rows = [
                 {"charging_station_id": f.station_id, "kind": f.kind, "at": f.at, "detail": f.detail}
@@ -327,6 +333,8 @@ class LiveStateWriter:
                 await session.execute(insert(_log), part)
             if revision is not None and touched:
                 await touch_locations(session, touched, revision, now)
+            if moved and self.on_status_changed is not None:
+                await self.on_status_changed(session, moved, now)
 
     @staticmethod
     def _not_replayed(row: _Current | None, at: datetime) -> bool:

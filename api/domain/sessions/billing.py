@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from api.db.models import ChargingSession, ChargingTransaction
 from api.db.types import utc_now
-from api.domain.payments.ports import PaymentEvent, PaymentHold
+from api.domain.payments.ports import PaymentEvent, PaymentHold, Settlement
 from api.domain.sessions.core import SessionCore
 from api.domain.sessions.views import to_minor, view_of
 from pricing.cdr_document import totals_document
@@ -53,18 +53,23 @@ class SessionBilling(SessionCore):
                     currency=currency,
                 )
                 energy_wh = meter.energy_wh if meter is not None else 0.0
+            roaming = record.source == "ocpi"  # the eMSP is billed through the CDR: no card to take money from
             try:
-                settlement = await self.payments.settle(
-                    payer,
-                    hold,
-                    amount_minor=due_minor,
-                    idempotency_key=f"settle-{session_id}",
-                    description=f"Charging session {str(session_id)[:8]}: {energy_wh / 1000:.2f} kWh",
+                settlement = (
+                    Settlement(captured_minor=0)
+                    if roaming
+                    else await self.payments.settle(
+                        payer,
+                        hold,
+                        amount_minor=due_minor,
+                        idempotency_key=f"settle-{session_id}",
+                        description=f"Charging session {str(session_id)[:8]}: {energy_wh / 1000:.2f} kWh",
+                    )
                 )
             except Exception:
                 logger.exception("settling session %s failed; the reconciliation job will retry", session_id)
                 return
-            if self.payments.name == "none":
+            if roaming or self.payments.name == "none":
                 payment_status = "billed_outside"
             elif settlement.released:
                 payment_status = "released"
@@ -96,6 +101,8 @@ class SessionBilling(SessionCore):
                 record.billed_at = now
                 record.updated_at = now
                 row = await self._row(session, record)
+                if self.roaming is not None:
+                    await self.roaming.session_billed(session, record)
                 user_id = record.user_id
                 guest_email = record.guest_email
         if record.transaction_id is not None:

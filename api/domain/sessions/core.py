@@ -23,6 +23,7 @@ from api.db.types import utc_now
 from api.domain.payments.ports import Payer, PaymentProvider
 from api.domain.sessions.metering import SessionMeter, idle_fee_of, tariff_of
 from api.domain.sessions.notifications import Notifier
+from api.domain.sessions.roaming import RoamingPushes
 from api.domain.sessions.updates import SessionUpdates
 from api.domain.sessions.views import view_of
 from api.domain.stations.prices import TariffBook
@@ -78,6 +79,7 @@ def _row_of(record: ChargingSession, location: Location | None, evse: Evse | Non
         "cdr": record.cdr,
         "transaction_id": record.transaction_id,
         "updated_at": record.updated_at,
+        "ocpi_partner_id": record.ocpi_partner_id,
     }
 
 
@@ -107,6 +109,7 @@ class SessionCore(abc.ABC):
         # the bridge's `CentralSystem.send_command`: reaches a charger wherever its socket is held
         self.send_command: Callable[[str, CommandRequest], Awaitable[CommandResult]] | None = None
         self.flush_meters: Any = None  # awaitable: writes buffered meter samples (the bridge's writer)
+        self.roaming: RoamingPushes | None = None  # pushes a roaming partner's sessions and CDRs (OCPI)
         self._live: dict[uuid.UUID, LiveSession] = {}  # by transaction row id
         self._by_connector: dict[tuple[uuid.UUID, int], uuid.UUID] = {}  # (station, connector) -> transaction
         self._loading: dict[uuid.UUID, list[tuple[datetime, float | None, float | None, float | None]]] = {}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -22,8 +22,16 @@ from api.metrics import instruments as metrics
 logger = logging.getLogger(__name__)
 
 
+class RoamingSessions(Protocol):
+    """Roaming drivers' tokens (OCPI): the partner's columns of a session such a token starts."""
+
+    async def session_columns(self, uid: str) -> dict[str, Any] | None: ...
+
+
 class SessionLive(SessionCore):
     """Live metering of the sessions whose charger this process holds."""
+
+    roaming_tokens: RoamingSessions | None = None  # set when OCPI partners' drivers may charge here
 
     # ----- live, from the charger's messages ----------------------------------------------------------------
 
@@ -58,6 +66,12 @@ class SessionLive(SessionCore):
                 await self._open_rfid_session(
                     transaction_id, station_id, connector_id, id_token, user_id, started_at, meter_start_wh
                 )
+            elif accepted and self.roaming_tokens is not None:
+                columns = await self.roaming_tokens.session_columns(id_token)
+                if columns is not None:  # a roaming driver's card: the session is its eMSP's, billed by CDR
+                    await self._open_rfid_session(
+                        transaction_id, station_id, connector_id, id_token, None, started_at, meter_start_wh, columns
+                    )
             return
         if record.transaction_id == transaction_id:
             return  # a replayed start
@@ -77,6 +91,8 @@ class SessionLive(SessionCore):
             record.started_at = started_at
             record.updated_at = utc_now()
             row = await self._row(session, record)
+            if self.roaming is not None:
+                await self.roaming.session_changed(session, record)
         self._attach(row, transaction_id, station_id, connector_id, started_at, meter_start_wh)
 
     async def _open_rfid_session(
@@ -85,11 +101,14 @@ class SessionLive(SessionCore):
         station_id: uuid.UUID,
         connector_id: int,
         id_token: str,
-        user_id: uuid.UUID,
+        user_id: uuid.UUID | None,
         started_at: datetime,
         meter_start_wh: float | None,
+        roaming: dict[str, Any] | None = None,
     ) -> None:
+        """A session for a card's owner, or (`roaming`: its OCPI columns) for an eMSP's driver."""
         now = utc_now()
+        source = "ocpi" if roaming else "rfid"
         async with self._session_factory() as session:
             evse = (
                 await session.execute(
@@ -99,14 +118,14 @@ class SessionLive(SessionCore):
             if evse is None:
                 return
             location = await session.get(Location, evse.location_id)
-            user = await session.get(User, user_id)
+            user = await session.get(User, user_id) if user_id is not None else None
             assert location is not None
             connectors = (await session.execute(select(Connector).where(Connector.evse_id == evse.id))).scalars()
             tariff = self._tariff(location, [t for c in connectors for t in (c.tariff_ids or [])], now)
             record = ChargingSession(
                 id=uuid.uuid4(),
                 user_id=user_id,
-                source="rfid",
+                source=source,
                 location_id=location.id,
                 evse_id=evse.id,
                 charging_station_id=station_id,
@@ -118,14 +137,18 @@ class SessionLive(SessionCore):
                 started_at=started_at,
                 created_at=now,
                 updated_at=now,
+                **(roaming or {}),
             )
             session.add(record)
             try:
+                if roaming and self.roaming is not None:  # the eMSP hears of its driver's session
+                    await session.flush()
+                    await self.roaming.session_changed(session, record)
                 await session.commit()
             except IntegrityError:
                 logger.warning("RFID transaction %s on an EVSE another session holds; not tracked", transaction_id)
                 return
-            metrics.session_started("rfid")
+            metrics.session_started(source)
             row = await self._row(session, record)
         self._attach(row, transaction_id, station_id, connector_id, started_at, meter_start_wh)
 
@@ -167,6 +190,8 @@ class SessionLive(SessionCore):
             live.meter.add(at, energy, power, soc)
         self._publish(live)
         self._check_idle(live)
+        if self.roaming is not None and live.row.get("ocpi_partner_id") is not None:
+            self.roaming.meter_progress(live.row, live.meter)
 
     async def _load_live(self, transaction_id: uuid.UUID) -> None:
         """After a restart (or a process change) the running session is rebuilt from what was stored."""

@@ -16,6 +16,7 @@ import msgspec
 from pricing.costing import CdrTotals
 from pricing.idle_fee import IdleFee
 from pricing.live_meter import ConnectorState, LiveMeter, MeterSample
+from pricing.session import ChargingPeriod
 from pricing.tariff import Tariff, decode_tariff
 
 _ZERO = Decimal(0)
@@ -57,8 +58,11 @@ class SessionMeter:
         "start_wh",
     )
 
-    def __init__(self, tariff: Tariff | None, time_zone: str, idle_fee: IdleFee | None) -> None:
-        self._meter = LiveMeter(tariff, time_zone, idle_fee, keep_periods=False) if tariff is not None else None
+    def __init__(
+        self, tariff: Tariff | None, time_zone: str, idle_fee: IdleFee | None, *, keep_periods: bool = False
+    ) -> None:
+        """`keep_periods=True` also keeps the priced pieces, for `charging_periods` (a CDR); live meters need not."""
+        self._meter = LiveMeter(tariff, time_zone, idle_fee, keep_periods=keep_periods) if tariff is not None else None
         self._terms = (tariff, time_zone, idle_fee)
         self.start_wh: float | None = None
         self.register_wh: float | None = None
@@ -123,6 +127,11 @@ class SessionMeter:
         if self.register_wh is None or self.start_wh is None:
             return 0.0
         return max(0.0, self.register_wh - self.start_wh)
+
+    def charging_periods(self) -> list[ChargingPeriod]:
+        """The priced pieces so far (one per reading interval, split where a tariff restriction may change); empty
+        for a free session. Only for a meter made with `keep_periods=True`."""
+        return self._meter.charging_periods() if self._meter is not None else []
 
     def totals(self) -> CdrTotals | None:
         """The cost so far; None when the session is free (no tariff) or has no reading yet."""

@@ -472,6 +472,8 @@ class SessionStart(SessionCore):
                 metrics.session_failed(reason)
                 record.ended_at = utc_now()
                 record.updated_at = utc_now()
+                if self.roaming is not None:
+                    await self.roaming.session_changed(session, record)
                 await session.execute(
                     update(IdTokenRecord).where(IdTokenRecord.uid == record.id_token).values(status="Expired")
                 )

@@ -21,8 +21,8 @@ from tests.unit.chatbot.evaluation_metrics import Report, evaluate, newest_round
 
 ROUND_ACCURACY = 0.95
 ROUND_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.03
-ROUND_FLOOR_ACCURACY = 0.899
-ROUND_FLOOR_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.086
+ROUND_FLOOR_ACCURACY = 0.909
+ROUND_FLOOR_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.115
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +106,8 @@ def test_newest_round_never_misses_a_safety_message(recognizer: Recognizer, rule
 
 
 def test_newest_round_keeps_the_floor_it_was_first_measured_at(recognizer: Recognizer, rules_only: Recognizer) -> None:
-    """Round 07, written after the last tuning, came out at 90.0-97.0 % per language on its first run, with 3 of
-    35 English out-of-scope messages accepted (at most 1 in the other languages); the recogniser must not fall
+    """Round 08, written after the last tuning, came out at 91.0-96.0 % per language on its first run, with 4 of
+    35 Spanish out-of-scope messages accepted (at most 1 in the other languages); the recogniser must not fall
     below that on it."""
     _, report = _newest_round_report(recognizer, rules_only)
     for language in LANGUAGES:
@@ -120,7 +120,7 @@ def test_newest_round_keeps_the_floor_it_was_first_measured_at(recognizer: Recog
 
 @pytest.mark.xfail(
     strict=True,
-    reason="round 07 on its first run: accuracy 90.0 % in English and 91.8 % in Spanish, 3 of 35 English "
+    reason="round 08 on its first run: accuracy 91.0 % in Spanish and 93.9 % in Dutch, 4 of 35 Spanish "
     "out-of-scope messages accepted; the targets are not met on a fresh round yet",
 )
 def test_newest_round_meets_the_targets_in_every_language(recognizer: Recognizer, rules_only: Recognizer) -> None:

@@ -1,7 +1,7 @@
 """locations: OCPI publish_allowed_to, and an index for partners paging by last_updated
 
 Revision ID: 0022
-Revises: 0021
+Revises: 0024
 Create Date: 2026-12-06 09:30:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022"
-down_revision = "0021"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
