@@ -16,8 +16,8 @@ from api.domain.ocpi.cdrs import OcpiCdrsController
 from api.domain.ocpi.command_receiver import CommandsController
 from api.domain.ocpi.credentials import CredentialsController
 from api.domain.ocpi.locations import OcpiLocationsController
-from api.domain.ocpi.tariffs import OcpiTariffsController
 from api.domain.ocpi.sessions import OcpiSessionsController
+from api.domain.ocpi.tariffs import OcpiTariffsController
 from api.domain.ocpi.tokens import TokensController
 
 
