@@ -2,9 +2,9 @@
 
 Pages are ordered by the location's OCPI id, which is unique per party and covered by the (country_code,
 party_id, ocpi_id) unique index, so offsets stay stable while statuses change. Four queries per page whatever its
-size: the page's first id, the page's locations, their EVSEs, their connectors. Rows are read with Core,
-timestamps and JSON lists as the database returns them and converted once per distinct value: a page of 1,000
-locations holds about 5,000 rows, and per-row conversions are what cost.
+size: the page's first id, the page's locations (with Core), their EVSEs and their connectors (from the driver, see
+`child_rows.py`). Timestamps and JSON lists are taken as the database returns them and converted once per distinct
+value: a page of 1,000 locations holds about 5,000 rows, and per-row conversions are what cost.
 """
 
 from __future__ import annotations
