@@ -147,37 +147,31 @@ async def _children(
     if not evses:
         return {}
     connectors: dict[object, list[ConnectorRow]] = defaultdict(list)
+    strings, time = convert.strings, convert.time
     for row in await connector_rows(session, [row[0] for row in evses]):
+        # positional, in ConnectorRow's field order: about 5,000 of these per page
         connectors[row[0]].append(
-            ConnectorRow(
-                connector_id=row[1],
-                standard=row[2],
-                format=row[3],
-                power_type=row[4],
-                max_voltage=row[5],
-                max_amperage=row[6],
-                max_electric_power=row[7],
-                tariff_ids=convert.strings(row[8]),
-                last_updated=convert.time(row[9]),
-            )
+            ConnectorRow(row[1], row[2], row[3], row[4], row[5], row[6], row[7], strings(row[8]), time(row[9]))
         )
     children: dict[object, list[tuple[EvseRow, list[ConnectorRow]]]] = defaultdict(list)
     for row in sorted(evses, key=_by_uid):
         found = connectors.get(row[0])
         if not found:
             continue  # OCPI: an EVSE has at least one connector
-        found.sort(key=_by_connector_id)
+        if len(found) > 1:
+            found.sort(key=_by_connector_id)
+        connected, last_seen = row[10], row[11]
         evse = EvseRow(
-            uid=row[2],
-            emi3_evse_id=row[3],
-            status=row[4],
-            capabilities=convert.strings(row[5]),
-            physical_reference=row[6],
-            floor_level=row[7],
-            last_updated=convert.time(row[8]),
-            charging_station_id=row[9],
-            station_connected=bool(row[10]) if row[10] is not None else None,
-            station_last_seen=None if row[11] is None else convert.moment(row[11]),
+            row[2],
+            row[3],
+            row[4],
+            strings(row[5]),
+            row[6],
+            row[7],
+            time(row[8]),
+            row[9],
+            None if connected is None else bool(connected),
+            None if last_seen is None else convert.moment(last_seen),
         )
         children[row[1]].append((evse, found))
     return children
