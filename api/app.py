@@ -29,6 +29,7 @@ from api.domain.chargers.smart_charging_controllers import AdminSmartChargingCon
 from api.domain.chat.controllers import ChatController
 from api.domain.drivers.controllers import AdminUsersController, AuthController, IdTokenController, MeController
 from api.domain.ocpi.headers import OcpiHeadersMiddleware
+from api.domain.ocpi.open_data import OpenDataController
 from api.domain.ocpi.partners import use_settings as use_ocpi_settings
 from api.domain.ocpi.router import ocpi_exception_handlers, ocpi_router
 from api.domain.payments.controllers import PaymentMethodController, StripeWebhookController
@@ -177,6 +178,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             KnowledgeController,
             console_router(),
             ocpi_router(),
+            OpenDataController,
         ],
         dependencies={
             "db_session": Provide(provide_db_session),

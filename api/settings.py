@@ -149,6 +149,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     )
     ocpi_page_limit: int = 1000  # the most objects one OCPI page holds (X-Limit)
     ocpi_timeout_seconds: float = 15.0  # each outbound OCPI request (handshake, pushes)
+    open_data_feed: bool = False  # the unauthenticated open data locations feed (AFIR art. 20, NEVI 680.116(c))
+    open_data_requests_per_minute: int = 60  # per client address, on the open data feed; 0: no limit of its own
+    open_data_max_age_seconds: int = 60  # Cache-Control max-age of open data pages
 
     @property
     def is_sqlite(self) -> bool:
@@ -475,6 +478,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ocpi_base_url=_ocpi_base_url(source),
         ocpi_page_limit=_int(source, "VOLTWAY_OCPI_PAGE_LIMIT", 1000, minimum=1),
         ocpi_timeout_seconds=float(_int(source, "VOLTWAY_OCPI_TIMEOUT", 15, minimum=1)),
+        open_data_feed=_bool(source, "VOLTWAY_OPEN_DATA_FEED", default=False),
+        open_data_requests_per_minute=_int(source, "VOLTWAY_OPEN_DATA_REQUESTS_PER_MINUTE", 60),
+        open_data_max_age_seconds=_int(source, "VOLTWAY_OPEN_DATA_MAX_AGE", 60),
     )
     try:
         build_policy(settings.support_sla_targets, settings.support_business_hours, settings.support_time_zone)

@@ -160,3 +160,30 @@ def test_ocpi_settings(tmp_path: Path) -> None:
     assert settings.ocpi_base_url == "https://ocpi.example.com"
     assert (settings.ocpi_page_limit, settings.ocpi_timeout_seconds) == (200, 5.0)
     assert settings.ocpi_token_key == "a passphrase"
+
+
+def test_open_data_feed_settings(tmp_path: Path) -> None:
+    base = {"VOLTWAY_DATA_DIR": str(tmp_path), "VOLTWAY_SECRET_KEY": KEY}
+    defaults = load_settings(base)
+    assert (defaults.open_data_feed, defaults.open_data_requests_per_minute, defaults.open_data_max_age_seconds) == (
+        False,
+        60,
+        60,
+    )
+    chosen = load_settings(
+        {
+            **base,
+            "VOLTWAY_OPEN_DATA_FEED": "on",
+            "VOLTWAY_OPEN_DATA_REQUESTS_PER_MINUTE": "10",
+            "VOLTWAY_OPEN_DATA_MAX_AGE": "300",
+        }
+    )
+    assert (chosen.open_data_feed, chosen.open_data_requests_per_minute, chosen.open_data_max_age_seconds) == (
+        True,
+        10,
+        300,
+    )
+    with pytest.raises(SettingsError, match="VOLTWAY_OPEN_DATA_FEED must be true or false, got 'maybe'"):
+        load_settings({**base, "VOLTWAY_OPEN_DATA_FEED": "maybe"})
+    with pytest.raises(SettingsError, match="VOLTWAY_OPEN_DATA_REQUESTS_PER_MINUTE must be a whole number"):
+        load_settings({**base, "VOLTWAY_OPEN_DATA_REQUESTS_PER_MINUTE": "lots"})

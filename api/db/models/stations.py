@@ -28,7 +28,11 @@ class ChangeCounter(Base):
 
 class Location(Base):
     __tablename__ = "locations"
-    __table_args__ = (UniqueConstraint("country_code", "party_id", "ocpi_id"),)
+    __table_args__ = (
+        UniqueConstraint("country_code", "party_id", "ocpi_id"),
+        # OCPI partners page through one party's locations by last_updated (date_from / date_to)
+        Index("ix_locations_party_last_updated", "country_code", "party_id", "last_updated"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     country_code: Mapped[str] = mapped_column(String(2))
@@ -52,6 +56,8 @@ class Location(Base):
     last_updated: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     revision: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
     fingerprint: Mapped[str] = mapped_column(String(32), default="")
+    # OCPI PublishTokenType objects: who may still see this location while publish is false
+    publish_allowed_to: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class ChargingStation(Base):

@@ -15,7 +15,9 @@ from litestar import Controller
 from api.domain.ocpi.cdrs import OcpiCdrsController
 from api.domain.ocpi.command_receiver import CommandsController
 from api.domain.ocpi.credentials import CredentialsController
+from api.domain.ocpi.locations import OcpiLocationsController
 from api.domain.ocpi.sessions import OcpiSessionsController
+from api.domain.ocpi.tariffs import OcpiTariffsController
 from api.domain.ocpi.tokens import TokensController
 
 
@@ -28,6 +30,8 @@ class OcpiModule(msgspec.Struct, frozen=True):
 
 OCPI_MODULES: list[OcpiModule] = [
     OcpiModule("credentials", "SENDER", "/credentials", [CredentialsController]),
+    OcpiModule("locations", "SENDER", "/locations", [OcpiLocationsController]),
+    OcpiModule("tariffs", "SENDER", "/tariffs", [OcpiTariffsController]),
     OcpiModule("sessions", "SENDER", "/sessions", [OcpiSessionsController]),
     OcpiModule("cdrs", "SENDER", "/cdrs", [OcpiCdrsController]),
     OcpiModule("tokens", "RECEIVER", "/tokens", [TokensController]),

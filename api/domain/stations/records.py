@@ -75,6 +75,28 @@ class EvseRecord(msgspec.Struct, frozen=True):
     floor_level: str | None = None
 
 
+class PublishToken(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
+    """OCPI PublishTokenType: who may see a location whose `publish` is false."""
+
+    uid: str | None = None
+    type: Literal["AD_HOC_USER", "APP_USER", "OTHER", "RFID"] | None = None
+    visual_number: str | None = None
+    issuer: str | None = None
+    group_id: str | None = None
+
+    def __post_init__(self) -> None:
+        for name, limit in (("uid", 36), ("visual_number", 64), ("issuer", 64), ("group_id", 36)):
+            value = getattr(self, name)
+            if value is not None and not 0 < len(value) <= limit:
+                raise ValueError(f"{name} must be 1 to {limit} characters")
+        if self.uid is None and self.visual_number is None and self.group_id is None:
+            raise ValueError("a publish token needs at least one of uid, visual_number or group_id")
+        if self.uid is not None and self.type is None:
+            raise ValueError("a publish token with a uid needs its type")
+        if self.visual_number is not None and self.issuer is None:
+            raise ValueError("a publish token with a visual_number needs its issuer")
+
+
 class LocationRecord(msgspec.Struct, frozen=True):
     """One location as a feed described it, repaired. (`country_code`, `party_id`, `id`) identify it."""
 
@@ -98,6 +120,7 @@ class LocationRecord(msgspec.Struct, frozen=True):
     publish: bool
     evses: tuple[EvseRecord, ...]
     last_updated: datetime
+    publish_allowed_to: tuple[PublishToken, ...] = ()  # only meaningful when publish is false
 
 
 class Repair(msgspec.Struct, frozen=True):

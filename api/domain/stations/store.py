@@ -68,11 +68,25 @@ def fingerprint(record: LocationRecord) -> str:
     """
     content = msgspec.to_builtins(record)
     content.pop("last_updated", None)
+    if not content.get("publish_allowed_to"):  # so digests stored before the field existed still match
+        content.pop("publish_allowed_to", None)
     for evse in content["evses"]:
         evse.pop("last_updated", None)
         for connector in evse["connectors"]:
             connector.pop("last_updated", None)
     return hashlib.blake2b(_encoder.encode(content), digest_size=16).hexdigest()
+
+
+def newest_update(record: LocationRecord) -> datetime:
+    """The location's last_updated as stored: OCPI has it follow its EVSEs' and connectors' (a parent is never
+    older than its children), so partners filtering by date see a location whenever anything in it changed."""
+    return max(
+        [
+            record.last_updated,
+            *(evse.last_updated for evse in record.evses),
+            *(connector.last_updated for evse in record.evses for connector in evse.connectors),
+        ]
+    )
 
 
 def _location_values(record: LocationRecord, revision: int, digest: str) -> dict[str, object]:
@@ -92,7 +106,8 @@ def _location_values(record: LocationRecord, revision: int, digest: str) -> dict
         "facilities": list(record.facilities),
         "opening_times": msgspec.to_builtins(record.opening_times) if record.opening_times else None,
         "publish": record.publish,
-        "last_updated": record.last_updated,
+        "publish_allowed_to": [msgspec.to_builtins(token) for token in record.publish_allowed_to] or None,
+        "last_updated": newest_update(record),
         "revision": revision,
         "fingerprint": digest,
     }
@@ -226,6 +241,9 @@ async def _replace_evses(
                 counts.connectors += 1
     dropped = [evse_id for evse_id, _ in current.values() if evse_id not in kept]
     if dropped:
+        # marking EVSEs REMOVED changes their locations now, whatever the feed's timestamps say
+        emptied = {location_id for (location_id, _), (evse_id, _) in current.items() if evse_id not in kept}
+        await session.execute(update(Location).where(Location.id.in_(emptied)).values(last_updated=now))
         await session.execute(
             update(Evse)
             .where(Evse.id.in_(dropped))
@@ -242,7 +260,8 @@ async def _replace_evses(
     for updates in (reported_updates, live_updates):
         if updates:
             await session.execute(update(Evse), updates)  # executemany by primary key
-    existing_evses = [evse_id for evse_id, _ in current.values()]
+    # EVSEs marked REMOVED keep their connectors: OCPI still sends them (an EVSE has at least one connector)
+    existing_evses = [evse_id for evse_id, _ in current.values() if evse_id in kept]
     if existing_evses:
         await session.execute(delete(Connector).where(Connector.evse_id.in_(existing_evses)))
     if connector_rows:

@@ -38,6 +38,7 @@ from api.domain.stations.records import (
     OpeningHours,
     ParkingType,
     PowerType,
+    PublishToken,
     RegularHours,
 )
 
@@ -46,6 +47,7 @@ TimeZoneAt = Callable[[float, float], str | None]
 EVSE_STATUSES: frozenset[str] = frozenset(get_args(EvseStatus))
 PARKING_TYPES: frozenset[str] = frozenset(get_args(ParkingType))
 POWER_TYPES: frozenset[str] = frozenset(get_args(PowerType))
+_PUBLISH_TOKEN_FIELDS = frozenset(PublishToken.__struct_fields__)
 CONNECTOR_FORMATS: frozenset[str] = frozenset(get_args(ConnectorFormat))
 FACILITIES: frozenset[str] = frozenset(
     {
@@ -675,7 +677,30 @@ class _Reader:
             publish=publish,
             evses=tuple(evses),
             last_updated=self._timestamp(raw.get("last_updated"), "last_updated", where),
+            publish_allowed_to=() if publish else self._publish_tokens(raw.get("publish_allowed_to"), where),
         )
+
+    def _publish_tokens(self, raw: object, where: str) -> tuple[PublishToken, ...]:
+        """The PublishTokenType objects of an unpublished location; unusable ones are dropped and logged."""
+        tokens: list[PublishToken] = []
+        for index, item in enumerate(raw if isinstance(raw, list) else []):
+            if not isinstance(item, dict):
+                self.log.repair(
+                    "publish_allowed_to entry not an object, dropped", f"{where}.publish_allowed_to[{index}]"
+                )
+                continue
+            if set(item) - _PUBLISH_TOKEN_FIELDS:
+                self.log.repair("publish_allowed_to entry: unknown fields dropped", f"{where}.publish_allowed_to")
+            cleaned = {
+                k: v.strip() if isinstance(v, str) else v
+                for k, v in item.items()
+                if k in _PUBLISH_TOKEN_FIELDS and v not in (None, "")
+            }
+            try:
+                tokens.append(msgspec.convert(cleaned, PublishToken))
+            except (msgspec.ValidationError, ValueError) as exc:
+                self.log.repair(f"publish_allowed_to entry dropped ({exc})", f"{where}.publish_allowed_to[{index}]")
+        return tuple(tokens)
 
 
 def _locations_of(document: object, feed: str) -> list[Any]:

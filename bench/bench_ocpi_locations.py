@@ -1,0 +1,230 @@
+"""A roaming partner crawling all our locations over OCPI 2.2.1, page by page, on SQLite and PostgreSQL.
+
+The 53,000 AFDC stations (../shared/data/afdc, both files) are imported as OUR OWN locations (our country code
+and party id; see bench/ocpi_network.py for the equipment given to rows without connector data), with our two
+tariffs on their connectors. A registered partner then crawls `GET /ocpi/cpo/2.2.1/locations?limit=1000` through
+the real HTTP stack (`voltway serve` in its own process pinned to core 0, this client on core 1), following the
+Link header to the end, several times. Measured per page: latency (p50 / p99 / max over every page of every
+crawl), and the server's resident memory after each page (it must stay flat: pages are read from the database one
+at a time, never the whole network). Target: p99 < 50 ms on both databases.
+
+Usage: python bench/bench_ocpi_locations.py [--postgres URL] [--crawls N]
+Needs ../shared/data/afdc next to the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+import msgspec
+from sqlalchemy import text, update
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from api.db.engine import create_engine, create_session_factory
+from api.db.migrate import upgrade
+from api.db.models import OcpiPartner
+from api.domain.ocpi.client import authorization_header
+from api.domain.ocpi.partners import create_partner
+from api.domain.ocpi.token_vault import hash_token, new_token
+from api.domain.stations.importing import store_feed
+from api.domain.stations.records import FeedResult
+from api.domain.stations.tariffs import TariffImportReport, TariffStore, parse_tariff
+from bench.ocpi_network import AFDC, our_network
+from bench.postgres_database import create_database, drop_database
+from bench.served_api import serve_pinned
+
+COUNTRY, PARTY = "US", "VWY"
+DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+PAGE = 1000
+TARGET_P99_MS = 50.0
+_ENERGY_039 = {"type": "ENERGY", "price": 0.39, "step_size": 1}
+_ENERGY_056 = {"type": "ENERGY", "price": 0.56, "step_size": 1}
+_FLAT_1 = {"type": "FLAT", "price": 1.0, "step_size": 1}
+TARIFFS = (
+    {"id": "AC-STANDARD", "currency": "USD", "elements": [{"price_components": [_ENERGY_039]}]},
+    {"id": "DC-FAST", "currency": "USD", "elements": [{"price_components": [_ENERGY_056, _FLAT_1]}]},
+)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def resident_mib(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of a process, MiB."""
+    values: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0]) / 1024
+    return values["VmRSS"], values["VmHWM"]
+
+
+async def fill(url: str) -> tuple[int, float, str]:
+    """Migrate, import our network and tariffs, and register a partner; (locations, seconds, its token C)."""
+    engine = create_engine(url)
+    started = time.perf_counter()
+    try:
+        await upgrade(engine)
+        factory = create_session_factory(engine)
+        records = our_network(COUNTRY, PARTY, datetime.now(UTC))
+        await store_feed(factory, FeedResult(feed="afdc", locations=tuple(records), repairs=(), rejections=()))
+        async with factory() as session:
+            tariffs = [parse_tariff(msgspec.json.encode(t), country_code=COUNTRY, party_id=PARTY) for t in TARIFFS]
+            await TariffStore(COUNTRY, PARTY).save(session, tariffs, TariffImportReport())
+            await session.commit()
+        seconds = time.perf_counter() - started
+        # What autovacuum does soon after a bulk import: planner statistics and the visibility map (counts from the
+        # index alone). Without it the first minutes after an import plan as if the tables were empty.
+        async with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await connection.execute(text("VACUUM ANALYZE"))
+            else:
+                await connection.execute(text("ANALYZE"))
+                await connection.commit()
+        # The credentials handshake is the core's and has its own tests: here the partner is made registered directly.
+        async with factory() as session:
+            partner, _ = await create_partner(session, country_code="DE", party_id="EMS", role="EMSP", name="Crawler")
+            token = new_token()
+            await session.execute(
+                update(OcpiPartner)
+                .where(OcpiPartner.id == partner.id)
+                .values(status="registered", token_c_hash=hash_token(token), version="2.2.1")
+            )
+            await session.commit()
+        return len(records), seconds, token
+    finally:
+        await engine.dispose()
+
+
+class Crawl(msgspec.Struct):
+    pages_ms: list[float]
+    rss_mib: list[float]
+    locations: int
+    evses: int
+    bytes: int
+
+
+def crawl(base: str, token: str, pid: int) -> Crawl:
+    """Every page, following Link, as a partner does; each page timed from request to the last body byte."""
+    headers = {"Authorization": authorization_header(token)}
+    result = Crawl(pages_ms=[], rss_mib=[], locations=0, evses=0, bytes=0)
+    url: str | None = f"{base}/ocpi/cpo/2.2.1/locations?limit={PAGE}"
+    with httpx.Client(timeout=60) as client:
+        while url is not None:
+            started = time.perf_counter()
+            response = client.get(url, headers=headers)
+            result.pages_ms.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise RuntimeError(f"{url}: {response.status_code} {response.text[:300]}")
+            body = msgspec.json.decode(response.content)
+            result.locations += len(body["data"])
+            result.evses += sum(len(item.get("evses", ())) for item in body["data"])
+            result.bytes += len(response.content)
+            result.rss_mib.append(resident_mib(pid)[0])
+            link = response.headers.get("link")
+            url = link.split(";")[0].strip("<> ") if link else None
+    return result
+
+
+def wait_until_ready(base: str, process: int) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if not Path(f"/proc/{process}").exists():
+            break
+        time.sleep(0.2)
+    raise RuntimeError("the server did not become ready")
+
+
+def measure(label: str, url: str, crawls: int) -> list[str]:
+    count, import_seconds, token = asyncio.run(fill(url))
+    port = free_port()
+    data_dir = Path(tempfile.mkdtemp(prefix="voltway-ocpi-bench-"))
+    server = serve_pinned(url, data_dir, port, VOLTWAY_OCPI_COUNTRY_CODE=COUNTRY, VOLTWAY_OCPI_PARTY_ID=PARTY)
+    base = f"http://127.0.0.1:{port}"
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setaffinity(0, {1})
+    try:
+        wait_until_ready(base, server.pid)
+        runs = [crawl(base, token, server.pid) for _ in range(crawls)]
+        peak = resident_mib(server.pid)[1]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    pages = [ms for run in runs for ms in run.pages_ms]
+    first = runs[0]
+    p99 = percentile(pages, 0.99)
+    rss = [mib for run in runs for mib in run.rss_mib]
+    return [
+        f"{label}: {count:,} of our locations imported in {import_seconds:.0f} s; "
+        f"each crawl {len(first.pages_ms)} pages, {first.locations:,} locations, {first.evses:,} EVSEs, "
+        f"{first.bytes / 2**20:.1f} MiB",
+        f"  per page (limit={PAGE}, {len(pages)} pages over {crawls} crawls): p50 {statistics.median(pages):.1f} ms, "
+        f"p99 {p99:.1f} ms, max {max(pages):.1f} ms (target p99 < {TARGET_P99_MS:.0f} ms: "
+        f"{'met' if p99 < TARGET_P99_MS else 'MISSED'})",
+        f"  server memory: RSS after the first page {rss[0]:.0f} MiB, after the last {rss[-1]:.0f} MiB "
+        f"(min {min(rss):.0f}, max {max(rss):.0f} over all pages), peak {peak:.0f} MiB",
+    ]
+
+
+async def postgres_database(base_url: str) -> str | None:
+    try:
+        return await create_database(base_url, "voltway_ocpi_bench")
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"PostgreSQL not reachable ({exc}); measuring SQLite only")
+        return None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--postgres", default=os.environ.get("VOLTWAY_TEST_POSTGRES_URL", DEFAULT_POSTGRES))
+    parser.add_argument("--crawls", type=int, default=3, help="full crawls per database")
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), help="measure one database")
+    args = parser.parse_args()
+    if not AFDC.is_dir():
+        print(f"{AFDC} is missing: this benchmark needs the AFDC reference data")
+        return 2
+    summary: list[str] = []
+    if args.only != "postgresql":
+        path = Path(tempfile.mkdtemp(prefix="voltway-ocpi-bench-")) / "ocpi.db"
+        summary += measure("SQLite", f"sqlite+aiosqlite:///{path}", args.crawls)
+    if args.only != "sqlite":
+        pg_url = asyncio.run(postgres_database(args.postgres))
+        if pg_url:
+            try:
+                summary += measure("PostgreSQL", pg_url, args.crawls)
+            finally:
+                asyncio.run(drop_database(pg_url))
+    print("\n".join(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
