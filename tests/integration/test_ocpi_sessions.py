@@ -38,8 +38,8 @@ from api.domain.stations.importing import store_feed
 from api.services import Services
 from tests.integration.stations_data import feed, location
 from tests.ocpi_fake_emsp import FakeEmsp, RegisteredPartner, add_partner, ocpi_headers
-from tests.ocpi_object_spec import OcpiObjects
 from tests.ocpi_shapes import shape_differences, spec_example
+from tests.ocpi_spec import SpecTables, problems, spec_tables
 from tests.support import wait_for
 
 Client = AsyncTestClient[Litestar]
@@ -61,8 +61,8 @@ TARIFF = {
 
 
 @pytest.fixture
-def spec(shared_dir: Path) -> OcpiObjects:
-    return OcpiObjects(shared_dir / "specs" / "ocpi-2.2.1")
+def spec(shared_dir: Path) -> SpecTables:
+    return spec_tables(shared_dir / "specs" / "ocpi-2.2.1")
 
 
 def services_of(client: Client) -> Services:
@@ -280,7 +280,7 @@ def same_shape(ours: dict[str, Any], example: dict[str, Any]) -> list[str]:
 
 
 async def test_a_partner_pages_through_its_own_sessions_and_cdrs_only(
-    world: World, ocpi_partner: RegisteredPartner, fake_emsp: FakeEmsp, spec: OcpiObjects, shared_dir: Path
+    world: World, ocpi_partner: RegisteredPartner, fake_emsp: FakeEmsp, spec: SpecTables, shared_dir: Path
 ) -> None:
     other_id, _ = await add_partner(world.database_url, country_code="FR", party_id="OTH", role="EMSP", name="Other")
     day = utc_now().replace(microsecond=0) - timedelta(days=2)
@@ -303,7 +303,7 @@ async def test_a_partner_pages_through_its_own_sessions_and_cdrs_only(
     assert active["kwh"] > 0
     assert active["charging_periods"]
     for item in sessions:
-        assert spec.problems("Session", item) == []
+        assert problems(item, "Session", tables=spec) == []
         v2_2_1.Session.from_dict(item)
         example = (
             "session_example_2_short_finished.json"
@@ -324,7 +324,7 @@ async def test_a_partner_pages_through_its_own_sessions_and_cdrs_only(
     cdrs, _ = await crawl(world.client, ocpi_partner.token, "/cdrs", limit="2")
     assert sorted(c["id"] for c in cdrs) == sorted(map(str, mine[:3]))
     for cdr in cdrs:
-        assert spec.problems("CDR", cdr) == []
+        assert problems(cdr, "CDR", tables=spec) == []
         v2_2_1.Cdr.from_dict(cdr)
         assert cdr["cdr_token"]["party_id"] == "FKE"
         assert cdr["cdr_location"]["id"] == "OCP"
@@ -339,7 +339,7 @@ async def test_a_partner_pages_through_its_own_sessions_and_cdrs_only(
 
 
 async def test_the_cdr_costs_what_the_receipt_says_and_arrives_at_the_emsp(
-    world: World, ocpi_partner: RegisteredPartner, fake_emsp: FakeEmsp, spec: OcpiObjects
+    world: World, ocpi_partner: RegisteredPartner, fake_emsp: FakeEmsp, spec: SpecTables
 ) -> None:
     started = utc_now().replace(microsecond=0) - timedelta(hours=3)
     session_id = await world.add_session(ocpi_partner.partner_id, started=started, minutes=47, kwh=9.876)
@@ -347,7 +347,7 @@ async def test_the_cdr_costs_what_the_receipt_says_and_arrives_at_the_emsp(
 
     pushed = await fake_emsp.wait_for(lambda r: r.method == "POST" and r.path.endswith("/cdrs"))
     cdr = pushed.json
-    assert spec.problems("CDR", cdr) == []
+    assert problems(cdr, "CDR", tables=spec) == []
     excl, incl = await world.receipt_total(session_id)
     assert (str(cdr["total_cost"]["excl_vat"]), str(cdr["total_cost"]["incl_vat"])) == (str(excl), str(incl))
     assert cdr["total_energy"] == 9.876
@@ -369,7 +369,7 @@ async def test_the_cdr_costs_what_the_receipt_says_and_arrives_at_the_emsp(
 
 
 async def test_a_started_session_is_pushed_to_its_partner(
-    world: World, ocpi_partner: RegisteredPartner, fake_emsp: FakeEmsp, spec: OcpiObjects
+    world: World, ocpi_partner: RegisteredPartner, fake_emsp: FakeEmsp, spec: SpecTables
 ) -> None:
     started = utc_now().replace(microsecond=0)
     session_id = await world.add_session(
@@ -400,7 +400,7 @@ async def test_a_started_session_is_pushed_to_its_partner(
     assert pushed.path == f"/ocpi/emsp/2.2.1/sessions/NL/VWY/{session_id}"
     assert pushed.json["status"] == "ACTIVE"
     assert pushed.json["authorization_reference"] == "AUTH-ROAM0001"
-    assert spec.problems("Session", pushed.json) == []
+    assert problems(pushed.json, "Session", tables=spec) == []
 
     # meter progress: at most one PATCH a minute (the first reading's), however many readings come
     for minute in (1, 2, 3):
