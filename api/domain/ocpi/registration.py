@@ -137,6 +137,14 @@ def _check_identity(partner: OcpiPartner, theirs: Credentials) -> None:
         )
 
 
+async def _unregistered_partner(session: AsyncSession, country: str, party: str, kind: str) -> OcpiPartner | None:
+    """The stored partner of that identity, if any; refused when it is registered already."""
+    partner = await find_partner(session, country, party, kind)
+    if partner is not None and partner.status == "registered":
+        raise PartnerError(f"partner {country}/{party}/{kind} is already registered: update or unregister it instead")
+    return partner
+
+
 async def register_with_partner(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
@@ -151,21 +159,13 @@ async def register_with_partner(
     """Register with the partner at `versions_url` using its `token_a`; the stored, registered partner."""
     country, party, kind = check_identity(country_code, party_id, role)
     async with sessions() as session:
-        known = await find_partner(session, country, party, kind)
-        if known is not None and known.status == "registered":
-            raise PartnerError(
-                f"partner {country}/{party}/{kind} is already registered: update or unregister it instead"
-            )
+        await _unregistered_partner(session, country, party, kind)
     async with OcpiClient(settings) as client:
         found = await _discover(client, versions_url.strip(), token_a.strip())
         credentials_url = _credentials_url(found)
         token = new_token()
         async with sessions() as session:
-            partner = await find_partner(session, country, party, kind)
-            if partner is not None and partner.status == "registered":
-                raise PartnerError(
-                    f"partner {country}/{party}/{kind} is already registered: update or unregister it instead"
-                )
+            partner = await _unregistered_partner(session, country, party, kind)
             if partner is None:
                 partner = OcpiPartner(
                     id=uuid.uuid4(),
@@ -197,14 +197,20 @@ async def register_with_partner(
     return stored
 
 
+async def _registered_partner(session: AsyncSession, reference: str, hint: str = "") -> OcpiPartner:
+    """The partner named by `reference`, which must hold credentials with us (registered, or suspended)."""
+    partner = await resolve_partner(session, reference)
+    if partner.status not in ("registered", "suspended"):
+        raise PartnerError(f"partner {reference!r} is {partner.status}, not registered{hint}")
+    return partner
+
+
 async def update_with_partner(
     settings: Settings, sessions: async_sessionmaker[AsyncSession], reference: str
 ) -> OcpiPartner:
     """PUT fresh credentials (a new token for it to call us with) and re-read its endpoints."""
     async with sessions() as session:
-        partner = await resolve_partner(session, reference)
-        if partner.status not in ("registered", "suspended"):
-            raise PartnerError(f"partner {reference!r} is {partner.status}, not registered: register it first")
+        partner = await _registered_partner(session, reference, ": register it first")
         current = token_b(partner, settings)
         versions_url = partner.versions_url or ""
         old_hash = partner.token_c_hash
@@ -238,9 +244,7 @@ async def unregister_with_partner(
 ) -> OcpiPartner:
     """DELETE our credentials at the partner; then its tokens stop working both ways."""
     async with sessions() as session:
-        partner = await resolve_partner(session, reference)
-        if partner.status not in ("registered", "suspended"):
-            raise PartnerError(f"partner {reference!r} is {partner.status}, not registered")
+        partner = await _registered_partner(session, reference)
         url = endpoint_url(partner, "credentials", "RECEIVER") or endpoint_url(partner, "credentials", "SENDER")
         if url is None:
             raise PartnerError(f"partner {reference!r} lists no credentials endpoint")
