@@ -9,6 +9,7 @@ from collections import Counter
 from typing import Any
 
 from api.deliveries.signing import verify_signature
+from tests.request_reading import read_request
 
 
 class Received:
@@ -69,14 +70,7 @@ class Receiver:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            lines = head.decode("latin-1").split("\r\n")
-            headers = {}
-            for line in lines[1:]:
-                if ":" in line:
-                    name, _, value = line.partition(":")
-                    headers[name.strip().lower()] = value.strip()
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
+            _, _, headers, body = await read_request(reader)
             received = Received(headers, body, signed=verify_signature(self.secret, headers, body))
             self.requests.append(received)
             if received.signed and received.delivery_id not in self.processed:
@@ -91,7 +85,7 @@ class Receiver:
             status = b"500 Internal Server Error" if answer == "500" else b"200 OK"
             writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
             await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
             return
         finally:
             writer.close()

@@ -54,6 +54,7 @@ import uvicorn
 from api.db.engine import create_engine, create_session_factory
 from api.domain.ocpi.client import authorization_header
 from api.domain.ocpi.partners import create_partner
+from tests.request_reading import asgi_body
 
 Scope = dict[str, Any]
 Receive = Callable[[], Any]
@@ -178,12 +179,7 @@ class FakeEmsp:
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
                     return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await asgi_body(receive)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         try:
             payload = msgspec.json.decode(body) if body else None
@@ -243,7 +239,8 @@ class FakeEmsp:
         ]
         return [{"identifier": m, "role": r, "url": self.url(m)} for m, r in modules]
 
-    def _credentials_object(self, token: str) -> dict[str, Any]:
+    def credentials_object(self, token: str) -> dict[str, Any]:
+        """The fake's OCPI Credentials with `token` for the other side to call it with."""
         return {
             "token": token,
             "url": self.versions_url,
@@ -260,7 +257,7 @@ class FakeEmsp:
     async def _credentials(self, request: Received) -> tuple[int, bytes]:
         registered = self.issued_token is not None
         if request.method == "GET":
-            return 200, _envelope(self._credentials_object(request.token))
+            return 200, _envelope(self.credentials_object(request.token))
         if request.method == "DELETE":
             if not registered:
                 return 405, _envelope(None, 2000, "not registered")
@@ -287,7 +284,7 @@ class FakeEmsp:
         self.issued_token = "fake-emsp-c-" + secrets.token_hex(8)
         if request.method == "POST":
             self.token_a = ""  # token A is spent
-        return 200, _envelope(self._credentials_object(self.issued_token))
+        return 200, _envelope(self.credentials_object(self.issued_token))
 
     def _tokens(self, request: Received, path: str) -> tuple[int, bytes]:
         if request.method == "POST" and path.endswith("/authorize"):
@@ -404,18 +401,7 @@ async def register_fake_emsp(client: Any, fake: FakeEmsp, database_url: str) -> 
     answer = await client.post(
         httpx.URL(credentials_url).path,
         headers=headers,
-        json={
-            "token": fake.partner_token,
-            "url": fake.versions_url,
-            "roles": [
-                {
-                    "role": "EMSP",
-                    "business_details": {"name": fake.name},
-                    "party_id": fake.party_id,
-                    "country_code": fake.country_code,
-                }
-            ],
-        },
+        json=fake.credentials_object(fake.partner_token),
     )
     assert answer.status_code == 200, answer.text
     assert answer.json()["status_code"] == 1000, answer.text

@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tests.request_reading import read_request
+
 ENVELOPE_OK = b'{"status_code":1000,"timestamp":"2026-01-01T00:00:00Z"}'
 ENVELOPE_REFUSED = (
     b'{"status_code":2001,"status_message":"Invalid or missing parameters","timestamp":"2026-01-01T00:00:00Z"}'
@@ -67,15 +69,7 @@ class FakeOcpiReceiver:
         self._open.add(writer)
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.decode("latin-1").split("\r\n")
-                method, path, _ = lines[0].split(" ", 2)
-                headers = {}
-                for line in lines[1:]:
-                    if ":" in line:
-                        name, _, value = line.partition(":")
-                        headers[name.strip().lower()] = value.strip()
-                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                method, path, headers, body = await read_request(reader)
                 answer = self.answers.pop(0) if self.answers else self.default
                 if answer == "drop":
                     return

@@ -24,7 +24,7 @@ from typing import Any, Final
 
 import httpx
 import msgspec
-from sqlalchemy import and_, delete, event, exists, not_, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, event, exists, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -372,31 +372,29 @@ class DeliveryWorker:
 
     @staticmethod
     async def _superseded(session: AsyncSession, item: _Claimed) -> bool:
-        newer = await session.scalar(
-            select(OutboundDelivery.id)
-            .where(
-                OutboundDelivery.object_key == item.object_key,
-                OutboundDelivery.ocpi_partner_id == item.ocpi_partner_id,
-                OutboundDelivery.status == "pending",
-                OutboundDelivery.coalesce.is_(True),
-                OutboundDelivery.id != item.id,
-            )
-            .limit(1)
-        )
-        return newer is not None
+        return await _coalescing_pending(session, item.object_key, item.ocpi_partner_id, OutboundDelivery.id != item.id)
 
     @staticmethod
     async def _newer_pending(session: AsyncSession, row: Any) -> bool:
         """A later coalescing delivery for the same partner and object is pending (it replaces this one)."""
-        newer = await session.scalar(
-            select(OutboundDelivery.id)
-            .where(
-                OutboundDelivery.object_key == row.object_key,
-                OutboundDelivery.ocpi_partner_id == row.ocpi_partner_id,
-                OutboundDelivery.status == "pending",
-                OutboundDelivery.coalesce.is_(True),
-                OutboundDelivery.created_at > row.created_at,
-            )
-            .limit(1)
+        return await _coalescing_pending(
+            session, row.object_key, row.ocpi_partner_id, OutboundDelivery.created_at > row.created_at
         )
-        return newer is not None
+
+
+async def _coalescing_pending(
+    session: AsyncSession, object_key: str | None, partner_id: uuid.UUID | None, which: ColumnElement[bool]
+) -> bool:
+    """Whether a pending coalescing delivery of the same object to the same partner, `which` also matches, exists."""
+    newer = await session.scalar(
+        select(OutboundDelivery.id)
+        .where(
+            OutboundDelivery.object_key == object_key,
+            OutboundDelivery.ocpi_partner_id == partner_id,
+            OutboundDelivery.status == "pending",
+            OutboundDelivery.coalesce.is_(True),
+            which,
+        )
+        .limit(1)
+    )
+    return newer is not None

@@ -19,9 +19,10 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
-from api.db.engine import create_engine
+from api.db.engine import create_engine, create_session_factory
 from api.db.migrate import upgrade
 from api.db.models import Base
 from tests.support import free_port, make_settings, skip_or_fail
@@ -102,6 +103,16 @@ async def _empty_tables_after(request: pytest.FixtureRequest) -> AsyncIterator[N
     yield
     if "database_url" in request.fixturenames:
         await empty_all_tables(request.getfixturevalue("database_url"))
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the test's database, for tests that work below the HTTP API."""
+    engine = create_engine(database_url)
+    try:
+        yield create_session_factory(engine)
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture

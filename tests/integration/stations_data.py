@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
+import msgspec
+
+from api.db.engine import create_engine, create_session_factory
+from api.domain.stations.importing import store_feed
 from api.domain.stations.records import (
     ConnectorRecord,
     EvseRecord,
@@ -13,6 +18,7 @@ from api.domain.stations.records import (
     OpeningHours,
     RegularHours,
 )
+from api.domain.stations.tariffs import TariffImportReport, TariffStore, parse_tariff
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 STANDARDS_BY_KIND = {
@@ -130,3 +136,25 @@ def tariff_document(tariff_id: str, per_kwh: str, vat: str = "21.0") -> dict[str
         "elements": [{"price_components": [{"type": "ENERGY", "price": per_kwh, "vat": vat, "step_size": 1}]}],
         "last_updated": "2026-11-01T00:00:00Z",
     }
+
+
+async def store(
+    database_url: str,
+    records: list[LocationRecord],
+    tariffs: Sequence[dict[str, object]] = (),
+    party: tuple[str, str] = ("NL", "TST"),
+) -> None:
+    """Import `records` as a feed, and `tariffs` (tariff documents) as the tariffs of `party`."""
+    engine = create_engine(database_url)
+    factory = create_session_factory(engine)
+    try:
+        await store_feed(factory, feed(records))
+        if tariffs:
+            async with factory() as session:
+                parsed = [
+                    parse_tariff(msgspec.json.encode(t), country_code=party[0], party_id=party[1]) for t in tariffs
+                ]
+                await TariffStore(*party).save(session, parsed, TariffImportReport())
+                await session.commit()
+    finally:
+        await engine.dispose()

@@ -26,15 +26,6 @@ CAP = 600.0
 
 
 @pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(database_url)
-    try:
-        yield create_session_factory(engine)
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
     server = await Receiver(SECRET).start()
     try:

@@ -56,20 +56,7 @@ async def partner_row(database_url: str, partner_id: uuid.UUID) -> AsyncIterator
 
 
 def fake_credentials(fake: FakeEmsp, **changes: object) -> dict[str, object]:
-    body: dict[str, object] = {
-        "token": fake.partner_token,
-        "url": fake.versions_url,
-        "roles": [
-            {
-                "role": "EMSP",
-                "business_details": {"name": fake.name},
-                "party_id": fake.party_id,
-                "country_code": fake.country_code,
-            }
-        ],
-    }
-    body.update(changes)
-    return body
+    return {**fake.credentials_object(fake.partner_token), **changes}
 
 
 # -- the eMSP registers with us ---------------------------------------------------------------------------------

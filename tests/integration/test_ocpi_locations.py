@@ -4,6 +4,7 @@ tokens; and the open data feed (off by default, published locations only, ETag, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,11 +19,11 @@ from sqlalchemy import update
 from api.db.engine import create_engine, create_session_factory
 from api.db.models import ChargingStation, Evse, Location
 from api.domain.ocpi.location_objects import ocpi_datetime
-from api.domain.stations.importing import store_feed
 from api.domain.stations.records import LocationRecord, PublishToken
 from api.domain.stations.tariffs import TariffImportReport, TariffStore, parse_tariff
 from tests.integration.conftest import ClientFactory
-from tests.integration.stations_data import T0, feed, location, tariff_document
+from tests.integration.stations_data import T0, location, tariff_document
+from tests.integration.stations_data import store as store_network
 from tests.ocpi_fake_emsp import FakeEmsp, RegisteredPartner, ocpi_headers, register_fake_emsp
 from tests.ocpi_spec import problems
 
@@ -51,18 +52,9 @@ def at(record: LocationRecord, moment: datetime) -> LocationRecord:
     return msgspec.structs.replace(record, last_updated=moment, evses=evses)
 
 
-async def store(database_url: str, records: list[LocationRecord], tariffs: list[dict[str, object]] = ()) -> None:  # type: ignore[assignment]
-    engine = create_engine(database_url)
-    factory = create_session_factory(engine)
-    try:
-        await store_feed(factory, feed(records))
-        if tariffs:
-            async with factory() as session:
-                parsed = [parse_tariff(msgspec.json.encode(t), country_code="NL", party_id="VWY") for t in tariffs]
-                await TariffStore(*OURS).save(session, parsed, TariffImportReport())
-                await session.commit()
-    finally:
-        await engine.dispose()
+async def store(database_url: str, records: list[LocationRecord], tariffs: Sequence[dict[str, object]] = ()) -> None:
+    """Our own network (the party the test settings publish as)."""
+    await store_network(database_url, records, tariffs, party=OURS)
 
 
 async def partner(client: Client, fake_emsp: FakeEmsp, database_url: str) -> dict[str, str]:

@@ -13,7 +13,6 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
-from api.db.engine import create_engine, create_session_factory
 from api.db.models import OutboundDelivery
 from api.db.types import utc_now
 from api.deliveries.partners import PartnerUnavailable
@@ -49,15 +48,6 @@ class FakePartners:
 PARTNER = uuid.UUID("00000000-0000-4000-8000-000000000001")
 OTHER = uuid.UUID("00000000-0000-4000-8000-000000000002")
 UNKNOWN = uuid.UUID("00000000-0000-4000-8000-00000000dead")
-
-
-@pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(database_url)
-    try:
-        yield create_session_factory(engine)
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from api.db.engine import create_engine, create_session_factory
 from api.db.models import ChargingSession, Evse, Location, OcpiToken, Reservation
 from api.domain.chargers.reservations import expire_reservations
+from ocpp_bridge.simulator import SimulatedCharger
 from tests.integration.test_sessions import Network, expected_bill, serve
 from tests.ocpi_fake_emsp import FakeEmsp, ocpi_headers, register_fake_emsp, start_fake_emsp
 from tests.support import wait_for
@@ -80,6 +81,24 @@ class Roaming:
         found = await self.rows(query.limit(1))
         return found[0][0] if found else None
 
+    async def card_at_first_charger(self, uid: str) -> tuple[SimulatedCharger, ChargingSession]:
+        """The roaming driver holds the card to the first charger's reader (Authorize and StartTransaction over the
+        websocket); the charger and the driver's session once it charges."""
+        charger = self.net.simulators[0].chargers[0]
+        charger.remote_start = uid
+        charger.wake.set()
+        return charger, await self.charging("the roaming driver's session", id_token=uid)
+
+    async def charging(self, what: str, **where: Any) -> ChargingSession:
+        """The newest session matching `where`, once it charges; the test fails if it does not in time."""
+
+        async def found() -> ChargingSession | None:
+            session = await self.session_of(**where)
+            return session if session is not None and session.status == "charging" else None
+
+        session: ChargingSession = await wait_for(found, what)
+        return session
+
 
 @contextlib.asynccontextmanager
 async def roaming(
@@ -118,16 +137,7 @@ async def test_a_roaming_card_charges_and_its_session_is_the_emsps(
             "ALWAYS",
         )
 
-        # the roaming driver holds the card to the reader: Authorize and StartTransaction over the websocket
-        charger = world.net.simulators[0].chargers[0]
-        charger.remote_start = uid
-        charger.wake.set()
-
-        async def charging() -> ChargingSession | None:
-            found = await world.session_of(id_token=uid)
-            return found if found is not None and found.status == "charging" else None
-
-        session = await wait_for(charging, "the roaming driver's session")
+        charger, session = await world.card_at_first_charger(uid)
         assert session.source == "ocpi"
         assert session.user_id is None
         assert session.ocpi_partner_id == world.partner_id
@@ -206,11 +216,7 @@ async def test_start_and_stop_session_commands_end_in_command_results(
         assert response["result"] == "ACCEPTED"
         assert (await world.result_at(start_url))["result"] == "ACCEPTED"
 
-        async def charging() -> ChargingSession | None:
-            found = await world.session_of(ocpi_partner_id=world.partner_id)
-            return found if found is not None and found.status == "charging" else None
-
-        session = await wait_for(charging, "the commanded session to charge")
+        session = await world.charging("the commanded session to charge", ocpi_partner_id=world.partner_id)
         assert (session.source, session.ocpi_auth_method) == ("ocpi", "COMMAND")
         assert session.ocpi_authorization_reference == "auth-ref-1"
         assert session.ocpi_cdr_token is not None
@@ -293,11 +299,7 @@ async def test_reservations_are_made_cancelled_and_expire(database_url: str, fak
         assert (await world.command("START_SESSION", start))["result"] == "ACCEPTED"
         assert (await world.result_at(start_url))["result"] == "ACCEPTED"
 
-        async def charging() -> ChargingSession | None:
-            found = await world.session_of(ocpi_partner_id=world.partner_id)
-            return found if found is not None and found.status == "charging" else None
-
-        session = await wait_for(charging, "the reserved driver's session to charge")
+        session = await world.charging("the reserved driver's session to charge", ocpi_partner_id=world.partner_id)
         assert (session.id_token, session.ocpi_auth_method) == ("RESV0001", "COMMAND")
         used = await world.rows(select(Reservation.status).where(Reservation.ocpi_reservation_id == "R-3"))
         assert used == [("Used",)]
@@ -386,15 +388,7 @@ async def test_the_roaming_session_and_its_cdr_reach_the_emsp_with_the_right_cos
         uid = "04C0FFEE0001"
         path = f"/tokens/{fake_emsp.country_code}/{fake_emsp.party_id}/{uid}"
         assert (await world.call("PUT", path, fake_emsp.make_token(uid, whitelist="ALWAYS"))).status_code == 200
-        charger = world.net.simulators[0].chargers[0]
-        charger.remote_start = uid
-        charger.wake.set()
-
-        async def charging() -> ChargingSession | None:
-            found = await world.session_of(id_token=uid)
-            return found if found is not None and found.status == "charging" else None
-
-        session = await wait_for(charging, "the roaming driver's session")
+        charger, session = await world.card_at_first_charger(uid)
         assert await charger.present_card(uid)
 
         async def completed() -> ChargingSession | None:

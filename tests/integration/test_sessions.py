@@ -31,6 +31,7 @@ from ocpp_bridge.simulator import Simulation, SimulatorConfig
 from pricing.live_meter import ConnectorState, MeterSample, price_samples
 from pricing.money import minor_unit_exponent
 from pricing.tariff import decode_tariff
+from tests.request_reading import asgi_body
 from tests.support import free_port, make_settings, wait_for
 
 PASSWORD = "session-charger-secret"
@@ -616,12 +617,7 @@ class _Gateway:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await asgi_body(receive)
         self.received.append(json.loads(body))
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})

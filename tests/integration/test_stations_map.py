@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-import msgspec
 import pytest
 from geopy.distance import great_circle
 from litestar import Litestar
@@ -22,26 +21,11 @@ from api.db.models import ChargingStation, Evse, Location
 from api.domain.stations.importing import store_feed
 from api.domain.stations.records import LocationRecord
 from api.domain.stations.store import bump_revision
-from api.domain.stations.tariffs import TariffImportReport, TariffStore, parse_tariff
 from tests.integration.conftest import ClientFactory
-from tests.integration.stations_data import SHOP_HOURS, feed, location, random_network, tariff_document
+from tests.integration.stations_data import SHOP_HOURS, feed, location, random_network, store, tariff_document
 
 Client = AsyncTestClient[Litestar]
 EARTH_KM = 6371.0088
-
-
-async def store(database_url: str, records: list[LocationRecord], tariffs: list[dict[str, object]] = ()) -> None:  # type: ignore[assignment]
-    engine = create_engine(database_url)
-    factory = create_session_factory(engine)
-    try:
-        await store_feed(factory, feed(records))
-        if tariffs:
-            async with factory() as session:
-                parsed = [parse_tariff(msgspec.json.encode(t), country_code="NL", party_id="TST") for t in tariffs]
-                await TariffStore("NL", "TST").save(session, parsed, TariffImportReport())
-                await session.commit()
-    finally:
-        await engine.dispose()
 
 
 async def station_ids(client: Client, **params: Any) -> list[str]:

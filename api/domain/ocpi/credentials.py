@@ -18,10 +18,11 @@ from api.db.models.ocpi import OcpiPartner
 from api.db.types import utc_now
 from api.domain.ocpi.auth import TOKEN_A_ALLOWED, Caller, OcpiCaller
 from api.domain.ocpi.client import OcpiClient
-from api.domain.ocpi.discovery import discover
+from api.domain.ocpi.discovery import Discovery, discover
 from api.domain.ocpi.envelope import OcpiError, OcpiStatus, ocpi_response
 from api.domain.ocpi.lenient import Repairs, decode_lenient
 from api.domain.ocpi.pagination import public_url
+from api.domain.ocpi.partners import drop_tokens
 from api.domain.ocpi.schemas import BusinessDetails, Credentials, CredentialsRole
 from api.domain.ocpi.token_vault import encrypt_token, hash_token, new_token
 from api.settings import Settings
@@ -82,6 +83,27 @@ def matching_role(partner: OcpiPartner, roles: list[CredentialsRole]) -> Credent
     )
 
 
+def keep_credentials(settings: Settings, partner: OcpiPartner, theirs: Credentials, found: Discovery) -> None:
+    """Record a finished handshake on the partner (not committed), whichever side started it: registered, its token
+    B (encrypted), its versions URL with the endpoints found there, its roles; token A is used up."""
+    partner.status = "registered"
+    partner.token_a_hash = None
+    partner.token_b_encrypted = encrypt_token(settings, theirs.token)
+    partner.versions_url = theirs.url
+    partner.version = found.version
+    partner.endpoints = [{"identifier": e.identifier, "role": e.role, "url": e.url} for e in found.endpoints]
+    partner.roles = [
+        {
+            "role": r.role,
+            "party_id": r.party_id,
+            "country_code": r.country_code,
+            "business_details": {"name": r.business_details.name, "website": r.business_details.website},
+        }
+        for r in theirs.roles
+    ]
+    partner.updated_at = utc_now()
+
+
 def _settings(request: Request[Any, Any, Any]) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -123,22 +145,8 @@ async def _exchange(request: Request[Any, Any, Any], caller: OcpiCaller, *, firs
             partner.country_code, partner.party_id, partner.role = identity
         now = utc_now()
         partner.name = role.business_details.name[:200] or partner.name
-        partner.status = "registered"
-        partner.token_a_hash = None
+        keep_credentials(settings, partner, credentials, found)
         partner.token_c_hash = hash_token(token_c)
-        partner.token_b_encrypted = encrypt_token(settings, credentials.token)
-        partner.versions_url = credentials.url
-        partner.version = found.version
-        partner.endpoints = [{"identifier": e.identifier, "role": e.role, "url": e.url} for e in found.endpoints]
-        partner.roles = [
-            {
-                "role": r.role,
-                "party_id": r.party_id,
-                "country_code": r.country_code,
-                "business_details": {"name": r.business_details.name, "website": r.business_details.website},
-            }
-            for r in credentials.roles
-        ]
         if first:
             partner.registered_by = "partner"
             partner.registered_at = now
@@ -190,11 +198,7 @@ class CredentialsController(Controller):
         async with request.app.state.session_factory() as session:
             partner = await session.get(OcpiPartner, caller.partner_id)
             if partner is not None:
-                partner.status = "unregistered"
-                partner.token_a_hash = None
-                partner.token_c_hash = None
-                partner.token_b_encrypted = None
-                partner.updated_at = utc_now()
+                drop_tokens(partner, "unregistered")
                 await session.commit()
         logger.info("OCPI partner %s/%s/%s unregistered", caller.country_code, caller.party_id, caller.role)
         return ocpi_response(None)

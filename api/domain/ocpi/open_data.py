@@ -57,7 +57,11 @@ def _refusal(state: State, client: str) -> Response[bytes] | None:
     return None
 
 
-def _page(request: Request[Any, Any, Any]) -> PageRequest | Response[bytes]:
+def _page(request: Request[Any, Any, Any], state: State, client: str) -> PageRequest | Response[bytes]:
+    """The page asked for, once the feed is on, the client within its rate and the paging valid; else the answer."""
+    refused = _refusal(state, client)
+    if refused is not None:
+        return refused
     try:
         return PageRequest.parse(request.query_params, page_limit(request))
     except OcpiError as exc:
@@ -95,10 +99,7 @@ class OpenDataController(Controller):
     async def locations(
         self, request: Request[Any, Any, Any], state: State, db_session: DbSession, client_address: ClientAddress
     ) -> Response[bytes]:
-        refused = _refusal(state, client_address)
-        if refused is not None:
-            return refused
-        page = _page(request)
+        page = _page(request, state, client_address)
         if isinstance(page, Response):
             return page
         settings: Settings = state.settings
@@ -111,10 +112,7 @@ class OpenDataController(Controller):
     async def tariffs(
         self, request: Request[Any, Any, Any], state: State, db_session: DbSession, client_address: ClientAddress
     ) -> Response[bytes]:
-        refused = _refusal(state, client_address)
-        if refused is not None:
-            return refused
-        page = _page(request)
+        page = _page(request, state, client_address)
         if isinstance(page, Response):
             return page
         settings: Settings = state.settings

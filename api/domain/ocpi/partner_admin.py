@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from api.db.engine import create_engine, create_session_factory
 from api.db.types import utc_now
 from api.domain.ocpi.partners import create_partner, list_partners, resolve_partner, revoke_partner
@@ -14,15 +19,21 @@ from api.domain.ocpi.registration import (
 from api.settings import Settings
 
 
-async def add(settings: Settings, *, country_code: str, party_id: str, role: str, name: str) -> str:
+@contextlib.asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the configured database for one command; the engine is closed when it ends."""
     engine = create_engine(settings.database_url)
     try:
-        async with create_session_factory(engine)() as session:
-            partner, token_a = await create_partner(
-                session, country_code=country_code, party_id=party_id, role=role, name=name
-            )
+        yield create_session_factory(engine)
     finally:
         await engine.dispose()
+
+
+async def add(settings: Settings, *, country_code: str, party_id: str, role: str, name: str) -> str:
+    async with _database(settings) as sessions, sessions() as session:
+        partner, token_a = await create_partner(
+            session, country_code=country_code, party_id=party_id, role=role, name=name
+        )
     return (
         f"created partner {partner.country_code}/{partner.party_id}/{partner.role} {partner.name!r} ({partner.id})\n"
         f"token A (shown once; only its hash is kept): {token_a}\n"
@@ -31,12 +42,8 @@ async def add(settings: Settings, *, country_code: str, party_id: str, role: str
 
 
 async def listing(settings: Settings) -> str:
-    engine = create_engine(settings.database_url)
-    try:
-        async with create_session_factory(engine)() as session:
-            partners = await list_partners(session)
-    finally:
-        await engine.dispose()
+    async with _database(settings) as sessions, sessions() as session:
+        partners = await list_partners(session)
     if not partners:
         return "no OCPI partners yet (add one with `voltway ocpi partners add`)\n"
     lines = [f"{'ID':36}  {'PARTY':12}  {'STATUS':12}  {'VERSION':7}  {'MODULES':7}  NAME"]
@@ -49,13 +56,9 @@ async def listing(settings: Settings) -> str:
 
 
 async def revoke(settings: Settings, reference: str) -> str:
-    engine = create_engine(settings.database_url)
-    try:
-        async with create_session_factory(engine)() as session:
-            partner = await resolve_partner(session, reference)
-            await revoke_partner(session, partner)
-    finally:
-        await engine.dispose()
+    async with _database(settings) as sessions, sessions() as session:
+        partner = await resolve_partner(session, reference)
+        await revoke_partner(session, partner)
     return (
         f"revoked {partner.country_code}/{partner.party_id}/{partner.role}: its tokens no longer work "
         f"(since {utc_now():%Y-%m-%d %H:%M:%S} UTC)\n"
@@ -65,11 +68,10 @@ async def revoke(settings: Settings, reference: str) -> str:
 async def register(
     settings: Settings, *, versions_url: str, token: str, country_code: str, party_id: str, role: str, name: str
 ) -> str:
-    engine = create_engine(settings.database_url)
-    try:
+    async with _database(settings) as sessions:
         partner = await register_with_partner(
             settings,
-            create_session_factory(engine),
+            sessions,
             versions_url=versions_url,
             token_a=token,
             country_code=country_code,
@@ -77,8 +79,6 @@ async def register(
             role=role,
             name=name,
         )
-    finally:
-        await engine.dispose()
     return (
         f"registered with {partner.country_code}/{partner.party_id}/{partner.role} {partner.name!r} ({partner.id}): "
         f"OCPI {partner.version}, {len(partner.endpoints or [])} endpoints\n"
@@ -86,11 +86,8 @@ async def register(
 
 
 async def update(settings: Settings, reference: str) -> str:
-    engine = create_engine(settings.database_url)
-    try:
-        partner = await update_with_partner(settings, create_session_factory(engine), reference)
-    finally:
-        await engine.dispose()
+    async with _database(settings) as sessions:
+        partner = await update_with_partner(settings, sessions, reference)
     return (
         f"updated our credentials at {partner.country_code}/{partner.party_id}/{partner.role}: "
         f"{len(partner.endpoints or [])} endpoints\n"
@@ -98,9 +95,6 @@ async def update(settings: Settings, reference: str) -> str:
 
 
 async def unregister(settings: Settings, reference: str) -> str:
-    engine = create_engine(settings.database_url)
-    try:
-        partner = await unregister_with_partner(settings, create_session_factory(engine), reference)
-    finally:
-        await engine.dispose()
+    async with _database(settings) as sessions:
+        partner = await unregister_with_partner(settings, sessions, reference)
     return f"unregistered from {partner.country_code}/{partner.party_id}/{partner.role}\n"

@@ -127,13 +127,18 @@ async def resolve_partner(session: AsyncSession, reference: str) -> OcpiPartner:
     return partner
 
 
-async def revoke_partner(session: AsyncSession, partner: OcpiPartner) -> None:
-    """Every token of the partner stops working at once (401 from then on); the row stays for the records."""
-    partner.status = "revoked"
+def drop_tokens(partner: OcpiPartner, status: str) -> None:
+    """Leave the partner `status` (revoked, unregistered) with no token that works either way (not committed)."""
+    partner.status = status
     partner.token_a_hash = None
     partner.token_c_hash = None
     partner.token_b_encrypted = None
     partner.updated_at = utc_now()
+
+
+async def revoke_partner(session: AsyncSession, partner: OcpiPartner) -> None:
+    """Every token of the partner stops working at once (401 from then on); the row stays for the records."""
+    drop_tokens(partner, "revoked")
     await session.commit()
 
 

@@ -15,20 +15,27 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.db.models.ocpi import OcpiPartner
 from api.db.types import utc_now
 from api.domain.ocpi.client import OcpiClient, OcpiUnreachable
-from api.domain.ocpi.credentials import VERSIONS_PATH, check_credentials, matching_role, our_credentials
+from api.domain.ocpi.credentials import (
+    VERSIONS_PATH,
+    check_credentials,
+    keep_credentials,
+    matching_role,
+    our_credentials,
+)
 from api.domain.ocpi.discovery import Discovery, discover
 from api.domain.ocpi.envelope import OcpiError
 from api.domain.ocpi.lenient import Repairs, decode_lenient
 from api.domain.ocpi.partners import (
     PartnerError,
     check_identity,
+    drop_tokens,
     endpoint_url,
     find_partner,
     resolve_partner,
     token_b,
 )
 from api.domain.ocpi.schemas import Credentials
-from api.domain.ocpi.token_vault import encrypt_token, hash_token, new_token
+from api.domain.ocpi.token_vault import hash_token, new_token
 from api.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -84,7 +91,40 @@ async def _send_credentials(
     return theirs
 
 
-def _store(settings: Settings, partner: OcpiPartner, theirs: Credentials, found: Discovery) -> None:
+async def _restore_token_c(
+    sessions: async_sessionmaker[AsyncSession], partner_id: uuid.UUID, token_c_hash: str | None
+) -> None:
+    """The handshake failed: the token we offered stops working, the one before it (if any) works again."""
+    async with sessions() as session:
+        partner = await session.get(OcpiPartner, partner_id)
+        if partner is not None:
+            partner.token_c_hash = token_c_hash
+            await session.commit()
+
+
+async def _store(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    partner_id: uuid.UUID,
+    theirs: Credentials,
+    found: Discovery,
+    *,
+    first: bool,
+) -> OcpiPartner:
+    """Keep what the partner answered (committed); `first` marks the registration as ours."""
+    async with sessions() as session:
+        partner = await session.get(OcpiPartner, partner_id)
+        assert partner is not None
+        _check_identity(partner, theirs)
+        keep_credentials(settings, partner, theirs, found)
+        if first:
+            partner.registered_by = "us"
+            partner.registered_at = utc_now()
+        await session.commit()
+        return partner
+
+
+def _check_identity(partner: OcpiPartner, theirs: Credentials) -> None:
     role = matching_role(partner, theirs.roles)
     identity = (role.country_code.upper(), role.party_id.upper(), role.role)
     if identity != (partner.country_code, partner.party_id, partner.role):
@@ -95,22 +135,14 @@ def _store(settings: Settings, partner: OcpiPartner, theirs: Credentials, found:
             partner.role,
             *identity,
         )
-    partner.status = "registered"
-    partner.token_a_hash = None
-    partner.token_b_encrypted = encrypt_token(settings, theirs.token)
-    partner.versions_url = theirs.url
-    partner.version = found.version
-    partner.endpoints = [{"identifier": e.identifier, "role": e.role, "url": e.url} for e in found.endpoints]
-    partner.roles = [
-        {
-            "role": r.role,
-            "party_id": r.party_id,
-            "country_code": r.country_code,
-            "business_details": {"name": r.business_details.name, "website": r.business_details.website},
-        }
-        for r in theirs.roles
-    ]
-    partner.updated_at = utc_now()
+
+
+async def _unregistered_partner(session: AsyncSession, country: str, party: str, kind: str) -> OcpiPartner | None:
+    """The stored partner of that identity, if any; refused when it is registered already."""
+    partner = await find_partner(session, country, party, kind)
+    if partner is not None and partner.status == "registered":
+        raise PartnerError(f"partner {country}/{party}/{kind} is already registered: update or unregister it instead")
+    return partner
 
 
 async def register_with_partner(
@@ -127,21 +159,13 @@ async def register_with_partner(
     """Register with the partner at `versions_url` using its `token_a`; the stored, registered partner."""
     country, party, kind = check_identity(country_code, party_id, role)
     async with sessions() as session:
-        known = await find_partner(session, country, party, kind)
-        if known is not None and known.status == "registered":
-            raise PartnerError(
-                f"partner {country}/{party}/{kind} is already registered: update or unregister it instead"
-            )
+        await _unregistered_partner(session, country, party, kind)
     async with OcpiClient(settings) as client:
         found = await _discover(client, versions_url.strip(), token_a.strip())
         credentials_url = _credentials_url(found)
         token = new_token()
         async with sessions() as session:
-            partner = await find_partner(session, country, party, kind)
-            if partner is not None and partner.status == "registered":
-                raise PartnerError(
-                    f"partner {country}/{party}/{kind} is already registered: update or unregister it instead"
-                )
+            partner = await _unregistered_partner(session, country, party, kind)
             if partner is None:
                 partner = OcpiPartner(
                     id=uuid.uuid4(),
@@ -166,21 +190,19 @@ async def register_with_partner(
             body = our_credentials(settings, token, our_versions_url(settings))
             theirs = await _send_credentials(client, "POST", credentials_url, token_a.strip(), body, partner)
         except RegistrationError:
-            async with sessions() as session:
-                failed = await session.get(OcpiPartner, partner_id)
-                if failed is not None:
-                    failed.token_c_hash = None
-                    await session.commit()
+            await _restore_token_c(sessions, partner_id, None)
             raise
-    async with sessions() as session:
-        stored = await session.get(OcpiPartner, partner_id)
-        assert stored is not None
-        _store(settings, stored, theirs, found)
-        stored.registered_by = "us"
-        stored.registered_at = utc_now()
-        await session.commit()
-        logger.info("registered with OCPI partner %s/%s/%s", stored.country_code, stored.party_id, stored.role)
-        return stored
+    stored = await _store(settings, sessions, partner_id, theirs, found, first=True)
+    logger.info("registered with OCPI partner %s/%s/%s", stored.country_code, stored.party_id, stored.role)
+    return stored
+
+
+async def _registered_partner(session: AsyncSession, reference: str, hint: str = "") -> OcpiPartner:
+    """The partner named by `reference`, which must hold credentials with us (registered, or suspended)."""
+    partner = await resolve_partner(session, reference)
+    if partner.status not in ("registered", "suspended"):
+        raise PartnerError(f"partner {reference!r} is {partner.status}, not registered{hint}")
+    return partner
 
 
 async def update_with_partner(
@@ -188,9 +210,7 @@ async def update_with_partner(
 ) -> OcpiPartner:
     """PUT fresh credentials (a new token for it to call us with) and re-read its endpoints."""
     async with sessions() as session:
-        partner = await resolve_partner(session, reference)
-        if partner.status not in ("registered", "suspended"):
-            raise PartnerError(f"partner {reference!r} is {partner.status}, not registered: register it first")
+        partner = await _registered_partner(session, reference, ": register it first")
         current = token_b(partner, settings)
         versions_url = partner.versions_url or ""
         old_hash = partner.token_c_hash
@@ -214,18 +234,9 @@ async def update_with_partner(
                 row,
             )
         except RegistrationError:
-            async with sessions() as session:
-                row = await session.get(OcpiPartner, partner_id)
-                if row is not None:
-                    row.token_c_hash = old_hash
-                    await session.commit()
+            await _restore_token_c(sessions, partner_id, old_hash)
             raise
-    async with sessions() as session:
-        row = await session.get(OcpiPartner, partner_id)
-        assert row is not None
-        _store(settings, row, theirs, found)
-        await session.commit()
-        return row
+    return await _store(settings, sessions, partner_id, theirs, found, first=False)
 
 
 async def unregister_with_partner(
@@ -233,9 +244,7 @@ async def unregister_with_partner(
 ) -> OcpiPartner:
     """DELETE our credentials at the partner; then its tokens stop working both ways."""
     async with sessions() as session:
-        partner = await resolve_partner(session, reference)
-        if partner.status not in ("registered", "suspended"):
-            raise PartnerError(f"partner {reference!r} is {partner.status}, not registered")
+        partner = await _registered_partner(session, reference)
         url = endpoint_url(partner, "credentials", "RECEIVER") or endpoint_url(partner, "credentials", "SENDER")
         if url is None:
             raise PartnerError(f"partner {reference!r} lists no credentials endpoint")
@@ -253,10 +262,6 @@ async def unregister_with_partner(
         # 405: it no longer knows us (already unregistered on its side), which is where we want to end up.
         if not reply.ok and reply.http_status != 405:
             raise RegistrationError(f"the partner refused to unregister us: {reply.describe()}")
-        partner.status = "unregistered"
-        partner.token_a_hash = None
-        partner.token_c_hash = None
-        partner.token_b_encrypted = None
-        partner.updated_at = utc_now()
+        drop_tokens(partner, "unregistered")
         await session.commit()
         return partner

@@ -194,8 +194,15 @@ def _token_type(value: str) -> str:
     return token_type
 
 
-def _unknown(uid: str) -> OcpiError:
-    return OcpiError(OcpiStatus.UNKNOWN_TOKEN, f"No token {uid!r} of yours is known here.", http_status=404)
+async def _callers_token(
+    session: AsyncSession, caller: OcpiCaller, country_code: str, party_id: str, uid: str, token_type: str
+) -> OcpiToken:
+    """The caller's own token named by the URL; 404 when we hold none, or only another partner's."""
+    _own_party(caller, country_code, party_id)
+    record = await find_token(session, country_code, party_id, uid.strip(), _token_type(token_type))
+    if record is None or record.partner_id != caller.partner_id:
+        raise OcpiError(OcpiStatus.UNKNOWN_TOKEN, f"No token {uid!r} of yours is known here.", http_status=404)
+    return record
 
 
 TypeParam = Annotated[str, QueryParameter(name="type", required=False)]
@@ -218,10 +225,7 @@ class TokensController(Controller):
         token_type: TypeParam = "RFID",
     ) -> Response[Any]:
         """The token as we hold it, so the eMSP can check its push arrived."""
-        _own_party(caller, country_code, party_id)
-        record = await find_token(db_session, country_code, party_id, token_uid.strip(), _token_type(token_type))
-        if record is None or record.partner_id != caller.partner_id:
-            raise _unknown(token_uid)
+        record = await _callers_token(db_session, caller, country_code, party_id, token_uid, token_type)
         return ocpi_response(msgspec.to_builtins(token_of(record)))
 
     @put("/{country_code:str}/{party_id:str}/{token_uid:str}", status_code=200)
@@ -267,9 +271,7 @@ class TokensController(Controller):
         repairs = Repairs("Token (PATCH)")
         change = decode_lenient(body, TokenPatch, repairs)
         repairs.log(partner=f"{caller.country_code}/{caller.party_id}", uid=token_uid)
-        record = await find_token(db_session, country_code, party_id, token_uid.strip(), _token_type(token_type))
-        if record is None or record.partner_id != caller.partner_id:
-            raise _unknown(token_uid)
+        record = await _callers_token(db_session, caller, country_code, party_id, token_uid, token_type)
         sent = {key.strip() for key in msgspec.json.decode(body)}  # decode_lenient read it: a JSON object
         for name in _PATCHABLE:
             if name in sent:
