@@ -98,14 +98,18 @@ class SafetyNet:
             alone = [g for g in alone if g not in {"shock", "bang"}]
         if flat_battery:
             alone = [g for g in alone if g != "shock"]
+        # Pins and needles in the legs after a long drive: no shock unless a hand or finger touched something.
+        stiff_legs = "legs" in found and "felt" not in found
         if alone and "other_device" in found and "ours" not in found:
             alone = []
         if alone:
             return SafetySignal(tuple(alone))
         for first, second in self._pairs:
             if first in found and second in found:
-                if ("other_device" in found and "ours" not in found) or (
-                    (figurative or flat_battery) and "shock_weak" in (first, second)
+                if (
+                    ("other_device" in found and "ours" not in found)
+                    or ((figurative or flat_battery) and "shock_weak" in (first, second))
+                    or (stiff_legs and {first, second} & {"tingle", "reaction"})
                 ):
                     continue
                 return SafetySignal((first, second))
