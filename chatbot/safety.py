@@ -5,7 +5,8 @@ Word groups live in `knowledge/safety.toml`. A message raises the alarm when it 
 (unless it is about another device and nothing says the station or car is involved, or it is a "shock" about a
 price), or words of both groups of a `pair` ("crackling" and "black"). Words of five letters or more also match
 with one typo (same first letter; one swapped, missing or extra letter, or from seven letters one wrong letter);
-words the caller knows to be ordinary (the lexicon's, the training seeds') are never taken for typos.
+words the caller knows to be ordinary (the lexicon's, the training seeds', and safety.toml's own `[ordinary]` list
+of everyday words one letter from a danger word, "meeting" for "melting") are never taken for typos.
 Diminutives count as their word ("schokje", "descarguita", "kortsluitinkje"); a shock word next to a battery and
 no word of touching or feeling is a flat battery ("se me descargó la batería"), not a shock.
 A hit always wins over every other intent: recall first, a false alarm costs one extra safety message.
@@ -79,7 +80,9 @@ class SafetyNet:
                 if len(word) >= MIN_FUZZY_LENGTH:
                     for length in range(len(word) - 1, len(word) + 2):
                         self._fuzzy_pool.setdefault((word[0], length), []).append(word)
-        self._known = frozenset(known_words) - set(self._by_word)
+        ordinary = raw.get("ordinary", {})
+        never_typos = ordinary.get("words", []) if isinstance(ordinary, dict) else []
+        self._known = (frozenset(known_words) | {fold(word) for word in never_typos}) - set(self._by_word)
         self._phrase_words = frozenset(
             word for group in self._groups.phrases.values() for p in group for word in p.split()
         )

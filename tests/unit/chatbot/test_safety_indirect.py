@@ -24,6 +24,8 @@ def net(recognizer: Recognizer) -> SafetyNet:
 
 
 BODY = [
+    "grabbed the handle and got a funny buzz in my hand, is that normal?",
+    "my partner says she felt a buzz through her fingers when she held the connector",
     # en
     "grabbed the handle and it bit me, my whole arm went numb for a second",
     "my daughter touched the post and jumped back, says her fingers are tingly now",
@@ -115,6 +117,9 @@ QUIET = [
     "de laadklep van mijn auto gaat niet open",
     "een beetje traag vandaag die paal",
     "I was shaking my head at the price of that charge",
+    "stuck in a meeting until six, will I pay for staying plugged in after it's full?",
+    "two meetings back to back, can I leave the car connected longer?",
+    "ik kreeg een melding dat het laden klaar is, hoe lang mag ik blijven staan?",
 ]
 
 
