@@ -19,6 +19,7 @@ from sqlalchemy import select
 from api.db.models import (
     ChargingSession,
     ChargingStation,
+    Evse,
     SupportTicket,
     SupportTicketEvent,
     SupportTicketMessage,
@@ -115,6 +116,12 @@ async def actions(database_url: str, ticket_id: int) -> list[str]:
         return list((await session.execute(query.order_by(SupportTicketEvent.id))).scalars())
 
 
+async def stored_ocpp_status(database_url: str, evse_uid: str, expected: str) -> bool:
+    async with database_session(database_url) as session:
+        stored = (await session.execute(select(Evse.ocpp_status).where(Evse.uid == evse_uid))).scalar_one()
+        return bool(stored == expected)
+
+
 async def user_id_of(database_url: str, email: str) -> uuid.UUID:
     async with database_session(database_url) as session:
         return (await session.execute(select(User.id).where(User.email == email))).scalar_one()
@@ -125,6 +132,8 @@ async def test_a_fault_during_a_session_opens_one_ticket_and_a_repeat_updates_it
     assert await tickets(site.database_url) == []
     await site.charger.status("Available")
     await wait_for(lambda: _all_available(site.client, site.base, 1), "the connector available again")
+    # the map hears of a status at once, starting a session reads the stored one, written a moment later
+    await wait_for(lambda: stored_ocpp_status(site.database_url, site.evse_uid, "Available"), "Available stored")
 
     email = f"faulted-{uuid.uuid4().hex[:8]}@example.com"
     headers = await site.driver(email)
