@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.intent_model import IntentModel
 from chatbot.intents import INTENTS, LANGUAGES, OUT_OF_SCOPE
 from chatbot.recognizer import Recognizer
 from chatbot.training.corpus import training_set
@@ -23,11 +22,6 @@ ROUND_ACCURACY = 0.95
 ROUND_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.03
 ROUND_FLOOR_ACCURACY = 0.909
 ROUND_FLOOR_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.058
-
-
-@pytest.fixture(scope="module")
-def recognizer(intent_model: IntentModel) -> Recognizer:
-    return Recognizer(model=intent_model)
 
 
 @pytest.fixture(scope="module")

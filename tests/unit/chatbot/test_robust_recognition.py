@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.intent_model import IntentModel
 from chatbot.intents import OUT_OF_SCOPE, SMALL_TALK
 from chatbot.recognizer import Recognizer
 from chatbot.safety import SafetyNet
@@ -21,11 +20,6 @@ ORDINARY = [
     ("session_wont_start", "startfout bij het laden, al twee keer geprobeerd"),
     ("find_charger", "waar is de dichtstbijzijnde laadpaal"),
 ]
-
-
-@pytest.fixture(scope="module")
-def recognizer(intent_model: IntentModel) -> Recognizer:
-    return Recognizer(model=intent_model)
 
 
 @pytest.mark.parametrize(("intent", "text"), ORDINARY)

@@ -8,20 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.intent_model import IntentModel
 from chatbot.recognizer import Recognizer
 from chatbot.safety import SafetyNet
-
-
-@pytest.fixture(scope="module")
-def recognizer(intent_model: IntentModel) -> Recognizer:
-    return Recognizer(model=intent_model)
-
-
-@pytest.fixture(scope="module")
-def net(recognizer: Recognizer) -> SafetyNet:
-    return recognizer.safety
-
 
 BODY = [
     "grabbed the handle and got a funny buzz in my hand, is that normal?",

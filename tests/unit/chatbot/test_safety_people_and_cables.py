@@ -6,14 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.intent_model import IntentModel
 from chatbot.recognizer import Recognizer
-
-
-@pytest.fixture(scope="module")
-def recognizer(intent_model: IntentModel) -> Recognizer:
-    return Recognizer(model=intent_model)
-
 
 PERSON_HURT = [
     # en
