@@ -251,29 +251,37 @@ async def find_location(
     return None if found is None else location_object(found[0], found[1], live.now, live.heartbeat_window)
 
 
-async def find_evse(
-    session: AsyncSession, scope: LocationScope, location_id: str, evse_uid: str, live: LiveStatus
-) -> OcpiEvse | None:
+async def _one_evse(
+    session: AsyncSession, scope: LocationScope, location_id: str, evse_uid: str
+) -> tuple[LocationRow, EvseRow, list[ConnectorRow]] | None:
     found = await _one(session, scope, location_id)
     if found is None:
         return None
     location, evses = found
     for evse, connectors in evses:
         if evse.uid == evse_uid:
-            return evse_object(evse, connectors, location.country, live.now, live.heartbeat_window)
+            return location, evse, connectors
     return None
+
+
+async def find_evse(
+    session: AsyncSession, scope: LocationScope, location_id: str, evse_uid: str, live: LiveStatus
+) -> OcpiEvse | None:
+    found = await _one_evse(session, scope, location_id, evse_uid)
+    if found is None:
+        return None
+    location, evse, connectors = found
+    return evse_object(evse, connectors, location.country, live.now, live.heartbeat_window)
 
 
 async def find_connector(
     session: AsyncSession, scope: LocationScope, location_id: str, evse_uid: str, connector_id: str
 ) -> OcpiConnector | None:
-    found = await _one(session, scope, location_id)
+    found = await _one_evse(session, scope, location_id, evse_uid)
     if found is None:
         return None
-    location, evses = found
-    for evse, connectors in evses:
-        if evse.uid == evse_uid:
-            for connector in connectors:
-                if connector.connector_id == connector_id:
-                    return connector_object(connector, location.country)
+    location, _, connectors = found
+    for connector in connectors:
+        if connector.connector_id == connector_id:
+            return connector_object(connector, location.country)
     return None
