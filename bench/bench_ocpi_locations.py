@@ -26,7 +26,6 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
 import httpx
 import msgspec
 from sqlalchemy import text, update
@@ -43,7 +42,7 @@ from api.domain.stations.importing import store_feed
 from api.domain.stations.records import FeedResult
 from api.domain.stations.tariffs import TariffImportReport, TariffStore, parse_tariff
 from bench.ocpi_network import AFDC, our_network
-from bench.postgres_database import create_database, drop_database
+from bench.postgres_database import database_if_reachable, drop_database
 from bench.served_api import serve_pinned
 
 COUNTRY, PARTY = "US", "VWY"
@@ -194,14 +193,6 @@ def measure(label: str, url: str, crawls: int) -> list[str]:
     ]
 
 
-async def postgres_database(base_url: str) -> str | None:
-    try:
-        return await create_database(base_url, "voltway_ocpi_bench")
-    except (OSError, asyncpg.PostgresError) as exc:
-        print(f"PostgreSQL not reachable ({exc}); measuring SQLite only")
-        return None
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", default=os.environ.get("VOLTWAY_TEST_POSTGRES_URL", DEFAULT_POSTGRES))
@@ -216,7 +207,7 @@ def main() -> int:
         path = Path(tempfile.mkdtemp(prefix="voltway-ocpi-bench-")) / "ocpi.db"
         summary += measure("SQLite", f"sqlite+aiosqlite:///{path}", args.crawls)
     if args.only != "sqlite":
-        pg_url = asyncio.run(postgres_database(args.postgres))
+        pg_url = asyncio.run(database_if_reachable(args.postgres, "voltway_ocpi_bench"))
         if pg_url:
             try:
                 summary += measure("PostgreSQL", pg_url, args.crawls)

@@ -28,7 +28,6 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -45,7 +44,7 @@ from api.domain.stations.services import StationService
 from api.domain.stations.sync import load_into
 from api.domain.stations.time_zones import time_zone_at
 from bench.http_load import LoadResult, run_load_blocking
-from bench.postgres_database import create_database, drop_database
+from bench.postgres_database import database_if_reachable, drop_database
 from bench.served_api import serve_pinned
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "afdc"
@@ -157,14 +156,6 @@ def http_rounds(url: str, points: list[tuple[float, float]], seconds: float, rou
     return results
 
 
-async def postgres_database(base_url: str) -> str | None:
-    try:
-        return await create_database(base_url, "voltway_bench")
-    except (OSError, asyncpg.PostgresError) as exc:
-        print(f"PostgreSQL not reachable ({exc}); measuring SQLite only")
-        return None
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", default=os.environ.get("VOLTWAY_TEST_POSTGRES_URL", DEFAULT_POSTGRES))
@@ -177,7 +168,7 @@ def main() -> int:
         return 2
 
     databases = {"SQLite": f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='voltway-bench-')}/map.db"}
-    pg_url = asyncio.run(postgres_database(args.postgres))
+    pg_url = asyncio.run(database_if_reachable(args.postgres, "voltway_bench"))
     if pg_url:
         databases["PostgreSQL"] = pg_url
     rng = random.Random(42)

@@ -24,6 +24,15 @@ async def create_database(base_url: str, prefix: str) -> str:
     return make_url(base_url).set(database=name).render_as_string(hide_password=False)
 
 
+async def database_if_reachable(base_url: str, prefix: str) -> str | None:
+    """`create_database`, or None (said on stdout) when the server cannot be reached: the run measures SQLite only."""
+    try:
+        return await create_database(base_url, prefix)
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"PostgreSQL not reachable ({exc}); measuring SQLite only")
+        return None
+
+
 async def drop_database(url: str) -> None:
     connection = await asyncpg.connect(_admin_dsn(url), timeout=10)
     try:
