@@ -133,6 +133,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         services.support_alerts.start()
         await services.ticket_feed.start()
         services.support_auto_close.start()
+        if settings.ocpi_document_refresh_seconds:
+            services.ocpi_location_documents.start()
+            services.ocpi_location_documents.wake()  # at once: the first crawl after a start finds them stored
         if services.bridge is not None:
             await services.bridge.start()
             services.reconciliation.start()

@@ -17,6 +17,8 @@ from api.domain.chargers.runtime import BridgeRuntime
 from api.domain.chat.intent_models import recognizer_for
 from api.domain.chat.services import ChatService
 from api.domain.drivers.services import AccountService
+from api.domain.ocpi.location_queries import refresh_location_documents
+from api.domain.ocpi.locations import our_scope
 from api.domain.ocpi.push_auth import OcpiPartnerAuth
 from api.domain.ocpi.push_targets import PushTargets
 from api.domain.ocpi.pushes import OcpiPushes
@@ -94,6 +96,7 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     network_tickets: NetworkTickets  # tickets chargers' faults and lost connections open during sessions
     report_tickets: ReportTickets  # tickets drivers' station problem reports open
     ocpi_pushes: OcpiPushes  # EVSE statuses, sessions and CDRs to roaming partners, through `deliveries`
+    ocpi_location_documents: Periodic  # our locations' stored OCPI JSON, rebuilt when they change
 
 
 def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts, PaymentEvents, StripeWebhooks]:
@@ -189,6 +192,11 @@ def build_services(settings: Settings) -> Services:
         await close_solved(session_factory, ticket_feed, days=settings.support_auto_close_days)
 
     assistant = Assistant(recognizer_for(settings))
+    ocpi_scope = our_scope(settings)
+
+    async def refresh_documents() -> None:
+        await refresh_location_documents(session_factory, ocpi_scope)
+
     network_tickets = NetworkTickets(session_factory, support.policy)
     report_tickets = ReportTickets(support.policy, danger=assistant.recognizer.safety.check)
     stations.report_filing = report_tickets
@@ -239,6 +247,12 @@ def build_services(settings: Settings) -> Services:
         network_tickets=network_tickets,
         report_tickets=report_tickets,
         ocpi_pushes=ocpi_pushes,
+        ocpi_location_documents=Periodic(
+            # until a changed location's document is stored again, its pages build it on the spot (same answer)
+            "ocpi-location-documents",
+            settings.ocpi_document_refresh_seconds or 3600.0,
+            refresh_documents,
+        ),
     )
 
 
@@ -249,6 +263,7 @@ async def close_services(services: Services) -> None:
     await services.deliveries.stop()
     await services.reconciliation.stop()
     await services.support_auto_close.stop()
+    await services.ocpi_location_documents.stop()
     await services.ticket_feed.stop()
     await services.network_tickets.stop()  # the bridge's own shutdown is no charger going offline
     if services.bridge is not None:

@@ -152,6 +152,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     open_data_feed: bool = False  # the unauthenticated open data locations feed (AFIR art. 20, NEVI 680.116(c))
     open_data_requests_per_minute: int = 60  # per client address, on the open data feed; 0: no limit of its own
     open_data_max_age_seconds: int = 60  # Cache-Control max-age of open data pages
+    # how often this process stores the OCPI documents of our changed locations; 0: never (another process does)
+    ocpi_document_refresh_seconds: int = 5
 
     @property
     def is_sqlite(self) -> bool:
@@ -481,6 +483,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         open_data_feed=_bool(source, "VOLTWAY_OPEN_DATA_FEED", default=False),
         open_data_requests_per_minute=_int(source, "VOLTWAY_OPEN_DATA_REQUESTS_PER_MINUTE", 60),
         open_data_max_age_seconds=_int(source, "VOLTWAY_OPEN_DATA_MAX_AGE", 60),
+        ocpi_document_refresh_seconds=_int(source, "VOLTWAY_OCPI_DOCUMENT_REFRESH", 5),
     )
     try:
         build_policy(settings.support_sla_targets, settings.support_business_hours, settings.support_time_zone)

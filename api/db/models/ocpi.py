@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db.base import Base
@@ -48,3 +48,18 @@ class OcpiPartner(Base):
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class OcpiLocationDocument(Base):
+    """One of our locations as OCPI JSON, encoded once, with slots for what changes live (EVSE status and the
+    `last_updated` stamps it moves): a page of a partner's crawl fills the slots instead of building 1,000
+    objects. `content_version` is the location's `ocpi_content_version` the document was built from."""
+
+    __tablename__ = "ocpi_location_documents"
+
+    location_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"), primary_key=True)
+    content_version: Mapped[int] = mapped_column(BigInteger)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    # per EVSE in uid order: [its id as the database driver gives it, its connectors' newest last_updated or None
+    # when it has no connector (left out of the body, but its stamp still counts for the location's)]
+    evses: Mapped[list[list[Any]]] = mapped_column(JSON)

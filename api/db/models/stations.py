@@ -58,6 +58,9 @@ class Location(Base):
     fingerprint: Mapped[str] = mapped_column(String(32), default="")
     # OCPI PublishTokenType objects: who may still see this location while publish is false
     publish_allowed_to: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # moved on by database triggers whenever anything an OCPI partner sees of this location changes, except live
+    # status: a stored OCPI document built at another version is stale (see api/domain/ocpi/location_documents.py)
+    ocpi_content_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class ChargingStation(Base):

@@ -154,6 +154,7 @@ class EvseRow(msgspec.Struct, frozen=True, gc=False):
     charging_station_id: object | None = None  # its id, in whatever form the database returns it
     station_connected: bool | None = None
     station_last_seen: datetime | None = None
+    row_id: object | None = None  # the EVSE's own id, as the database driver gives it
 
 
 class LocationRow(msgspec.Struct, frozen=True, gc=False):
@@ -250,11 +251,23 @@ def evse_status(row: EvseRow, now: datetime, heartbeat_window: timedelta) -> str
     An EVSE of our own charger that is offline (not connected, or silent past the heartbeat window) is UNKNOWN,
     which OCPI says is also used when offline; REMOVED stays REMOVED whatever the charger does.
     """
-    status = row.status if row.status in EVSE_STATUSES else "UNKNOWN"
-    if status == "REMOVED" or row.charging_station_id is None:
+    return live_evse_status(
+        row.status, row.charging_station_id, row.station_connected, row.station_last_seen, now, heartbeat_window
+    )
+
+
+def live_evse_status(
+    stored: str,
+    charging_station_id: object | None,
+    connected: bool | None,
+    last_seen: datetime | None,
+    now: datetime,
+    heartbeat_window: timedelta,
+) -> str:
+    status = stored if stored in EVSE_STATUSES else "UNKNOWN"
+    if status == "REMOVED" or charging_station_id is None:
         return status
-    last_seen = row.station_last_seen
-    if not row.station_connected or last_seen is None or now - last_seen > heartbeat_window:
+    if not connected or last_seen is None or now - last_seen > heartbeat_window:
         return "UNKNOWN"
     return status
 

@@ -9,18 +9,30 @@ value: a page of 1,000 locations holds about 5,000 rows, and per-row conversions
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import msgspec
 from sqlalchemy import String, Table, func, select, type_coerce
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
-from api.db.models import Location
-from api.domain.ocpi.child_rows import connector_rows, evse_rows, prefer_indexes
+from api.db.models import ChangeCounter, Location, OcpiLocationDocument
+from api.domain.ocpi.child_rows import (
+    connector_rows,
+    document_page_rows,
+    evse_rows,
+    ocpi_stamp,
+    prefer_indexes,
+    upsert_documents,
+)
+from api.domain.ocpi.envelope import encode
+from api.domain.ocpi.location_documents import build_document, fill_document
 from api.domain.ocpi.location_objects import (
     ConnectorRow,
     EvseRow,
@@ -42,6 +54,11 @@ def _table(model: Any) -> Table:
 
 
 _L = _table(Location)
+LOCATION_SET_COUNTER = "ocpi-location-set"  # see the 0025 migration
+_ORDERED_IDS: WeakKeyDictionary[Engine, dict[LocationScope, tuple[int, list[str]]]] = WeakKeyDictionary()
+_D = _table(OcpiLocationDocument)
+# a location's stored document, if it was built from what the location is now
+_CURRENT_DOCUMENT = (_D.c.location_id == _L.c.id) & (_D.c.content_version == _L.c.ocpi_content_version)
 
 
 def _raw(column: Any) -> Any:
@@ -131,7 +148,30 @@ def _conditions(scope: LocationScope) -> list[ColumnElement[bool]]:
     return conditions
 
 
+async def _ordered_ids(session: AsyncSession, scope: LocationScope) -> list[str] | None:
+    """The scope's location ids in page order, kept by this process for as long as the set of locations stands
+    (the `ocpi-location-set` counter, moved by the database); None within a date window, which live status
+    moves. Counting 50,000 ids and skipping to an offset in the index cost a crawl page more than reading it."""
+    if scope.date_from is not None or scope.date_to is not None:
+        return None
+    version = await session.scalar(select(ChangeCounter.revision).where(ChangeCounter.name == LOCATION_SET_COUNTER))
+    if version is None:
+        return None
+    kept = _ORDERED_IDS.setdefault((await session.connection()).engine.sync_engine, {})
+    found = kept.get(scope)
+    if found is not None and found[0] == version:
+        return found[1]
+    # read after the counter: a change committed in between is newer than `version`, so the list is refreshed at
+    # the next page instead of being kept stale
+    ids = list(await session.scalars(select(_L.c.ocpi_id).where(*_conditions(scope)).order_by(_L.c.ocpi_id)))
+    kept[scope] = (version, ids)
+    return ids
+
+
 async def count_locations(session: AsyncSession, scope: LocationScope) -> int:
+    ids = await _ordered_ids(session, scope)
+    if ids is not None:
+        return len(ids)
     total = await session.scalar(select(func.count()).select_from(_L).where(*_conditions(scope)))
     return int(total or 0)
 
@@ -172,6 +212,7 @@ async def _children(
             row[9],
             None if connected is None else bool(connected),
             None if last_seen is None else convert.moment(last_seen),
+            row[0],
         )
         children[row[1]].append((evse, found))
     return children
@@ -211,25 +252,123 @@ def _location_row(row: Any, convert: _Converter) -> LocationRow:
 
 async def page_locations(
     session: AsyncSession, scope: LocationScope, offset: int, limit: int, live: LiveStatus
-) -> list[OcpiLocation]:
-    """One page of Location objects in OCPI id order."""
+) -> list[msgspec.Raw]:
+    """One page of encoded Location objects in OCPI id order: stored documents with their live values filled in,
+    and any location without a current document built on the spot."""
     conditions = _conditions(scope)
-    # The page's first id by offset (in the index alone), then the page from that id on: the same rows as
-    # OFFSET/LIMIT on the whole rows, without reading the rows of every earlier page.
-    first = await session.scalar(select(_L.c.ocpi_id).where(*conditions).order_by(_L.c.ocpi_id).offset(offset).limit(1))
+    # The page's first id by offset (kept, or in the index alone), then the page from that id on: the same rows
+    # as OFFSET/LIMIT on the whole rows, without reading the rows of every earlier page.
+    ids = await _ordered_ids(session, scope)
+    if ids is not None:
+        first = ids[offset] if offset < len(ids) else None
+    else:
+        first = await session.scalar(
+            select(_L.c.ocpi_id).where(*conditions).order_by(_L.c.ocpi_id).offset(offset).limit(1)
+        )
     if first is None:
         return []
-    rows = (
-        await session.execute(
-            select(*_LOCATION_COLUMNS).where(*conditions, _L.c.ocpi_id >= first).order_by(_L.c.ocpi_id).limit(limit)
-        )
-    ).all()
+    rows = await document_page_rows(
+        session,
+        scope.country_code,
+        scope.party_id,
+        first,
+        limit,
+        live.now - live.heartbeat_window,
+        published_only=scope.published_only,
+        date_from=scope.date_from,
+        date_to=scope.date_to,
+    )
+    items: list[msgspec.Raw | None] = []
+    stale: list[Any] = []
+    decode = msgspec.json.decode
+    for location_id, last_updated, body, evses, live_evses in rows:
+        filled = None
+        if body:  # a current document (an empty one: none could be made for this location)
+            stored = decode(evses) if isinstance(evses, str | bytes) else evses
+            found: dict[str, tuple[str, str]] = {}
+            for part in live_evses.split(";") if live_evses else ():
+                evse_id, status, stamp = part.split(" ", 2)
+                found[evse_id] = (status, ocpi_stamp(stamp))
+            filled = fill_document(bytes(body), stored, found, ocpi_stamp(last_updated))
+        if filled is None:
+            stale.append(location_id)
+            items.append(None)
+        else:
+            items.append(msgspec.Raw(filled))
+    if stale:
+        dialect = (await session.connection()).dialect.name
+        built = {
+            location_id: msgspec.Raw(encode(location))
+            for location_id, location in await _build(session, _ids_in(stale, dialect), live)
+        }
+        items = [built.get(row[0]) if item is None else item for row, item in zip(rows, items, strict=True)]
+    return [item for item in items if item is not None]
+
+
+def _ids_in(location_ids: list[Any], dialect: str) -> ColumnElement[bool]:
+    """Locations by their ids as the driver gave them: UUIDs from asyncpg, stored text from SQLite."""
+    column = _L.c.id if dialect == "postgresql" else _raw(_L.c.id)
+    which: ColumnElement[bool] = column.in_(location_ids)
+    return which
+
+
+async def _build(session: AsyncSession, which: ColumnElement[bool], live: LiveStatus) -> list[tuple[Any, OcpiLocation]]:
+    """(raw id, Location) of the locations `which` selects, built from their rows."""
+    rows = (await session.execute(select(*_LOCATION_COLUMNS).where(which).order_by(_L.c.ocpi_id))).all()
     convert = _Converter()
     children = await _children(session, [row[0] for row in rows], convert)
+    window = live.heartbeat_window
     return [
-        location_object(_location_row(row, convert), children.get(row[0], ()), live.now, live.heartbeat_window)
+        (row[0], location_object(_location_row(row, convert), children.get(row[0], ()), live.now, window))
         for row in rows
     ]
+
+
+async def store_location_documents(session: AsyncSession, scope: LocationScope, limit: int = 500) -> int:
+    """Build and store the documents of up to `limit` of the scope's locations that have none or a stale one;
+    how many were stored (0: all current). The content version is read with the rows it describes, before their
+    EVSEs and connectors: a change committed in between leaves the document older than its location's version,
+    so it is rebuilt, never taken for current."""
+    missing = select(_D.c.location_id).where(_CURRENT_DOCUMENT).exists()
+    query = select(*_LOCATION_COLUMNS, _L.c.ocpi_content_version).where(*_conditions(scope), ~missing)
+    rows = (await session.execute(query.order_by(_L.c.ocpi_id).limit(limit))).all()
+    if not rows:
+        return 0
+    convert = _Converter()
+    children = await _children(session, [row[0] for row in rows], convert)
+    now = datetime.now(UTC)
+    values = []
+    for row in rows:
+        evses = children.get(row[0], [])
+        location = location_object(_location_row(row, convert), evses, now, timedelta(0))
+        try:
+            document = build_document(location, evses)
+            body, stored = document.body, [list(evse) for evse in document.evses]
+        except ValueError:
+            body, stored = b"", []  # current, but empty: this one is built on the spot at every page instead
+        values.append(
+            {"location_id": uuid.UUID(str(row[0])), "content_version": row[-1], "body": body, "evses": stored}
+        )
+    await upsert_documents(session, values)
+    return len(rows)
+
+
+async def refresh_location_documents(
+    session_factory: async_sessionmaker[AsyncSession], scope: LocationScope, batch: int = 500
+) -> int:
+    """Store every missing or stale document of the scope's locations, a batch per transaction, then load the
+    scope's ordered ids so the next crawl page finds them kept; how many documents were stored."""
+    stored = 0
+    while True:
+        async with session_factory() as session:
+            count = await store_location_documents(session, scope, batch)
+            await session.commit()
+        stored += count
+        if count < batch:
+            break
+    async with session_factory() as session:
+        await _ordered_ids(session, scope)
+    return stored
 
 
 async def _one(
