@@ -168,14 +168,6 @@ async def _ordered_ids(session: AsyncSession, scope: LocationScope) -> list[str]
     return ids
 
 
-async def count_locations(session: AsyncSession, scope: LocationScope) -> int:
-    ids = await _ordered_ids(session, scope)
-    if ids is not None:
-        return len(ids)
-    total = await session.scalar(select(func.count()).select_from(_L).where(*_conditions(scope)))
-    return int(total or 0)
-
-
 async def _children(
     session: AsyncSession, location_ids: list[Any], convert: _Converter
 ) -> dict[object, list[tuple[EvseRow, list[ConnectorRow]]]]:
@@ -252,21 +244,26 @@ def _location_row(row: Any, convert: _Converter) -> LocationRow:
 
 async def page_locations(
     session: AsyncSession, scope: LocationScope, offset: int, limit: int, live: LiveStatus
-) -> list[msgspec.Raw]:
-    """One page of encoded Location objects in OCPI id order: stored documents with their live values filled in,
-    and any location without a current document built on the spot."""
+) -> tuple[int, list[msgspec.Raw]]:
+    """(how many locations the scope holds, one page of them as encoded Location objects in OCPI id order):
+    stored documents with their live values filled in, and any location without a current document built on the
+    spot."""
     conditions = _conditions(scope)
     # The page's first id by offset (kept, or in the index alone), then the page from that id on: the same rows
     # as OFFSET/LIMIT on the whole rows, without reading the rows of every earlier page.
     ids = await _ordered_ids(session, scope)
     if ids is not None:
-        first = ids[offset] if offset < len(ids) else None
+        total = len(ids)
+        first = ids[offset] if offset < total else None
     else:
-        first = await session.scalar(
-            select(_L.c.ocpi_id).where(*conditions).order_by(_L.c.ocpi_id).offset(offset).limit(1)
-        )
-    if first is None:
-        return []
+        total = int(await session.scalar(select(func.count()).select_from(_L).where(*conditions)) or 0)
+        first = None
+        if offset < total:
+            first = await session.scalar(
+                select(_L.c.ocpi_id).where(*conditions).order_by(_L.c.ocpi_id).offset(offset).limit(1)
+            )
+    if first is None or limit == 0:
+        return total, []
     rows = await document_page_rows(
         session,
         scope.country_code,
@@ -302,7 +299,7 @@ async def page_locations(
             for location_id, location in await _build(session, _ids_in(stale, dialect), live)
         }
         items = [built.get(row[0]) if item is None else item for row, item in zip(rows, items, strict=True)]
-    return [item for item in items if item is not None]
+    return total, [item for item in items if item is not None]
 
 
 def _ids_in(location_ids: list[Any], dialect: str) -> ColumnElement[bool]:

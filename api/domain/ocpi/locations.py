@@ -20,7 +20,6 @@ from api.domain.ocpi.envelope import OcpiError, OcpiStatus, ocpi_response
 from api.domain.ocpi.location_queries import (
     LiveStatus,
     LocationScope,
-    count_locations,
     find_connector,
     find_evse,
     find_location,
@@ -59,8 +58,7 @@ class OcpiLocationsController(Controller):
     ) -> Response[bytes]:
         settings: Settings = state.settings
         scope = our_scope(settings, page)
-        total = await count_locations(db_session, scope)
-        items = await page_locations(db_session, scope, page.offset, page.limit, live_now(settings)) if total else []
+        total, items = await page_locations(db_session, scope, page.offset, page.limit, live_now(settings))
         return paginated_response(request, list(items), total, page)
 
     @get("/{location_id:str}", summary="One of our locations with its EVSEs and connectors")

@@ -18,7 +18,7 @@ from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from api.deps import ClientAddress, DbSession
 from api.domain.ocpi.envelope import OcpiError, OcpiStatus, encode, ocpi_response
-from api.domain.ocpi.location_queries import count_locations, page_locations
+from api.domain.ocpi.location_queries import page_locations
 from api.domain.ocpi.locations import live_now, our_scope
 from api.domain.ocpi.pagination import PageRequest, page_limit, paginated_response
 from api.domain.ocpi.tariffs import count_tariffs, page_tariffs
@@ -104,8 +104,7 @@ class OpenDataController(Controller):
             return page
         settings: Settings = state.settings
         scope = our_scope(settings, page, published_only=True)
-        total = await count_locations(db_session, scope)
-        items = await page_locations(db_session, scope, page.offset, page.limit, live_now(settings)) if total else []
+        total, items = await page_locations(db_session, scope, page.offset, page.limit, live_now(settings))
         return _cacheable(request, list(items), total, page, settings)
 
     @get("/tariffs", summary="Our tariffs with their ad-hoc price texts (open data, OCPI 2.2.1 Tariffs)")
