@@ -14,7 +14,10 @@ Latency = a receiver's arrival time of the PATCH for that EVSE and status minus 
 just before the StatusNotification frame was written; both clocks are this process's. Reported: p50/p99/max
 over every (change, partner) pair, the worst "all 10 partners" time per change, and lost pushes.
 
+With ``--postgres URL`` the server runs on a throwaway PostgreSQL database on that server instead of SQLite.
+
 Usage: .venv/bin/python bench/bench_ocpi_push.py [--partners 10] [--chargers 20] [--changes 200] [--rate 10]
+       [--postgres postgresql+asyncpg://postgres@127.0.0.1:5432/test]
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from api.db.models import OcpiPartner
 from api.db.types import utc_now
 from api.domain.ocpi.token_vault import encrypt_token
 from bench.bench_session_live import SECRET_KEY, Charger, Server, percentile, provision
+from bench.postgres_database import create_database, drop_database
 from tests.ocpi_push_receiver import FakeOcpiReceiver, Pushed
 from tests.support import make_settings
 
@@ -76,10 +80,21 @@ def arrivals(receiver: FakeOcpiReceiver, uid: str) -> list[Pushed]:
     return [r for r in receiver.requests if r.method == "PATCH" and r.path.endswith(f"/{uid}")]
 
 
-async def run(partners: int, chargers: int, changes: int, rate: float) -> int:
+async def run(partners: int, chargers: int, changes: int, rate: float, postgres: str | None) -> int:
     receivers = [await FakeOcpiReceiver().start() for _ in range(partners)]
+    url = f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='voltway-ocpi-push-')}/bench.db"
+    if postgres is not None:
+        url = await create_database(postgres, "voltway_ocpi_push_bench")
+    try:
+        return await _measure(url, receivers, chargers, changes, rate)
+    finally:
+        if postgres is not None:
+            await drop_database(url)
+
+
+async def _measure(url: str, receivers: list[FakeOcpiReceiver], chargers: int, changes: int, rate: float) -> int:
+    partners = len(receivers)
     with tempfile.TemporaryDirectory(prefix="voltway-ocpi-push-") as tmp:
-        url = f"sqlite+aiosqlite:///{tmp}/bench.db"
         uids = await provision(url, chargers)
         await register_partners(url, receivers)
         server = Server(url, Path(tmp), pin=False, profile=None)
@@ -139,7 +154,8 @@ async def run(partners: int, chargers: int, changes: int, rate: float) -> int:
                 worst_per_change[key] = max(worst_per_change.get(key, 0.0), latency)
     ordered = sorted(latencies)
     all_ten = sorted(worst_per_change.values())
-    print(f"partners {partners}, chargers {chargers}, status changes {changes} at {rate:g}/s (SQLite)")
+    database = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    print(f"partners {partners}, chargers {chargers}, status changes {changes} at {rate:g}/s ({database})")
     print(
         f"StatusNotification -> partner PATCH: p50 {percentile(ordered, 0.5) * 1000:.1f} ms, "
         f"p99 {percentile(ordered, 0.99) * 1000:.1f} ms, max {(ordered[-1] if ordered else 0) * 1000:.1f} ms "
@@ -163,8 +179,9 @@ def main() -> int:
     parser.add_argument("--chargers", type=int, default=20)
     parser.add_argument("--changes", type=int, default=200)
     parser.add_argument("--rate", type=float, default=10.0, help="status changes per second, over all chargers")
+    parser.add_argument("--postgres", metavar="URL", help="run on a throwaway database on this PostgreSQL server")
     args = parser.parse_args()
-    return asyncio.run(run(args.partners, args.chargers, args.changes, args.rate))
+    return asyncio.run(run(args.partners, args.chargers, args.changes, args.rate, args.postgres))
 
 
 if __name__ == "__main__":

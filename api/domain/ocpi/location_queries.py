@@ -278,6 +278,7 @@ async def page_locations(
     items: list[msgspec.Raw | None] = []
     stale: list[Any] = []
     decode = msgspec.json.decode
+    stamps: dict[str, str] = {}  # stamps recur (imports, batched status writes): each converted once a page
     for location_id, last_updated, body, evses, live_evses in rows:
         filled = None
         if body:  # a current document (an empty one: none could be made for this location)
@@ -285,7 +286,10 @@ async def page_locations(
             found: dict[str, tuple[str, str]] = {}
             for part in live_evses.split(";") if live_evses else ():
                 evse_id, status, stamp = part.split(" ", 2)
-                found[evse_id] = (status, ocpi_stamp(stamp))
+                text = stamps.get(stamp)
+                if text is None:
+                    text = stamps[stamp] = ocpi_stamp(stamp)
+                found[evse_id] = (status, text)
             filled = fill_document(bytes(body), stored, found, ocpi_stamp(last_updated))
         if filled is None:
             stale.append(location_id)
