@@ -146,6 +146,11 @@ def test_oversized_bodies_and_heads_are_refused(served_api: ServedApi, database_
         assert head.headers["content-type"].startswith("application/problem+json")
         assert head.json()["type"] == "urn:voltway:problem:request-head-too-large"
         assert head.json()["instance"] == "/health"
+        roaming = httpx.get(f"{base}/ocpi/versions", headers={"X-Padding": "p" * (64 * 1024)})
+        assert roaming.status_code == 431
+        assert roaming.headers["content-type"] == "application/json"
+        assert roaming.json()["status_code"] == 2000
+        assert "headers may take at most" in roaming.json()["status_message"]
 
 
 async def _echo_socket(scope: Any, receive: Any, send: Any) -> None:

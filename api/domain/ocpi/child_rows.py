@@ -1,11 +1,11 @@
-"""The EVSE and connector rows of one OCPI page, read straight from the database driver.
+"""The rows of one OCPI locations page, read straight from the database driver, and the stored documents written.
 
 A page of 1,000 locations has about 2,400 EVSEs and 2,700 connectors. Through SQLAlchemy, binding a thousand ids and
 processing each result row cost more than the database's own work (measured: 12-16 ms against 4 ms on PostgreSQL
 for the EVSEs of one page), so these two fixed queries go to the driver of the session's own connection, inside
 its transaction, with the ids as ONE parameter: a uuid[] on PostgreSQL, a JSON array read by json_each on SQLite.
 Values come back as the driver gives them (SQLite: text ids and timestamps; asyncpg: UUIDs and datetimes); the
-caller converts them.
+caller converts them. The page of stored documents (`document_page_rows`) is one statement through the driver too.
 """
 
 from __future__ import annotations

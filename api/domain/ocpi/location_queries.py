@@ -1,10 +1,11 @@
 """Reading our locations for OCPI a page at a time, in the database: never more rows than one page needs.
 
 Pages are ordered by the location's OCPI id, which is unique per party and covered by the (country_code,
-party_id, ocpi_id) unique index, so offsets stay stable while statuses change. Four queries per page whatever its
-size: the page's first id, the page's locations (with Core), their EVSEs and their connectors (from the driver, see
-`child_rows.py`). Timestamps and JSON lists are taken as the database returns them and converted once per distinct
-value: a page of 1,000 locations holds about 5,000 rows, and per-row conversions are what cost.
+party_id, ocpi_id) unique index, so offsets stay stable while statuses change. A page is one statement: each
+location's stored OCPI document (see `location_documents.py`) and its EVSEs' live values, read straight from the
+driver (`child_rows.py`); the total and the page's first id come from the ordered ids each process keeps while
+no location is added, removed or republished. A location without a current document is built from its rows on
+the spot (its EVSEs and connectors in two more queries), and the upkeep stores its document again.
 """
 
 from __future__ import annotations
