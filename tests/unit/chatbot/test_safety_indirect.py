@@ -108,6 +108,8 @@ QUIET = [
     "stuck in a meeting until six, will I pay for staying plugged in after it's full?",
     "two meetings back to back, can I leave the car connected longer?",
     "ik kreeg een melding dat het laden klaar is, hoe lang mag ik blijven staan?",
+    "our network keeps growing, are there new chargers near Leeds?",
+    "how do I grow courgettes in pots?",
 ]
 
 
