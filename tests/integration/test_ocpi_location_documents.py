@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import msgspec
 import pytest
@@ -126,12 +126,24 @@ async def a_varied_network(database_url: str) -> datetime:
     return now
 
 
-async def test_a_crawl_from_stored_documents_says_what_building_on_the_spot_says(
-    client: Client, fake_emsp: FakeEmsp, database_url: str
-) -> None:
-    await a_varied_network(database_url)
+class Stored(NamedTuple):
+    headers: dict[str, str]  # a registered partner's
+    now: datetime  # when the network was stored
+
+
+@pytest.fixture
+async def stored(client: Client, fake_emsp: FakeEmsp, database_url: str) -> Stored:
+    """The varied network, a registered partner, and every location's document stored."""
+    now = await a_varied_network(database_url)
     headers = await partner(client, fake_emsp, database_url)
     await refresh(database_url)
+    return Stored(headers, now)
+
+
+async def test_a_crawl_from_stored_documents_says_what_building_on_the_spot_says(
+    client: Client, stored: Stored, database_url: str
+) -> None:
+    headers = stored.headers
     assert await current_documents(database_url) == 5
 
     crawled = await by_id(client, headers)
@@ -164,11 +176,9 @@ async def test_a_crawl_from_stored_documents_says_what_building_on_the_spot_says
 
 
 async def test_every_edit_is_sent_at_once_and_its_document_rebuilt(
-    client: Client, fake_emsp: FakeEmsp, database_url: str
+    client: Client, stored: Stored, database_url: str
 ) -> None:
-    await a_varied_network(database_url)
-    headers = await partner(client, fake_emsp, database_url)
-    await refresh(database_url)
+    headers = stored.headers
 
     async def edit(session: AsyncSession) -> None:
         await session.execute(update(Location).where(Location.ocpi_id == "A2").values(name="Harbour Hub"))
@@ -210,11 +220,9 @@ async def test_every_edit_is_sent_at_once_and_its_document_rebuilt(
 
 
 async def test_live_status_and_silent_chargers_fill_the_stored_documents(
-    client: Client, fake_emsp: FakeEmsp, database_url: str
+    client: Client, stored: Stored, database_url: str
 ) -> None:
-    now = await a_varied_network(database_url)
-    headers = await partner(client, fake_emsp, database_url)
-    await refresh(database_url)
+    headers, now = stored.headers, stored.now
     later = (now + timedelta(minutes=3)).replace(microsecond=0)
 
     async def statuses(session: AsyncSession) -> None:
@@ -246,11 +254,9 @@ async def test_live_status_and_silent_chargers_fill_the_stored_documents(
 
 
 async def test_totals_and_offsets_follow_locations_added_and_removed(
-    client: Client, fake_emsp: FakeEmsp, database_url: str
+    client: Client, stored: Stored, database_url: str
 ) -> None:
-    await a_varied_network(database_url)
-    headers = await partner(client, fake_emsp, database_url)
-    await refresh(database_url)
+    headers = stored.headers
     first = await client.get(f"{LOCATIONS}?limit=2&offset=2", headers=headers)
     assert first.headers["x-total-count"] == "5"
     assert [item["id"] for item in first.json()["data"]] == ["A3", "A4"]
