@@ -110,6 +110,7 @@ QUIET = [
     "ik kreeg een melding dat het laden klaar is, hoe lang mag ik blijven staan?",
     "our network keeps growing, are there new chargers near Leeds?",
     "how do I grow courgettes in pots?",
+    "in der App dreht sich nur das Rädchen, wenn ich bezahlen will",
 ]
 
 
