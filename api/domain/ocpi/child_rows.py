@@ -135,6 +135,7 @@ async def document_page_rows(
         return f"${len(values)}" if postgres else "?"
 
     stamp = _POSTGRES_TIME.format("l.last_updated") if postgres else "l.last_updated"
+    evses = "d.evses::text" if postgres else "d.evses"  # as text: decoded once by the caller, not by a codec too
     live = _LIVE[dialect].replace("{cutoff}", bound(cutoff))
     conditions = [
         f"l.country_code = {bound(country_code)}",
@@ -148,7 +149,7 @@ async def document_page_rows(
     if date_to is not None:
         conditions.append(f"l.last_updated < {bound(date_to)}")
     sql = (
-        f"SELECT l.id, {stamp}, d.body, d.evses, {live} "  # noqa: S608 (constant text and placeholders only)
+        f"SELECT l.id, {stamp}, d.body, {evses}, {live} "  # noqa: S608 (constant text and placeholders only)
         "FROM locations l LEFT JOIN ocpi_location_documents d "
         "ON d.location_id = l.id AND d.content_version = l.ocpi_content_version "
         f"WHERE {' AND '.join(conditions)} ORDER BY l.ocpi_id LIMIT {bound(limit)}"

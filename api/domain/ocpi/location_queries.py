@@ -291,7 +291,10 @@ async def page_locations(
                 if text is None:
                     text = stamps[stamp] = ocpi_stamp(stamp)
                 found[evse_id] = (status, text)
-            filled = fill_document(bytes(body), stored, found, ocpi_stamp(last_updated))
+            own = stamps.get(last_updated)
+            if own is None:
+                own = stamps[last_updated] = ocpi_stamp(last_updated)
+            filled = fill_document(bytes(body), stored, found, own)
         if filled is None:
             stale.append(location_id)
             items.append(None)
