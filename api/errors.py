@@ -25,6 +25,8 @@ from litestar.types import ExceptionHandlersMap, HTTPResponseBodyEvent, HTTPResp
 from litestar.utils.scope.state import ScopeState
 from sqlalchemy import exc as sa_exc
 
+from api.domain.ocpi.envelope import OcpiStatus, envelope_body
+
 logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -378,13 +380,19 @@ def _problem_response(
 
 
 async def send_problem(send: Send, problem: ProblemDetails, headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
-    """Answer with problem details from ASGI middleware, which runs before Litestar's exception handlers."""
-    payload = msgspec.json.encode(problem)
+    """Answer with problem details from ASGI middleware, which runs before Litestar's exception handlers; under
+    /ocpi (the problem's `instance`) with the OCPI envelope instead, which is what roaming partners read."""
+    if problem.instance == "/ocpi" or (problem.instance or "").startswith("/ocpi/"):
+        payload = envelope_body(None, OcpiStatus.CLIENT_ERROR, problem.detail)
+        media_type = "application/json"
+    else:
+        payload = msgspec.json.encode(problem)
+        media_type = PROBLEM_JSON
     start: HTTPResponseStartEvent = {
         "type": "http.response.start",
         "status": problem.status,
         "headers": [
-            (b"content-type", PROBLEM_JSON.encode()),
+            (b"content-type", media_type.encode()),
             (b"content-length", str(len(payload)).encode()),
             *headers,
         ],

@@ -6,17 +6,16 @@ every process hold and walk megabytes of headers. Bodies are limited by Litestar
 from __future__ import annotations
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
-from api.domain.ocpi.envelope import OcpiStatus, envelope_body
 from api.errors import ProblemDetails, send_problem
 
 MAX_HEAD_BYTES = 16 * 1024
 
 
 class HeadSizeLimitMiddleware:
-    """Answers 431 to a request whose path, query and headers pass `limit` bytes: problem details, or the OCPI
-    envelope under /ocpi."""
+    """Answers 431 (problem details; the OCPI envelope under /ocpi) to a request whose path, query and headers pass
+    `limit` bytes."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_HEAD_BYTES) -> None:
         self.app = app
@@ -36,23 +35,11 @@ class HeadSizeLimitMiddleware:
         if scope["type"] == ScopeType.WEBSOCKET:
             await send({"type": "websocket.close", "code": 1009, "reason": "request head too large"})
             return
-        detail = f"The request line and headers may take at most {self.limit} bytes."
-        if scope["path"] == "/ocpi" or scope["path"].startswith("/ocpi/"):  # OCPI partners read the OCPI envelope
-            body = envelope_body(None, OcpiStatus.CLIENT_ERROR, detail)
-            start: HTTPResponseStartEvent = {
-                "type": "http.response.start",
-                "status": 431,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-            }
-            await send(start)
-            end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
-            await send(end)
-            return
         problem = ProblemDetails(
             type="urn:voltway:problem:request-head-too-large",
             title="Request header fields too large",
             status=431,
-            detail=detail,
+            detail=f"The request line and headers may take at most {self.limit} bytes.",
             instance=scope["path"],
         )
         await send_problem(send, problem)

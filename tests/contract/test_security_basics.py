@@ -130,6 +130,13 @@ def test_unauthenticated_routes_are_rate_limited(database_url: str) -> None:
             "instance": "/v1/stations/report-categories",
             "requestId": "limited-1",
         }
+        # a roaming partner over the limit reads it in the OCPI envelope, as every OCPI answer
+        roaming = httpx.get(f"{base}/ocpi/versions")
+        assert roaming.status_code == 429
+        assert roaming.headers["content-type"] == "application/json"
+        assert int(roaming.headers["retry-after"]) >= 1
+        assert roaming.json()["status_code"] == 2000
+        assert roaming.json()["status_message"].startswith("Too many requests from this address")
 
 
 def test_oversized_bodies_and_heads_are_refused(served_api: ServedApi, database_url: str) -> None:
