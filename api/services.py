@@ -247,11 +247,10 @@ def build_services(settings: Settings) -> Services:
         network_tickets=network_tickets,
         report_tickets=report_tickets,
         ocpi_pushes=ocpi_pushes,
+        # until a changed location's document is stored again, its pages build it on the spot (same answer);
+        # started only when the interval is not 0 (see create_app)
         ocpi_location_documents=Periodic(
-            # until a changed location's document is stored again, its pages build it on the spot (same answer)
-            "ocpi-location-documents",
-            settings.ocpi_document_refresh_seconds or 3600.0,
-            refresh_documents,
+            "ocpi-location-documents", settings.ocpi_document_refresh_seconds, refresh_documents
         ),
     )
 

@@ -18,7 +18,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 import msgspec
-from sqlalchemy import String, Table, func, select, type_coerce
+from sqlalchemy import Row, Select, String, Table, func, select, type_coerce
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
@@ -302,10 +302,8 @@ async def page_locations(
             items.append(msgspec.Raw(filled))
     if stale:
         dialect = (await session.connection()).dialect.name
-        built = {
-            location_id: msgspec.Raw(encode(location))
-            for location_id, location in await _build(session, _ids_in(stale, dialect), live)
-        }
+        query = select(*_LOCATION_COLUMNS).where(_ids_in(stale, dialect)).order_by(_L.c.ocpi_id)
+        built = {row[0]: msgspec.Raw(encode(location)) for row, location, _ in await _build(session, query, live)}
         items = [built.get(row[0]) if item is None else item for row, item in zip(rows, items, strict=True)]
     return total, [item for item in items if item is not None]
 
@@ -317,16 +315,20 @@ def _ids_in(location_ids: list[Any], dialect: str) -> ColumnElement[bool]:
     return which
 
 
-async def _build(session: AsyncSession, which: ColumnElement[bool], live: LiveStatus) -> list[tuple[Any, OcpiLocation]]:
-    """(raw id, Location) of the locations `which` selects, built from their rows."""
-    rows = (await session.execute(select(*_LOCATION_COLUMNS).where(which).order_by(_L.c.ocpi_id))).all()
+_Built = tuple[Row[Any], OcpiLocation, list[tuple[EvseRow, list[ConnectorRow]]]]
+
+
+async def _build(session: AsyncSession, query: Select[Any], live: LiveStatus) -> list[_Built]:
+    """(row, Location, its EVSE and connector rows) of each location `query` (on `_LOCATION_COLUMNS` first) reads,
+    built from its rows."""
+    rows = (await session.execute(query)).all()
     convert = _Converter()
     children = await _children(session, [row[0] for row in rows], convert)
-    window = live.heartbeat_window
-    return [
-        (row[0], location_object(_location_row(row, convert), children.get(row[0], ()), live.now, window))
-        for row in rows
-    ]
+    built: list[_Built] = []
+    for row in rows:
+        evses = children.get(row[0], [])
+        built.append((row, location_object(_location_row(row, convert), evses, live.now, live.heartbeat_window), evses))
+    return built
 
 
 async def store_location_documents(session: AsyncSession, scope: LocationScope, limit: int = 500) -> int:
@@ -336,16 +338,12 @@ async def store_location_documents(session: AsyncSession, scope: LocationScope, 
     so it is rebuilt, never taken for current."""
     missing = select(_D.c.location_id).where(_CURRENT_DOCUMENT).exists()
     query = select(*_LOCATION_COLUMNS, _L.c.ocpi_content_version).where(*_conditions(scope), ~missing)
-    rows = (await session.execute(query.order_by(_L.c.ocpi_id).limit(limit))).all()
-    if not rows:
+    slots_only = LiveStatus(now=datetime.now(UTC), heartbeat_window=timedelta(0))  # statuses become slots anyway
+    built = await _build(session, query.order_by(_L.c.ocpi_id).limit(limit), slots_only)
+    if not built:
         return 0
-    convert = _Converter()
-    children = await _children(session, [row[0] for row in rows], convert)
-    now = datetime.now(UTC)
     values = []
-    for row in rows:
-        evses = children.get(row[0], [])
-        location = location_object(_location_row(row, convert), evses, now, timedelta(0))
+    for row, location, evses in built:
         try:
             document = build_document(location, evses)
             body, stored = document.body, [list(evse) for evse in document.evses]
@@ -355,7 +353,7 @@ async def store_location_documents(session: AsyncSession, scope: LocationScope, 
             {"location_id": uuid.UUID(str(row[0])), "content_version": row[-1], "body": body, "evses": stored}
         )
     await upsert_documents(session, values)
-    return len(rows)
+    return len(built)
 
 
 async def refresh_location_documents(
