@@ -456,6 +456,19 @@ async def test_evse_status_changes_reach_the_emsp_and_flaps_coalesce(
         await report(status, ocpp)
     await fake_emsp.wait_for(lambda r: r.method == "PATCH")  # the first one was tried (and failed)
     await report("AVAILABLE", "Available")
+
+    async def none_in_flight() -> bool:
+        """No push is being sent: one in flight finishes before a newer state of its EVSE follows, so the eMSP
+        comes back only when none is (else that stale one could arrive first, which the outbox allows)."""
+        async with world.factory() as session:
+            sending = await session.scalar(
+                select(OutboundDelivery.id)
+                .where(OutboundDelivery.status == "pending", OutboundDelivery.claimed_until.is_not(None))
+                .limit(1)
+            )
+        return sending is None
+
+    await wait_for(lambda: world.on_app(none_in_flight), "the pushes tried while the eMSP was down to finish")
     fake_emsp.clear()
     fake_emsp.reject_with(None)
 
