@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.engine import create_engine, create_session_factory
 from api.db.models import ChargingStation, Connector, Evse, Location, OcpiLocationDocument
-from api.domain.ocpi.location_objects import ocpi_datetime
 from api.domain.ocpi.location_queries import LocationScope, refresh_location_documents
+from api.domain.ocpi.schemas import format_datetime
 from api.domain.stations.records import PublishToken
 from tests.integration.conftest import ClientFactory
 from tests.integration.test_ocpi_locations import LOCATIONS, OURS, at, crawl, ours, partner, store
@@ -245,7 +245,7 @@ async def test_live_status_and_silent_chargers_fill_the_stored_documents(
 
     crawled = await by_id(client, headers)
     assert crawled["A2"]["evses"][0]["status"] == "AVAILABLE"
-    assert crawled["A2"]["evses"][0]["last_updated"] == crawled["A2"]["last_updated"] == ocpi_datetime(later)
+    assert crawled["A2"]["evses"][0]["last_updated"] == crawled["A2"]["last_updated"] == format_datetime(later)
     assert [evse["status"] for evse in crawled["A4"]["evses"]] == ["UNKNOWN", "AVAILABLE"]
     assert crawled["A1"]["evses"][0]["status"] == "OUTOFORDER"
     for ocpi_id, item in crawled.items():

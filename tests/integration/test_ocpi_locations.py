@@ -18,7 +18,7 @@ from sqlalchemy import update
 
 from api.db.engine import create_engine, create_session_factory
 from api.db.models import ChargingStation, Evse, Location
-from api.domain.ocpi.location_objects import ocpi_datetime
+from api.domain.ocpi.schemas import format_datetime
 from api.domain.stations.records import LocationRecord, PublishToken
 from api.domain.stations.tariffs import TariffImportReport, TariffStore, parse_tariff
 from tests.integration.conftest import ClientFactory
@@ -101,7 +101,7 @@ async def test_pages_carry_the_filters_and_only_our_own_locations(
         ocpi.Location.from_dict(item)
         assert (item["country_code"], item["party_id"]) == OURS
 
-    since = ocpi_datetime(new)
+    since = format_datetime(new)
     recent, pages = await crawl(client, headers, f"{LOCATIONS}?limit=2&date_from={since}")
     assert [item["id"] for item in recent] == [f"L{index:02d}" for index in range(4, 9)]
     assert f"date_from={since.replace(':', '%3A')}" in pages[0].headers["link"]
@@ -199,8 +199,8 @@ async def test_live_status_of_our_chargers_and_parents_following_children(
     headers = await partner(client, fake_emsp, database_url)
     sent = (await client.get(f"{LOCATIONS}/C1", headers=headers)).json()["data"]
     assert [evse["status"] for evse in sent["evses"]] == ["CHARGING", "UNKNOWN"]
-    assert sent["last_updated"] == sent["evses"][1]["last_updated"] == ocpi_datetime(now)
-    assert sent["evses"][0]["last_updated"] == ocpi_datetime(earlier)
+    assert sent["last_updated"] == sent["evses"][1]["last_updated"] == format_datetime(now)
+    assert sent["evses"][0]["last_updated"] == format_datetime(earlier)
 
 
 async def test_tariffs_are_ours_paged_with_alt_texts(client: Client, fake_emsp: FakeEmsp, database_url: str) -> None:
@@ -288,14 +288,14 @@ async def test_a_location_is_as_new_as_its_newest_connector_in_the_date_filters(
     await store(database_url, [msgspec.structs.replace(record, evses=(record.evses[0], touched))])
     headers = await partner(client, fake_emsp, database_url)
 
-    found, _ = await crawl(client, headers, f"{LOCATIONS}?date_from={ocpi_datetime(newer)}")
+    found, _ = await crawl(client, headers, f"{LOCATIONS}?date_from={format_datetime(newer)}")
     assert [item["id"] for item in found] == ["N1"]
-    assert found[0]["last_updated"] == found[0]["evses"][1]["last_updated"] == ocpi_datetime(newer)
-    assert found[0]["evses"][0]["last_updated"] == ocpi_datetime(T0)
+    assert found[0]["last_updated"] == found[0]["evses"][1]["last_updated"] == format_datetime(newer)
+    assert found[0]["evses"][0]["last_updated"] == format_datetime(T0)
 
     # the feed drops an EVSE: it is sent as REMOVED, and the location moves to now in the filters
     before = datetime.now(UTC).replace(microsecond=0)
     await store(database_url, [msgspec.structs.replace(record, evses=(record.evses[0],))])
-    found, _ = await crawl(client, headers, f"{LOCATIONS}?date_from={ocpi_datetime(before)}")
+    found, _ = await crawl(client, headers, f"{LOCATIONS}?date_from={format_datetime(before)}")
     assert [item["id"] for item in found] == ["N1"]
     assert [evse["status"] for evse in found[0]["evses"]] == ["AVAILABLE", "REMOVED"]

@@ -18,13 +18,13 @@ from api.domain.ocpi.location_objects import (
     EvseRow,
     live_evse_status,
     location_object,
-    ocpi_datetime,
 )
+from api.domain.ocpi.schemas import format_datetime
 from tests.unit.test_ocpi_location_objects import NOW, WINDOW, connector_row, evse_row, location_row
 
 TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=40)
 STAMPS = st.integers(min_value=0, max_value=400 * 24 * 3600).map(
-    lambda seconds: ocpi_datetime(NOW - timedelta(seconds=seconds))
+    lambda seconds: format_datetime(NOW - timedelta(seconds=seconds))
 )
 
 
@@ -91,7 +91,7 @@ def test_a_document_no_longer_matching_its_evses_is_not_filled() -> None:
     rows = [(evse_row(uid="A", row_id="a"), [connector_row()]), (evse_row(uid="B", row_id="b"), [connector_row()])]
     row = location_row()
     document = build_document(location_object(row, rows, NOW, WINDOW), rows)
-    stamp = ocpi_datetime(NOW)
+    stamp = format_datetime(NOW)
     assert fill_document(document.body, document.evses, {"a": ("AVAILABLE", stamp)}, stamp) is None
     three = {"a": ("AVAILABLE", stamp), "b": ("AVAILABLE", stamp), "c": ("AVAILABLE", stamp)}
     assert fill_document(document.body, document.evses, three, stamp) is None

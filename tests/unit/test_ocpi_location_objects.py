@@ -20,8 +20,8 @@ from api.domain.ocpi.location_objects import (
     electrical_ratings,
     evse_status,
     location_object,
-    ocpi_datetime,
 )
+from api.domain.ocpi.schemas import format_datetime
 from api.domain.stations.records import PublishToken
 from tests.ocpi_shapes import shape_differences, spec_example
 from tests.ocpi_spec import problems
@@ -51,7 +51,7 @@ def location_row(**changes: Any) -> LocationRow:
         "opening_times": None,
         "publish": True,
         "publish_allowed_to": None,
-        "last_updated": ocpi_datetime(NOW - timedelta(days=3)),
+        "last_updated": format_datetime(NOW - timedelta(days=3)),
     }
     values.update(changes)
     return LocationRow(**values)
@@ -65,7 +65,7 @@ def evse_row(**changes: Any) -> EvseRow:
         "capabilities": ["RESERVABLE"],
         "physical_reference": "1",
         "floor_level": "-1",
-        "last_updated": ocpi_datetime(NOW - timedelta(days=2)),
+        "last_updated": format_datetime(NOW - timedelta(days=2)),
     }
     values.update(changes)
     return EvseRow(**values)
@@ -81,7 +81,7 @@ def connector_row(**changes: Any) -> ConnectorRow:
         "max_amperage": 16,
         "max_electric_power": None,
         "tariff_ids": ["11"],
-        "last_updated": ocpi_datetime(NOW - timedelta(days=1)),
+        "last_updated": format_datetime(NOW - timedelta(days=1)),
     }
     values.update(changes)
     return ConnectorRow(**values)
@@ -106,12 +106,12 @@ def test_parent_last_updated_follows_the_newest_child() -> None:
     newest = NOW - timedelta(hours=1)
     sent = location_object(
         location_row(),
-        [(evse_row(), [connector_row(), connector_row(connector_id="2", last_updated=ocpi_datetime(newest))])],
+        [(evse_row(), [connector_row(), connector_row(connector_id="2", last_updated=format_datetime(newest))])],
         NOW,
         WINDOW,
     )
-    assert sent.last_updated == sent.evses[0].last_updated == ocpi_datetime(newest)
-    assert sent.evses[0].connectors[0].last_updated == ocpi_datetime(NOW - timedelta(days=1))
+    assert sent.last_updated == sent.evses[0].last_updated == format_datetime(newest)
+    assert sent.evses[0].connectors[0].last_updated == format_datetime(NOW - timedelta(days=1))
 
 
 def test_strings_are_cut_to_the_spec_lengths_and_coordinates_match_its_pattern() -> None:

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import ChargingSession, ChargingTransaction, MeterSampleRecord
-from api.domain.ocpi.numbers import ocpi_number, ocpi_time
+from api.domain.ocpi.numbers import ocpi_number
+from api.domain.ocpi.schemas import format_datetime
 from api.domain.sessions.metering import SessionMeter, idle_fee_of, tariff_of
 from pricing.session import CdrDimensionType, ChargingPeriod
 
@@ -96,7 +97,7 @@ def _period(values: list[Any], tariff_id: str | None) -> dict[str, Any]:
             {"type": "MIN_POWER", "volume": ocpi_number(low)},
             {"type": "MAX_POWER", "volume": ocpi_number(high)},
         ]
-    period: dict[str, Any] = {"start_date_time": ocpi_time(start), "dimensions": dimensions}
+    period: dict[str, Any] = {"start_date_time": format_datetime(start), "dimensions": dimensions}
     if tariff_id is not None:
         period["tariff_id"] = tariff_id
     return period

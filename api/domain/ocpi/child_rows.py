@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import OcpiLocationDocument
-from api.domain.ocpi.location_objects import ocpi_datetime
+from api.domain.ocpi.schemas import format_datetime
 
 _EVSE_FIELDS = (
     "e.id, e.location_id, e.uid, e.emi3_evse_id, e.status, e.capabilities, e.physical_reference, e.floor_level, "
@@ -104,7 +104,7 @@ def ocpi_stamp(stored: str) -> str:
         return stored  # already OCPI text (PostgreSQL)
     if len(stored) >= 19 and stored[10] == " ":
         return stored[:10] + "T" + stored[11:19] + "Z"
-    return ocpi_datetime(datetime.fromisoformat(stored))
+    return format_datetime(datetime.fromisoformat(stored))
 
 
 async def document_page_rows(

@@ -9,12 +9,13 @@ connector's power type, and a parent's `last_updated` is never older than any of
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 import msgspec
 
+from api.domain.ocpi.schemas import format_datetime
 from api.domain.stations.records import CONNECTOR_STANDARDS, OpeningHours, PublishToken
 
 EVSE_STATUSES: frozenset[str] = frozenset(
@@ -182,13 +183,6 @@ class LocationRow(msgspec.Struct, frozen=True, gc=False):
 # ---- mapping ----
 
 
-def ocpi_datetime(value: datetime) -> str:
-    """OCPI DateTime: RFC 3339 in UTC with a Z, at most 25 characters (so whole seconds)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def fit(value: str, limit: int) -> str:
     """`value` cut to the OCPI maximum length (stored text is already trimmed by the importers)."""
     return value if len(value) <= limit else value[:limit].rstrip()
@@ -306,11 +300,11 @@ def opening_hours(stored: dict[str, Any] | None) -> Hours | None:
         twentyfourseven=hours.twentyfourseven,
         regular_hours=() if hours.twentyfourseven else regular,
         exceptional_openings=tuple(
-            ExceptionalPeriod(ocpi_datetime(p.period_begin), ocpi_datetime(p.period_end))
+            ExceptionalPeriod(format_datetime(p.period_begin), format_datetime(p.period_end))
             for p in hours.exceptional_openings
         ),
         exceptional_closings=tuple(
-            ExceptionalPeriod(ocpi_datetime(p.period_begin), ocpi_datetime(p.period_end))
+            ExceptionalPeriod(format_datetime(p.period_begin), format_datetime(p.period_end))
             for p in hours.exceptional_closings
         ),
     )

@@ -44,8 +44,8 @@ from api.domain.ocpi.location_objects import (
     connector_object,
     evse_object,
     location_object,
-    ocpi_datetime,
 )
+from api.domain.ocpi.schemas import format_datetime
 
 
 def _table(model: Any) -> Table:
@@ -124,7 +124,7 @@ class _Converter:
     def time(self, raw: object) -> str:
         found = self._times.get(raw)
         if found is None:
-            found = self._times[raw] = ocpi_datetime(self.moment(raw))
+            found = self._times[raw] = format_datetime(self.moment(raw))
         return found
 
     def strings(self, raw: object) -> tuple[str, ...]:

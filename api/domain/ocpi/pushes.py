@@ -30,9 +30,10 @@ from api.db.models import ChargingSession, Connector, Evse, Location, OcpiCdr
 from api.db.types import utc_now
 from api.domain.ocpi.charging_periods import metered_session, ocpi_charging_periods
 from api.domain.ocpi.costs import rounded_costs
-from api.domain.ocpi.numbers import ocpi_number, ocpi_time
+from api.domain.ocpi.numbers import ocpi_number
 from api.domain.ocpi.outbox import OcpiPush, enqueue_ocpi, enqueue_ocpi_many
 from api.domain.ocpi.push_targets import PushTargets
+from api.domain.ocpi.schemas import format_datetime
 from api.domain.ocpi.session_objects import (
     SESSION_STATUS,
     Progress,
@@ -154,7 +155,7 @@ class OcpiPushes:
                 )
             )
         ).all()
-        stamp = ocpi_time(now)
+        stamp = format_datetime(now)
         pushes = [
             OcpiPush(
                 partner_id=target.partner_id,
@@ -272,7 +273,7 @@ class OcpiPushes:
         if totals is not None:
             body["total_cost"] = rounded_costs(live_cost_document(totals), str(row["currency"]))["total_cost"]
         body["status"] = SESSION_STATUS.get(str(row["status"]), "ACTIVE")
-        body["last_updated"] = ocpi_time(utc_now())
+        body["last_updated"] = format_datetime(utc_now())
         task = asyncio.create_task(self._progress(partner_id, session_id, body), name=f"ocpi progress {session_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

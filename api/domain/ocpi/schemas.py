@@ -62,10 +62,11 @@ class Credentials(OcpiStruct):
 
 
 def format_datetime(moment: datetime) -> str:
-    """OCPI DateTime: RFC 3339 in UTC with `Z`, whole seconds (string(25))."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime given where a timezone-aware one is required")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """OCPI DateTime: RFC 3339 in UTC with `Z`, whole seconds (string(25)). A naive value is UTC: every time the
+    service stores is UTC, and SQLite hands stored times back without their zone."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_datetime(text: str) -> datetime:

@@ -14,7 +14,8 @@ from typing import Any, Final
 
 from api.db.models import ChargingSession, Connector, Evse, Location
 from api.domain.ocpi.costs import price, rounded_costs
-from api.domain.ocpi.numbers import ocpi_number, ocpi_time
+from api.domain.ocpi.numbers import ocpi_number
+from api.domain.ocpi.schemas import format_datetime
 from pricing.costing import CdrTotals
 
 # our session status -> OCPI SessionStatus
@@ -74,10 +75,10 @@ def session_object(
         "country_code": country_code,
         "party_id": party_id,
         "id": str(record.id),
-        "start_date_time": ocpi_time(record.started_at or record.created_at),
+        "start_date_time": format_datetime(record.started_at or record.created_at),
     }
     if record.ended_at is not None and status in ("COMPLETED", "INVALID"):
-        obj["end_date_time"] = ocpi_time(record.ended_at)
+        obj["end_date_time"] = format_datetime(record.ended_at)
     billed = record.cdr if record.billed_at is not None and record.cdr is not None else None
     if billed is not None:
         kwh: Decimal | str = str(billed.get("total_energy") or "0")
@@ -99,7 +100,7 @@ def session_object(
     elif progress is not None and progress.totals is not None:
         obj["total_cost"] = rounded_costs(live_cost_document(progress.totals), record.currency)["total_cost"]
     obj["status"] = status
-    obj["last_updated"] = ocpi_time(record.updated_at)
+    obj["last_updated"] = format_datetime(record.updated_at)
     return obj
 
 
@@ -115,7 +116,7 @@ def cdr_tariff(tariff: dict[str, Any], location: Location, fallback_updated: dat
     filled = dict(tariff)
     filled.setdefault("country_code", location.country_code)
     filled.setdefault("party_id", location.party_id)
-    filled.setdefault("last_updated", ocpi_time(fallback_updated))
+    filled.setdefault("last_updated", format_datetime(fallback_updated))
     return filled
 
 
@@ -156,8 +157,8 @@ def cdr_object(
         "country_code": country_code,
         "party_id": party_id,
         "id": str(record.id),
-        "start_date_time": ocpi_time(start),
-        "end_date_time": ocpi_time(end),
+        "start_date_time": format_datetime(start),
+        "end_date_time": format_datetime(end),
         "session_id": str(record.id),
         "cdr_token": cdr_token(record, country_code, party_id),
         "auth_method": record.ocpi_auth_method if record.ocpi_auth_method in AUTH_METHODS else "WHITELIST",
@@ -170,7 +171,7 @@ def cdr_object(
         obj["tariffs"] = [cdr_tariff(record.tariff, location, record.billed_at)]
     hours = Decimal(str(cdr.get("total_time") or "0"))
     obj["charging_periods"] = periods or [
-        {"start_date_time": ocpi_time(start), "dimensions": [{"type": "ENERGY", "volume": ocpi_number(0)}]}
+        {"start_date_time": format_datetime(start), "dimensions": [{"type": "ENERGY", "volume": ocpi_number(0)}]}
     ]
     costs = rounded_costs(cdr, record.currency)
     obj["total_cost"] = costs["total_cost"]
@@ -190,7 +191,7 @@ def cdr_object(
         obj["total_parking_cost"] = costs["total_parking_cost"]
     if "total_reservation_cost" in costs:
         obj["total_reservation_cost"] = costs["total_reservation_cost"]
-    obj["last_updated"] = ocpi_time(last_updated)
+    obj["last_updated"] = format_datetime(last_updated)
     return obj
 
 

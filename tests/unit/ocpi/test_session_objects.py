@@ -11,7 +11,8 @@ from typing import Any
 from api.db.models import ChargingSession, Connector, Evse, Location
 from api.domain.ocpi.charging_periods import ocpi_charging_periods
 from api.domain.ocpi.costs import rounded_costs
-from api.domain.ocpi.numbers import ocpi_number, ocpi_time
+from api.domain.ocpi.numbers import ocpi_number
+from api.domain.ocpi.schemas import format_datetime
 from api.domain.ocpi.session_objects import SessionPlace, cdr_object, session_object
 from pricing.session import CdrDimension, CdrDimensionType, ChargingPeriod
 
@@ -81,7 +82,7 @@ def test_numbers_have_at_most_four_decimals_and_times_are_utc_seconds() -> None:
     assert ocpi_number(Decimal("1.23456")) == 1.2346
     assert ocpi_number("2.0000") == 2
     assert isinstance(ocpi_number("2.0000"), int)
-    assert ocpi_time(T0) == "2026-03-09T10:17:09Z"
+    assert format_datetime(T0) == "2026-03-09T10:17:09Z"
 
 
 def place() -> SessionPlace:

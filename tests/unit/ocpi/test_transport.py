@@ -4,7 +4,7 @@ decoding, and errors answered in the envelope."""
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -85,8 +85,9 @@ def test_ocpi_datetimes() -> None:
     assert parse_datetime("2026-01-02T03:04:05Z") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert parse_datetime(" 2026-01-02T03:04:05 ") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)  # no zone: UTC
     assert parse_datetime("2026-01-02T05:04:05.5+02:00") == datetime(2026, 1, 2, 3, 4, 5, 500000, tzinfo=UTC)
-    with pytest.raises(ValueError, match="naive"):
-        format_datetime(datetime(2026, 1, 2))
+    # a naive time is UTC (as stored), never the machine's local time
+    assert format_datetime(datetime(2026, 1, 2, 3, 4, 5)) == "2026-01-02T03:04:05Z"
+    assert format_datetime(datetime(2026, 1, 2, 5, 4, 5, tzinfo=timezone(timedelta(hours=2)))) == "2026-01-02T03:04:05Z"
     with pytest.raises(ValueError, match="yesterday"):
         parse_datetime("yesterday")
 
