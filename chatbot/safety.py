@@ -83,13 +83,20 @@ class SafetyNet:
         ordinary = raw.get("ordinary", {})
         never_typos = ordinary.get("words", []) if isinstance(ordinary, dict) else []
         self._known = (frozenset(known_words) | {fold(word) for word in never_typos}) - set(self._by_word)
+        context = raw.get("context", {})
+        if not isinstance(context, dict):
+            raise TypeError("safety.toml's [context] holds word lists")
+        self._screens = frozenset(fold(w) for w in context.get("screens", []))
+        self._contacted = frozenset(fold(w) for w in context.get("contacted", []))
+        self._contacting = frozenset(fold(w) for w in context.get("contacting", []))
+        self._electrician = frozenset(fold(w) for w in context.get("electrician", []))
         self._phrase_words = frozenset(
             word for group in self._groups.phrases.values() for p in group for word in p.split()
         )
 
     def check(self, text: str) -> SafetySignal | None:
         """The danger a message reports, or None."""
-        tokens = _without_shock_absorbers(fold(text).split())
+        tokens = self._literal(fold(text).split())
         found = self._found(tokens)
         if not found:
             return None
@@ -157,6 +164,28 @@ class SafetyNet:
                         return base
         return token
 
+    def _literal(self, tokens: list[str]) -> list[str]:
+        """The message without danger words that mean something else where they stand: a car's shock absorbers, a
+        black screen (a dead display; "the plug is black" further on still counts), "contact the operator", a
+        qualified sparky. Any other danger word in the message still counts."""
+        black = self._groups.words.get("black", frozenset())
+        kept: list[str] = []
+        for index, token in enumerate(tokens):
+            before = tokens[index - 1] if index else ""
+            after = tokens[index + 1] if index + 1 < len(tokens) else ""
+            if (
+                _shock_absorber(tokens, index)
+                or (token in black and self._screens.intersection(tokens[max(0, index - 4) : index + 2]))
+                or (token == "contact" and (after in self._contacted or before in self._contacting))
+                or (token in _SPARKIES and before in self._electrician)
+            ):
+                continue
+            kept.append(token)
+        return kept
+
+
+_SPARKIES = frozenset({"sparky", "sparkie", "sparkies"})  # British and Irish slang for an electrician
+
 
 # Diminutive endings (Dutch, German, Spanish, French) and what the plain word ends with instead.
 _DIMINUTIVES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -200,11 +229,7 @@ def _load() -> dict[str, object]:
     return tomllib.loads(raw)
 
 
-def _without_shock_absorbers(tokens: list[str]) -> list[str]:
-    """The message without the "shock" of a car's shock absorbers (typos too: "absrobers"), a garage matter; any
-    other shock word in the message still counts."""
-    return [
-        token
-        for index, token in enumerate(tokens)
-        if not (token.startswith("shock") and index + 1 < len(tokens) and tokens[index + 1].startswith("abs"))
-    ]
+def _shock_absorber(tokens: Sequence[str], index: int) -> bool:
+    """The "shock" of a car's shock absorbers (typos too: "absrobers"), a garage matter."""
+    token = tokens[index]
+    return token.startswith("shock") and index + 1 < len(tokens) and tokens[index + 1].startswith("abs")

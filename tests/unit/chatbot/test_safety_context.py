@@ -1,0 +1,48 @@
+"""Danger words that mean something else where they stand stay quiet: a black screen (a dead display), "contact
+the operator" with rain in the story, a qualified sparky (an electrician). Danger told beside them still counts:
+a plug that is black, a cable in a puddle, a charger that went sparky. A person or an animal that yelped or jumped
+when stepping on the wet ground by the station is a shock, in every language."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatbot.recognizer import Recognizer
+from chatbot.safety import SafetyNet
+
+QUIET = [
+    "the display on the charger is black and nothing happens when I tap my card",
+    "black screen on post 3 at the retail park, no lights at all",
+    "pantalla negra en el cargador del centro comercial, no hace nada",
+    "l'écran de la borne est tout noir depuis ce matin",
+    "het scherm van de laadpaal is zwart, doet niks meer",
+    "der Bildschirm der Säule bleibt schwarz, obwohl das Kabel steckt",
+    "pouring with rain and the station says please contact the operator before charging",
+    "raining hard at the services, the app says error 12 contact support",
+    "het regent en de paal zegt neem contact op met de beheerder",
+    "my brother is a qualified sparky, can he fit a charger at his house",
+    "we're a registered sparky business, do you take on subcontractors for charger installs",
+]
+
+DANGER = [
+    "the screen is fine but the plug is black at the pins",
+    "black screen, and the connector is blackened where it goes in",
+    "rain got in and the cable is sitting in a puddle with water in the socket",
+    "the charger went all sparky when I plugged in",
+    "it was wet round the post and my dog yelped and leapt back when she stepped near it",
+    "mi hija pisó el charco junto al poste y dio un salto, dice que le dio algo",
+    "der Boden an der Säule war nass, unser Hund ist reingetreten und hat aufgejault",
+    "sol mouillé autour de la borne, mon chien a couiné en marchant dessus",
+    "alles nat rond de laadpaal, onze hond stapte erin en jankte",
+]
+
+
+@pytest.mark.parametrize("text", QUIET)
+def test_words_meaning_something_else_stay_quiet(net: SafetyNet, text: str) -> None:
+    assert net.check(text) is None, text
+
+
+@pytest.mark.parametrize("text", DANGER)
+def test_danger_beside_them_still_raises_the_alarm(net: SafetyNet, recognizer: Recognizer, text: str) -> None:
+    assert net.check(text) is not None, text
+    assert recognizer.classify(text).intent == "safety_hazard", text
