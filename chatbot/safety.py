@@ -90,6 +90,9 @@ class SafetyNet:
         self._contacted = frozenset(fold(w) for w in context.get("contacted", []))
         self._contacting = frozenset(fold(w) for w in context.get("contacting", []))
         self._electrician = frozenset(fold(w) for w in context.get("electrician", []))
+        self._freezing = frozenset(fold(w) for w in context.get("freezing", []))
+        self._dishes = frozenset(fold(w) for w in context.get("dishes", []))
+        self._dish_before = frozenset(fold(w) for w in context.get("dish_before", []))
         self._phrase_words = frozenset(
             word for group in self._groups.phrases.values() for p in group for word in p.split()
         )
@@ -167,8 +170,9 @@ class SafetyNet:
     def _literal(self, tokens: list[str]) -> list[str]:
         """The message without danger words that mean something else where they stand: a car's shock absorbers, a
         black screen (a dead display; "the plug is black" further on still counts), "contact the operator", a
-        qualified sparky. Any other danger word in the message still counts."""
+        qualified sparky, freezing rain (ice), a fondue (the dish). Any other danger word still counts."""
         black = self._groups.words.get("black", frozenset())
+        water = self._groups.words.get("water", frozenset())
         kept: list[str] = []
         for index, token in enumerate(tokens):
             before = tokens[index - 1] if index else ""
@@ -178,6 +182,8 @@ class SafetyNet:
                 or (token in black and self._screens.intersection(tokens[max(0, index - 4) : index + 2]))
                 or (token == "contact" and (after in self._contacted or before in self._contacting))
                 or (token in _SPARKIES and before in self._electrician)
+                or (token in water and (before in self._freezing or after in self._freezing))
+                or (token in self._dishes and before in self._dish_before)
             ):
                 continue
             kept.append(token)

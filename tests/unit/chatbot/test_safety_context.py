@@ -1,7 +1,9 @@
 """Danger words that mean something else where they stand stay quiet: a black screen (a dead display), "contact
-the operator" with rain in the story, a qualified sparky (an electrician). Danger told beside them still counts:
-a plug that is black, a cable in a puddle, a charger that went sparky. A person or an animal that yelped or jumped
-when stepping on the wet ground by the station is a shock, in every language."""
+the operator" with rain in the story, a qualified sparky (an electrician), freezing rain (ice), a fondue (the
+dish). Danger told beside them still counts: a plug that is black, a cable in a puddle, a charger that went sparky,
+a plug that melted. Danger told without a danger word, in every language: a person or an animal that yelped,
+jumped or was thrown back touching or stepping near the station, paint blistered and hot around the charge flap, a
+cable cut or patched with tape, a handle split with metal showing, a smell of hot plastic."""
 
 from __future__ import annotations
 
@@ -22,6 +24,9 @@ QUIET = [
     "het regent en de paal zegt neem contact op met de beheerder",
     "my brother is a qualified sparky, can he fit a charger at his house",
     "we're a registered sparky business, do you take on subcontractors for charger installs",
+    "freezing rain all night and now the connector won't come out of the port",
+    "pluie verglaçante cette nuit, le connecteur reste coincé dans la prise de la voiture",
+    "on fait une fondue ce soir, la borne du parking est-elle libre ?",
 ]
 
 DANGER = [
@@ -34,6 +39,19 @@ DANGER = [
     "der Boden an der Säule war nass, unser Hund ist reingetreten und hat aufgejault",
     "sol mouillé autour de la borne, mon chien a couiné en marchant dessus",
     "alles nat rond de laadpaal, onze hond stapte erin en jankte",
+    "la prise est fondue d'un côté",
+    "my neighbour was knocked back touching the charger post and is sitting on the kerb",
+    "er wurde beim Anfassen der Säule zurückgeschleudert",
+    "the paint round the charge flap has blistered and the metal is still very hot",
+    "der Lack um die Ladeklappe hat Blasen geworfen und ist heiß",
+    "the charger cable has a cut in it and someone wrapped electrical tape around it",
+    "el cable tiene cinta aislante alrededor de un corte",
+    "het laadkabel is afgeplakt met tape waar het kapot was",
+    "the handle of the gun is split and there's bare metal where you hold it",
+    "la poignée est fendue, on voit le métal à l'intérieur",
+    "strong smell of hot plastic in the car since I started charging",
+    "desde que cargo huele a plástico caliente dentro del coche",
+    "sinds het laden ruikt het naar heet plastic in de auto",
 ]
 
 
