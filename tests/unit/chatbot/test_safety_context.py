@@ -3,7 +3,9 @@ the operator" with rain in the story, a qualified sparky (an electrician), freez
 dish). Danger told beside them still counts: a plug that is black, a cable in a puddle, a charger that went sparky,
 a plug that melted. Danger told without a danger word, in every language: a person or an animal that yelped,
 jumped or was thrown back touching or stepping near the station, paint blistered and hot around the charge flap, a
-cable cut or patched with tape, a handle split with metal showing, a smell of hot plastic."""
+cable cut or patched with tape, a handle split with metal showing, a smell of hot plastic, an animal that yelped
+after sniffing the post, a hose swollen with bubbles and very hot, the station's own temperature alarm. Rain is
+weather (rain that got in, or rainwater, still counts), a click is a relay and "arrancando" is starting."""
 
 from __future__ import annotations
 
@@ -27,6 +29,10 @@ QUIET = [
     "freezing rain all night and now the connector won't come out of the port",
     "pluie verglaçante cette nuit, le connecteur reste coincé dans la prise de la voiture",
     "on fait une fondue ce soir, la borne du parking est-elle libre ?",
+    "standing in the rain for ten minutes and the connector still won't come out of the car",
+    "es regnet in Strömen und der Stecker hängt im Auto fest",
+    "die Säule hat mit einem Klack abgeschaltet, Ladung gestoppt bei 60 %",
+    "el coche no pasa de 40 kW arrancando con 20 % en un cargador de 150",
 ]
 
 DANGER = [
@@ -52,6 +58,14 @@ DANGER = [
     "strong smell of hot plastic in the car since I started charging",
     "desde que cargo huele a plástico caliente dentro del coche",
     "sinds het laden ruikt het naar heet plastic in de auto",
+    "our dog sniffed the bottom of the charger post, yelped and jumped back",
+    "mon chien a reniflé le pied de la borne et a couiné",
+    "the cable is swollen with bubbles in the rubber and super hot",
+    "la manguera tiene burbujas y está calentísima",
+    "the screen of the post says TEMP ALARM and it keeps charging",
+    "Display zeigt Übertemperatur, lädt aber weiter",
+    "rain got into the socket of the post overnight",
+    "er staat regenwater in de aansluiting van de paal",
 ]
 
 
