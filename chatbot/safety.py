@@ -83,16 +83,10 @@ class SafetyNet:
         ordinary = raw.get("ordinary", {})
         never_typos = ordinary.get("words", []) if isinstance(ordinary, dict) else []
         self._known = (frozenset(known_words) | {fold(word) for word in never_typos}) - set(self._by_word)
-        context = raw.get("context", {})
-        if not isinstance(context, dict):
-            raise TypeError("safety.toml's [context] holds word lists")
-        self._screens = frozenset(fold(w) for w in context.get("screens", []))
-        self._contacted = frozenset(fold(w) for w in context.get("contacted", []))
-        self._contacting = frozenset(fold(w) for w in context.get("contacting", []))
-        self._electrician = frozenset(fold(w) for w in context.get("electrician", []))
-        self._freezing = frozenset(fold(w) for w in context.get("freezing", []))
-        self._dishes = frozenset(fold(w) for w in context.get("dishes", []))
-        self._dish_before = frozenset(fold(w) for w in context.get("dish_before", []))
+        context = raw.get("context", [])
+        if not isinstance(context, list):
+            raise TypeError("safety.toml's [[context]] entries are tables")
+        self._context = tuple(self._context_rule(entry) for entry in context)
         self._phrase_words = frozenset(
             word for group in self._groups.phrases.values() for p in group for word in p.split()
         )
@@ -167,30 +161,53 @@ class SafetyNet:
                         return base
         return token
 
+    def _context_rule(self, entry: object) -> _ContextRule:
+        if not isinstance(entry, dict):
+            raise TypeError("a safety.toml [[context]] entry is a table")
+        words = set(self._groups.words.get(entry["group"], ())) if "group" in entry else set()
+        words |= {fold(word) for word in entry.get("words", [])}
+
+        def folded(key: str) -> frozenset[str]:
+            return frozenset(fold(word) for word in entry.get(key, []))
+
+        return _ContextRule(
+            frozenset(words), folded("before"), folded("after"), folded("beside"), int(entry.get("reach", 1))
+        )
+
     def _literal(self, tokens: list[str]) -> list[str]:
-        """The message without danger words that mean something else where they stand: a car's shock absorbers, a
-        black screen (a dead display; "the plug is black" further on still counts), "contact the operator", a
-        qualified sparky, freezing rain (ice), a fondue (the dish). Any other danger word still counts."""
-        black = self._groups.words.get("black", frozenset())
-        water = self._groups.words.get("water", frozenset())
+        """The message without danger words that mean something else where they stand (safety.toml's [[context]]:
+        a black screen, "contact the operator", a qualified sparky, freezing rain, a fondue) and without a car's
+        shock absorbers. Any other danger word still counts ("the screen is fine but the plug is black")."""
         kept: list[str] = []
         for index, token in enumerate(tokens):
-            before = tokens[index - 1] if index else ""
-            after = tokens[index + 1] if index + 1 < len(tokens) else ""
-            if (
-                _shock_absorber(tokens, index)
-                or (token in black and self._screens.intersection(tokens[max(0, index - 4) : index + 2]))
-                or (token == "contact" and (after in self._contacted or before in self._contacting))
-                or (token in _SPARKIES and before in self._electrician)
-                or (token in water and (before in self._freezing or after in self._freezing))
-                or (token in self._dishes and before in self._dish_before)
-            ):
+            if _shock_absorber(tokens, index) or any(rule.ordinary(tokens, index) for rule in self._context):
                 continue
             kept.append(token)
         return kept
 
 
-_SPARKIES = frozenset({"sparky", "sparkie", "sparkies"})  # British and Irish slang for an electrician
+@dataclass(frozen=True, slots=True)
+class _ContextRule:
+    """Danger `words` that are ordinary with a word of `before` just before them, of `after` just after, or of
+    `beside` within `reach` words before or just after."""
+
+    words: frozenset[str]
+    before: frozenset[str]
+    after: frozenset[str]
+    beside: frozenset[str]
+    reach: int
+
+    def ordinary(self, tokens: Sequence[str], index: int) -> bool:
+        if tokens[index] not in self.words:
+            return False
+        previous = tokens[index - 1] if index else ""
+        following = tokens[index + 1] if index + 1 < len(tokens) else ""
+        return (
+            previous in self.before
+            or following in self.after
+            or following in self.beside
+            or not self.beside.isdisjoint(tokens[max(0, index - self.reach) : index])
+        )
 
 
 # Diminutive endings (Dutch, German, Spanish, French) and what the plain word ends with instead.
