@@ -131,31 +131,34 @@ async def fill(url: str) -> tuple[int, float, str]:
 
 
 class Crawl(msgspec.Struct):
-    pages_ms: list[float]
-    rss_mib: list[float]
-    locations: int
-    evses: int
-    bytes: int
+    pages_ms: list[float] = msgspec.field(default_factory=list)
+    rss_mib: list[float] = msgspec.field(default_factory=list)
+    locations: int = 0
+    evses: int = 0
+    size_bytes: int = 0
+
+    def add_page(self, url: str, status: int, content: bytes, milliseconds: float, pid: int) -> None:
+        """One page read: its time, what it held, and the server's memory after it."""
+        if status != 200:
+            raise RuntimeError(f"{url}: {status} {content[:300]!r}")
+        self.pages_ms.append(milliseconds)
+        data = msgspec.json.decode(content)["data"]
+        self.locations += len(data)
+        self.evses += sum(len(item.get("evses", ())) for item in data)
+        self.size_bytes += len(content)
+        self.rss_mib.append(resident_mib(pid)[0])
 
 
 def crawl_with_curl(base: str, token: str, pid: int, folder: Path) -> Crawl:
     """Every page, following Link, as a partner does; each page timed by curl from connect to the last body byte."""
     headers_file, body_file = folder / "headers.txt", folder / "body.json"
-    result = Crawl(pages_ms=[], rss_mib=[], locations=0, evses=0, bytes=0)
+    result = Crawl()
     url: str | None = f"{base}/ocpi/cpo/2.2.1/locations?limit={PAGE}"
     while url is not None:
         command = ["curl", "-sS", "-H", f"Authorization: {authorization_header(token)}", "-D", str(headers_file)]
         command += ["-o", str(body_file), "-w", "%{http_code} %{time_total}", url]
         status, seconds = subprocess.run(command, check=True, capture_output=True, text=True).stdout.split()
-        result.pages_ms.append(float(seconds) * 1000)
-        content = body_file.read_bytes()
-        if status != "200":
-            raise RuntimeError(f"{url}: {status} {content[:300]!r}")
-        body = msgspec.json.decode(content)
-        result.locations += len(body["data"])
-        result.evses += sum(len(item.get("evses", ())) for item in body["data"])
-        result.bytes += len(content)
-        result.rss_mib.append(resident_mib(pid)[0])
+        result.add_page(url, int(status), body_file.read_bytes(), float(seconds) * 1000, pid)
         links = [line for line in headers_file.read_text().splitlines() if line.lower().startswith("link:")]
         url = links[0].split(":", 1)[1].split(";")[0].strip(" <>") if links else None
     return result
@@ -164,20 +167,14 @@ def crawl_with_curl(base: str, token: str, pid: int, folder: Path) -> Crawl:
 def crawl(base: str, token: str, pid: int) -> Crawl:
     """Every page, following Link, with httpx; each page timed from request to the last body byte."""
     headers = {"Authorization": authorization_header(token)}
-    result = Crawl(pages_ms=[], rss_mib=[], locations=0, evses=0, bytes=0)
+    result = Crawl()
     url: str | None = f"{base}/ocpi/cpo/2.2.1/locations?limit={PAGE}"
     with httpx.Client(timeout=60) as client:
         while url is not None:
             started = time.perf_counter()
             response = client.get(url, headers=headers)
-            result.pages_ms.append((time.perf_counter() - started) * 1000)
-            if response.status_code != 200:
-                raise RuntimeError(f"{url}: {response.status_code} {response.text[:300]}")
-            body = msgspec.json.decode(response.content)
-            result.locations += len(body["data"])
-            result.evses += sum(len(item.get("evses", ())) for item in body["data"])
-            result.bytes += len(response.content)
-            result.rss_mib.append(resident_mib(pid)[0])
+            milliseconds = (time.perf_counter() - started) * 1000
+            result.add_page(url, response.status_code, response.content, milliseconds, pid)
             link = response.headers.get("link")
             url = link.split(";")[0].strip("<> ") if link else None
     return result
@@ -220,7 +217,7 @@ def measure(label: str, url: str, crawls: int) -> list[str]:
     return [
         f"{label}: {count:,} of our locations imported in {import_seconds:.0f} s; "
         f"each crawl {len(first.pages_ms)} pages, {first.locations:,} locations, {first.evses:,} EVSEs, "
-        f"{first.bytes / 2**20:.1f} MiB",
+        f"{first.size_bytes / 2**20:.1f} MiB",
         f"  per page (limit={PAGE}, {len(pages)} pages over {crawls} crawls): p50 {statistics.median(pages):.1f} ms, "
         f"p99 {p99:.1f} ms, max {max(pages):.1f} ms (target p99 < {TARGET_P99_MS:.0f} ms: "
         f"{'met' if p99 < TARGET_P99_MS else 'MISSED'})",
