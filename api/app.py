@@ -133,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         services.support_alerts.start()
         await services.ticket_feed.start()
         services.support_auto_close.start()
+        services.detectors.start()
         if settings.ocpi_document_refresh_seconds:
             services.ocpi_location_documents.start()
             services.ocpi_location_documents.wake()  # at once: the first crawl after a start finds them stored

@@ -23,6 +23,8 @@ from api.domain.ocpi.push_auth import OcpiPartnerAuth
 from api.domain.ocpi.push_targets import PushTargets
 from api.domain.ocpi.pushes import OcpiPushes
 from api.domain.ocpi.roaming_authorisation import RoamingAuthoriser
+from api.domain.operations.conditions import DEFAULT_RULES, ConditionSink, RuleBook, StaticRuleBook
+from api.domain.operations.detectors.network import LoggedConditions, NetworkDetectors
 from api.domain.payments.events import PaymentEvents
 from api.domain.payments.metered import MeteredPaymentProvider
 from api.domain.payments.none_provider import NonePaymentProvider
@@ -97,6 +99,7 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     report_tickets: ReportTickets  # tickets drivers' station problem reports open
     ocpi_pushes: OcpiPushes  # EVSE statuses, sessions and CDRs to roaming partners, through `deliveries`
     ocpi_location_documents: Periodic  # our locations' stored OCPI JSON, rebuilt when they change
+    detectors: NetworkDetectors  # what raises and clears alert conditions (offline, faults, failed starts ...)
 
 
 def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts, PaymentEvents, StripeWebhooks]:
@@ -120,9 +123,18 @@ def notification_provider(settings: Settings) -> NotificationProvider:
     return LogNotificationProvider()
 
 
+def connect_detectors(
+    session_factory: async_sessionmaker[AsyncSession], sink: ConditionSink, rules: RuleBook
+) -> NetworkDetectors:
+    """The alert detectors, reporting to `sink` with the thresholds of `rules`; `build_services` attaches them to
+    the payment provider, the sessions service and the OCPP backend."""
+    return NetworkDetectors(session_factory, sink=sink, rules=rules)
+
+
 def build_services(settings: Settings) -> Services:
     engine = create_engine(settings.database_url)
     session_factory = create_session_factory(engine)
+    detectors = connect_detectors(session_factory, LoggedConditions(), StaticRuleBook(DEFAULT_RULES))
     access_tokens = AccessTokenIssuer(settings.secret_key, settings.access_token_ttl_seconds)
     outbox = MailOutbox(settings.smtp_url, settings.mail_from, settings.mail_per_address_per_hour)
     passwords = PasswordHashing(
@@ -133,6 +145,7 @@ def build_services(settings: Settings) -> Services:
     tariff_book = TariffBook()
     availability = Availability(timedelta(seconds=settings.heartbeat_window_seconds))
     payments, payment_accounts, payment_events, stripe_webhooks = build_payments(settings)
+    payments = detectors.payments(payments)  # every pre-authorisation and capture counted for the failure rate
     updates = SessionUpdates(settings.database_url)
     notifier = Notifier(session_factory, notification_provider(settings))
     sessions = SessionService(
@@ -145,6 +158,7 @@ def build_services(settings: Settings) -> Services:
         payer_of=payment_accounts.payer,
     )
     payment_events.subscribe(sessions)
+    sessions.start_outcomes = detectors.failed_starts
     metrics.watch(sessions=sessions, updates=updates)
     stations = StationService(catalog, availability, TariffPricing(tariff_book))
     bridge = (
@@ -202,6 +216,7 @@ def build_services(settings: Settings) -> Services:
     stations.report_filing = report_tickets
     if bridge is not None:
         bridge.csms.problems = network_tickets
+        bridge.csms.conditions = detectors.chargers
         # roaming drivers (OCPI eMSPs' tokens) at our chargers: verdicts and the sessions they start
         bridge.csms.roaming = sessions.roaming_tokens = RoamingAuthoriser(session_factory, settings)
     network_tickets.on_ticket_changed = report_tickets.on_ticket_changed = TicketAnnouncer(
@@ -252,6 +267,7 @@ def build_services(settings: Settings) -> Services:
         ocpi_location_documents=Periodic(
             "ocpi-location-documents", settings.ocpi_document_refresh_seconds, refresh_documents
         ),
+        detectors=detectors,
     )
 
 
@@ -267,6 +283,7 @@ async def close_services(services: Services) -> None:
     await services.network_tickets.stop()  # the bridge's own shutdown is no charger going offline
     if services.bridge is not None:
         await services.bridge.stop()
+    await services.detectors.stop()
     await services.sessions.drain()
     await services.notifier.drain()
     await services.session_updates.stop()

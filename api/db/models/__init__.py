@@ -19,6 +19,7 @@ from api.db.models.mail import MailMessage
 from api.db.models.ocpi import OcpiLocationDocument, OcpiPartner
 from api.db.models.ocpi_cdrs import OcpiCdr
 from api.db.models.ocpi_tokens import OcpiToken
+from api.db.models.payment_attempts import PaymentAttempt
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
 from api.db.models.security import (
     ChargerSecurityProfile,
@@ -78,6 +79,7 @@ __all__ = [
     "OcpiPartner",
     "OcpiToken",
     "OutboundDelivery",
+    "PaymentAttempt",
     "PaymentCustomer",
     "PaymentWebhookEvent",
     "RefreshToken",

@@ -43,6 +43,7 @@ class ChargingSession(Base):
         ),
         Index("ix_charging_sessions_user_created", "user_id", "created_at"),
         Index("ix_charging_sessions_status_updated", "status", "updated_at"),
+        Index("ix_charging_sessions_station_created", "charging_station_id", "created_at"),  # a charger's starts
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

@@ -45,7 +45,7 @@ from api.domain.chargers.clock import DEFAULT_FUTURE_MARGIN_SECONDS, ChargerCloc
 from api.domain.chargers.device_records import DEVICE_MODEL_EVENTS, record_device_event
 from api.domain.chargers.live_writer import LiveStateWriter, chunks, lock_stations, table_of
 from api.domain.chargers.meter_writer import MeterSampleWriter
-from api.domain.chargers.observer import TransactionObserver
+from api.domain.chargers.observer import ChargerEventWatcher, TransactionObserver
 from api.domain.chargers.problems import ProblemObserver, fault_of, offline_of, problem_events_of
 from api.domain.chargers.registration import RegistrationPolicy, Registrations
 from api.domain.chargers.reservations import consume_reservation, reservation_status_changed
@@ -281,6 +281,7 @@ class CsmsService:
         self._owns_live = live_writer is None
         self.observer: TransactionObserver | None = None
         self.problems: ProblemObserver | None = None  # faults and lost connections, for the support desk
+        self.conditions: ChargerEventWatcher | None = None  # alert conditions the charger's messages raise or clear
         self.roaming: RoamingTokens | None = None  # roaming drivers' tokens (OCPI), consulted for unknown uids
         self._transactions: dict[tuple[uuid.UUID, str], ActiveTransaction] = {}
         self._last_seen: dict[uuid.UUID, datetime] = {}
@@ -388,6 +389,11 @@ class CsmsService:
 
     async def on_event(self, event: ChargerEvent) -> None:
         ref = await self.directory.require(event.charger_id)
+        if self.conditions is not None:
+            try:
+                self.conditions.charger_event(event)
+            except Exception:
+                logger.exception("alert condition check failed", extra={"charger_id": event.charger_id})
         if isinstance(event, ChargerConnected):
             self._seen(ref, event.at)
         elif isinstance(event, ChargerDisconnected):

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from ocpp_bridge.events import MeterSample
+from ocpp_bridge.events import ChargerEvent, MeterSample
 
 
 class TransactionObserver(Protocol):
@@ -35,3 +35,11 @@ class TransactionObserver(Protocol):
     def connector_status(self, station_id: uuid.UUID, connector_id: int, status: str) -> None: ...
 
     async def transaction_ended(self, transaction_id: uuid.UUID) -> None: ...
+
+
+class ChargerEventWatcher(Protocol):
+    """Sees every event of a known charger (connections, statuses, notifications) before the backend handles it."""
+
+    def charger_event(self, event: ChargerEvent) -> None:
+        """Called on the charger's message loop: update memory and schedule work, never wait."""
+        ...

@@ -12,7 +12,7 @@ import uuid
 import weakref
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 from sqlalchemy import select
@@ -34,6 +34,12 @@ from pricing.price_text import price_text
 from pricing.tariff import Tariff, encode_tariff
 
 logger = logging.getLogger(__name__)
+
+
+class StartOutcomes(Protocol):
+    """Told of every start we asked a charger for once it has settled (charging, or failed); must return at once."""
+
+    def start_settled(self, station_id: uuid.UUID, *, succeeded: bool, reason: str | None = None) -> None: ...
 
 
 class LiveSession:
@@ -110,6 +116,7 @@ class SessionCore(abc.ABC):
         self.send_command: Callable[[str, CommandRequest], Awaitable[CommandResult]] | None = None
         self.flush_meters: Any = None  # awaitable: writes buffered meter samples (the bridge's writer)
         self.roaming: RoamingPushes | None = None  # pushes a roaming partner's sessions and CDRs (OCPI)
+        self.start_outcomes: StartOutcomes | None = None  # remote starts that failed or began (alert detectors)
         self._live: dict[uuid.UUID, LiveSession] = {}  # by transaction row id
         self._by_connector: dict[tuple[uuid.UUID, int], uuid.UUID] = {}  # (station, connector) -> transaction
         self._loading: dict[uuid.UUID, list[tuple[datetime, float | None, float | None, float | None]]] = {}

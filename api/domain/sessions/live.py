@@ -93,6 +93,9 @@ class SessionLive(SessionCore):
             row = await self._row(session, record)
             if self.roaming is not None:
                 await self.roaming.session_changed(session, record)
+            asked_charger = record.remote_start_id is not None
+        if asked_charger and self.start_outcomes is not None:
+            self.start_outcomes.start_settled(station_id, succeeded=True)
         self._attach(row, transaction_id, station_id, connector_id, started_at, meter_start_wh)
 
     async def _open_rfid_session(

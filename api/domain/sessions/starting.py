@@ -485,6 +485,10 @@ class SessionStart(SessionCore):
                 )
                 row = await self._row(session, record)
                 user_id = record.user_id
+                asked_charger = record.remote_start_id is not None
+                station_id = record.charging_station_id
+            if asked_charger and self.start_outcomes is not None:
+                self.start_outcomes.start_settled(station_id, succeeded=False, reason=reason)
             if hold.status == "authorized":
                 try:
                     await self.payments.release(hold, idempotency_key=f"release-{session_id}")

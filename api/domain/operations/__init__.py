@@ -1,0 +1,1 @@
+"""Operations: what keeps the network running and earning (alerts, uptime, maintenance, metrics, money)."""

@@ -1,0 +1,88 @@
+"""All the detectors of one process, built on one sink and one rule book, with the timer of their scans.
+
+The composition root (`api/services.py`) connects them to the paths they watch: the OCPP backend's events
+(`chargers`), the sessions service's settled starts (`failed_starts`) and the payment provider (`payments`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.domain.operations.conditions import ConditionReport, ConditionSink, RuleBook
+from api.domain.operations.detectors.charger_messages import ChargerConditions
+from api.domain.operations.detectors.clock import WALL_CLOCK, Clock
+from api.domain.operations.detectors.failed_starts import FailedStarts
+from api.domain.operations.detectors.offline import OfflineChargers
+from api.domain.operations.detectors.payments import CountedPayments, PaymentFailureRate
+from api.domain.operations.detectors.queue import ConditionQueue
+from api.domain.operations.detectors.stuck_stopping import StuckStops
+from api.domain.payments.ports import PaymentProvider
+from api.periodic import Periodic
+
+logger = logging.getLogger(__name__)
+
+SCAN_SECONDS = 30.0  # how often time-triggered conditions are looked for (offline, stuck stops, payment rate)
+
+
+class LoggedConditions:
+    """A `ConditionSink` that writes each report to the log: what a process without the alert engine uses."""
+
+    async def report(self, condition: ConditionReport) -> None:
+        logger.log(
+            logging.WARNING if condition.active else logging.INFO,
+            "condition %s %s on %s connector %s: %s",
+            condition.rule,
+            "active" if condition.active else "cleared",
+            condition.charger_id or "the network",
+            condition.connector_id if condition.connector_id is not None else "-",
+            condition.detail,
+            extra={"charger_id": condition.charger_id},
+        )
+
+
+class NetworkDetectors:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        sink: ConditionSink,
+        rules: RuleBook,
+        clock: Clock = WALL_CLOCK,
+        scan_seconds: float = SCAN_SECONDS,
+    ) -> None:
+        self.queue = ConditionQueue(sink)
+        self.chargers = ChargerConditions(self.queue, rules)
+        self.failed_starts = FailedStarts(session_factory, self.queue, rules, clock)
+        self.offline = OfflineChargers(session_factory, rules, clock)
+        self.stuck_stops = StuckStops(session_factory, rules, clock)
+        self.payment_rate = PaymentFailureRate(session_factory, rules, clock)
+        self._scans = Periodic("alert-condition-scans", scan_seconds, self.scan)
+        self._payment_checks = Periodic("payment-failure-rate", scan_seconds, self.check_payments)
+
+    def payments(self, inner: PaymentProvider) -> CountedPayments:
+        """`inner` with every attempt counted; a failure has the rate checked at once."""
+        return CountedPayments(inner, self.payment_rate, on_failure=self._payment_checks.wake)
+
+    async def scan(self) -> None:
+        """Look for the time-triggered conditions once and deliver what changed."""
+        self.queue.run(self.offline.scan)
+        self.queue.run(self.stuck_stops.scan)
+        await self.queue.drain()
+
+    async def check_payments(self) -> None:
+        self.queue.run(self.payment_rate.check)
+        await self.queue.drain()
+
+    def start(self) -> None:
+        self._scans.start()
+        self._payment_checks.start()
+
+    async def drain(self) -> None:
+        await self.queue.drain()
+
+    async def stop(self) -> None:
+        await self._payment_checks.stop()
+        await self._scans.stop()
+        await self.queue.stop()
