@@ -66,6 +66,10 @@ class FailedStarts:
             ocpp_id = await session.scalar(select(ChargingStation.ocpp_id).where(ChargingStation.id == station_id))
             if ocpp_id is None:
                 return []
+            if succeeded:  # every success clears: it may come while earlier outcomes are still being checked
+                return [ConditionReport(RULE, ocpp_id, None, False, at, {})]
+            if not rule.enabled:
+                return []
             in_a_row = max(1, int(rule.params.get("in_a_row", 3)))
             latest = list(
                 (
@@ -73,16 +77,10 @@ class FailedStarts:
                         select(ChargingSession.status)
                         .where(*attempts)
                         .order_by(ChargingSession.created_at.desc(), ChargingSession.id.desc())
-                        .limit(max(in_a_row, 2))
+                        .limit(in_a_row)
                     )
                 ).scalars()
             )
-            if succeeded:
-                # the condition was cleared by the success before this one, unless a failure came in between
-                earlier_failed = len(latest) > 1 and latest[1] == "failed"
-                return [ConditionReport(RULE, ocpp_id, None, False, at, {})] if earlier_failed else []
-            if not rule.enabled:
-                return []
             row_failed = len(latest) >= in_a_row and all(status == "failed" for status in latest[:in_a_row])
             window_start = at - timedelta(hours=rule.params.get("window_hours", 24.0))
             baseline_start = window_start - timedelta(days=rule.params.get("baseline_days", BASELINE_DAYS))
