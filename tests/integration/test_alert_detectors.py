@@ -19,7 +19,7 @@ from api.domain.operations.detectors.payments import CountedPayments, PaymentFai
 from api.domain.operations.detectors.stuck_stopping import StuckStops
 from api.domain.payments.none_provider import NonePaymentProvider
 from api.domain.payments.ports import Payer, PaymentHold, Refund, Settlement
-from tests.integration.alert_detectors_support import MovingClock, RecordingSink, rules_with
+from tests.condition_sinks import MovingClock, RecordingSink, rules_with
 
 DEFAULTS = StaticRuleBook(DEFAULT_RULES)
 

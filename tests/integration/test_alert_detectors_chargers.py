@@ -21,8 +21,8 @@ from api.domain.operations.conditions import DEFAULT_RULES, StaticRuleBook
 from api.domain.operations.detectors.network import NetworkDetectors
 from api.domain.operations.detectors.offline import OfflineChargers
 from api.domain.operations.detectors.stuck_stopping import StuckStops
+from tests.condition_sinks import MovingClock, RecordingSink
 from tests.faults.charger import ScriptedCharger
-from tests.integration.alert_detectors_support import MovingClock, RecordingSink
 from tests.integration.test_sessions import PASSWORD, _all_available, _prepare, served_app, session_status
 from tests.support import database_session, wait_for
 
