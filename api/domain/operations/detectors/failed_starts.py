@@ -49,7 +49,7 @@ class FailedStarts:
         async def check() -> list[ConditionReport]:
             return await self.check(station_id, succeeded=succeeded, reason=reason)
 
-        self._queue.run(check)
+        self._queue.run(check, key=str(station_id))  # in order with its other outcomes
 
     async def check(
         self, station_id: uuid.UUID, *, succeeded: bool, reason: str | None = None
