@@ -1,6 +1,7 @@
 """The alert detectors end to end: the app with its OCPP bridge served by uvicorn, a charger over a real websocket
 that faults, fails a firmware update and a diagnostics upload, reports a tampered enclosure, drops off the network,
-refuses remote starts and ignores a stop. The sink records what the alert engine would be told, in order; time
+refuses remote starts and ignores a stop (OCPP 1.6), and one that reports faults, problems and failed uploads in OCPP
+2.0.1. The sink records what the alert engine would be told, in order; time
 beyond the test's few seconds comes from a clock the test moves."""
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from api.domain.operations.detectors.network import NetworkDetectors
 from api.domain.operations.detectors.offline import OfflineChargers
 from api.domain.operations.detectors.stuck_stopping import StuckStops
 from tests.condition_sinks import MovingClock, RecordingSink
+from tests.e2e.ocpp_bridge.ocpp_charger_for_tests import charger
 from tests.faults.charger import ScriptedCharger
 from tests.integration.test_sessions import PASSWORD, _all_available, _prepare, served_app, session_status
 from tests.support import database_session, wait_for
@@ -207,3 +209,47 @@ async def test_a_stop_the_charger_ignores_raises_stuck_stopping_until_the_sessio
         assert [(r.charger_id, r.active) for r in await scanner.scan()] == [(CHARGER, False)]
     finally:
         await engine.dispose()
+
+
+async def test_an_ocpp_201_charger_raises_and_clears_faults_problems_and_failed_uploads(database_url: str) -> None:
+    await _prepare(database_url, 1)
+    async with served_app(database_url) as (app, _, ocpp_url):
+        detectors: NetworkDetectors = app.state.detectors
+        sink = RecordingSink()
+        detectors.queue.sink = sink
+        port = int(ocpp_url.rsplit(":", 1)[1].split("/", 1)[0])
+        async with charger(port, CHARGER, "2.0.1", password=PASSWORD) as cp:
+
+            async def said(action: str, payload: dict[str, Any]) -> None:
+                await cp.call(action, payload)
+                await detectors.drain()
+
+            boot = {"chargingStation": {"model": "Scripted", "vendorName": "Alerts"}, "reason": "PowerUp"}
+            assert (await cp.call("BootNotification", boot))["status"] == "Accepted"
+            status = {"timestamp": _now(), "evseId": 1, "connectorId": 1}
+            await said("StatusNotification", {**status, "connectorStatus": "Faulted"})
+            problem = {
+                "eventId": 1,
+                "timestamp": _now(),
+                "trigger": "Delta",
+                "actualValue": "true",
+                "eventNotificationType": "HardWiredNotification",
+                "component": {"name": "EVSE", "evse": {"id": 1}},
+                "variable": {"name": "Problem"},
+                "techCode": "OverTemperature",
+            }
+            await said("NotifyEvent", {"generatedAt": _now(), "seqNo": 0, "eventData": [problem]})
+            await said("StatusNotification", {**status, "connectorStatus": "Available"})
+            assert sink.of("connector_faulted") == [(CHARGER, 1, True)]  # the problem is still set
+            cleared = {**problem, "eventId": 2, "actualValue": "false", "cleared": True}
+            await said("NotifyEvent", {"generatedAt": _now(), "seqNo": 1, "eventData": [cleared]})
+            assert sink.of("connector_faulted") == [(CHARGER, 1, True), (CHARGER, 1, False)]
+
+            await said("LogStatusNotification", {"status": "UploadFailure", "requestId": 3})
+            await said("LogStatusNotification", {"status": "Uploaded", "requestId": 4})
+            assert sink.of("diagnostics_failure") == [(CHARGER, None, True), (CHARGER, None, False)]
+            await said("FirmwareStatusNotification", {"status": "InvalidSignature", "requestId": 5})
+            assert sink.of("firmware_failure") == [(CHARGER, None, True)]
+            assert sink.last("firmware_failure").detail == {"status": "InvalidSignature", "requestId": "5"}
+            await said("SecurityEventNotification", {"type": "MemoryExhaustion", "timestamp": _now()})
+            assert sink.of("security_event") == [(CHARGER, None, True)]

@@ -4,12 +4,15 @@ nothing but still clears; a sink that fails loses that one report only."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import msgspec
+import pytest
 
-from api.domain.operations.conditions import DEFAULT_RULES, ConditionReport, StaticRuleBook
+from api.domain.operations.conditions import DEFAULT_RULES, ConditionReport, ConditionSink, StaticRuleBook
 from api.domain.operations.detectors.charger_messages import ChargerConditions
+from api.domain.operations.detectors.network import LoggedConditions
 from api.domain.operations.detectors.queue import ConditionQueue
 from ocpp_bridge.events import (
     ChargerConnected,
@@ -63,7 +66,7 @@ def _problem(evse: int, value: str, *, cleared: bool = False) -> EventsNotified:
     )
 
 
-def _watch(sink: RecordingSink, rules: StaticRuleBook | None = None) -> tuple[ChargerConditions, ConditionQueue]:
+def _watch(sink: ConditionSink, rules: StaticRuleBook | None = None) -> tuple[ChargerConditions, ConditionQueue]:
     queue = ConditionQueue(sink)
     return ChargerConditions(queue, rules or StaticRuleBook(DEFAULT_RULES)), queue
 
@@ -142,4 +145,20 @@ async def test_a_sink_that_fails_loses_that_report_only() -> None:
     await _told(watch, queue, _status(1, "Faulted"), _status(1, "Available"))
     assert sink.refused == 1
     assert sink.of("connector_faulted") == [(CHARGER, 1, False)]
+    await queue.stop()
+
+
+async def test_without_the_alert_engine_conditions_are_logged_once_when_they_start_and_end(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="api.domain.operations.detectors.network")
+    watch, queue = _watch(LoggedConditions())
+    await _told(watch, queue, _status(1, "Available"), _status(1, "Faulted"), _status(2, "Faulted"))
+    await _told(watch, queue, _status(1, "Available"))
+    assert [record.getMessage().split(":")[0] for record in caplog.records] == [
+        "connector_faulted started on CP-201 connector 1",
+        "connector_faulted started on CP-201 connector 2",
+        "connector_faulted ended on CP-201 connector 1",
+    ]
+    assert [record.levelno for record in caplog.records] == [logging.WARNING, logging.WARNING, logging.INFO]
     await queue.stop()

@@ -27,16 +27,27 @@ SCAN_SECONDS = 30.0  # how often time-triggered conditions are looked for (offli
 
 
 class LoggedConditions:
-    """A `ConditionSink` that writes each report to the log: what a process without the alert engine uses."""
+    """A `ConditionSink` that writes conditions to the log: what a process without the alert engine uses. Like the
+    engine it says each thing once: a condition when it starts, and its end only if its start was said."""
+
+    def __init__(self) -> None:
+        self._active: set[tuple[str, str | None, int | None]] = set()
 
     async def report(self, condition: ConditionReport) -> None:
+        key = (condition.rule, condition.charger_id, condition.connector_id)
+        if condition.active == (key in self._active):
+            return
+        if condition.active:
+            self._active.add(key)
+        else:
+            self._active.discard(key)
         logger.log(
             logging.WARNING if condition.active else logging.INFO,
-            "condition %s %s on %s connector %s: %s",
+            "%s %s on %s%s: %s",
             condition.rule,
-            "active" if condition.active else "cleared",
+            "started" if condition.active else "ended",
             condition.charger_id or "the network",
-            condition.connector_id if condition.connector_id is not None else "-",
+            "" if condition.connector_id is None else f" connector {condition.connector_id}",
             condition.detail,
             extra={"charger_id": condition.charger_id},
         )
