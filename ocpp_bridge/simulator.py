@@ -108,6 +108,7 @@ class SimulatorConfig(msgspec.Struct, frozen=True, kw_only=True):
     accept_password_change: bool = True  # False: AuthorizationKey / BasicAuthPassword changes are Rejected
     # actions of ours it does not implement (answered NotImplemented), as a charger without an optional feature
     unsupported_actions: frozenset[str] = frozenset()
+    firmware_update_fails: bool = False  # an UpdateFirmware downloads, then its installation fails
 
 
 class SimulationReport(msgspec.Struct, kw_only=True):
@@ -755,7 +756,16 @@ class SimulatedCharger(DeviceModelAnswers):
         self._upload_log(payload["requestId"])
         return {"status": "Accepted", "filename": f"{self.charger_id}-log.tar"}
 
-    def _command_UpdateFirmware(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _command_UpdateFirmware(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        """The update's progress follows the answer: downloaded, installing, then installed or failed."""
+        outcome = "InstallationFailed" if self.config.firmware_update_fails else "Installed"
+        request = {} if self.v16 else {"requestId": payload["requestId"]}
+        self._then_send(
+            [
+                ("FirmwareStatusNotification", {"status": status, **request})
+                for status in ("Downloading", "Downloaded", "Installing", outcome)
+            ]
+        )
         return {} if self.v16 else {"status": "Accepted"}
 
     def _command_DataTransfer(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802

@@ -91,6 +91,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         tls_ca=args.tls_ca,
         tls_client_cert=args.client_cert,
         tls_client_key=args.client_key,
+        firmware_update_fails=args.firmware_update_fails,
     )
     if (args.client_cert is None) != (args.client_key is None):
         raise CommandError("--client-cert and --client-key go together")
@@ -314,6 +315,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="client certificate (PEM) to present (security profile 3; its CN names the one charger simulated)",
     )
     simulate.add_argument("--client-key", help="the client certificate's key (PEM)")
+    simulate.add_argument(
+        "--firmware-update-fails", action="store_true", help="firmware updates download but fail to install"
+    )
     simulate.set_defaults(handler=cmd_simulate)
 
     chargers = commands.add_parser("chargers", help="provision chargers", description="Provision and list chargers.")

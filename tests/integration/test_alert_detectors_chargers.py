@@ -25,7 +25,15 @@ from api.domain.operations.detectors.stuck_stopping import StuckStops
 from tests.condition_sinks import MovingClock, RecordingSink
 from tests.e2e.ocpp_bridge.ocpp_charger_for_tests import charger
 from tests.faults.charger import ScriptedCharger
-from tests.integration.test_sessions import PASSWORD, _all_available, _prepare, served_app, session_status
+from tests.integration.test_chargers_registration import admin_headers, simulation
+from tests.integration.test_sessions import (
+    PASSWORD,
+    _all_available,
+    _prepare,
+    running,
+    served_app,
+    session_status,
+)
 from tests.support import database_session, wait_for
 
 CHARGER = "SES-00001"
@@ -253,3 +261,31 @@ async def test_an_ocpp_201_charger_raises_and_clears_faults_problems_and_failed_
             assert sink.last("firmware_failure").detail == {"status": "InvalidSignature", "requestId": "5"}
             await said("SecurityEventNotification", {"type": "MemoryExhaustion", "timestamp": _now()})
             assert sink.of("security_event") == [(CHARGER, None, True)]
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_a_simulated_charger_whose_firmware_update_fails_raises_firmware_failure(
+    database_url: str, version: str
+) -> None:
+    await _prepare(database_url, 1)
+    async with served_app(database_url) as (app, base, ocpp_url), httpx.AsyncClient(timeout=10) as client:
+        detectors: NetworkDetectors = app.state.detectors
+        sink = RecordingSink()
+        detectors.queue.sink = sink
+        failing = simulation(ocpp_url, "SES-", version, PASSWORD, firmware_update_fails=True)
+        async with running(failing):
+            await wait_for(lambda: _all_available(client, base, 1), "the simulated charger available")
+            headers = await admin_headers(client, base, database_url)
+            update = {"location": "https://firmware.example.com/v2.4.1.bin", "retrieve_date": _now(), "request_id": 9}
+            answer = await client.post(
+                f"{base}/v1/admin/chargers/{CHARGER}/commands/update-firmware", json=update, headers=headers
+            )
+            assert answer.status_code == 200, answer.text
+
+            async def reported() -> bool:
+                await detectors.drain()
+                return bool(sink.of("firmware_failure"))
+
+            await wait_for(reported, "the failed installation reported")
+        assert sink.of("firmware_failure") == [(CHARGER, None, True)]
+        assert sink.last("firmware_failure").detail["status"] == "InstallationFailed"
