@@ -26,6 +26,7 @@ from api.domain.operations.detectors.queue import ConditionQueue
 
 RULE = "failed_starts"
 BASELINE_DAYS = 30.0  # the charger's own history the window is compared with, unless the rule says otherwise
+SHOWN_IN_A_ROW = 20  # failures in a row are counted up to this many for the operator
 
 
 class FailedStarts:
@@ -77,7 +78,7 @@ class FailedStarts:
                         select(ChargingSession.status)
                         .where(*attempts)
                         .order_by(ChargingSession.created_at.desc(), ChargingSession.id.desc())
-                        .limit(in_a_row)
+                        .limit(max(in_a_row, SHOWN_IN_A_ROW))
                     )
                 ).scalars()
             )
