@@ -23,7 +23,7 @@ from api.domain.ocpi.push_auth import OcpiPartnerAuth
 from api.domain.ocpi.push_targets import PushTargets
 from api.domain.ocpi.pushes import OcpiPushes
 from api.domain.ocpi.roaming_authorisation import RoamingAuthoriser
-from api.domain.operations.conditions import DEFAULT_RULES, ConditionSink, RuleBook, StaticRuleBook
+from api.domain.operations.conditions import DEFAULT_RULES, StaticRuleBook
 from api.domain.operations.detectors.network import LoggedConditions, NetworkDetectors
 from api.domain.payments.events import PaymentEvents
 from api.domain.payments.metered import MeteredPaymentProvider
@@ -123,18 +123,12 @@ def notification_provider(settings: Settings) -> NotificationProvider:
     return LogNotificationProvider()
 
 
-def connect_detectors(
-    session_factory: async_sessionmaker[AsyncSession], sink: ConditionSink, rules: RuleBook
-) -> NetworkDetectors:
-    """The alert detectors, reporting to `sink` with the thresholds of `rules`; `build_services` attaches them to
-    the payment provider, the sessions service and the OCPP backend."""
-    return NetworkDetectors(session_factory, sink=sink, rules=rules)
-
-
 def build_services(settings: Settings) -> Services:
     engine = create_engine(settings.database_url)
     session_factory = create_session_factory(engine)
-    detectors = connect_detectors(session_factory, LoggedConditions(), StaticRuleBook(DEFAULT_RULES))
+    # alert detectors, attached below to the payment provider, the sessions service and the OCPP backend; they
+    # report to the log with the default rules until `detectors.connect(sink, rules)` hands them to the alert engine
+    detectors = NetworkDetectors(session_factory, sink=LoggedConditions(), rules=StaticRuleBook(DEFAULT_RULES))
     access_tokens = AccessTokenIssuer(settings.secret_key, settings.access_token_ttl_seconds)
     outbox = MailOutbox(settings.smtp_url, settings.mail_from, settings.mail_per_address_per_hour)
     passwords = PasswordHashing(

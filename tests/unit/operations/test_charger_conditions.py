@@ -12,7 +12,7 @@ import pytest
 
 from api.domain.operations.conditions import DEFAULT_RULES, ConditionReport, ConditionSink, StaticRuleBook
 from api.domain.operations.detectors.charger_messages import ChargerConditions
-from api.domain.operations.detectors.network import LoggedConditions
+from api.domain.operations.detectors.network import LoggedConditions, NetworkDetectors
 from api.domain.operations.detectors.queue import ConditionQueue
 from ocpp_bridge.events import (
     ChargerConnected,
@@ -162,3 +162,17 @@ async def test_without_the_alert_engine_conditions_are_logged_once_when_they_sta
     ]
     assert [record.levelno for record in caplog.records] == [logging.WARNING, logging.WARNING, logging.INFO]
     await queue.stop()
+
+
+async def test_detectors_connected_to_another_sink_and_rule_book_use_them_from_then_on() -> None:
+    first, second = RecordingSink(), RecordingSink()
+    detectors = NetworkDetectors(None, sink=first, rules=StaticRuleBook(DEFAULT_RULES))  # type: ignore[arg-type]
+    detectors.chargers.charger_event(_upload("UploadFailure"))
+    await detectors.drain()
+    switched_off = msgspec.structs.replace(DEFAULT_RULES["diagnostics_failure"], enabled=False)
+    detectors.connect(second, StaticRuleBook({**DEFAULT_RULES, "diagnostics_failure": switched_off}))
+    detectors.chargers.charger_event(_upload("Uploaded"))
+    detectors.chargers.charger_event(_upload("UploadFailed"))
+    await detectors.stop()
+    assert first.of("diagnostics_failure") == [(CHARGER, None, True)]
+    assert second.of("diagnostics_failure") == [(CHARGER, None, False)]  # the failure after it: the rule is off

@@ -10,7 +10,7 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.domain.operations.conditions import ConditionReport, ConditionSink, RuleBook
+from api.domain.operations.conditions import AlertRule, ConditionReport, ConditionSink, RuleBook
 from api.domain.operations.detectors.charger_messages import ChargerConditions
 from api.domain.operations.detectors.clock import WALL_CLOCK, Clock
 from api.domain.operations.detectors.failed_starts import FailedStarts
@@ -54,6 +54,8 @@ class LoggedConditions:
 
 
 class NetworkDetectors:
+    """Implements `RuleBook` for its detectors by asking the rule book it is connected to now."""
+
     def __init__(
         self,
         session_factory: async_sessionmaker[AsyncSession],
@@ -63,14 +65,23 @@ class NetworkDetectors:
         clock: Clock = WALL_CLOCK,
         scan_seconds: float = SCAN_SECONDS,
     ) -> None:
+        self._rules = rules
         self.queue = ConditionQueue(sink)
-        self.chargers = ChargerConditions(self.queue, rules)
-        self.failed_starts = FailedStarts(session_factory, self.queue, rules, clock)
-        self.offline = OfflineChargers(session_factory, rules, clock)
-        self.stuck_stops = StuckStops(session_factory, rules, clock)
-        self.payment_rate = PaymentFailureRate(session_factory, rules, clock)
+        self.chargers = ChargerConditions(self.queue, self)
+        self.failed_starts = FailedStarts(session_factory, self.queue, self, clock)
+        self.offline = OfflineChargers(session_factory, self, clock)
+        self.stuck_stops = StuckStops(session_factory, self, clock)
+        self.payment_rate = PaymentFailureRate(session_factory, self, clock)
         self._scans = Periodic("alert-condition-scans", scan_seconds, self.scan)
         self._payment_checks = Periodic("payment-failure-rate", scan_seconds, self.check_payments)
+
+    def connect(self, sink: ConditionSink, rules: RuleBook) -> None:
+        """Report to `sink` with the thresholds of `rules` from now on (the alert engine, once it is built)."""
+        self.queue.sink = sink
+        self._rules = rules
+
+    def rule(self, name: str) -> AlertRule:
+        return self._rules.rule(name)
 
     def payments(self, inner: PaymentProvider) -> CountedPayments:
         """`inner` with every attempt counted; a failure has the rate checked at once."""
