@@ -1,1 +1,1 @@
-"""Operations: what keeps the network running and earning (alerts, uptime, maintenance, metrics, money)."""
+"""The operations side: who looks after which sites, and what keeps the chargers running and earning."""
