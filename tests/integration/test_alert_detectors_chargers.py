@@ -247,11 +247,14 @@ async def test_an_ocpp_201_charger_raises_and_clears_faults_problems_and_failed_
                 "techCode": "OverTemperature",
             }
             await said("NotifyEvent", {"generatedAt": _now(), "seqNo": 0, "eventData": [problem]})
+            # still faulted, now with the charger's error code for the alert to show
+            assert sink.of("connector_faulted") == [(CHARGER, 1, True), (CHARGER, 1, True)]
+            assert sink.last("connector_faulted").detail["errorCode"] == "OverTemperature"
             await said("StatusNotification", {**status, "connectorStatus": "Available"})
-            assert sink.of("connector_faulted") == [(CHARGER, 1, True)]  # the problem is still set
+            assert len(sink.of("connector_faulted")) == 2  # the problem is still set
             cleared = {**problem, "eventId": 2, "actualValue": "false", "cleared": True}
             await said("NotifyEvent", {"generatedAt": _now(), "seqNo": 1, "eventData": [cleared]})
-            assert sink.of("connector_faulted") == [(CHARGER, 1, True), (CHARGER, 1, False)]
+            assert sink.of("connector_faulted")[-1] == (CHARGER, 1, False)
 
             await said("LogStatusNotification", {"status": "UploadFailure", "requestId": 3})
             await said("LogStatusNotification", {"status": "Uploaded", "requestId": 4})

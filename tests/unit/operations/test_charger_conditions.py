@@ -41,18 +41,26 @@ def _status(evse: int, status: str) -> StatusChanged:
     )
 
 
-def _problem(evse: int, value: str, *, cleared: bool = False) -> EventsNotified:
+def _problem(
+    evse: int,
+    value: str,
+    *,
+    cleared: bool = False,
+    variable: str = "Problem",
+    component: str = "EVSE",
+    code: str = "OverTemperature",
+) -> EventsNotified:
     item = NotifiedEvent(
         event_id=1,
         timestamp=AT,
         trigger="Delta",
-        component="ChargingStation" if evse == 0 else "EVSE",
-        variable="Problem",
+        component="ChargingStation" if evse == 0 else component,
+        variable=variable,
         actual_value=value,
         event_notification_type="HardWiredNotification",
         evse_id=evse or None,
         cleared=cleared,
-        tech_code="OverTemperature",
+        tech_code=code,
         tech_info="cable 91 C",
     )
     return EventsNotified(
@@ -90,6 +98,26 @@ async def test_a_problem_event_and_a_faulted_status_together_hold_the_connector_
     assert sink.of("connector_faulted")[-1] == (CHARGER, 1, False)
     await _told(watch, queue, _problem(0, "true"), _problem(0, "true", cleared=True))
     assert sink.of("connector_faulted")[-2:] == [(CHARGER, None, True), (CHARGER, None, False)]  # the whole charger
+    await queue.stop()
+
+
+async def test_a_fault_that_lasts_is_reported_again_only_when_the_charger_names_another_error_code() -> None:
+    """The 2.0.1 simulator's way: a Faulted status, then the connector's AvailabilityState event with the code."""
+    sink = RecordingSink()
+    watch, queue = _watch(sink)
+
+    def availability(value: str, code: str = "GroundFailure") -> EventsNotified:
+        return _problem(1, value, variable="AvailabilityState", component="Connector", code=code)
+
+    await _told(watch, queue, _status(1, "Faulted"), availability("Faulted"))
+    await _told(watch, queue, _status(1, "Faulted"), availability("Faulted"))
+    assert sink.of("connector_faulted") == [(CHARGER, 1, True), (CHARGER, 1, True)]
+    assert "errorCode" not in sink.reports[0].detail
+    assert sink.last("connector_faulted").detail["errorCode"] == "GroundFailure"
+    await _told(watch, queue, availability("Faulted", "HighTemperature"))
+    assert sink.last("connector_faulted").detail["errorCode"] == "HighTemperature"
+    await _told(watch, queue, availability("Available"))
+    assert sink.of("connector_faulted")[2:] == [(CHARGER, 1, True), (CHARGER, 1, False)]
     await queue.stop()
 
 

@@ -44,6 +44,16 @@ _STATUS = "status"
 _PROBLEM = "problem"
 
 
+class _Faults:
+    """What says a connector is faulted now (its status, a device-model problem) and the error code last reported."""
+
+    __slots__ = ("code", "sources")
+
+    def __init__(self) -> None:
+        self.sources: set[str] = set()
+        self.code: str | None = None
+
+
 class ChargerConditions:
     """Implements `api.domain.chargers.observer.ChargerEventWatcher`: called on the charger's message loop, it only
     updates memory and queues reports."""
@@ -51,8 +61,8 @@ class ChargerConditions:
     def __init__(self, queue: ConditionQueue, rules: RuleBook) -> None:
         self._queue = queue
         self._rules = rules
-        # per charger, per connector (None: the whole charger): which sources say it is faulted now
-        self._faults: dict[str, dict[int | None, set[str]]] = {}
+        # per charger, per connector (None: the whole charger): what is known of its faults since it connected
+        self._faults: dict[str, dict[int | None, _Faults]] = {}
 
     def charger_event(self, event: ChargerEvent) -> None:
         if isinstance(event, StatusChanged):
@@ -107,31 +117,45 @@ class ChargerConditions:
         self._fault_source(event.charger_id, connector, _STATUS, event.status == "Faulted", event.received_at, detail)
 
     def _problems(self, event: EventsNotified) -> None:
+        """A `Problem` variable set or cleared; a connector's or EVSE's `AvailabilityState` is its status again, as
+        some 2.0.1 chargers tell the error code of a fault only in that event."""
         for item in event.events:
-            if item.variable != "Problem":
+            if item.variable == "Problem":
+                source, faulted = _PROBLEM, item.actual_value.strip().lower() == "true" and not item.cleared
+            elif item.variable == "AvailabilityState" and item.component in ("Connector", "EVSE"):
+                source, faulted = _STATUS, item.actual_value == "Faulted"
+            else:
                 continue
-            faulted = item.actual_value.strip().lower() == "true" and not item.cleared
             detail = {"component": item.component, "variable": item.variable, "actualValue": item.actual_value}
             if item.tech_code:
                 detail["errorCode"] = item.tech_code
             if item.tech_info:
                 detail["info"] = item.tech_info
-            self._fault_source(event.charger_id, item.evse_id or None, _PROBLEM, faulted, event.received_at, detail)
+            self._fault_source(event.charger_id, item.evse_id or None, source, faulted, event.received_at, detail)
 
     def _fault_source(
         self, charger_id: str, connector: int | None, source: str, faulted: bool, at: datetime, detail: dict[str, str]
     ) -> None:
+        """Reported when the connector's state changes (or is first heard), and while it stays faulted when the
+        charger names another error code, so the alert shows the newest."""
         connectors = self._faults.setdefault(charger_id, {})
-        sources = connectors.get(connector)
-        was = None if sources is None else bool(sources)
-        sources = set() if sources is None else sources
+        known = connectors.get(connector)
+        first = known is None
+        if known is None:
+            known = connectors[connector] = _Faults()
+        was = bool(known.sources)
         if faulted:
-            sources.add(source)
+            known.sources.add(source)
         else:
-            sources.discard(source)
-        connectors[connector] = sources
-        now = bool(sources)
-        if was != now:
+            known.sources.discard(source)
+        now = bool(known.sources)
+        code = detail.get("errorCode")
+        new_code = faulted and code is not None and code != known.code
+        if now and faulted and code is not None:
+            known.code = code
+        if not now:
+            known.code = None
+        if first or was != now or (now and new_code):
             self._report("connector_faulted", charger_id, connector, now, at, detail)
 
     # ----- firmware and diagnostics -------------------------------------------------------------
