@@ -69,6 +69,23 @@ async def test_a_charger_offline_longer_than_the_rule_minutes_is_reported_once_a
     assert await scanner.scan() == []
 
 
+async def test_two_processes_scanning_one_database_report_each_change_once_each(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Every process scans; the alert engine de-duplicates the second report of the same change."""
+    clock = MovingClock()
+    station, _ = await _charger(sessions, "OFF-SHARED")
+    await _set_station(sessions, station, connected=False, last_seen=clock())
+    first, second = OfflineChargers(sessions, DEFAULTS, clock), OfflineChargers(sessions, DEFAULTS, clock)
+    clock.advance(minutes=15)
+    raised = await first.scan() + await second.scan()
+    assert [(r.charger_id, r.active) for r in raised] == [("OFF-SHARED", True), ("OFF-SHARED", True)]
+    assert await first.scan() + await second.scan() == []  # still offline: neither says it again
+    await _set_station(sessions, station, connected=True, last_seen=clock())
+    reports = await first.scan() + await second.scan()
+    assert [(r.charger_id, r.active) for r in reports] == [("OFF-SHARED", False), ("OFF-SHARED", False)]
+
+
 async def test_the_offline_threshold_comes_from_the_rule_book(sessions: async_sessionmaker[AsyncSession]) -> None:
     clock = MovingClock()
     station, _ = await _charger(sessions, "OFF-SLOW")
