@@ -32,6 +32,7 @@ from api.domain.ocpi.headers import OcpiHeadersMiddleware
 from api.domain.ocpi.open_data import OpenDataController
 from api.domain.ocpi.partners import use_settings as use_ocpi_settings
 from api.domain.ocpi.router import ocpi_exception_handlers, ocpi_router
+from api.domain.operations.network.controllers import NetworkController
 from api.domain.payments.controllers import PaymentMethodController, StripeWebhookController
 from api.domain.sessions.controllers import (
     DeviceController,
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         services.deliveries.start()
         services.support_alerts.start()
         await services.ticket_feed.start()
+        await services.network_feed.start()
         services.support_auto_close.start()
         if settings.ocpi_document_refresh_seconds:
             services.ocpi_location_documents.start()
@@ -179,6 +181,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SupportToolsController,
             MetricsController,
             KnowledgeController,
+            NetworkController,
             console_router(),
             ocpi_router(),
             OpenDataController,

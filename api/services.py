@@ -23,6 +23,7 @@ from api.domain.ocpi.push_auth import OcpiPartnerAuth
 from api.domain.ocpi.push_targets import PushTargets
 from api.domain.ocpi.pushes import OcpiPushes
 from api.domain.ocpi.roaming_authorisation import RoamingAuthoriser
+from api.domain.operations.network.feed import NetworkFeed
 from api.domain.payments.events import PaymentEvents
 from api.domain.payments.metered import MeteredPaymentProvider
 from api.domain.payments.none_provider import NonePaymentProvider
@@ -97,6 +98,7 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     report_tickets: ReportTickets  # tickets drivers' station problem reports open
     ocpi_pushes: OcpiPushes  # EVSE statuses, sessions and CDRs to roaming partners, through `deliveries`
     ocpi_location_documents: Periodic  # our locations' stored OCPI JSON, rebuilt when they change
+    network_feed: NetworkFeed  # live charger, EVSE and session changes for the operators' network view
 
 
 def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts, PaymentEvents, StripeWebhooks]:
@@ -197,6 +199,10 @@ def build_services(settings: Settings) -> Services:
     async def refresh_documents() -> None:
         await refresh_location_documents(session_factory, ocpi_scope)
 
+    network_feed = NetworkFeed(settings.database_url)
+    updates.taps.append(network_feed.session_update)
+    if bridge is not None:
+        bridge.live.on_stored = network_feed.stored
     network_tickets = NetworkTickets(session_factory, support.policy)
     report_tickets = ReportTickets(support.policy, danger=assistant.recognizer.safety.check)
     stations.report_filing = report_tickets
@@ -252,6 +258,7 @@ def build_services(settings: Settings) -> Services:
         ocpi_location_documents=Periodic(
             "ocpi-location-documents", settings.ocpi_document_refresh_seconds, refresh_documents
         ),
+        network_feed=network_feed,
     )
 
 
@@ -264,6 +271,7 @@ async def close_services(services: Services) -> None:
     await services.support_auto_close.stop()
     await services.ocpi_location_documents.stop()
     await services.ticket_feed.stop()
+    await services.network_feed.stop()
     await services.network_tickets.stop()  # the bridge's own shutdown is no charger going offline
     if services.bridge is not None:
         await services.bridge.stop()
