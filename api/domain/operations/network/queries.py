@@ -1,5 +1,6 @@
-"""Reading the network view: four statements whatever the network's size (chargers with their location and
-organisation, their EVSEs, the open sessions, the transactions without a session), grouped and counted here."""
+"""Reading the network view: six statements whatever the network's size (chargers with their location and
+organisation, their EVSEs, the open sessions, the transactions without a session, and what the filters can choose
+from), grouped and counted here."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from api.domain.operations.network.schemas import (
     GroupRef,
     GroupTotals,
     LocationGroup,
+    NetworkChoices,
     NetworkStatus,
     NetworkView,
     StatusCounts,
@@ -257,6 +259,41 @@ def _group_totals(
     return sorted(totals, key=lambda item: (item.id is None, item.name.lower()))
 
 
+async def _choices(session: AsyncSession, scope: SiteScope) -> NetworkChoices:
+    """Regions, business units, locations and models of the chargers in the caller's sites."""
+    rows = await session.execute(
+        select(Location.id, Location.name, Location.address, Region.id, Region.name, BusinessUnit.id, BusinessUnit.name)
+        .outerjoin(Region, Region.id == Location.region_id)
+        .outerjoin(BusinessUnit, BusinessUnit.id == Location.business_unit_id)
+        .where(scope.where(Location.id), exists().where(ChargingStation.location_id == Location.id))
+    )
+    regions: dict[uuid.UUID, str] = {}
+    units: dict[uuid.UUID, str] = {}
+    locations: list[GroupRef] = []
+    for location_id, name, address, region_id, region_name, unit_id, unit_name in rows:
+        locations.append(GroupRef(id=location_id, name=name or address))
+        if region_id is not None:
+            regions[region_id] = region_name
+        if unit_id is not None:
+            units[unit_id] = unit_name
+    models = await session.execute(
+        select(ChargingStation.model)
+        .distinct()
+        .join(Location, Location.id == ChargingStation.location_id)
+        .where(scope.where(Location.id), ChargingStation.model.is_not(None))
+    )
+
+    def refs(names: dict[uuid.UUID, str]) -> list[GroupRef]:
+        return sorted((GroupRef(id=key, name=name) for key, name in names.items()), key=lambda ref: ref.name.lower())
+
+    return NetworkChoices(
+        regions=refs(regions),
+        business_units=refs(units),
+        locations=sorted(locations, key=lambda ref: ref.name.lower()),
+        models=sorted(models.scalars(), key=str.lower),
+    )
+
+
 async def network_view(session: AsyncSession, scope: SiteScope, filters: NetworkFilters, now: datetime) -> NetworkView:
     """Every charger the scope allows and the filters keep, with its EVSEs and their running sessions."""
     where = conditions(scope, filters)
@@ -335,6 +372,7 @@ async def network_view(session: AsyncSession, scope: SiteScope, filters: Network
         group.totals = _counts(group.chargers)
     return NetworkView(
         generated_at=now,
+        choices=await _choices(session, scope),
         totals=_counts(c for g in ordered for c in g.chargers),
         regions=_group_totals(ordered, lambda g: g.region, NO_REGION),
         business_units=_group_totals(ordered, lambda g: g.business_unit, NO_BUSINESS_UNIT),

@@ -132,11 +132,21 @@ class GroupTotals(AppStruct):
     totals: StatusCounts
 
 
+class NetworkChoices(AppStruct):
+    """What the filters can choose from within the caller's sites, whatever is chosen now."""
+
+    regions: list[GroupRef]
+    business_units: list[GroupRef]
+    locations: list[GroupRef]
+    models: list[str]
+
+
 class NetworkView(AppStruct):
     """The network the caller may see (after the filters): totals, totals per region and business unit, and the
     locations with their chargers, ordered by region, then location name."""
 
     generated_at: datetime
+    choices: NetworkChoices
     totals: StatusCounts
     regions: list[GroupTotals]
     business_units: list[GroupTotals]
