@@ -181,7 +181,9 @@ function countsText(total) {
   const statuses = STATUSES.filter((status) => total.byStatus[status]).map(
     (status) => `${total.byStatus[status]} ${label(status)}`,
   );
-  return `${total.chargers} chargers, ${share(total)} % online · ${total.evses} EVSEs${statuses.length ? ": " : ""}${statuses.join(", ")}`;
+  const chargersText = `${total.chargers} charger${total.chargers === 1 ? "" : "s"}`;
+  const evsesText = `${total.evses} EVSE${total.evses === 1 ? "" : "s"}`;
+  return `${chargersText}, ${share(total)} % online · ${evsesText}${statuses.length ? ": " : ""}${statuses.join(", ")}`;
 }
 
 function renderTotals() {

@@ -350,7 +350,12 @@ class LiveStateWriter:
                 touched.add(pending.location_id)
                 stored.append(
                     StoredStatus(
-                        evse_id, pending.location_id, pending.status, pending.ocpp_status, pending.error_code, pending.at
+                        evse_id,
+                        pending.location_id,
+                        pending.status,
+                        pending.ocpp_status,
+                        pending.error_code,
+                        pending.at,
                     )
                 )
             log_rows = [

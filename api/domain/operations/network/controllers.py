@@ -10,6 +10,7 @@ from typing import Annotated, Final
 
 from litestar import Controller, get
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
@@ -26,6 +27,9 @@ KEEPALIVE_SECONDS: Final = 15.0
 BATCH_SECONDS: Final = 0.25  # a stream sends at most about four batches a second, each the newest per object
 
 
+CallerScope = NamedDependency[SiteScope]
+
+
 def _feed(state: State) -> NetworkFeed:
     feed: NetworkFeed = state.network_feed
     return feed
@@ -37,14 +41,18 @@ class NetworkController(Controller):
     guards = [operations]
     security = [{"BearerToken": []}]
 
-    @get("", summary="The live network: chargers and EVSEs by location, region and business unit", responses=problems(400))
+    @get(
+        "",
+        summary="The live network: chargers and EVSEs by location, region and business unit",
+        responses=problems(422),
+    )
     async def network(
         self,
         db_session: DbSession,
-        site_scope: SiteScope,
+        site_scope: CallerScope,
         region: Annotated[uuid.UUID | None, QueryParameter(required=False, description="region id")] = None,
         business_unit: Annotated[
-            uuid.UUID | None, QueryParameter(query="businessUnit", required=False, description="business unit id")
+            uuid.UUID | None, QueryParameter(name="businessUnit", required=False, description="business unit id")
         ] = None,
         location: Annotated[uuid.UUID | None, QueryParameter(required=False, description="location id")] = None,
         status: Annotated[
@@ -78,7 +86,7 @@ class NetworkController(Controller):
         return await network_view(db_session, site_scope, filters, utc_now())
 
     @get("/events", summary="Live changes of the network as server-sent events")
-    async def events(self, state: State, site_scope: SiteScope) -> ServerSentEvent:
+    async def events(self, state: State, site_scope: CallerScope) -> ServerSentEvent:
         """`event: charger` (connected or not, the process holding it), `event: evse` (status, error) and
         `event: session` (energy, power, state of a running session; `final` when it ended), only for the caller's
         sites, from any process. A `listening` comment once subscribed; a comment every 15 s keeps it open. When

@@ -80,6 +80,10 @@ class LatestQueue:
         self._pending[event.key] = event
         self._ready.set()
 
+    def __len__(self) -> int:
+        """Events waiting to be taken."""
+        return len(self._pending)
+
     def close(self) -> None:
         self._closed = True
         self._ready.set()

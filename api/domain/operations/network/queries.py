@@ -241,9 +241,7 @@ def _counts(chargers: Iterable[ChargerRow]) -> StatusCounts:
     return counts
 
 
-def _group_totals(
-    locations: Sequence[LocationGroup], ref_of: Any, missing: str
-) -> list[GroupTotals]:
+def _group_totals(locations: Sequence[LocationGroup], ref_of: Any, missing: str) -> list[GroupTotals]:
     members: dict[uuid.UUID | None, list[LocationGroup]] = {}
     names: dict[uuid.UUID | None, str] = {None: missing}
     for group in locations:
