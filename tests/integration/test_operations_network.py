@@ -136,11 +136,26 @@ async def test_filters_narrow_the_view_and_its_totals(client: Client, database_u
     assert sorted(_chargers(await _view(client, headers["north"], q="NET-S1"))) == []
 
 
+async def test_pages_of_locations_keep_the_totals_of_the_whole_view(client: Client, database_url: str) -> None:
+    _, headers = await _setup(client, database_url)
+    admin = headers["admin"]
+    first = await _view(client, admin, limit="2")
+    assert (first["locationsTotal"], first["offset"], first["limit"]) == (3, 0, 2)
+    assert [location["name"] for location in first["locations"]] == ["Amersfoort Mall", "Utrecht Station"]
+    assert first["totals"]["chargers"] == 4  # the page's chargers and the others
+    rest = await _view(client, admin, offset="2", limit="2")
+    assert [location["name"] for location in rest["locations"]] == ["Eindhoven Services"]  # the South comes last
+    assert sorted(_chargers(rest)) == ["NET-S1"]
+    totals_only = await _view(client, admin, limit="0")
+    assert (totals_only["locations"], totals_only["totals"]) == ([], first["totals"])
+    assert [g["totals"]["chargers"] for g in totals_only["regions"]] == [3, 1]
+
+
 async def test_bad_filters_and_the_wrong_roles_are_refused_with_problem_details(
     client: Client, database_url: str
 ) -> None:
     _, headers = await _setup(client, database_url)
-    for params in ({"status": "broken"}, {"connectivity": "maybe"}, {"region": "north"}):
+    for params in ({"status": "broken"}, {"connectivity": "maybe"}, {"region": "north"}, {"limit": "5000"}):
         answer = await client.get("/v1/admin/network", params=params, headers=headers["admin"])
         assert answer.status_code == 422, answer.text
         assert answer.headers["content-type"] == "application/problem+json"

@@ -69,11 +69,16 @@ class NetworkController(Controller):
                 required=False, max_length=100, description="part of a charger id, location name, city or EVSE id"
             ),
         ] = None,
+        offset: Annotated[int, QueryParameter(ge=0, description="locations to skip")] = 0,
+        limit: Annotated[
+            int, QueryParameter(ge=0, le=1000, description="locations to list with their chargers; 0: totals only")
+        ] = 100,
     ) -> NetworkView:
         """Every charger of the caller's sites (an operator's regions and business units; everything for an admin)
         with its connection, firmware and model, and each EVSE's status with the session running on it: energy,
         power, duration and how the driver authenticated. Totals for the whole view, per region, business unit
-        and location count what the filters kept."""
+        and location count everything the filters kept; `limit` locations from `offset` on come with their chargers
+        (`locationsTotal` says how many there are)."""
         filters = NetworkFilters(
             region_id=region,
             business_unit_id=business_unit,
@@ -83,7 +88,7 @@ class NetworkController(Controller):
             model=model,
             q=q,
         )
-        return await network_view(db_session, site_scope, filters, utc_now())
+        return await network_view(db_session, site_scope, filters, utc_now(), offset=offset, limit=limit)
 
     @get("/events", summary="Live changes of the network as server-sent events")
     async def events(self, state: State, site_scope: CallerScope) -> ServerSentEvent:

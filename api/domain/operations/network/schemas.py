@@ -142,15 +142,18 @@ class NetworkChoices(AppStruct):
 
 
 class NetworkView(AppStruct):
-    """The network the caller may see (after the filters): totals, totals per region and business unit, and the
-    locations with their chargers, ordered by region, then location name."""
+    """The network the caller may see after the filters: totals of all of it (overall, per region, per business
+    unit), and a page of its locations (ordered by region, then name) with their totals and chargers."""
 
     generated_at: datetime
     choices: NetworkChoices
     totals: StatusCounts
     regions: list[GroupTotals]
     business_units: list[GroupTotals]
-    locations: list[LocationGroup]
+    locations_total: int  # locations with a charger the filters keep
+    offset: int
+    limit: int
+    locations: list[LocationGroup]  # from `offset`, at most `limit`
 
 
 class ChargerLink(AppStruct):
