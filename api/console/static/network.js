@@ -36,8 +36,10 @@ const AUTH_LABELS = {
   roaming: "Roaming token",
   charger: "Charger (no session)",
 };
-const RELOAD_MS = 5 * 60_000;
-const OPEN_UP_TO = 300; // locations start opened while the view holds at most this many chargers
+const RELOAD_MS = 5 * 60_000; // the whole page again, in case an event was missed
+const TOTALS_MS = 60_000; // totals again: they count locations not loaded here, whose events are not followed
+const PAGE = 100; // locations per request
+const OPEN_UP_TO = 300; // locations start opened while the page holds at most this many chargers
 
 const groupsNode = byId("network-groups");
 let view = null;
@@ -128,9 +130,12 @@ function showChoices(choices) {
 
 // ----- loading ----------------------------------------------------------------------------------------------
 
+/** Read the view again from its first location, as many locations as are shown now (at least a page). */
 async function load() {
   rememberFilters();
-  const request = api(`/v1/admin/network?${filterParams()}`);
+  const params = filterParams();
+  params.set("limit", String(Math.min(1000, Math.max(PAGE, view ? view.locations.length : 0))));
+  const request = api(`/v1/admin/network?${params}`);
   loading = request;
   try {
     const data = await request;
@@ -142,6 +147,37 @@ async function load() {
     byId("network-updated").textContent = `Read at ${formatTime(view.generatedAt)}`;
   } catch (error) {
     if (loading === request) toast(`The network could not be loaded: ${error.message}`, "error");
+  }
+}
+
+async function loadMore() {
+  const params = filterParams();
+  params.set("offset", String(view.locations.length));
+  params.set("limit", String(PAGE));
+  try {
+    const page = await api(`/v1/admin/network?${params}`);
+    const known = new Set(view.locations.map((location) => location.locationId));
+    view.locations.push(...page.locations.filter((location) => !known.has(location.locationId)));
+    view.locationsTotal = page.locationsTotal;
+    index();
+    render();
+  } catch (error) {
+    toast(`More locations could not be loaded: ${error.message}`, "error");
+  }
+}
+
+async function refreshTotals() {
+  if (!view) return;
+  const params = filterParams();
+  params.set("limit", "0");
+  try {
+    const data = await api(`/v1/admin/network?${params}`);
+    Object.assign(view, { totals: data.totals, regions: data.regions, businessUnits: data.businessUnits });
+    view.locationsTotal = data.locationsTotal;
+    renderTotals();
+    renderGroupHeadings();
+  } catch {
+    // the next refresh or reload tries again
   }
 }
 
@@ -162,44 +198,76 @@ function index() {
 
 // ----- totals -----------------------------------------------------------------------------------------------
 
-function counts(list) {
-  const result = { chargers: 0, online: 0, evses: 0, byStatus: {} };
-  for (const charger of list) {
-    result.chargers += 1;
-    if (charger.connected) result.online += 1;
-    for (const evse of charger.evses) {
-      result.evses += 1;
-      result.byStatus[evse.status] = (result.byStatus[evse.status] || 0) + 1;
-    }
-  }
-  return result;
+// totals are the server's (they count locations not loaded here too), moved by the live changes of loaded chargers
+
+/** What a charger adds to its groups' totals: connected or not, and its EVSEs' statuses. */
+function share(charger) {
+  return { online: charger.connected ? 1 : 0, statuses: charger.evses.map((evse) => evse.status) };
 }
 
-const share = (total) => (total.chargers ? Math.round((100 * total.online) / total.chargers) : 0);
+function moveTotals(totals, before, after) {
+  if (!totals) return;
+  totals.chargersOnline += after.online - before.online;
+  const byStatus = { ...totals.evsesByStatus };
+  for (const status of before.statuses) byStatus[status] = (byStatus[status] || 0) - 1;
+  for (const status of after.statuses) byStatus[status] = (byStatus[status] || 0) + 1;
+  totals.evsesByStatus = Object.fromEntries(Object.entries(byStatus).filter(([, count]) => count > 0));
+  totals.onlineShare = totals.chargers ? totals.chargersOnline / totals.chargers : 0;
+}
+
+function groupTotals(list, ref) {
+  const id = ref ? ref.id : null;
+  const found = list.find((group) => group.id === id);
+  return found ? found.totals : null;
+}
+
+function moveAllTotals(location, before, after) {
+  moveTotals(location.totals, before, after);
+  moveTotals(view.totals, before, after);
+  moveTotals(groupTotals(view.regions, location.region), before, after);
+  moveTotals(groupTotals(view.businessUnits, location.businessUnit), before, after);
+}
+
+const percent = (total) => Math.round(100 * (total.onlineShare || 0));
 
 function countsText(total) {
-  const statuses = STATUSES.filter((status) => total.byStatus[status]).map(
-    (status) => `${total.byStatus[status]} ${label(status)}`,
+  const statuses = STATUSES.filter((status) => total.evsesByStatus[status]).map(
+    (status) => `${total.evsesByStatus[status]} ${label(status)}`,
   );
   const chargersText = `${total.chargers} charger${total.chargers === 1 ? "" : "s"}`;
   const evsesText = `${total.evses} EVSE${total.evses === 1 ? "" : "s"}`;
-  return `${chargersText}, ${share(total)} % online · ${evsesText}${statuses.length ? ": " : ""}${statuses.join(", ")}`;
+  return `${chargersText}, ${percent(total)} % online · ${evsesText}${statuses.length ? ": " : ""}${statuses.join(", ")}`;
 }
 
 function renderTotals() {
-  const all = counts([...chargers.values()].map((item) => item.charger));
+  const all = view.totals;
   const card = (value, what, status) =>
-    el("div", { class: "total-card", dataset: status ? { status } : {} }, el("span", { class: "value" }, value), el("span", { class: "what" }, what));
+    el(
+      "div",
+      { class: "total-card", dataset: status ? { status } : {} },
+      el("span", { class: "value" }, value),
+      el("span", { class: "what" }, what),
+    );
   replaceChildren(
     byId("network-totals"),
     card(all.chargers, "chargers"),
-    card(`${share(all)} %`, `online (${all.online} of ${all.chargers})`),
+    card(`${percent(all)} %`, `online (${all.chargersOnline} of ${all.chargers})`),
     card(all.evses, "EVSEs"),
-    STATUSES.filter((status) => all.byStatus[status]).map((status) =>
-      card(all.byStatus[status], `EVSEs ${label(status)}`, status),
+    STATUSES.filter((status) => all.evsesByStatus[status]).map((status) =>
+      card(all.evsesByStatus[status], `EVSEs ${label(status)}`, status),
     ),
   );
   byId("network-summary").textContent = countsText(all);
+}
+
+function renderGroupHeadings() {
+  for (const heading of groupsNode.querySelectorAll("h2[data-group]")) {
+    const list = groupBy() === "region" ? view.regions : view.businessUnits;
+    const id = heading.dataset.group || null;
+    const totals = list.find((group) => group.id === id);
+    const counts = heading.querySelector(".group-counts");
+    if (totals && counts) counts.textContent = countsText(totals.totals);
+  }
 }
 
 // ----- the groups -------------------------------------------------------------------------------------------
@@ -216,30 +284,44 @@ function groupsOf(locations) {
   }
   return [...groups.entries()]
     .sort(([a, x], [b, y]) => (a === "") - (b === "") || x.name.localeCompare(y.name))
-    .map(([, group]) => group);
+    .map(([id, group]) => ({ id, ...group }));
 }
 
 function render() {
   renderTotals();
   byId("network-empty").hidden = view.locations.length > 0;
   const open = chargers.size <= OPEN_UP_TO;
+  const list = groupBy() === "region" ? view.regions : view.businessUnits;
+  const remaining = view.locationsTotal - view.locations.length;
   replaceChildren(
     groupsNode,
     groupsOf(view.locations).map((group, n) => {
       const headingId = `group-${n}`;
-      const total = counts(group.locations.flatMap((location) => location.chargers));
+      const totals = list.find((item) => item.id === (group.id || null));
       return el(
         "section",
         { class: "group-section", "aria-labelledby": headingId },
-        el("h2", { id: headingId }, group.name, el("span", { class: "group-counts" }, countsText(total))),
+        el(
+          "h2",
+          { id: headingId, dataset: { group: group.id } },
+          group.name,
+          el("span", { class: "group-counts" }, totals ? countsText(totals.totals) : ""),
+        ),
         group.locations.map((location) => locationBlock(location, open)),
       );
     }),
+    remaining > 0
+      ? el(
+          "button",
+          { type: "button", class: "button", id: "more-locations", onclick: loadMore },
+          `Show ${Math.min(PAGE, remaining)} more of ${remaining} locations`,
+        )
+      : null,
   );
 }
 
 function locationSummary(location) {
-  const total = counts(location.chargers);
+  const total = location.totals;
   const unit = groupBy() === "region" ? location.businessUnit : location.region;
   return [
     el("strong", {}, location.name || location.address),
@@ -374,6 +456,7 @@ function paintSoon(chargerId) {
     for (const id of dirty) repaint(id);
     dirty.clear();
     renderTotals();
+    renderGroupHeadings();
   });
 }
 
@@ -390,30 +473,38 @@ function repaint(chargerId) {
   if (block) replaceChildren(block, locationSummary(item.location));
 }
 
+/** Change a loaded charger and move every total it counts in by the difference. */
+function change(item, mutate) {
+  const before = share(item.charger);
+  mutate(item.charger);
+  item.charger.status = chargerStatus(item.charger);
+  moveAllTotals(item.location, before, share(item.charger));
+  paintSoon(item.charger.chargerId);
+}
+
 function onCharger(data) {
   const item = chargers.get(data.chargerId);
   if (!item) return;
-  const charger = item.charger;
-  charger.connected = data.connected;
-  charger.heldBy = data.heldBy;
-  charger.lastSeen = data.lastSeen;
-  if (data.ocppVersion) charger.ocppVersion = data.ocppVersion;
-  for (const evse of charger.evses) evse.status = evseStatus(charger.connected, evse.ocpiStatus);
-  charger.status = chargerStatus(charger);
-  paintSoon(charger.chargerId);
+  change(item, (charger) => {
+    charger.connected = data.connected;
+    charger.heldBy = data.heldBy;
+    charger.lastSeen = data.lastSeen;
+    if (data.ocppVersion) charger.ocppVersion = data.ocppVersion;
+    for (const evse of charger.evses) evse.status = evseStatus(charger.connected, evse.ocpiStatus);
+  });
 }
 
 function onEvse(data) {
-  const item = evses.get(data.evseId);
-  if (!item) return;
-  const { evse, charger } = item;
-  evse.ocpiStatus = data.ocpiStatus;
-  evse.ocppStatus = data.ocppStatus;
-  evse.errorCode = data.errorCode;
-  evse.statusUpdatedAt = data.statusUpdatedAt;
-  evse.status = evseStatus(charger.connected, evse.ocpiStatus);
-  charger.status = chargerStatus(charger);
-  paintSoon(charger.chargerId);
+  const found = evses.get(data.evseId);
+  if (!found) return;
+  const { evse, charger } = found;
+  change(chargers.get(charger.chargerId), () => {
+    evse.ocpiStatus = data.ocpiStatus;
+    evse.ocppStatus = data.ocppStatus;
+    evse.errorCode = data.errorCode;
+    evse.statusUpdatedAt = data.statusUpdatedAt;
+    evse.status = evseStatus(charger.connected, evse.ocpiStatus);
+  });
 }
 
 function onSession(data) {
@@ -613,3 +704,4 @@ shortcut("r", "Read the network again", () => load());
 load();
 liveFeed("/v1/admin/network/events", onEvent, { onOpen: () => load() });
 setInterval(load, RELOAD_MS);
+setInterval(refreshTotals, TOTALS_MS);
