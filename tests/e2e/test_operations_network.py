@@ -9,12 +9,15 @@ confirming. The page passes axe-core without serious or critical violations; `ne
 from __future__ import annotations
 
 import subprocess
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
+from sqlalchemy import select
 
+from api.db.models import ChargingStation, Location, User
+from api.db.models.organisation import OperatorScope, Region
 from ocpp_bridge.simulator import SimulatorConfig
 from tests.e2e.test_console import (
     DEMO_PASSWORD,
@@ -23,11 +26,12 @@ from tests.e2e.test_console import (
     RunningSimulation,
     accessibility_violations,
     browser,
+    off_the_browser_loop,
     screenshot,
-    sign_in,
     wait_for,
+    screenshot as _shot,
 )
-from tests.support import cli_environment, free_port, stop_process, wait_until_ready
+from tests.support import cli_environment, database_session, free_port, stop_process, wait_until_ready
 
 __all__ = ["browser"]  # the module's headless Chromium, shared with the agent console's tests
 
@@ -44,35 +48,34 @@ class Network:
         self.other_location = other_location
 
 
-def _admin(base: str) -> dict[str, str]:
-    tokens = httpx.post(f"{base}/v1/auth/login", json={"email": "admin@example.com", "password": DEMO_PASSWORD})
-    return {"Authorization": f"Bearer {tokens.json()['accessToken']}"}
-
-
-def _organise(base: str) -> tuple[str, str]:
-    """A region with SIM-00001's location, an operator scoped to it: (its location's name, another's name)."""
-    admin = _admin(base)
-    chargers = httpx.get(f"{base}/v1/admin/chargers", headers=admin).json()
-    ours = next(c for c in chargers if c["ocppId"] == CHARGER)
-    other = next(c for c in chargers if c["locationId"] != ours["locationId"])
-    region = httpx.post(f"{base}/v1/admin/regions", json={"name": "Randstad North"}, headers=admin)
-    assert region.status_code == 201, region.text
-    placed = httpx.put(
-        f"{base}/v1/admin/locations/{ours['locationId']}/organisation",
-        json={"regionId": region.json()["id"], "businessUnitId": None},
-        headers=admin,
-    )
-    assert placed.status_code == 200, placed.text
-    operator_id = next(
-        u["id"] for u in httpx.get(f"{base}/v1/admin/users", headers=admin).json() if u["email"] == OPERATOR
-    )
-    scoped = httpx.put(
-        f"{base}/v1/admin/operators/{operator_id}/scope",
-        json={"regionIds": [region.json()["id"]], "businessUnitIds": []},
-        headers=admin,
-    )
-    assert scoped.status_code == 200, scoped.text
-    return ours["locationName"], other["locationName"]
+async def _organise(database_url: str) -> tuple[str, str]:
+    """A region with SIM-00001's location, the operator scoped to it: (its location's name, another's name)."""
+    async with database_session(database_url) as session:
+        location_id = (
+            await session.execute(select(ChargingStation.location_id).where(ChargingStation.ocpp_id == CHARGER))
+        ).scalar_one()
+        ours = await session.get(Location, location_id)
+        other = (
+            (
+                await session.execute(
+                    select(Location)
+                    .join(ChargingStation, ChargingStation.location_id == Location.id)
+                    .where(Location.id != location_id)
+                )
+            )
+            .scalars()
+            .first()
+        )
+        assert ours is not None
+        assert other is not None
+        region = Region(id=uuid.uuid4(), name="Randstad North")
+        session.add(region)
+        await session.flush()
+        ours.region_id = region.id
+        operator = (await session.execute(select(User.id).where(User.email == OPERATOR))).scalar_one()
+        session.add(OperatorScope(user_id=operator, region_id=region.id))
+        await session.commit()
+        return ours.name or ours.address, other.name or other.address
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +99,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(base)
-        location_name, other_location = _organise(base)
+        location_name, other_location = off_the_browser_loop(_organise(env["VOLTWAY_DATABASE_URL"]))
         yield Network(base, f"ws://127.0.0.1:{env['VOLTWAY_OCPP_PORT']}/ocpp", location_name, other_location)
     finally:
         stop_process(process, 30)
@@ -133,13 +136,16 @@ def _charger_status(tab: Any) -> str:
 def test_an_operator_watches_their_sites_live_and_resets_a_charger(page: Any, network: Network) -> None:
     network_reads: list[str] = []
     page.on("request", lambda r: network_reads.append(r.url) if "/v1/admin/network?" in r.url else None)
-    sign_in(page, network.base, OPERATOR)
-    page.wait_for_url("**/console/**")
-    page.goto(f"{network.base}/console/network")
+    page.goto(f"{network.base}/console?next=/console/network")
+    page.get_by_label("Email").fill(OPERATOR)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/console/network")
     page.get_by_role("heading", name="Network", level=1).wait_for()
     wait_for(lambda: _charger_status(page) == "offline", f"{CHARGER} shown offline")
-    assert page.get_by_text(network.location_name).first.is_visible()
-    assert page.get_by_text(network.other_location).count() == 0  # another region's site is not there
+    groups = page.locator("#network-groups")
+    assert groups.locator("summary", has_text=network.location_name).is_visible()
+    assert page.get_by_text(network.other_location).count() == 0  # another region's site is nowhere, not even a choice
     wait_for(lambda: page.locator("#live-status").get_attribute("data-state") == "live", "the live feed connected")
     reads_before = len(network_reads)
 
