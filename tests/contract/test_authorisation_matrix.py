@@ -278,6 +278,8 @@ MATRIX: dict[str, str] = {
     "PUT /v1/admin/locations/{location_id:uuid}/organisation": "admin",
     "GET /v1/admin/operators/{user_id:uuid}/scope": "admin",
     "PUT /v1/admin/operators/{user_id:uuid}/scope": "admin",
+    "GET /v1/admin/network": "operations",
+    "GET /v1/admin/network/events": "operations",
     # Erasing an account is called last, so that it does not take the caller's later calls with it.
     "DELETE /v1/me": "signed_in",
 }

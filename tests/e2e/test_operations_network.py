@@ -29,7 +29,6 @@ from tests.e2e.test_console import (
     off_the_browser_loop,
     screenshot,
     wait_for,
-    screenshot as _shot,
 )
 from tests.support import cli_environment, database_session, free_port, stop_process, wait_until_ready
 

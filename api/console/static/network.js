@@ -2,6 +2,7 @@
 // location, filtered through the API, kept live from the network feed, with the charger's faults, journal and
 // commands (confirmed before they are sent) in a dialog.
 import {
+  OPERATIONS_ROLES,
   api,
   byId,
   confirmDialog,
@@ -16,7 +17,7 @@ import {
   toast,
 } from "./shell.js";
 
-await startPage();
+await startPage({ roles: OPERATIONS_ROLES });
 
 const FILTERS = ["region", "businessUnit", "location", "status", "connectivity", "model", "q"];
 // the server's rule (api/domain/operations/network/schemas.py): worst first

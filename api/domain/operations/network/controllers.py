@@ -10,7 +10,6 @@ from typing import Annotated, Final
 
 from litestar import Controller, get
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
@@ -19,15 +18,12 @@ from api.deps import DbSession
 from api.domain.operations.network.feed import NetworkFeed
 from api.domain.operations.network.queries import NetworkFilters, network_view
 from api.domain.operations.network.schemas import Connectivity, NetworkStatus, NetworkView
-from api.domain.operations.scope import SiteScope
+from api.domain.operations.scope import CallerScope, SiteScope
 from api.openapi_contract import problems
 from api.security.guards import operations
 
 KEEPALIVE_SECONDS: Final = 15.0
 BATCH_SECONDS: Final = 0.25  # a stream sends at most about four batches a second, each the newest per object
-
-
-CallerScope = NamedDependency[SiteScope]
 
 
 def _feed(state: State) -> NetworkFeed:
@@ -37,7 +33,7 @@ def _feed(state: State) -> NetworkFeed:
 
 class NetworkController(Controller):
     path = "/v1/admin/network"
-    tags = ["Administration"]
+    tags = ["Operations"]
     guards = [operations]
     security = [{"BearerToken": []}]
 
