@@ -483,9 +483,36 @@ function change(item, mutate) {
   paintSoon(item.charger.chargerId);
 }
 
+const refreshing = new Map(); // charger id -> timer
+
+/** A charger that (re)connected booted meanwhile: read its model and firmware again, once it settles. */
+function refreshChargerSoon(chargerId) {
+  clearTimeout(refreshing.get(chargerId));
+  refreshing.set(
+    chargerId,
+    setTimeout(async () => {
+      refreshing.delete(chargerId);
+      const params = new URLSearchParams({ q: chargerId, limit: "5" });
+      try {
+        const data = await api(`/v1/admin/network?${params}`);
+        const fresh = data.locations.flatMap((location) => location.chargers).find((c) => c.chargerId === chargerId);
+        const item = chargers.get(chargerId);
+        if (!fresh || !item) return;
+        for (const key of ["vendor", "model", "firmwareVersion", "ocppVersion", "registrationStatus", "lastSeen"]) {
+          item.charger[key] = fresh[key];
+        }
+        paintSoon(chargerId);
+      } catch {
+        // the next reload reads it
+      }
+    }, 1000),
+  );
+}
+
 function onCharger(data) {
   const item = chargers.get(data.chargerId);
   if (!item) return;
+  if (data.connected) refreshChargerSoon(data.chargerId);
   change(item, (charger) => {
     charger.connected = data.connected;
     charger.heldBy = data.heldBy;
