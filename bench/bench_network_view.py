@@ -48,8 +48,8 @@ async def populate(url: str, chargers: int) -> list[uuid.UUID]:
     await upgrade(engine)
     factory = create_session_factory(engine)
     now = datetime.now(UTC)
-    regions = [{"id": uuid.uuid4(), "name": f"Region {n}"} for n in range(10)]
-    locations = [
+    regions: list[dict[str, Any]] = [{"id": uuid.uuid4(), "name": f"Region {n}"} for n in range(10)]
+    locations: list[dict[str, Any]] = [
         {
             "id": uuid.uuid4(),
             "country_code": "NL",
@@ -67,7 +67,10 @@ async def populate(url: str, chargers: int) -> list[uuid.UUID]:
         }
         for n in range(max(1, chargers // 4))
     ]
-    stations, evses, transactions, sessions = [], [], [], []
+    stations: list[dict[str, Any]] = []
+    evses: list[dict[str, Any]] = []
+    transactions: list[dict[str, Any]] = []
+    sessions: list[dict[str, Any]] = []
     for n in range(chargers):
         location = locations[n % len(locations)]
         station_id = uuid.uuid4()

@@ -278,6 +278,7 @@ MATRIX: dict[str, str] = {
     "PUT /v1/admin/locations/{location_id:uuid}/organisation": "admin",
     "GET /v1/admin/operators/{user_id:uuid}/scope": "admin",
     "PUT /v1/admin/operators/{user_id:uuid}/scope": "admin",
+    "GET /console/network": "public",
     "GET /v1/admin/network": "operations",
     "GET /v1/admin/network/events": "operations",
     # Erasing an account is called last, so that it does not take the caller's later calls with it.

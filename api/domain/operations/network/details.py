@@ -121,7 +121,7 @@ async def _sessionless_transactions(
         )
     )
     for evse_id, ocpp_tx, token, started, energy, power, soc in rows:
-        if evse_id in found:
+        if evse_id is None or evse_id in found:
             continue
         found[evse_id] = ActiveSession(
             session_id=None,

@@ -232,7 +232,7 @@ async def _choices(connection: AsyncConnection, scope: SiteScope) -> NetworkChoi
         regions=refs(regions),
         business_units=refs(units),
         locations=sorted(locations, key=lambda ref: ref.name.lower()),
-        models=sorted(models.scalars(), key=str.lower),
+        models=sorted((model for model in models.scalars() if model), key=str.lower),
     )
 
 
