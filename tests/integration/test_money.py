@@ -19,8 +19,9 @@ from typing import Any
 import stripe
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import select
 
-from api.db.models import ChargingSession, Location
+from api.db.models import ChargingSession, Evse, Location
 from api.db.types import utc_now
 from api.domain.chargers.provisioning import add_charger
 from api.domain.drivers.commands import add_user
@@ -56,10 +57,6 @@ async def site(database_url: str, ocpp_id: str, name: str) -> tuple[uuid.UUID, u
         assert location is not None
         location.name = name
         await session.commit()
-        from sqlalchemy import select
-
-        from api.db.models import Evse
-
         evse_id = (
             (await session.execute(select(Evse.id).where(Evse.charging_station_id == station.id))).scalars().first()
         )
@@ -111,23 +108,29 @@ async def billed(
     return record.id
 
 
+def _intent(sdk: stripe.StripeClient, customer: str, card: str, amount: int, **extra: Any) -> str:
+    params: Any = {
+        "amount": amount,
+        "currency": "eur",
+        "customer": customer,
+        "payment_method": card,
+        "confirm": True,
+        "payment_method_types": ["card"],
+        **extra,
+    }
+    intent = sdk.v1.payment_intents.create(params=params)
+    assert intent.status == ("requires_capture" if extra.get("capture_method") == "manual" else "succeeded")
+    return intent.id
+
+
 def paid(sdk: stripe.StripeClient, customer: str, card: str, amount: int, **extra: Any) -> str:
     """A payment captured at once; returns its PaymentIntent id."""
-    intent = sdk.v1.payment_intents.create(
-        params={"amount": amount, "currency": "eur", "customer": customer, "payment_method": card, "confirm": True,
-                "payment_method_types": ["card"], **extra}
-    )  # fmt: skip
-    assert intent.status == "succeeded", intent.status
-    return intent.id
+    return _intent(sdk, customer, card, amount, **extra)
 
 
 def held(sdk: stripe.StripeClient, customer: str, card: str, amount: int) -> str:
-    intent = sdk.v1.payment_intents.create(
-        params={"amount": amount, "currency": "eur", "customer": customer, "payment_method": card, "confirm": True,
-                "payment_method_types": ["card"], "capture_method": "manual"}
-    )  # fmt: skip
-    assert intent.status == "requires_capture", intent.status
-    return intent.id
+    """A hold (manual capture) not captured; returns its PaymentIntent id."""
+    return _intent(sdk, customer, card, amount, capture_method="manual")
 
 
 async def test_reconciliation_finds_planted_mismatches_and_matches_clean_bills(
@@ -199,7 +202,8 @@ async def test_reconciliation_finds_planted_mismatches_and_matches_clean_bills(
     assert found[("dispute_open", str(disputed))]["detail"].startswith("The driver's bank disputes this payment")
     strangers = {m["paymentReference"] for m in report["mismatches"] if m["kind"] == "captured_without_session"}
     assert stranger in strangers
-    assert again not in strangers and twice_reference not in strangers
+    assert again not in strangers
+    assert twice_reference not in strangers
     (eur,) = report["totals"]
     assert eur["billed"] == "96.34"  # 15 + 12.34 + 8 + 10 + 15 + 20 + 9 + 7
     assert eur["billedOutside"] == "7.00"
@@ -320,10 +324,20 @@ async def test_revenue_share_statements_over_a_hand_worked_period(
         ("Harbour Estates", "1.50"),
         ("Mill Lane Garage", "1.00"),
     }
+    # the console's print link opens without a token, only for this period, and not once changed
+    printed = await client.get(report["printUrl"])
+    assert printed.status_code == 200
+    assert "Mill Lane Garage" in printed.text
+    assert "Harbour Estates" in printed.text
+    other_period = report["printUrl"].replace("from=2026-03-01", "from=2026-01-01")
+    assert (await client.get(other_period)).status_code == 404
+    assert (await client.get(report["printUrl"][:-4] + "0000")).status_code == 404
     page = await client.get("/v1/admin/revenue-share.html", params=march, headers=admin)
     assert page.headers["content-type"].startswith("text/html")
-    assert "Harbour Estates" in page.text and "finance@harbour.example" in page.text
-    assert "0.05 EUR per kWh" in page.text and "10 % of net revenue" in page.text
+    assert "Harbour Estates" in page.text
+    assert "finance@harbour.example" in page.text
+    assert "0.05 EUR per kWh" in page.text
+    assert "10 % of net revenue" in page.text
 
 
 async def test_host_names_are_safe_in_the_printable_page_and_the_csv(

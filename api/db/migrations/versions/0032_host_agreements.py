@@ -1,4 +1,4 @@
-"""host agreements: site hosts' revenue share per location
+"""host agreements: site hosts' revenue share per location; session indexes for the money reports
 
 Revision ID: 0032
 Revises: 0026
@@ -40,9 +40,14 @@ def upgrade() -> None:
     )
     op.create_index("ix_host_agreements_host_name", "host_agreements", ["host_name"])
     op.create_index("ix_host_agreements_location_from", "host_agreements", ["location_id", "valid_from"])
+    # the reconciliation reads a period's bills, the statements a site's sessions by end time
+    op.create_index("ix_charging_sessions_billed_at", "charging_sessions", ["billed_at"])
+    op.create_index("ix_charging_sessions_location_ended", "charging_sessions", ["location_id", "ended_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_charging_sessions_location_ended", table_name="charging_sessions")
+    op.drop_index("ix_charging_sessions_billed_at", table_name="charging_sessions")
     op.drop_index("ix_host_agreements_location_from", table_name="host_agreements")
     op.drop_index("ix_host_agreements_host_name", table_name="host_agreements")
     op.drop_table("host_agreements")

@@ -7,6 +7,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
+import msgspec
 from litestar import Controller, Response, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -19,6 +20,7 @@ from api.deps import CurrentPrincipal, DbSession
 from api.domain.operations.money.agreements import create_agreement, list_agreements, update_agreement
 from api.domain.operations.money.exports import reconciliation_csv, revenue_share_csv, revenue_share_html
 from api.domain.operations.money.period import Period, period_of
+from api.domain.operations.money.print_links import check_print_token, print_url
 from api.domain.operations.money.reconciliation import reconciliation_report
 from api.domain.operations.money.revenue_share import revenue_share_report
 from api.domain.operations.money.schemas import (
@@ -28,14 +30,16 @@ from api.domain.operations.money.schemas import (
     ReconciliationReport,
     RevenueShareReport,
 )
-from api.domain.operations.scope import SiteScope
+from api.domain.operations.scope import SiteScope, site_scope_for
 from api.domain.payments.ledger import PaymentLedger
+from api.errors import NotFound
 from api.openapi_contract import problems
 from api.security.guards import admin_only, operations
 from api.security.tokens import Principal
 from api.settings import Settings
 
 Scope = NamedDependency[SiteScope]
+PRINTING_ROLES = frozenset(operations.roles)
 PeriodFrom = Annotated[
     date | None,
     QueryParameter(name="from", description="First UTC day of the period (default: the 1st of `to`'s month)"),
@@ -110,12 +114,22 @@ class MoneyController(Controller):
 
     @get("/revenue-share", summary="Site hosts' revenue-share statements", responses=problems(422))
     async def revenue_share(
-        self, db_session: DbSession, site_scope: Scope, period_from: PeriodFrom = None, period_to: PeriodTo = None,
+        self,
+        state: State,
+        db_session: DbSession,
+        site_scope: Scope,
+        principal: CurrentPrincipal,
+        period_from: PeriodFrom = None,
+        period_to: PeriodTo = None,
         host: Host = None,
-    ) -> RevenueShareReport:  # fmt: skip
+    ) -> RevenueShareReport:
         """Per host: sessions, kWh, net revenue (excl. VAT, less refunds) and the host's share per location and
-        agreement, for sessions that ended in the period (UTC days, both included)."""
-        return await revenue_share_report(db_session, site_scope, _period(period_from, period_to), host)
+        agreement, for sessions that ended in the period (UTC days, both included); `printUrl` opens them printable."""
+        period = _period(period_from, period_to)
+        report = await revenue_share_report(db_session, site_scope, period, host)
+        settings: Settings = state.settings
+        link = print_url(settings.secret_key, principal.user_id, period.first_day, period.last_day, host, utc_now())
+        return msgspec.structs.replace(report, print_url=link)
 
     @get(
         "/revenue-share.csv", summary="Revenue-share statements as CSV", media_type="text/csv", responses=problems(422)
@@ -178,3 +192,41 @@ class MoneyController(Controller):
     ) -> HostAgreementView:
         """Change the fields given; the whole agreement is checked again (terms, dates, overlap)."""
         return await update_agreement(db_session, agreement_id, data, await _actor_name(db_session, principal))
+
+
+class RevenueSharePrintController(Controller):
+    """The printable statements behind a print link (see `print_links`): no token, the link is the credential."""
+
+    path = "/v1/revenue-share"
+    tags = ["Administration"]
+
+    @get(
+        "/print",
+        summary="Printable revenue-share statements (print link)",
+        media_type="text/html",
+        responses=problems(404, 422),
+    )
+    async def printable(
+        self,
+        state: State,
+        db_session: DbSession,
+        token: Annotated[str, QueryParameter(description="From `printUrl`", max_length=200)],
+        period_from: Annotated[date, QueryParameter(name="from")],
+        period_to: Annotated[date, QueryParameter(name="to")],
+        host: Host = None,
+    ) -> Response[str]:
+        """What the staff member who made the link may see now; the link works for ten minutes."""
+        settings: Settings = state.settings
+        now = utc_now()
+        user_id = check_print_token(settings.secret_key, token, period_from, period_to, host, now)
+        user = await db_session.get(User, user_id)
+        if user is None or user.erased_at is not None or user.role not in PRINTING_ROLES:
+            raise NotFound("No such statement, or the link is not valid.")
+        principal = Principal(user_id=user.id, role=user.role, sign_in_id=uuid.UUID(int=0))
+        scope = await site_scope_for(db_session, principal)
+        report = await revenue_share_report(db_session, scope, period_of(period_from, period_to, now.date()), host)
+        return Response(
+            revenue_share_html(report, settings.operator_name),
+            media_type="text/html",
+            headers={"cache-control": "no-store"},
+        )

@@ -179,8 +179,10 @@ class HostStatement(FrozenAppStruct, frozen=True):
 
 
 class RevenueShareReport(FrozenAppStruct, frozen=True):
-    """Statements per host for the period (UTC days `from`..`to`, both included)."""
+    """Statements per host for the period (UTC days `from`..`to`, both included). `printUrl` (relative to the API)
+    opens the printable statements in a browser without a token, for ten minutes."""
 
     period_from: date = msgspec.field(name="from")
     period_to: date = msgspec.field(name="to")
     statements: list[HostStatement]
+    print_url: str | None = None
