@@ -74,6 +74,7 @@ async def billed(
     kwh: str = "10",
     excl: str | None = None,
     provider: str = "stripe",
+    refunded: str = "0",
 ) -> uuid.UUID:
     """A completed, billed session as billing leaves it (the bill and what billing recorded as captured)."""
     location_id, station_id, evse_id = where
@@ -95,6 +96,7 @@ async def billed(
         amount_due=due,
         amount_due_minor=minor,
         captured_minor=minor if provider == "stripe" else 0,
+        refunded_minor=int(Decimal(refunded) * 100),
         cdr={"total_energy": kwh, "amount_due": due, "total_cost": {"excl_vat": excl or due, "incl_vat": due}},
         started_at=moment - timedelta(hours=1),
         ended_at=moment,
@@ -241,7 +243,8 @@ async def test_revenue_share_statements_over_a_hand_worked_period(
     client_factory: ClientFactory, database_url: str
 ) -> None:
     """March 2026. Harbour Estates hosts the Harbour car park at 10 % of net revenue: sessions of 20 kWh billed 12.00
-    (10.00 excl. VAT) and 10 kWh billed 6.00 (5.00 excl. VAT): net 15.00, share 1.50. Mill Lane Garage hosts Mill
+    (10.00 excl. VAT) and 10 kWh billed 6.00 (5.00 excl. VAT) of which 1.20 was refunded at the provider: net
+    10.00 + (6.00 - 1.20) x 5/6 = 14.00, share 1.40. Mill Lane Garage hosts Mill
     Lane at 0.05 EUR per kWh from 10 March to 31 March: 15.5 kWh on 10 March 00:00 and 4.5 kWh on 31 March 23:59
     count (20 kWh, 1.00); 9 March 23:59 (before the agreement) and 1 April 00:00 (after it) do not."""
     client = await client_factory()
@@ -254,7 +257,7 @@ async def test_revenue_share_statements_over_a_hand_worked_period(
         return datetime(2026, month, day, hour, minute, tzinfo=UTC)
 
     await billed(database_url, harbour, due="12.00", excl="10.00", kwh="20", ended=at(3))
-    await billed(database_url, harbour, due="6.00", excl="5.00", kwh="10", ended=at(20))
+    await billed(database_url, harbour, due="6.00", excl="5.00", kwh="10", ended=at(20), refunded="1.20")
     await billed(database_url, mill, due="40.00", kwh="99", ended=at(9, 23, 59))
     await billed(database_url, mill, due="9.30", excl="7.75", kwh="15.5", ended=at(10, 0, 0))
     await billed(database_url, mill, due="2.70", excl="2.25", kwh="4.5", ended=at(31, 23, 59))
@@ -306,7 +309,7 @@ async def test_revenue_share_statements_over_a_hand_worked_period(
     report = (await client.get("/v1/admin/revenue-share", params=march, headers=admin)).json()
     statements = {s["hostName"]: s for s in report["statements"]}
     (line,) = statements["Harbour Estates"]["lines"]
-    assert (line["sessions"], line["energyKwh"], line["netRevenue"], line["share"]) == (2, "30.000", "15.00", "1.50")
+    assert (line["sessions"], line["energyKwh"], line["netRevenue"], line["share"]) == (2, "30.000", "14.00", "1.40")
     (line,) = statements["Mill Lane Garage"]["lines"]
     assert (line["sessions"], line["energyKwh"], line["share"], line["shareCurrency"]) == (2, "20.000", "1.00", "EUR")
     assert (line["daysFrom"], line["daysTo"]) == ("2026-03-10", "2026-03-31")
@@ -321,7 +324,7 @@ async def test_revenue_share_statements_over_a_hand_worked_period(
     exported = await client.get("/v1/admin/revenue-share.csv", params=march, headers=admin)
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert {(row["host"], row["host_share"]) for row in rows} == {
-        ("Harbour Estates", "1.50"),
+        ("Harbour Estates", "1.40"),
         ("Mill Lane Garage", "1.00"),
     }
     # the console's print link opens without a token, only for this period, and not once changed

@@ -2,6 +2,7 @@
 import { ApiError, api, byId, currentAuth, el, formatTime, label, refreshTokens, replaceChildren, startPage, toast } from "./shell.js";
 
 const auth = await startPage();
+byId("live-status").hidden = true; // the figures of a period are read on demand, not followed live
 const isAdmin = auth.profile.role === "admin";
 let latest = 0;
 

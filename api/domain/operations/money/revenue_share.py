@@ -2,7 +2,8 @@
 kWh, the net revenue and the host's share under the agreement valid on each day.
 
 A session counts on the UTC day it ended, for the agreement of its location valid that day. Its net revenue is what
-the driver was billed less the refunds and adjustments support gave back, excluding VAT: the bill's VAT share (from
+the driver was billed less what was given back (the refunds and adjustments support issued, or what the provider
+refunded when that is more), excluding VAT: the bill's VAT share (from
 its CDR, `total_cost` incl./excl. VAT) comes off the net amount. A `percent` agreement pays that percentage of the net
 revenue of the line, a `per_kwh` one the rate times the line's kWh; each line's share is rounded half up to the
 currency's minor unit once, so a statement's total is the sum of its lines.
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import ChargingSession, HostAgreement, Location, SessionAdjustment
 from api.domain.operations.money.period import Period
+from api.domain.operations.money.reconciliation import money
 from api.domain.operations.money.schemas import HostStatement, RevenueShareReport, StatementLine, StatementTotal
 from api.domain.operations.scope import SiteScope
 from api.domain.sessions.adjustments import APPLIED
@@ -203,6 +205,7 @@ async def _sales(db: AsyncSession, location_ids: list[uuid.UUID], period: Period
                 ChargingSession.currency,
                 ChargingSession.amount_due,
                 ChargingSession.cdr,
+                ChargingSession.refunded_minor,
             ).where(
                 ChargingSession.location_id.in_(location_ids),
                 ChargingSession.status == "completed",
@@ -223,8 +226,10 @@ async def _sales(db: AsyncSession, location_ids: list[uuid.UUID], period: Period
         for session_id, amount in adjustments:
             given[session_id] += Decimal(amount)
     sales = []
-    for session_id, location_id, ended_at, currency, amount_due, cdr in rows:
+    for session_id, location_id, ended_at, currency, amount_due, cdr, refunded_minor in rows:
         document: dict[str, Any] = cdr or {}
+        # refunds made at the provider (its dashboard) count too, as they do for what support may still refund
+        back = max(given.get(session_id, _ZERO), money(refunded_minor or 0, currency))
         total = document.get("total_cost") or {}
         sales.append(
             Sale(
@@ -233,7 +238,7 @@ async def _sales(db: AsyncSession, location_ids: list[uuid.UUID], period: Period
                 currency=currency,
                 energy_kwh=_decimal(document.get("total_energy")) or _ZERO,
                 billed=Decimal(amount_due or "0"),
-                given_back=given.get(session_id, _ZERO),
+                given_back=back,
                 excl_vat=_decimal(total.get("excl_vat")),
                 incl_vat=_decimal(total.get("incl_vat")),
             )
