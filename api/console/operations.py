@@ -33,3 +33,9 @@ def operations_nav() -> tuple[NavItem, ...]:
     paths = {path for handler in OPERATIONS_PAGES for path in handler.paths}
     pages = tuple(item for item in NAV if item.href.removeprefix(CONSOLE_PATH) in paths)
     return (*pages, SUPPORT_LINK) if pages else ()
+
+
+# The pages render with OPERATIONS, so they are imported once it exists.
+from api.console.money import money_page  # noqa: E402
+
+OPERATIONS_PAGES.append(money_page)

@@ -21,7 +21,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
-from api.db.models import ChargingSession, Evse, Location
+from api.db.models import ChargingSession, Evse, Location, User
+from api.db.models.organisation import OperatorScope, Region
 from api.db.types import utc_now
 from api.domain.chargers.provisioning import add_charger
 from api.domain.drivers.commands import add_user
@@ -361,3 +362,64 @@ async def test_host_names_are_safe_in_the_printable_page_and_the_csv(
     (row,) = list(csv.DictReader(io.StringIO(exported)))
     assert row["host"].startswith("'=")
     assert date.fromisoformat(row["from"]) == date(2026, 3, 1)
+
+
+async def test_an_operator_sees_the_money_of_their_own_sites_only(
+    client_factory: ClientFactory, database_url: str
+) -> None:
+    client = await client_factory()
+    admin = await headers_of(client, database_url, "lead@example.com")
+    operator = await headers_of(client, database_url, "olive@example.com", role="operator")
+    north = await site(database_url, "OPS-N", "North depot")
+    south = await site(database_url, "OPS-S", "South depot")
+    async with database_session(database_url) as session:
+        region = Region(name="North")
+        session.add(region)
+        await session.flush()
+        location = await session.get(Location, north[0])
+        assert location is not None
+        location.region_id = region.id
+        olive = (await session.execute(select(User.id).where(User.email == "olive@example.com"))).scalar_one()
+        session.add(OperatorScope(user_id=olive, region_id=region.id, business_unit_id=None))
+        await session.commit()
+    ended = datetime(2026, 3, 5, 12, tzinfo=UTC)
+    mine = await billed(database_url, north, due="10.00", ended=ended, provider="none")
+    theirs = await billed(database_url, south, due="20.00", ended=ended, provider="none")
+    for where, host in ((north, "North Hotel"), (south, "South Mall")):
+        terms = {
+            "locationId": str(where[0]),
+            "hostName": host,
+            "basis": "percent",
+            "rate": "10",
+            "validFrom": "2026-01-01",
+        }
+        assert (await client.post("/v1/admin/host-agreements", json=terms, headers=admin)).status_code == 201
+
+    march = {"from": "2026-03-01", "to": "2026-03-31"}
+    report = (await client.get("/v1/admin/reconciliation", params=march, headers=operator)).json()
+    assert [line["sessionId"] for line in report["lines"]] == [str(mine)]
+    everything = (await client.get("/v1/admin/reconciliation", params=march, headers=admin)).json()
+    assert {line["sessionId"] for line in everything["lines"]} == {str(mine), str(theirs)}
+    statements = (await client.get("/v1/admin/revenue-share", params=march, headers=operator)).json()
+    assert [s["hostName"] for s in statements["statements"]] == ["North Hotel"]
+    assert statements["statements"][0]["totals"][0]["share"] == "1.00"
+    printed = await client.get(statements["printUrl"])
+    assert "North Hotel" in printed.text
+    assert "South Mall" not in printed.text
+    exported = (await client.get("/v1/admin/revenue-share.csv", params=march, headers=operator)).text
+    assert "South Mall" not in exported
+    agreements = (await client.get("/v1/admin/host-agreements", headers=operator)).json()
+    assert [a["hostName"] for a in agreements] == ["North Hotel"]
+    # an operator reads agreements but does not write them
+    terms = {
+        "locationId": str(north[0]),
+        "hostName": "Someone",
+        "basis": "percent",
+        "rate": "50",
+        "validFrom": "2030-01-01",
+    }
+    assert (await client.post("/v1/admin/host-agreements", json=terms, headers=operator)).status_code == 403
+    first = agreements[0]["id"]
+    assert (
+        await client.patch(f"/v1/admin/host-agreements/{first}", json={"rate": "90"}, headers=operator)
+    ).status_code == 403

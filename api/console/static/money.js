@@ -1,7 +1,20 @@
 // Money: the reconciliation of a period, site hosts' revenue-share statements and their agreements.
-import { ApiError, api, byId, currentAuth, el, formatTime, label, refreshTokens, replaceChildren, startPage, toast } from "./shell.js";
+import {
+  ApiError,
+  OPERATIONS_ROLES,
+  api,
+  byId,
+  currentAuth,
+  el,
+  formatTime,
+  label,
+  refreshTokens,
+  replaceChildren,
+  startPage,
+  toast,
+} from "./shell.js";
 
-const auth = await startPage();
+const auth = await startPage({ roles: OPERATIONS_ROLES });
 byId("live-status").hidden = true; // the figures of a period are read on demand, not followed live
 const isAdmin = auth.profile.role === "admin";
 let latest = 0;
@@ -210,8 +223,8 @@ byId("m-statements-print").addEventListener("click", (event) => {
 });
 
 if (isAdmin) {
+  // the form is shown to admins only (data-roles); operators read the agreements
   const form = byId("m-agreement-form");
-  form.hidden = false;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const data = Object.fromEntries(new FormData(form).entries());

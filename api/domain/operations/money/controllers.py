@@ -10,7 +10,6 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, Response, get, patch, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -30,7 +29,7 @@ from api.domain.operations.money.schemas import (
     ReconciliationReport,
     RevenueShareReport,
 )
-from api.domain.operations.scope import SiteScope, site_scope_for
+from api.domain.operations.scope import CallerScope, site_scope_for
 from api.domain.payments.ledger import PaymentLedger
 from api.errors import NotFound
 from api.openapi_contract import problems
@@ -38,7 +37,6 @@ from api.security.guards import admin_only, operations
 from api.security.tokens import Principal
 from api.settings import Settings
 
-Scope = NamedDependency[SiteScope]
 PRINTING_ROLES = frozenset(operations.roles)
 PeriodFrom = Annotated[
     date | None,
@@ -74,7 +72,7 @@ class MoneyController(Controller):
     security = [{"BearerToken": []}]
 
     async def _reconciliation(
-        self, state: State, db_session: DbSession, site_scope: Scope, first: date | None, last: date | None
+        self, state: State, db_session: DbSession, site_scope: CallerScope, first: date | None, last: date | None
     ) -> ReconciliationReport:
         ledger: PaymentLedger = state.payment_ledger
         return await reconciliation_report(db_session, ledger, site_scope, _period(first, last), utc_now())
@@ -84,7 +82,7 @@ class MoneyController(Controller):
         self,
         state: State,
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         period_from: PeriodFrom = None,
         period_to: PeriodTo = None,
     ) -> ReconciliationReport:
@@ -98,7 +96,7 @@ class MoneyController(Controller):
         self,
         state: State,
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         period_from: PeriodFrom = None,
         period_to: PeriodTo = None,
     ) -> Response[str]:
@@ -108,7 +106,9 @@ class MoneyController(Controller):
         return _file(reconciliation_csv(report), "text/csv", name)
 
     @get("/host-agreements", summary="Site hosts' revenue-share agreements")
-    async def agreements(self, db_session: DbSession, site_scope: Scope, host: Host = None) -> list[HostAgreementView]:
+    async def agreements(
+        self, db_session: DbSession, site_scope: CallerScope, host: Host = None
+    ) -> list[HostAgreementView]:
         """The agreements of the sites the caller sees, by host, location and start."""
         return await list_agreements(db_session, site_scope, host)
 
@@ -117,7 +117,7 @@ class MoneyController(Controller):
         self,
         state: State,
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         principal: CurrentPrincipal,
         period_from: PeriodFrom = None,
         period_to: PeriodTo = None,
@@ -135,9 +135,13 @@ class MoneyController(Controller):
         "/revenue-share.csv", summary="Revenue-share statements as CSV", media_type="text/csv", responses=problems(422)
     )
     async def revenue_share_file(
-        self, db_session: DbSession, site_scope: Scope, period_from: PeriodFrom = None, period_to: PeriodTo = None,
+        self,
+        db_session: DbSession,
+        site_scope: CallerScope,
+        period_from: PeriodFrom = None,
+        period_to: PeriodTo = None,
         host: Host = None,
-    ) -> Response[str]:  # fmt: skip
+    ) -> Response[str]:
         report = await revenue_share_report(db_session, site_scope, _period(period_from, period_to), host)
         return _file(
             revenue_share_csv(report), "text/csv", f"voltway-revenue-share-{report.period_from}-{report.period_to}.csv"
@@ -150,9 +154,14 @@ class MoneyController(Controller):
         responses=problems(422),
     )
     async def revenue_share_page(
-        self, state: State, db_session: DbSession, site_scope: Scope, period_from: PeriodFrom = None,
-        period_to: PeriodTo = None, host: Host = None,
-    ) -> Response[str]:  # fmt: skip
+        self,
+        state: State,
+        db_session: DbSession,
+        site_scope: CallerScope,
+        period_from: PeriodFrom = None,
+        period_to: PeriodTo = None,
+        host: Host = None,
+    ) -> Response[str]:
         """One statement per host, each on its own sheet when printed."""
         report = await revenue_share_report(db_session, site_scope, _period(period_from, period_to), host)
         settings: Settings = state.settings
