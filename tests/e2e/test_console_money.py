@@ -13,8 +13,9 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from api.db.models import Evse
+from api.db.models import ChargingStation, Evse
 from tests.e2e.test_console import (
+    CHARGER,
     Served,
     accessibility_violations,
     browser,
@@ -33,8 +34,10 @@ __all__ = ["browser", "localstripe_url", "page", "served"]  # the console tests'
 
 
 async def _a_demo_site(database_url: str) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
+    """The site of the first simulated charger, which the demo operator looks after."""
     async with database_session(database_url) as session:
-        evse = (await session.execute(select(Evse).where(Evse.charging_station_id.is_not(None)).limit(1))).scalar_one()
+        statement = select(Evse).join(ChargingStation, Evse.charging_station_id == ChargingStation.id)
+        evse = (await session.execute(statement.where(ChargingStation.ocpp_id == CHARGER).limit(1))).scalar_one()
         assert evse.charging_station_id is not None
         return evse.location_id, evse.charging_station_id, evse.id
 
@@ -108,3 +111,17 @@ def test_an_admin_reconciles_the_month_and_prints_the_hosts_statements(page: Any
     expect(printable.locator("body")).to_contain_text("Harbour Estates")
     screenshot(printable, "money-statement.png")
     printable.close()
+
+
+def test_an_operator_reads_the_money_of_their_sites_without_editing_agreements(page: Any, served: Served) -> None:
+    from playwright.sync_api import expect
+
+    sign_in(page, served.base, "operator@example.com")
+    page.wait_for_url(re.compile(r"/console/(?!$)"))
+    page.goto(f"{served.base}/console/money")
+    expect(page.locator("#m-reconciliation-summary")).to_contain_text("billed sessions")
+    expect(page.locator("#m-agreement-form")).to_be_hidden()
+    expect(page.locator("#m-agreements")).to_contain_text("Harbour Estates")  # read, not written
+    assert page.get_by_role("link", name="Support desk").is_hidden()
+    assert accessibility_violations(page) == []
+    screenshot(page, "money-operator.png")
