@@ -4,10 +4,16 @@
 from __future__ import annotations
 
 from litestar import Response, get
+from litestar.handlers import HTTPRouteHandler
 
-from api.console.operations import OPERATIONS
+from api.console.shell import ConsoleShell
 
 
-@get("/money", sync_to_thread=False)
-def money_page() -> Response[str]:
-    return OPERATIONS.page("money.html", current="money", title="Money", script="money.js")
+def money_page(shell: ConsoleShell) -> HTTPRouteHandler:
+    """The page, rendered by the console `shell` that lists it (the operations console)."""
+
+    @get("/money", sync_to_thread=False)
+    def money() -> Response[str]:
+        return shell.page("money.html", current="money", title="Money", script="money.js")
+
+    return money

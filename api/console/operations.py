@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from litestar.handlers import HTTPRouteHandler
 
+from api.console.money import money_page
 from api.console.shell import CONSOLE_PATH, ConsoleShell, NavItem
 
 NAV: tuple[NavItem, ...] = (
@@ -26,6 +27,7 @@ SUPPORT_LINK = NavItem("support", "Support desk", f"{CONSOLE_PATH}/queue", roles
 OPERATIONS_PAGES: list[HTTPRouteHandler] = []
 
 OPERATIONS = ConsoleShell("Voltway operations", ())
+OPERATIONS_PAGES.append(money_page(OPERATIONS))
 
 
 def operations_nav() -> tuple[NavItem, ...]:
@@ -33,9 +35,3 @@ def operations_nav() -> tuple[NavItem, ...]:
     paths = {path for handler in OPERATIONS_PAGES for path in handler.paths}
     pages = tuple(item for item in NAV if item.href.removeprefix(CONSOLE_PATH) in paths)
     return (*pages, SUPPORT_LINK) if pages else ()
-
-
-# The pages render with OPERATIONS, so they are imported once it exists.
-from api.console.money import money_page  # noqa: E402
-
-OPERATIONS_PAGES.append(money_page)
