@@ -203,3 +203,12 @@ def test_stripe_charges_are_read_with_their_captured_part_and_refunds() -> None:
     assert read is not None
     assert read.amount_captured_minor == 1000
     assert charge_from_stripe({**partly, "captured": False}, []) is None
+
+
+def test_a_hold_captured_and_the_rest_charged_off_session_match_the_bill() -> None:
+    """A session dearer than its hold: 24.28 captured on the hold, 5.72 charged off-session naming the session."""
+    dear = bill(3000, "pi_hold")
+    rest = charge("pi_rest", 572, hint=str(dear.session_id)[:8])
+    lines, mismatches, _ = run([dear], [charge("pi_hold", 2428), rest])
+    assert mismatches == []
+    assert lines[0].captured == Decimal("30.00")
