@@ -32,6 +32,8 @@ from api.domain.ocpi.headers import OcpiHeadersMiddleware
 from api.domain.ocpi.open_data import OpenDataController
 from api.domain.ocpi.partners import use_settings as use_ocpi_settings
 from api.domain.ocpi.router import ocpi_exception_handlers, ocpi_router
+from api.domain.operations.money.controllers import MoneyController, RevenueSharePrintController
+from api.domain.operations.network.controllers import NetworkController
 from api.domain.operations.organisation import OrganisationController
 from api.domain.operations.scope import provide_site_scope
 from api.domain.payments.controllers import PaymentMethodController, StripeWebhookController
@@ -142,6 +144,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         services.deliveries.start()
         services.support_alerts.start()
         await services.ticket_feed.start()
+        await services.network_feed.start()
         services.support_auto_close.start()
         services.detectors.start()
         if settings.ocpi_document_refresh_seconds:
@@ -191,6 +194,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MetricsController,
             KnowledgeController,
             OrganisationController,
+            MoneyController,
+            RevenueSharePrintController,
+            NetworkController,
             console_router(),
             ocpi_router(),
             OpenDataController,

@@ -25,7 +25,9 @@ from api.domain.ocpi.pushes import OcpiPushes
 from api.domain.ocpi.roaming_authorisation import RoamingAuthoriser
 from api.domain.operations.conditions import DEFAULT_RULES, StaticRuleBook
 from api.domain.operations.detectors.network import LoggedConditions, NetworkDetectors
+from api.domain.operations.network.feed import NetworkFeed
 from api.domain.payments.events import PaymentEvents
+from api.domain.payments.ledger import NoLedger, PaymentLedger, StripeLedger
 from api.domain.payments.metered import MeteredPaymentProvider
 from api.domain.payments.none_provider import NonePaymentProvider
 from api.domain.payments.ports import PaymentProvider
@@ -84,6 +86,7 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     payment_accounts: PaymentAccounts
     payment_events: PaymentEvents
     stripe_webhooks: StripeWebhooks
+    payment_ledger: PaymentLedger  # the provider's captures and refunds read back, for the money reconciliation
     session_updates: SessionUpdates
     notifier: Notifier
     sessions: SessionService
@@ -99,6 +102,7 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     report_tickets: ReportTickets  # tickets drivers' station problem reports open
     ocpi_pushes: OcpiPushes  # EVSE statuses, sessions and CDRs to roaming partners, through `deliveries`
     ocpi_location_documents: Periodic  # our locations' stored OCPI JSON, rebuilt when they change
+    network_feed: NetworkFeed  # live charger, EVSE and session changes for the operators' network view
     detectors: NetworkDetectors  # what raises and clears alert conditions (offline, faults, failed starts ...)
 
 
@@ -115,6 +119,13 @@ def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts
         accounts = PaymentAccounts("none", None)
     webhooks = StripeWebhooks(settings.stripe_webhook_secret, events, enabled=settings.payment_provider == "stripe")
     return MeteredPaymentProvider(provider), accounts, events, webhooks
+
+
+def build_ledger(settings: Settings) -> PaymentLedger:
+    """Where the reconciliation reads what the payment provider captured and refunded."""
+    if settings.payment_provider == "stripe":
+        return StripeLedger(StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base))
+    return NoLedger()
 
 
 def notification_provider(settings: Settings) -> NotificationProvider:
@@ -205,6 +216,10 @@ def build_services(settings: Settings) -> Services:
     async def refresh_documents() -> None:
         await refresh_location_documents(session_factory, ocpi_scope)
 
+    network_feed = NetworkFeed(settings.database_url)
+    updates.taps.append(network_feed.session_update)
+    if bridge is not None:
+        bridge.live.on_stored = network_feed.stored
     network_tickets = NetworkTickets(session_factory, support.policy)
     report_tickets = ReportTickets(support.policy, danger=assistant.recognizer.safety.check)
     stations.report_filing = report_tickets
@@ -240,6 +255,7 @@ def build_services(settings: Settings) -> Services:
         payment_accounts=payment_accounts,
         payment_events=payment_events,
         stripe_webhooks=stripe_webhooks,
+        payment_ledger=build_ledger(settings),
         support=support,
         chat=ChatService(
             session_factory,
@@ -261,6 +277,7 @@ def build_services(settings: Settings) -> Services:
         ocpi_location_documents=Periodic(
             "ocpi-location-documents", settings.ocpi_document_refresh_seconds, refresh_documents
         ),
+        network_feed=network_feed,
         detectors=detectors,
     )
 
@@ -274,6 +291,7 @@ async def close_services(services: Services) -> None:
     await services.support_auto_close.stop()
     await services.ocpi_location_documents.stop()
     await services.ticket_feed.stop()
+    await services.network_feed.stop()
     await services.network_tickets.stop()  # the bridge's own shutdown is no charger going offline
     if services.bridge is not None:
         await services.bridge.stop()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from litestar.handlers import HTTPRouteHandler
 
+from api.console.money import money_page
+from api.console.network_page import network_page
 from api.console.shell import CONSOLE_PATH, ConsoleShell, NavItem
 
 NAV: tuple[NavItem, ...] = (
@@ -26,6 +28,8 @@ SUPPORT_LINK = NavItem("support", "Support desk", f"{CONSOLE_PATH}/queue", roles
 OPERATIONS_PAGES: list[HTTPRouteHandler] = []
 
 OPERATIONS = ConsoleShell("Voltway operations", ())
+OPERATIONS_PAGES.append(money_page(OPERATIONS))
+OPERATIONS_PAGES.append(network_page(OPERATIONS))
 
 
 def operations_nav() -> tuple[NavItem, ...]:
