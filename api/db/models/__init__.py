@@ -16,6 +16,13 @@ from api.db.models.chat import ChatActionAudit, ChatConversation, ChatMessage
 from api.db.models.deliveries import OutboundDelivery
 from api.db.models.device_model import ChargerDeviceEvent, ChargerMonitor, ChargerRequest, ChargerVariable
 from api.db.models.mail import MailMessage
+from api.db.models.maintenance import (
+    MaintenanceAudit,
+    MaintenanceSchedule,
+    WorkOrder,
+    WorkOrderChecklistItem,
+    WorkOrderComment,
+)
 from api.db.models.ocpi import OcpiLocationDocument, OcpiPartner
 from api.db.models.ocpi_cdrs import OcpiCdr
 from api.db.models.ocpi_tokens import OcpiToken
@@ -71,6 +78,8 @@ __all__ = [
     "Location",
     "LoginFailure",
     "MailMessage",
+    "MaintenanceAudit",
+    "MaintenanceSchedule",
     "MeterSampleRecord",
     "Notification",
     "OcpiCdr",
@@ -90,4 +99,7 @@ __all__ = [
     "SupportTicketMessage",
     "Tariff",
     "User",
+    "WorkOrder",
+    "WorkOrderChecklistItem",
+    "WorkOrderComment",
 ]
