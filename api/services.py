@@ -17,6 +17,7 @@ from api.domain.chargers.runtime import BridgeRuntime
 from api.domain.chat.intent_models import recognizer_for
 from api.domain.chat.services import ChatService
 from api.domain.drivers.services import AccountService
+from api.domain.maintenance.service import Maintenance
 from api.domain.ocpi.location_queries import refresh_location_documents
 from api.domain.ocpi.locations import our_scope
 from api.domain.ocpi.push_auth import OcpiPartnerAuth
@@ -97,6 +98,7 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     report_tickets: ReportTickets  # tickets drivers' station problem reports open
     ocpi_pushes: OcpiPushes  # EVSE statuses, sessions and CDRs to roaming partners, through `deliveries`
     ocpi_location_documents: Periodic  # our locations' stored OCPI JSON, rebuilt when they change
+    maintenance: Maintenance  # schedules' work orders opened as they come due; EVSEs held out of service
 
 
 def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts, PaymentEvents, StripeWebhooks]:
@@ -252,10 +254,12 @@ def build_services(settings: Settings) -> Services:
         ocpi_location_documents=Periodic(
             "ocpi-location-documents", settings.ocpi_document_refresh_seconds, refresh_documents
         ),
+        maintenance=Maintenance(session_factory, on_status_changed=ocpi_pushes.evse_statuses_changed),
     )
 
 
 async def close_services(services: Services) -> None:
+    await services.maintenance.scan.stop()
     await services.support_alerts.stop()
     await services.ocpi_pushes.drain()
     services.ocpi_pushes.targets.unlisten()

@@ -194,6 +194,7 @@ class SimulatedCharger(DeviceModelAnswers):
         self.start_profile: smart_charging.ChargingProfile | None = None
         self.transaction_started_at: datetime | None = None
         self.after_reply: list[tuple[str, dict[str, Any]]] = []
+        self.availability_requests: list[str] = []  # ChangeAvailability received: Inoperative / Operative
         self.background: set[asyncio.Task[None]] = set()
         self.settings |= {"ChargingScheduleAllowedChargingRateUnit": "Current,Power", "RateUnit": "A,W"}
         self.certificates = SimulatedCertificates(charger_id, v16=self.v16, organization=config.organization)
@@ -461,6 +462,10 @@ class SimulatedCharger(DeviceModelAnswers):
 
     async def _status(self, status: str, error_code: str = "NoError") -> None:
         self.status = status
+        with contextlib.suppress(_Offline):
+            await self.call("StatusNotification", self._status_payload(status, error_code))
+
+    def _status_payload(self, status: str, error_code: str = "NoError") -> dict[str, Any]:
         if self.v16:
             payload: dict[str, Any] = {
                 "connectorId": 1,
@@ -478,8 +483,7 @@ class SimulatedCharger(DeviceModelAnswers):
                 "Finishing": "Occupied",
             }.get(status, status)
             payload = {"timestamp": self._now(), "connectorStatus": connector_status, "evseId": 1, "connectorId": 1}
-        with contextlib.suppress(_Offline):
-            await self.call("StatusNotification", payload)
+        return payload
 
     async def _start(self, id_tag: str) -> None:
         self.id_tag = id_tag
@@ -714,7 +718,16 @@ class SimulatedCharger(DeviceModelAnswers):
             return {"status": "Accepted"}
         return super()._command_ExtendedTriggerMessage(payload)
 
-    def _command_ChangeAvailability(self, _payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def _command_ChangeAvailability(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        """Inoperative: the connector reports Unavailable (Scheduled until a running transaction ends);
+        Operative: Available again."""
+        wanted = payload.get("type") or payload.get("operationalStatus") or ""
+        self.availability_requests.append(wanted)
+        if self.transaction_id is not None:
+            return {"status": "Scheduled"}
+        status = "Unavailable" if wanted == "Inoperative" else "Available"
+        self.status = status
+        self.after_reply.append(("StatusNotification", self._status_payload(status)))
         return {"status": "Accepted"}
 
     def _command_GetConfiguration(self, payload: dict[str, Any]) -> dict[str, Any]:  # noqa: N802

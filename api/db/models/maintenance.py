@@ -7,7 +7,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db.base import Base
@@ -17,8 +17,8 @@ from api.db.types import UTCDateTime, utc_now
 class MaintenanceSchedule(Base):
     """A task repeated at one location (a quarterly inspection, an annual electrical test).
 
-    Occurrence n is due `starts_on` plus n times the interval, always counted from `starts_on`, so a schedule that
-    starts on the 31st comes back to the 31st after a short month instead of drifting to the 28th.
+    Occurrence n is due `starts_on` plus (n - first_occurrence) intervals, always counted from `starts_on`, so a
+    schedule that starts on the 31st comes back to the 31st after a short month instead of drifting to the 28th.
     """
 
     __tablename__ = "maintenance_schedules"
@@ -32,8 +32,11 @@ class MaintenanceSchedule(Base):
     unit: Mapped[str] = mapped_column(String(8))  # days or months
     starts_on: Mapped[date] = mapped_column(Date)
     occurrence: Mapped[int] = mapped_column(Integer, default=0)  # the next occurrence to open a work order for
-    next_due_on: Mapped[date] = mapped_column(Date, index=True)
+    # the occurrence that falls on starts_on: a changed start or interval counts on, so numbers are never reused
+    first_occurrence: Mapped[int] = mapped_column(Integer, default=0)
+    next_due_on: Mapped[date] = mapped_column(Date)
     lead_days: Mapped[int] = mapped_column(Integer, default=0)  # open the work order this many days before it is due
+    opens_on: Mapped[date] = mapped_column(Date, index=True)  # next_due_on - lead_days: what the scan looks for
     checklist: Mapped[list[str]] = mapped_column(JSON, default=list)
     takes_out_of_service: Mapped[bool] = mapped_column(Boolean, default=False)
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -82,9 +85,7 @@ class WorkOrderChecklistItem(Base):
 
     __tablename__ = "work_order_checklist_items"
 
-    work_order_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("work_orders.id", ondelete="CASCADE"), primary_key=True
-    )
+    work_order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     text: Mapped[str] = mapped_column(String(300))
     done_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -106,7 +107,8 @@ class MaintenanceAudit(Base):
 
     __tablename__ = "maintenance_audit"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    # a sequence, so entries written in one instant keep their order
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     schedule_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)  # no FKs: the trail outlives its subject
     work_order_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -55,8 +55,10 @@ def upgrade() -> None:
         sa.Column("unit", sa.String(length=8), nullable=False),
         sa.Column("starts_on", sa.Date(), nullable=False),
         sa.Column("occurrence", sa.Integer(), nullable=False),
+        sa.Column("first_occurrence", sa.Integer(), nullable=False),
         sa.Column("next_due_on", sa.Date(), nullable=False),
         sa.Column("lead_days", sa.Integer(), nullable=False),
+        sa.Column("opens_on", sa.Date(), nullable=False),
         sa.Column("checklist", sa.JSON(), nullable=False),
         sa.Column("takes_out_of_service", sa.Boolean(), nullable=False),
         sa.Column("assignee_id", sa.Uuid(), nullable=True),
@@ -68,7 +70,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_maintenance_schedules_location_id", "maintenance_schedules", ["location_id"])
-    op.create_index("ix_maintenance_schedules_next_due_on", "maintenance_schedules", ["next_due_on"])
+    op.create_index("ix_maintenance_schedules_opens_on", "maintenance_schedules", ["opens_on"])
     op.create_table(
         "work_orders",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -130,7 +132,7 @@ def upgrade() -> None:
     op.create_index("ix_work_order_comments_work_order_id", "work_order_comments", ["work_order_id"])
     op.create_table(
         "maintenance_audit",
-        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("schedule_id", sa.Uuid(), nullable=True),
         sa.Column("work_order_id", sa.Uuid(), nullable=True),
         sa.Column("actor_id", sa.Uuid(), nullable=True),

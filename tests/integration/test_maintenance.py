@@ -1,0 +1,306 @@
+"""Maintenance on SQLite and PostgreSQL: schedules open exactly one work order per occurrence however many scans
+run, on the right days; work orders are worked through their checklist and closed with notes, every change
+audited; a work order that takes its charger out of service shows it INOPERATIVE "Under maintenance" to drivers
+until it is done."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select
+
+from api.db.engine import create_engine, create_session_factory
+from api.db.models import Evse, WorkOrder
+from api.db.types import utc_now
+from api.domain.chargers.provisioning import add_charger
+from api.domain.maintenance.schedules import open_due_work_orders
+from tests.integration.conftest import ClientFactory
+from tests.integration.support_desk import account
+from tests.support import database_session, wait_for
+
+Client = AsyncTestClient[Litestar]
+
+
+async def _charger(database_url: str, ocpp_id: str, *, latitude: float = 52.1) -> tuple[uuid.UUID, uuid.UUID]:
+    """A charger on the map: (its location id, its EVSE id), the EVSE last heard AVAILABLE."""
+    async with database_session(database_url) as session:
+        station, _ = await add_charger(
+            session,
+            ocpp_id=ocpp_id,
+            password="charger secret 123",
+            country_code="NL",
+            party_id="VWY",
+            coordinates=(latitude, 5.1),
+            name=f"Site of {ocpp_id}",
+        )
+        await session.commit()
+        evse = (await session.execute(select(Evse).where(Evse.charging_station_id == station.id))).scalar_one()
+        evse.status = "AVAILABLE"
+        await session.commit()
+        return station.location_id, evse.id
+
+
+async def _admin(client: Client, database_url: str) -> dict[str, str]:
+    return await account(client, database_url, f"admin-{uuid.uuid4().hex[:6]}@example.com", "admin", name="Ada")
+
+
+def _at(client: Client, moment: datetime) -> None:
+    """Run the app's maintenance clock at `moment`."""
+    client.app.state.maintenance.clock = lambda: moment
+
+
+async def test_a_schedule_coming_due_opens_exactly_one_work_order_even_with_two_scans_at_once(
+    client_factory: ClientFactory, database_url: str
+) -> None:
+    client = await client_factory()
+    headers = await _admin(client, database_url)
+    location_id, _ = await _charger(database_url, "MNT-00001")
+    today = utc_now().date()
+    created = await client.post(
+        "/v1/admin/maintenance/schedules",
+        json={
+            "locationId": str(location_id),
+            "name": "Quarterly inspection",
+            "rule": "quarterly",
+            "startsOn": (today + timedelta(days=3)).isoformat(),
+            "leadDays": 3,
+            "checklist": ["Cables and plugs undamaged", "Emergency stop works"],
+        },
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    schedule = created.json()
+    assert schedule["recurrence"] == {"every": 3, "unit": "months", "text": "quarterly"}
+    assert schedule["nextDueOn"] == (today + timedelta(days=3)).isoformat()
+
+    engines = [create_engine(database_url), create_engine(database_url)]
+    try:
+        factories = [create_session_factory(engine) for engine in engines]
+        yesterday = utc_now() - timedelta(days=1)
+        assert await open_due_work_orders(factories[0], yesterday) == 0  # opens 3 days ahead, not 4
+        now = utc_now()
+        opened = await asyncio.gather(*(open_due_work_orders(factory, now) for factory in factories))
+        assert sorted(opened) == [0, 1]
+        assert await open_due_work_orders(factories[0], now) == 0
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+    listed = (await client.get("/v1/admin/work-orders", headers=headers)).json()
+    assert len(listed) == 1
+    order = listed[0]
+    assert (order["title"], order["source"], order["status"]) == ("Quarterly inspection", "schedule", "open")
+    assert order["dueOn"] == (today + timedelta(days=3)).isoformat()
+    assert (order["checklistDone"], order["checklistTotal"], order["overdue"]) == (0, 2, False)
+    schedules = (await client.get("/v1/admin/maintenance/schedules", headers=headers)).json()
+    next_due = date.fromisoformat(schedules[0]["nextDueOn"])
+    assert next_due.month == ((today + timedelta(days=3)).month + 2) % 12 + 1
+
+    # not done in time: it is overdue, and the next quarter's work order opens in its turn
+    _at(client, utc_now() + timedelta(days=5))
+    overdue = (await client.get("/v1/admin/work-orders", params={"view": "overdue"}, headers=headers)).json()
+    assert [item["id"] for item in overdue] == [order["id"]]
+    later = datetime.combine(next_due, datetime.min.time(), UTC)
+    engine = create_engine(database_url)
+    try:
+        assert await open_due_work_orders(create_session_factory(engine), later) == 1
+    finally:
+        await engine.dispose()
+    async with database_session(database_url) as session:
+        occurrences = (await session.execute(select(WorkOrder.occurrence).order_by(WorkOrder.occurrence))).scalars()
+        assert list(occurrences) == [0, 1]
+
+
+async def test_month_ends_and_years_are_counted_from_the_start(
+    client_factory: ClientFactory, database_url: str
+) -> None:
+    client = await client_factory()
+    headers = await _admin(client, database_url)
+    location_id, _ = await _charger(database_url, "MNT-00002")
+
+    async def schedule(starts_on: str, **interval: Any) -> None:
+        body = {"locationId": str(location_id), "name": f"Task {starts_on}", "startsOn": starts_on, **interval}
+        answer = await client.post("/v1/admin/maintenance/schedules", json=body, headers=headers)
+        assert answer.status_code == 201, answer.text
+
+    await schedule("2027-01-31", every=1, unit="months")
+    await schedule("2027-12-31", rule="yearly")
+    engine = create_engine(database_url)
+    due: list[tuple[str, str]] = []
+    try:
+        factory = create_session_factory(engine)
+        for day in ("2027-01-31", "2027-02-28", "2027-03-31", "2028-12-31"):
+            await open_due_work_orders(factory, datetime.fromisoformat(day).replace(tzinfo=UTC))
+        async with factory() as session:
+            rows = (await session.execute(select(WorkOrder.title, WorkOrder.due_on).order_by(WorkOrder.due_on))).all()
+            due = [(title, due_on.isoformat()) for title, due_on in rows]
+    finally:
+        await engine.dispose()
+    monthly, yearly = "Task 2027-01-31", "Task 2027-12-31"
+    # on 31 December 2028 the monthly schedule catches up on every month it missed, each once
+    assert [d for t, d in due if t == monthly][:4] == ["2027-01-31", "2027-02-28", "2027-03-31", "2027-04-30"]
+    assert len([d for t, d in due if t == monthly]) == 24
+    assert [d for t, d in due if t == yearly] == ["2027-12-31", "2028-12-31"]
+    listed = {
+        s["name"]: s["nextDueOn"] for s in (await client.get("/v1/admin/maintenance/schedules", headers=headers)).json()
+    }
+    assert listed == {monthly: "2029-01-31", yearly: "2029-12-31"}
+
+
+async def _station_evse(client: Client, location_id: uuid.UUID) -> dict[str, Any]:
+    """The EVSE as the driver app shows it ({} until the map has the new station)."""
+    detail = (await client.get(f"/v1/stations/{location_id}")).json()
+    evses: list[dict[str, Any]] = detail.get("evses") or [{}]
+    return evses[0]
+
+
+async def test_a_work_order_takes_its_charger_out_of_service_until_it_is_done(
+    client_factory: ClientFactory, database_url: str
+) -> None:
+    client = await client_factory(catalog_poll_seconds=0.1)
+    headers = await _admin(client, database_url)
+    location_id, evse_id = await _charger(database_url, "MNT-00003")
+    body = {
+        "title": "Replace the cable",
+        "chargerId": "MNT-00003",
+        "dueOn": (utc_now().date() + timedelta(days=2)).isoformat(),
+        "checklist": ["Isolate the supply", "Fit the new cable", "Test a charge"],
+        "takesOutOfService": True,
+        "serviceReason": "cable replacement",
+        "alertId": str(uuid.uuid4()),
+    }
+    created = await client.post("/v1/admin/work-orders", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    order = created.json()
+    assert (order["source"], order["locationId"], order["outOfService"]) == ("alert", str(location_id), False)
+    again = await client.post("/v1/admin/work-orders", json=body, headers=headers)
+    assert again.status_code == 409
+    assert order["id"] in again.json()["detail"]
+    work = f"/v1/admin/work-orders/{order['id']}"
+
+    started = await client.post(f"{work}/start", headers=headers)
+    assert started.status_code == 200, started.text
+    assert (started.json()["status"], started.json()["outOfService"]) == ("in_progress", True)
+    async with database_session(database_url) as session:
+        evse = await session.get(Evse, evse_id)
+        assert evse is not None
+        assert (evse.status, evse.status_source, evse.status_reason) == (
+            "INOPERATIVE",
+            "maintenance",
+            "cable replacement",
+        )
+
+    async def shown_under_maintenance() -> bool:
+        return (await _station_evse(client, location_id)).get("statusSource") == "maintenance"
+
+    await wait_for(shown_under_maintenance, "the station shown under maintenance")
+    shown = await _station_evse(client, location_id)
+    assert shown["status"] == "INOPERATIVE"
+    assert shown["statusReason"] == "Under maintenance: cable replacement"
+
+    # the checklist: ticked with who and when; completing needs every item and closing notes
+    assert (await client.post(f"{work}/checklist/1", headers=headers)).status_code == 200
+    assert (await client.post(f"{work}/checklist/9", headers=headers)).status_code == 404
+    refused = await client.post(f"{work}/complete", json={"closingNotes": "Cable replaced"}, headers=headers)
+    assert refused.status_code == 409
+    assert "Fit the new cable" in refused.json()["detail"]
+    for item in (2, 3):
+        ticked = await client.post(f"{work}/checklist/{item}", headers=headers)
+        assert ticked.status_code == 200
+    assert (await client.post(f"{work}/complete", json={"closingNotes": "  "}, headers=headers)).status_code in (
+        400,
+        422,
+    )
+    comment = await client.post(f"{work}/comments", json={"body": "Old cable cut at the plug"}, headers=headers)
+    assert comment.status_code == 201, comment.text
+    done = await client.post(
+        f"{work}/complete", json={"closingNotes": "Cable replaced, test charge 11 kW"}, headers=headers
+    )
+    assert done.status_code == 200, done.text
+    detail = done.json()
+    assert (detail["status"], detail["outOfService"], detail["closingNotes"]) == (
+        "done",
+        False,
+        "Cable replaced, test charge 11 kW",
+    )
+    assert all(item["done"] and item["doneBy"] and item["doneAt"] for item in detail["checklist"])
+    assert [c["body"] for c in detail["comments"]] == ["Old cable cut at the plug"]
+    assert [entry["action"] for entry in detail["audit"]] == [
+        "work_order.opened",
+        "work_order.started",
+        "service.out",
+        "checklist.ticked",
+        "checklist.ticked",
+        "checklist.ticked",
+        "comment.added",
+        "service.back",
+        "work_order.completed",
+    ]
+    assert detail["availability"] is None  # no OCPP bridge in this process: nothing was sent
+    async with database_session(database_url) as session:
+        evse = await session.get(Evse, evse_id)
+        assert evse is not None
+        assert (evse.status, evse.status_source, evse.status_reason) == ("AVAILABLE", "live", None)
+
+    async def shown_live_again() -> bool:
+        return (await _station_evse(client, location_id)).get("statusSource") == "offline"  # not connected
+
+    await wait_for(shown_live_again, "the station back from maintenance")
+    assert (await client.post(f"{work}/cancel", headers=headers)).status_code == 409
+    closed = (await client.get("/v1/admin/work-orders", params={"view": "closed"}, headers=headers)).json()
+    assert [item["id"] for item in closed] == [order["id"]]
+
+
+async def test_bad_input_is_named_and_unknown_things_are_not_found(
+    client_factory: ClientFactory, database_url: str
+) -> None:
+    client = await client_factory()
+    headers = await _admin(client, database_url)
+    location_id, _ = await _charger(database_url, "MNT-00004")
+    base = {"locationId": str(location_id), "name": "Annual electrical test", "startsOn": "2027-06-01"}
+    both = await client.post(
+        "/v1/admin/maintenance/schedules", json={**base, "rule": "yearly", "every": 2, "unit": "days"}, headers=headers
+    )
+    assert both.status_code == 422
+    assert both.json()["errors"][0]["field"] == "rule"
+    neither = await client.post("/v1/admin/maintenance/schedules", json=base, headers=headers)
+    assert neither.status_code == 422
+    assert neither.json()["errors"][0]["field"] == "every"
+    nowhere = await client.post(
+        "/v1/admin/maintenance/schedules",
+        json={**base, "rule": "yearly", "locationId": str(uuid.uuid4())},
+        headers=headers,
+    )
+    assert nowhere.status_code == 404
+    driver = await account(client, database_url, "dora@example.com", "driver", name="Dora")
+    assignee = (await client.get("/v1/me", headers=driver)).json()["id"]
+    not_staff = await client.post(
+        "/v1/admin/work-orders",
+        json={"title": "Look", "chargerId": "MNT-00004", "assigneeId": assignee},
+        headers=headers,
+    )
+    assert not_staff.status_code == 422
+    assert not_staff.json()["errors"][0]["field"] == "assigneeId"
+    no_ticket = await client.post(
+        "/v1/admin/work-orders",
+        json={"title": "Look", "chargerId": "MNT-00004", "ticketIds": [424242]},
+        headers=headers,
+    )
+    assert no_ticket.status_code == 422
+    assert "424242" in no_ticket.json()["errors"][0]["message"]
+    unknown = await client.post("/v1/admin/work-orders", json={"title": "Look", "chargerId": "NOPE-1"}, headers=headers)
+    assert unknown.status_code == 404
+    assert (await client.get(f"/v1/admin/work-orders/{uuid.uuid4()}", headers=headers)).status_code == 404
+    assert (await client.get("/v1/admin/work-orders", headers=driver)).status_code == 403
+    schedule = await client.post("/v1/admin/maintenance/schedules", json={**base, "rule": "yearly"}, headers=headers)
+    path = f"/v1/admin/maintenance/schedules/{schedule.json()['id']}"
+    moved = await client.patch(path, json={"nextDueOn": "2027-07-15", "rule": "half-yearly"}, headers=headers)
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["nextDueOn"], moved.json()["recurrence"]["text"]) == ("2027-07-15", "half-yearly")
+    assert (await client.delete(path, headers=headers)).status_code == 204
+    assert (await client.delete(path, headers=headers)).status_code == 404
