@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import date, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 import msgspec
 from sqlalchemy import delete, select, update
@@ -44,8 +44,12 @@ def recurrence_of(rule: str | None, every: int | None, unit: Unit | None) -> Rec
     return Recurrence(every, unit)
 
 
+def _stored(schedule: MaintenanceSchedule) -> Recurrence:
+    return Recurrence(schedule.every, "months" if schedule.unit == "months" else "days")
+
+
 def _view(schedule: MaintenanceSchedule, location_name: str | None) -> ScheduleView:
-    recurrence = Recurrence(schedule.every, schedule.unit)  # type: ignore[arg-type]
+    recurrence = _stored(schedule)
     return ScheduleView(
         id=schedule.id,
         location_id=schedule.location_id,
@@ -77,6 +81,24 @@ async def _in_scope(session: AsyncSession, scope: SiteScope, schedule_id: uuid.U
     return schedule
 
 
+async def _location_of(
+    session: AsyncSession, scope: SiteScope, location_id: uuid.UUID | None, charger_id: str | None
+) -> uuid.UUID:
+    """The schedule's location: the one named, or its charger's; 404 outside the caller's sites."""
+    if charger_id is not None:
+        at = await charger_location(session, charger_id)
+        if at is None or not scope.allows(at):
+            raise NotFound(f"No charger {charger_id!r}.")
+        if location_id is not None and location_id != at:
+            raise InvalidInput([FieldError("chargerId", f"charger {charger_id!r} is not at this location")])
+        return at
+    if location_id is None:
+        raise InvalidInput([FieldError("locationId", "name the location (locationId) or a charger (chargerId)")])
+    if not scope.allows(location_id) or await session.get(Location, location_id) is None:
+        raise NotFound(f"No location {location_id}.")
+    return location_id
+
+
 async def list_schedules(
     session: AsyncSession, scope: SiteScope, location_id: uuid.UUID | None = None
 ) -> list[ScheduleView]:
@@ -96,11 +118,7 @@ async def create_schedule(
     session: AsyncSession, scope: SiteScope, actor_id: uuid.UUID, data: NewSchedule, now: datetime
 ) -> ScheduleView:
     recurrence = recurrence_of(data.rule, data.every, data.unit)
-    location_id = data.location_id
-    if not scope.allows(location_id) or await session.get(Location, location_id) is None:
-        raise NotFound(f"No location {location_id}.")
-    if data.charger_id is not None and await charger_location(session, data.charger_id) != location_id:
-        raise InvalidInput([FieldError("chargerId", f"no charger {data.charger_id!r} at this location")])
+    location_id = await _location_of(session, scope, data.location_id, data.charger_id)
     await check_assignee(session, data.assignee_id)
     schedule = MaintenanceSchedule(
         id=uuid.uuid4(),
@@ -148,36 +166,37 @@ async def change_schedule(
 ) -> ScheduleView:
     """Change what was sent; a new interval or next due date restarts the counting from the next due date."""
     schedule = await _in_scope(session, scope, schedule_id)
-    changed: dict[str, object] = {}
+    changed: dict[str, Any] = {}
     for name in ("name", "description", "checklist", "takes_out_of_service", "active"):
         value = getattr(data, name)
         if value is not msgspec.UNSET:
             setattr(schedule, name, value)
             changed[name] = value
     if data.assignee_id is not msgspec.UNSET:
-        await check_assignee(session, data.assignee_id)  # type: ignore[arg-type]
-        schedule.assignee_id = data.assignee_id  # type: ignore[assignment]
+        await check_assignee(session, data.assignee_id)
+        schedule.assignee_id = data.assignee_id
         changed["assigneeId"] = data.assignee_id
     interval_sent = any(getattr(data, name) is not msgspec.UNSET for name in ("rule", "every", "unit"))
     if interval_sent:
         rule = None if data.rule is msgspec.UNSET else data.rule
-        every = schedule.every if data.every is msgspec.UNSET and rule is None else data.every
-        unit = schedule.unit if data.unit is msgspec.UNSET and rule is None else data.unit
+        stored = _stored(schedule)
+        every = stored.every if data.every is msgspec.UNSET and rule is None else data.every
+        unit = stored.unit if data.unit is msgspec.UNSET and rule is None else data.unit
         recurrence = recurrence_of(
-            rule,  # type: ignore[arg-type]
-            None if every is msgspec.UNSET else every,  # type: ignore[arg-type]
-            None if unit is msgspec.UNSET else unit,  # type: ignore[arg-type]
+            rule,
+            None if every is msgspec.UNSET else every,
+            None if unit is msgspec.UNSET else unit,
         )
         schedule.every, schedule.unit = recurrence.every, recurrence.unit
         changed["recurrence"] = recurrence.describe()
     if data.next_due_on is not msgspec.UNSET or interval_sent:
         next_due = schedule.next_due_on if data.next_due_on is msgspec.UNSET else data.next_due_on
-        schedule.starts_on = next_due  # type: ignore[assignment]
+        schedule.starts_on = next_due
         schedule.first_occurrence = schedule.occurrence
-        schedule.next_due_on = next_due  # type: ignore[assignment]
+        schedule.next_due_on = next_due
         changed["nextDueOn"] = next_due
     if data.lead_days is not msgspec.UNSET:
-        schedule.lead_days = data.lead_days  # type: ignore[assignment]
+        schedule.lead_days = data.lead_days
         changed["leadDays"] = data.lead_days
     schedule.opens_on = schedule.next_due_on - timedelta(days=schedule.lead_days)
     schedule.updated_at = now
@@ -233,7 +252,7 @@ async def _open_next(
         if schedule is None or not schedule.active or schedule.opens_on > today:
             return None
         seen = schedule.occurrence
-        recurrence = Recurrence(schedule.every, schedule.unit)  # type: ignore[arg-type]
+        recurrence = _stored(schedule)
         due_on = schedule.next_due_on
         following = recurrence.occurrence(schedule.starts_on, seen + 1 - schedule.first_occurrence)
         session.expunge(schedule)  # keeps what was read past the rollback

@@ -34,16 +34,16 @@ class RecurrenceView(AppStruct):
 
 
 class NewSchedule(AppStruct):
-    """A preventive task at a location. The interval is a `rule` ("quarterly", "yearly" ...) or `every` N `unit`s;
-    `startsOn` is the first due date."""
+    """A preventive task at a location (`locationId`) or on one charger there (`chargerId`: its location is taken).
+    The interval is a `rule` ("quarterly", "yearly" ...) or `every` N `unit`s; `startsOn` is the first due date."""
 
-    location_id: uuid.UUID
     name: Title
     starts_on: date
+    location_id: uuid.UUID | None = None
+    charger_id: ChargerId | None = None
     rule: RuleName | None = None
     every: Every | None = None
     unit: Unit | None = None
-    charger_id: ChargerId | None = None
     description: Description = ""
     lead_days: LeadDays = 0
     checklist: Checklist = msgspec.field(default_factory=list)

@@ -29,8 +29,11 @@ class Maintenance:
         self.session_factory = session_factory
         self.service_status = ServiceStatus(on_status_changed)
         self.clock = clock
-        self.scan = Periodic("maintenance-schedules", scan_seconds, self.open_due)
+        self.scan = Periodic("maintenance-schedules", scan_seconds, self._scan)
 
     async def open_due(self) -> int:
         """Open the work orders of every schedule occurrence due now; returns how many were opened."""
         return await open_due_work_orders(self.session_factory, self.clock())
+
+    async def _scan(self) -> None:
+        await self.open_due()

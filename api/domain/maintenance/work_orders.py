@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import msgspec
 from sqlalchemy import ColumnElement, and_, func, select
@@ -276,7 +276,7 @@ async def change_work_order(
     order = await _in_scope(session, scope, work_order_id, lock=True)
     if order.status in CLOSED:
         raise Conflict(f"This work order is {order.status}; it can no longer change.")
-    changed: dict[str, object] = {}
+    changed: dict[str, Any] = {}
     for name in ("title", "description", "due_on"):
         value = getattr(data, name)
         if value is not msgspec.UNSET:
