@@ -327,12 +327,57 @@ async def _set_held(
         return None
     if not order.held_evses:
         return None
-    await service.release(session, order.location_id, order.held_evses, now)
-    audit.record(
-        session, "service.back", actor_id=actor_id, at=now, work_order_id=order.id, evses=len(order.held_evses)
-    )
+    handed = await _hand_over(session, service, order, now)
+    back = [item for item in order.held_evses if item["evseId"] not in handed]
+    await service.release(session, order.location_id, back, now)
+    if not back:
+        order.held_evses = []
+        return None  # another running work order keeps the charger out of service
+    audit.record(session, "service.back", actor_id=actor_id, at=now, work_order_id=order.id, evses=len(back))
     order.held_evses = []
     return True
+
+
+async def _hand_over(session: AsyncSession, service: ServiceStatus, order: WorkOrder, now: datetime) -> set[str]:
+    """Give the EVSEs `order` holds that another running out-of-service work order also covers to that one (the
+    charger stays out of service until the last of them ends); returns the EVSE ids handed over."""
+    others = list(
+        (
+            await session.execute(
+                select(WorkOrder)
+                .where(
+                    WorkOrder.location_id == order.location_id,
+                    WorkOrder.id != order.id,
+                    WorkOrder.status == "in_progress",
+                    WorkOrder.takes_out_of_service.is_(True),
+                )
+                .order_by(WorkOrder.started_at, WorkOrder.id)
+                .with_for_update()
+            )
+        ).scalars()
+    )
+    if not others:
+        return set()
+    ids = [uuid.UUID(item["evseId"]) for item in order.held_evses]
+    charger_of = dict(
+        (
+            await session.execute(
+                select(Evse.id, ChargingStation.ocpp_id)
+                .join(ChargingStation, ChargingStation.id == Evse.charging_station_id)
+                .where(Evse.id.in_(ids))
+            )
+        ).all()
+    )
+    handed: set[str] = set()
+    for item in order.held_evses:
+        charger = charger_of.get(uuid.UUID(item["evseId"]))
+        heir = next((o for o in others if o.charger_id is None or o.charger_id == charger), None)
+        if heir is None:
+            continue
+        heir.held_evses = [*heir.held_evses, item]
+        await service.reason(session, [item], _reason(heir), now)
+        handed.add(item["evseId"])
+    return handed
 
 
 async def start_work_order(
