@@ -28,6 +28,7 @@ from api.domain.chargers.security_controllers import AdminChargerSecurityControl
 from api.domain.chargers.smart_charging_controllers import AdminSmartChargingController
 from api.domain.chat.controllers import ChatController
 from api.domain.drivers.controllers import AdminUsersController, AuthController, IdTokenController, MeController
+from api.domain.maintenance.controllers import MaintenanceScheduleController, WorkOrderController
 from api.domain.ocpi.headers import OcpiHeadersMiddleware
 from api.domain.ocpi.open_data import OpenDataController
 from api.domain.ocpi.partners import use_settings as use_ocpi_settings
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         services.support_alerts.start()
         await services.ticket_feed.start()
         services.support_auto_close.start()
+        services.maintenance.scan.start()
         if settings.ocpi_document_refresh_seconds:
             services.ocpi_location_documents.start()
             services.ocpi_location_documents.wake()  # at once: the first crawl after a start finds them stored
@@ -190,6 +192,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MetricsController,
             KnowledgeController,
             OrganisationController,
+            MaintenanceScheduleController,
+            WorkOrderController,
             console_router(),
             ocpi_router(),
             OpenDataController,

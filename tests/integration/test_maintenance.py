@@ -15,7 +15,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from api.db.engine import create_engine, create_session_factory
-from api.db.models import Evse, WorkOrder
+from api.db.models import Evse, Location, User, WorkOrder
+from api.db.models.organisation import OperatorScope, Region
 from api.db.types import utc_now
 from api.domain.chargers.provisioning import add_charger
 from api.domain.maintenance.schedules import open_due_work_orders
@@ -138,7 +139,7 @@ async def test_month_ends_and_years_are_counted_from_the_start(
             await open_due_work_orders(factory, datetime.fromisoformat(day).replace(tzinfo=UTC))
         async with factory() as session:
             rows = (await session.execute(select(WorkOrder.title, WorkOrder.due_on).order_by(WorkOrder.due_on))).all()
-            due = [(title, due_on.isoformat()) for title, due_on in rows]
+            due = [(title, due_on.isoformat() if due_on else "") for title, due_on in rows]
     finally:
         await engine.dispose()
     monthly, yearly = "Task 2027-01-31", "Task 2027-12-31"
@@ -304,3 +305,110 @@ async def test_bad_input_is_named_and_unknown_things_are_not_found(
     assert (moved.json()["nextDueOn"], moved.json()["recurrence"]["text"]) == ("2027-07-15", "half-yearly")
     assert (await client.delete(path, headers=headers)).status_code == 204
     assert (await client.delete(path, headers=headers)).status_code == 404
+
+
+async def test_an_operator_sees_and_works_only_on_their_own_sites(
+    client_factory: ClientFactory, database_url: str
+) -> None:
+    client = await client_factory()
+    admin = await _admin(client, database_url)
+    operator = await account(client, database_url, "otto@example.com", "operator", name="Otto")
+    own_location, _ = await _charger(database_url, "MNT-00005")
+    other_location, _ = await _charger(database_url, "MNT-00006", latitude=52.3)
+    async with database_session(database_url) as session:
+        region = Region(id=uuid.uuid4(), name="North")
+        session.add(region)
+        await session.flush()
+        location = await session.get(Location, own_location)
+        assert location is not None
+        location.region_id = region.id
+        otto = (await session.execute(select(User.id).where(User.email == "otto@example.com"))).scalar_one()
+        session.add(OperatorScope(user_id=otto, region_id=region.id, business_unit_id=None))
+        await session.commit()
+
+    async def work_order(charger_id: str) -> str:
+        answer = await client.post(
+            "/v1/admin/work-orders",
+            json={"title": f"Check {charger_id}", "chargerId": charger_id, "checklist": ["Look"]},
+            headers=admin,
+        )
+        assert answer.status_code == 201, answer.text
+        return str(answer.json()["id"])
+
+    async def schedule(location_id: uuid.UUID) -> str:
+        body = {"locationId": str(location_id), "name": "Inspection", "rule": "quarterly", "startsOn": "2027-03-01"}
+        answer = await client.post("/v1/admin/maintenance/schedules", json=body, headers=admin)
+        assert answer.status_code == 201, answer.text
+        return str(answer.json()["id"])
+
+    own, other = await work_order("MNT-00005"), await work_order("MNT-00006")
+    own_schedule, other_schedule = await schedule(own_location), await schedule(other_location)
+
+    assert [o["id"] for o in (await client.get("/v1/admin/work-orders", headers=operator)).json()] == [own]
+    assert {o["id"] for o in (await client.get("/v1/admin/work-orders", headers=admin)).json()} == {own, other}
+    schedules = (await client.get("/v1/admin/maintenance/schedules", headers=operator)).json()
+    assert [s["id"] for s in schedules] == [own_schedule]
+
+    foreign = f"/v1/admin/work-orders/{other}"
+    assert (await client.get(foreign, headers=operator)).status_code == 404
+    assert (await client.patch(foreign, json={"title": "Mine now"}, headers=operator)).status_code == 404
+    assert (await client.post(f"{foreign}/start", headers=operator)).status_code == 404
+    assert (await client.post(f"{foreign}/checklist/1", headers=operator)).status_code == 404
+    assert (await client.post(f"{foreign}/comments", json={"body": "Hello"}, headers=operator)).status_code == 404
+    assert (await client.post(f"{foreign}/cancel", headers=operator)).status_code == 404
+    closing = {"closingNotes": "Done"}
+    assert (await client.post(f"{foreign}/complete", json=closing, headers=operator)).status_code == 404
+    made = await client.post(
+        "/v1/admin/work-orders", json={"title": "Sneak", "chargerId": "MNT-00006"}, headers=operator
+    )
+    assert made.status_code == 404
+    foreign_schedule = f"/v1/admin/maintenance/schedules/{other_schedule}"
+    assert (await client.patch(foreign_schedule, json={"name": "x"}, headers=operator)).status_code == 404
+    assert (await client.delete(foreign_schedule, headers=operator)).status_code == 404
+    body = {"locationId": str(other_location), "name": "Sneak", "rule": "yearly", "startsOn": "2027-03-01"}
+    assert (await client.post("/v1/admin/maintenance/schedules", json=body, headers=operator)).status_code == 404
+
+    started = await client.post(f"/v1/admin/work-orders/{own}/start", headers=operator)
+    assert started.status_code == 200, started.text
+    otto_id = (await client.get("/v1/me", headers=operator)).json()["id"]
+    assert started.json()["assigneeId"] == otto_id  # who starts unassigned work has it
+    mine = (await client.get("/v1/admin/work-orders", params={"view": "mine"}, headers=operator)).json()
+    assert [o["id"] for o in mine] == [own]
+
+
+async def test_two_running_work_orders_keep_the_charger_out_until_the_last_ends(
+    client_factory: ClientFactory, database_url: str
+) -> None:
+    client = await client_factory()
+    headers = await _admin(client, database_url)
+    location_id, evse_id = await _charger(database_url, "MNT-00007")
+
+    async def started(title: str, **where: str) -> str:
+        body = {"title": title, "takesOutOfService": True, **where}
+        created = await client.post("/v1/admin/work-orders", json=body, headers=headers)
+        assert created.status_code == 201, created.text
+        work_order_id = str(created.json()["id"])
+        answer = await client.post(f"/v1/admin/work-orders/{work_order_id}/start", headers=headers)
+        assert answer.status_code == 200, answer.text
+        return work_order_id
+
+    async def evse_state() -> tuple[str, str, str | None]:
+        async with database_session(database_url) as session:
+            evse = await session.get(Evse, evse_id)
+            assert evse is not None
+            return evse.status, evse.status_source, evse.status_reason
+
+    cable = await started("New cable", chargerId="MNT-00007")
+    site = await started("Resurface the car park", locationId=str(location_id))
+    assert await evse_state() == ("INOPERATIVE", "maintenance", "New cable")
+    done = await client.post(
+        f"/v1/admin/work-orders/{cable}/complete", json={"closingNotes": "Fitted"}, headers=headers
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["outOfService"] is False
+    assert await evse_state() == ("INOPERATIVE", "maintenance", "Resurface the car park")
+    detail = (await client.get(f"/v1/admin/work-orders/{site}", headers=headers)).json()
+    assert detail["outOfService"] is True
+    cancelled = await client.post(f"/v1/admin/work-orders/{site}/cancel", json={"reason": "Postponed"}, headers=headers)
+    assert cancelled.status_code == 200, cancelled.text
+    assert await evse_state() == ("AVAILABLE", "live", None)

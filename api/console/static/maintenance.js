@@ -1,8 +1,8 @@
 // Maintenance: work orders (open, overdue, mine, closed), one work order's checklist, comments and closing, and the
 // preventive schedules of the operator's sites with their next due dates.
-import { api, badge, byId, confirmDialog, currentAuth, el, formatTime, label, replaceChildren, startPage, toast } from "./shell.js";
+import { api, badge, byId, confirmDialog, currentAuth, el, formatTime, label, OPERATIONS_ROLES, replaceChildren, startPage, toast } from "./shell.js";
 
-await startPage();
+await startPage({ roles: OPERATIONS_ROLES });
 const me = currentAuth().profile;
 let view = new URLSearchParams(location.search).get("view") || "open";
 let selected = new URLSearchParams(location.search).get("id");

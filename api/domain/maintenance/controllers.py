@@ -12,7 +12,6 @@ from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,13 +35,12 @@ from api.domain.maintenance.schemas import (
     WorkOrderSummary,
 )
 from api.domain.maintenance.service import Maintenance
-from api.domain.operations.scope import SiteScope
+from api.domain.operations.scope import EVERYTHING, CallerScope
 from api.openapi_contract import problems
 from api.security.guards import operations
+from api.security.tokens import Principal
 from ocpp_bridge import commands as ocpp_commands
 from ocpp_bridge import errors as ocpp_errors
-
-Scope = NamedDependency[SiteScope]  # the caller's sites: everything for an admin
 
 
 def _maintenance(state: State) -> Maintenance:
@@ -53,7 +51,7 @@ def _maintenance(state: State) -> Maintenance:
 async def _tell_chargers(
     state: State,
     db_session: AsyncSession,
-    principal_id: uuid.UUID,
+    principal: Principal,
     detail: WorkOrderDetail,
     operational: bool | None,
     *,
@@ -74,22 +72,20 @@ async def _tell_chargers(
         for charger in chargers:
             request = ocpp_commands.ChangeAvailability(operational=operational)
             try:
-                result = await charger_operations.send(Operator.admin(principal_id), charger, request)
+                result = await charger_operations.send(Operator.of(principal), charger, request)
                 results.append((charger, operational, outcome_of_result(result)))
             except ocpp_errors.CommandError as exc:
                 results.append((charger, operational, outcome_of_error(exc)))
     maintenance = _maintenance(state)
     now = maintenance.clock()
-    work_orders.record_told(db_session, detail.id, principal_id, results, now)
+    work_orders.record_told(db_session, detail.id, principal.user_id, results, now)
     await db_session.commit()
-    return await work_orders.get_work_order(
-        db_session, SiteScope(everything=True, location_ids=frozenset()), detail.id, now.date()
-    )
+    return await work_orders.get_work_order(db_session, EVERYTHING, detail.id, now.date())
 
 
 class MaintenanceScheduleController(Controller):
     path = "/v1/admin/maintenance/schedules"
-    tags = ["Administration"]
+    tags = ["Operations"]
     guards = [operations]
     security = [{"BearerToken": []}]
 
@@ -97,7 +93,7 @@ class MaintenanceScheduleController(Controller):
     async def list_schedules(
         self,
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         location_id: Annotated[uuid.UUID | None, QueryParameter(name="locationId", required=False)] = None,
     ) -> list[ScheduleView]:
         return await schedules.list_schedules(db_session, site_scope, location_id)
@@ -107,7 +103,7 @@ class MaintenanceScheduleController(Controller):
         self,
         data: JSONBody[NewSchedule],
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         principal: CurrentPrincipal,
         state: State,
     ) -> ScheduleView:
@@ -123,7 +119,7 @@ class MaintenanceScheduleController(Controller):
         schedule_id: FromPath[uuid.UUID],
         data: JSONBody[ScheduleChange],
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         principal: CurrentPrincipal,
         state: State,
     ) -> ScheduleView:
@@ -136,7 +132,7 @@ class MaintenanceScheduleController(Controller):
         self,
         schedule_id: FromPath[uuid.UUID],
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         principal: CurrentPrincipal,
         state: State,
     ) -> None:
@@ -148,7 +144,7 @@ class MaintenanceScheduleController(Controller):
 
 class WorkOrderController(Controller):
     path = "/v1/admin/work-orders"
-    tags = ["Administration"]
+    tags = ["Operations"]
     guards = [operations]
     security = [{"BearerToken": []}]
 
@@ -156,7 +152,7 @@ class WorkOrderController(Controller):
     async def list_work_orders(
         self,
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         principal: CurrentPrincipal,
         state: State,
         view: Annotated[work_orders.View, QueryParameter(required=False)] = "open",
@@ -180,7 +176,7 @@ class WorkOrderController(Controller):
         self,
         data: JSONBody[NewWorkOrder],
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         principal: CurrentPrincipal,
         state: State,
     ) -> WorkOrderDetail:
@@ -194,7 +190,7 @@ class WorkOrderController(Controller):
         "/{work_order_id:uuid}", summary="A work order with its checklist, comments and audit", responses=problems(404)
     )
     async def get_work_order(
-        self, work_order_id: FromPath[uuid.UUID], db_session: DbSession, site_scope: Scope, state: State
+        self, work_order_id: FromPath[uuid.UUID], db_session: DbSession, site_scope: CallerScope, state: State
     ) -> WorkOrderDetail:
         return await work_orders.get_work_order(
             db_session, site_scope, work_order_id, _maintenance(state).clock().date()
@@ -206,7 +202,7 @@ class WorkOrderController(Controller):
         work_order_id: FromPath[uuid.UUID],
         data: JSONBody[WorkOrderChange],
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         principal: CurrentPrincipal,
         state: State,
     ) -> WorkOrderDetail:
@@ -220,14 +216,14 @@ class WorkOrderController(Controller):
             data,
             maintenance.clock(),
         )
-        return await _tell_chargers(state, db_session, principal.user_id, detail, tell, send=True)
+        return await _tell_chargers(state, db_session, principal, detail, tell, send=True)
 
     @post("/{work_order_id:uuid}/start", status_code=200, summary="Start work", responses=problems(404, 409))
     async def start(
         self,
         work_order_id: FromPath[uuid.UUID],
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         principal: CurrentPrincipal,
         state: State,
         data: JSONBody[StartWork | None] = None,
@@ -239,7 +235,7 @@ class WorkOrderController(Controller):
             db_session, site_scope, maintenance.service_status, principal.user_id, work_order_id, maintenance.clock()
         )
         send = True if data is None else data.send_availability
-        return await _tell_chargers(state, db_session, principal.user_id, detail, tell, send=send)
+        return await _tell_chargers(state, db_session, principal, detail, tell, send=send)
 
     @post(
         "/{work_order_id:uuid}/complete",
@@ -252,7 +248,7 @@ class WorkOrderController(Controller):
         work_order_id: FromPath[uuid.UUID],
         data: JSONBody[Completion],
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         principal: CurrentPrincipal,
         state: State,
     ) -> WorkOrderDetail:
@@ -269,14 +265,14 @@ class WorkOrderController(Controller):
             status="done",
             notes=data.closing_notes,
         )
-        return await _tell_chargers(state, db_session, principal.user_id, detail, tell, send=data.send_availability)
+        return await _tell_chargers(state, db_session, principal, detail, tell, send=data.send_availability)
 
     @post("/{work_order_id:uuid}/cancel", status_code=200, summary="Cancel a work order", responses=problems(404, 409))
     async def cancel(
         self,
         work_order_id: FromPath[uuid.UUID],
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         principal: CurrentPrincipal,
         state: State,
         data: JSONBody[Cancellation | None] = None,
@@ -294,7 +290,7 @@ class WorkOrderController(Controller):
             status="cancelled",
             notes=body.reason,
         )
-        return await _tell_chargers(state, db_session, principal.user_id, detail, tell, send=body.send_availability)
+        return await _tell_chargers(state, db_session, principal, detail, tell, send=body.send_availability)
 
     @post(
         "/{work_order_id:uuid}/checklist/{item:int}",
@@ -307,7 +303,7 @@ class WorkOrderController(Controller):
         work_order_id: FromPath[uuid.UUID],
         item: FromPath[int],
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         principal: CurrentPrincipal,
         state: State,
         data: JSONBody[Tick | None] = None,
@@ -324,7 +320,7 @@ class WorkOrderController(Controller):
         work_order_id: FromPath[uuid.UUID],
         data: JSONBody[NewComment],
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         principal: CurrentPrincipal,
         state: State,
     ) -> CommentView:
