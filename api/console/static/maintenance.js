@@ -12,6 +12,16 @@ const lines = (text) =>
     .split("\n")
     .map((line) => line.trim())
     .filter(Boolean);
+const REFRESH_MS = 30_000;
+
+/** The header's status pill: when the lists were last read (they are read again every 30 s). */
+function refreshed() {
+  const status = byId("live-status");
+  if (!status) return;
+  status.dataset.state = "live";
+  status.textContent = `Updated ${new Date().toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })}`;
+}
+
 const who = (id) => (!id ? "—" : id === me.id ? "you" : `${id.slice(0, 8)}…`);
 
 function remember() {
@@ -30,7 +40,8 @@ async function loadList() {
     toast(`The work orders could not be loaded: ${error.message}`, "error");
     return;
   }
-  byId("wo-count").textContent = `${orders.length} ${label(view)} work order${orders.length === 1 ? "" : "s"}`;
+  byId("wo-count").textContent = `${orders.length} ${view === "mine" ? "of your" : view} work order${orders.length === 1 ? "" : "s"}`;
+  refreshed();
   byId("wo-empty").hidden = orders.length > 0;
   replaceChildren(
     byId("wo-rows"),
@@ -40,8 +51,7 @@ async function loadList() {
         { class: order.id === selected ? "selected" : null, "aria-selected": String(order.id === selected) },
         el("td", {}, el("a", { href: `?id=${order.id}`, class: "ticket-link", onclick: (event) => open(event, order.id) }, order.title)),
         el("td", {}, badge("status", order.status), order.outOfService ? [" ", el("span", { class: "badge offline" }, "Out of service")] : null),
-        el("td", {}, order.locationName || "—"),
-        el("td", {}, order.chargerId || "Whole site"),
+        el("td", {}, order.locationName || "—", el("br"), el("span", { class: "muted small" }, order.chargerId || "Whole site")),
         el("td", { class: order.overdue ? "sla sla-breached" : "" }, order.dueOn ? `${order.dueOn}${order.overdue ? " (overdue)" : ""}` : "—"),
         el("td", {}, order.checklistTotal ? `${order.checklistDone}/${order.checklistTotal}` : "—"),
       ),
@@ -83,8 +93,14 @@ async function loadDetail() {
 function renderDetail(order) {
   const base = `/v1/admin/work-orders/${order.id}`;
   const active = order.status === "open" || order.status === "in_progress";
+  // what is being typed survives a redraw of the same work order (a tick, a refresh)
+  const same = byId("detail").dataset.order === order.id;
+  const draft = (id) => (same && byId(id) ? byId(id).value : "");
   const notes = el("textarea", { id: "closing-notes", rows: 3, "aria-describedby": "closing-help" });
   const comment = el("textarea", { id: "comment-body", rows: 2 });
+  notes.value = draft("closing-notes");
+  comment.value = draft("comment-body");
+  byId("detail").dataset.order = order.id;
   replaceChildren(
     byId("detail"),
     el("h2", { id: "detail-title" }, order.title),
@@ -177,6 +193,7 @@ function renderDetail(order) {
           event.preventDefault();
           try {
             await api(`${base}/comments`, { method: "POST", body: { body: comment.value } });
+            comment.value = "";
             await loadDetail();
           } catch (error) {
             toast(error.message, "error");
@@ -284,3 +301,6 @@ for (const tab of document.querySelectorAll("[data-view]")) {
 }
 
 await Promise.all([loadList(), loadSchedules(), loadDetail()]);
+setInterval(() => {
+  if (!document.hidden) loadList();
+}, REFRESH_MS);
