@@ -269,6 +269,11 @@ async def test_bad_input_is_named_and_unknown_things_are_not_found(
     )
     assert both.status_code == 422
     assert both.json()["errors"][0]["field"] == "rule"
+    ancient = await client.post(
+        "/v1/admin/maintenance/schedules", json={**base, "rule": "yearly", "startsOn": "0001-01-01"}, headers=headers
+    )
+    assert ancient.status_code == 422, ancient.text
+    assert "2000-01-01" in ancient.text
     neither = await client.post("/v1/admin/maintenance/schedules", json=base, headers=headers)
     assert neither.status_code == 422
     assert neither.json()["errors"][0]["field"] == "every"

@@ -241,7 +241,7 @@ class WorkOrderController(Controller):
         "/{work_order_id:uuid}/complete",
         status_code=200,
         summary="Complete with closing notes",
-        responses=problems(404, 409),
+        responses=problems(404, 409, 422),
     )
     async def complete(
         self,
@@ -314,7 +314,7 @@ class WorkOrderController(Controller):
             db_session, site_scope, principal.user_id, work_order_id, item, done, _maintenance(state).clock()
         )
 
-    @post("/{work_order_id:uuid}/comments", summary="Comment on a work order", responses=problems(404))
+    @post("/{work_order_id:uuid}/comments", summary="Comment on a work order", responses=problems(404, 422))
     async def comment(
         self,
         work_order_id: FromPath[uuid.UUID],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
 
@@ -25,6 +25,17 @@ LeadDays = Annotated[int, msgspec.Meta(ge=0, le=365)]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"\S")]
 Notes = Annotated[FreeText, msgspec.Meta(min_length=1, max_length=4000)]  # not blank: checked on use
 TicketIds = Annotated[list[Annotated[int, msgspec.Meta(ge=1)]], msgspec.Meta(max_length=50)]
+
+
+FIRST_DAY: Final = date(2000, 1, 1)
+LAST_DAY: Final = date(2199, 12, 31)  # room for every occurrence a schedule may reach
+
+
+def _check_days(*days: object) -> None:
+    """Dates of maintenance work fall in this century or the next (far dates would overflow the calendar)."""
+    for day in days:
+        if isinstance(day, date) and not FIRST_DAY <= day <= LAST_DAY:
+            raise ValueError(f"dates must fall between {FIRST_DAY} and {LAST_DAY}")
 
 
 class RecurrenceView(AppStruct):
@@ -50,6 +61,9 @@ class NewSchedule(AppStruct):
     takes_out_of_service: bool = False
     assignee_id: uuid.UUID | None = None
 
+    def __post_init__(self) -> None:
+        _check_days(self.starts_on)
+
 
 class ScheduleChange(AppStruct):
     """Only the fields sent change. A new interval or `nextDueOn` counts the following occurrences from then on."""
@@ -65,6 +79,9 @@ class ScheduleChange(AppStruct):
     takes_out_of_service: bool | msgspec.UnsetType = msgspec.UNSET
     assignee_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET
+
+    def __post_init__(self) -> None:
+        _check_days(self.next_due_on)
 
 
 class ScheduleView(AppStruct):
@@ -101,6 +118,9 @@ class NewWorkOrder(AppStruct):
     takes_out_of_service: bool = False
     service_reason: Reason | None = None  # what drivers read; the title when omitted
 
+    def __post_init__(self) -> None:
+        _check_days(self.due_on)
+
 
 class WorkOrderChange(AppStruct):
     """Only the fields sent change; `assigneeId` or `dueOn` null clears them."""
@@ -112,6 +132,9 @@ class WorkOrderChange(AppStruct):
     ticket_ids: TicketIds | msgspec.UnsetType = msgspec.UNSET
     takes_out_of_service: bool | msgspec.UnsetType = msgspec.UNSET
     service_reason: Reason | msgspec.UnsetType = msgspec.UNSET
+
+    def __post_init__(self) -> None:
+        _check_days(self.due_on)
 
 
 class StartWork(AppStruct):
