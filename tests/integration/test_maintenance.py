@@ -417,3 +417,43 @@ async def test_two_running_work_orders_keep_the_charger_out_until_the_last_ends(
     cancelled = await client.post(f"/v1/admin/work-orders/{site}/cancel", json={"reason": "Postponed"}, headers=headers)
     assert cancelled.status_code == 200, cancelled.text
     assert await evse_state() == ("AVAILABLE", "live", None)
+
+
+async def test_a_running_work_order_can_start_or_stop_holding_its_charger(
+    client_factory: ClientFactory, database_url: str
+) -> None:
+    client = await client_factory()
+    headers = await _admin(client, database_url)
+    _, evse_id = await _charger(database_url, "MNT-00008")
+    created = await client.post(
+        "/v1/admin/work-orders", json={"title": "Inspect", "chargerId": "MNT-00008"}, headers=headers
+    )
+    work = f"/v1/admin/work-orders/{created.json()['id']}"
+    assert (await client.post(f"{work}/start", json={"sendAvailability": False}, headers=headers)).status_code == 200
+
+    async def evse_state() -> tuple[str, str, str | None]:
+        async with database_session(database_url) as session:
+            evse = await session.get(Evse, evse_id)
+            assert evse is not None
+            return evse.status, evse.status_source, evse.status_reason
+
+    assert await evse_state() == ("AVAILABLE", "live", None)
+    held = await client.patch(work, json={"takesOutOfService": True}, headers=headers)
+    assert held.status_code == 200, held.text
+    assert held.json()["outOfService"] is True
+    assert await evse_state() == ("INOPERATIVE", "maintenance", "Inspect")
+    reason = await client.patch(work, json={"serviceReason": "damaged holster"}, headers=headers)
+    assert reason.status_code == 200, reason.text
+    assert await evse_state() == ("INOPERATIVE", "maintenance", "damaged holster")
+    back = await client.patch(work, json={"takesOutOfService": False}, headers=headers)
+    assert back.json()["outOfService"] is False
+    assert await evse_state() == ("AVAILABLE", "live", None)
+    actions = [entry["action"] for entry in back.json()["audit"]]
+    assert actions[-6:] == [
+        "work_order.started",
+        "service.out",
+        "work_order.changed",
+        "work_order.changed",
+        "service.back",
+        "work_order.changed",
+    ]
