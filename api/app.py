@@ -28,6 +28,7 @@ from api.domain.chargers.security_controllers import AdminChargerSecurityControl
 from api.domain.chargers.smart_charging_controllers import AdminSmartChargingController
 from api.domain.chat.controllers import ChatController
 from api.domain.drivers.controllers import AdminUsersController, AuthController, IdTokenController, MeController
+from api.domain.operations.scope import provide_site_scope
 from api.domain.ocpi.headers import OcpiHeadersMiddleware
 from api.domain.ocpi.open_data import OpenDataController
 from api.domain.ocpi.partners import use_settings as use_ocpi_settings
@@ -187,6 +188,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "db_session": Provide(provide_db_session),
             "principal": Provide(provide_principal, sync_to_thread=False),
             "client_address": Provide(provide_client_address, sync_to_thread=False),
+            "site_scope": Provide(provide_site_scope),
         },
         state=State({**msgspec.structs.asdict(services), "services": services, "version": service_version()}),
         exception_handlers=ocpi_exception_handlers(EXCEPTION_HANDLERS),

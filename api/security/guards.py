@@ -83,3 +83,4 @@ def requires_role(*roles: Role) -> RoleGuard:
 signed_in = requires_role("driver", "agent", "admin")
 staff_only = requires_role("agent", "admin")
 admin_only = requires_role("admin")
+operations = requires_role("admin")

@@ -1,0 +1,1 @@
+"""Operations: what keeps the chargers running and earning."""
