@@ -19,6 +19,7 @@ from api.db.models.mail import MailMessage
 from api.db.models.ocpi import OcpiLocationDocument, OcpiPartner
 from api.db.models.ocpi_cdrs import OcpiCdr
 from api.db.models.ocpi_tokens import OcpiToken
+from api.db.models.performance import FaultSighting, PerformanceFlag, PowerBaseline, SessionPerformance
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
 from api.db.models.security import (
     ChargerSecurityProfile,
@@ -41,6 +42,10 @@ from api.db.models.stations import (
 from api.db.models.support import SupportTicket, SupportTicketEvent, SupportTicketMessage
 
 __all__ = [
+    "FaultSighting",
+    "PerformanceFlag",
+    "PowerBaseline",
+    "SessionPerformance",
     "AccountToken",
     "Base",
     "BridgeProcess",
