@@ -179,7 +179,7 @@ def test_a_register_going_backwards_is_an_anomaly() -> None:
     backwards, recovered = energy_anomalies(broken, max_power_w=50_000)
     assert backwards.kind == "register_backwards"
     assert backwards.at == samples[2].at
-    assert backwards.detail == {"from": "10667 Wh", "to": "5000 Wh"}
+    assert backwards.detail == {"from": "10333 Wh", "to": "5000 Wh"}
     assert recovered.kind == "impossible_jump"  # and back up in a minute: no meter does that either
 
 
