@@ -28,11 +28,12 @@ from api.domain.chargers.security_controllers import AdminChargerSecurityControl
 from api.domain.chargers.smart_charging_controllers import AdminSmartChargingController
 from api.domain.chat.controllers import ChatController
 from api.domain.drivers.controllers import AdminUsersController, AuthController, IdTokenController, MeController
-from api.domain.operations.scope import provide_site_scope
 from api.domain.ocpi.headers import OcpiHeadersMiddleware
 from api.domain.ocpi.open_data import OpenDataController
 from api.domain.ocpi.partners import use_settings as use_ocpi_settings
 from api.domain.ocpi.router import ocpi_exception_handlers, ocpi_router
+from api.domain.operations.performance_controllers import PerformanceController
+from api.domain.operations.scope import provide_site_scope
 from api.domain.payments.controllers import PaymentMethodController, StripeWebhookController
 from api.domain.sessions.controllers import (
     DeviceController,
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if services.bridge is not None:
             await services.bridge.start()
             services.reconciliation.start()
+            services.fleet_sweep.start()
         try:
             yield
         finally:
@@ -159,6 +161,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             FavouriteController,
             AdminTariffController,
             AdminChargerController,
+            PerformanceController,
             AdminSmartChargingController,
             AdminChargerSecurityController,
             AdminChargerDeviceController,

@@ -19,8 +19,8 @@ from api.db.models.mail import MailMessage
 from api.db.models.ocpi import OcpiLocationDocument, OcpiPartner
 from api.db.models.ocpi_cdrs import OcpiCdr
 from api.db.models.ocpi_tokens import OcpiToken
-from api.db.models.performance import FaultSighting, PerformanceFlag, PowerBaseline, SessionPerformance
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
+from api.db.models.performance import FaultSighting, PerformanceFlag, PowerBaseline, SessionPerformance
 from api.db.models.security import (
     ChargerSecurityProfile,
     InstalledCertificateRecord,
@@ -42,10 +42,6 @@ from api.db.models.stations import (
 from api.db.models.support import SupportTicket, SupportTicketEvent, SupportTicketMessage
 
 __all__ = [
-    "FaultSighting",
-    "PerformanceFlag",
-    "PowerBaseline",
-    "SessionPerformance",
     "AccountToken",
     "Base",
     "BridgeProcess",
@@ -69,6 +65,7 @@ __all__ = [
     "Device",
     "EVChargingNeedsRecord",
     "Evse",
+    "FaultSighting",
     "Favourite",
     "IdTokenRecord",
     "InstalledCertificateRecord",
@@ -85,10 +82,13 @@ __all__ = [
     "OutboundDelivery",
     "PaymentCustomer",
     "PaymentWebhookEvent",
+    "PerformanceFlag",
+    "PowerBaseline",
     "RefreshToken",
     "Reservation",
     "SecurityEventRecord",
     "SessionAdjustment",
+    "SessionPerformance",
     "StationReport",
     "SupportTicket",
     "SupportTicketEvent",
