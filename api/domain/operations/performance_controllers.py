@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
 from sqlalchemy import select
 
@@ -28,6 +29,7 @@ from api.schema import FrozenAppStruct
 from api.security.guards import operations
 
 RECENT_SESSIONS = 20
+ScopeOfSites = NamedDependency[SiteScope]
 
 
 def _kw(watts: float | None) -> float | None:
@@ -113,7 +115,7 @@ class PerformanceController(Controller):
         responses=problems(404),
     )
     async def charger_performance(
-        self, charger_id: FromPath[str], db_session: DbSession, site_scope: SiteScope
+        self, charger_id: FromPath[str], db_session: DbSession, site_scope: ScopeOfSites
     ) -> ChargerPerformance:
         """Baselines learn from sessions that did not derate; a session is judged on its readings below the derating
         rule's SoC threshold (see the README's operations section for the rule)."""
@@ -128,7 +130,7 @@ class PerformanceController(Controller):
             .join(Connector, Connector.evse_id == Evse.id)
             .where(Evse.charging_station_id == station.id, Evse.ocpp_evse_id.is_not(None))
         )
-        for evse_id, power, kind in rows.tuples():
+        for evse_id, power, kind in rows:
             if evse_id is None:
                 continue
             best, dc = ratings.get(evse_id, (None, False))
@@ -208,7 +210,7 @@ class PerformanceController(Controller):
     async def derating(
         self,
         db_session: DbSession,
-        site_scope: SiteScope,
+        site_scope: ScopeOfSites,
         limit: Annotated[int, Parameter(ge=1, le=1000, description="At most this many")] = 200,
     ) -> list[DeratingConnector]:
         """A connector derates when its recent sessions deliver well below its rating or its own baseline while the
@@ -236,5 +238,5 @@ class PerformanceController(Controller):
                 ratio=flag.ratio,
                 detail=dict(flag.detail or {}),
             )
-            for flag, station in rows.tuples()
+            for flag, station in rows
         ]
