@@ -186,6 +186,8 @@ MATRIX: dict[str, str] = {
     "GET /v1/admin/chargers/commands": "admin",
     "POST /v1/admin/chargers/{charger_id:str}/commands/{command:str}": "admin",
     "GET /v1/admin/chargers/{charger_id:str}/journal": "staff",
+    "GET /v1/admin/chargers/{charger_id:str}/performance": "admin",
+    "GET /v1/admin/derating": "admin",
     "GET /v1/admin/chargers/{charger_id:str}/faults": "staff",
     "GET /v1/admin/chargers/{charger_id:str}/charging-profiles": "admin",
     "POST /v1/admin/chargers/{charger_id:str}/charging-profiles": "admin",
