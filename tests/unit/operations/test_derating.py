@@ -3,6 +3,7 @@ capping at 20 kW is flagged; the normal taper above 80 %, a limit of ours, and a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,7 +24,7 @@ RULE = Thresholds(ratio=0.6, soc_below=60.0, min_sessions=3)
 
 
 def series(
-    powers_kw: list[float], *, soc_from: float = 20.0, soc_step: float = 2.0, seconds: float = 60.0, **extra: float
+    powers_kw: Sequence[float], *, soc_from: float = 20.0, soc_step: float = 2.0, seconds: float = 60.0, **extra: float
 ) -> list[PowerSample]:
     """Readings every `seconds`, the register moving by power x time (the power held until the next reading)."""
     samples, energy = [], 10_000.0
@@ -34,7 +35,7 @@ def series(
                 power_w=kw * 1000,
                 soc_percent=soc_from + soc_step * n,
                 energy_wh=energy,
-                **extra,  # type: ignore[arg-type]
+                **extra,
             )
         )
         energy += kw * 1000 * seconds / 3600
@@ -185,7 +186,10 @@ def test_a_register_going_backwards_is_an_anomaly() -> None:
 
 def test_a_jump_impossible_at_the_connectors_max_power_is_an_anomaly() -> None:
     samples = series([20, 20, 20, 20])
-    jumped = [*samples[:3], PowerSample(at=samples[3].at, power_w=20_000, energy_wh=samples[2].energy_wh + 5_000)]
+    jumped = [
+        *samples[:3],
+        PowerSample(at=samples[3].at, power_w=20_000, energy_wh=(samples[2].energy_wh or 0.0) + 5_000),
+    ]
     [anomaly] = energy_anomalies(jumped, max_power_w=50_000)  # 5 kWh in a minute needs 300 kW
     assert anomaly.kind == "impossible_jump"
 
