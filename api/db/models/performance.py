@@ -15,8 +15,8 @@ from api.db.types import UTCDateTime, utc_now
 
 
 class PowerBaseline(Base):
-    """What a connector normally delivers in one SoC band: the median of its recent normal sessions' steady power
-    there (`recent_w`, newest last, a bounded list), updated as each session ends."""
+    """What a connector normally delivers in one SoC band: the lower quartile of its recent normal sessions' steady
+    power there (`recent_w`, newest last, a bounded list), updated as each session ends."""
 
     __tablename__ = "power_baselines"
 

@@ -8,8 +8,9 @@ or a full battery says nothing about the charger). Each sample is compared with 
   (OCPP 2.0.1 NotifyEVChargingNeeds) or the connector is DC (any DC car takes well over half of a charger's rating
   below 60 %); an AC car's on-board charger may take far less than the socket gives, so AC without the EV's word
   is not compared with the rating;
-- against the baseline: what this connector normally delivers in the sample's SoC band (the median of recent normal
-  sessions' steady power there), once it has seen ``min_sessions`` sessions there.
+- against the baseline: what this connector normally delivers in the sample's SoC band, once it has seen
+  ``min_sessions`` sessions there: the lower quartile of its recent normal sessions' steady power, i.e. what it gives
+  even the slower cars (cars differ: a baseline any higher would hold a slow car against the charger).
 
 Either expectation is capped by a smart-charging limit of ours in force at the sample's time: a deliberate limit
 is never a derating. The session's ratio on a basis is the 90th percentile of its samples' delivered/expected, so
@@ -29,11 +30,12 @@ import msgspec
 SOC_BANDS = (0, 20, 40, 60, 80)  # lower bounds of the bands 0-20, 20-40, 40-60, 60-80, 80-100 %
 STEADY_PERCENTILE = 0.9  # a session's steady power: the 90th percentile of its readings
 BASELINE_KEEP = 20  # sessions remembered per connector and band
+BASELINE_PERCENTILE = 0.25
 MIN_JUDGED_SAMPLES = 3
 # energy checks
 BACKWARDS_TOLERANCE_WH = 1.0  # rounding of a register sent in kWh with three decimals
 JUMP_SLACK = 1.5  # a reading may arrive late: allow half as much again as the connector's max power gives
-JUMP_SLACK_WH = 50.0
+JUMP_SLACK_WH = 1000.0  # ... plus 1 kWh: meter faults jump further (a reset, Wh read as kWh); rounding never does
 MISMATCH_SHARE = 0.15  # energy and power x time may differ by 15 % (instantaneous power readings between samples)
 MISMATCH_SLACK_WH = 200.0  # ... and always by 200 Wh
 MISMATCH_MIN_SECONDS = 300.0  # sessions shorter than five minutes have too few readings to integrate
@@ -179,9 +181,9 @@ def judge_session(
 
 def updated_baseline(recent: Sequence[float], session_power_w: float) -> tuple[list[float], float]:
     """A band's remembered sessions with this one added (the oldest dropped past `BASELINE_KEEP`), and the new
-    baseline: their median, so one unusual car does not move it."""
+    baseline: their lower quartile (see the module docstring)."""
     kept = [*recent, session_power_w][-BASELINE_KEEP:]
-    return kept, percentile(kept, 0.5)
+    return kept, percentile(kept, BASELINE_PERCENTILE)
 
 
 def charger_derating(recent: Sequence[bool], min_sessions: int) -> bool:

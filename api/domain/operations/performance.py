@@ -291,8 +291,8 @@ class PerformanceMonitor:
                     charging_station_id=station_id, connector_id=connector_id, soc_band=band, sessions=0, recent_w=[]
                 )
                 session.add(row)
-            recent, median = updated_baseline(list(row.recent_w or []), round(power, 1))
-            row.recent_w, row.power_w, row.sessions, row.updated_at = recent, median, (row.sessions or 0) + 1, now
+            recent, baseline = updated_baseline(list(row.recent_w or []), round(power, 1))
+            row.recent_w, row.power_w, row.sessions, row.updated_at = recent, baseline, (row.sessions or 0) + 1, now
 
     @staticmethod
     async def _flag(session: AsyncSession, station_id: uuid.UUID, connector_id: int, rule: str) -> PerformanceFlag:

@@ -157,11 +157,11 @@ def test_a_connector_derates_after_min_sessions_in_a_row_and_clears_with_a_norma
     assert not charger_derating([True, True, True, False], 3)
 
 
-def test_the_baseline_is_the_median_of_recent_sessions_and_bounded() -> None:
+def test_the_baseline_is_what_even_slower_cars_get_and_bounded() -> None:
     recent: list[float] = []
-    for power in [50_000.0, 48_000.0, 7_000.0]:
+    for power in [22_000.0, 11_000.0, 11_000.0, 7_400.0, 22_000.0]:  # AC: cars' on-board chargers differ
         recent, baseline = updated_baseline(recent, power)
-    assert baseline == 48_000.0  # one slow car does not move it
+    assert baseline == 11_000.0
     for _ in range(30):
         recent, baseline = updated_baseline(recent, 40_000.0)
     assert len(recent) == 20
