@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 import msgspec
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.models import (
@@ -152,10 +153,16 @@ class PerformanceMonitor:
         task.add_done_callback(self._tasks.discard)
 
     async def _run(self, transaction_id: uuid.UUID) -> None:
-        try:
-            await self.judge(transaction_id)
-        except Exception:
-            logger.exception("performance check failed", extra={"transaction_id": str(transaction_id)})
+        for attempt in (1, 2):
+            try:
+                await self.judge(transaction_id)
+            except IntegrityError:  # another process added the same baseline band at once: read it and go again
+                if attempt == 1:
+                    continue
+                logger.exception("performance check failed", extra={"transaction_id": str(transaction_id)})
+            except Exception:
+                logger.exception("performance check failed", extra={"transaction_id": str(transaction_id)})
+            return
 
     async def drain(self) -> None:
         """Wait for the checks scheduled so far."""
