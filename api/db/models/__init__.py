@@ -19,6 +19,7 @@ from api.db.models.mail import MailMessage
 from api.db.models.ocpi import OcpiLocationDocument, OcpiPartner
 from api.db.models.ocpi_cdrs import OcpiCdr
 from api.db.models.ocpi_tokens import OcpiToken
+from api.db.models.organisation import BusinessUnit, OperatorScope, Region
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
 from api.db.models.performance import FaultSighting, PerformanceFlag, PowerBaseline, SessionPerformance
 from api.db.models.security import (
@@ -45,6 +46,7 @@ __all__ = [
     "AccountToken",
     "Base",
     "BridgeProcess",
+    "BusinessUnit",
     "ChangeCounter",
     "ChargerCommandAudit",
     "ChargerDeviceEvent",
@@ -79,12 +81,14 @@ __all__ = [
     "OcpiLocationDocument",
     "OcpiPartner",
     "OcpiToken",
+    "OperatorScope",
     "OutboundDelivery",
     "PaymentCustomer",
     "PaymentWebhookEvent",
     "PerformanceFlag",
     "PowerBaseline",
     "RefreshToken",
+    "Region",
     "Reservation",
     "SecurityEventRecord",
     "SessionAdjustment",
