@@ -41,7 +41,7 @@ class RecordingSink:
         self.reports.append(condition)
 
 
-async def _charger(session: AsyncSession, ocpp_id: str, *, dc: bool = True, kw: int = 50) -> uuid.UUID:
+async def dc_charger(session: AsyncSession, ocpp_id: str, *, dc: bool = True, kw: int = 50) -> uuid.UUID:
     station, _ = await add_charger(
         session,
         ocpp_id=ocpp_id,
@@ -56,7 +56,7 @@ async def _charger(session: AsyncSession, ocpp_id: str, *, dc: bool = True, kw: 
     return station.id
 
 
-async def _session(
+async def ended_session(
     factory: async_sessionmaker[AsyncSession],
     station_id: uuid.UUID,
     powers_kw: list[float],
@@ -107,14 +107,14 @@ async def test_baselines_move_on_and_a_capping_connector_is_flagged_once(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async with sessions() as session:
-        station_id = await _charger(session, "PERF-DC-1")
+        station_id = await dc_charger(session, "PERF-DC-1")
     sink = RecordingSink()
     monitor = PerformanceMonitor(sessions, StaticRuleBook(DEFAULT_RULES), sink)
     now = datetime.now(UTC)
     start = now - timedelta(days=2)
 
     for n in range(3):  # normal: 50 kW from 20 % up
-        judged = await monitor.judge(await _session(sessions, station_id, [48, 50, 50, 50, 50], started=start))
+        judged = await monitor.judge(await ended_session(sessions, station_id, [48, 50, 50, 50, 50], started=start))
         assert judged is not None
         assert judged.judged
         assert not judged.derating
@@ -126,7 +126,7 @@ async def test_baselines_move_on_and_a_capping_connector_is_flagged_once(
     assert sink.reports == []
 
     for n in range(3):  # then it caps at 20 kW below 60 %: flagged at the third session, reported once
-        tid = await _session(sessions, station_id, [12, 20, 20, 20, 20], started=start)
+        tid = await ended_session(sessions, station_id, [12, 20, 20, 20, 20], started=start)
         judged = await monitor.judge(tid)
         assert judged is not None
         assert judged.derating
@@ -172,7 +172,7 @@ async def test_baselines_move_on_and_a_capping_connector_is_flagged_once(
                 updated_at=start - timedelta(hours=1),
             )
         )
-    limited = await monitor.judge(await _session(sessions, station_id, [11, 11, 11, 11], started=start))
+    limited = await monitor.judge(await ended_session(sessions, station_id, [11, 11, 11, 11], started=start))
     assert limited is not None
     assert limited.limited
     assert not limited.derating
@@ -184,11 +184,11 @@ async def test_a_meter_going_backwards_is_an_energy_anomaly_until_a_clean_sessio
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async with sessions() as session:
-        station_id = await _charger(session, "PERF-DC-2")
+        station_id = await dc_charger(session, "PERF-DC-2")
     sink = RecordingSink()
     monitor = PerformanceMonitor(sessions, StaticRuleBook(DEFAULT_RULES), sink)
     start = datetime.now(UTC) - timedelta(hours=5)
-    broken = await _session(
+    broken = await ended_session(
         sessions, station_id, [50, 50, 50, 50], started=start, energies=[5000.0, 5800.0, 2000.0, 2800.0]
     )
     judged = await monitor.judge(broken)
@@ -196,7 +196,7 @@ async def test_a_meter_going_backwards_is_an_energy_anomaly_until_a_clean_sessio
     assert [a["kind"] for a in judged.anomalies] == ["register_backwards"]
     [anomaly] = sink.reports
     assert (anomaly.rule, anomaly.active, anomaly.detail["kind"]) == ("energy_anomaly", True, "register_backwards")
-    await monitor.judge(await _session(sessions, station_id, [50] * 8, started=start + timedelta(hours=1)))
+    await monitor.judge(await ended_session(sessions, station_id, [50] * 8, started=start + timedelta(hours=1)))
     assert [(r.rule, r.active) for r in sink.reports] == [("energy_anomaly", True), ("energy_anomaly", False)]
 
 
@@ -204,7 +204,7 @@ async def test_the_same_fault_on_three_chargers_of_one_model_and_firmware_is_a_f
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async with sessions() as session:
-        ids = [await _charger(session, f"FLEET-{n}") for n in range(4)]
+        ids = [await dc_charger(session, f"FLEET-{n}") for n in range(4)]
         for n, station_id in enumerate(ids):
             station = await session.get(ChargingStation, station_id)
             assert station is not None
@@ -240,12 +240,12 @@ async def test_the_operations_api_shows_baselines_sessions_and_the_connectors_de
     sessions: async_sessionmaker[AsyncSession], client: AsyncTestClient[Litestar], database_url: str
 ) -> None:
     async with sessions() as session:
-        station_id = await _charger(session, "PERF-API-1")
-        await _charger(session, "PERF-API-2")
+        station_id = await dc_charger(session, "PERF-API-1")
+        await dc_charger(session, "PERF-API-2")
     monitor = PerformanceMonitor(sessions, StaticRuleBook(DEFAULT_RULES))
     start = datetime.now(UTC) - timedelta(days=1)
     for n in range(3):
-        await monitor.judge(await _session(sessions, station_id, [20] * 5, started=start + timedelta(hours=n)))
+        await monitor.judge(await ended_session(sessions, station_id, [20] * 5, started=start + timedelta(hours=n)))
     headers = await _admin(client, database_url)
 
     answer = await client.get("/v1/admin/chargers/PERF-API-1/performance", headers=headers)

@@ -1,8 +1,8 @@
 // Charger performance: the connectors derating now (worst first) and one charger's baselines per state-of-charge
 // band against its rating, with its recent sessions' delivered versus expected power and its findings.
-import { api, byId, el, formatTime, replaceChildren, startPage, svg, toast } from "./shell.js";
+import { OPERATIONS_ROLES, api, byId, el, formatTime, replaceChildren, startPage, svg, toast } from "./shell.js";
 
-await startPage();
+await startPage({ roles: OPERATIONS_ROLES });
 
 const kw = (value) => (value === null || value === undefined ? "—" : `${Number(value).toFixed(1)} kW`);
 const BASIS = { rating: "rating", ev_request: "the car's request", baseline: "its baseline" };
@@ -60,41 +60,50 @@ async function loadDerating() {
   );
 }
 
+function findingText(finding) {
+  const d = finding.detail;
+  const since = finding.since ? ` since ${formatTime(finding.since)}` : "";
+  if (finding.rule === "derating") {
+    return `${d.delivered} delivered against ${d.expected} expected (${BASIS[d.basis] || d.basis}) below ${d.socBelow} state of charge${since}`;
+  }
+  const rest = Object.entries(d)
+    .filter(([key]) => key !== "kind")
+    .map(([key, value]) => `${key} ${value}`)
+    .join(", ");
+  return `${(d.kind || "").replaceAll("_", " ")}: ${rest}${since}`;
+}
+
 /** Bars of the baseline per SoC band, with the rating as a line: server data, drawn here without a library. */
 function baselineChart(connector) {
   const width = 420;
-  const height = 140;
+  const height = 150;
   const top = Math.max(connector.ratingKw || 0, ...connector.baseline.map((band) => band.powerKw), 1);
+  const y = (value) => height - 20 - (value / top) * (height - 45);
   const bandWidth = width / 5;
   const bars = connector.baseline.map((band) => {
     const index = Number.parseInt(band.socBand, 10) / 20;
-    const barHeight = (band.powerKw / top) * (height - 30);
+    const middle = index * bandWidth + bandWidth / 2;
     return svg(
       "g",
       {},
-      svg("rect", {
-        x: index * bandWidth + 8,
-        y: height - 20 - barHeight,
-        width: bandWidth - 16,
-        height: barHeight,
-        class: "bar",
-        fill: "#2f6fb0",
-      }),
-      svg("text", { x: index * bandWidth + bandWidth / 2, y: height - 24 - barHeight, "text-anchor": "middle", "font-size": 11 }, `${band.powerKw} kW`),
+      svg("rect", { x: index * bandWidth + 8, y: y(band.powerKw), width: bandWidth - 16, height: height - 20 - y(band.powerKw), fill: "#2f6fb0" }),
+      svg("text", { x: middle, y: y(band.powerKw) - 4, "text-anchor": "middle", "font-size": 11 }, `${band.powerKw} kW`),
     );
   });
   const labels = [0, 20, 40, 60, 80].map((lower, index) =>
     svg("text", { x: index * bandWidth + bandWidth / 2, y: height - 4, "text-anchor": "middle", "font-size": 11 }, `${lower}-${lower + 20} %`),
   );
   const rating = connector.ratingKw
-    ? svg("line", { x1: 0, x2: width, y1: 10, y2: 10, stroke: "#a3231b", "stroke-dasharray": "4 3" })
+    ? [
+        svg("line", { x1: 0, x2: width, y1: y(connector.ratingKw), y2: y(connector.ratingKw), stroke: "#a3231b", "stroke-dasharray": "4 3" }),
+        svg("text", { x: width - 4, y: y(connector.ratingKw) - 4, "text-anchor": "end", "font-size": 11, fill: "#a3231b" }, `rating ${kw(connector.ratingKw)}`),
+      ]
     : null;
   return svg(
     "svg",
     { viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-label": `Baseline of connector ${connector.connectorId} per state of charge` },
-    rating,
-    rating ? svg("text", { x: width - 4, y: 22, "text-anchor": "end", "font-size": 11, fill: "#a3231b" }, `rating ${connector.ratingKw} kW`) : null,
     bars,
+    rating,
     labels,
   );
 }
@@ -117,19 +126,11 @@ async function show(chargerId) {
       el(
         "div",
         { class: "connector" },
-        el("h3", {}, `Connector ${connector.connectorId}`, connector.ratingKw ? ` · rated ${connector.ratingKw} kW ${connector.dc ? "DC" : "AC"}` : ""),
+        el("h3", {}, `Connector ${connector.connectorId}`, connector.ratingKw ? ` · rated ${kw(connector.ratingKw)} ${connector.dc ? "DC" : "AC"}` : ""),
         connector.findings
           .filter((finding) => finding.active)
           .map((finding) =>
-            el(
-              "p",
-              { class: "badge severity-degraded" },
-              finding.rule === "derating" ? "Derating" : "Energy anomaly",
-              ": ",
-              Object.entries(finding.detail)
-                .map(([key, value]) => `${key} ${value}`)
-                .join(", "),
-            ),
+            el("p", {}, el("span", { class: "badge severity-degraded" }, finding.rule === "derating" ? "Derating" : "Energy anomaly"), " ", findingText(finding)),
           ),
         connector.baseline.length
           ? baselineChart(connector)

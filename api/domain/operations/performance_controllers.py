@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter
 from sqlalchemy import select
 
@@ -22,14 +21,13 @@ from api.db.models import (
 )
 from api.deps import DbSession
 from api.domain.operations.derating import band_label
-from api.domain.operations.scope import SiteScope
+from api.domain.operations.scope import CallerScope
 from api.errors import NotFound
 from api.openapi_contract import problems
 from api.schema import FrozenAppStruct
 from api.security.guards import operations
 
 RECENT_SESSIONS = 20
-ScopeOfSites = NamedDependency[SiteScope]
 
 
 def _kw(watts: float | None) -> float | None:
@@ -105,7 +103,7 @@ class DeratingConnector(FrozenAppStruct, frozen=True, kw_only=True):
 
 class PerformanceController(Controller):
     path = "/v1/admin"
-    tags = ["Administration"]
+    tags = ["Operations"]
     guards = [operations]
     security = [{"BearerToken": []}]
 
@@ -115,7 +113,7 @@ class PerformanceController(Controller):
         responses=problems(404),
     )
     async def charger_performance(
-        self, charger_id: FromPath[str], db_session: DbSession, site_scope: ScopeOfSites
+        self, charger_id: FromPath[str], db_session: DbSession, site_scope: CallerScope
     ) -> ChargerPerformance:
         """Baselines learn from sessions that did not derate; a session is judged on its readings below the derating
         rule's SoC threshold (see the README's operations section for the rule)."""
@@ -210,7 +208,7 @@ class PerformanceController(Controller):
     async def derating(
         self,
         db_session: DbSession,
-        site_scope: ScopeOfSites,
+        site_scope: CallerScope,
         limit: Annotated[int, Parameter(ge=1, le=1000, description="At most this many")] = 200,
     ) -> list[DeratingConnector]:
         """A connector derates when its recent sessions deliver well below its rating or its own baseline while the
