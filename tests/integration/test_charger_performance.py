@@ -269,3 +269,45 @@ async def test_the_operations_api_shows_baselines_sessions_and_the_connectors_de
     async with sessions() as session:
         judged = (await session.execute(select(SessionPerformance))).scalars().all()
     assert len(judged) == 3
+
+
+async def _signed_in(client: AsyncTestClient[Litestar], database_url: str, email: str, role: str) -> dict[str, str]:
+    await add_user(make_settings(database_url=database_url), email=email, password=PASSWORD, role=role, name=role)  # type: ignore[arg-type]
+    tokens = (await client.post("/v1/auth/login", json={"email": email, "password": PASSWORD})).json()
+    return {"Authorization": f"Bearer {tokens['accessToken']}"}
+
+
+async def test_an_operator_sees_the_performance_of_their_own_sites_only(
+    sessions: async_sessionmaker[AsyncSession], client: AsyncTestClient[Litestar], database_url: str
+) -> None:
+    async with sessions() as session:
+        north = await dc_charger(session, "NORTH-DC-1")
+        south = await dc_charger(session, "SOUTH-DC-1")
+        north_site = (await session.get(ChargingStation, north)).location_id  # type: ignore[union-attr]
+    monitor = PerformanceMonitor(sessions, StaticRuleBook(DEFAULT_RULES))
+    start = datetime.now(UTC) - timedelta(days=1)
+    for n in range(3):  # both derate
+        for station_id in (north, south):
+            await monitor.judge(await ended_session(sessions, station_id, [20] * 5, started=start + timedelta(hours=n)))
+    admin = await _signed_in(client, database_url, "admin@example.com", "admin")
+    operator = await _signed_in(client, database_url, "operator@example.com", "operator")
+    region = (await client.post("/v1/admin/regions", json={"name": "North"}, headers=admin)).json()
+    placed = await client.put(
+        f"/v1/admin/locations/{north_site}/organisation", json={"regionId": region["id"]}, headers=admin
+    )
+    assert placed.status_code == 200, placed.text
+    me = (await client.get("/v1/me", headers=operator)).json()
+    granted = await client.put(
+        f"/v1/admin/operators/{me['id']}/scope", json={"regionIds": [region["id"]]}, headers=admin
+    )
+    assert granted.status_code == 200, granted.text
+
+    listed = (await client.get("/v1/admin/derating", headers=operator)).json()
+    assert [c["chargerId"] for c in listed] == ["NORTH-DC-1"]
+    everything = (await client.get("/v1/admin/derating", headers=admin)).json()
+    assert sorted(c["chargerId"] for c in everything) == ["NORTH-DC-1", "SOUTH-DC-1"]
+    assert (await client.get("/v1/admin/chargers/NORTH-DC-1/performance", headers=operator)).status_code == 200
+    other = await client.get("/v1/admin/chargers/SOUTH-DC-1/performance", headers=operator)
+    assert other.status_code == 404  # another operator's site is not there for them
+    agent = await _signed_in(client, database_url, "agent@example.com", "agent")
+    assert (await client.get("/v1/admin/derating", headers=agent)).status_code == 403
