@@ -125,6 +125,7 @@ MATRIX: dict[str, str] = {
     "GET /console/queue": "public",
     "GET /console/tickets/{ticket_id:int}": "public",
     "GET /console/knowledge": "public",
+    "GET /console/performance": "public",
     "GET /console/assets/{file_path:path}": "public",
     "GET /v1/support/knowledge": "staff",
     "POST /v1/auth/register": "public",
