@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from api.db.engine import create_engine, create_session_factory
@@ -75,7 +76,10 @@ async def _more_samples(database_url: str, count: int) -> bool:
     return await _samples(database_url) >= count
 
 
-async def test_only_the_charger_that_derates_on_purpose_is_flagged(database_url: str) -> None:
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_only_the_charger_that_derates_on_purpose_is_flagged(database_url: str, version: str) -> None:
+    """1.6: judged against the DC rating, flagged after three sessions; 2.0.1 with the car's request
+    (NotifyEVChargingNeeds): the car said it takes more, so the first capped session is a clear case."""
     await _provision(database_url)
     await add_user(
         make_settings(database_url=database_url),
@@ -90,7 +94,8 @@ async def test_only_the_charger_that_derates_on_purpose_is_flagged(database_url:
         config = SimulatorConfig(
             url=ocpp_url,
             chargers=2,
-            ocpp_version="1.6",
+            ocpp_version=version,  # type: ignore[arg-type]
+            ev_charging_needs=version == "2.0.1",
             id_prefix="PERF-",
             password=PASSWORD,
             duration=None,
@@ -144,6 +149,7 @@ async def test_only_the_charger_that_derates_on_purpose_is_flagged(database_url:
             assert {(s["deliveredKw"], s["expectedKw"], s["derating"]) for s in derating["sessions"]} == {
                 (20.0, 50.0, True)
             }
+            assert {s["basis"] for s in derating["sessions"]} == {"rating" if version == "1.6" else "ev_request"}
             assert all(s["anomalies"] == [] for s in [*normal["sessions"], *derating["sessions"]])
 
     reports = [(r.rule, r.charger_id, r.active) for r in sink.reports]
