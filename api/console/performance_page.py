@@ -1,18 +1,19 @@
-"""The operations console's charger performance page: connectors derating now, a charger's baselines and sessions.
-
-A shell like every console page: its script reads `/v1/admin/derating` and `/v1/admin/chargers/{id}/performance`
-with the operator's or admin's token.
-"""
+"""The operations console's charger performance page: connectors derating now, a charger's baselines and sessions,
+filled from `/v1/admin/derating` and `/v1/admin/chargers/{id}/performance` by `performance.js`."""
 
 from __future__ import annotations
 
 from litestar import Response, get
+from litestar.handlers import HTTPRouteHandler
 
-from api.console import operations
+from api.console.shell import ConsoleShell
 
 
-@get("/performance", sync_to_thread=False)
-def performance_page() -> Response[str]:
-    return operations.OPERATIONS.page(
-        "performance.html", current="performance", title="Performance", script="performance.js"
-    )
+def performance_page(shell: ConsoleShell) -> HTTPRouteHandler:
+    """The page, rendered by the console `shell` that lists it (the operations console)."""
+
+    @get("/performance", sync_to_thread=False)
+    def performance() -> Response[str]:
+        return shell.page("performance.html", current="performance", title="Performance", script="performance.js")
+
+    return performance
