@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from litestar.handlers import HTTPRouteHandler
 
+from api.console.money import money_page
 from api.console.performance_page import performance_page
 from api.console.shell import CONSOLE_PATH, ConsoleShell, NavItem
 
@@ -27,6 +28,7 @@ SUPPORT_LINK = NavItem("support", "Support desk", f"{CONSOLE_PATH}/queue", roles
 OPERATIONS_PAGES: list[HTTPRouteHandler] = []
 
 OPERATIONS = ConsoleShell("Voltway operations", ())
+OPERATIONS_PAGES.append(money_page(OPERATIONS))
 OPERATIONS_PAGES.append(performance_page(OPERATIONS))
 
 

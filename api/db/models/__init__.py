@@ -16,6 +16,7 @@ from api.db.models.chat import ChatActionAudit, ChatConversation, ChatMessage
 from api.db.models.deliveries import OutboundDelivery
 from api.db.models.device_model import ChargerDeviceEvent, ChargerMonitor, ChargerRequest, ChargerVariable
 from api.db.models.mail import MailMessage
+from api.db.models.money import HostAgreement
 from api.db.models.ocpi import OcpiLocationDocument, OcpiPartner
 from api.db.models.ocpi_cdrs import OcpiCdr
 from api.db.models.ocpi_tokens import OcpiToken
@@ -69,6 +70,7 @@ __all__ = [
     "Evse",
     "FaultSighting",
     "Favourite",
+    "HostAgreement",
     "IdTokenRecord",
     "InstalledCertificateRecord",
     "IssuedCertificate",
