@@ -1,7 +1,7 @@
 """charger performance: power baselines per SoC band, judged sessions, raised flags and fault sightings
 
 Revision ID: 0028
-Revises: 0026
+Revises: 0032
 Create Date: 2026-12-06 19:00:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import api.db.types
 
 revision = "0028"
-down_revision = "0026"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 
