@@ -35,6 +35,7 @@ from api.domain.ocpi.router import ocpi_exception_handlers, ocpi_router
 from api.domain.operations.money.controllers import MoneyController, RevenueSharePrintController
 from api.domain.operations.network.controllers import NetworkController
 from api.domain.operations.organisation import OrganisationController
+from api.domain.operations.performance_controllers import PerformanceController
 from api.domain.operations.scope import provide_site_scope
 from api.domain.payments.controllers import PaymentMethodController, StripeWebhookController
 from api.domain.sessions.controllers import (
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if services.bridge is not None:
             await services.bridge.start()
             services.reconciliation.start()
+            services.fleet_sweep.start()
         try:
             yield
         finally:
@@ -171,6 +173,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             FavouriteController,
             AdminTariffController,
             AdminChargerController,
+            PerformanceController,
             AdminSmartChargingController,
             AdminChargerSecurityController,
             AdminChargerDeviceController,

@@ -11,6 +11,7 @@ from litestar.handlers import HTTPRouteHandler
 
 from api.console.money import money_page
 from api.console.network_page import network_page
+from api.console.performance_page import performance_page
 from api.console.shell import CONSOLE_PATH, ConsoleShell, NavItem
 
 NAV: tuple[NavItem, ...] = (
@@ -30,6 +31,7 @@ OPERATIONS_PAGES: list[HTTPRouteHandler] = []
 OPERATIONS = ConsoleShell("Voltway operations", ())
 OPERATIONS_PAGES.append(money_page(OPERATIONS))
 OPERATIONS_PAGES.append(network_page(OPERATIONS))
+OPERATIONS_PAGES.append(performance_page(OPERATIONS))
 
 
 def operations_nav() -> tuple[NavItem, ...]:

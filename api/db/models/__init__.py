@@ -22,6 +22,7 @@ from api.db.models.ocpi_cdrs import OcpiCdr
 from api.db.models.ocpi_tokens import OcpiToken
 from api.db.models.organisation import BusinessUnit, OperatorScope, Region
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
+from api.db.models.performance import FaultSighting, PerformanceFlag, PowerBaseline, SessionPerformance
 from api.db.models.security import (
     ChargerSecurityProfile,
     InstalledCertificateRecord,
@@ -67,6 +68,7 @@ __all__ = [
     "Device",
     "EVChargingNeedsRecord",
     "Evse",
+    "FaultSighting",
     "Favourite",
     "HostAgreement",
     "IdTokenRecord",
@@ -85,11 +87,14 @@ __all__ = [
     "OutboundDelivery",
     "PaymentCustomer",
     "PaymentWebhookEvent",
+    "PerformanceFlag",
+    "PowerBaseline",
     "RefreshToken",
     "Region",
     "Reservation",
     "SecurityEventRecord",
     "SessionAdjustment",
+    "SessionPerformance",
     "StationReport",
     "SupportTicket",
     "SupportTicketEvent",
