@@ -1,14 +1,20 @@
 """The operations console's maintenance page: work orders, one work order's checklist and closing, and the
-preventive schedules per site. A shell the browser fills from /v1/admin/work-orders and
+preventive schedules per site. A shell that `maintenance.js` fills from /v1/admin/work-orders and
 /v1/admin/maintenance/schedules with the signed-in operator's or admin's token."""
 
 from __future__ import annotations
 
 from litestar import Response, get
+from litestar.handlers import HTTPRouteHandler
+
+from api.console.shell import ConsoleShell
 
 
-@get("/maintenance", sync_to_thread=False)
-def maintenance_page() -> Response[str]:
-    from api.console.operations import OPERATIONS  # the console module lists this page: imported on use, not above
+def maintenance_page(shell: ConsoleShell) -> HTTPRouteHandler:
+    """The page, rendered by the console `shell` that lists it (the operations console)."""
 
-    return OPERATIONS.page("maintenance.html", current="maintenance", title="Maintenance", script="maintenance.js")
+    @get("/maintenance", sync_to_thread=False)
+    def maintenance() -> Response[str]:
+        return shell.page("maintenance.html", current="maintenance", title="Maintenance", script="maintenance.js")
+
+    return maintenance

@@ -10,6 +10,9 @@ from __future__ import annotations
 from litestar.handlers import HTTPRouteHandler
 
 from api.console.maintenance_page import maintenance_page
+from api.console.money import money_page
+from api.console.network_page import network_page
+from api.console.performance_page import performance_page
 from api.console.shell import CONSOLE_PATH, ConsoleShell, NavItem
 
 NAV: tuple[NavItem, ...] = (
@@ -24,9 +27,13 @@ NAV: tuple[NavItem, ...] = (
 # admins work both consoles: a way back to the support desk
 SUPPORT_LINK = NavItem("support", "Support desk", f"{CONSOLE_PATH}/queue", roles=("admin",))
 
-OPERATIONS_PAGES: list[HTTPRouteHandler] = [maintenance_page]
+OPERATIONS_PAGES: list[HTTPRouteHandler] = []
 
 OPERATIONS = ConsoleShell("Voltway operations", ())
+OPERATIONS_PAGES.append(maintenance_page(OPERATIONS))
+OPERATIONS_PAGES.append(money_page(OPERATIONS))
+OPERATIONS_PAGES.append(network_page(OPERATIONS))
+OPERATIONS_PAGES.append(performance_page(OPERATIONS))
 
 
 def operations_nav() -> tuple[NavItem, ...]:

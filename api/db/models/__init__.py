@@ -23,11 +23,13 @@ from api.db.models.maintenance import (
     WorkOrderChecklistItem,
     WorkOrderComment,
 )
+from api.db.models.money import HostAgreement
 from api.db.models.ocpi import OcpiLocationDocument, OcpiPartner
 from api.db.models.ocpi_cdrs import OcpiCdr
 from api.db.models.ocpi_tokens import OcpiToken
 from api.db.models.organisation import BusinessUnit, OperatorScope, Region
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
+from api.db.models.performance import FaultSighting, PerformanceFlag, PowerBaseline, SessionPerformance
 from api.db.models.security import (
     ChargerSecurityProfile,
     InstalledCertificateRecord,
@@ -73,7 +75,9 @@ __all__ = [
     "Device",
     "EVChargingNeedsRecord",
     "Evse",
+    "FaultSighting",
     "Favourite",
+    "HostAgreement",
     "IdTokenRecord",
     "InstalledCertificateRecord",
     "IssuedCertificate",
@@ -92,11 +96,14 @@ __all__ = [
     "OutboundDelivery",
     "PaymentCustomer",
     "PaymentWebhookEvent",
+    "PerformanceFlag",
+    "PowerBaseline",
     "RefreshToken",
     "Region",
     "Reservation",
     "SecurityEventRecord",
     "SessionAdjustment",
+    "SessionPerformance",
     "StationReport",
     "SupportTicket",
     "SupportTicketEvent",

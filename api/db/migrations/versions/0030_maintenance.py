@@ -2,7 +2,7 @@
 service by a work order (status_source "maintenance", with the reason drivers read)
 
 Revision ID: 0030
-Revises: 0026
+Revises: 0028
 Create Date: 2026-12-06 18:30:00.000000
 
 `evses.status_source` grows from 8 to 16 characters to hold "maintenance". On SQLite only the declared length
@@ -19,7 +19,7 @@ from alembic import op
 import api.db.types
 
 revision = "0030"
-down_revision = "0026"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
