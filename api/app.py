@@ -28,6 +28,7 @@ from api.domain.chargers.security_controllers import AdminChargerSecurityControl
 from api.domain.chargers.smart_charging_controllers import AdminSmartChargingController
 from api.domain.chat.controllers import ChatController
 from api.domain.drivers.controllers import AdminUsersController, AuthController, IdTokenController, MeController
+from api.domain.maintenance.controllers import MaintenanceScheduleController, WorkOrderController
 from api.domain.ocpi.headers import OcpiHeadersMiddleware
 from api.domain.ocpi.open_data import OpenDataController
 from api.domain.ocpi.partners import use_settings as use_ocpi_settings
@@ -35,6 +36,7 @@ from api.domain.ocpi.router import ocpi_exception_handlers, ocpi_router
 from api.domain.operations.money.controllers import MoneyController, RevenueSharePrintController
 from api.domain.operations.network.controllers import NetworkController
 from api.domain.operations.organisation import OrganisationController
+from api.domain.operations.performance_controllers import PerformanceController
 from api.domain.operations.scope import provide_site_scope
 from api.domain.payments.controllers import PaymentMethodController, StripeWebhookController
 from api.domain.sessions.controllers import (
@@ -146,6 +148,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await services.ticket_feed.start()
         await services.network_feed.start()
         services.support_auto_close.start()
+        services.maintenance.scan.start()
         services.detectors.start()
         if settings.ocpi_document_refresh_seconds:
             services.ocpi_location_documents.start()
@@ -153,6 +156,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if services.bridge is not None:
             await services.bridge.start()
             services.reconciliation.start()
+            services.fleet_sweep.start()
         try:
             yield
         finally:
@@ -172,6 +176,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             FavouriteController,
             AdminTariffController,
             AdminChargerController,
+            PerformanceController,
             AdminSmartChargingController,
             AdminChargerSecurityController,
             AdminChargerDeviceController,
@@ -197,6 +202,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MoneyController,
             RevenueSharePrintController,
             NetworkController,
+            MaintenanceScheduleController,
+            WorkOrderController,
             console_router(),
             ocpi_router(),
             OpenDataController,

@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from api.db.engine import create_engine, create_session_factory
 from api.deliveries.targets import targets_from_settings
 from api.deliveries.worker import DeliveryWorker
+from api.domain.chargers.problems import ProblemFanOut
 from api.domain.chargers.runtime import BridgeRuntime
 from api.domain.chat.intent_models import recognizer_for
 from api.domain.chat.services import ChatService
 from api.domain.drivers.services import AccountService
+from api.domain.maintenance.service import Maintenance
 from api.domain.ocpi.location_queries import refresh_location_documents
 from api.domain.ocpi.locations import our_scope
 from api.domain.ocpi.push_auth import OcpiPartnerAuth
@@ -25,7 +27,9 @@ from api.domain.ocpi.pushes import OcpiPushes
 from api.domain.ocpi.roaming_authorisation import RoamingAuthoriser
 from api.domain.operations.conditions import DEFAULT_RULES, StaticRuleBook
 from api.domain.operations.detectors.network import LoggedConditions, NetworkDetectors
+from api.domain.operations.fleet import FleetPatterns
 from api.domain.operations.network.feed import NetworkFeed
+from api.domain.operations.performance import PerformanceMonitor
 from api.domain.payments.events import PaymentEvents
 from api.domain.payments.ledger import NoLedger, PaymentLedger, StripeLedger
 from api.domain.payments.metered import MeteredPaymentProvider
@@ -103,6 +107,10 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     ocpi_pushes: OcpiPushes  # EVSE statuses, sessions and CDRs to roaming partners, through `deliveries`
     ocpi_location_documents: Periodic  # our locations' stored OCPI JSON, rebuilt when they change
     network_feed: NetworkFeed  # live charger, EVSE and session changes for the operators' network view
+    performance: PerformanceMonitor  # derating and energy anomalies, judged as each transaction ends
+    fleet_patterns: FleetPatterns  # the same fault on many chargers of one model and firmware
+    fleet_sweep: Periodic  # clears fleet patterns that aged out
+    maintenance: Maintenance  # schedules' work orders opened as they come due; EVSEs held out of service
     detectors: NetworkDetectors  # what raises and clears alert conditions (offline, faults, failed starts ...)
 
 
@@ -221,10 +229,15 @@ def build_services(settings: Settings) -> Services:
     if bridge is not None:
         bridge.live.on_stored = network_feed.stored
     network_tickets = NetworkTickets(session_factory, support.policy)
+    # conditions found outside the alert engine; their `sink` is the alert engine
+    rule_book = StaticRuleBook(DEFAULT_RULES)
+    performance = PerformanceMonitor(session_factory, rule_book)
+    fleet_patterns = FleetPatterns(session_factory, rule_book)
     report_tickets = ReportTickets(support.policy, danger=assistant.recognizer.safety.check)
     stations.report_filing = report_tickets
     if bridge is not None:
-        bridge.csms.problems = network_tickets
+        bridge.csms.problems = ProblemFanOut(network_tickets, fleet_patterns)
+        bridge.csms.ended = performance
         bridge.csms.conditions = detectors.chargers
         # roaming drivers (OCPI eMSPs' tokens) at our chargers: verdicts and the sessions they start
         bridge.csms.roaming = sessions.roaming_tokens = RoamingAuthoriser(session_factory, settings)
@@ -278,11 +291,16 @@ def build_services(settings: Settings) -> Services:
             "ocpi-location-documents", settings.ocpi_document_refresh_seconds, refresh_documents
         ),
         network_feed=network_feed,
+        performance=performance,
+        fleet_patterns=fleet_patterns,
+        fleet_sweep=Periodic("fleet-pattern-sweep", 3600.0, fleet_patterns.sweep),
+        maintenance=Maintenance(session_factory, on_status_changed=ocpi_pushes.evse_statuses_changed),
         detectors=detectors,
     )
 
 
 async def close_services(services: Services) -> None:
+    await services.maintenance.scan.stop()
     await services.support_alerts.stop()
     await services.ocpi_pushes.drain()
     services.ocpi_pushes.targets.unlisten()
@@ -295,6 +313,9 @@ async def close_services(services: Services) -> None:
     await services.network_tickets.stop()  # the bridge's own shutdown is no charger going offline
     if services.bridge is not None:
         await services.bridge.stop()
+    await services.fleet_sweep.stop()
+    await services.performance.stop()  # after the bridge: the transactions it ended last are judged too
+    await services.fleet_patterns.stop()
     await services.detectors.stop()
     await services.sessions.drain()
     await services.notifier.drain()

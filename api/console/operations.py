@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from litestar.handlers import HTTPRouteHandler
 
+from api.console.maintenance_page import maintenance_page
 from api.console.money import money_page
 from api.console.network_page import network_page
+from api.console.performance_page import performance_page
 from api.console.shell import CONSOLE_PATH, ConsoleShell, NavItem
 
 NAV: tuple[NavItem, ...] = (
@@ -28,8 +30,10 @@ SUPPORT_LINK = NavItem("support", "Support desk", f"{CONSOLE_PATH}/queue", roles
 OPERATIONS_PAGES: list[HTTPRouteHandler] = []
 
 OPERATIONS = ConsoleShell("Voltway operations", ())
+OPERATIONS_PAGES.append(maintenance_page(OPERATIONS))
 OPERATIONS_PAGES.append(money_page(OPERATIONS))
 OPERATIONS_PAGES.append(network_page(OPERATIONS))
+OPERATIONS_PAGES.append(performance_page(OPERATIONS))
 
 
 def operations_nav() -> tuple[NavItem, ...]:

@@ -33,6 +33,15 @@ ALSO_EXPECTED: dict[str, tuple[str, str]] = {
     "/v1/stations/{location_id}": ("422", "lat and lon come together: two query parameters"),
     # (with card payments, paymentMethodId becomes required: a rule that depends on the network's configuration)
     "/v1/guest/sessions": ("402", "this network takes no card payments in the app, so guest starts are refused"),
+    "/v1/admin/maintenance/schedules": ("422", "a rule, or every and unit: one of two; locationId or chargerId"),
+    "/v1/admin/maintenance/schedules/{schedule_id}": ("422", "a rule, or every and unit: one of two"),
+    "/v1/admin/work-orders": (
+        "422",
+        "chargerId or locationId: one of two; the assignee an operator, tickets that exist",
+    ),
+    "/v1/admin/work-orders/{work_order_id}": ("422", "the assignee an operator or admin, tickets that exist"),
+    "/v1/admin/work-orders/{work_order_id}/complete": ("422", "closing notes that are not only blanks"),
+    "/v1/admin/work-orders/{work_order_id}/comments": ("422", "a comment that is not only blanks"),
 }
 # Event streams the caller may open never end, so no answer completes; their access is checked by the
 # authorisation matrix (which reads only the status) and their events by the integration tests.

@@ -16,6 +16,13 @@ from api.db.models.chat import ChatActionAudit, ChatConversation, ChatMessage
 from api.db.models.deliveries import OutboundDelivery
 from api.db.models.device_model import ChargerDeviceEvent, ChargerMonitor, ChargerRequest, ChargerVariable
 from api.db.models.mail import MailMessage
+from api.db.models.maintenance import (
+    MaintenanceAudit,
+    MaintenanceSchedule,
+    WorkOrder,
+    WorkOrderChecklistItem,
+    WorkOrderComment,
+)
 from api.db.models.money import HostAgreement
 from api.db.models.ocpi import OcpiLocationDocument, OcpiPartner
 from api.db.models.ocpi_cdrs import OcpiCdr
@@ -23,6 +30,7 @@ from api.db.models.ocpi_tokens import OcpiToken
 from api.db.models.organisation import BusinessUnit, OperatorScope, Region
 from api.db.models.payment_attempts import PaymentAttempt
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
+from api.db.models.performance import FaultSighting, PerformanceFlag, PowerBaseline, SessionPerformance
 from api.db.models.security import (
     ChargerSecurityProfile,
     InstalledCertificateRecord,
@@ -68,6 +76,7 @@ __all__ = [
     "Device",
     "EVChargingNeedsRecord",
     "Evse",
+    "FaultSighting",
     "Favourite",
     "HostAgreement",
     "IdTokenRecord",
@@ -76,6 +85,8 @@ __all__ = [
     "Location",
     "LoginFailure",
     "MailMessage",
+    "MaintenanceAudit",
+    "MaintenanceSchedule",
     "MeterSampleRecord",
     "Notification",
     "OcpiCdr",
@@ -87,15 +98,21 @@ __all__ = [
     "PaymentAttempt",
     "PaymentCustomer",
     "PaymentWebhookEvent",
+    "PerformanceFlag",
+    "PowerBaseline",
     "RefreshToken",
     "Region",
     "Reservation",
     "SecurityEventRecord",
     "SessionAdjustment",
+    "SessionPerformance",
     "StationReport",
     "SupportTicket",
     "SupportTicketEvent",
     "SupportTicketMessage",
     "Tariff",
     "User",
+    "WorkOrder",
+    "WorkOrderChecklistItem",
+    "WorkOrderComment",
 ]

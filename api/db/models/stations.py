@@ -105,7 +105,9 @@ class Evse(Base):
     uid: Mapped[str] = mapped_column(String(36))
     emi3_evse_id: Mapped[str | None] = mapped_column(String(48), index=True)
     status: Mapped[str] = mapped_column(String(16), default="UNKNOWN")
-    status_source: Mapped[str] = mapped_column(String(8), default="reported")
+    # live, reported (a feed's word) or maintenance (held INOPERATIVE by a work order, see status_reason)
+    status_source: Mapped[str] = mapped_column(String(16), default="reported")
+    status_reason: Mapped[str | None] = mapped_column(String(200))  # why it is not available, for drivers
     status_updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utc_now)
     # when the live status happened by its charger's clock, placed on ours: only ever compared with the same
     # charger's reports, never with times the server stamped (provisioning, imports); None until it reports

@@ -34,8 +34,10 @@ logger = logging.getLogger(__name__)
 FLUSH_SECONDS: Final = 0.25  # the catalogue polls every second: a change reaches the map within about a second
 CHUNK: Final = 500  # ids per IN list, well under every driver's parameter limit
 
-# an EVSE as stored: (status_reported_at, live, (status, ocpp_status, error_code))
-_Current = tuple[datetime | None, bool, tuple[str, str | None, str | None]]
+# an EVSE as stored: (status_reported_at, status_source, (status, ocpp_status, error_code))
+_Current = tuple[datetime | None, str, tuple[str, str | None, str | None]]
+# an EVSE a work order holds out of service keeps that status until the work order gives it back
+HELD: Final = "maintenance"
 StatusHook = Callable[[AsyncSession, list[tuple[uuid.UUID, str]], datetime], Awaitable[None]]
 
 
@@ -83,6 +85,7 @@ _STATUS_UPDATE = (
         # a newer report of the same charger written meanwhile (by another process) wins, as it would one by one;
         # times the server stamped (provisioning, imports) are never compared with the charger's
         or_(_evses.c.status_reported_at.is_(None), _evses.c.status_reported_at <= bindparam("b_at")),
+        _evses.c.status_source != HELD,
     )
     .values(
         status=bindparam("b_status"),
@@ -328,7 +331,10 @@ class LiveStateWriter:
                 row = current.get(evse_id)
                 if row is None:
                     continue  # the EVSE is gone
-                reported_at, live, shown = row
+                reported_at, source, shown = row
+                if source == HELD:
+                    continue  # under maintenance: the work order's hold stands; its release restores a status
+                live = source == "live"
                 if reported_at is not None and reported_at > pending.at:
                     continue  # a replayed, older report of the charger must not overwrite a newer one
                 if live and shown == (pending.status, pending.ocpp_status, pending.error_code):
@@ -404,7 +410,7 @@ class LiveStateWriter:
                 ).where(columns.id.in_(part))
             )
             for row in rows:
-                found[row[0]] = (row[2], row[1] == "live", (row[3], row[4], row[5]))
+                found[row[0]] = (row[2], row[1], (row[3], row[4], row[5]))
         return found
 
     @staticmethod

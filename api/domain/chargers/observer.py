@@ -37,6 +37,12 @@ class TransactionObserver(Protocol):
     async def transaction_ended(self, transaction_id: uuid.UUID) -> None: ...
 
 
+class EndedTransactions(Protocol):
+    """Told of each transaction once its end is stored (performance checks); must return at once."""
+
+    def transaction_ended(self, transaction_id: uuid.UUID) -> None: ...
+
+
 class ChargerEventWatcher(Protocol):
     """Sees every event of a known charger (connections, statuses, notifications) before the backend handles it."""
 

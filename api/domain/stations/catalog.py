@@ -52,6 +52,7 @@ class EvseEntry(msgspec.Struct, frozen=True, gc=False):
     charging_station_id: uuid.UUID | None
     connectors: tuple[ConnectorEntry, ...]
     last_updated: datetime
+    status_reason: str | None = None  # why it is held out of service (status_source "maintenance")
 
 
 class LocationEntry(msgspec.Struct, frozen=True, gc=False):

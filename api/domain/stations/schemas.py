@@ -42,10 +42,13 @@ class EvseView(AppStruct):
     uid: str
     emi3_evse_id: str | None
     status: str
-    status_source: str  # live (our charger, heard from), offline (our charger, silent), reported (a feed's word)
+    # live (our charger, heard from), offline (our charger, silent), reported (a feed's word), maintenance (a work
+    # order holds it out of service)
+    status_source: str
     status_updated_at: datetime
     capabilities: list[str]
     connectors: list[ConnectorView]
+    status_reason: str | None = None  # in words, when it is out of service: "Under maintenance: annual test"
 
 
 class StationSummary(AppStruct):

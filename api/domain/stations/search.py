@@ -99,7 +99,10 @@ class Availability:
         self.heartbeat_window = heartbeat_window
 
     def status(self, evse: EvseEntry, stations: dict[uuid.UUID, StationLink], now: datetime) -> tuple[str, str]:
-        """(status, source): source is "live", "reported" (from a feed) or "offline"."""
+        """(status, source): source is "live", "reported" (from a feed), "offline" or "maintenance" (held
+        INOPERATIVE by a work order, whether the charger is connected or not)."""
+        if evse.status_source == "maintenance":
+            return evse.status, "maintenance"
         if evse.charging_station_id is None:
             return evse.status, "reported"
         link = stations.get(evse.charging_station_id)

@@ -94,6 +94,7 @@ class StationService:
             emi3_evse_id=evse.emi3_evse_id,
             status=status,
             status_source=source,
+            status_reason=f"Under maintenance: {evse.status_reason}" if source == "maintenance" else None,
             status_updated_at=evse.status_updated_at,
             capabilities=list(evse.capabilities),
             connectors=[

@@ -76,6 +76,7 @@ EVSE_COLUMNS = [
         "emi3_evse_id",
         "status",
         "status_source",
+        "status_reason",
         "status_updated_at",
         "capabilities",
         "physical_reference",
@@ -153,6 +154,7 @@ async def _load_evses(session: AsyncSession, location_ids: list[uuid.UUID] | Non
                 charging_station_id=evse.charging_station_id,
                 connectors=tuple(sorted(connectors.get(evse.id, ()), key=lambda c: c.connector_id)),
                 last_updated=evse.last_updated,
+                status_reason=evse.status_reason,
             )
         )
     return evses

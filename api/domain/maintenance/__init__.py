@@ -1,0 +1,1 @@
+"""Maintenance: preventive schedules per location, work orders, and chargers held out of service while worked on."""
