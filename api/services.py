@@ -23,6 +23,13 @@ from api.domain.ocpi.push_auth import OcpiPartnerAuth
 from api.domain.ocpi.push_targets import PushTargets
 from api.domain.ocpi.pushes import OcpiPushes
 from api.domain.ocpi.roaming_authorisation import RoamingAuthoriser
+from api.domain.operations.alerts.engine import AlertEngine
+from api.domain.operations.alerts.feed import AlertFeed
+from api.domain.operations.alerts.notices import Notices
+from api.domain.operations.alerts.rulebook import LiveRuleBook
+from api.domain.operations.alerts.scan import AlertScan
+from api.domain.operations.alerts.tickets import AlertTickets
+from api.domain.operations.alerts.timing import parse_timing
 from api.domain.payments.events import PaymentEvents
 from api.domain.payments.metered import MeteredPaymentProvider
 from api.domain.payments.none_provider import NonePaymentProvider
@@ -97,6 +104,10 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     report_tickets: ReportTickets  # tickets drivers' station problem reports open
     ocpi_pushes: OcpiPushes  # EVSE statuses, sessions and CDRs to roaming partners, through `deliveries`
     ocpi_location_documents: Periodic  # our locations' stored OCPI JSON, rebuilt when they change
+    alert_rules: LiveRuleBook  # the alert rules with operators' overrides (a RuleBook for the detectors)
+    alert_engine: AlertEngine  # the ConditionSink the detectors report to
+    alert_scan: AlertScan  # raise and clear times, held notices, escalation, the minor digest
+    alert_feed: AlertFeed  # live alert changes for the operations console
 
 
 def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts, PaymentEvents, StripeWebhooks]:
@@ -207,6 +218,21 @@ def build_services(settings: Settings) -> Services:
     network_tickets.on_ticket_changed = report_tickets.on_ticket_changed = TicketAnnouncer(
         session_factory, ticket_feed, support_alerts.wake
     )
+    alert_rules = LiveRuleBook(session_factory)
+    alert_feed = AlertFeed(settings.database_url)
+    alert_engine = AlertEngine(
+        session_factory,
+        rules=alert_rules,
+        notices=Notices(
+            deliveries, outbox, base_url=settings.base_url, escalation_emails=settings.operations_escalation_emails
+        ),
+        tickets=AlertTickets(support.policy),
+        feed=alert_feed,
+        timing=parse_timing(
+            settings.operations_quiet_hours, settings.operations_digest_time, settings.operations_time_zone
+        ),
+    )
+    alert_engine.on_ticket_changed = network_tickets.on_ticket_changed
     return Services(
         settings=settings,
         engine=engine,
@@ -252,11 +278,17 @@ def build_services(settings: Settings) -> Services:
         ocpi_location_documents=Periodic(
             "ocpi-location-documents", settings.ocpi_document_refresh_seconds, refresh_documents
         ),
+        alert_rules=alert_rules,
+        alert_engine=alert_engine,
+        alert_scan=AlertScan(alert_engine),
+        alert_feed=alert_feed,
     )
 
 
 async def close_services(services: Services) -> None:
     await services.support_alerts.stop()
+    await services.alert_scan.stop()
+    await services.alert_feed.stop()
     await services.ocpi_pushes.drain()
     services.ocpi_pushes.targets.unlisten()
     await services.deliveries.stop()

@@ -19,6 +19,7 @@ from api.db.models.mail import MailMessage
 from api.db.models.ocpi import OcpiLocationDocument, OcpiPartner
 from api.db.models.ocpi_cdrs import OcpiCdr
 from api.db.models.ocpi_tokens import OcpiToken
+from api.db.models.operation_alerts import AlertDigest, AlertRuleOverride, OperationAlert, OperationAlertEvent
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
 from api.db.models.security import (
     ChargerSecurityProfile,
@@ -42,6 +43,8 @@ from api.db.models.support import SupportTicket, SupportTicketEvent, SupportTick
 
 __all__ = [
     "AccountToken",
+    "AlertDigest",
+    "AlertRuleOverride",
     "Base",
     "BridgeProcess",
     "ChangeCounter",
@@ -77,6 +80,8 @@ __all__ = [
     "OcpiLocationDocument",
     "OcpiPartner",
     "OcpiToken",
+    "OperationAlert",
+    "OperationAlertEvent",
     "OutboundDelivery",
     "PaymentCustomer",
     "PaymentWebhookEvent",
