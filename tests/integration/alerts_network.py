@@ -56,7 +56,13 @@ class Network:
     locations: dict[str, uuid.UUID] = field(default_factory=dict)
 
     async def report(
-        self, rule: str, charger: str | None, *, active: bool = True, at: datetime, connector: int | None = None,
+        self,
+        rule: str,
+        charger: str | None,
+        *,
+        active: bool = True,
+        at: datetime,
+        connector: int | None = None,
         **detail: str,
     ) -> None:
         self.clock.at(at)
@@ -65,7 +71,9 @@ class Network:
     async def alerts(self, *where: Any) -> list[OperationAlert]:
         async with self.sessions() as session:
             rows = await session.execute(
-                select(OperationAlert).where(OperationAlert.state != "pending", *where).order_by(OperationAlert.opened_at)
+                select(OperationAlert)
+                .where(OperationAlert.state != "pending", *where)
+                .order_by(OperationAlert.opened_at)
             )
             return list(rows.scalars())
 
@@ -91,7 +99,9 @@ def build_engine(
 ) -> tuple[AlertEngine, AlertScan]:
     targets = Targets()
     targets.register(Target(OPERATIONS_WEBHOOK, "https://ops.example.com/hook", "an operations secret 123"))
-    deliveries = DeliveryWorker(sessions, targets, max_attempts=3, backoff_seconds=1, backoff_cap_seconds=10, clock=clock)
+    deliveries = DeliveryWorker(
+        sessions, targets, max_attempts=3, backoff_seconds=1, backoff_cap_seconds=10, clock=clock
+    )
     engine = AlertEngine(
         sessions,
         rules=LiveRuleBook(sessions),

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from litestar import Controller, get, post, put
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent
 
@@ -36,6 +37,7 @@ from api.errors import FieldError, InvalidInput, NotFound
 from api.openapi_contract import problems
 from api.security.guards import admin_only, operations
 
+Scope = NamedDependency[SiteScope]
 STATES = ("open", "acknowledged", "resolved")
 SEVERITIES = ("critical", "major", "minor", "info")
 LONGEST_REPORT = timedelta(days=400)
@@ -81,10 +83,11 @@ class AlertController(Controller):
     async def list(
         self,
         db_session: DbSession,
-        site_scope: SiteScope,
-        state: Annotated[
+        site_scope: Scope,
+        alert_state: Annotated[
             list[str] | None,
             QueryParameter(
+                name="state",
                 required=False,
                 description="open|acknowledged|resolved, repeatable or a comma list; default open,acknowledged",
             ),
@@ -103,7 +106,7 @@ class AlertController(Controller):
         return await actions.list_alerts(
             db_session,
             site_scope,
-            states=_split(state, STATES, "state") or ["open", "acknowledged"],
+            states=_split(alert_state, STATES, "state") or ["open", "acknowledged"],
             severities=_split(severity, SEVERITIES, "severity"),
             rules=_split(rule, None, "rule"),
             charger=charger,
@@ -114,7 +117,7 @@ class AlertController(Controller):
         )
 
     @get("/events", summary="Live alert changes as server-sent events")
-    async def events(self, state: State, site_scope: SiteScope) -> ServerSentEvent:
+    async def events(self, state: State, site_scope: Scope) -> ServerSentEvent:
         """`event: alert` with the alert's summary whenever an alert of your sites opens or changes, from any
         process; a comment every 15 s keeps the connection open."""
         feed: AlertFeed = state.alert_feed
@@ -124,9 +127,9 @@ class AlertController(Controller):
     async def fatigue(
         self,
         db_session: DbSession,
-        site_scope: SiteScope,
+        site_scope: Scope,
         from_: Annotated[
-            datetime | None, QueryParameter(query="from", required=False, description="default: 4 weeks ago")
+            datetime | None, QueryParameter(name="from", required=False, description="default: 4 weeks ago")
         ] = None,
         to: Annotated[datetime | None, QueryParameter(required=False, description="default: now")] = None,
     ) -> FatigueReport:
@@ -147,7 +150,7 @@ class AlertController(Controller):
         return await fatigue(db_session, site_scope, start, end)
 
     @get("/{alert_id:uuid}", summary="One alert with its history", responses=problems(404))
-    async def detail(self, alert_id: FromPath[uuid.UUID], db_session: DbSession, site_scope: SiteScope) -> AlertDetail:
+    async def detail(self, alert_id: FromPath[uuid.UUID], db_session: DbSession, site_scope: Scope) -> AlertDetail:
         return await detail_of(db_session, await actions.visible_alert(db_session, site_scope, alert_id))
 
     @post("/{alert_id:uuid}/acknowledge", status_code=200, summary="Acknowledge an alert", responses=problems(404, 409))
@@ -155,7 +158,7 @@ class AlertController(Controller):
         self,
         alert_id: FromPath[uuid.UUID],
         db_session: DbSession,
-        site_scope: SiteScope,
+        site_scope: Scope,
         principal: CurrentPrincipal,
         state: State,
     ) -> AlertDetail:
@@ -168,7 +171,7 @@ class AlertController(Controller):
         alert_id: FromPath[uuid.UUID],
         data: JSONBody[AssignAlert],
         db_session: DbSession,
-        site_scope: SiteScope,
+        site_scope: Scope,
         principal: CurrentPrincipal,
         state: State,
     ) -> AlertDetail:
@@ -183,7 +186,7 @@ class AlertController(Controller):
         alert_id: FromPath[uuid.UUID],
         data: JSONBody[AlertNote],
         db_session: DbSession,
-        site_scope: SiteScope,
+        site_scope: Scope,
         principal: CurrentPrincipal,
         state: State,
     ) -> AlertDetail:
