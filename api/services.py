@@ -288,6 +288,7 @@ def build_services(settings: Settings) -> Services:
 async def close_services(services: Services) -> None:
     await services.support_alerts.stop()
     await services.alert_scan.stop()
+    await services.alert_engine.stop()
     await services.alert_feed.stop()
     await services.ocpi_pushes.drain()
     services.ocpi_pushes.targets.unlisten()

@@ -40,10 +40,12 @@ async def test_a_fault_opens_one_alert_however_often_it_is_reported_and_tells_th
     (alert,) = await network.alerts()
     assert (alert.state, alert.severity, alert.occurrences) == ("open", "major", 3)
     assert alert.detail == {"errorCode": "GroundFailure"}
-    assert alert.opened_at == FRIDAY and alert.location_id == network.locations["N-1"]
+    assert alert.opened_at == FRIDAY
+    assert alert.location_id == network.locations["N-1"]
     assert await _events(sessions, alert) == ["opened", "notified"]
     (webhook,) = await network.deliveries()
-    assert webhook.kind == OPENED and webhook.payload["chargerId"] == "N-1"
+    assert webhook.kind == OPENED
+    assert webhook.payload["chargerId"] == "N-1"
     assert webhook.payload["detail"] == {"errorCode": "GroundFailure"}
     # the admin and the operator of the North region; not Sam, whose region is South
     assert [m.to_address for m in await network.mails("operations_alert_opened")] == [
@@ -94,7 +96,8 @@ async def test_a_flap_within_the_clear_time_stays_one_alert_which_then_resolves_
     await network.report("charger_offline", "N-1", active=False, at=FRIDAY + 200 * seconds)
     assert (await network.scan.scan(FRIDAY + 499 * seconds)).resolved == 0
     (alert,) = await network.alerts()
-    assert alert.state == "open" and not alert.condition_active
+    assert alert.state == "open"
+    assert not alert.condition_active
 
     assert (await network.scan.scan(FRIDAY + 500 * seconds)).resolved == 1
     (alert,) = await network.alerts()
@@ -102,7 +105,8 @@ async def test_a_flap_within_the_clear_time_stays_one_alert_which_then_resolves_
     assert alert.resolved_at == FRIDAY + 500 * seconds
     assert [d.kind for d in await network.deliveries()] == [OPENED, RESOLVED]
     kinds = await _events(sessions, alert)
-    assert kinds.count("opened") == 1 and kinds.count("resolved") == 1
+    assert kinds.count("opened") == 1
+    assert kinds.count("resolved") == 1
 
     # once resolved, the same problem coming back is a new alert
     await network.report("charger_offline", "N-1", at=FRIDAY + 600 * seconds)
@@ -117,7 +121,9 @@ async def test_an_alert_nobody_acknowledges_escalates_once(sessions: async_sessi
     async with sessions() as session:  # the South fault is acknowledged in time
         alert = (
             await session.execute(
-                select(OperationAlert).where(OperationAlert.charger_id == "S-1", OperationAlert.rule == "connector_faulted")
+                select(OperationAlert).where(
+                    OperationAlert.charger_id == "S-1", OperationAlert.rule == "connector_faulted"
+                )
             )
         ).scalar_one()
         alert.state, alert.acknowledged_at = "acknowledged", FRIDAY + minutes(5)
@@ -180,11 +186,14 @@ async def test_minor_alerts_wait_for_the_next_business_days_digest(
     assert (await network.scan.scan(monday + minutes(30))).digested == 0
 
     (webhook,) = await network.deliveries()
-    assert webhook.kind == DIGEST and [a["chargerId"] for a in webhook.payload["alerts"]] == ["N-1", "S-1"]
+    assert webhook.kind == DIGEST
+    assert [a["chargerId"] for a in webhook.payload["alerts"]] == ["N-1", "S-1"]
     digests = {m.to_address: m for m in await network.mails("operations_alert_digest")}
     assert sorted(digests) == ["ada@example.com", "olga@example.com", "sam@example.com"]
-    assert "N-1" in digests["ada@example.com"].body and "S-1" in digests["ada@example.com"].body
-    assert "N-1" in digests["olga@example.com"].body and "S-1" not in digests["olga@example.com"].body
+    assert "N-1" in digests["ada@example.com"].body
+    assert "S-1" in digests["ada@example.com"].body
+    assert "N-1" in digests["olga@example.com"].body
+    assert "S-1" not in digests["olga@example.com"].body
     assert "Derating" in digests["sam@example.com"].subject or "1 alert" in digests["sam@example.com"].subject
 
 

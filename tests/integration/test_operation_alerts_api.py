@@ -58,7 +58,8 @@ async def test_operators_see_and_handle_the_alerts_of_their_own_sites(
     olga, ada = await _signed_in(client, "olga@example.com"), await _signed_in(client, "ada@example.com")
 
     listed = (await client.get("/v1/admin/alerts", headers=olga)).json()
-    assert [a["chargerId"] for a in listed["items"]] == ["N-1"] and listed["total"] == 1
+    assert [a["chargerId"] for a in listed["items"]] == ["N-1"]
+    assert listed["total"] == 1
     assert listed["items"][0]["detail"] == {"errorCode": "GroundFailure"}
     assert (await client.get(f"/v1/admin/alerts/{south}", headers=olga)).status_code == 404
     assert (await client.post(f"/v1/admin/alerts/{south}/acknowledge", headers=olga)).status_code == 404
@@ -82,11 +83,13 @@ async def test_operators_see_and_handle_the_alerts_of_their_own_sites(
     refused = await client.post(
         f"/v1/admin/alerts/{north}/assign", json={"assigneeId": driver.json()["id"]}, headers=ada
     )
-    assert refused.status_code == 422 and "operator or an admin" in refused.json()["detail"]
+    assert refused.status_code == 422
+    assert "operator or an admin" in refused.json()["detail"]
     assert refused.headers["content-type"].startswith("application/problem+json")
     resolved = await client.post(f"/v1/admin/alerts/{north}/resolve", json={"note": "Replaced the RCD"}, headers=olga)
     body = resolved.json()
-    assert body["alert"]["state"] == "resolved" and body["alert"]["autoResolved"] is False
+    assert body["alert"]["state"] == "resolved"
+    assert body["alert"]["autoResolved"] is False
     assert body["resolutionNote"] == "Replaced the RCD"
     assert [e["kind"] for e in body["history"]] == [
         "opened",
@@ -112,19 +115,20 @@ async def test_admins_tune_rules_and_operators_read_them(
     await _network(sessions)
     olga, ada = await _signed_in(client, "olga@example.com"), await _signed_in(client, "ada@example.com")
     rules = {r["name"]: r for r in (await client.get("/v1/admin/alert-rules", headers=olga)).json()}
-    assert (
-        rules["charger_offline"]["params"]["minutes"] == 10 and rules["charger_offline"]["escalateAfterMinutes"] == 60
-    )
+    assert rules["charger_offline"]["params"]["minutes"] == 10
+    assert rules["charger_offline"]["escalateAfterMinutes"] == 60
     change = {"params": {"minutes": 15}, "raiseAfterSeconds": 60, "severity": "critical"}
     assert (await client.put("/v1/admin/alert-rules/charger_offline", json=change, headers=olga)).status_code == 403
     changed = await client.put("/v1/admin/alert-rules/charger_offline", json=change, headers=ada)
     assert changed.status_code == 200, changed.text
-    assert changed.json()["params"]["minutes"] == 15 and changed.json()["severity"] == "critical"
+    assert changed.json()["params"]["minutes"] == 15
+    assert changed.json()["severity"] == "critical"
     assert changed.json()["escalateAfterMinutes"] == 15
     rules = {r["name"]: r for r in (await client.get("/v1/admin/alert-rules", headers=olga)).json()}
     assert rules["charger_offline"]["raiseAfterSeconds"] == 60
     wrong = await client.put("/v1/admin/alert-rules/charger_offline", json={"params": {"hours": 1}}, headers=ada)
-    assert wrong.status_code == 422 and "minutes" in wrong.json()["detail"]
+    assert wrong.status_code == 422
+    assert "minutes" in wrong.json()["detail"]
     assert (await client.put("/v1/admin/alert-rules/nope", json={}, headers=ada)).status_code == 404
 
 
@@ -213,8 +217,10 @@ async def test_the_fatigue_report_adds_up_a_hand_made_history(
         "autoResolvedWithin5Minutes": 0.25,
         "bySeverity": {"critical": 0, "major": 4, "minor": 0, "info": 0},
     }
-    assert derating["alerts"] == 1 and derating["autoResolvedWithin5Minutes"] == 0.0
-    assert report["overall"]["alerts"] == 5 and report["overall"]["autoResolvedWithin5Minutes"] == 0.2
+    assert derating["alerts"] == 1
+    assert derating["autoResolvedWithin5Minutes"] == 0.0
+    assert report["overall"]["alerts"] == 5
+    assert report["overall"]["autoResolvedWithin5Minutes"] == 0.2
     # Sam sees South only: the two offline alerts of S-1
     theirs = (await client.get("/v1/admin/alerts/fatigue", params=period, headers=sam)).json()
     assert [(r["rule"], r["alerts"]) for r in theirs["rules"]] == [("charger_offline", 2)]

@@ -4,13 +4,20 @@ once it stayed clear for the rule's clear time (hysteresis: a condition back wit
 alert). Opening grades the notice by severity, and a rule that stops drivers charging opens a support ticket.
 
 Reports of one problem are serialised by a lock on its key for the transaction (an advisory lock on PostgreSQL,
-the single write lock on SQLite), so several processes reporting the same problem still make one alert.
+the single write lock on SQLite), so several processes reporting the same problem still make one alert. Within a
+process, reports queue for one writer that applies whatever has gathered in one transaction, in key order (the
+locks of two processes' batches are then taken in the same order): a burst of thousands of reports costs a
+handful of commits instead of thousands of writers waiting for SQLite's lock. A batch that fails is applied again
+report by report, so one bad report fails alone.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -34,6 +41,12 @@ from api.domain.operations.scope import charger_location
 logger = logging.getLogger(__name__)
 
 LIVE_STATES = ("open", "acknowledged")
+BATCH = 250  # reports applied in one transaction at most
+LOCATION_SECONDS = 300.0  # a charger moved to another site gets its new site's alerts after this
+LOCATIONS_KEPT = 100_000
+STOP_SECONDS = 10.0  # what a stopping process waits for the queued reports
+
+_Queued = tuple[ConditionReport, "asyncio.Future[None]"]
 
 
 def live_key(rule: str, charger_id: str | None, connector_id: int | None) -> str:
@@ -55,6 +68,12 @@ async def claim(session: AsyncSession, key: str) -> None:
             .values(live_key=OperationAlert.live_key)
             .execution_options(synchronize_session=False)
         )
+
+
+def _fail(future: asyncio.Future[None], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
+    logger.error("an alert condition report failed: %s", exc)
 
 
 class Changes:
@@ -92,19 +111,67 @@ class AlertEngine:
         self.timing = timing
         self.clock = clock
         self.on_ticket_changed: Callable[[int], Awaitable[None]] | None = None
+        self._queue: asyncio.Queue[_Queued] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self._stopped = False
+        self._locations: dict[str, tuple[float, uuid.UUID | None]] = {}
 
     # -- the sink ------------------------------------------------------------------------------------------------
 
     async def report(self, condition: ConditionReport) -> None:
-        """Take one condition report (committed before this returns)."""
+        """Take one condition report; returns once it is committed (raises what applying it raised)."""
         if not self.rules.knows(condition.rule):
             logger.warning("condition of an unknown rule ignored", extra={"rule": condition.rule})
             return
-        rule = self.rules.rule(condition.rule)
+        if self._stopped:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((condition, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="alert engine writer")
+        await future
+
+    async def stop(self) -> None:
+        """Finish the queued reports and take no more."""
+        self._stopped = True
+        if self._writer is not None and not self._writer.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._queue.join(), STOP_SECONDS)
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+            self._writer = None
+
+    async def _write(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._apply_batch(batch)
+            except Exception as exc:
+                if len(batch) == 1:
+                    _fail(batch[0][1], exc)
+                else:
+                    for item in batch:
+                        try:
+                            await self._apply_batch([item])
+                        except Exception as failure:
+                            _fail(item[1], failure)
+            for _ in batch:
+                self._queue.task_done()
+
+    async def _apply_batch(self, batch: list[_Queued]) -> None:
         changes = Changes()
+        ordered = sorted(batch, key=lambda item: live_key(item[0].rule, item[0].charger_id, item[0].connector_id))
         async with self.session_factory() as session:
-            await self.apply(session, rule, condition, changes)
+            for condition, _ in ordered:
+                await self.apply(session, self.rules.rule(condition.rule), condition, changes)
             await session.commit()
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
             await self.announce(session, changes)
 
     async def apply(self, session: AsyncSession, rule: AlertRule, condition: ConditionReport, changes: Changes) -> None:
@@ -172,6 +239,20 @@ class AlertEngine:
             changes.alert(alert)
         if at - (alert.cleared_since or at) >= timedelta(seconds=rule.clear_after_seconds):
             await self.resolve(session, alert, at, changes, auto=True)
+
+    async def _location(self, session: AsyncSession, charger_id: str | None) -> uuid.UUID | None:
+        """The charger's site, remembered for a while: a report burst asks for the same chargers again and again."""
+        if charger_id is None:
+            return None
+        now = time.monotonic()
+        known = self._locations.get(charger_id)
+        if known is not None and known[0] > now:
+            return known[1]
+        location_id = await charger_location(session, charger_id)
+        if len(self._locations) >= LOCATIONS_KEPT:
+            self._locations.clear()
+        self._locations[charger_id] = (now + LOCATION_SECONDS, location_id)
+        return location_id
 
     # -- transitions ---------------------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ caller's transaction, so a notice exists if and only if its cause committed; mai
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -27,9 +28,10 @@ ESCALATED: Final = "operations.alert_escalated"
 DIGEST: Final = "operations.alert_digest"
 
 Recipient = tuple[uuid.UUID | None, str]
+RECIPIENTS_SECONDS: Final = 30.0  # a change of an operator's scope reaches their mail within this
 
 
-async def recipients(session: AsyncSession, location_id: uuid.UUID | None) -> list[Recipient]:
+async def find_recipients(session: AsyncSession, location_id: uuid.UUID | None) -> list[Recipient]:
     """The admins, and the operators whose regions or business units hold the location (none for a network-wide
     alert, which has no site)."""
     live = (User.erased_at.is_(None),)
@@ -62,6 +64,25 @@ async def recipients(session: AsyncSession, location_id: uuid.UUID | None) -> li
     return sorted(found.values(), key=lambda recipient: recipient[1])
 
 
+class Recipients:
+    """`find_recipients`, remembered per site for a few seconds (a burst of alerts mails the same people)."""
+
+    def __init__(self, seconds: float = RECIPIENTS_SECONDS) -> None:
+        self._seconds = seconds
+        self._known: dict[uuid.UUID | None, tuple[float, list[Recipient]]] = {}
+
+    async def __call__(self, session: AsyncSession, location_id: uuid.UUID | None) -> list[Recipient]:
+        now = time.monotonic()
+        known = self._known.get(location_id)
+        if known is not None and known[0] > now:
+            return known[1]
+        found = await find_recipients(session, location_id)
+        if len(self._known) >= 10_000:
+            self._known.clear()
+        self._known[location_id] = (now + self._seconds, found)
+        return found
+
+
 def _where(alert: OperationAlert) -> str:
     if alert.charger_id is None:
         return "the whole network"
@@ -78,11 +99,13 @@ class Notices:
         *,
         base_url: str,
         escalation_emails: Sequence[str] = (),
+        recipients_seconds: float = RECIPIENTS_SECONDS,
     ) -> None:
         self._deliveries = deliveries
         self._mail = mail
         self._base_url = base_url.rstrip("/")
         self._escalation_emails = tuple(escalation_emails)
+        self.recipients = Recipients(recipients_seconds)
 
     def link(self, alert: OperationAlert) -> str:
         return f"{self._base_url}/console/alerts?alert={alert.id}"
@@ -132,7 +155,7 @@ class Notices:
 
     async def opened(self, session: AsyncSession, alert: OperationAlert, now: datetime) -> list[MailMessage]:
         webhook = self._webhook(session, OPENED, self.payload(alert, OPENED))
-        to = await recipients(session, alert.location_id)
+        to = await self.recipients(session, alert.location_id)
         subject = f"[{alert.severity}] {alert.title}: {_where(alert)}"
         mails = self._queue(session, to, OPENED, subject, self._body(alert, "An alert opened."))
         history.record(session, alert, "notified", now, {"kind": OPENED, "webhook": webhook, "mailed": len(mails)})
@@ -140,7 +163,7 @@ class Notices:
 
     async def resolved(self, session: AsyncSession, alert: OperationAlert, now: datetime) -> list[MailMessage]:
         webhook = self._webhook(session, RESOLVED, self.payload(alert, RESOLVED))
-        to = await recipients(session, alert.location_id)
+        to = await self.recipients(session, alert.location_id)
         how = "by itself (the condition cleared)" if alert.auto_resolved else "by hand"
         subject = f"Resolved: {alert.title}: {_where(alert)}"
         mails = self._queue(session, to, RESOLVED, subject, self._body(alert, f"An alert was resolved {how}."))
@@ -176,7 +199,7 @@ class Notices:
         by_location: dict[uuid.UUID | None, list[Recipient]] = {}
         for alert in alerts:
             if alert.location_id not in by_location:
-                by_location[alert.location_id] = await recipients(session, alert.location_id)
+                by_location[alert.location_id] = await self.recipients(session, alert.location_id)
             for recipient in by_location[alert.location_id]:
                 per_recipient[recipient].append(alert)
         mails: list[MailMessage] = []
