@@ -20,6 +20,7 @@ from api.db.models.ocpi import OcpiLocationDocument, OcpiPartner
 from api.db.models.ocpi_cdrs import OcpiCdr
 from api.db.models.ocpi_tokens import OcpiToken
 from api.db.models.operation_alerts import AlertDigest, AlertRuleOverride, OperationAlert, OperationAlertEvent
+from api.db.models.organisation import BusinessUnit, OperatorScope, Region
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
 from api.db.models.security import (
     ChargerSecurityProfile,
@@ -47,6 +48,7 @@ __all__ = [
     "AlertRuleOverride",
     "Base",
     "BridgeProcess",
+    "BusinessUnit",
     "ChangeCounter",
     "ChargerCommandAudit",
     "ChargerDeviceEvent",
@@ -82,10 +84,12 @@ __all__ = [
     "OcpiToken",
     "OperationAlert",
     "OperationAlertEvent",
+    "OperatorScope",
     "OutboundDelivery",
     "PaymentCustomer",
     "PaymentWebhookEvent",
     "RefreshToken",
+    "Region",
     "Reservation",
     "SecurityEventRecord",
     "SessionAdjustment",
