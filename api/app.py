@@ -32,6 +32,7 @@ from api.domain.ocpi.headers import OcpiHeadersMiddleware
 from api.domain.ocpi.open_data import OpenDataController
 from api.domain.ocpi.partners import use_settings as use_ocpi_settings
 from api.domain.ocpi.router import ocpi_exception_handlers, ocpi_router
+from api.domain.operations.alerts.controllers import AlertController, AlertRuleController
 from api.domain.operations.organisation import OrganisationController
 from api.domain.operations.scope import provide_site_scope
 from api.domain.payments.controllers import PaymentMethodController, StripeWebhookController
@@ -143,6 +144,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         services.support_alerts.start()
         await services.ticket_feed.start()
         services.support_auto_close.start()
+        await services.alert_feed.start()
+        services.alert_scan.start()
         if settings.ocpi_document_refresh_seconds:
             services.ocpi_location_documents.start()
             services.ocpi_location_documents.wake()  # at once: the first crawl after a start finds them stored
@@ -190,6 +193,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MetricsController,
             KnowledgeController,
             OrganisationController,
+            AlertController,
+            AlertRuleController,
             console_router(),
             ocpi_router(),
             OpenDataController,

@@ -1,6 +1,7 @@
 // Alerts: the open alerts of the operator's sites, most severe first, live from the alert feed; acknowledge,
 // assign to oneself, resolve with a note; an alert's history; the fatigue table per rule.
 import {
+  OPERATIONS_ROLES,
   api,
   badge,
   byId,
@@ -15,7 +16,7 @@ import {
   toast,
 } from "./shell.js";
 
-const auth = await startPage();
+const auth = await startPage({ roles: OPERATIONS_ROLES });
 const FILTERS = ["state", "severity", "rule", "charger"];
 const SEVERITIES = ["critical", "major", "minor", "info"];
 const PAGE = 50;

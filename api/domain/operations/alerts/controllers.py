@@ -9,7 +9,6 @@ from typing import Annotated
 
 from litestar import Controller, get, post, put
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent
 
@@ -31,13 +30,12 @@ from api.domain.operations.alerts.schemas import (
     RuleView,
 )
 from api.domain.operations.conditions import AlertRule
-from api.domain.operations.scope import SiteScope
+from api.domain.operations.scope import CallerScope
 from api.domain.support.streams import event_stream
 from api.errors import FieldError, InvalidInput, NotFound
 from api.openapi_contract import problems
 from api.security.guards import admin_only, operations
 
-Scope = NamedDependency[SiteScope]
 STATES = ("open", "acknowledged", "resolved")
 SEVERITIES = ("critical", "major", "minor", "info")
 LONGEST_REPORT = timedelta(days=400)
@@ -83,7 +81,7 @@ class AlertController(Controller):
     async def list(
         self,
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         alert_state: Annotated[
             list[str] | None,
             QueryParameter(
@@ -117,7 +115,7 @@ class AlertController(Controller):
         )
 
     @get("/events", summary="Live alert changes as server-sent events")
-    async def events(self, state: State, site_scope: Scope) -> ServerSentEvent:
+    async def events(self, state: State, site_scope: CallerScope) -> ServerSentEvent:
         """`event: alert` with the alert's summary whenever an alert of your sites opens or changes, from any
         process; a comment every 15 s keeps the connection open."""
         feed: AlertFeed = state.alert_feed
@@ -127,7 +125,7 @@ class AlertController(Controller):
     async def fatigue(
         self,
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         from_: Annotated[
             datetime | None, QueryParameter(name="from", required=False, description="default: 4 weeks ago")
         ] = None,
@@ -150,7 +148,9 @@ class AlertController(Controller):
         return await fatigue(db_session, site_scope, start, end)
 
     @get("/{alert_id:uuid}", summary="One alert with its history", responses=problems(404))
-    async def detail(self, alert_id: FromPath[uuid.UUID], db_session: DbSession, site_scope: Scope) -> AlertDetail:
+    async def detail(
+        self, alert_id: FromPath[uuid.UUID], db_session: DbSession, site_scope: CallerScope
+    ) -> AlertDetail:
         return await detail_of(db_session, await actions.visible_alert(db_session, site_scope, alert_id))
 
     @post("/{alert_id:uuid}/acknowledge", status_code=200, summary="Acknowledge an alert", responses=problems(404, 409))
@@ -158,7 +158,7 @@ class AlertController(Controller):
         self,
         alert_id: FromPath[uuid.UUID],
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         principal: CurrentPrincipal,
         state: State,
     ) -> AlertDetail:
@@ -171,7 +171,7 @@ class AlertController(Controller):
         alert_id: FromPath[uuid.UUID],
         data: JSONBody[AssignAlert],
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         principal: CurrentPrincipal,
         state: State,
     ) -> AlertDetail:
@@ -186,7 +186,7 @@ class AlertController(Controller):
         alert_id: FromPath[uuid.UUID],
         data: JSONBody[AlertNote],
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         principal: CurrentPrincipal,
         state: State,
     ) -> AlertDetail:
