@@ -25,6 +25,10 @@ let total = 0;
 let shown = null;
 let reloadTimer = null;
 const rules = {};
+const capital = (value) => {
+  const text = label(value);
+  return text.charAt(0).toUpperCase() + text.slice(1);
+};
 
 function params() {
   const query = new URLSearchParams();
@@ -42,7 +46,7 @@ function where(alert) {
 
 function detailText(alert) {
   return Object.entries(alert.detail || {})
-    .map(([key, value]) => `${label(key)}: ${value}`)
+    .map(([key, value]) => `${capital(key)}: ${value}`)
     .join(", ");
 }
 
@@ -74,7 +78,7 @@ function row(alert) {
     el("td", {}, badge("level", alert.severity)),
     el("td", { class: "summary-cell" }, title, detail ? el("div", { class: "muted small" }, detail) : ""),
     el("td", {}, where(alert)),
-    el("td", {}, label(alert.state), alert.conditionActive || alert.state === "resolved" ? "" : el("div", { class: "muted small" }, "clearing")),
+    el("td", {}, capital(alert.state), alert.conditionActive || alert.state === "resolved" ? "" : el("div", { class: "muted small" }, "clearing")),
     el("td", {}, formatTime(alert.openedAt), alert.escalatedAt ? el("div", { class: "sla sla-breached" }, "Escalated") : ""),
     el("td", {}, `${alert.occurrences}×`, el("div", { class: "muted small" }, formatTime(alert.lastSeenAt))),
     el("td", {}, alert.assigneeName || "—"),
@@ -139,6 +143,16 @@ async function resolve(alert) {
   if (ok) await act(alert, "resolve", { note: note.value.trim() || null });
 }
 
+function eventText(detail) {
+  const flat = { ...detail, ...(detail.detail || {}) };
+  delete flat.detail;
+  delete flat.assigneeId;
+  return Object.entries(flat)
+    .filter(([, value]) => value !== null && value !== "" && typeof value !== "object")
+    .map(([key, value]) => `${capital(key)}: ${value}`)
+    .join(", ");
+}
+
 async function showDetail(id, { quiet = false } = {}) {
   const detail = await api(`/v1/admin/alerts/${id}`);
   shown = id;
@@ -148,7 +162,7 @@ async function showDetail(id, { quiet = false } = {}) {
   replaceChildren(
     byId("detail-facts"),
     fact("Severity", badge("level", alert.severity)),
-    fact("State", label(alert.state)),
+    fact("State", capital(alert.state)),
     fact("Rule", alert.rule),
     fact("Opened", formatTime(alert.openedAt)),
     fact("Reports", String(alert.occurrences)),
@@ -161,9 +175,9 @@ async function showDetail(id, { quiet = false } = {}) {
       el(
         "li",
         {},
-        el("strong", {}, label(event.kind)),
+        el("strong", {}, capital(event.kind)),
         ` ${formatTime(event.at)} · ${event.actor}`,
-        Object.keys(event.detail).length ? el("div", { class: "muted small" }, JSON.stringify(event.detail)) : "",
+        eventText(event.detail) ? el("div", { class: "muted small" }, eventText(event.detail)) : "",
       ),
     ),
   );
