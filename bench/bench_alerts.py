@@ -192,8 +192,8 @@ async def measure(url: str, label: str, args: argparse.Namespace) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--chargers", type=int, default=20_000)
-    parser.add_argument("--rate", type=float, default=200.0, help="offered reports/s for the latency round")
-    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--rate", type=float, default=50.0, help="offered reports/s for the latency round")
+    parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     args = parser.parse_args()
