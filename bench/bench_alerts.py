@@ -185,6 +185,7 @@ async def measure(url: str, label: str, args: argparse.Namespace) -> None:
                 select(func.count()).select_from(OperationAlert).where(OperationAlert.state == "open")
             )
         print(f"   alerts open at the end: {opened:,}")
+        await alerts.stop()
     finally:
         await engine.dispose()
 

@@ -67,6 +67,7 @@ class Network:
     ) -> None:
         self.clock.at(at)
         await self.engine.report(ConditionReport(rule, charger, connector, active, at, dict(detail)))
+        await self.engine.settle()  # the support ticket, opened after the alert committed
 
     async def alerts(self, *where: Any) -> list[OperationAlert]:
         async with self.sessions() as session:

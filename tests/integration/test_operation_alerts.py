@@ -205,6 +205,7 @@ async def test_a_driver_affecting_rule_opens_one_support_ticket_per_charger_prob
     await network.report("connector_faulted", "N-1", connector=1, at=FRIDAY + minutes(1), errorCode="GroundFailure")
     await network.report("connector_faulted", "N-1", connector=2, at=FRIDAY + minutes(2), errorCode="GroundFailure")
     await network.report("derating", "N-1", connector=1, at=FRIDAY)  # does not stop drivers: no ticket
+    await network.engine.settle()  # tickets are opened once the alert committed, never delaying it
 
     async with sessions() as session:
         tickets = list((await session.execute(select(SupportTicket))).scalars())
@@ -229,7 +230,10 @@ async def test_two_processes_reporting_the_same_problem_make_one_alert(
         for engine in (network.engine, other)
     ]
     await asyncio.gather(*reports)
+    await network.engine.settle()
+    await other.settle()
     (alert,) = await network.alerts()
     assert alert.occurrences == 20
     assert len(await network.deliveries(OPENED)) == 1
     assert await network.count(SupportTicket) == 1
+    await other.stop()

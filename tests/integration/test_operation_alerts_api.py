@@ -45,6 +45,7 @@ async def _fault(network: Network, charger: str) -> str:
     await network.engine.report(
         ConditionReport("connector_faulted", charger, 1, True, network.clock.now, {"errorCode": "GroundFailure"})
     )
+    await network.engine.settle()
     (alert,) = await network.alerts(OperationAlert.charger_id == charger)
     return str(alert.id)
 

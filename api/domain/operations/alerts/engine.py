@@ -19,13 +19,13 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.db.models import MailMessage
+from api.db.models import ChargingStation, MailMessage
 from api.db.models.operation_alerts import OperationAlert
 from api.db.types import utc_now
 from api.domain.operations.alerts import history
@@ -76,6 +76,26 @@ def _fail(future: asyncio.Future[None], exc: BaseException) -> None:
     logger.error("an alert condition report failed: %s", exc)
 
 
+async def claim_many(session: AsyncSession, keys: Iterable[str]) -> None:
+    """`claim` for a batch's keys in one statement, always in the same order (two batches cannot deadlock)."""
+    numbers = sorted({_lock_number(key) for key in keys})
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text(
+                "SELECT count(pg_advisory_xact_lock(k)) FROM "
+                "(SELECT k FROM unnest(CAST(:keys AS bigint[])) WITH ORDINALITY AS t(k, n) ORDER BY n) AS ordered"
+            ),
+            {"keys": numbers},
+        )
+    else:
+        await session.execute(
+            update(OperationAlert)
+            .where(OperationAlert.live_key.in_(set(keys)))
+            .values(live_key=OperationAlert.live_key)
+            .execution_options(synchronize_session=False)
+        )
+
+
 class Changes:
     """What a transaction changed, told after its commit: alerts for the live feed, mails to send, tickets for the
     support queue."""
@@ -84,6 +104,7 @@ class Changes:
         self.alerts: dict[uuid.UUID, OperationAlert] = {}
         self.mails: list[MailMessage] = []
         self.tickets: set[int] = set()
+        self.ticket_work: dict[uuid.UUID, bool] = {}  # alerts whose support ticket to open (False) or update (True)
 
     def alert(self, alert: OperationAlert) -> None:
         self.alerts[alert.id] = alert
@@ -115,6 +136,8 @@ class AlertEngine:
         self._writer: asyncio.Task[None] | None = None
         self._stopped = False
         self._locations: dict[str, tuple[float, uuid.UUID | None]] = {}
+        self._ticket_queue: asyncio.Queue[tuple[uuid.UUID, bool]] = asyncio.Queue()
+        self._ticket_writer: asyncio.Task[None] | None = None
 
     # -- the sink ------------------------------------------------------------------------------------------------
 
@@ -137,15 +160,19 @@ class AlertEngine:
         if self._writer is not None and not self._writer.done():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._queue.join(), STOP_SECONDS)
-        if self._writer is not None:
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
-            self._writer = None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ticket_queue.join(), STOP_SECONDS)
+        for task in (self._writer, self._ticket_writer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._writer = self._ticket_writer = None
 
     async def _write(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
+        """Apply what is queued, then end (the next report starts a writer again)."""
+        while not self._queue.empty():
+            batch = [self._queue.get_nowait()]
             while len(batch) < BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
@@ -164,28 +191,45 @@ class AlertEngine:
 
     async def _apply_batch(self, batch: list[_Queued]) -> None:
         changes = Changes()
-        ordered = sorted(batch, key=lambda item: live_key(item[0].rule, item[0].charger_id, item[0].connector_id))
+        keyed = [(live_key(c.rule, c.charger_id, c.connector_id), c) for c, _ in batch]
+        keyed.sort(key=lambda item: item[0])
         async with self.session_factory() as session:
-            for condition, _ in ordered:
-                await self.apply(session, self.rules.rule(condition.rule), condition, changes)
+            keys = [key for key, _ in keyed]
+            await claim_many(session, keys)
+            live: dict[str, OperationAlert | None] = dict.fromkeys(keys)
+            found = await session.execute(select(OperationAlert).where(OperationAlert.live_key.in_(set(keys))))
+            for alert in found.scalars():
+                live[alert.live_key or ""] = alert
+            await self._prefetch_locations(session, [c.charger_id for key, c in keyed if live[key] is None])
+            await self.notices.recipients.prefetch(
+                session, [self._locations.get(c.charger_id or "", (0.0, None))[1] for _, c in keyed]
+            )
+            for key, condition in keyed:
+                await self.apply(session, self.rules.rule(condition.rule), condition, changes, key=key, live=live)
             await session.commit()
             for _, future in batch:
                 if not future.done():
                     future.set_result(None)
             await self.announce(session, changes)
 
-    async def apply(self, session: AsyncSession, rule: AlertRule, condition: ConditionReport, changes: Changes) -> None:
-        key = live_key(condition.rule, condition.charger_id, condition.connector_id)
-        await claim(session, key)
-        alert = (
-            await session.execute(select(OperationAlert).where(OperationAlert.live_key == key))
-        ).scalar_one_or_none()
+    async def apply(
+        self,
+        session: AsyncSession,
+        rule: AlertRule,
+        condition: ConditionReport,
+        changes: Changes,
+        *,
+        key: str,
+        live: dict[str, OperationAlert | None],
+    ) -> None:
+        """One report, its key claimed and `live` holding the key's live alert (kept up to date here)."""
+        alert = live.get(key)
         at = condition.at
         if condition.active:
             if not rule.enabled:
                 return
             if alert is None:
-                location_id = await charger_location(session, condition.charger_id) if condition.charger_id else None
+                location_id = await self._location(session, condition.charger_id)
                 alert = OperationAlert(
                     id=uuid.uuid4(),
                     live_key=key,
@@ -205,6 +249,7 @@ class AlertEngine:
                     auto_resolved=False,
                 )
                 session.add(alert)
+                live[key] = alert
                 if rule.raise_after_seconds <= 0:
                     await self.open(session, alert, rule, at, changes)
                 return
@@ -223,13 +268,13 @@ class AlertEngine:
                 history.record(session, alert, "updated", at, {"occurrences": alert.occurrences, "returned": came_back})
                 changes.alert(alert)
             if came_back and rule.affects_drivers and self.tickets is not None:
-                alert.ticket_id = await self.tickets.open_or_update(session, alert, rule, at)
-                changes.tickets.add(alert.ticket_id)
+                changes.ticket_work[alert.id] = True
             return
         if alert is None:
             return
         if alert.state == "pending":
             await session.delete(alert)  # it never held long enough to be an alert
+            live[key] = None
             return
         if alert.condition_active:
             alert.condition_active = False
@@ -239,6 +284,27 @@ class AlertEngine:
             changes.alert(alert)
         if at - (alert.cleared_since or at) >= timedelta(seconds=rule.clear_after_seconds):
             await self.resolve(session, alert, at, changes, auto=True)
+            live[key] = None
+
+    async def _prefetch_locations(self, session: AsyncSession, charger_ids: Iterable[str | None]) -> None:
+        """The sites of a batch's chargers not remembered now, in one query."""
+        now = time.monotonic()
+        missing = {
+            charger_id
+            for charger_id in charger_ids
+            if charger_id is not None and (charger_id not in self._locations or self._locations[charger_id][0] <= now)
+        }
+        if not missing:
+            return
+        if len(self._locations) >= LOCATIONS_KEPT:
+            self._locations.clear()
+        for charger_id in missing:
+            self._locations[charger_id] = (now + LOCATION_SECONDS, None)  # unless it is there (below)
+        rows = await session.execute(
+            select(ChargingStation.ocpp_id, ChargingStation.location_id).where(ChargingStation.ocpp_id.in_(missing))
+        )
+        for charger_id, location_id in rows:
+            self._locations[charger_id] = (now + LOCATION_SECONDS, location_id)
 
     async def _location(self, session: AsyncSession, charger_id: str | None) -> uuid.UUID | None:
         """The charger's site, remembered for a while: a report burst asks for the same chargers again and again."""
@@ -271,9 +337,7 @@ class AlertEngine:
             {"severity": rule.severity, "heldSince": alert.first_seen_at.isoformat(), "detail": dict(alert.detail)},
         )
         if rule.affects_drivers and self.tickets is not None:
-            await session.flush()
-            alert.ticket_id = await self.tickets.open_or_update(session, alert, rule, now)
-            changes.tickets.add(alert.ticket_id)
+            changes.ticket_work[alert.id] = False
         if self.tells_at_once(alert.severity, now):
             await self.notify_opened(session, alert, now, changes)
         changes.alert(alert)
@@ -326,3 +390,46 @@ class AlertEngine:
                     await self.on_ticket_changed(ticket_id)
                 except Exception:
                     logger.exception("announcing ticket %s failed", ticket_id)
+        if changes.ticket_work:
+            for item in changes.ticket_work.items():
+                self._ticket_queue.put_nowait(item)
+            if self._ticket_writer is None or self._ticket_writer.done():
+                self._ticket_writer = asyncio.create_task(self._link_tickets(), name="alert engine tickets")
+
+    # -- support tickets, after the alert committed --------------------------------------------------------------
+
+    async def _link_tickets(self) -> None:
+        while not self._ticket_queue.empty():
+            alert_id, again = self._ticket_queue.get_nowait()
+            try:
+                await self.link_ticket(alert_id, again=again)
+            except Exception:
+                logger.exception("the support ticket of alert %s failed; the scan tries again", alert_id)
+            finally:
+                self._ticket_queue.task_done()
+
+    async def link_ticket(self, alert_id: uuid.UUID, *, again: bool = False) -> int | None:
+        """Open (or, `again`, update) the support ticket of a live alert whose rule stops drivers charging, and link
+        it; its id. Done after the alert committed, so a slow ticket never delays an alert; the scan links what a
+        stopped process left unlinked. One ticket per charger problem whoever does it (the desk's grouping lock)."""
+        if self.tickets is None:
+            return None
+        async with self.session_factory() as session:
+            alert = await session.get(OperationAlert, alert_id)
+            if alert is None or alert.live_key is None or not self.rules.knows(alert.rule):
+                return None
+            await claim(session, alert.live_key)
+            await session.refresh(alert)
+            rule = self.rules.rule(alert.rule)
+            if alert.state not in LIVE_STATES or not rule.affects_drivers or (alert.ticket_id and not again):
+                return alert.ticket_id
+            alert.ticket_id = await self.tickets.open_or_update(session, alert, rule, self.clock())
+            ticket_id = alert.ticket_id
+            await session.commit()
+        if self.on_ticket_changed is not None:
+            await self.on_ticket_changed(ticket_id)
+        return ticket_id
+
+    async def settle(self) -> None:
+        """Wait for the tickets of the alerts committed so far (tests; shutdown)."""
+        await self._ticket_queue.join()

@@ -7,11 +7,11 @@ from __future__ import annotations
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.models import Location, MailMessage, User
@@ -29,58 +29,65 @@ DIGEST: Final = "operations.alert_digest"
 
 Recipient = tuple[uuid.UUID | None, str]
 RECIPIENTS_SECONDS: Final = 30.0  # a change of an operator's scope reaches their mail within this
-
-
-async def find_recipients(session: AsyncSession, location_id: uuid.UUID | None) -> list[Recipient]:
-    """The admins, and the operators whose regions or business units hold the location (none for a network-wide
-    alert, which has no site)."""
-    live = (User.erased_at.is_(None),)
-    found: dict[str, Recipient] = {}
-    admins = await session.execute(select(User.id, User.email).where(*live, User.role == "admin"))
-    for user_id, email in admins:
-        found[email] = (user_id, email)
-    if location_id is not None:
-        place = (
-            await session.execute(
-                select(Location.region_id, Location.business_unit_id).where(Location.id == location_id)
-            )
-        ).one_or_none()
-        if place is not None:
-            region_id, unit_id = place
-            matches = []
-            if region_id is not None:
-                matches.append(OperatorScope.region_id == region_id)
-            if unit_id is not None:
-                matches.append(OperatorScope.business_unit_id == unit_id)
-            if matches:
-                operators = await session.execute(
-                    select(User.id, User.email)
-                    .join(OperatorScope, OperatorScope.user_id == User.id)
-                    .where(*live, User.role == "operator", or_(*matches))
-                    .distinct()
-                )
-                for user_id, email in operators:
-                    found[email] = (user_id, email)
-    return sorted(found.values(), key=lambda recipient: recipient[1])
+PLACES_KEPT: Final = 100_000
 
 
 class Recipients:
-    """`find_recipients`, remembered per site for a few seconds (a burst of alerts mails the same people)."""
+    """Who is told about a site's alerts: the admins, and the operators whose regions or business units hold the
+    site (a network-wide alert has no site: the admins only). The people and their scopes are read again at most
+    every `seconds`, a site's grouping too; `prefetch` reads the groupings of a batch's sites in one query."""
 
     def __init__(self, seconds: float = RECIPIENTS_SECONDS) -> None:
         self._seconds = seconds
-        self._known: dict[uuid.UUID | None, tuple[float, list[Recipient]]] = {}
+        self._people_until = 0.0
+        self._admins: list[Recipient] = []
+        self._operators: list[tuple[Recipient, uuid.UUID | None, uuid.UUID | None]] = []
+        self._places: dict[uuid.UUID, tuple[float, uuid.UUID | None, uuid.UUID | None]] = {}
+
+    async def _people(self, session: AsyncSession) -> None:
+        now = time.monotonic()
+        if now < self._people_until:
+            return
+        live = User.erased_at.is_(None)
+        admins = await session.execute(select(User.id, User.email).where(live, User.role == "admin"))
+        self._admins = [(user_id, email) for user_id, email in admins]
+        operators = await session.execute(
+            select(User.id, User.email, OperatorScope.region_id, OperatorScope.business_unit_id)
+            .join(OperatorScope, OperatorScope.user_id == User.id)
+            .where(live, User.role == "operator")
+        )
+        self._operators = [((user_id, email), region, unit) for user_id, email, region, unit in operators]
+        self._people_until = now + self._seconds
+
+    async def prefetch(self, session: AsyncSession, location_ids: Iterable[uuid.UUID | None]) -> None:
+        now = time.monotonic()
+        missing = {
+            location_id
+            for location_id in location_ids
+            if location_id is not None and (location_id not in self._places or self._places[location_id][0] <= now)
+        }
+        if not missing:
+            return
+        if len(self._places) >= PLACES_KEPT:
+            self._places.clear()
+        rows = await session.execute(
+            select(Location.id, Location.region_id, Location.business_unit_id).where(Location.id.in_(missing))
+        )
+        for location_id in missing:
+            self._places[location_id] = (now + self._seconds, None, None)  # unless it is there (below)
+        for location_id, region_id, unit_id in rows:
+            self._places[location_id] = (now + self._seconds, region_id, unit_id)
 
     async def __call__(self, session: AsyncSession, location_id: uuid.UUID | None) -> list[Recipient]:
-        now = time.monotonic()
-        known = self._known.get(location_id)
-        if known is not None and known[0] > now:
-            return known[1]
-        found = await find_recipients(session, location_id)
-        if len(self._known) >= 10_000:
-            self._known.clear()
-        self._known[location_id] = (now + self._seconds, found)
-        return found
+        await self._people(session)
+        found = {email: (user_id, email) for user_id, email in self._admins}
+        if location_id is not None:
+            await self.prefetch(session, [location_id])
+            _, region_id, unit_id = self._places[location_id]
+            for recipient, region, unit in self._operators:
+                if (region is not None and region == region_id) or (unit is not None and unit == unit_id):
+                    found[recipient[1]] = recipient
+        return sorted(found.values(), key=lambda recipient: recipient[1])
 
 
 def _where(alert: OperationAlert) -> str:

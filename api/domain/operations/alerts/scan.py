@@ -37,6 +37,7 @@ class ScanResult(msgspec.Struct, kw_only=True):
     notified: int = 0
     escalated: int = 0
     digested: int = 0
+    ticketed: int = 0
 
 
 class AlertScan:
@@ -107,6 +108,23 @@ class AlertScan:
                     )
                 ).scalars()
             )
+        driver_rules = [rule.name for rule in self._engine.rules.all() if rule.affects_drivers]
+        async with self._engine.session_factory() as session:
+            unlinked = list(
+                (
+                    await session.execute(
+                        select(OperationAlert.id)
+                        .where(
+                            OperationAlert.state.in_(LIVE_STATES),
+                            OperationAlert.ticket_id.is_(None),
+                            OperationAlert.rule.in_(driver_rules),
+                        )
+                        .limit(BATCH)
+                    )
+                ).scalars()
+            )
+        for alert_id in unlinked:
+            result.ticketed += int(await self._engine.link_ticket(alert_id) is not None)
         for alert_id, key in pending:
             result.opened += await self._raise(alert_id, key, moment)
         for alert_id, key in clearing:
