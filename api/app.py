@@ -33,7 +33,10 @@ from api.domain.ocpi.open_data import OpenDataController
 from api.domain.ocpi.partners import use_settings as use_ocpi_settings
 from api.domain.ocpi.router import ocpi_exception_handlers, ocpi_router
 from api.domain.operations.alerts.controllers import AlertController, AlertRuleController
+from api.domain.operations.money.controllers import MoneyController, RevenueSharePrintController
+from api.domain.operations.network.controllers import NetworkController
 from api.domain.operations.organisation import OrganisationController
+from api.domain.operations.performance_controllers import PerformanceController
 from api.domain.operations.scope import provide_site_scope
 from api.domain.payments.controllers import PaymentMethodController, StripeWebhookController
 from api.domain.sessions.controllers import (
@@ -143,6 +146,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         services.deliveries.start()
         services.support_alerts.start()
         await services.ticket_feed.start()
+        await services.network_feed.start()
         services.support_auto_close.start()
         await services.alert_feed.start()
         services.alert_scan.start()
@@ -152,6 +156,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if services.bridge is not None:
             await services.bridge.start()
             services.reconciliation.start()
+            services.fleet_sweep.start()
         try:
             yield
         finally:
@@ -171,6 +176,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             FavouriteController,
             AdminTariffController,
             AdminChargerController,
+            PerformanceController,
             AdminSmartChargingController,
             AdminChargerSecurityController,
             AdminChargerDeviceController,
@@ -195,6 +201,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrganisationController,
             AlertController,
             AlertRuleController,
+            MoneyController,
+            RevenueSharePrintController,
+            NetworkController,
             console_router(),
             ocpi_router(),
             OpenDataController,

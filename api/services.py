@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from api.db.engine import create_engine, create_session_factory
 from api.deliveries.targets import targets_from_settings
 from api.deliveries.worker import DeliveryWorker
+from api.domain.chargers.problems import ProblemFanOut
 from api.domain.chargers.runtime import BridgeRuntime
 from api.domain.chat.intent_models import recognizer_for
 from api.domain.chat.services import ChatService
@@ -30,7 +31,11 @@ from api.domain.operations.alerts.rulebook import LiveRuleBook
 from api.domain.operations.alerts.scan import AlertScan
 from api.domain.operations.alerts.tickets import AlertTickets
 from api.domain.operations.alerts.timing import parse_timing
+from api.domain.operations.fleet import FleetPatterns
+from api.domain.operations.network.feed import NetworkFeed
+from api.domain.operations.performance import PerformanceMonitor
 from api.domain.payments.events import PaymentEvents
+from api.domain.payments.ledger import NoLedger, PaymentLedger, StripeLedger
 from api.domain.payments.metered import MeteredPaymentProvider
 from api.domain.payments.none_provider import NonePaymentProvider
 from api.domain.payments.ports import PaymentProvider
@@ -89,6 +94,7 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     payment_accounts: PaymentAccounts
     payment_events: PaymentEvents
     stripe_webhooks: StripeWebhooks
+    payment_ledger: PaymentLedger  # the provider's captures and refunds read back, for the money reconciliation
     session_updates: SessionUpdates
     notifier: Notifier
     sessions: SessionService
@@ -108,6 +114,10 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     alert_engine: AlertEngine  # the ConditionSink the detectors report to
     alert_scan: AlertScan  # raise and clear times, held notices, escalation, the minor digest
     alert_feed: AlertFeed  # live alert changes for the operations console
+    network_feed: NetworkFeed  # live charger, EVSE and session changes for the operators' network view
+    performance: PerformanceMonitor  # derating and energy anomalies, judged as each transaction ends
+    fleet_patterns: FleetPatterns  # the same fault on many chargers of one model and firmware
+    fleet_sweep: Periodic  # clears fleet patterns that aged out
 
 
 def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts, PaymentEvents, StripeWebhooks]:
@@ -123,6 +133,13 @@ def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts
         accounts = PaymentAccounts("none", None)
     webhooks = StripeWebhooks(settings.stripe_webhook_secret, events, enabled=settings.payment_provider == "stripe")
     return MeteredPaymentProvider(provider), accounts, events, webhooks
+
+
+def build_ledger(settings: Settings) -> PaymentLedger:
+    """Where the reconciliation reads what the payment provider captured and refunded."""
+    if settings.payment_provider == "stripe":
+        return StripeLedger(StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base))
+    return NoLedger()
 
 
 def notification_provider(settings: Settings) -> NotificationProvider:
@@ -208,17 +225,25 @@ def build_services(settings: Settings) -> Services:
     async def refresh_documents() -> None:
         await refresh_location_documents(session_factory, ocpi_scope)
 
+    network_feed = NetworkFeed(settings.database_url)
+    updates.taps.append(network_feed.session_update)
+    if bridge is not None:
+        bridge.live.on_stored = network_feed.stored
     network_tickets = NetworkTickets(session_factory, support.policy)
+    # conditions found outside the alert engine; their `sink` is the alert engine (below)
+    alert_rules = LiveRuleBook(session_factory)
+    performance = PerformanceMonitor(session_factory, alert_rules)
+    fleet_patterns = FleetPatterns(session_factory, alert_rules)
     report_tickets = ReportTickets(support.policy, danger=assistant.recognizer.safety.check)
     stations.report_filing = report_tickets
     if bridge is not None:
-        bridge.csms.problems = network_tickets
+        bridge.csms.problems = ProblemFanOut(network_tickets, fleet_patterns)
+        bridge.csms.ended = performance
         # roaming drivers (OCPI eMSPs' tokens) at our chargers: verdicts and the sessions they start
         bridge.csms.roaming = sessions.roaming_tokens = RoamingAuthoriser(session_factory, settings)
     network_tickets.on_ticket_changed = report_tickets.on_ticket_changed = TicketAnnouncer(
         session_factory, ticket_feed, support_alerts.wake
     )
-    alert_rules = LiveRuleBook(session_factory)
     alert_feed = AlertFeed(settings.database_url)
     alert_engine = AlertEngine(
         session_factory,
@@ -233,6 +258,7 @@ def build_services(settings: Settings) -> Services:
         ),
     )
     alert_engine.on_ticket_changed = network_tickets.on_ticket_changed
+    performance.sink = fleet_patterns.sink = alert_engine
     return Services(
         settings=settings,
         engine=engine,
@@ -257,6 +283,7 @@ def build_services(settings: Settings) -> Services:
         payment_accounts=payment_accounts,
         payment_events=payment_events,
         stripe_webhooks=stripe_webhooks,
+        payment_ledger=build_ledger(settings),
         support=support,
         chat=ChatService(
             session_factory,
@@ -282,6 +309,10 @@ def build_services(settings: Settings) -> Services:
         alert_engine=alert_engine,
         alert_scan=AlertScan(alert_engine),
         alert_feed=alert_feed,
+        network_feed=network_feed,
+        performance=performance,
+        fleet_patterns=fleet_patterns,
+        fleet_sweep=Periodic("fleet-pattern-sweep", 3600.0, fleet_patterns.sweep),
     )
 
 
@@ -297,9 +328,13 @@ async def close_services(services: Services) -> None:
     await services.support_auto_close.stop()
     await services.ocpi_location_documents.stop()
     await services.ticket_feed.stop()
+    await services.network_feed.stop()
     await services.network_tickets.stop()  # the bridge's own shutdown is no charger going offline
     if services.bridge is not None:
         await services.bridge.stop()
+    await services.fleet_sweep.stop()
+    await services.performance.stop()  # after the bridge: the transactions it ended last are judged too
+    await services.fleet_patterns.stop()
     await services.sessions.drain()
     await services.notifier.drain()
     await services.session_updates.stop()

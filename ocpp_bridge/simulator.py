@@ -3,7 +3,8 @@
 Each charger is a small state machine with two tasks (its scenario and its socket reader): it boots, sends
 heartbeats and status changes, accepts remote start/stop and the other commands, charges like a real one
 (never above its connector's rating or what the car takes; AC flat until the car's target, DC tapering above
-80 % state of charge; SuspendedEV when the battery is full), reports meter values right after the start and
+80 % state of charge; SuspendedEV when the battery is full; a charger named in ``derate`` caps its power below
+its rating, as one with a failing power module or a hot cable does), reports meter values right after the start and
 then every ``meter_interval`` seconds, unplugs after idling, raises faults with real error codes, and drops its
 connection now and then, replaying the transaction messages it queued while offline. Energy is power x time:
 each reading adds the power of the previous reading over the time that passed since it.
@@ -98,6 +99,8 @@ class SimulatorConfig(msgspec.Struct, frozen=True, kw_only=True):
     clock_offset_seconds: float = 0.0  # how far each charger's clock is ahead (negative: behind) of the real time
     ratings: dict[str, ChargerRating] = {}  # per charger id, e.g. from the provisioned connectors
     default_rating: ChargerRating = ChargerRating(22_000.0)  # for chargers not in `ratings`
+    # chargers that derate on purpose: charger id -> the most it delivers (W), whatever its rating and the car say
+    derate: dict[str, float] = {}
     ev_charging_needs: bool = False  # 2.0.1: the car tells its needs (NotifyEVChargingNeeds) as a transaction starts
     # TLS (wss:// URLs): the CA bundle that signs the central system's certificate, and for security profile 3
     # the chargers' client certificate and key (PEM files); ``organization`` goes into the CSRs they send.
@@ -175,6 +178,7 @@ class SimulatedCharger(DeviceModelAnswers):
         self.start_meter_wh = 0.0
         self.rating = config.ratings.get(charger_id, config.default_rating)
         self.max_power_w = self.rating.max_power_w  # for this session: the connector's rating or the car's, lower
+        self.derated_w = config.derate.get(charger_id)  # a fault of its own caps it here (None: delivers fully)
         self.metered_at = 0.0  # simulated time of the last meter value
         self.drawn_power_w = 0.0  # the power reported in the last meter value, drawn until the next one
         self.capacity_wh = 0.0
@@ -538,12 +542,14 @@ class SimulatedCharger(DeviceModelAnswers):
         await self._charge(self.config.meter_interval, sim_now)  # the first meter value, right after the start
 
     def _power(self) -> float:
-        """AC: flat until the car's target. DC: flat up to 80 % state of charge, then tapering to a tenth at 100 %."""
+        """AC: flat until the car's target. DC: flat up to 80 % state of charge, then tapering to a tenth at 100 %.
+        Never above a limit of ours, nor above the cap of a derating charger."""
         if self.soc >= self.target_soc:
             return 0.0
+        capped = min(self._profile_limit_w(), self.derated_w if self.derated_w is not None else self.max_power_w)
         if not self.rating.dc or self.soc < 80.0:
-            return min(self.max_power_w, self._profile_limit_w())
-        return min(self.max_power_w * max(0.1, (100.0 - self.soc) / 20.0), self._profile_limit_w())
+            return min(self.max_power_w, capped)
+        return min(self.max_power_w * max(0.1, (100.0 - self.soc) / 20.0), capped)
 
     def _sampled(self, power: float) -> list[dict[str, Any]]:
         if self.v16:

@@ -72,6 +72,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             raise CommandError(f"no chargers with ids starting {args.id_prefix!r}: run `voltway seed demo` first")
     if chargers < 1:
         raise CommandError("--chargers must be at least 1")
+    derate: dict[str, float] = {}
+    for item in args.derate or []:
+        charger_id, _, kw = item.partition("=")
+        try:
+            derate[charger_id.strip()] = float(kw) * 1000
+        except ValueError:
+            raise CommandError(f"--derate takes CHARGER_ID=KW, e.g. SIM-00001=20, not {item!r}") from None
     url = args.url or f"ws://127.0.0.1:{settings.ocpp_port}/ocpp"
     config = SimulatorConfig(
         url=url,
@@ -87,6 +94,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         clock_offset_seconds=args.clock_offset,
         meter_interval=args.meter_interval,
         ratings=ratings,
+        derate=derate,
         ev_charging_needs=args.ev_charging_needs,
         tls_ca=args.tls_ca,
         tls_client_cert=args.client_cert,
@@ -302,6 +310,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         type=float,
         default=10.0,
         help="simulated seconds between meter values while charging (default 10; the first right after the start)",
+    )
+    simulate.add_argument(
+        "--derate",
+        action="append",
+        metavar="CHARGER_ID=KW",
+        help="this charger delivers at most KW whatever its rating, as a derating one does (repeatable)",
     )
     simulate.add_argument(
         "--ev-charging-needs",

@@ -10,6 +10,9 @@ from __future__ import annotations
 from litestar.handlers import HTTPRouteHandler
 
 from api.console.alerts import alerts_page
+from api.console.money import money_page
+from api.console.network_page import network_page
+from api.console.performance_page import performance_page
 from api.console.shell import CONSOLE_PATH, ConsoleShell, NavItem
 
 NAV: tuple[NavItem, ...] = (
@@ -28,6 +31,9 @@ OPERATIONS_PAGES: list[HTTPRouteHandler] = []
 
 OPERATIONS = ConsoleShell("Voltway operations", ())
 OPERATIONS_PAGES.append(alerts_page(OPERATIONS))
+OPERATIONS_PAGES.append(money_page(OPERATIONS))
+OPERATIONS_PAGES.append(network_page(OPERATIONS))
+OPERATIONS_PAGES.append(performance_page(OPERATIONS))
 
 
 def operations_nav() -> tuple[NavItem, ...]:

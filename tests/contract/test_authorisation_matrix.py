@@ -125,6 +125,8 @@ MATRIX: dict[str, str] = {
     "GET /console/queue": "public",
     "GET /console/tickets/{ticket_id:int}": "public",
     "GET /console/knowledge": "public",
+    "GET /console/performance": "public",
+    "GET /console/money": "public",
     "GET /console/assets/{file_path:path}": "public",
     "GET /console/alerts": "public",
     "GET /v1/support/knowledge": "staff",
@@ -223,6 +225,8 @@ MATRIX: dict[str, str] = {
     "GET /v1/admin/chargers/commands": "operations",
     "POST /v1/admin/chargers/{charger_id:str}/commands/{command:str}": "operations",
     "GET /v1/admin/chargers/{charger_id:str}/journal": "staff_operations",
+    "GET /v1/admin/chargers/{charger_id:str}/performance": "operations",
+    "GET /v1/admin/derating": "operations",
     "GET /v1/admin/chargers/{charger_id:str}/faults": "staff_operations",
     "GET /v1/admin/chargers/{charger_id:str}/charging-profiles": "operations",
     "POST /v1/admin/chargers/{charger_id:str}/charging-profiles": "operations",
@@ -288,6 +292,18 @@ MATRIX: dict[str, str] = {
     "PUT /v1/admin/locations/{location_id:uuid}/organisation": "admin",
     "GET /v1/admin/operators/{user_id:uuid}/scope": "admin",
     "PUT /v1/admin/operators/{user_id:uuid}/scope": "admin",
+    "GET /v1/admin/reconciliation": "operations",
+    "GET /v1/admin/reconciliation.csv": "operations",
+    "GET /v1/admin/host-agreements": "operations",
+    "POST /v1/admin/host-agreements": "admin",
+    "PATCH /v1/admin/host-agreements/{agreement_id:uuid}": "admin",
+    "GET /v1/admin/revenue-share": "operations",
+    "GET /v1/admin/revenue-share.csv": "operations",
+    "GET /v1/admin/revenue-share.html": "operations",
+    "GET /v1/revenue-share/print": "public",  # the print link is the credential: 400/404 without a valid one
+    "GET /console/network": "public",
+    "GET /v1/admin/network": "operations",
+    "GET /v1/admin/network/events": "operations",
     # Erasing an account is called last, so that it does not take the caller's later calls with it.
     "DELETE /v1/me": "signed_in",
 }
@@ -308,6 +324,7 @@ def app_routes(app: Litestar) -> set[str]:
 def _path_values(api: ServedApi, owned: dict[str, str]) -> dict[str, str]:
     return {
         "location_id": api.location_id,
+        "agreement_id": str(uuid.uuid4()),
         "session_id": str(uuid.uuid4()),
         "tariff_id": "NO-SUCH-TARIFF",
         "charger_id": "NO-SUCH-CHARGER",

@@ -16,12 +16,14 @@ from api.db.models.chat import ChatActionAudit, ChatConversation, ChatMessage
 from api.db.models.deliveries import OutboundDelivery
 from api.db.models.device_model import ChargerDeviceEvent, ChargerMonitor, ChargerRequest, ChargerVariable
 from api.db.models.mail import MailMessage
+from api.db.models.money import HostAgreement
 from api.db.models.ocpi import OcpiLocationDocument, OcpiPartner
 from api.db.models.ocpi_cdrs import OcpiCdr
 from api.db.models.ocpi_tokens import OcpiToken
 from api.db.models.operation_alerts import AlertDigest, AlertRuleOverride, OperationAlert, OperationAlertEvent
 from api.db.models.organisation import BusinessUnit, OperatorScope, Region
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
+from api.db.models.performance import FaultSighting, PerformanceFlag, PowerBaseline, SessionPerformance
 from api.db.models.security import (
     ChargerSecurityProfile,
     InstalledCertificateRecord,
@@ -69,7 +71,9 @@ __all__ = [
     "Device",
     "EVChargingNeedsRecord",
     "Evse",
+    "FaultSighting",
     "Favourite",
+    "HostAgreement",
     "IdTokenRecord",
     "InstalledCertificateRecord",
     "IssuedCertificate",
@@ -88,11 +92,14 @@ __all__ = [
     "OutboundDelivery",
     "PaymentCustomer",
     "PaymentWebhookEvent",
+    "PerformanceFlag",
+    "PowerBaseline",
     "RefreshToken",
     "Region",
     "Reservation",
     "SecurityEventRecord",
     "SessionAdjustment",
+    "SessionPerformance",
     "StationReport",
     "SupportTicket",
     "SupportTicketEvent",

@@ -45,7 +45,7 @@ from api.domain.chargers.clock import DEFAULT_FUTURE_MARGIN_SECONDS, ChargerCloc
 from api.domain.chargers.device_records import DEVICE_MODEL_EVENTS, record_device_event
 from api.domain.chargers.live_writer import LiveStateWriter, chunks, lock_stations, table_of
 from api.domain.chargers.meter_writer import MeterSampleWriter
-from api.domain.chargers.observer import TransactionObserver
+from api.domain.chargers.observer import EndedTransactions, TransactionObserver
 from api.domain.chargers.problems import ProblemObserver, fault_of, offline_of, problem_events_of
 from api.domain.chargers.registration import RegistrationPolicy, Registrations
 from api.domain.chargers.reservations import consume_reservation, reservation_status_changed
@@ -280,6 +280,7 @@ class CsmsService:
         self.live = live_writer or LiveStateWriter(session_factory)
         self._owns_live = live_writer is None
         self.observer: TransactionObserver | None = None
+        self.ended: EndedTransactions | None = None  # told once an ended transaction is stored (performance)
         self.problems: ProblemObserver | None = None  # faults and lost connections, for the support desk
         self.roaming: RoamingTokens | None = None  # roaming drivers' tokens (OCPI), consulted for unknown uids
         self._transactions: dict[tuple[uuid.UUID, str], ActiveTransaction] = {}
@@ -852,6 +853,8 @@ class CsmsService:
         await self.meters.flush()
         await self._finish(transaction, event, ended_at)
         self._transactions.pop((ref.station_id, event.transaction_id), None)
+        if self.ended is not None:
+            self.ended.transaction_ended(transaction.id)
         if self.observer is not None:
             try:
                 await self.observer.transaction_ended(transaction.id)

@@ -18,7 +18,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from sqlalchemy import ColumnElement, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -37,6 +37,31 @@ CHUNK: Final = 500  # ids per IN list, well under every driver's parameter limit
 # an EVSE as stored: (status_reported_at, live, (status, ocpp_status, error_code))
 _Current = tuple[datetime | None, bool, tuple[str, str | None, str | None]]
 StatusHook = Callable[[AsyncSession, list[tuple[uuid.UUID, str]], datetime], Awaitable[None]]
+
+
+class StoredLink(NamedTuple):
+    """A charger's connection change as a flush committed it."""
+
+    ocpp_id: str
+    location_id: uuid.UUID
+    connected: bool
+    held_by: str | None
+    at: datetime
+    ocpp_version: str | None
+
+
+class StoredStatus(NamedTuple):
+    """An EVSE's new status or error as a flush committed it."""
+
+    evse_id: uuid.UUID
+    location_id: uuid.UUID
+    status: str
+    ocpp_status: str | None
+    error_code: str | None
+    at: datetime
+
+
+StoredHook = Callable[[list[StoredLink], list[StoredStatus]], None]
 
 
 def table_of(model: type[Base]) -> Table:
@@ -176,6 +201,8 @@ class LiveStateWriter:
         self.flushes = 0
         # told, inside the flush's transaction, which EVSEs changed OCPI status (id, status) and the flush's time
         self.on_status_changed: StatusHook | None = None
+        # told after each flush's commit what it changed, for live views; must return at once and not raise
+        self.on_stored: StoredHook | None = None
 
     @property
     def running(self) -> bool:
@@ -260,7 +287,7 @@ class LiveStateWriter:
             links, self._links = self._links, {}
             boots, self._boots = self._boots, {}
             try:
-                await self._write(statuses, faults, links, boots)
+                stored = await self._write(statuses, faults, links, boots)
             except Exception:
                 for evse_id, old in statuses.items():
                     newer = self._statuses.get(evse_id)
@@ -273,6 +300,11 @@ class LiveStateWriter:
                     self._boots.setdefault(station_id, boot)
                 raise
             self.flushes += 1
+        if self.on_stored is not None and (stored[0] or stored[1]):
+            try:
+                self.on_stored(*stored)
+            except Exception:
+                logger.exception("a live view could not take the stored changes")
 
     async def _write(
         self,
@@ -280,7 +312,7 @@ class LiveStateWriter:
         faults: list[_Fault],
         links: dict[str, _Link],
         boots: dict[uuid.UUID, dict[str, Any]],
-    ) -> None:
+    ) -> tuple[list[StoredLink], list[StoredStatus]]:
         now = utc_now()
         async with self._session_factory() as session, session.begin():
             if links or boots:
@@ -290,6 +322,8 @@ class LiveStateWriter:
             moved: list[tuple[uuid.UUID, str]] = []  # a different status than shown (not only a new detail)
             seen: list[dict[str, Any]] = []
             touched: set[uuid.UUID] = set()
+            stored: list[StoredStatus] = []
+            stored_links: list[StoredLink] = []
             for evse_id, pending in statuses.items():
                 row = current.get(evse_id)
                 if row is None:
@@ -314,6 +348,16 @@ class LiveStateWriter:
                 if not live or shown[0] != pending.status:
                     moved.append((evse_id, pending.status))
                 touched.add(pending.location_id)
+                stored.append(
+                    StoredStatus(
+                        evse_id,
+                        pending.location_id,
+                        pending.status,
+                        pending.ocpp_status,
+                        pending.error_code,
+                        pending.at,
+                    )
+                )
             log_rows = [
                 {"charging_station_id": f.station_id, "kind": f.kind, "at": f.at, "detail": f.detail}
                 for f in faults
@@ -326,7 +370,8 @@ class LiveStateWriter:
             for part in chunks(seen):
                 await session.execute(_STATUS_SEEN, part)
             if links:
-                touched.update(await self._write_links(session, links, now))
+                stored_links = await self._write_links(session, links, now)
+                touched.update(link.location_id for link in stored_links)
             for part in chunks([boots[station_id] for station_id in sorted(boots)]):
                 await session.execute(_BOOT_UPDATE, part)
             for part in chunks(log_rows):
@@ -335,6 +380,7 @@ class LiveStateWriter:
                 await touch_locations(session, touched, revision, now)
             if moved and self.on_status_changed is not None:
                 await self.on_status_changed(session, moved, now)
+        return stored_links, stored
 
     @staticmethod
     def _not_replayed(row: _Current | None, at: datetime) -> bool:
@@ -370,12 +416,12 @@ class LiveStateWriter:
         return found
 
     @staticmethod
-    async def _write_links(session: AsyncSession, links: dict[str, _Link], now: datetime) -> list[uuid.UUID]:
+    async def _write_links(session: AsyncSession, links: dict[str, _Link], now: datetime) -> list[StoredLink]:
         """Attach: held by the process, online. Detach: offline, only where that process still holds it."""
         groups: dict[tuple[str, bool, str | None], list[str]] = {}
         for ocpp_id, link in links.items():
             groups.setdefault((link.process_id, link.held, link.ocpp_version), []).append(ocpp_id)
-        location_ids: list[uuid.UUID] = []
+        written: list[StoredLink] = []
         for (process_id, held, ocpp_version), ocpp_ids in groups.items():
             values: dict[str, Any]
             if held:
@@ -387,10 +433,25 @@ class LiveStateWriter:
                 if not held:
                     condition = and_(condition, _stations.c.held_by == process_id)
                 result = await session.execute(
-                    update(_stations).where(condition).values(**values).returning(_stations.c.location_id)
+                    update(_stations)
+                    .where(condition)
+                    .values(**values)
+                    .returning(_stations.c.ocpp_id, _stations.c.location_id)
                 )
-                location_ids.extend(result.scalars())
-        return location_ids
+                written.extend(
+                    StoredLink(ocpp_id, location_id, held, process_id if held else None, now, ocpp_version)
+                    for ocpp_id, location_id in result
+                )
+        return written
 
 
-__all__ = ["FLUSH_SECONDS", "LiveStateWriter", "chunks", "lock_stations", "table_of", "touch_locations"]
+__all__ = [
+    "FLUSH_SECONDS",
+    "LiveStateWriter",
+    "StoredLink",
+    "StoredStatus",
+    "chunks",
+    "lock_stations",
+    "table_of",
+    "touch_locations",
+]

@@ -35,3 +35,9 @@ class TransactionObserver(Protocol):
     def connector_status(self, station_id: uuid.UUID, connector_id: int, status: str) -> None: ...
 
     async def transaction_ended(self, transaction_id: uuid.UUID) -> None: ...
+
+
+class EndedTransactions(Protocol):
+    """Told of each transaction once its end is stored (performance checks); must return at once."""
+
+    def transaction_ended(self, transaction_id: uuid.UUID) -> None: ...

@@ -37,6 +37,17 @@ class ProblemObserver(Protocol):
         ...
 
 
+class ProblemFanOut:
+    """Hands every problem to several observers (the support desk's tickets, fleet patterns ...), each in turn."""
+
+    def __init__(self, *observers: ProblemObserver) -> None:
+        self.observers = observers
+
+    def charger_problem(self, problem: ChargerProblem) -> None:
+        for observer in self.observers:
+            observer.charger_problem(problem)
+
+
 def _evses(ref: ChargerRef, connector_id: int | None) -> tuple[uuid.UUID, ...]:
     if connector_id and connector_id in ref.evses:
         return (ref.evses[connector_id],)

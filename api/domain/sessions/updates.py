@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Final
 
 import msgspec
@@ -77,6 +77,8 @@ class SessionUpdates:
         self._latest: dict[uuid.UUID, bytes] = {}
         self._queues: dict[uuid.UUID, set[UpdateQueue]] = {}
         self.published = 0
+        # told of every update this process delivers, its own and relayed ones: (session id, update, final)
+        self.taps: list[Callable[[uuid.UUID, bytes, bool], None]] = []
 
     # -- lifecycle -------------------------------------------------------------------------------------------
 
@@ -117,6 +119,8 @@ class SessionUpdates:
             queue.offer(update, published_at, path)
             if final:
                 queue.offer(None)
+        for tap in self.taps:
+            tap(session_id, update, final)
 
     def _on_notification(self, payload: str) -> None:
         try:

@@ -95,3 +95,18 @@ def test_chargers_without_a_rating_stay_at_ac_power() -> None:
         for n in range(20)
     ]
     assert {sim.rating for sim in sims} == {ChargerRating(22_000.0)}
+
+
+@pytest.mark.parametrize("seed", range(3))
+async def test_a_derating_charger_caps_below_its_rating_whatever_the_car_takes(seed: int) -> None:
+    config = SimulatorConfig(
+        ocpp_version="2.0.1",
+        seed=seed,
+        ratings={"SIM-00001": ChargerRating(50_000.0, dc=True)},
+        derate={"SIM-00001": 20_000.0},
+    )
+    sim = SimulatedCharger("SIM-00001", config, SimulationReport(), asyncio.Semaphore(1))
+    events = await charge(sim, 5)
+    charging = [power for _, _, power, soc in events if power > 0 and soc < 80]
+    assert charging
+    assert set(charging) == {20_000}  # every car below 80 % would take 50 kW here
