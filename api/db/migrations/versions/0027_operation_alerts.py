@@ -1,7 +1,7 @@
 """operation alerts: one row per charger problem while it lasts, its history, rule overrides, sent digests
 
 Revision ID: 0027
-Revises: 0026
+Revises: 0028
 Create Date: 2026-12-06 18:30:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import api.db.types
 
 revision = "0027"
-down_revision = "0026"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
