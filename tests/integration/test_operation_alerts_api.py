@@ -227,3 +227,10 @@ async def test_the_fatigue_report_adds_up_a_hand_made_history(
     assert [(r["rule"], r["alerts"]) for r in theirs["rules"]] == [("charger_offline", 2)]
     backwards = {"from": period["to"], "to": period["from"]}
     assert (await client.get("/v1/admin/alerts/fatigue", params=backwards, headers=ada)).status_code == 422
+
+
+async def test_the_detectors_report_to_the_alert_engine_and_follow_its_rules(client_factory: ClientFactory) -> None:
+    state = (await client_factory()).app.state
+    for detector in (state.performance, state.fleet_patterns):
+        assert detector.sink is state.alert_engine
+        assert detector.rules is state.alert_rules
