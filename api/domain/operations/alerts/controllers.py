@@ -229,7 +229,7 @@ class AlertRuleController(Controller):
         try:
             await rules.change(db_session, name, change, by=principal.user_id, now=utc_now())
         except RuleChangeError as exc:
-            raise InvalidInput([FieldError(field="params", message=str(exc))], str(exc).capitalize() + ".") from None
+            raise InvalidInput([FieldError(field=exc.field, message=str(exc))], str(exc).capitalize() + ".") from None
         await db_session.commit()
         await rules.refresh()
         return rule_view(rules.rule(name))

@@ -36,7 +36,12 @@ class RuleChange(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class RuleChangeError(ValueError):
-    """A change that would leave the rule unusable (unknown param, negative time, unknown severity)."""
+    """A change that would leave the rule unusable (unknown param, negative time, unknown severity); `field` names
+    the offending field of the request (camelCase)."""
+
+    def __init__(self, message: str, field: str = "params") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def escalation_minutes(rule: AlertRule) -> float | None:
@@ -49,11 +54,12 @@ def escalation_minutes(rule: AlertRule) -> float | None:
 def check_change(name: str, change: RuleChange) -> None:
     default = DEFAULT_RULES[name]
     if change.severity is not None and change.severity not in SEVERITIES:
-        raise RuleChangeError(f"severity must be one of {', '.join(SEVERITIES)}")
+        raise RuleChangeError(f"severity must be one of {', '.join(SEVERITIES)}", "severity")
     for field in ("raise_after_seconds", "clear_after_seconds"):
         value = getattr(change, field)
         if value is not None and not 0 <= value <= 7 * 86400:
-            raise RuleChangeError(f"{field} must be between 0 and 604800 seconds")
+            name = "raiseAfterSeconds" if field.startswith("raise") else "clearAfterSeconds"
+            raise RuleChangeError(f"{field} must be between 0 and 604800 seconds", name)
     for key, value in (change.params or {}).items():
         if key not in default.params and key != ESCALATE_PARAM:
             known = ", ".join([*sorted(default.params), ESCALATE_PARAM])
