@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.models import SupportTicket
@@ -237,3 +237,21 @@ async def test_two_processes_reporting_the_same_problem_make_one_alert(
     assert len(await network.deliveries(OPENED)) == 1
     assert await network.count(SupportTicket) == 1
     await other.stop()
+
+
+async def test_the_scan_links_the_ticket_of_an_alert_a_stopped_process_left_without_one(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    network = await build_network(sessions)
+    await network.report("charger_offline", "S-1", at=FRIDAY)
+    async with sessions() as session:  # as if the process stopped between the alert and its ticket
+        await session.execute(update(OperationAlert).values(ticket_id=None))
+        await session.commit()
+
+    assert (await network.scan.scan(FRIDAY + minutes(1))).ticketed == 1
+    assert (await network.scan.scan(FRIDAY + minutes(2))).ticketed == 0
+    async with sessions() as session:
+        (ticket,) = (await session.execute(select(SupportTicket))).scalars()
+    (alert,) = await network.alerts()
+    assert alert.ticket_id == ticket.id
+    assert ticket.dedupe_key == "network:S-1:offline"
