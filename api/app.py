@@ -33,6 +33,7 @@ from api.domain.ocpi.headers import OcpiHeadersMiddleware
 from api.domain.ocpi.open_data import OpenDataController
 from api.domain.ocpi.partners import use_settings as use_ocpi_settings
 from api.domain.ocpi.router import ocpi_exception_handlers, ocpi_router
+from api.domain.operations.alerts.controllers import AlertController, AlertRuleController
 from api.domain.operations.money.controllers import MoneyController, RevenueSharePrintController
 from api.domain.operations.network.controllers import NetworkController
 from api.domain.operations.organisation import OrganisationController
@@ -149,6 +150,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await services.network_feed.start()
         services.support_auto_close.start()
         services.maintenance.scan.start()
+        await services.alert_feed.start()
+        services.alert_scan.start()
         if settings.ocpi_document_refresh_seconds:
             services.ocpi_location_documents.start()
             services.ocpi_location_documents.wake()  # at once: the first crawl after a start finds them stored
@@ -198,6 +201,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MetricsController,
             KnowledgeController,
             OrganisationController,
+            AlertController,
+            AlertRuleController,
             MoneyController,
             RevenueSharePrintController,
             NetworkController,

@@ -25,7 +25,13 @@ from api.domain.ocpi.push_auth import OcpiPartnerAuth
 from api.domain.ocpi.push_targets import PushTargets
 from api.domain.ocpi.pushes import OcpiPushes
 from api.domain.ocpi.roaming_authorisation import RoamingAuthoriser
-from api.domain.operations.conditions import DEFAULT_RULES, StaticRuleBook
+from api.domain.operations.alerts.engine import AlertEngine
+from api.domain.operations.alerts.feed import AlertFeed
+from api.domain.operations.alerts.notices import Notices
+from api.domain.operations.alerts.rulebook import LiveRuleBook
+from api.domain.operations.alerts.scan import AlertScan
+from api.domain.operations.alerts.tickets import AlertTickets
+from api.domain.operations.alerts.timing import parse_timing
 from api.domain.operations.fleet import FleetPatterns
 from api.domain.operations.network.feed import NetworkFeed
 from api.domain.operations.performance import PerformanceMonitor
@@ -105,6 +111,10 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     report_tickets: ReportTickets  # tickets drivers' station problem reports open
     ocpi_pushes: OcpiPushes  # EVSE statuses, sessions and CDRs to roaming partners, through `deliveries`
     ocpi_location_documents: Periodic  # our locations' stored OCPI JSON, rebuilt when they change
+    alert_rules: LiveRuleBook  # the alert rules with operators' overrides (a RuleBook for the detectors)
+    alert_engine: AlertEngine  # the ConditionSink the detectors report to
+    alert_scan: AlertScan  # raise and clear times, held notices, escalation, the minor digest
+    alert_feed: AlertFeed  # live alert changes for the operations console
     network_feed: NetworkFeed  # live charger, EVSE and session changes for the operators' network view
     performance: PerformanceMonitor  # derating and energy anomalies, judged as each transaction ends
     fleet_patterns: FleetPatterns  # the same fault on many chargers of one model and firmware
@@ -222,10 +232,10 @@ def build_services(settings: Settings) -> Services:
     if bridge is not None:
         bridge.live.on_stored = network_feed.stored
     network_tickets = NetworkTickets(session_factory, support.policy)
-    # conditions found outside the alert engine; their `sink` is the alert engine
-    rule_book = StaticRuleBook(DEFAULT_RULES)
-    performance = PerformanceMonitor(session_factory, rule_book)
-    fleet_patterns = FleetPatterns(session_factory, rule_book)
+    # conditions found outside the alert engine; their `sink` is the alert engine (below)
+    alert_rules = LiveRuleBook(session_factory)
+    performance = PerformanceMonitor(session_factory, alert_rules)
+    fleet_patterns = FleetPatterns(session_factory, alert_rules)
     report_tickets = ReportTickets(support.policy, danger=assistant.recognizer.safety.check)
     stations.report_filing = report_tickets
     if bridge is not None:
@@ -236,6 +246,21 @@ def build_services(settings: Settings) -> Services:
     network_tickets.on_ticket_changed = report_tickets.on_ticket_changed = TicketAnnouncer(
         session_factory, ticket_feed, support_alerts.wake
     )
+    alert_feed = AlertFeed(settings.database_url)
+    alert_engine = AlertEngine(
+        session_factory,
+        rules=alert_rules,
+        notices=Notices(
+            deliveries, outbox, base_url=settings.base_url, escalation_emails=settings.operations_escalation_emails
+        ),
+        tickets=AlertTickets(support.policy),
+        feed=alert_feed,
+        timing=parse_timing(
+            settings.operations_quiet_hours, settings.operations_digest_time, settings.operations_time_zone
+        ),
+    )
+    alert_engine.on_ticket_changed = network_tickets.on_ticket_changed
+    performance.sink = fleet_patterns.sink = alert_engine
     return Services(
         settings=settings,
         engine=engine,
@@ -282,6 +307,10 @@ def build_services(settings: Settings) -> Services:
         ocpi_location_documents=Periodic(
             "ocpi-location-documents", settings.ocpi_document_refresh_seconds, refresh_documents
         ),
+        alert_rules=alert_rules,
+        alert_engine=alert_engine,
+        alert_scan=AlertScan(alert_engine),
+        alert_feed=alert_feed,
         network_feed=network_feed,
         performance=performance,
         fleet_patterns=fleet_patterns,
@@ -293,6 +322,9 @@ def build_services(settings: Settings) -> Services:
 async def close_services(services: Services) -> None:
     await services.maintenance.scan.stop()
     await services.support_alerts.stop()
+    await services.alert_scan.stop()
+    await services.alert_engine.stop()
+    await services.alert_feed.stop()
     await services.ocpi_pushes.drain()
     services.ocpi_pushes.targets.unlisten()
     await services.deliveries.stop()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from litestar.handlers import HTTPRouteHandler
 
+from api.console.alerts import alerts_page
 from api.console.maintenance_page import maintenance_page
 from api.console.money import money_page
 from api.console.network_page import network_page
@@ -31,6 +32,7 @@ OPERATIONS_PAGES: list[HTTPRouteHandler] = []
 
 OPERATIONS = ConsoleShell("Voltway operations", ())
 OPERATIONS_PAGES.append(maintenance_page(OPERATIONS))
+OPERATIONS_PAGES.append(alerts_page(OPERATIONS))
 OPERATIONS_PAGES.append(money_page(OPERATIONS))
 OPERATIONS_PAGES.append(network_page(OPERATIONS))
 OPERATIONS_PAGES.append(performance_page(OPERATIONS))

@@ -27,6 +27,7 @@ from api.db.models.money import HostAgreement
 from api.db.models.ocpi import OcpiLocationDocument, OcpiPartner
 from api.db.models.ocpi_cdrs import OcpiCdr
 from api.db.models.ocpi_tokens import OcpiToken
+from api.db.models.operation_alerts import AlertDigest, AlertRuleOverride, OperationAlert, OperationAlertEvent
 from api.db.models.organisation import BusinessUnit, OperatorScope, Region
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
 from api.db.models.performance import FaultSighting, PerformanceFlag, PowerBaseline, SessionPerformance
@@ -52,6 +53,8 @@ from api.db.models.support import SupportTicket, SupportTicketEvent, SupportTick
 
 __all__ = [
     "AccountToken",
+    "AlertDigest",
+    "AlertRuleOverride",
     "Base",
     "BridgeProcess",
     "BusinessUnit",
@@ -92,6 +95,8 @@ __all__ = [
     "OcpiLocationDocument",
     "OcpiPartner",
     "OcpiToken",
+    "OperationAlert",
+    "OperationAlertEvent",
     "OperatorScope",
     "OutboundDelivery",
     "PaymentCustomer",
