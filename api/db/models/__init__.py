@@ -39,6 +39,7 @@ from api.db.models.stations import (
     Tariff,
 )
 from api.db.models.support import SupportTicket, SupportTicketEvent, SupportTicketMessage
+from api.db.models.uptime import PortOutage, UptimeExclusion
 
 __all__ = [
     "AccountToken",
@@ -80,6 +81,7 @@ __all__ = [
     "OutboundDelivery",
     "PaymentCustomer",
     "PaymentWebhookEvent",
+    "PortOutage",
     "RefreshToken",
     "Reservation",
     "SecurityEventRecord",
@@ -89,5 +91,6 @@ __all__ = [
     "SupportTicketEvent",
     "SupportTicketMessage",
     "Tariff",
+    "UptimeExclusion",
     "User",
 ]

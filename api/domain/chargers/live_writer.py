@@ -37,6 +37,8 @@ CHUNK: Final = 500  # ids per IN list, well under every driver's parameter limit
 # an EVSE as stored: (status_reported_at, live, (status, ocpp_status, error_code))
 _Current = tuple[datetime | None, bool, tuple[str, str | None, str | None]]
 StatusHook = Callable[[AsyncSession, list[tuple[uuid.UUID, str]], datetime], Awaitable[None]]
+# (session, EVSE ids whose status was written, OCPP ids whose connection was written, the flush's time)
+PortsHook = Callable[[AsyncSession, list[uuid.UUID], list[str], datetime], Awaitable[None]]
 
 
 def table_of(model: type[Base]) -> Table:
@@ -176,6 +178,8 @@ class LiveStateWriter:
         self.flushes = 0
         # told, inside the flush's transaction, which EVSEs changed OCPI status (id, status) and the flush's time
         self.on_status_changed: StatusHook | None = None
+        # told, inside the same transaction, of every status and connection written (the outage log)
+        self.on_ports_changed: PortsHook | None = None
 
     @property
     def running(self) -> bool:
@@ -335,6 +339,8 @@ class LiveStateWriter:
                 await touch_locations(session, touched, revision, now)
             if moved and self.on_status_changed is not None:
                 await self.on_status_changed(session, moved, now)
+            if (changed or links) and self.on_ports_changed is not None:
+                await self.on_ports_changed(session, [row["b_id"] for row in changed], sorted(links), now)
 
     @staticmethod
     def _not_replayed(row: _Current | None, at: datetime) -> bool:
