@@ -45,6 +45,7 @@ from api.domain.stations.admin import AdminTariffController
 from api.domain.stations.controllers import FavouriteController, StationController
 from api.domain.support.controllers import SupportQueueController, SupportTicketController
 from api.domain.support.driver_controllers import ConversationEventsController, MyTicketController
+from api.domain.uptime.controllers import UptimeController
 from api.domain.support.duty import SupportDutyController
 from api.domain.support.knowledge import KnowledgeController
 from api.domain.support.report_controllers import SupportMetricsController
@@ -133,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         services.support_alerts.start()
         await services.ticket_feed.start()
         services.support_auto_close.start()
+        services.outage_sweep.start()
         if settings.ocpi_document_refresh_seconds:
             services.ocpi_location_documents.start()
             services.ocpi_location_documents.wake()  # at once: the first crawl after a start finds them stored
@@ -178,6 +180,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SupportTicketController,
             SupportToolsController,
             MetricsController,
+            UptimeController,
             KnowledgeController,
             console_router(),
             ocpi_router(),

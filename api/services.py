@@ -57,6 +57,7 @@ from api.metrics import instruments as metrics
 from api.periodic import Periodic
 from api.security.passwords import PasswordHashing
 from api.security.sign_ins import SignInCheck
+from api.domain.uptime.outage_log import SWEEP_SECONDS, OutageLog
 from api.security.tokens import AccessTokenIssuer
 from api.settings import Settings, check_payment_settings
 from chatbot.dialogue import Assistant
@@ -97,6 +98,7 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     report_tickets: ReportTickets  # tickets drivers' station problem reports open
     ocpi_pushes: OcpiPushes  # EVSE statuses, sessions and CDRs to roaming partners, through `deliveries`
     ocpi_location_documents: Periodic  # our locations' stored OCPI JSON, rebuilt when they change
+    outage_sweep: Periodic  # the outage log brought in step with statuses other paths wrote (maintenance, releases)
 
 
 def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts, PaymentEvents, StripeWebhooks]:
@@ -171,6 +173,9 @@ def build_services(settings: Settings) -> Services:
     sessions.roaming = ocpi_pushes
     if bridge is not None:
         bridge.live.on_status_changed = ocpi_pushes.evse_statuses_changed
+    outage_log = OutageLog(session_factory)
+    if bridge is not None:
+        bridge.live.on_ports_changed = outage_log.ports_changed
     deliveries = DeliveryWorker(
         session_factory,
         targets_from_settings(settings),
@@ -252,6 +257,7 @@ def build_services(settings: Settings) -> Services:
         ocpi_location_documents=Periodic(
             "ocpi-location-documents", settings.ocpi_document_refresh_seconds, refresh_documents
         ),
+        outage_sweep=Periodic("outage-sweep", SWEEP_SECONDS, outage_log.sweep),
     )
 
 
@@ -263,6 +269,7 @@ async def close_services(services: Services) -> None:
     await services.reconciliation.stop()
     await services.support_auto_close.stop()
     await services.ocpi_location_documents.stop()
+    await services.outage_sweep.stop()
     await services.ticket_feed.stop()
     await services.network_tickets.stop()  # the bridge's own shutdown is no charger going offline
     if services.bridge is not None:

@@ -201,10 +201,12 @@ class OutageLog:
         if evse_ids or ocpp_ids:
             await record(session, await port_states(session, evse_ids=evse_ids, ocpp_ids=ocpp_ids), now)
 
-    async def sweep(self, now: datetime | None = None) -> int:
+    async def sweep(self, now: datetime | None = None) -> None:
         """Bring every port's log in step with the stored state (changes written by other paths)."""
         async with self._session_factory() as session, session.begin():
-            return await record(session, await port_states(session, sweep=True), now or utc_now())
+            changed = await record(session, await port_states(session, sweep=True), now or utc_now())
+        if changed:
+            logger.info("outage log: %d ports brought in step with their stored state", changed)
 
 
 __all__ = ["DOWN_STATUSES", "SWEEP_SECONDS", "Down", "OutageLog", "PortState", "down_of", "port_states", "record"]
