@@ -96,3 +96,34 @@ async def test_a_period_in_the_future_has_no_figure(sessions: Factory) -> None:
     now = datetime.now(UTC)
     await charger(sessions, "CP-F", ports=1)
     assert await compute(sessions, "network", Period(now + timedelta(days=1), now + timedelta(days=2)), now) == []
+
+
+async def test_nevi_twelve_months_and_the_ports_below_97(sessions: Factory) -> None:
+    """Port P is out 15 days (21,600 minutes) in the month before last; port Q is never out.
+
+    That month, P's uptime is (T − 21,600) / T; over the twelve months (T_year minutes, all in the past) P has
+    (T_year − 21,600) / T_year: about 95.9 %, below 97 %, so P is listed and Q is not. The network's twelve-month
+    figure is the mean of the two ports."""
+    from api.domain.operations.scope import SiteScope
+    from api.domain.uptime.report import Selection, nevi_report
+
+    now = datetime.now(UTC)
+    this_month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    month_before = (last_month - timedelta(days=1)).replace(day=1)
+    p, q = await charger(sessions, "CP-N")
+    await outage(sessions, p, month_before + timedelta(days=2), month_before + timedelta(days=17), "offline")
+    async with sessions() as session:
+        report = await nevi_report(session, Selection(SiteScope(everything=True)), f"{last_month:%Y-%m}", now)
+    assert [m.month for m in report.months][-2:] == [f"{month_before:%Y-%m}", f"{last_month:%Y-%m}"]
+    worst = report.months[-2]
+    month_minutes = (last_month - month_before).total_seconds() / 60
+    assert worst.outage_minutes == 21_600
+    assert worst.uptime_percent == pytest.approx((100 * (month_minutes - 21_600) / month_minutes + 100) / 2, abs=1e-4)
+    year_minutes = (report.trailing_twelve_months.end - report.trailing_twelve_months.start).total_seconds() / 60
+    port_year = 100 * (year_minutes - 21_600) / year_minutes
+    assert [port.port_id for port in report.ports_below_nevi] == [p.evse_id]
+    assert report.ports_below_nevi[0].uptime_percent == pytest.approx(port_year, abs=1e-4)
+    assert report.trailing_twelve_months.uptime_percent == pytest.approx((port_year + 100) / 2, abs=1e-4)
+    assert report.trailing_twelve_months.ports_below_nevi == 1
+    del q

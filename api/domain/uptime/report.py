@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+import msgspec
+
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +26,7 @@ from api.domain.uptime.calculation import (
     Period,
     figures,
     ports_query,
+    possibly_below,
 )
 from api.domain.uptime.schemas import NeviMonth, NeviPort, NeviReport, UptimeItem, UptimeReport
 from api.errors import FieldError, InvalidInput
@@ -51,6 +54,13 @@ class Selection:
 
     def ports(self) -> Any:
         return ports_query(*self.conditions)
+
+    @classmethod
+    def narrowed(cls, selection: Selection, condition: ColumnElement[bool]) -> Selection:
+        """The same ports, further narrowed."""
+        narrowed = cls.__new__(cls)
+        narrowed.conditions = [*selection.conditions, condition]
+        return narrowed
 
 
 def check_period(start: datetime, end: datetime, now: datetime) -> None:
@@ -160,6 +170,20 @@ def _next_month(moment: datetime) -> datetime:
     return moment.replace(year=moment.year + 1, month=1) if moment.month == 12 else moment.replace(month=moment.month + 1)
 
 
+def _year_of(months: list[Figure]) -> Figure | None:
+    """The twelve months together from the months' sums: each port's net outage minutes add up over disjoint
+    months, so the mean of the ports' yearly uptimes is 100 × (1 − Σ net / (ports × T))."""
+    if not months:
+        return None
+    minutes = sum(m.period_minutes for m in months)
+    outage = sum(m.outage_minutes for m in months)
+    excluded = sum(m.excluded_minutes for m in months)
+    ports = months[0].ports
+    uptime = 100.0 * (1 - (outage - excluded) / (ports * minutes)) if ports and minutes else 100.0
+    return Figure(len(months), None, ports, round(minutes, 4), round(outage, 4), round(excluded, 4),
+                  round(uptime, 4), 0)  # fmt: skip
+
+
 def _month_row(label: str, period: Period, figure: Figure | None) -> NeviMonth:
     return NeviMonth(
         month=label,
@@ -188,20 +212,26 @@ async def nevi_report(
                       previous.replace(month=previous.month - 1))  # fmt: skip
     periods = [Period(start, _next_month(start)) for start in starts]
     trailing = Period(starts[0], periods[-1].end)
-    by_period = {f.period: f for f in await figures(session, selection.ports(), [*periods, trailing], "network", now)}
+    by_period = {f.period: f for f in await figures(session, selection.ports(), periods, "network", now)}
     months = [_month_row(f"{p.start:%Y-%m}", p, by_period.get(index)) for index, p in enumerate(periods)]
+    year = _year_of(list(by_period.values()))
     below: list[NeviPort] = []
-    if by_period.get(len(periods)) and by_period[len(periods)].ports_below_nevi:
-        labels = await _Labels.of(session, selection)
-        for figure in await figures(session, selection.ports(), [trailing], "port", now):
+    candidates = Selection.narrowed(selection, Evse.id.in_(possibly_below(selection.ports().cte(), trailing,
+                                                                          NEVI_THRESHOLD, now)))  # fmt: skip
+    exact = await figures(session, candidates.ports(), [trailing], "port", now)
+    if exact:
+        labels = await _Labels.of(session, candidates)
+        for figure in exact:
             if figure.uptime < NEVI_THRESHOLD and figure.key in labels.port:
                 uid, charger, _, location_name = labels.port[figure.key]
                 below.append(NeviPort(port_id=figure.key, evse_uid=uid, charger_id=charger,
                                       location_name=location_name, uptime_percent=figure.uptime))  # fmt: skip
+    if year is not None:
+        year = msgspec.structs.replace(year, ports_below_nevi=len(below))
     return NeviReport(
         month=month,
         months=months,
-        trailing_twelve_months=_month_row(f"{starts[0]:%Y-%m}..{month}", trailing, by_period.get(len(periods))),
+        trailing_twelve_months=_month_row(f"{starts[0]:%Y-%m}..{month}", trailing, year),
         nevi_threshold=NEVI_THRESHOLD,
         ports_below_nevi=sorted(below, key=lambda port: port.uptime_percent),
     )

@@ -46,7 +46,12 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_port_outages")),
     )
-    op.create_index("ix_port_outages_evse_started", "port_outages", ["evse_id", "started_at"])
+    op.create_index(
+        "ix_port_outages_evse_started",
+        "port_outages",
+        ["evse_id", "started_at"],
+        postgresql_include=["ended_at", "cause"],
+    )
     op.create_index("ix_port_outages_started", "port_outages", ["started_at"])
     op.create_index(
         "uq_port_outages_open",
