@@ -10,6 +10,7 @@ from __future__ import annotations
 from litestar.handlers import HTTPRouteHandler
 
 from api.console.shell import CONSOLE_PATH, ConsoleShell, NavItem
+from api.console.uptime_page import uptime_page
 
 NAV: tuple[NavItem, ...] = (
     NavItem("network", "Network", f"{CONSOLE_PATH}/network"),
@@ -23,7 +24,7 @@ NAV: tuple[NavItem, ...] = (
 # admins work both consoles: a way back to the support desk
 SUPPORT_LINK = NavItem("support", "Support desk", f"{CONSOLE_PATH}/queue", roles=("admin",))
 
-OPERATIONS_PAGES: list[HTTPRouteHandler] = []
+OPERATIONS_PAGES: list[HTTPRouteHandler] = [uptime_page]
 
 OPERATIONS = ConsoleShell("Voltway operations", ())
 

@@ -125,6 +125,7 @@ MATRIX: dict[str, str] = {
     "GET /console/queue": "public",
     "GET /console/tickets/{ticket_id:int}": "public",
     "GET /console/knowledge": "public",
+    "GET /console/uptime": "public",
     "GET /console/assets/{file_path:path}": "public",
     "GET /v1/support/knowledge": "staff",
     "POST /v1/auth/register": "public",
@@ -278,6 +279,15 @@ MATRIX: dict[str, str] = {
     "PUT /v1/admin/locations/{location_id:uuid}/organisation": "admin",
     "GET /v1/admin/operators/{user_id:uuid}/scope": "admin",
     "PUT /v1/admin/operators/{user_id:uuid}/scope": "admin",
+    "GET /v1/admin/uptime": "operations",
+    "GET /v1/admin/uptime/export.csv": "operations",
+    "GET /v1/admin/uptime/chart.svg": "operations",
+    "GET /v1/admin/uptime/nevi": "operations",
+    "GET /v1/admin/uptime/nevi/chart.svg": "operations",
+    "GET /v1/admin/outages": "operations",
+    "GET /v1/admin/outages/exclusions": "operations",
+    "POST /v1/admin/outages/exclusions": "operations",
+    "DELETE /v1/admin/outages/exclusions/{exclusion_id:uuid}": "operations",
     # Erasing an account is called last, so that it does not take the caller's later calls with it.
     "DELETE /v1/me": "signed_in",
 }
@@ -318,6 +328,7 @@ def _path_values(api: ServedApi, owned: dict[str, str]) -> dict[str, str]:
         "token_uid": "NO-SUCH-TOKEN",
         "region_id": str(uuid.uuid4()),
         "unit_id": str(uuid.uuid4()),
+        "exclusion_id": str(uuid.uuid4()),
         "user_id": str(uuid.uuid4()),
         **owned,
     }

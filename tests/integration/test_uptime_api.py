@@ -14,9 +14,9 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from api.db.engine import create_engine, create_session_factory
-from api.db.models import UptimeExclusion
+from api.db.models import ChargingStation, Evse, UptimeExclusion
 from api.domain.drivers.commands import add_user
-from tests.integration.uptime_support import charger, outage
+from tests.integration.uptime_support import Port, charger, outage
 from tests.support import make_settings
 
 Client = AsyncTestClient[Litestar]
@@ -42,6 +42,25 @@ async def network(database_url: str) -> tuple[Any, Any, Any]:
         await outage(factory, first, DAY_START + timedelta(hours=3), DAY_START + timedelta(hours=4, minutes=12),
                      "fault", "GroundFailure")  # fmt: skip
         return first, second, other
+    finally:
+        await engine.dispose()
+
+
+async def charger_ports(session: Any, ocpp_id: str) -> list[Any]:
+    rows = await session.execute(
+        select(Evse.id, Evse.charging_station_id, Evse.location_id)
+        .join(ChargingStation, ChargingStation.id == Evse.charging_station_id)
+        .where(ChargingStation.ocpp_id == ocpp_id)
+    )
+    return [Port(*row) for row in rows]
+
+
+async def outage_for(database_url: str, port: Port) -> None:
+    """The South's charger out for an hour that day too."""
+    engine = create_engine(database_url)
+    try:
+        factory = create_session_factory(engine)
+        await outage(factory, port, DAY_START + timedelta(hours=6), DAY_START + timedelta(hours=7), "offline")
     finally:
         await engine.dispose()
 
@@ -168,3 +187,64 @@ async def test_nevi_months_csv_and_chart(client: Client, database_url: str) -> N
     assert "97 % NEVI" in chart.text and "98 % industry" in chart.text and "CP-A" in chart.text
     months_chart = await client.get("/v1/admin/uptime/nevi/chart.svg", headers=admin)
     assert months_chart.status_code == 200 and "Twelve months" in months_chart.text
+
+
+async def test_an_operator_sees_only_their_sites(client: Client, database_url: str) -> None:
+    """CP-A's site is in the North, which the operator looks after; CP-B's is in the South. The operator's report,
+    log, exclusions and charts hold the North only; the South's charger, location and exclusion are not there for
+    them (404), while the admin sees both."""
+    admin = await sign_in(client, database_url, "ops@example.com", "admin")
+    operator = await sign_in(client, database_url, "north@example.com", "operator")
+    first, _, other = await network(database_url)
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            (south_outage,) = await charger_ports(session, "CP-B")
+    finally:
+        await engine.dispose()
+    north = (await client.post("/v1/admin/regions", json={"name": "North"}, headers=admin)).json()
+    south = (await client.post("/v1/admin/regions", json={"name": "South"}, headers=admin)).json()
+    for site, region in ((first.location_id, north), (other.location_id, south)):
+        placed = await client.put(f"/v1/admin/locations/{site}/organisation", json={"regionId": region["id"]},
+                                  headers=admin)  # fmt: skip
+        assert placed.status_code == 200, placed.text
+    me = (await client.get("/v1/me", headers=operator)).json()
+    granted = await client.put(f"/v1/admin/operators/{me['id']}/scope", json={"regionIds": [north["id"]]},
+                               headers=admin)  # fmt: skip
+    assert granted.status_code == 200, granted.text
+    await outage_for(database_url, south_outage)
+
+    mine = (await client.get("/v1/admin/uptime", params={**DAY, "level": "charger"}, headers=operator)).json()
+    assert [item["name"] for item in mine["items"]] == ["CP-A"]
+    everything = (await client.get("/v1/admin/uptime", params={**DAY, "level": "charger"}, headers=admin)).json()
+    assert sorted(item["name"] for item in everything["items"]) == ["CP-A", "CP-B"]
+    by_region = await client.get("/v1/admin/uptime", params={**DAY, "level": "charger", "region": south["id"]},
+                                 headers=admin)  # fmt: skip
+    assert [item["name"] for item in by_region.json()["items"]] == ["CP-B"]
+
+    log = (await client.get("/v1/admin/outages", params=DAY, headers=operator)).json()
+    assert {item["chargerId"] for item in log["items"]} == {"CP-A"}
+    assert (await client.get("/v1/admin/outages", params=DAY, headers=admin)).json()["total"] == 2
+    south_only = {"location": str(other.location_id), **DAY}
+    assert (await client.get("/v1/admin/uptime", params=south_only, headers=operator)).status_code == 404
+    chart = await client.get("/v1/admin/uptime/chart.svg", params={**DAY, "level": "charger"}, headers=operator)
+    assert "CP-A" in chart.text and "CP-B" not in chart.text
+    exported = await client.get("/v1/admin/uptime/export.csv", params={**DAY, "level": "charger"}, headers=operator)
+    assert "CP-B" not in exported.text
+
+    mark = {"from": DAY["from"], "to": DAY["to"], "category": "vandalism", "reason": "Cable cut at night"}
+    theirs = await client.post("/v1/admin/outages/exclusions", json={**mark, "target": {"chargerId": "CP-B"}},
+                               headers=operator)  # fmt: skip
+    assert theirs.status_code == 404
+    port = await client.post("/v1/admin/outages/exclusions", json={**mark, "target": {"portId": str(other.evse_id)}},
+                             headers=operator)  # fmt: skip
+    assert port.status_code == 404
+    south_mark = await client.post("/v1/admin/outages/exclusions", json={**mark, "target": {"chargerId": "CP-B"}},
+                                   headers=admin)  # fmt: skip
+    assert south_mark.status_code == 201
+    path = f"/v1/admin/outages/exclusions/{south_mark.json()['id']}"
+    assert (await client.request("DELETE", path, json={"reason": "not mine"}, headers=operator)).status_code == 404
+    assert (await client.get("/v1/admin/outages/exclusions", headers=operator)).json()["items"] == []
+    own = await client.post("/v1/admin/outages/exclusions", json={**mark, "target": {"chargerId": "CP-A"}},
+                            headers=operator)  # fmt: skip
+    assert own.status_code == 201 and own.json()["createdBy"] == "north@example.com"

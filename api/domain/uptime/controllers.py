@@ -8,12 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from litestar import Controller, Response, delete, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.deps import CurrentPrincipal, DbSession
 from api.db.types import utc_now
-from api.domain.operations.scope import SiteScope
+from api.domain.operations.scope import CallerScope, SiteScope
 from api.domain.uptime import exclusions
 from api.domain.uptime.calculation import Level
 from api.domain.uptime.chart import uptime_chart
@@ -43,7 +42,6 @@ LevelParam = Annotated[Level, QueryParameter(description="port, charger, locatio
 LocationParam = Annotated[uuid.UUID | None, QueryParameter(name="location", required=False)]
 RegionParam = Annotated[uuid.UUID | None, QueryParameter(name="region", required=False)]
 DEFAULT_DAYS = 30
-Scope = NamedDependency[SiteScope]  # the caller's sites (`provide_site_scope`)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -74,7 +72,7 @@ async def _nevi(
 
 class UptimeController(Controller):
     path = "/v1/admin"
-    tags = ["Administration"]
+    tags = ["Operations"]
     guards = [operations]
     security = [{"BearerToken": []}]
 
@@ -83,7 +81,7 @@ class UptimeController(Controller):
     async def report(
         self,
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         start: From = None,
         end: To = None,
         level: LevelParam = "location",
@@ -98,7 +96,7 @@ class UptimeController(Controller):
     async def export_csv(
         self,
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         start: From = None,
         end: To = None,
         level: LevelParam = "location",
@@ -119,7 +117,7 @@ class UptimeController(Controller):
     async def chart(
         self,
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         start: From = None,
         end: To = None,
         level: LevelParam = "location",
@@ -139,7 +137,7 @@ class UptimeController(Controller):
     async def nevi(
         self,
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         month: Annotated[
             str | None, QueryParameter(required=False, description="YYYY-MM; default the last full month")
         ] = None,
@@ -153,7 +151,7 @@ class UptimeController(Controller):
     async def nevi_chart(
         self,
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         month: Annotated[str | None, QueryParameter(required=False, description="YYYY-MM")] = None,
         location: LocationParam = None,
         region: RegionParam = None,
@@ -167,7 +165,7 @@ class UptimeController(Controller):
     async def outages(
         self,
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         start: From = None,
         end: To = None,
         location: LocationParam = None,
@@ -193,7 +191,7 @@ class UptimeController(Controller):
     async def list_exclusions(
         self,
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         start: From = None,
         end: To = None,
         include_withdrawn: Annotated[bool, QueryParameter(name="includeWithdrawn")] = True,
@@ -210,7 +208,7 @@ class UptimeController(Controller):
     @post("/outages/exclusions", summary="Mark a period of a port, charger or location as excluded, with a reason",
           responses=problems(404, 422))  # fmt: skip
     async def create_exclusion(
-        self, db_session: DbSession, site_scope: Scope, principal: CurrentPrincipal, data: JSONBody[NewExclusion]
+        self, db_session: DbSession, site_scope: CallerScope, principal: CurrentPrincipal, data: JSONBody[NewExclusion]
     ) -> ExclusionView:
         data.start, data.end = _utc(data.start), _utc(data.end)
         return await exclusions.create(db_session, site_scope, data, principal.user_id)
@@ -221,7 +219,7 @@ class UptimeController(Controller):
         self,
         exclusion_id: FromPath[uuid.UUID],
         db_session: DbSession,
-        site_scope: Scope,
+        site_scope: CallerScope,
         principal: CurrentPrincipal,
         data: JSONBody[Withdrawal],
     ) -> ExclusionView:

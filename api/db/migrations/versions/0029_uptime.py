@@ -13,7 +13,7 @@ from alembic import op
 import api.db.types
 
 revision = "0029"
-down_revision = "0025"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
