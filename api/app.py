@@ -47,12 +47,12 @@ from api.domain.stations.admin import AdminTariffController
 from api.domain.stations.controllers import FavouriteController, StationController
 from api.domain.support.controllers import SupportQueueController, SupportTicketController
 from api.domain.support.driver_controllers import ConversationEventsController, MyTicketController
-from api.domain.uptime.controllers import UptimeController
 from api.domain.support.duty import SupportDutyController
 from api.domain.support.knowledge import KnowledgeController
 from api.domain.support.report_controllers import SupportMetricsController
 from api.domain.support.tools_controllers import SupportToolsController
 from api.domain.system.controllers import SystemController
+from api.domain.uptime.controllers import UptimeController
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging
 from api.metrics.endpoint import METRICS_SECURITY, MetricsController

@@ -52,12 +52,12 @@ from api.domain.support.publishing import TicketAnnouncer
 from api.domain.support.report_tickets import ReportTickets
 from api.domain.support.services import SupportService
 from api.domain.support.sla import build_policy
+from api.domain.uptime.outage_log import SWEEP_SECONDS, OutageLog
 from api.mail.outbox import MailOutbox
 from api.metrics import instruments as metrics
 from api.periodic import Periodic
 from api.security.passwords import PasswordHashing
 from api.security.sign_ins import SignInCheck
-from api.domain.uptime.outage_log import SWEEP_SECONDS, OutageLog
 from api.security.tokens import AccessTokenIssuer
 from api.settings import Settings, check_payment_settings
 from chatbot.dialogue import Assistant

@@ -60,26 +60,55 @@ async def generate(url: str, chargers: int, now: datetime, seed: int = 18) -> in
         await session.execute(
             insert(Location),
             [
-                {"id": location_id, "country_code": "US", "party_id": "VWY", "ocpi_id": f"LOC{n}", "source": "bench",
-                 "name": f"Site {n}", "address": "1 Main St", "city": "Springfield", "country": "USA",
-                 "latitude": 40.0 + n / 10_000, "longitude": -90.0, "time_zone": "America/Chicago", "facilities": []}
+                {
+                    "id": location_id,
+                    "country_code": "US",
+                    "party_id": "VWY",
+                    "ocpi_id": f"LOC{n}",
+                    "source": "bench",
+                    "name": f"Site {n}",
+                    "address": "1 Main St",
+                    "city": "Springfield",
+                    "country": "USA",
+                    "latitude": 40.0 + n / 10_000,
+                    "longitude": -90.0,
+                    "time_zone": "America/Chicago",
+                    "facilities": [],
+                }
                 for n, location_id in enumerate(location_ids)
             ],
-        )  # fmt: skip
+        )
         await session.execute(
             insert(ChargingStation),
-            [{"id": station_id, "ocpp_id": f"CP{n:05d}", "location_id": location_ids[n % locations],
-              "connected": True, "last_seen": now} for n, station_id in enumerate(station_ids)],
-        )  # fmt: skip
+            [
+                {
+                    "id": station_id,
+                    "ocpp_id": f"CP{n:05d}",
+                    "location_id": location_ids[n % locations],
+                    "connected": True,
+                    "last_seen": now,
+                }
+                for n, station_id in enumerate(station_ids)
+            ],
+        )
         evses = []
         for n, station_id in enumerate(station_ids):
             for number in range(1, PORTS_PER_CHARGER + 1):
                 evse_id = uuid.uuid4()
                 location_id = location_ids[n % locations]
                 ports.append((evse_id, station_id, location_id))
-                evses.append({"id": evse_id, "location_id": location_id, "uid": f"CP{n:05d}-{number}",
-                              "status": "AVAILABLE", "status_source": "live", "charging_station_id": station_id,
-                              "ocpp_evse_id": number, "capabilities": []})  # fmt: skip
+                evses.append(
+                    {
+                        "id": evse_id,
+                        "location_id": location_id,
+                        "uid": f"CP{n:05d}-{number}",
+                        "status": "AVAILABLE",
+                        "status_source": "live",
+                        "charging_station_id": station_id,
+                        "ocpp_evse_id": number,
+                        "capabilities": [],
+                    }
+                )
         for start in range(0, len(evses), 5000):
             await session.execute(insert(Evse), evses[start : start + 5000])
     year_start = now - timedelta(days=366)
@@ -96,33 +125,82 @@ async def generate(url: str, chargers: int, now: datetime, seed: int = 18) -> in
             if end is not None and end >= now:
                 end = None
             cause = rng.choice(causes)
-            records.append((uuid.uuid4(), evse_id, station_id, location_id, cause,
-                            "GroundFailure" if cause == "fault" else None, None, moment, end))  # fmt: skip
+            records.append(
+                (
+                    uuid.uuid4(),
+                    evse_id,
+                    station_id,
+                    location_id,
+                    cause,
+                    "GroundFailure" if cause == "fault" else None,
+                    None,
+                    moment,
+                    end,
+                )
+            )
             if end is None:
                 break
             moment = end
     exclusions: list[tuple[Any, ...]] = []
     for _ in range(500):
         evse_id, station_id, location_id = rng.choice(ports)
-        start = year_start + timedelta(minutes=rng.uniform(0, 365 * 24 * 60))
+        begins = year_start + timedelta(minutes=rng.uniform(0, 365 * 24 * 60))
         span = timedelta(hours=rng.uniform(1, 12))
         target = rng.choice(["port", "charger", "location"])
-        exclusions.append((uuid.uuid4(), evse_id if target == "port" else None,
-                           station_id if target == "charger" else None, location_id if target == "location" else None,
-                           start, start + span, "grid_outage", "bench", None, start, None, None, None))  # fmt: skip
+        exclusions.append(
+            (
+                uuid.uuid4(),
+                evse_id if target == "port" else None,
+                station_id if target == "charger" else None,
+                location_id if target == "location" else None,
+                begins,
+                begins + span,
+                "grid_outage",
+                "bench",
+                None,
+                begins,
+                None,
+                None,
+                None,
+            )
+        )
     raw = await engine.raw_connection()
     try:
         connection: Any = raw.driver_connection
         await connection.copy_records_to_table(
-            "port_outages", records=records,
-            columns=["id", "evse_id", "charging_station_id", "location_id", "cause", "error_code", "ocpp_status",
-                     "started_at", "ended_at"],
-        )  # fmt: skip
+            "port_outages",
+            records=records,
+            columns=[
+                "id",
+                "evse_id",
+                "charging_station_id",
+                "location_id",
+                "cause",
+                "error_code",
+                "ocpp_status",
+                "started_at",
+                "ended_at",
+            ],
+        )
         await connection.copy_records_to_table(
-            "uptime_exclusions", records=exclusions,
-            columns=["id", "evse_id", "charging_station_id", "location_id", "starts_at", "ends_at", "category",
-                     "reason", "created_by", "created_at", "withdrawn_at", "withdrawn_by", "withdrawal_reason"],
-        )  # fmt: skip
+            "uptime_exclusions",
+            records=exclusions,
+            columns=[
+                "id",
+                "evse_id",
+                "charging_station_id",
+                "location_id",
+                "starts_at",
+                "ends_at",
+                "category",
+                "reason",
+                "created_by",
+                "created_at",
+                "withdrawn_at",
+                "withdrawn_by",
+                "withdrawal_reason",
+            ],
+        )
         await connection.execute("VACUUM ANALYZE")  # as autovacuum would: index-only scans need the visibility map
     finally:
         raw.close()
@@ -149,8 +227,10 @@ async def timed(session: Any, label: str, rounds: int, action: Any) -> tuple[flo
         cpus.append(_cpu_seconds(pid) - cpu)
         await session.rollback()
     wall, cpu = statistics.median(walls), statistics.median(cpus)
-    print(f"{label:<40} wall {wall * 1000:7.0f} ms (min {min(walls) * 1000:.0f})  server CPU {cpu * 1000:5.0f} ms;  "
-          f"{result}")  # fmt: skip
+    print(
+        f"{label:<40} wall {wall * 1000:7.0f} ms (min {min(walls) * 1000:.0f})  server CPU {cpu * 1000:5.0f} ms;  "
+        f"{result}"
+    )
     return wall, cpu
 
 
@@ -165,10 +245,14 @@ async def measure(url: str, rounds: int, now: datetime) -> dict[str, tuple[float
 
             async def baseline(db: Any) -> str:
                 # the floor: one plain pass summing every outage's length, no unions, no exclusions
-                rows = await db.execute(text(
-                    "SELECT evse_id, sum(date_part('epoch', coalesce(ended_at, now()) - started_at)) FROM port_outages "
-                    "WHERE started_at < now() AND (ended_at IS NULL OR ended_at > now() - interval '365 days') "
-                    "GROUP BY evse_id"))  # fmt: skip
+                rows = await db.execute(
+                    text(
+                        "SELECT evse_id, sum(date_part('epoch', coalesce(ended_at, now()) - started_at)) "
+                        "FROM port_outages "
+                        "WHERE started_at < now() AND (ended_at IS NULL OR ended_at > now() - interval '365 days') "
+                        "GROUP BY evse_id"
+                    )
+                )
                 return f"{len(rows.all())} ports"
 
             results["baseline"] = await timed(session, "baseline: plain sum per port", rounds, baseline)
@@ -205,13 +289,17 @@ async def main() -> None:
         await engine.dispose()
         began = time.perf_counter()
         count = await generate(url, arguments.chargers, now)
-        print(f"{arguments.chargers} chargers, {arguments.chargers * PORTS_PER_CHARGER} ports, {count} outages, "
-              f"500 exclusions generated in {time.perf_counter() - began:.1f} s")  # fmt: skip
+        print(
+            f"{arguments.chargers} chargers, {arguments.chargers * PORTS_PER_CHARGER} ports, {count} outages, "
+            f"500 exclusions generated in {time.perf_counter() - began:.1f} s"
+        )
         results = await measure(url, arguments.rounds, now)
         worst = max(wall for name, (wall, _) in results.items() if name != "baseline")
         worst_cpu = max(cpu for name, (_, cpu) in results.items() if name != "baseline")
-        print(f"slowest: wall {worst * 1000:.0f} ms, server CPU {worst_cpu * 1000:.0f} ms "
-              f"(1 s target; load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")  # fmt: skip
+        print(
+            f"slowest: wall {worst * 1000:.0f} ms, server CPU {worst_cpu * 1000:.0f} ms "
+            f"(1 s target; load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+        )
     finally:
         if not arguments.keep:
             await drop_database(url)

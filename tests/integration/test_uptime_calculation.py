@@ -29,7 +29,7 @@ async def compute(factory: Factory, level: str, period: Period = MONTH, now: dat
 
 
 async def test_hand_worked_month_with_exclusions_overlaps_and_boundaries(sessions: Factory) -> None:
-    """A 30-day month: T = 30 × 1,440 = 43,200 minutes. Charger CP-1 has ports A and B.
+    """A 30-day month: T = 30 x 1,440 = 43,200 minutes. Charger CP-1 has ports A and B.
 
     Port A:
     - a fault on day 3, 08:00-10:00: 120 outage minutes, not excluded (an exclusion over it was withdrawn);
@@ -38,7 +38,7 @@ async def test_hand_worked_month_with_exclusions_overlaps_and_boundaries(session
       minutes are outage minutes (the hour before the outage and the overlap count once, or not at all);
     - maintenance on day 20, 06:00-10:00: 240 minutes, excluded by itself.
     T_outage = 120 + 300 + 240 = 660, T_excluded = 240 + 240 = 480:
-    uptime A = (43,200 − (660 − 480)) / 43,200 × 100 = 43,020 / 432 = 99.5833 %.
+    uptime A = (43,200 - (660 - 480)) / 43,200 x 100 = 43,020 / 432 = 99.5833 %.
 
     Port B:
     - offline day 5 10:00-12:00 and a fault day 5 11:00-13:00 overlapping it: 10:00-13:00 = 180 minutes;
@@ -82,7 +82,7 @@ async def test_hand_worked_month_with_exclusions_overlaps_and_boundaries(session
 
 async def test_an_open_outage_counts_until_now_and_the_period_stops_at_now(sessions: Factory) -> None:
     """Period: from a day ago to a day ahead, so T = 1,440 minutes (up to now). Down for the last 60 minutes:
-    (1,440 − 60) / 1,440 × 100 = 95.8333 %, below both the 97 % and 98 % lines."""
+    (1,440 - 60) / 1,440 x 100 = 95.8333 %, below both the 97 % and 98 % lines."""
     now = datetime.now(UTC).replace(microsecond=0)
     (port,) = await charger(sessions, "CP-OPEN", ports=1)
     await outage(sessions, port, now - timedelta(minutes=60), None, "offline")
@@ -101,8 +101,8 @@ async def test_a_period_in_the_future_has_no_figure(sessions: Factory) -> None:
 async def test_nevi_twelve_months_and_the_ports_below_97(sessions: Factory) -> None:
     """Port P is out 15 days (21,600 minutes) in the month before last; port Q is never out.
 
-    That month, P's uptime is (T − 21,600) / T; over the twelve months (T_year minutes, all in the past) P has
-    (T_year − 21,600) / T_year: about 95.9 %, below 97 %, so P is listed and Q is not. The network's twelve-month
+    That month, P's uptime is (T - 21,600) / T; over the twelve months (T_year minutes, all in the past) P has
+    (T_year - 21,600) / T_year: about 95.9 %, below 97 %, so P is listed and Q is not. The network's twelve-month
     figure is the mean of the two ports."""
     from api.domain.operations.scope import SiteScope
     from api.domain.uptime.report import Selection, nevi_report

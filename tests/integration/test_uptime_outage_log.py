@@ -44,9 +44,15 @@ async def service(sessions: Factory) -> AsyncIterator[CsmsService]:
 
 def status(connector: int, value: str, at: datetime, **extra: Any) -> StatusChanged:
     return StatusChanged(
-        charger_id="CP-L", ocpp_version="1.6", message_id=uuid.uuid4().hex, received_at=at,
-        connector_id=connector, status=value, timestamp=at, **extra,
-    )  # fmt: skip
+        charger_id="CP-L",
+        ocpp_version="1.6",
+        message_id=uuid.uuid4().hex,
+        received_at=at,
+        connector_id=connector,
+        status=value,
+        timestamp=at,
+        **extra,
+    )
 
 
 async def log(sessions: Factory, port: Port) -> list[tuple[str, str | None, bool]]:
@@ -66,7 +72,8 @@ async def test_faults_and_a_lost_connection_make_the_log(sessions: Factory, serv
     await service.on_event(status(1, "Available", T0))
     await service.on_event(status(2, "Available", T0))
     await service.live.flush()
-    assert await log(sessions, first) == [] and await log(sessions, second) == []
+    assert await log(sessions, first) == []
+    assert await log(sessions, second) == []
 
     await service.on_event(status(1, "Faulted", T0 + timedelta(minutes=10), error_code="GroundFailure"))
     await service.live.flush()

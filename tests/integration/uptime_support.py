@@ -25,9 +25,16 @@ async def charger(
     """A charger with `ports` EVSEs (at a new location unless one is given), its ports in EVSE order."""
     async with factory() as session:
         station, _ = await add_charger(
-            session, ocpp_id=ocpp_id, password="a-long-charger-secret", country_code="NL", party_id="VWY",
-            evses=ports, coordinates=(52.0, 5.0), location_id=location_id, name=f"Site {ocpp_id}",
-        )  # fmt: skip
+            session,
+            ocpp_id=ocpp_id,
+            password="a-long-charger-secret",
+            country_code="NL",
+            party_id="VWY",
+            evses=ports,
+            coordinates=(52.0, 5.0),
+            location_id=location_id,
+            name=f"Site {ocpp_id}",
+        )
         rows = await session.execute(
             select(Evse.id, Evse.location_id).where(Evse.charging_station_id == station.id).order_by(Evse.ocpp_evse_id)
         )
@@ -40,10 +47,16 @@ async def outage(
     async with factory() as session, session.begin():
         await session.execute(
             insert(PortOutage).values(
-                id=uuid.uuid4(), evse_id=port.evse_id, charging_station_id=port.station_id,
-                location_id=port.location_id, cause=cause, error_code=error, started_at=start, ended_at=end,
+                id=uuid.uuid4(),
+                evse_id=port.evse_id,
+                charging_station_id=port.station_id,
+                location_id=port.location_id,
+                cause=cause,
+                error_code=error,
+                started_at=start,
+                ended_at=end,
             )
-        )  # fmt: skip
+        )
 
 
 async def exclusion(
@@ -61,14 +74,24 @@ async def exclusion(
     async with factory() as session, session.begin():
         await session.execute(
             insert(UptimeExclusion).values(
-                id=exclusion_id, evse_id=port.evse_id if port else None, charging_station_id=station_id,
-                location_id=location_id, starts_at=start, ends_at=end, category=category, reason="test",
-                created_at=start, withdrawn_at=withdrawn_at, withdrawal_reason="entered by mistake" if withdrawn_at else None,
+                id=exclusion_id,
+                evse_id=port.evse_id if port else None,
+                charging_station_id=station_id,
+                location_id=location_id,
+                starts_at=start,
+                ends_at=end,
+                category=category,
+                reason="test",
+                created_at=start,
+                withdrawn_at=withdrawn_at,
+                withdrawal_reason="entered by mistake" if withdrawn_at else None,
             )
-        )  # fmt: skip
+        )
     return exclusion_id
 
 
 async def station_of(factory: Factory, ocpp_id: str) -> uuid.UUID:
     async with factory() as session:
-        return (await session.execute(select(ChargingStation.id).where(ChargingStation.ocpp_id == ocpp_id))).scalar_one()
+        return (
+            await session.execute(select(ChargingStation.id).where(ChargingStation.ocpp_id == ocpp_id))
+        ).scalar_one()

@@ -2,15 +2,19 @@
 import { OPERATIONS_ROLES, api, byId, confirmDialog, currentAuth, el, formatTime, label, replaceChildren, startPage, toast } from "./shell.js";
 
 await startPage({ roles: OPERATIONS_ROLES });
+byId("live-status").hidden = true; // this page reads reports on demand; it follows no live feed
 
 const DAY = 86_400_000;
 let logOffset = 0;
+let reportRequest = 0; // answers to an older choice of period or level are dropped
+let logRequest = 0;
 const LOG_PAGE = 50;
-const chartUrls = new Map();
 
 /** A datetime-local value (browser time) for a Date, and back to an ISO instant (UTC). */
 const toLocalInput = (date) => new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 const fromLocalInput = (value) => new Date(value).toISOString();
+/** Now, up to the next whole minute (the inputs hold minutes; the server stops every period at now anyway). */
+const nowUp = () => new Date(Math.ceil(Date.now() / 60_000) * 60_000);
 const percent = (value) => (value === null || value === undefined ? "—" : `${value.toFixed(2)} %`);
 
 function lines(item) {
@@ -31,13 +35,20 @@ async function fetchBlob(path) {
   return response.blob();
 }
 
+/** A data: URL of a blob (the console's policy admits images from the app and data: URLs only). */
+function dataUrl(blob) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(blob);
+  });
+}
+
 async function showChart(id, path) {
   const image = byId(id);
   try {
-    const url = URL.createObjectURL(await fetchBlob(path));
-    if (chartUrls.has(id)) URL.revokeObjectURL(chartUrls.get(id));
-    chartUrls.set(id, url);
-    image.src = url;
+    image.src = await dataUrl(await fetchBlob(path));
     image.hidden = false;
   } catch (error) {
     image.hidden = true;
@@ -56,9 +67,11 @@ function prefillExclusion(kind, value) {
 async function loadReport() {
   const query = new URLSearchParams(period());
   history.replaceState(null, "", `?${query}`);
+  const request = ++reportRequest;
   let report;
   try {
     report = await api(`/v1/admin/uptime?${query}`);
+    if (request !== reportRequest) return;
   } catch (error) {
     toast(`The uptime report could not be loaded: ${error.message}`, "error");
     return;
@@ -140,9 +153,11 @@ async function loadLog(append = false) {
   if (byId("u-cause").value) query.set("cause", byId("u-cause").value);
   if (byId("u-charger").value.trim()) query.set("charger", byId("u-charger").value.trim());
   if (byId("u-open").checked) query.set("open", "true");
+  const request = ++logRequest;
   let page;
   try {
     page = await api(`/v1/admin/outages?${query}`);
+    if (request !== logRequest) return;
   } catch (error) {
     toast(`The outage log could not be loaded: ${error.message}`, "error");
     return;
@@ -239,7 +254,7 @@ async function markExclusion(event) {
 }
 
 function applyPreset(value) {
-  const now = new Date();
+  const now = nowUp();
   let start = new Date(now.getTime() - Number(value) * DAY);
   let end = now;
   if (value === "last-month") {
@@ -252,7 +267,7 @@ function applyPreset(value) {
 
 function start() {
   const params = new URLSearchParams(location.search);
-  const now = new Date();
+  const now = nowUp();
   byId("u-from").value = toLocalInput(params.has("from") ? new Date(params.get("from")) : new Date(now.getTime() - 30 * DAY));
   byId("u-to").value = toLocalInput(params.has("to") ? new Date(params.get("to")) : now);
   if (["location", "charger", "port"].includes(params.get("level"))) byId("u-level").value = params.get("level");
@@ -287,6 +302,7 @@ function start() {
       document.body.append(link);
       link.click();
       link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
     } catch (error) {
       toast(`The CSV could not be made: ${error.message}`, "error");
     }

@@ -1,6 +1,6 @@
 """Uptime by the NEVI rule, computed in the database.
 
-23 CFR 680.116(b): per port, uptime = (T − (T_outage − T_excluded)) / T × 100, T the period's minutes. Here:
+23 CFR 680.116(b): per port, uptime = (T - (T_outage - T_excluded)) / T x 100, T the period's minutes. Here:
 
 - outage minutes are the UNION of the port's outage intervals inside the period (overlaps never count twice; an
   open interval runs to now, and a period never runs past now);
@@ -9,10 +9,10 @@
 - a charger's, a location's and the network's figure is the mean of their ports' figures (NEVI measures ports).
 
 The length of a union of intervals is one pass in start order: each interval adds what reaches beyond every
-interval before it, max(0, end − max(start, reach)), reach being the latest end so far (a window function; on
+interval before it, max(0, end - max(start, reach)), reach being the latest end so far (a window function; on
 PostgreSQL it streams in the (evse_id, started_at) index's order, no sort). Clipped to a period [a, b) that is
-max(0, min(end, b) − max(start, a, reach)). With O the outages, M the maintenance ones (inside O) and X the
-exclusions, the excluded minutes are |O ∩ (X ∪ M)| = |O| + |X ∪ M| − |O ∪ X|; for the many ports without an
+max(0, min(end, b) - max(start, a, reach)). With O the outages, M the maintenance ones (inside O) and X the
+exclusions, the excluded minutes are |O and (X or M)| = |O| + |X or M| - |O or X|; for the many ports without an
 exclusion that is just |M|, so only the few ports with exclusions pay for the unions that need a sort.
 """
 
@@ -24,7 +24,21 @@ from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 import msgspec
-from sqlalchemy import ColumnElement, Float, Integer, and_, case, func, literal, null, or_, select, text, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    and_,
+    case,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -80,7 +94,8 @@ class latest_before(FunctionElement[Any]):  # noqa: N801
 @compiles(latest_before)
 def _latest_before(element: latest_before, compiler: SQLCompiler, **kw: Any) -> str:
     value, partition, order = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"max({value}) OVER (PARTITION BY {partition} ORDER BY {order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
+    frame = "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING"
+    return f"max({value}) OVER (PARTITION BY {partition} ORDER BY {order} {frame})"
 
 
 class Period(msgspec.Struct, frozen=True):
@@ -215,6 +230,7 @@ def _added(periods: Any, s: Any, e: Any, reach: Any) -> tuple[Any, Any]:
 def _reached(source: Any, name: str, *, several: bool, maintenance: bool) -> Any:
     """`source` with each interval's reach (the latest end before it, per port, in start order); with
     `maintenance`, also the reach among the maintenance intervals alone."""
+
     def reach(value: Any) -> Any:
         return latest_before(value, source.c.evse_id, source.c.s)
 
@@ -274,19 +290,19 @@ def port_seconds(ports: Any, periods: Sequence[Period], now: datetime) -> tuple[
     maintenance = PortOutage.cause == "maintenance"
     # every port's outages are read in index order (no sort); the ports asked for are picked when joined below
     outage = _outage_seconds(window, cte, several=several)
-    plain = [part.with_only_columns(*part.selected_columns[:3]) for part in (
-        _outages(window, in_excluded, maintenance), _outages(window, in_excluded))]  # fmt: skip
+    plain = [
+        part.with_only_columns(*part.selected_columns[:3])
+        for part in (_outages(window, in_excluded, maintenance), _outages(window, in_excluded))
+    ]
     excluded_or_maintained = _union_seconds(union_all(*exclusions, plain[0]), cte, "xm_union", several=several)
     outage_or_excluded = _union_seconds(union_all(*exclusions, plain[1]), cte, "ox_union", several=several)
     marked = select(excluded_ports.c.evse_id).distinct().cte("marked_ports")
     o = func.coalesce(outage.c.outage, 0.0)
-    # |O ∩ (X ∪ M)| = |O| + |X ∪ M| − |O ∪ X| where a port has exclusions, |M| where it has none
+    # |O and (X or M)| = |O| + |X or M| - |O or X| where a port has exclusions, |M| where it has none
     with_exclusions = greatest(
         0.0, o + func.coalesce(excluded_or_maintained.c.seconds, 0.0) - func.coalesce(outage_or_excluded.c.seconds, o)
     )
-    excluded = case(
-        (marked.c.evse_id.is_not(None), with_exclusions), else_=func.coalesce(outage.c.maintenance, 0.0)
-    )
+    excluded = case((marked.c.evse_id.is_not(None), with_exclusions), else_=func.coalesce(outage.c.maintenance, 0.0))
 
     def same(table: Any) -> Any:
         return and_(table.c.p == cte.c.p, table.c.evse_id == ports.c.evse_id)

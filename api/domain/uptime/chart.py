@@ -14,7 +14,7 @@ WIDTH: Final = 760
 LABEL_WIDTH: Final = 220
 BAR_HEIGHT: Final = 18
 GAP: Final = 6
-TOP: Final = 34
+TOP: Final = 48
 BOTTOM: Final = 30
 MAX_BARS: Final = 40
 COLOURS: Final = {"ok": "#2e7d32", "industry": "#f9a825", "nevi": "#c62828", "none": "#9e9e9e"}
@@ -76,8 +76,10 @@ def uptime_chart(title: str, bars: Sequence[tuple[str, float | None]]) -> str:
             f'<text x="{x(value) + offset:.1f}" y="{TOP - 10}" fill="{colour}" text-anchor="{anchor}">{name}</text>'
         )
     parts.append(f'<line x1="{LABEL_WIDTH}" y1="{bottom}" x2="{LABEL_WIDTH + plot}" y2="{bottom}" stroke="#555"/>')
-    for tick in (floor, (floor + 100) / 2, 100.0):
-        parts.append(f'<text x="{x(tick):.1f}" y="{bottom + 16}" text-anchor="middle">{tick:g} %</text>')
+    parts.extend(
+        f'<text x="{x(tick):.1f}" y="{bottom + 16}" text-anchor="middle">{tick:g} %</text>'
+        for tick in (floor, (floor + 100) / 2, 100.0)
+    )
     if len(bars) > MAX_BARS:
         parts.append(
             f'<text x="{LABEL_WIDTH}" y="{bottom + 28}" fill="#555">the worst {MAX_BARS} of {len(bars)} shown</text>'

@@ -10,8 +10,8 @@ from typing import Annotated, Literal
 from litestar import Controller, Response, delete, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api.deps import CurrentPrincipal, DbSession
 from api.db.types import utc_now
+from api.deps import CurrentPrincipal, DbSession
 from api.domain.operations.scope import CallerScope, SiteScope
 from api.domain.uptime import exclusions
 from api.domain.uptime.calculation import Level
@@ -35,9 +35,7 @@ From = Annotated[
     datetime | None,
     QueryParameter(name="from", required=False, description="Start (ISO 8601; UTC unless an offset is given)"),
 ]
-To = Annotated[
-    datetime | None, QueryParameter(name="to", required=False, description="End, exclusive; default now")
-]
+To = Annotated[datetime | None, QueryParameter(name="to", required=False, description="End, exclusive; default now")]
 LevelParam = Annotated[Level, QueryParameter(description="port, charger, location or network")]
 LocationParam = Annotated[uuid.UUID | None, QueryParameter(name="location", required=False)]
 RegionParam = Annotated[uuid.UUID | None, QueryParameter(name="region", required=False)]
@@ -76,8 +74,11 @@ class UptimeController(Controller):
     guards = [operations]
     security = [{"BearerToken": []}]
 
-    @get("/uptime", summary="Uptime by the NEVI rule for any period, per port, charger, location or network",
-         responses=problems(404, 422))  # fmt: skip
+    @get(
+        "/uptime",
+        summary="Uptime by the NEVI rule for any period, per port, charger, location or network",
+        responses=problems(404, 422),
+    )
     async def report(
         self,
         db_session: DbSession,
@@ -112,8 +113,12 @@ class UptimeController(Controller):
             headers={"content-disposition": f'attachment; filename="{name}"'},
         )
 
-    @get("/uptime/chart.svg", summary="The uptime report as a bar chart with the 97 % and 98 % lines",
-         media_type="image/svg+xml", responses=problems(404, 422))  # fmt: skip
+    @get(
+        "/uptime/chart.svg",
+        summary="The uptime report as a bar chart with the 97 % and 98 % lines",
+        media_type="image/svg+xml",
+        responses=problems(404, 422),
+    )
     async def chart(
         self,
         db_session: DbSession,
@@ -132,8 +137,11 @@ class UptimeController(Controller):
         title = f"Uptime {start:%Y-%m-%d %H:%M} to {report.end:%Y-%m-%d %H:%M} UTC, per {level}"
         return Response(uptime_chart(title, bars), media_type="image/svg+xml")
 
-    @get("/uptime/nevi", summary="NEVI report: each of the twelve months up to a month, and the twelve together",
-         responses=problems(422))  # fmt: skip
+    @get(
+        "/uptime/nevi",
+        summary="NEVI report: each of the twelve months up to a month, and the twelve together",
+        responses=problems(422),
+    )
     async def nevi(
         self,
         db_session: DbSession,
@@ -146,8 +154,12 @@ class UptimeController(Controller):
     ) -> NeviReport:
         return await _nevi(db_session, site_scope, month, location, region)
 
-    @get("/uptime/nevi/chart.svg", summary="The NEVI months as a bar chart with the 97 % and 98 % lines",
-         media_type="image/svg+xml", responses=problems(422))  # fmt: skip
+    @get(
+        "/uptime/nevi/chart.svg",
+        summary="The NEVI months as a bar chart with the 97 % and 98 % lines",
+        media_type="image/svg+xml",
+        responses=problems(422),
+    )
     async def nevi_chart(
         self,
         db_session: DbSession,
@@ -205,16 +217,23 @@ class UptimeController(Controller):
         )
         return ExclusionPage(items=items)
 
-    @post("/outages/exclusions", summary="Mark a period of a port, charger or location as excluded, with a reason",
-          responses=problems(404, 422))  # fmt: skip
+    @post(
+        "/outages/exclusions",
+        summary="Mark a period of a port, charger or location as excluded, with a reason",
+        responses=problems(404, 422),
+    )
     async def create_exclusion(
         self, db_session: DbSession, site_scope: CallerScope, principal: CurrentPrincipal, data: JSONBody[NewExclusion]
     ) -> ExclusionView:
         data.start, data.end = _utc(data.start), _utc(data.end)
         return await exclusions.create(db_session, site_scope, data, principal.user_id)
 
-    @delete("/outages/exclusions/{exclusion_id:uuid}", summary="Withdraw an exclusion (kept, with who, when, why)",
-            status_code=200, responses=problems(404, 409, 422))  # fmt: skip
+    @delete(
+        "/outages/exclusions/{exclusion_id:uuid}",
+        summary="Withdraw an exclusion (kept, with who, when, why)",
+        status_code=200,
+        responses=problems(404, 409, 422),
+    )
     async def withdraw_exclusion(
         self,
         exclusion_id: FromPath[uuid.UUID],

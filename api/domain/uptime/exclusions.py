@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -31,8 +31,15 @@ def _not_found(what: str) -> NotFound:
 async def _target(session: AsyncSession, scope: SiteScope, data: NewExclusion) -> dict[str, Any]:
     """The one row the exclusion is for, checked to exist within the operator's sites."""
     target = data.target
-    given = [name for name, value in (("portId", target.port_id), ("chargerId", target.charger_id),
-                                      ("locationId", target.location_id)) if value is not None]  # fmt: skip
+    given = [
+        name
+        for name, value in (
+            ("portId", target.port_id),
+            ("chargerId", target.charger_id),
+            ("locationId", target.location_id),
+        )
+        if value is not None
+    ]
     if len(given) != 1:
         raise InvalidInput(
             [FieldError("target", "give exactly one of portId, chargerId or locationId")],
@@ -108,7 +115,7 @@ async def withdraw(
     return await view(session, scope, exclusion_id)
 
 
-def _listing(scope: SiteScope) -> Select[Any]:
+def _listing(scope: SiteScope) -> Any:
     creator, withdrawer = aliased(User), aliased(User)
     port = aliased(Evse)
     station = aliased(ChargingStation)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -49,7 +50,7 @@ def _conditions(scope: SiteScope, given: OutageFilter) -> list[Any]:
     return conditions
 
 
-async def _excluded_by(session: AsyncSession, outages: list[Any]) -> dict[uuid.UUID, list[str]]:
+async def _excluded_by(session: AsyncSession, outages: Sequence[Any]) -> dict[uuid.UUID, list[str]]:
     """The categories of the live exclusions that cover part of each outage."""
     if not outages:
         return {}

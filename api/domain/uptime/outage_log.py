@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.models import ChargingStation, Evse, PortOutage
 from api.db.types import utc_now
-from api.domain.chargers.live_writer import chunks
+from api.domain.chargers.live_writer import chunks, table_of
 
 logger = logging.getLogger(__name__)
 
@@ -125,23 +125,21 @@ async def port_states(
     conditions: list[ColumnElement[bool]] = []
     if sweep:
         conditions.append(or_(_down_condition(), PortOutage.id.is_not(None)))
-    for part in chunks(sorted(set(evse_ids))):
-        conditions.append(Evse.id.in_(part))
-    for part in chunks(sorted(set(ocpp_ids))):
-        conditions.append(ChargingStation.ocpp_id.in_(part))
+    conditions.extend(Evse.id.in_(part) for part in chunks(sorted(set(evse_ids))))
+    conditions.extend(ChargingStation.ocpp_id.in_(part) for part in chunks(sorted(set(ocpp_ids))))
     for condition in conditions:
-        for row in await session.execute(_states_query().where(condition)):
-            found.append(PortState(*row))
+        found.extend(PortState(*row) for row in await session.execute(_states_query().where(condition)))
     return found
 
 
+_outages = table_of(PortOutage)
+
+
 def _insert_open(session: AsyncSession) -> Any:
-    table = PortOutage.__table__
+    table = _outages
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).on_conflict_do_nothing(
-        index_elements=["evse_id"], index_where=PortOutage.ended_at.is_(None)
-    )
+    return insert(table).on_conflict_do_nothing(index_elements=["evse_id"], index_where=PortOutage.ended_at.is_(None))
 
 
 async def record(session: AsyncSession, states: Sequence[PortState], now: datetime) -> int:
@@ -156,9 +154,14 @@ async def record(session: AsyncSession, states: Sequence[PortState], now: dateti
         down = down_of(state)
         if state.open_id is None and down is None:
             continue
-        if state.open_id is not None and down is not None and (down.cause, down.error_code) == (
-            state.open_cause,
-            state.open_error,
+        if (
+            state.open_id is not None
+            and down is not None
+            and (down.cause, down.error_code)
+            == (
+                state.open_cause,
+                state.open_error,
+            )
         ):
             continue
         at = _changed_at(state, state.open_cause, down, now)
@@ -178,7 +181,7 @@ async def record(session: AsyncSession, states: Sequence[PortState], now: dateti
                     "ended_at": None,
                 }
             )
-    table = PortOutage.__table__
+    table = _outages
     for outage_id, at in closes.items():
         await session.execute(
             update(table).where(table.c.id == outage_id, table.c.ended_at.is_(None)).values(ended_at=at)

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import msgspec
-
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -167,12 +166,14 @@ def parse_month(month: str) -> datetime:
 
 
 def _next_month(moment: datetime) -> datetime:
-    return moment.replace(year=moment.year + 1, month=1) if moment.month == 12 else moment.replace(month=moment.month + 1)
+    if moment.month == 12:
+        return moment.replace(year=moment.year + 1, month=1)
+    return moment.replace(month=moment.month + 1)
 
 
 def _year_of(months: list[Figure]) -> Figure | None:
     """The twelve months together from the months' sums: each port's net outage minutes add up over disjoint
-    months, so the mean of the ports' yearly uptimes is 100 × (1 − Σ net / (ports × T))."""
+    months, so the mean of the ports' yearly uptimes is 100 x (1 - sum of net / (ports x T))."""
     if not months:
         return None
     minutes = sum(m.period_minutes for m in months)
@@ -180,8 +181,9 @@ def _year_of(months: list[Figure]) -> Figure | None:
     excluded = sum(m.excluded_minutes for m in months)
     ports = months[0].ports
     uptime = 100.0 * (1 - (outage - excluded) / (ports * minutes)) if ports and minutes else 100.0
-    return Figure(len(months), None, ports, round(minutes, 4), round(outage, 4), round(excluded, 4),
-                  round(uptime, 4), 0)  # fmt: skip
+    return Figure(
+        len(months), None, ports, round(minutes, 4), round(outage, 4), round(excluded, 4), round(uptime, 4), 0
+    )
 
 
 def _month_row(label: str, period: Period, figure: Figure | None) -> NeviMonth:
@@ -208,24 +210,36 @@ async def nevi_report(
     starts = [last]
     for _ in range(11):
         previous = starts[0]
-        starts.insert(0, previous.replace(year=previous.year - 1, month=12) if previous.month == 1 else
-                      previous.replace(month=previous.month - 1))  # fmt: skip
+        starts.insert(
+            0,
+            previous.replace(year=previous.year - 1, month=12)
+            if previous.month == 1
+            else previous.replace(month=previous.month - 1),
+        )
     periods = [Period(start, _next_month(start)) for start in starts]
     trailing = Period(starts[0], periods[-1].end)
     by_period = {f.period: f for f in await figures(session, selection.ports(), periods, "network", now)}
     months = [_month_row(f"{p.start:%Y-%m}", p, by_period.get(index)) for index, p in enumerate(periods)]
     year = _year_of(list(by_period.values()))
     below: list[NeviPort] = []
-    candidates = Selection.narrowed(selection, Evse.id.in_(possibly_below(selection.ports().cte(), trailing,
-                                                                          NEVI_THRESHOLD, now)))  # fmt: skip
+    candidates = Selection.narrowed(
+        selection, Evse.id.in_(possibly_below(selection.ports().cte(), trailing, NEVI_THRESHOLD, now))
+    )
     exact = await figures(session, candidates.ports(), [trailing], "port", now)
     if exact:
         labels = await _Labels.of(session, candidates)
         for figure in exact:
             if figure.uptime < NEVI_THRESHOLD and figure.key in labels.port:
                 uid, charger, _, location_name = labels.port[figure.key]
-                below.append(NeviPort(port_id=figure.key, evse_uid=uid, charger_id=charger,
-                                      location_name=location_name, uptime_percent=figure.uptime))  # fmt: skip
+                below.append(
+                    NeviPort(
+                        port_id=figure.key,
+                        evse_uid=uid,
+                        charger_id=charger,
+                        location_name=location_name,
+                        uptime_percent=figure.uptime,
+                    )
+                )
     if year is not None:
         year = msgspec.structs.replace(year, ports_below_nevi=len(below))
     return NeviReport(
@@ -238,9 +252,21 @@ async def nevi_report(
 
 
 CSV_COLUMNS: Final = (
-    "level", "id", "name", "location", "charger", "ports", "from", "to", "period_minutes", "outage_minutes",
-    "excluded_minutes", "uptime_percent", "below_97", "below_98",
-)  # fmt: skip
+    "level",
+    "id",
+    "name",
+    "location",
+    "charger",
+    "ports",
+    "from",
+    "to",
+    "period_minutes",
+    "outage_minutes",
+    "excluded_minutes",
+    "uptime_percent",
+    "below_97",
+    "below_98",
+)
 
 
 def report_csv(report: UptimeReport, rows: Sequence[UptimeItem] | None = None) -> str:
@@ -254,10 +280,20 @@ def report_csv(report: UptimeReport, rows: Sequence[UptimeItem] | None = None) -
     for item in items:
         writer.writerow(
             [
-                item.level, item.id or "", item.name, item.location_name or "", item.charger_id or "", item.ports,
-                report.start.isoformat(), report.end.isoformat(), f"{item.period_minutes:.2f}",
-                f"{item.outage_minutes:.2f}", f"{item.excluded_minutes:.2f}", f"{item.uptime_percent:.4f}",
-                "yes" if item.below_nevi else "no", "yes" if item.below_industry else "no",
+                item.level,
+                item.id or "",
+                item.name,
+                item.location_name or "",
+                item.charger_id or "",
+                item.ports,
+                report.start.isoformat(),
+                report.end.isoformat(),
+                f"{item.period_minutes:.2f}",
+                f"{item.outage_minutes:.2f}",
+                f"{item.excluded_minutes:.2f}",
+                f"{item.uptime_percent:.4f}",
+                "yes" if item.below_nevi else "no",
+                "yes" if item.below_industry else "no",
             ]
-        )  # fmt: skip
+        )
     return out.getvalue()
