@@ -24,9 +24,10 @@ NAV: tuple[NavItem, ...] = (
 # admins work both consoles: a way back to the support desk
 SUPPORT_LINK = NavItem("support", "Support desk", f"{CONSOLE_PATH}/queue", roles=("admin",))
 
-OPERATIONS_PAGES: list[HTTPRouteHandler] = [uptime_page]
+OPERATIONS_PAGES: list[HTTPRouteHandler] = []
 
 OPERATIONS = ConsoleShell("Voltway operations", ())
+OPERATIONS_PAGES.append(uptime_page(OPERATIONS))
 
 
 def operations_nav() -> tuple[NavItem, ...]:

@@ -6,12 +6,16 @@ marked with its reason. The page passes axe-core without serious or critical vio
 from __future__ import annotations
 
 import subprocess
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from api.db.models import ChargingStation, Evse, PortOutage
 from ocpp_bridge.simulator import SimulatorConfig
 from tests.e2e.test_console import (
     DEMO_CHARGER_SECRET,
@@ -20,11 +24,12 @@ from tests.e2e.test_console import (
     Served,
     accessibility_violations,
     browser,
+    off_the_browser_loop,
     page,
     screenshot,
     wait_for,
 )
-from tests.support import cli_environment, free_port, stop_process, wait_until_ready
+from tests.support import cli_environment, database_session, free_port, stop_process, wait_until_ready
 
 __all__ = ["browser", "page"]  # the console tests' browser and tab, on this module's server
 CHARGER = "SIM-00001"
@@ -77,6 +82,39 @@ def outages(served: Served, headers: dict[str, str], **filters: str) -> list[dic
     return items
 
 
+async def _history(database_url: str) -> None:
+    """Earlier outages of two other chargers of the operator's region, so the page has something below the lines:
+    SIM-00002 faulted for 30 hours (about 95.8 % over 30 days), SIM-00003 offline for 15 hours (about 97.9 %)."""
+    now = datetime.now(UTC)
+    async with database_session(database_url) as session:
+        for charger, hours, cause, error in (
+            ("SIM-00002", 30, "fault", "GroundFailure"),
+            ("SIM-00003", 15, "offline", None),
+        ):
+            port = (
+                await session.execute(
+                    select(Evse.id, Evse.charging_station_id, Evse.location_id)
+                    .join(ChargingStation, ChargingStation.id == Evse.charging_station_id)
+                    .where(ChargingStation.ocpp_id == charger)
+                )
+            ).first()
+            assert port is not None
+            started = now - timedelta(days=10)
+            session.add(
+                PortOutage(
+                    id=uuid.uuid4(),
+                    evse_id=port[0],
+                    charging_station_id=port[1],
+                    location_id=port[2],
+                    cause=cause,
+                    error_code=error,
+                    started_at=started,
+                    ended_at=started + timedelta(hours=hours),
+                )
+            )
+        await session.commit()
+
+
 def test_a_charger_offline_and_back_is_an_outage_an_operator_reads_and_excludes(page: Any, served: Served) -> None:
     operator = served.headers(OPERATOR)
     with simulation(served):
@@ -92,6 +130,7 @@ def test_a_charger_offline_and_back_is_an_outage_an_operator_reads_and_excludes(
     assert closed["endedAt"] is not None
     assert closed["endedAt"] >= closed["startedAt"]
 
+    off_the_browser_loop(_history(served.env["VOLTWAY_DATABASE_URL"]))
     page.goto(f"{served.base}/console?next=/console/uptime")
     page.get_by_label("Email").fill(OPERATOR)
     page.get_by_label("Password").fill("voltway-demo")
