@@ -269,6 +269,12 @@ CSV_COLUMNS: Final = (
 )
 
 
+def _text_cell(value: str | None) -> str:
+    """Names come from imports and operators: one that starts like a formula is kept as text by spreadsheets."""
+    text = value or ""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def report_csv(report: UptimeReport, rows: Sequence[UptimeItem] | None = None) -> str:
     """One row per item, then the network; numbers as plain decimals for spreadsheets."""
     out = io.StringIO()
@@ -282,9 +288,9 @@ def report_csv(report: UptimeReport, rows: Sequence[UptimeItem] | None = None) -
             [
                 item.level,
                 item.id or "",
-                item.name,
-                item.location_name or "",
-                item.charger_id or "",
+                _text_cell(item.name),
+                _text_cell(item.location_name),
+                _text_cell(item.charger_id),
                 item.ports,
                 report.start.isoformat(),
                 report.end.isoformat(),
