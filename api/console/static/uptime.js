@@ -13,8 +13,10 @@ const LOG_PAGE = 50;
 /** A datetime-local value (browser time) for a Date, and back to an ISO instant (UTC). */
 const toLocalInput = (date) => new Date(date.getTime() - date.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 const fromLocalInput = (value) => new Date(value).toISOString();
-/** Now, up to the next whole minute (the inputs hold minutes; the server stops every period at now anyway). */
-const nowUp = () => new Date(Math.ceil(Date.now() / 60_000) * 60_000);
+// the server's clock ahead of this browser's (learnt from the first report): periods are the server's
+let clockSkew = 0;
+/** The server's now, up to the next whole minute (the inputs hold minutes; every period stops at now anyway). */
+const nowUp = () => new Date(Math.ceil((Date.now() + clockSkew) / 60_000) * 60_000);
 const percent = (value) => (value === null || value === undefined ? "—" : `${value.toFixed(2)} %`);
 
 function lines(item) {
@@ -64,9 +66,10 @@ function prefillExclusion(kind, value) {
   byId("x-reason").focus();
 }
 
-async function loadReport() {
-  const query = new URLSearchParams(period());
-  history.replaceState(null, "", `?${query}`);
+/** The report of the period picked; with `serverDefault`, the server's default period (the last 30 days by its
+ * clock), which then fills the picker. */
+async function loadReport({ serverDefault = false } = {}) {
+  let query = new URLSearchParams(serverDefault ? { level: byId("u-level").value } : period());
   const request = ++reportRequest;
   let report;
   try {
@@ -76,6 +79,15 @@ async function loadReport() {
     toast(`The uptime report could not be loaded: ${error.message}`, "error");
     return;
   }
+  if (serverDefault) {
+    clockSkew = new Date(report.to).getTime() - Date.now();
+    byId("u-from").value = toLocalInput(new Date(report.from));
+    byId("u-to").value = toLocalInput(nowUp());
+    byId("x-from").value = toLocalInput(new Date(nowUp().getTime() - DAY));
+    byId("x-to").value = byId("u-to").value;
+    query = new URLSearchParams(period());
+  }
+  history.replaceState(null, "", `?${query}`);
   const network = report.network;
   replaceChildren(
     byId("u-summary"),
@@ -120,15 +132,17 @@ async function loadReport() {
   await showChart("u-chart", `/v1/admin/uptime/chart.svg?${query}`);
 }
 
+/** The NEVI months up to the month picked (or, with none, the server's last full month). */
 async function loadNevi() {
   const month = byId("u-month").value;
   let report;
   try {
-    report = await api(`/v1/admin/uptime/nevi?month=${encodeURIComponent(month)}`);
+    report = await api(`/v1/admin/uptime/nevi${month ? `?month=${encodeURIComponent(month)}` : ""}`);
   } catch (error) {
     toast(`The NEVI report could not be loaded: ${error.message}`, "error");
     return;
   }
+  byId("u-month").value = report.month;
   const year = report.trailingTwelveMonths;
   replaceChildren(
     byId("u-nevi"),
@@ -144,7 +158,7 @@ async function loadNevi() {
         ))
       : null,
   );
-  await showChart("u-nevi-chart", `/v1/admin/uptime/nevi/chart.svg?month=${encodeURIComponent(month)}`);
+  await showChart("u-nevi-chart", `/v1/admin/uptime/nevi/chart.svg?month=${encodeURIComponent(report.month)}`);
 }
 
 async function loadLog(append = false) {
@@ -265,16 +279,16 @@ function applyPreset(value) {
   byId("u-to").value = toLocalInput(end);
 }
 
-function start() {
+async function start() {
   const params = new URLSearchParams(location.search);
-  const now = nowUp();
-  byId("u-from").value = toLocalInput(params.has("from") ? new Date(params.get("from")) : new Date(now.getTime() - 30 * DAY));
-  byId("u-to").value = toLocalInput(params.has("to") ? new Date(params.get("to")) : now);
+  const given = params.has("from") && params.has("to");
+  if (given) {
+    byId("u-from").value = toLocalInput(new Date(params.get("from")));
+    byId("u-to").value = toLocalInput(new Date(params.get("to")));
+    byId("x-from").value = byId("u-from").value;
+    byId("x-to").value = byId("u-to").value;
+  }
   if (["location", "charger", "port"].includes(params.get("level"))) byId("u-level").value = params.get("level");
-  const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 0));
-  byId("u-month").value = `${lastMonth.getUTCFullYear()}-${String(lastMonth.getUTCMonth() + 1).padStart(2, "0")}`;
-  byId("x-from").value = toLocalInput(new Date(now.getTime() - DAY));
-  byId("x-to").value = toLocalInput(now);
   byId("uptime-filters").addEventListener("submit", (event) => {
     event.preventDefault();
     loadReport();
@@ -307,7 +321,8 @@ function start() {
       toast(`The CSV could not be made: ${error.message}`, "error");
     }
   });
-  return Promise.all([loadReport(), loadNevi(), loadLog(), loadExclusions()]);
+  await loadReport({ serverDefault: !given });
+  await Promise.all([loadNevi(), loadLog(), loadExclusions()]);
 }
 
 start();
