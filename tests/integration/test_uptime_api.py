@@ -187,7 +187,7 @@ async def test_bad_input_answers_problem_details(client: Client, database_url: s
     assert "past" in future.text
     month = await client.get("/v1/admin/uptime/nevi", params={"month": "2026-13"}, headers=admin)
     assert month.status_code == 422
-    assert "YYYY-MM" in month.text
+    assert "month" in month.text
     level = await client.get("/v1/admin/uptime", params={"level": "galaxy"}, headers=admin)
     assert level.status_code == 422
     assert "level" in level.text

@@ -17,7 +17,7 @@ from api.domain.uptime import exclusions
 from api.domain.uptime.calculation import Level
 from api.domain.uptime.chart import uptime_chart
 from api.domain.uptime.outage_listing import OutageFilter, outage_page
-from api.domain.uptime.report import Selection, nevi_report, report_csv, uptime_report
+from api.domain.uptime.report import MONTH_PATTERN, Selection, nevi_report, report_csv, uptime_report
 from api.domain.uptime.schemas import (
     ExclusionPage,
     ExclusionView,
@@ -147,7 +147,8 @@ class UptimeController(Controller):
         db_session: DbSession,
         site_scope: CallerScope,
         month: Annotated[
-            str | None, QueryParameter(required=False, description="YYYY-MM; default the last full month")
+            str | None,
+            QueryParameter(required=False, pattern=MONTH_PATTERN, description="YYYY-MM; default the last full month"),
         ] = None,
         location: LocationParam = None,
         region: RegionParam = None,
@@ -164,7 +165,9 @@ class UptimeController(Controller):
         self,
         db_session: DbSession,
         site_scope: CallerScope,
-        month: Annotated[str | None, QueryParameter(required=False, description="YYYY-MM")] = None,
+        month: Annotated[
+            str | None, QueryParameter(required=False, pattern=MONTH_PATTERN, description="YYYY-MM")
+        ] = None,
         location: LocationParam = None,
         region: RegionParam = None,
     ) -> Response[str]:

@@ -35,7 +35,8 @@ METHOD: Final = (
     "23 CFR 680.116(b): per port, uptime = (T - (outage - excluded)) / T x 100, T the period's minutes up to now; "
     "a charger, a location and the network are the mean of their ports"
 )
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH_PATTERN: Final = r"^((?:19|2[0-9])[0-9]{2})-(0[1-9]|1[0-2])$"  # YYYY-MM, 1900 to 2999
+_MONTH = re.compile(MONTH_PATTERN)
 
 
 class Selection:
@@ -161,7 +162,7 @@ def parse_month(month: str) -> datetime:
     """The first instant (UTC) of a YYYY-MM month."""
     match = _MONTH.match(month)
     if match is None:
-        raise InvalidInput([FieldError("month", "give the month as YYYY-MM, e.g. 2026-11")])
+        raise InvalidInput([FieldError("month", "give the month as YYYY-MM (1900 to 2999), e.g. 2026-11")])
     return datetime(int(match[1]), int(match[2]), 1, tzinfo=UTC)
 
 
