@@ -4,6 +4,7 @@ back closes it, and changes written by other paths (maintenance) are caught by t
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -130,3 +131,28 @@ async def test_the_sweep_records_maintenance_and_repeats_harmlessly(sessions: Fa
     async with sessions() as session:
         ((cause, ended),) = (await session.execute(select(PortOutage.cause, PortOutage.ended_at))).all()
     assert (cause, ended) == ("maintenance", began + timedelta(minutes=20))
+
+
+async def test_two_processes_sweeping_at_once_open_one_interval(sessions: Factory, database_url: str) -> None:
+    """Each process sweeps on its own timer; two sweeps of the same change at the same moment, each on its own
+    connection pool (as two processes would), leave one open interval, not two."""
+    from api.db.engine import create_engine, create_session_factory
+
+    (port,) = await charger(sessions, "CP-TWO", ports=1)
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(Evse)
+            .where(Evse.id == port.evse_id)
+            .values(status="OUTOFORDER", ocpp_status="Faulted", error_code="HighTemperature")
+        )
+    engines = [create_engine(database_url) for _ in range(2)]
+    try:
+        logs = [OutageLog(create_session_factory(engine)) for engine in engines]
+        for _ in range(3):
+            await asyncio.gather(*(log.sweep() for log in logs))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    async with sessions() as session:
+        rows = (await session.execute(select(PortOutage.cause, PortOutage.error_code, PortOutage.ended_at))).all()
+    assert rows == [("fault", "HighTemperature", None)]

@@ -182,10 +182,12 @@ async def record(session: AsyncSession, states: Sequence[PortState], now: dateti
                 }
             )
     table = _outages
-    for outage_id, at in closes.items():
+    # in one order in every process (rows by id, index entries by port), so two recording at once never deadlock
+    for outage_id in sorted(closes):
         await session.execute(
-            update(table).where(table.c.id == outage_id, table.c.ended_at.is_(None)).values(ended_at=at)
+            update(table).where(table.c.id == outage_id, table.c.ended_at.is_(None)).values(ended_at=closes[outage_id])
         )
+    opens.sort(key=lambda row: row["evse_id"])
     for part in chunks(opens):
         await session.execute(_insert_open(session), list(part))
     return len(closes) + len(opens)
