@@ -57,6 +57,7 @@ from api.domain.support.knowledge import KnowledgeController
 from api.domain.support.report_controllers import SupportMetricsController
 from api.domain.support.tools_controllers import SupportToolsController
 from api.domain.system.controllers import SystemController
+from api.domain.uptime.controllers import UptimeController
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging
 from api.metrics.endpoint import METRICS_SECURITY, MetricsController
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         services.maintenance.scan.start()
         await services.alert_feed.start()
         services.alert_scan.start()
+        services.outage_sweep.start()
         if settings.ocpi_document_refresh_seconds:
             services.ocpi_location_documents.start()
             services.ocpi_location_documents.wake()  # at once: the first crawl after a start finds them stored
@@ -199,6 +201,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SupportTicketController,
             SupportToolsController,
             MetricsController,
+            UptimeController,
             KnowledgeController,
             OrganisationController,
             AlertController,

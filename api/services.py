@@ -65,6 +65,7 @@ from api.domain.support.publishing import TicketAnnouncer
 from api.domain.support.report_tickets import ReportTickets
 from api.domain.support.services import SupportService
 from api.domain.support.sla import build_policy
+from api.domain.uptime.outage_log import SWEEP_SECONDS, OutageLog
 from api.mail.outbox import MailOutbox
 from api.metrics import instruments as metrics
 from api.periodic import Periodic
@@ -120,6 +121,7 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     fleet_patterns: FleetPatterns  # the same fault on many chargers of one model and firmware
     fleet_sweep: Periodic  # clears fleet patterns that aged out
     maintenance: Maintenance  # schedules' work orders opened as they come due; EVSEs held out of service
+    outage_sweep: Periodic  # the outage log brought in step with statuses other paths wrote (maintenance, releases)
 
 
 def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts, PaymentEvents, StripeWebhooks]:
@@ -201,6 +203,9 @@ def build_services(settings: Settings) -> Services:
     sessions.roaming = ocpi_pushes
     if bridge is not None:
         bridge.live.on_status_changed = ocpi_pushes.evse_statuses_changed
+    outage_log = OutageLog(session_factory)
+    if bridge is not None:
+        bridge.live.on_ports_changed = outage_log.ports_changed
     deliveries = DeliveryWorker(
         session_factory,
         targets_from_settings(settings),
@@ -316,6 +321,7 @@ def build_services(settings: Settings) -> Services:
         fleet_patterns=fleet_patterns,
         fleet_sweep=Periodic("fleet-pattern-sweep", 3600.0, fleet_patterns.sweep),
         maintenance=Maintenance(session_factory, on_status_changed=ocpi_pushes.evse_statuses_changed),
+        outage_sweep=Periodic("outage-sweep", SWEEP_SECONDS, outage_log.sweep),
     )
 
 
@@ -331,6 +337,7 @@ async def close_services(services: Services) -> None:
     await services.reconciliation.stop()
     await services.support_auto_close.stop()
     await services.ocpi_location_documents.stop()
+    await services.outage_sweep.stop()
     await services.ticket_feed.stop()
     await services.network_feed.stop()
     await services.network_tickets.stop()  # the bridge's own shutdown is no charger going offline

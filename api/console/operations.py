@@ -15,6 +15,7 @@ from api.console.money import money_page
 from api.console.network_page import network_page
 from api.console.performance_page import performance_page
 from api.console.shell import CONSOLE_PATH, ConsoleShell, NavItem
+from api.console.uptime_page import uptime_page
 
 NAV: tuple[NavItem, ...] = (
     NavItem("network", "Network", f"{CONSOLE_PATH}/network"),
@@ -36,6 +37,7 @@ OPERATIONS_PAGES.append(alerts_page(OPERATIONS))
 OPERATIONS_PAGES.append(money_page(OPERATIONS))
 OPERATIONS_PAGES.append(network_page(OPERATIONS))
 OPERATIONS_PAGES.append(performance_page(OPERATIONS))
+OPERATIONS_PAGES.append(uptime_page(OPERATIONS))
 
 
 def operations_nav() -> tuple[NavItem, ...]:

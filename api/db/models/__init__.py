@@ -50,6 +50,7 @@ from api.db.models.stations import (
     Tariff,
 )
 from api.db.models.support import SupportTicket, SupportTicketEvent, SupportTicketMessage
+from api.db.models.uptime import PortOutage, UptimeExclusion
 
 __all__ = [
     "AccountToken",
@@ -102,6 +103,7 @@ __all__ = [
     "PaymentCustomer",
     "PaymentWebhookEvent",
     "PerformanceFlag",
+    "PortOutage",
     "PowerBaseline",
     "RefreshToken",
     "Region",
@@ -114,6 +116,7 @@ __all__ = [
     "SupportTicketEvent",
     "SupportTicketMessage",
     "Tariff",
+    "UptimeExclusion",
     "User",
     "WorkOrder",
     "WorkOrderChecklistItem",
