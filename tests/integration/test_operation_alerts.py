@@ -57,6 +57,22 @@ async def test_a_fault_opens_one_alert_however_often_it_is_reported_and_tells_th
     assert len(await network.alerts()) == 2
 
 
+async def test_each_fleet_fault_pattern_is_its_own_alert(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Fleet patterns name no charger: the pattern they name (model, firmware, error code) tells them apart."""
+    network = await build_network(sessions)
+    first = "Acme DC50 / firmware 2.1 / GroundFailure"
+    second = "Acme DC50 / firmware 2.2 / OverVoltage"
+    await network.report("fleet_fault_pattern", None, at=FRIDAY, pattern=first, chargers="A-1, A-2, A-3")
+    await network.report("fleet_fault_pattern", None, at=FRIDAY + minutes(1), pattern=second, chargers="B-1, B-2, B-3")
+    await network.report(
+        "fleet_fault_pattern", None, at=FRIDAY + minutes(2), pattern=first, chargers="A-1, A-2, A-3, A-4"
+    )
+
+    alerts = sorted(await network.alerts(), key=lambda a: a.opened_at)
+    assert [(a.detail["pattern"], a.occurrences) for a in alerts] == [(first, 2), (second, 1)]
+    assert alerts[0].detail["chargers"] == "A-1, A-2, A-3, A-4"
+
+
 async def test_a_condition_must_hold_for_the_raise_time_before_an_alert_opens(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:

@@ -49,8 +49,11 @@ STOP_SECONDS = 10.0  # what a stopping process waits for the queued reports
 _Queued = tuple[ConditionReport, "asyncio.Future[None]"]
 
 
-def live_key(rule: str, charger_id: str | None, connector_id: int | None) -> str:
-    return f"{rule}:{charger_id or '*'}:{connector_id or 0}"
+def live_key(condition: ConditionReport) -> str:
+    """One alert per rule, charger and connector; a network-wide condition (no charger) is told apart by what it
+    names as its `pattern` (a fleet fault pattern: model, firmware and error code), kept within the column's 200."""
+    subject = condition.charger_id or condition.detail.get("pattern", "*")[:120]
+    return f"{condition.rule}:{subject}:{condition.connector_id or 0}"
 
 
 def _lock_number(key: str) -> int:
@@ -191,7 +194,7 @@ class AlertEngine:
 
     async def _apply_batch(self, batch: list[_Queued]) -> None:
         changes = Changes()
-        keyed = [(live_key(c.rule, c.charger_id, c.connector_id), c) for c, _ in batch]
+        keyed = [(live_key(c), c) for c, _ in batch]
         keyed.sort(key=lambda item: item[0])
         async with self.session_factory() as session:
             keys = [key for key, _ in keyed]
