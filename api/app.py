@@ -33,6 +33,7 @@ from api.domain.ocpi.headers import OcpiHeadersMiddleware
 from api.domain.ocpi.open_data import OpenDataController
 from api.domain.ocpi.partners import use_settings as use_ocpi_settings
 from api.domain.ocpi.router import ocpi_exception_handlers, ocpi_router
+from api.domain.operations.alerts.controllers import AlertController, AlertRuleController
 from api.domain.operations.money.controllers import MoneyController, RevenueSharePrintController
 from api.domain.operations.network.controllers import NetworkController
 from api.domain.operations.organisation import OrganisationController
@@ -56,6 +57,7 @@ from api.domain.support.knowledge import KnowledgeController
 from api.domain.support.report_controllers import SupportMetricsController
 from api.domain.support.tools_controllers import SupportToolsController
 from api.domain.system.controllers import SystemController
+from api.domain.uptime.controllers import UptimeController
 from api.errors import EXCEPTION_HANDLERS
 from api.logs import configure_logging
 from api.metrics.endpoint import METRICS_SECURITY, MetricsController
@@ -149,6 +151,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         await services.network_feed.start()
         services.support_auto_close.start()
         services.maintenance.scan.start()
+        await services.alert_feed.start()
+        services.alert_scan.start()
+        services.outage_sweep.start()
         services.detectors.start()
         if settings.ocpi_document_refresh_seconds:
             services.ocpi_location_documents.start()
@@ -197,8 +202,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SupportTicketController,
             SupportToolsController,
             MetricsController,
+            UptimeController,
             KnowledgeController,
             OrganisationController,
+            AlertController,
+            AlertRuleController,
             MoneyController,
             RevenueSharePrintController,
             NetworkController,

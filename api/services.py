@@ -25,6 +25,13 @@ from api.domain.ocpi.push_auth import OcpiPartnerAuth
 from api.domain.ocpi.push_targets import PushTargets
 from api.domain.ocpi.pushes import OcpiPushes
 from api.domain.ocpi.roaming_authorisation import RoamingAuthoriser
+from api.domain.operations.alerts.engine import AlertEngine
+from api.domain.operations.alerts.feed import AlertFeed
+from api.domain.operations.alerts.notices import Notices
+from api.domain.operations.alerts.rulebook import LiveRuleBook
+from api.domain.operations.alerts.scan import AlertScan
+from api.domain.operations.alerts.tickets import AlertTickets
+from api.domain.operations.alerts.timing import parse_timing
 from api.domain.operations.conditions import DEFAULT_RULES, StaticRuleBook
 from api.domain.operations.detectors.network import LoggedConditions, NetworkDetectors
 from api.domain.operations.fleet import FleetPatterns
@@ -60,6 +67,7 @@ from api.domain.support.publishing import TicketAnnouncer
 from api.domain.support.report_tickets import ReportTickets
 from api.domain.support.services import SupportService
 from api.domain.support.sla import build_policy
+from api.domain.uptime.outage_log import SWEEP_SECONDS, OutageLog
 from api.mail.outbox import MailOutbox
 from api.metrics import instruments as metrics
 from api.periodic import Periodic
@@ -106,11 +114,16 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     report_tickets: ReportTickets  # tickets drivers' station problem reports open
     ocpi_pushes: OcpiPushes  # EVSE statuses, sessions and CDRs to roaming partners, through `deliveries`
     ocpi_location_documents: Periodic  # our locations' stored OCPI JSON, rebuilt when they change
+    alert_rules: LiveRuleBook  # the alert rules with operators' overrides (a RuleBook for the detectors)
+    alert_engine: AlertEngine  # the ConditionSink the detectors report to
+    alert_scan: AlertScan  # raise and clear times, held notices, escalation, the minor digest
+    alert_feed: AlertFeed  # live alert changes for the operations console
     network_feed: NetworkFeed  # live charger, EVSE and session changes for the operators' network view
     performance: PerformanceMonitor  # derating and energy anomalies, judged as each transaction ends
     fleet_patterns: FleetPatterns  # the same fault on many chargers of one model and firmware
     fleet_sweep: Periodic  # clears fleet patterns that aged out
     maintenance: Maintenance  # schedules' work orders opened as they come due; EVSEs held out of service
+    outage_sweep: Periodic  # the outage log brought in step with statuses other paths wrote (maintenance, releases)
     detectors: NetworkDetectors  # what raises and clears alert conditions (offline, faults, failed starts ...)
 
 
@@ -145,8 +158,8 @@ def notification_provider(settings: Settings) -> NotificationProvider:
 def build_services(settings: Settings) -> Services:
     engine = create_engine(settings.database_url)
     session_factory = create_session_factory(engine)
-    # alert detectors, attached below to the payment provider, the sessions service and the OCPP backend; they
-    # report to the log with the default rules until `detectors.connect(sink, rules)` hands them to the alert engine
+    # alert detectors, attached below to the payment provider, the sessions service and the OCPP backend, and
+    # connected to the alert engine once it is built (until then a report would only be logged)
     detectors = NetworkDetectors(session_factory, sink=LoggedConditions(), rules=StaticRuleBook(DEFAULT_RULES))
     access_tokens = AccessTokenIssuer(settings.secret_key, settings.access_token_ttl_seconds)
     outbox = MailOutbox(settings.smtp_url, settings.mail_from, settings.mail_per_address_per_hour)
@@ -198,6 +211,9 @@ def build_services(settings: Settings) -> Services:
     sessions.roaming = ocpi_pushes
     if bridge is not None:
         bridge.live.on_status_changed = ocpi_pushes.evse_statuses_changed
+    outage_log = OutageLog(session_factory)
+    if bridge is not None:
+        bridge.live.on_ports_changed = outage_log.ports_changed
     deliveries = DeliveryWorker(
         session_factory,
         targets_from_settings(settings),
@@ -229,10 +245,10 @@ def build_services(settings: Settings) -> Services:
     if bridge is not None:
         bridge.live.on_stored = network_feed.stored
     network_tickets = NetworkTickets(session_factory, support.policy)
-    # conditions found outside the alert engine; their `sink` is the alert engine
-    rule_book = StaticRuleBook(DEFAULT_RULES)
-    performance = PerformanceMonitor(session_factory, rule_book)
-    fleet_patterns = FleetPatterns(session_factory, rule_book)
+    # conditions found outside the alert engine; their `sink` is the alert engine (below)
+    alert_rules = LiveRuleBook(session_factory)
+    performance = PerformanceMonitor(session_factory, alert_rules)
+    fleet_patterns = FleetPatterns(session_factory, alert_rules)
     report_tickets = ReportTickets(support.policy, danger=assistant.recognizer.safety.check)
     stations.report_filing = report_tickets
     if bridge is not None:
@@ -244,6 +260,22 @@ def build_services(settings: Settings) -> Services:
     network_tickets.on_ticket_changed = report_tickets.on_ticket_changed = TicketAnnouncer(
         session_factory, ticket_feed, support_alerts.wake
     )
+    alert_feed = AlertFeed(settings.database_url)
+    alert_engine = AlertEngine(
+        session_factory,
+        rules=alert_rules,
+        notices=Notices(
+            deliveries, outbox, base_url=settings.base_url, escalation_emails=settings.operations_escalation_emails
+        ),
+        tickets=AlertTickets(support.policy),
+        feed=alert_feed,
+        timing=parse_timing(
+            settings.operations_quiet_hours, settings.operations_digest_time, settings.operations_time_zone
+        ),
+    )
+    alert_engine.on_ticket_changed = network_tickets.on_ticket_changed
+    performance.sink = fleet_patterns.sink = alert_engine
+    detectors.connect(alert_engine, alert_rules)  # offline, faults, failed starts, stuck stops, payments ...
     return Services(
         settings=settings,
         engine=engine,
@@ -290,11 +322,16 @@ def build_services(settings: Settings) -> Services:
         ocpi_location_documents=Periodic(
             "ocpi-location-documents", settings.ocpi_document_refresh_seconds, refresh_documents
         ),
+        alert_rules=alert_rules,
+        alert_engine=alert_engine,
+        alert_scan=AlertScan(alert_engine),
+        alert_feed=alert_feed,
         network_feed=network_feed,
         performance=performance,
         fleet_patterns=fleet_patterns,
         fleet_sweep=Periodic("fleet-pattern-sweep", 3600.0, fleet_patterns.sweep),
         maintenance=Maintenance(session_factory, on_status_changed=ocpi_pushes.evse_statuses_changed),
+        outage_sweep=Periodic("outage-sweep", SWEEP_SECONDS, outage_log.sweep),
         detectors=detectors,
     )
 
@@ -302,12 +339,16 @@ def build_services(settings: Settings) -> Services:
 async def close_services(services: Services) -> None:
     await services.maintenance.scan.stop()
     await services.support_alerts.stop()
+    await services.alert_scan.stop()
+    await services.alert_engine.stop()
+    await services.alert_feed.stop()
     await services.ocpi_pushes.drain()
     services.ocpi_pushes.targets.unlisten()
     await services.deliveries.stop()
     await services.reconciliation.stop()
     await services.support_auto_close.stop()
     await services.ocpi_location_documents.stop()
+    await services.outage_sweep.stop()
     await services.ticket_feed.stop()
     await services.network_feed.stop()
     await services.network_tickets.stop()  # the bridge's own shutdown is no charger going offline

@@ -19,6 +19,7 @@ from typing import Literal
 
 import msgspec
 
+from api.domain.operations.alerts.timing import AlertTimingError, parse_timing
 from api.domain.support.sla import SlaConfigError, build_policy
 
 logger = logging.getLogger(__name__)
@@ -137,6 +138,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     support_reopen_days: int = 7  # a driver may reopen a solved ticket for this many days
     support_webhook_url: str = ""  # urgent tickets and SLA warnings are POSTed here (empty: not sent)
     support_webhook_secret: str = ""  # signs those deliveries (X-Voltway-Signature)
+    operations_webhook_url: str = ""  # operations alerts (opened, resolved, escalated, digest) are POSTed here
+    operations_webhook_secret: str = ""  # signs those deliveries (X-Voltway-Signature)
+    operations_time_zone: str = "UTC"  # the operations team's IANA time zone, for quiet hours and the digest
+    operations_quiet_hours: str = ""  # "22:00-07:00": major alerts wait until it ends (critical ones do not)
+    operations_digest_time: str = "08:00"  # minor alerts are mailed in one digest at this time, Monday to Friday
+    operations_escalation_emails: tuple[str, ...] = ()  # unacknowledged critical/major alerts also go here
     delivery_max_attempts: int = 12  # an outbound delivery is dead after this many failed attempts
     delivery_backoff_seconds: float = 10.0  # the first retry's delay; it doubles per attempt (with jitter)
     delivery_backoff_cap_seconds: float = 3600.0  # the longest delay between two attempts
@@ -383,6 +390,24 @@ def resolve_secret_key(configured: str, env: Environment, data_dir: Path) -> str
     return generated
 
 
+def check_operations_settings(settings: Settings) -> None:
+    """The operations alerts' webhook, quiet hours, digest time and escalation addresses."""
+    try:
+        parse_timing(settings.operations_quiet_hours, settings.operations_digest_time, settings.operations_time_zone)
+    except AlertTimingError as exc:
+        raise SettingsError(f"VOLTWAY_OPERATIONS_QUIET_HOURS / _DIGEST_TIME / _TIME_ZONE: {exc}") from None
+    url = settings.operations_webhook_url
+    if url and not url.startswith(("http://", "https://")):
+        raise SettingsError("VOLTWAY_OPERATIONS_WEBHOOK_URL must be an http(s) URL")
+    if url and len(settings.operations_webhook_secret) < 16:
+        raise SettingsError(
+            "VOLTWAY_OPERATIONS_WEBHOOK_SECRET must be set (16 characters or more) with the webhook URL"
+        )
+    wrong = [e for e in settings.operations_escalation_emails if "@" not in e]
+    if wrong:
+        raise SettingsError(f"VOLTWAY_OPERATIONS_ESCALATION_EMAILS: not an email address: {wrong[0]!r}")
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build settings from the environment (or the mapping given), validating every value."""
     source: Mapping[str, str] = os.environ if environ is None else environ
@@ -472,6 +497,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         support_reopen_days=_int(source, "VOLTWAY_SUPPORT_REOPEN_DAYS", 7, minimum=1),
         support_webhook_url=source.get("VOLTWAY_SUPPORT_WEBHOOK_URL", "").strip(),
         support_webhook_secret=source.get("VOLTWAY_SUPPORT_WEBHOOK_SECRET", "").strip(),
+        operations_webhook_url=source.get("VOLTWAY_OPERATIONS_WEBHOOK_URL", "").strip(),
+        operations_webhook_secret=source.get("VOLTWAY_OPERATIONS_WEBHOOK_SECRET", "").strip(),
+        operations_time_zone=source.get("VOLTWAY_OPERATIONS_TIME_ZONE", "").strip() or "UTC",
+        operations_quiet_hours=source.get("VOLTWAY_OPERATIONS_QUIET_HOURS", "").strip(),
+        operations_digest_time=source.get("VOLTWAY_OPERATIONS_DIGEST_TIME", "").strip() or "08:00",
+        operations_escalation_emails=tuple(
+            e.strip() for e in source.get("VOLTWAY_OPERATIONS_ESCALATION_EMAILS", "").split(",") if e.strip()
+        ),
         delivery_max_attempts=_int(source, "VOLTWAY_DELIVERY_MAX_ATTEMPTS", 12, minimum=1),
         delivery_backoff_seconds=float(_int(source, "VOLTWAY_DELIVERY_BACKOFF", 10, minimum=1)),
         delivery_backoff_cap_seconds=float(_int(source, "VOLTWAY_DELIVERY_BACKOFF_CAP", 3600, minimum=1)),
@@ -500,6 +533,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError("VOLTWAY_SUPPORT_WEBHOOK_URL must be an http(s) URL")
     if settings.support_webhook_url and len(settings.support_webhook_secret) < 16:
         raise SettingsError("VOLTWAY_SUPPORT_WEBHOOK_SECRET must be set (16 characters or more) with the webhook URL")
+    check_operations_settings(settings)
     if bool(settings.ocpp_tls_cert) != bool(settings.ocpp_tls_key):
         raise SettingsError("VOLTWAY_OCPP_TLS_CERT and VOLTWAY_OCPP_TLS_KEY must be set together")
     if settings.ocpp_tls_client_ca and not settings.ocpp_tls_cert:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from litestar.handlers import HTTPRouteHandler
 
+from api.console.alerts import alerts_page
 from api.console.maintenance_page import maintenance_page
 from api.console.money import money_page
 from api.console.network_page import network_page
 from api.console.performance_page import performance_page
 from api.console.shell import CONSOLE_PATH, ConsoleShell, NavItem
+from api.console.uptime_page import uptime_page
 
 NAV: tuple[NavItem, ...] = (
     NavItem("network", "Network", f"{CONSOLE_PATH}/network"),
@@ -31,9 +33,11 @@ OPERATIONS_PAGES: list[HTTPRouteHandler] = []
 
 OPERATIONS = ConsoleShell("Voltway operations", ())
 OPERATIONS_PAGES.append(maintenance_page(OPERATIONS))
+OPERATIONS_PAGES.append(alerts_page(OPERATIONS))
 OPERATIONS_PAGES.append(money_page(OPERATIONS))
 OPERATIONS_PAGES.append(network_page(OPERATIONS))
 OPERATIONS_PAGES.append(performance_page(OPERATIONS))
+OPERATIONS_PAGES.append(uptime_page(OPERATIONS))
 
 
 def operations_nav() -> tuple[NavItem, ...]:

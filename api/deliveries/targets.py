@@ -13,6 +13,7 @@ import msgspec
 from api.settings import Settings
 
 SUPPORT_WEBHOOK: Final = "support_webhook"
+OPERATIONS_WEBHOOK: Final = "operations_webhook"
 
 
 class Target(msgspec.Struct, frozen=True):
@@ -52,4 +53,8 @@ def targets_from_settings(settings: Settings) -> Targets:
     targets = Targets()
     if settings.support_webhook_url:
         targets.register(Target(SUPPORT_WEBHOOK, settings.support_webhook_url, settings.support_webhook_secret))
+    if settings.operations_webhook_url:
+        targets.register(
+            Target(OPERATIONS_WEBHOOK, settings.operations_webhook_url, settings.operations_webhook_secret)
+        )
     return targets

@@ -42,6 +42,12 @@ ALSO_EXPECTED: dict[str, tuple[str, str]] = {
     "/v1/admin/work-orders/{work_order_id}": ("422", "the assignee an operator or admin, tickets that exist"),
     "/v1/admin/work-orders/{work_order_id}/complete": ("422", "closing notes that are not only blanks"),
     "/v1/admin/work-orders/{work_order_id}/comments": ("422", "a comment that is not only blanks"),
+    "/v1/admin/uptime": ("422", "from before to, from in the past, at most three years: rules between parameters"),
+    "/v1/admin/uptime/export.csv": ("422", "from before to, from in the past, at most three years"),
+    "/v1/admin/uptime/chart.svg": ("422", "from before to, from in the past, at most three years"),
+    "/v1/admin/uptime/nevi": ("422", "the month must not be in the future: a rule against the clock"),
+    "/v1/admin/uptime/nevi/chart.svg": ("422", "the month must not be in the future: a rule against the clock"),
+    "/v1/admin/outages/exclusions": ("422", "exactly one of three targets, to after from, at most 366 days"),
 }
 # Event streams the caller may open never end, so no answer completes; their access is checked by the
 # authorisation matrix (which reads only the status) and their events by the integration tests.

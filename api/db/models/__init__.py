@@ -27,6 +27,7 @@ from api.db.models.money import HostAgreement
 from api.db.models.ocpi import OcpiLocationDocument, OcpiPartner
 from api.db.models.ocpi_cdrs import OcpiCdr
 from api.db.models.ocpi_tokens import OcpiToken
+from api.db.models.operation_alerts import AlertDigest, AlertRuleOverride, OperationAlert, OperationAlertEvent
 from api.db.models.organisation import BusinessUnit, OperatorScope, Region
 from api.db.models.payment_attempts import PaymentAttempt
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
@@ -50,9 +51,12 @@ from api.db.models.stations import (
     Tariff,
 )
 from api.db.models.support import SupportTicket, SupportTicketEvent, SupportTicketMessage
+from api.db.models.uptime import PortOutage, UptimeExclusion
 
 __all__ = [
     "AccountToken",
+    "AlertDigest",
+    "AlertRuleOverride",
     "Base",
     "BridgeProcess",
     "BusinessUnit",
@@ -93,12 +97,15 @@ __all__ = [
     "OcpiLocationDocument",
     "OcpiPartner",
     "OcpiToken",
+    "OperationAlert",
+    "OperationAlertEvent",
     "OperatorScope",
     "OutboundDelivery",
     "PaymentAttempt",
     "PaymentCustomer",
     "PaymentWebhookEvent",
     "PerformanceFlag",
+    "PortOutage",
     "PowerBaseline",
     "RefreshToken",
     "Region",
@@ -111,6 +118,7 @@ __all__ = [
     "SupportTicketEvent",
     "SupportTicketMessage",
     "Tariff",
+    "UptimeExclusion",
     "User",
     "WorkOrder",
     "WorkOrderChecklistItem",

@@ -39,6 +39,8 @@ _Current = tuple[datetime | None, str, tuple[str, str | None, str | None]]
 # an EVSE a work order holds out of service keeps that status until the work order gives it back
 HELD: Final = "maintenance"
 StatusHook = Callable[[AsyncSession, list[tuple[uuid.UUID, str]], datetime], Awaitable[None]]
+# (session, EVSE ids whose status was written, OCPP ids whose connection was written, the flush's time)
+PortsHook = Callable[[AsyncSession, list[uuid.UUID], list[str], datetime], Awaitable[None]]
 
 
 class StoredLink(NamedTuple):
@@ -206,6 +208,8 @@ class LiveStateWriter:
         self.on_status_changed: StatusHook | None = None
         # told after each flush's commit what it changed, for live views; must return at once and not raise
         self.on_stored: StoredHook | None = None
+        # told, inside the same transaction, of every status and connection written (the outage log)
+        self.on_ports_changed: PortsHook | None = None
 
     @property
     def running(self) -> bool:
@@ -386,6 +390,8 @@ class LiveStateWriter:
                 await touch_locations(session, touched, revision, now)
             if moved and self.on_status_changed is not None:
                 await self.on_status_changed(session, moved, now)
+            if (changed or links) and self.on_ports_changed is not None:
+                await self.on_ports_changed(session, [row["b_id"] for row in changed], sorted(links), now)
         return stored_links, stored
 
     @staticmethod

@@ -1,7 +1,7 @@
 """alert detectors: payment attempts for the payment failure rate, and sessions by charger and time
 
 Revision ID: 0034
-Revises: 0030
+Revises: 0029
 Create Date: 2026-12-06 18:40:00.000000
 
 `payment_attempts` keeps the outcome of every pre-authorisation and capture for two days, so every process counts
@@ -17,7 +17,7 @@ from alembic import op
 import api.db.types
 
 revision = "0034"
-down_revision = "0030"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 

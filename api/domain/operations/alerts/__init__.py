@@ -1,0 +1,1 @@
+"""Operations alerts: the engine behind the detectors' condition reports, its scan, notices and API."""
