@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from api.db.engine import create_engine, create_session_factory
 from api.db.models import ChargingStation
+from api.db.models.operation_alerts import OperationAlert
 from api.domain.operations.conditions import DEFAULT_RULES, StaticRuleBook
 from api.domain.operations.detectors.network import NetworkDetectors
 from api.domain.operations.detectors.offline import OfflineChargers
@@ -292,3 +293,47 @@ async def test_a_simulated_charger_whose_firmware_update_fails_raises_firmware_f
             await wait_for(reported, "the failed installation reported")
         assert sink.of("firmware_failure") == [(CHARGER, None, True)]
         assert sink.last("firmware_failure").detail["status"] == "InstallationFailed"
+
+
+async def _fault_alert(database_url: str) -> tuple[bool, dict[str, Any]] | None:
+    """(whether the condition still holds, detail) of the connector_faulted alert the engine keeps, if any."""
+    async with database_session(database_url) as session:
+        row = (
+            await session.execute(
+                select(OperationAlert.condition_active, OperationAlert.detail).where(
+                    OperationAlert.rule == "connector_faulted", OperationAlert.charger_id == CHARGER
+                )
+            )
+        ).one_or_none()
+        return None if row is None else (row[0], row[1])
+
+
+async def test_the_alert_engine_keeps_the_fault_the_detectors_report(database_url: str) -> None:
+    """Without a recording sink: the app's own alert engine hears the fault and its end."""
+    await _prepare(database_url, 1)
+    async with served_app(database_url) as (app, base, ocpp_url), httpx.AsyncClient(timeout=10) as client:
+        detectors: NetworkDetectors = app.state.detectors
+        charger_1_6 = ScriptedCharger(CHARGER, PASSWORD)
+        await charger_1_6.connect(ocpp_url)
+        try:
+            await wait_for(lambda: _all_available(client, base, 1), "the charger available")
+            fault = {"connectorId": 1, "errorCode": "GroundFailure", "status": "Faulted", "timestamp": _now()}
+            await charger_1_6.call("StatusNotification", fault)
+            await detectors.drain()
+
+            async def raised() -> tuple[bool, dict[str, Any]] | None:
+                found = await _fault_alert(database_url)
+                return found if found is not None and found[0] else None
+
+            _, detail = await wait_for(raised, "the engine holding the fault")
+            assert detail["errorCode"] == "GroundFailure"
+            await charger_1_6.status("Available")
+            await detectors.drain()
+
+            async def cleared() -> bool:
+                found = await _fault_alert(database_url)
+                return found is not None and not found[0]
+
+            await wait_for(cleared, "the engine told the fault cleared")
+        finally:
+            await charger_1_6.close()
