@@ -68,7 +68,7 @@ async def test_each_fleet_fault_pattern_is_its_own_alert(sessions: async_session
         "fleet_fault_pattern", None, at=FRIDAY + minutes(2), pattern=first, chargers="A-1, A-2, A-3, A-4"
     )
 
-    alerts = sorted(await network.alerts(), key=lambda a: a.opened_at)
+    alerts = sorted(await network.alerts(), key=lambda a: a.occurrences, reverse=True)
     assert [(a.detail["pattern"], a.occurrences) for a in alerts] == [(first, 2), (second, 1)]
     assert alerts[0].detail["chargers"] == "A-1, A-2, A-3, A-4"
 
