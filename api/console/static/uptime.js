@@ -69,6 +69,8 @@ function prefillExclusion(kind, value) {
 /** The report of the period picked; with `serverDefault`, the server's default period (the last 30 days by its
  * clock), which then fills the picker. */
 async function loadReport({ serverDefault = false } = {}) {
+  // a change before the first answer filled the picker: the server's default period, at the level asked for
+  if (!byId("u-from").value || !byId("u-to").value) serverDefault = true;
   let query = new URLSearchParams(serverDefault ? { level: byId("u-level").value } : period());
   const request = ++reportRequest;
   let report;
