@@ -32,6 +32,7 @@ from api.domain.ocpi.headers import OcpiHeadersMiddleware
 from api.domain.ocpi.open_data import OpenDataController
 from api.domain.ocpi.partners import use_settings as use_ocpi_settings
 from api.domain.ocpi.router import ocpi_exception_handlers, ocpi_router
+from api.domain.operations.metrics.controllers import OperatorMetricsController
 from api.domain.payments.controllers import PaymentMethodController, StripeWebhookController
 from api.domain.sessions.controllers import (
     DeviceController,
@@ -172,6 +173,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ChatController,
             SupportDutyController,
             SupportMetricsController,
+            OperatorMetricsController,
             ConversationEventsController,
             MyTicketController,
             SupportQueueController,

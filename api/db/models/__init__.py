@@ -16,6 +16,7 @@ from api.db.models.chat import ChatActionAudit, ChatConversation, ChatMessage
 from api.db.models.deliveries import OutboundDelivery
 from api.db.models.device_model import ChargerDeviceEvent, ChargerMonitor, ChargerRequest, ChargerVariable
 from api.db.models.mail import MailMessage
+from api.db.models.metrics import ChargerHours, ChargerRollup, DriverFirstSession
 from api.db.models.ocpi import OcpiLocationDocument, OcpiPartner
 from api.db.models.ocpi_cdrs import OcpiCdr
 from api.db.models.ocpi_tokens import OcpiToken
@@ -47,10 +48,12 @@ __all__ = [
     "ChangeCounter",
     "ChargerCommandAudit",
     "ChargerDeviceEvent",
+    "ChargerHours",
     "ChargerLocalList",
     "ChargerLogEntry",
     "ChargerMonitor",
     "ChargerRequest",
+    "ChargerRollup",
     "ChargerSecurityProfile",
     "ChargerVariable",
     "ChargingProfileRecord",
@@ -62,6 +65,7 @@ __all__ = [
     "ChatMessage",
     "Connector",
     "Device",
+    "DriverFirstSession",
     "EVChargingNeedsRecord",
     "Evse",
     "Favourite",
