@@ -155,12 +155,12 @@ class _Charger:
     location_id: uuid.UUID
     location_name: str
     time_zone: str
+    ports: int
 
 
 async def metrics_report(db: AsyncSession, picked: MetricsFilter, scope: SiteScope, now: datetime) -> MetricsReport:
     """Every figure of the report for the chargers the filter and the caller's sites select."""
     chargers = await _chargers(db, picked, scope)
-    ports = await _ports(db, [charger.id for charger in chargers])
     sums = await _rollup_sums(db, picked, scope)
     days = (picked.last - picked.first).days + 1
     period_hours = days * 24.0
@@ -171,7 +171,7 @@ async def metrics_report(db: AsyncSession, picked: MetricsFilter, scope: SiteSco
     total_ports = 0
     for charger in chargers:
         own = sums.get(charger.id, _Sums())
-        own_ports = ports.get(charger.id, 0)
+        own_ports = charger.ports
         charger_rows.append(
             ChargerFigures(
                 charger_id=charger.ocpp_id,
@@ -216,6 +216,7 @@ async def metrics_report(db: AsyncSession, picked: MetricsFilter, scope: SiteSco
 
 
 async def _chargers(db: AsyncSession, picked: MetricsFilter, scope: SiteScope) -> list[_Charger]:
+    ports = select(func.count()).where(Evse.charging_station_id == ChargingStation.id).scalar_subquery()
     query = (
         select(
             ChargingStation.id,
@@ -224,33 +225,20 @@ async def _chargers(db: AsyncSession, picked: MetricsFilter, scope: SiteScope) -
             Location.id,
             func.coalesce(Location.name, Location.address),
             Location.time_zone,
+            ports,
         )
         .join(Location, Location.id == ChargingStation.location_id)
         .where(ChargingStation.location_id.in_(_locations(picked, scope)))
     )
     if picked.model is not None:
         query = query.where(ChargingStation.model == picked.model)
-    rows = await db.execute(query)
-    return [_Charger(*row) for row in rows.all()]
-
-
-async def _ports(db: AsyncSession, charger_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    if not charger_ids:
-        return {}
-    counts: dict[uuid.UUID, int] = {}
-    for start in range(0, len(charger_ids), 5000):
-        rows = await db.execute(
-            select(Evse.charging_station_id, func.count())
-            .where(Evse.charging_station_id.in_(charger_ids[start : start + 5000]))
-            .group_by(Evse.charging_station_id)
-        )
-        counts.update({charger_id: n for charger_id, n in rows.all() if charger_id is not None})
-    return counts
+    rows = await (await db.connection()).execute(query)
+    return [_Charger(*row) for row in rows]
 
 
 async def _rollup_sums(db: AsyncSession, picked: MetricsFilter, scope: SiteScope) -> dict[uuid.UUID, _Sums]:
     table = ChargerRollup
-    rows = await db.execute(
+    rows = await (await db.connection()).execute(
         select(
             table.charging_station_id,
             table.currency,
@@ -266,31 +254,30 @@ async def _rollup_sums(db: AsyncSession, picked: MetricsFilter, scope: SiteScope
         .group_by(table.charging_station_id, table.currency)
     )
     sums: dict[uuid.UUID, _Sums] = {}
-    for charger_id, currency, sessions, failed, energy, duration, delivering, first, revenue in rows.all():
-        own = sums.setdefault(charger_id, _Sums())
-        own.add(
-            _Sums(
-                sessions=int(sessions or 0),
-                failed_starts=int(failed or 0),
-                energy_wh=float(energy or 0),
-                duration_seconds=float(duration or 0),
-                delivering_seconds=float(delivering or 0),
-                first_time_drivers=int(first or 0),
-                revenue_minor=defaultdict(int, {currency: int(revenue or 0)}) if revenue else defaultdict(int),
-            )
-        )
+    for charger_id, currency, sessions, failed, energy, duration, delivering, first, revenue in rows:
+        own = sums.get(charger_id)
+        if own is None:
+            own = sums[charger_id] = _Sums()
+        own.sessions += int(sessions or 0)
+        own.failed_starts += int(failed or 0)
+        own.energy_wh += float(energy or 0)
+        own.duration_seconds += float(duration or 0)
+        own.delivering_seconds += float(delivering or 0)
+        own.first_time_drivers += int(first or 0)
+        if revenue:
+            own.revenue_minor[currency] += int(revenue)
     return sums
 
 
 async def _heatmap(db: AsyncSession, picked: MetricsFilter, scope: SiteScope) -> Heatmap:
     table = ChargerHours
-    rows = await db.execute(
+    rows = await (await db.connection()).execute(
         select(table.weekday, *(func.sum(getattr(table, column)) for column in HOUR_COLUMNS))
         .where(_period(table, picked.first, picked.last), _selected(table, picked, scope))
         .group_by(table.weekday)
     )
     cells = [[0] * 24 for _ in WEEKDAYS]
-    for weekday, *hours in rows.all():
+    for weekday, *hours in rows:
         cells[weekday] = [int(n or 0) for n in hours]
     return Heatmap(weekdays=list(WEEKDAYS), sessions=cells)
 
