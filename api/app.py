@@ -33,6 +33,8 @@ from api.domain.ocpi.open_data import OpenDataController
 from api.domain.ocpi.partners import use_settings as use_ocpi_settings
 from api.domain.ocpi.router import ocpi_exception_handlers, ocpi_router
 from api.domain.operations.metrics.controllers import OperatorMetricsController
+from api.domain.operations.organisation import OrganisationController
+from api.domain.operations.scope import provide_site_scope
 from api.domain.payments.controllers import PaymentMethodController, StripeWebhookController
 from api.domain.sessions.controllers import (
     DeviceController,
@@ -110,7 +112,15 @@ def openapi_config() -> OpenAPIConfig:
                 name="Support",
                 description="The support desk (agent or admin role): queue, tickets, replies, live feed, duty, metrics",
             ),
-            Tag(name="Administration", description="Operator endpoints (admin role)"),
+            Tag(
+                name="Administration",
+                description="Chargers, tariffs and accounts (admin; operators on their own sites)",
+            ),
+            Tag(
+                name="Operations",
+                description="The operations console's data: network, alerts, maintenance, uptime, metrics, money "
+                "(operator and admin; an operator sees their own regions and business units)",
+            ),
             Tag(name="System", description="Liveness and readiness probes"),
         ],
         use_handler_docstrings=True,
@@ -181,12 +191,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SupportToolsController,
             MetricsController,
             KnowledgeController,
+            OrganisationController,
             console_router(),
             ocpi_router(),
             OpenDataController,
         ],
         dependencies={
             "db_session": Provide(provide_db_session),
+            "site_scope": Provide(provide_site_scope),
             "principal": Provide(provide_principal, sync_to_thread=False),
             "client_address": Provide(provide_client_address, sync_to_thread=False),
         },

@@ -3,11 +3,13 @@ simulated OCPP charger per EVSE (SIM-00001 ...) and RFID cards for the simulated
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db.models import Evse, Location
+from api.db.models import BusinessUnit, ChargingStation, Evse, Location, OperatorScope, Region, User
 from api.demo_network import generate_demo_network
 from api.domain.chargers.provisioning import add_tokens_in_bulk, attach_chargers
 from api.domain.stations.importing import store_feed
@@ -21,8 +23,12 @@ DEMO_PASSWORD = "voltway-demo"
 DEMO_ACCOUNTS: tuple[tuple[str, str, Role], ...] = (
     ("driver@example.com", "Dana Driver", "driver"),
     ("agent@example.com", "Avery Agent", "agent"),
+    ("operator@example.com", "Olly Operator", "operator"),
     ("admin@example.com", "Alex Admin", "admin"),
 )
+# the demo's regions are its countries; its business units tell motorway sites from city ones
+DEMO_REGIONS = {"NLD": "Netherlands", "DEU": "Germany", "FRA": "France", "BEL": "Belgium", "GBR": "United Kingdom"}
+DEMO_OPERATOR = "operator@example.com"
 SIMULATOR_PREFIX = "SIM-"
 SIMULATED_CARDS = tuple(f"TAG-{n:04d}" for n in range(1, 10_000))  # what the simulator's drivers tap
 
@@ -77,4 +83,46 @@ async def seed_demo(settings: Settings, *, only_if_empty: bool) -> str:
             "in VOLTWAY_DEMO_CHARGER_PASSWORD; "
             f"{cards} new RFID cards TAG-0001 ... TAG-9999"
         )
+        async with services.session_factory() as session:
+            lines.append(await _organise_demo(session))
+            await session.commit()
     return "\n".join(lines)
+
+
+async def _organise_demo(session: AsyncSession) -> str:
+    """Regions (countries) and business units (motorway or city sites) for the demo's locations, and the demo
+    operator looking after the region of the first simulated charger."""
+    regions: dict[str, Region] = {r.name: r for r in await session.scalars(select(Region))}
+    units: dict[str, BusinessUnit] = {u.name: u for u in await session.scalars(select(BusinessUnit))}
+
+    def region(name: str) -> uuid.UUID:
+        if name not in regions:
+            regions[name] = Region(id=uuid.uuid4(), name=name)
+            session.add(regions[name])
+        return regions[name].id
+
+    def unit(name: str) -> uuid.UUID:
+        if name not in units:
+            units[name] = BusinessUnit(id=uuid.uuid4(), name=name)
+            session.add(units[name])
+        return units[name].id
+
+    locations = list(await session.scalars(select(Location).where(Location.source == "demo")))
+    for location in locations:
+        location.region_id = region(DEMO_REGIONS.get(location.country, location.country))
+        location.business_unit_id = unit("Motorway sites" if " km " in (location.name or "") else "City sites")
+    await session.flush()
+    operator = await session.scalar(select(User).where(User.email == DEMO_OPERATOR, User.role == "operator"))
+    first = await session.scalar(
+        select(Location.region_id)
+        .join(ChargingStation, ChargingStation.location_id == Location.id)
+        .where(ChargingStation.ocpp_id == f"{SIMULATOR_PREFIX}00001")
+    )
+    scoped = ""
+    if operator is not None and first is not None:
+        granted = await session.scalar(select(OperatorScope.id).where(OperatorScope.user_id == operator.id))
+        if granted is None:
+            session.add(OperatorScope(user_id=operator.id, region_id=first))
+        name = next(name for name, region in regions.items() if region.id == first)
+        scoped = f"; {DEMO_OPERATOR} looks after {name}"
+    return f"demo organisation: {len(regions)} regions, {len(units)} business units{scoped}"

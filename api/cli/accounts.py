@@ -6,6 +6,7 @@ import argparse
 import secrets
 
 from api.cli.command import CommandError, prepare_database, run_coroutine
+from api.security.tokens import ROLES
 from api.settings import load_settings
 
 
@@ -43,7 +44,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     users_commands = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
     add = users_commands.add_parser("add", help="create an account", description="Create a staff or driver account.")
     add.add_argument("email")
-    add.add_argument("--role", choices=["driver", "agent", "admin"], default="driver", help="default: driver")
+    add.add_argument("--role", choices=list(ROLES), default="driver", help="default: driver")
     add.add_argument("--password", help="at least 10 characters; generated and shown once when omitted")
     add.add_argument("--name", default="", help="display name (default: the part of the email before @)")
     users_commands.add_parser("list", help="list accounts", description="List accounts with their roles.")

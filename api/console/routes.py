@@ -9,6 +9,7 @@ from __future__ import annotations
 from litestar import Response, Router, get
 from litestar.params import FromPath
 
+from api.console.operations import OPERATIONS, OPERATIONS_PAGES, operations_nav
 from api.console.shell import CONSOLE_PATH, ConsoleShell, NavItem, assets_router
 
 SUPPORT = ConsoleShell(
@@ -18,6 +19,7 @@ SUPPORT = ConsoleShell(
         NavItem("knowledge", "Knowledge base", f"{CONSOLE_PATH}/knowledge"),
     ),
 )
+SUPPORT_NAV = SUPPORT.nav
 
 
 @get("/", sync_to_thread=False)
@@ -43,8 +45,14 @@ def knowledge_page() -> Response[str]:
 
 def console_router() -> Router:
     """Everything under /console, out of the OpenAPI document like the docs UI."""
+    OPERATIONS.nav = operations_nav()
+    # admins work both consoles: a way to the operations pages, once there are some
+    first = OPERATIONS.nav[0] if OPERATIONS.nav else None
+    SUPPORT.nav = (
+        (*SUPPORT_NAV, NavItem("operations", "Operations", first.href, roles=("admin",))) if first else SUPPORT_NAV
+    )
     return Router(
         CONSOLE_PATH,
-        route_handlers=[sign_in_page, queue_page, ticket_page, knowledge_page, assets_router()],
+        route_handlers=[sign_in_page, queue_page, ticket_page, knowledge_page, *OPERATIONS_PAGES, assets_router()],
         include_in_schema=False,
     )

@@ -29,6 +29,7 @@ class NavItem(msgspec.Struct, frozen=True):
     key: str
     label: str
     href: str
+    roles: tuple[str, ...] = ()  # shown only to these roles (all staff when empty)
 
 
 class ConsoleShell:

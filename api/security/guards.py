@@ -80,6 +80,8 @@ def requires_role(*roles: Role) -> RoleGuard:
     return RoleGuard(frozenset(roles))
 
 
-signed_in = requires_role("driver", "agent", "admin")
+signed_in = requires_role("driver", "agent", "operator", "admin")
 staff_only = requires_role("agent", "admin")
 admin_only = requires_role("admin")
+# Operators keep chargers running on their own sites (see api/domain/operations/scope.py); admins act on everything.
+operations = requires_role("operator", "admin")

@@ -11,8 +11,8 @@ from typing import Literal
 import jwt
 import msgspec
 
-Role = Literal["driver", "agent", "admin"]
-ROLES: tuple[Role, ...] = ("driver", "agent", "admin")
+Role = Literal["driver", "agent", "operator", "admin"]
+ROLES: tuple[Role, ...] = ("driver", "agent", "operator", "admin")
 ISSUER = "voltway"
 ALGORITHM = "HS256"
 

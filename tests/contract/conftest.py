@@ -39,6 +39,7 @@ ROLE_ACCOUNTS: dict[str, tuple[Role, str]] = {
     "driver_b": ("driver", "driver-b@example.com"),
     "erased_driver": ("driver", "erased@example.com"),
     "agent": ("agent", "agent@example.com"),
+    "operator": ("operator", "operator@example.com"),
     "admin": ("admin", "admin@example.com"),
 }
 

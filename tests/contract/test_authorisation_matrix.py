@@ -6,8 +6,10 @@ Each row names a policy; each policy says what every caller gets:
 - ALLOWED: past authorisation (the answer may still be 404 or 422 for the made-up input, never 401/403 or 5xx);
 - 401 / 403 / 404: exactly that status (404 is how another driver's resource looks: it is not there for them).
 
-Roles later features add (operator, charger) get a column in CALLERS and a line in each policy. The OCPI partner
-(a registered roaming platform with its credentials token) is one: it opens the OCPI area and nothing of the app.
+Roles later features add get a column in CALLERS and a line in each policy. The operator (operations console)
+works on the chargers of their own sites only: a charger elsewhere (here: one that does not exist) is 404 for
+them. The OCPI partner (a registered roaming platform with its credentials token) opens the OCPI area and nothing
+of the app.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from litestar.handlers import HTTPRouteHandler, WebsocketRouteHandler
 from tests.contract.conftest import ServedApi
 
 ALLOWED: Final = "allowed"
-CALLERS = ("anonymous", "driver_a", "driver_b", "erased_driver", "agent", "admin", "ocpi_partner")
+CALLERS = ("anonymous", "driver_a", "driver_b", "erased_driver", "agent", "operator", "admin", "ocpi_partner")
 APP_CALLERS = CALLERS[:-1]
 
 # policy -> outcome per caller
@@ -37,6 +39,7 @@ POLICIES: dict[str, dict[str, str | int]] = {
         "driver_b": ALLOWED,
         "erased_driver": 401,
         "agent": ALLOWED,
+        "operator": ALLOWED,
         "admin": ALLOWED,
         "ocpi_partner": 401,
     },
@@ -46,6 +49,7 @@ POLICIES: dict[str, dict[str, str | int]] = {
         "driver_b": 404,
         "erased_driver": 401,
         "agent": 404,
+        "operator": 404,
         "admin": 404,
         "ocpi_partner": 401,
     },
@@ -55,6 +59,7 @@ POLICIES: dict[str, dict[str, str | int]] = {
         "driver_b": 403,
         "erased_driver": 401,
         "agent": 403,
+        "operator": 403,
         "admin": ALLOWED,
         "ocpi_partner": 401,
     },
@@ -64,6 +69,27 @@ POLICIES: dict[str, dict[str, str | int]] = {
         "driver_b": 403,
         "erased_driver": 401,
         "agent": ALLOWED,
+        "operator": 403,
+        "admin": ALLOWED,
+        "ocpi_partner": 401,
+    },
+    "operations": {  # operators and admins (the operations console)
+        "anonymous": 401,
+        "driver_a": 403,
+        "driver_b": 403,
+        "erased_driver": 401,
+        "agent": 403,
+        "operator": ALLOWED,
+        "admin": ALLOWED,
+        "ocpi_partner": 401,
+    },
+    "staff_operations": {  # a charger's journal and faults: the support desk and the operations console
+        "anonymous": 401,
+        "driver_a": 403,
+        "driver_b": 403,
+        "erased_driver": 401,
+        "agent": ALLOWED,
+        "operator": ALLOWED,
         "admin": ALLOWED,
         "ocpi_partner": 401,
     },
@@ -76,6 +102,7 @@ POLICIES: dict[str, dict[str, str | int]] = {
         "driver_b": 404,
         "erased_driver": 401,
         "agent": 404,
+        "operator": 404,
         "admin": 404,
         "ocpi_partner": 401,
     },
@@ -182,44 +209,44 @@ MATRIX: dict[str, str] = {
     "GET /v1/admin/tariffs": "admin",
     "GET /v1/admin/tariffs/{tariff_id:str}": "admin",
     "PUT /v1/admin/tariffs/{tariff_id:str}": "admin",
-    "GET /v1/admin/chargers": "admin",
-    "GET /v1/admin/chargers/commands": "admin",
-    "POST /v1/admin/chargers/{charger_id:str}/commands/{command:str}": "admin",
-    "GET /v1/admin/chargers/{charger_id:str}/journal": "staff",
-    "GET /v1/admin/chargers/{charger_id:str}/faults": "staff",
-    "GET /v1/admin/chargers/{charger_id:str}/charging-profiles": "admin",
-    "POST /v1/admin/chargers/{charger_id:str}/charging-profiles": "admin",
-    "DELETE /v1/admin/chargers/{charger_id:str}/charging-profiles": "admin",
-    "POST /v1/admin/chargers/{charger_id:str}/charging-profiles/report": "admin",
-    "GET /v1/admin/chargers/{charger_id:str}/composite-schedule": "admin",
-    "GET /v1/admin/chargers/{charger_id:str}/ev-charging-needs": "admin",
+    "GET /v1/admin/chargers": "operations",
+    "GET /v1/admin/chargers/commands": "operations",
+    "POST /v1/admin/chargers/{charger_id:str}/commands/{command:str}": "operations",
+    "GET /v1/admin/chargers/{charger_id:str}/journal": "staff_operations",
+    "GET /v1/admin/chargers/{charger_id:str}/faults": "staff_operations",
+    "GET /v1/admin/chargers/{charger_id:str}/charging-profiles": "operations",
+    "POST /v1/admin/chargers/{charger_id:str}/charging-profiles": "operations",
+    "DELETE /v1/admin/chargers/{charger_id:str}/charging-profiles": "operations",
+    "POST /v1/admin/chargers/{charger_id:str}/charging-profiles/report": "operations",
+    "GET /v1/admin/chargers/{charger_id:str}/composite-schedule": "operations",
+    "GET /v1/admin/chargers/{charger_id:str}/ev-charging-needs": "operations",
     "GET /v1/admin/chargers/{charger_id:str}/security-events": "admin",
     "GET /v1/admin/chargers/{charger_id:str}/certificates": "admin",
     "GET /v1/admin/chargers/{charger_id:str}/security-profile": "admin",
     "PUT /v1/admin/chargers/{charger_id:str}/security-profile": "admin",
     "GET /v1/admin/chargers/{charger_id:str}/installed-certificates": "admin",
     "POST /v1/admin/chargers/{charger_id:str}/installed-certificates": "admin",
-    "GET /v1/admin/chargers/{charger_id:str}/variables": "admin",
-    "POST /v1/admin/chargers/{charger_id:str}/variables/get": "admin",
-    "POST /v1/admin/chargers/{charger_id:str}/variables/set": "admin",
-    "POST /v1/admin/chargers/{charger_id:str}/variables/refresh": "admin",
-    "GET /v1/admin/chargers/{charger_id:str}/events": "admin",
-    "GET /v1/admin/chargers/{charger_id:str}/monitors": "admin",
-    "GET /v1/admin/chargers/{charger_id:str}/requests": "admin",
-    "GET /v1/admin/chargers/{charger_id:str}/requests/{kind:str}/{request_id:int}": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/variables": "operations",
+    "POST /v1/admin/chargers/{charger_id:str}/variables/get": "operations",
+    "POST /v1/admin/chargers/{charger_id:str}/variables/set": "operations",
+    "POST /v1/admin/chargers/{charger_id:str}/variables/refresh": "operations",
+    "GET /v1/admin/chargers/{charger_id:str}/events": "operations",
+    "GET /v1/admin/chargers/{charger_id:str}/monitors": "operations",
+    "GET /v1/admin/chargers/{charger_id:str}/requests": "operations",
+    "GET /v1/admin/chargers/{charger_id:str}/requests/{kind:str}/{request_id:int}": "operations",
     "PUT /v1/admin/tokens/{uid:str}/authorisation": "admin",
     "POST /v1/admin/chargers/{charger_id:str}/local-list/sync": "admin",
     "GET /v1/admin/chargers/{charger_id:str}/local-list": "admin",
     "GET /v1/admin/reservations": "admin",
     "POST /v1/admin/reservations": "admin",
     "POST /v1/admin/reservations/{reservation_id:int}/cancel": "admin",
-    "GET /v1/admin/chargers/{charger_id:str}/ocpp": "admin",
-    "POST /v1/admin/chargers/{charger_id:str}/ocpp/{action:str}": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/ocpp": "operations",
+    "POST /v1/admin/chargers/{charger_id:str}/ocpp/{action:str}": "operations",
     "POST /v1/admin/chargers/{charger_id:str}/password": "admin",
     "POST /v1/admin/chargers/{charger_id:str}/approve": "admin",
     "POST /v1/admin/chargers/{charger_id:str}/block": "admin",
     "POST /v1/admin/chargers/{charger_id:str}/unblock": "admin",
-    "GET /v1/admin/chargers/{charger_id:str}/audit": "admin",
+    "GET /v1/admin/chargers/{charger_id:str}/audit": "operations",
     "GET /ocpi/cpo/2.2.1/tokens/{country_code:str}/{party_id:str}/{token_uid:str}": "ocpi",
     "PUT /ocpi/cpo/2.2.1/tokens/{country_code:str}/{party_id:str}/{token_uid:str}": "ocpi",
     "PATCH /ocpi/cpo/2.2.1/tokens/{country_code:str}/{party_id:str}/{token_uid:str}": "ocpi",
@@ -242,6 +269,15 @@ MATRIX: dict[str, str] = {
     "GET /ocpi/cpo/2.2.1/cdrs": "ocpi",
     # Unregistering ends the partner's token: called after its other calls.
     "DELETE /ocpi/cpo/2.2.1/credentials": "ocpi",
+    "GET /v1/admin/regions": "operations",
+    "POST /v1/admin/regions": "admin",
+    "DELETE /v1/admin/regions/{region_id:uuid}": "admin",
+    "GET /v1/admin/business-units": "operations",
+    "POST /v1/admin/business-units": "admin",
+    "DELETE /v1/admin/business-units/{unit_id:uuid}": "admin",
+    "PUT /v1/admin/locations/{location_id:uuid}/organisation": "admin",
+    "GET /v1/admin/operators/{user_id:uuid}/scope": "admin",
+    "PUT /v1/admin/operators/{user_id:uuid}/scope": "admin",
     # Erasing an account is called last, so that it does not take the caller's later calls with it.
     "DELETE /v1/me": "signed_in",
 }
@@ -280,6 +316,9 @@ def _path_values(api: ServedApi, owned: dict[str, str]) -> dict[str, str]:
         "country_code": "DE",
         "party_id": "FKE",
         "token_uid": "NO-SUCH-TOKEN",
+        "region_id": str(uuid.uuid4()),
+        "unit_id": str(uuid.uuid4()),
+        "user_id": str(uuid.uuid4()),
         **owned,
     }
 

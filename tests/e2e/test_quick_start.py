@@ -115,6 +115,14 @@ def test_served_quick_start_journey(server: tuple[str, dict[str, str]]) -> None:
 
         demo = http.post("/v1/auth/login", json={"email": "admin@example.com", "password": "voltway-demo"})
         assert demo.status_code == 200
+        admin = {"Authorization": f"Bearer {demo.json()['accessToken']}"}
+        # the demo operator looks after one region: some of the network's chargers, not all of them
+        operator_login = http.post("/v1/auth/login", json={"email": "operator@example.com", "password": "voltway-demo"})
+        operator = {"Authorization": f"Bearer {operator_login.json()['accessToken']}"}
+        theirs = {c["ocppId"] for c in http.get("/v1/admin/chargers", headers=operator).json()}
+        everything = {c["ocppId"] for c in http.get("/v1/admin/chargers", headers=admin).json()}
+        assert "SIM-00001" in theirs
+        assert theirs < everything
 
         statuses = [
             http.post("/v1/auth/login", json={"email": "driver@example.com", "password": "wrong!"}).status_code

@@ -1,12 +1,12 @@
 // Sign-in to the console with the API's own login; drivers are turned away, and their sign-in is ended at once.
-import { clearAuth, consolePath, currentAuth, isStaff, problemOf, storeTokens } from "./shell.js";
+import { clearAuth, consolePath, currentAuth, homeOf, isStaff, problemOf, storeTokens } from "./shell.js";
 
 const form = document.getElementById("sign-in-form");
 const error = document.getElementById("sign-in-error");
 
-function next() {
+function next(role) {
   const wanted = new URLSearchParams(location.search).get("next") || "";
-  return wanted.startsWith(`${consolePath}/`) && !wanted.startsWith("//") ? wanted : `${consolePath}/queue`;
+  return wanted.startsWith(`${consolePath}/`) && !wanted.startsWith("//") ? wanted : homeOf(role);
 }
 
 function fail(text) {
@@ -16,7 +16,7 @@ function fail(text) {
 
 const signedIn = currentAuth();
 if (signedIn && signedIn.profile && isStaff(signedIn.profile.role) && signedIn.expiresAt > Date.now()) {
-  location.replace(next());
+  location.replace(next(signedIn.profile.role));
 }
 
 form.addEventListener("submit", async (event) => {
@@ -56,7 +56,7 @@ form.addEventListener("submit", async (event) => {
       return;
     }
     storeTokens(pair, { id: profile.id, name: profile.name, email: profile.email, role: profile.role });
-    location.assign(next());
+    location.assign(next(profile.role));
   } catch {
     fail("The server cannot be reached. Try again.");
   } finally {

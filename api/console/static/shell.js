@@ -3,7 +3,10 @@
 // toasts, a confirm dialog and keyboard shortcuts. No cookies: nothing here can be forged from another site.
 
 const AUTH_KEY = "voltway.console.auth";
-const STAFF_ROLES = new Set(["agent", "admin"]);
+const STAFF_ROLES = new Set(["agent", "operator", "admin"]);
+// the pages each role may open, and where a role lands after signing in
+export const SUPPORT_ROLES = ["agent", "admin"];
+export const OPERATIONS_ROLES = ["operator", "admin"];
 const REFRESH_MARGIN_MS = 60_000;
 
 export const consolePath = document.body.dataset.console || "/console";
@@ -69,6 +72,11 @@ export function clearAuth() {
 
 export function isStaff(role) {
   return STAFF_ROLES.has(role);
+}
+
+/** The page a role starts on: operators on the network, agents and admins on the support queue. */
+export function homeOf(role) {
+  return role === "operator" ? `${consolePath}/network` : `${consolePath}/queue`;
 }
 
 /** Keep a token pair from the login or a refresh, with the profile of who signed in. */
@@ -450,14 +458,22 @@ export function money(amount, currency) {
 // ----- the page frame ---------------------------------------------------------------------------------------
 
 /**
- * Start a signed-in page: staff only, the header filled in, sign-out and shortcuts wired. Without a staff sign-in
+ * Start a signed-in page: staff of `roles` only (another staff role goes to its own start page), the header filled in, sign-out and shortcuts wired. Without a staff sign-in
  * it goes to the sign-in page and never resolves, so the page's module stops there (`await startPage()`).
  */
-export async function startPage() {
+export async function startPage({ roles = SUPPORT_ROLES } = {}) {
   const auth = currentAuth();
   if (!auth || !auth.profile || !isStaff(auth.profile.role)) {
     goToSignIn();
     return new Promise(() => {});
+  }
+  if (!roles.includes(auth.profile.role)) {
+    // a page of the other console: go to this role's own start page instead
+    location.replace(homeOf(auth.profile.role));
+    return new Promise(() => {});
+  }
+  for (const item of document.querySelectorAll("[data-roles]")) {
+    item.hidden = !item.dataset.roles.split(" ").includes(auth.profile.role);
   }
   const who = byId("who");
   if (who) who.textContent = `${auth.profile.name || auth.profile.email} (${auth.profile.role})`;

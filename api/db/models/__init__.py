@@ -20,6 +20,7 @@ from api.db.models.metrics import ChargerHours, ChargerRollup, DriverFirstSessio
 from api.db.models.ocpi import OcpiLocationDocument, OcpiPartner
 from api.db.models.ocpi_cdrs import OcpiCdr
 from api.db.models.ocpi_tokens import OcpiToken
+from api.db.models.organisation import BusinessUnit, OperatorScope, Region
 from api.db.models.payments import PaymentCustomer, PaymentWebhookEvent
 from api.db.models.security import (
     ChargerSecurityProfile,
@@ -45,6 +46,7 @@ __all__ = [
     "AccountToken",
     "Base",
     "BridgeProcess",
+    "BusinessUnit",
     "ChangeCounter",
     "ChargerCommandAudit",
     "ChargerDeviceEvent",
@@ -81,10 +83,12 @@ __all__ = [
     "OcpiLocationDocument",
     "OcpiPartner",
     "OcpiToken",
+    "OperatorScope",
     "OutboundDelivery",
     "PaymentCustomer",
     "PaymentWebhookEvent",
     "RefreshToken",
+    "Region",
     "Reservation",
     "SecurityEventRecord",
     "SessionAdjustment",

@@ -61,6 +61,10 @@ class Location(Base):
     # moved on by database triggers whenever anything an OCPI partner sees of this location changes, except live
     # status: a stored OCPI document built at another version is stale (see api/domain/ocpi/location_documents.py)
     ocpi_content_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # how operators group their sites (api/db/models/organisation.py); operators see the locations of their groups.
+    # No foreign key (see migration 0026): removing a region or business unit clears these in the same transaction.
+    region_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    business_unit_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
 
 
 class ChargingStation(Base):

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.db.models import ChargerCommandAudit
 from api.db.types import utc_now
 from api.schema import AppStruct
+from api.security.tokens import Principal
 from ocpp_bridge import commands as ocpp_commands
 from ocpp_bridge import errors as ocpp_errors
 
@@ -34,6 +35,11 @@ class Operator(msgspec.Struct, frozen=True):
     @classmethod
     def admin(cls, user_id: uuid.UUID) -> Operator:
         return cls(actor=f"admin {user_id}", admin_id=user_id)
+
+    @classmethod
+    def of(cls, principal: Principal) -> Operator:
+        """A signed-in admin or operator (the audit names the role that acted)."""
+        return cls(actor=f"{principal.role} {principal.user_id}", admin_id=principal.user_id)
 
 
 CLI = Operator(actor="cli")

@@ -11,12 +11,14 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
+from api.db.models import ChargingStation
 from api.deps import CurrentPrincipal, DbSession
 from api.domain.chargers import audit, registration
 from api.domain.chargers.bridge_problems import answer
 from api.domain.chargers.operations import ChargerOperations
 from api.domain.chargers.provisioning import ChargerSummary, list_chargers
 from api.domain.chargers.station_lookup import station_or_404
+from api.domain.operations.scope import CallerScope, operations_chargers
 from api.errors import ServiceUnavailable
 from api.openapi_contract import problems
 from api.schema import AppStruct
@@ -76,12 +78,13 @@ def _json(value: object) -> Response[bytes]:
 class AdminChargerController(Controller):
     path = "/v1/admin/chargers"
     tags = ["Administration"]
-    guards = [admin_only]
+    guards = [operations_chargers]
     security = [{"BearerToken": []}]
 
     @get("", summary="Our chargers with their connection and registration state")
-    async def list_chargers(self, db_session: DbSession) -> list[ChargerSummary]:
-        return await list_chargers(db_session)
+    async def list_chargers(self, db_session: DbSession, site_scope: CallerScope) -> list[ChargerSummary]:
+        """An operator sees the chargers of their own sites."""
+        return await list_chargers(db_session, site_scope.where(ChargingStation.location_id))
 
     @get("/commands", summary="The commands that can be sent to a charger")
     async def list_commands(self) -> list[CommandName]:
@@ -116,7 +119,7 @@ class AdminChargerController(Controller):
         async def run() -> ocpp_commands.CommandResult:
             await operations.station(charger_id)
             command_request = ocpp_commands.request_from_arguments(command, body or b"{}")
-            return await operations.send(audit.Operator.admin(principal.user_id), charger_id, command_request)
+            return await operations.send(audit.Operator.of(principal), charger_id, command_request)
 
         return _json(await answer(charger_id, run()))
 
@@ -160,7 +163,7 @@ class AdminChargerController(Controller):
             if station.ocpp_version is not None:  # checked here; else where the charger is held, by its version
                 ocpp_calls.checked_payload(station.ocpp_version, action, body)
             call = ocpp_commands.OcppCall(action=action, payload=msgspec.Raw(body))
-            return await operations.send(audit.Operator.admin(principal.user_id), charger_id, call)
+            return await operations.send(audit.Operator.of(principal), charger_id, call)
 
         result = await answer(charger_id, run())
         if isinstance(result, ocpp_commands.OcppCallResult):
@@ -169,6 +172,7 @@ class AdminChargerController(Controller):
 
     @post(
         "/{charger_id:str}/password",
+        guards=[admin_only],
         status_code=200,
         summary="Give a charger a new password (OCPP password rotation)",
         responses=problems(404, 409, 502, 503, 504),
@@ -180,12 +184,11 @@ class AdminChargerController(Controller):
         once the charger accepts, both its old and new password work until it connects with the new one, then
         only the new one. The secret is never shown or logged. Answers the charger's reply."""
         operations = _operations(state)
-        return _json(
-            await answer(charger_id, operations.rotate_password(audit.Operator.admin(principal.user_id), charger_id))
-        )
+        return _json(await answer(charger_id, operations.rotate_password(audit.Operator.of(principal), charger_id)))
 
     @post(
         "/{charger_id:str}/approve",
+        guards=[admin_only],
         status_code=200,
         summary="Approve a Pending charger",
         responses=problems(404, 409, 502, 503, 504),
@@ -196,21 +199,33 @@ class AdminChargerController(Controller):
         """Its registration becomes accepted, it gets a password of its own (so it must be connected), optionally
         moves to an existing location, and is asked to send a new BootNotification, which is Accepted."""
         operations = _operations(state)
-        operator = audit.Operator.admin(principal.user_id)
+        operator = audit.Operator.of(principal)
         await answer(charger_id, operations.approve(operator, charger_id, data.location_id))
         return Registration(ocpp_id=charger_id, registration_status=registration.ACCEPTED)
 
-    @post("/{charger_id:str}/block", status_code=200, summary="Block a charger", responses=problems(404, 503))
+    @post(
+        "/{charger_id:str}/block",
+        guards=[admin_only],
+        status_code=200,
+        summary="Block a charger",
+        responses=problems(404, 503),
+    )
     async def block(self, charger_id: FromPath[str], state: State, principal: CurrentPrincipal) -> Registration:
         """Its BootNotification is answered Rejected (with VOLTWAY_OCPP_REJECTED_INTERVAL) and its other messages
         refused."""
-        operator = audit.Operator.admin(principal.user_id)
+        operator = audit.Operator.of(principal)
         await answer(charger_id, _operations(state).set_registration(operator, charger_id, registration.BLOCKED))
         return Registration(ocpp_id=charger_id, registration_status=registration.BLOCKED)
 
-    @post("/{charger_id:str}/unblock", status_code=200, summary="Unblock a charger", responses=problems(404, 503))
+    @post(
+        "/{charger_id:str}/unblock",
+        guards=[admin_only],
+        status_code=200,
+        summary="Unblock a charger",
+        responses=problems(404, 503),
+    )
     async def unblock(self, charger_id: FromPath[str], state: State, principal: CurrentPrincipal) -> Registration:
-        operator = audit.Operator.admin(principal.user_id)
+        operator = audit.Operator.of(principal)
         await answer(charger_id, _operations(state).set_registration(operator, charger_id, registration.ACCEPTED))
         return Registration(ocpp_id=charger_id, registration_status=registration.ACCEPTED)
 

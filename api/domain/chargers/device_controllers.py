@@ -25,10 +25,10 @@ from api.domain.chargers.device_model import (
     list_variables,
 )
 from api.domain.chargers.station_lookup import station_or_404
+from api.domain.operations.scope import operations_chargers
 from api.errors import FieldError, InvalidInput, NotFound, ServiceUnavailable
 from api.openapi_contract import problems
 from api.schema import AppStruct
-from api.security.guards import admin_only
 from api.security.tokens import Principal
 from ocpp_bridge import commands
 from ocpp_bridge.device_model import ComponentVariable, VariableOutcome, VariableSetting
@@ -96,7 +96,7 @@ async def _rotate_to(
     [setting] = variables
     request = commands.ChangeConfiguration(key=rotation.V201_PASSWORD_KEY, value=setting.value)
     operations = charger_controllers.operations_of(state)
-    result = await answer(charger_id, operations.send(Operator.admin(principal.user_id), charger_id, request))
+    result = await answer(charger_id, operations.send(Operator.of(principal), charger_id, request))
     status = result.status if isinstance(result, commands.StatusResult) else "Accepted"
     outcome = VariableOutcomeView(component=setting.component, variable=setting.variable, status=status)
     return VariableOutcomes(variables=[outcome], messages=1)
@@ -126,7 +126,7 @@ def _service(state: State) -> DeviceModelService:
 class AdminChargerDeviceController(Controller):
     path = "/v1/admin/chargers"
     tags = ["Administration"]
-    guards = [admin_only]
+    guards = [operations_chargers]
     security = [{"BearerToken": []}]
 
     @get("/{charger_id:str}/variables", summary="A charger's stored device model", responses=problems(404))

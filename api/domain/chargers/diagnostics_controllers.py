@@ -11,15 +11,15 @@ from litestar.params import FromPath, QueryParameter
 from api.deps import DbSession
 from api.domain.chargers.journal import ChargerFault, ChargerJournalView, journal_view, recent_faults
 from api.domain.chargers.operations import UnknownCharger, station_info
+from api.domain.operations.scope import staff_and_operations_chargers
 from api.errors import NotFound
 from api.openapi_contract import problems
-from api.security.guards import staff_only
 
 
 class ChargerDiagnosticsController(Controller):
     path = "/v1/admin/chargers/{charger_id:str}"
     tags = ["Administration"]
-    guards = [staff_only]
+    guards = [staff_and_operations_chargers]
     security = [{"BearerToken": []}]
 
     @get("/journal", summary="The charger's last OCPP messages, oldest first", responses=problems(404))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db.models import ChargingStation, Connector, Evse, IdTokenRecord, Location, User
@@ -223,8 +223,9 @@ async def attach_chargers(session: AsyncSession, assignments: Sequence[tuple[str
     return len(stations)
 
 
-async def list_chargers(session: AsyncSession) -> list[ChargerSummary]:
-    stations = list((await session.execute(select(ChargingStation).order_by(ChargingStation.ocpp_id))).scalars())
+async def list_chargers(session: AsyncSession, where: ColumnElement[bool] | None = None) -> list[ChargerSummary]:
+    query = select(ChargingStation).order_by(ChargingStation.ocpp_id)
+    stations = list((await session.execute(query if where is None else query.where(where))).scalars())
     names = (
         dict(
             (

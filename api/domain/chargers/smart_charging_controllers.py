@@ -19,10 +19,10 @@ from api.domain.chargers.charging_profiles import (
     StoredChargingProfile,
     latest_ev_charging_needs,
 )
+from api.domain.operations.scope import operations_chargers
 from api.errors import NotFound, ServiceUnavailable
 from api.openapi_contract import problems
 from api.schema import AppStruct
-from api.security.guards import admin_only
 from ocpp_bridge import commands
 from ocpp_bridge.smart_charging import (
     ChargingProfile,
@@ -77,7 +77,7 @@ def _service(state: State) -> ChargingProfiles:
 class AdminSmartChargingController(Controller):
     path = "/v1/admin/chargers"
     tags = ["Administration"]
-    guards = [admin_only]
+    guards = [operations_chargers]
     security = [{"BearerToken": []}]
 
     @get(

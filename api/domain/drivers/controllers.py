@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
@@ -39,6 +39,7 @@ from api.domain.payments.services import PaymentAccounts
 from api.errors import InvalidInput
 from api.openapi_contract import problems
 from api.security.guards import admin_only, signed_in
+from api.security.tokens import Role
 
 UserAgent = Annotated[str | None, HeaderParameter(name="user-agent", required=False, include_in_schema=False)]
 
@@ -232,7 +233,7 @@ class AdminUsersController(Controller):
         self,
         state: State,
         db_session: DbSession,
-        role: Annotated[Literal["driver", "agent", "admin"] | None, QueryParameter(required=False)] = None,
+        role: Annotated[Role | None, QueryParameter(required=False)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> list[Profile]:
         """Erased accounts are left out."""

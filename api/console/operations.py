@@ -1,0 +1,35 @@
+"""The operations console: the same shell as the support desk, with the operators' navigation.
+
+Each operations page registers its handler in `OPERATIONS_PAGES`; the navigation shows the pages that exist, in
+`NAV` order. Pages are shells filled from the operations API (`/v1/admin/...`) with an operator's or an admin's
+token; their scripts start with `startPage({ roles: OPERATIONS_ROLES })`.
+"""
+
+from __future__ import annotations
+
+from litestar.handlers import HTTPRouteHandler
+
+from api.console.shell import CONSOLE_PATH, ConsoleShell, NavItem
+
+NAV: tuple[NavItem, ...] = (
+    NavItem("network", "Network", f"{CONSOLE_PATH}/network"),
+    NavItem("alerts", "Alerts", f"{CONSOLE_PATH}/alerts"),
+    NavItem("performance", "Performance", f"{CONSOLE_PATH}/performance"),
+    NavItem("maintenance", "Maintenance", f"{CONSOLE_PATH}/maintenance"),
+    NavItem("uptime", "Uptime", f"{CONSOLE_PATH}/uptime"),
+    NavItem("metrics", "Metrics", f"{CONSOLE_PATH}/metrics"),
+    NavItem("money", "Money", f"{CONSOLE_PATH}/money"),
+)
+# admins work both consoles: a way back to the support desk
+SUPPORT_LINK = NavItem("support", "Support desk", f"{CONSOLE_PATH}/queue", roles=("admin",))
+
+OPERATIONS_PAGES: list[HTTPRouteHandler] = []
+
+OPERATIONS = ConsoleShell("Voltway operations", ())
+
+
+def operations_nav() -> tuple[NavItem, ...]:
+    """The navigation entries whose pages are registered, and the admins' link to the support desk."""
+    paths = {path for handler in OPERATIONS_PAGES for path in handler.paths}
+    pages = tuple(item for item in NAV if item.href.removeprefix(CONSOLE_PATH) in paths)
+    return (*pages, SUPPORT_LINK) if pages else ()
