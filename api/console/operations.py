@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from litestar.handlers import HTTPRouteHandler
 
+from api.console.metrics_page import metrics_page
 from api.console.shell import CONSOLE_PATH, ConsoleShell, NavItem
 
 NAV: tuple[NavItem, ...] = (
@@ -23,7 +24,7 @@ NAV: tuple[NavItem, ...] = (
 # admins work both consoles: a way back to the support desk
 SUPPORT_LINK = NavItem("support", "Support desk", f"{CONSOLE_PATH}/queue", roles=("admin",))
 
-OPERATIONS_PAGES: list[HTTPRouteHandler] = []
+OPERATIONS_PAGES: list[HTTPRouteHandler] = [metrics_page]
 
 OPERATIONS = ConsoleShell("Voltway operations", ())
 

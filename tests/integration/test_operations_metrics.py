@@ -35,9 +35,8 @@ from api.db.models.metrics import HOUR_COLUMNS
 from api.db.types import utc_now
 from api.domain.chargers.provisioning import add_charger
 from api.domain.drivers.commands import add_user
-from api.domain.operations.metrics.reports import MetricsFilter, metrics_report
 from api.domain.operations.metrics.rollups import rebuild
-from api.domain.operations.scope import SiteScope
+from api.security.tokens import Role
 from api.services import Services
 from tests.integration.conftest import ClientFactory
 from tests.support import make_settings
@@ -345,21 +344,64 @@ async def test_bad_periods_are_refused_with_problem_details(network: Network, da
     assert (await network.client.get("/v1/admin/metrics")).status_code == 401
 
 
-async def test_an_operator_scoped_to_one_site_sees_only_that_site(network: Network) -> None:
+async def sign_in(network: Network, database_url: str, email: str, role: Role) -> dict[str, str]:
+    await add_user(make_settings(database_url=database_url), email=email, password=STAFF_PASSWORD, role=role, name=role)
+    answer = await network.client.post("/v1/auth/login", json={"email": email, "password": STAFF_PASSWORD})
+    return {"Authorization": f"Bearer {answer.json()['accessToken']}"}
+
+
+async def test_an_operator_of_one_region_gets_only_that_region(network: Network, database_url: str) -> None:
     day = utc_now().date() - timedelta(days=10)
     sites = await hand_worked_history(network, day)
-    scope = SiteScope(everything=False, location_ids=frozenset({sites["new_york"]}))
-    async with network.factory() as session:
-        report = await metrics_report(session, MetricsFilter(first=day, last=day + timedelta(days=1)), scope, utc_now())
-        assert [row.charger_id for row in report.chargers] == ["MET-B1"]
-        assert report.totals.sessions == 1
-        assert [m.currency for m in report.totals.revenue] == ["USD"]
-        assert sum(map(sum, report.heatmap.sessions)) == 1
-        # asking for another operator's site gives nothing, not their figures
-        other = MetricsFilter(first=day, last=day + timedelta(days=1), location_id=sites["amsterdam"])
-        empty = await metrics_report(session, other, scope, utc_now())
-        assert empty.chargers == []
-        assert empty.totals.sessions == 0
+    admin = await admin_headers(network, database_url)
+    operator = await sign_in(network, database_url, "otto@example.com", "operator")
+    agent = await sign_in(network, database_url, "ana@example.com", "agent")
+    regions = {}
+    for name, site in (("Europe", sites["amsterdam"]), ("America", sites["new_york"])):
+        regions[name] = (await network.client.post("/v1/admin/regions", json={"name": name}, headers=admin)).json()[
+            "id"
+        ]
+        placed = await network.client.put(
+            f"/v1/admin/locations/{site}/organisation", json={"regionId": regions[name]}, headers=admin
+        )
+        assert placed.status_code == 200, placed.text
+    otto = (await network.client.get("/v1/me", headers=operator)).json()["id"]
+    granted = await network.client.put(
+        f"/v1/admin/operators/{otto}/scope", json={"regionIds": [regions["America"]]}, headers=admin
+    )
+    assert granted.status_code == 200, granted.text
+    period = {"from": day.isoformat(), "to": (day + timedelta(days=1)).isoformat()}
+
+    mine = (await network.client.get("/v1/admin/metrics", params=period, headers=operator)).json()
+    assert [row["chargerId"] for row in mine["chargers"]] == ["MET-B1"]
+    assert [row["locationId"] for row in mine["locations"]] == [str(sites["new_york"])]
+    assert mine["totals"]["sessions"] == 1
+    assert mine["totals"]["revenue"] == [{"currency": "USD", "amount": "3"}]
+    assert sum(map(sum, mine["heatmap"]["sessions"])) == 1
+    # another region's site, asked for by name: nothing of it, not its figures
+    theirs = await network.client.get(
+        "/v1/admin/metrics", params={**period, "location": str(sites["amsterdam"])}, headers=operator
+    )
+    assert theirs.status_code == 200
+    assert theirs.json()["chargers"] == []
+    assert theirs.json()["totals"]["sessions"] == 0
+    other_region = await network.client.get(
+        "/v1/admin/metrics", params={**period, "region": regions["Europe"]}, headers=operator
+    )
+    assert other_region.json()["totals"]["sessions"] == 0
+    csv_rows = await network.client.get("/v1/admin/metrics.csv", params=period, headers=operator)
+    assert [row["charger_id"] for row in csv.DictReader(io.StringIO(csv_rows.text))] == ["MET-B1"]
+
+    # the admin filters by region and sees the same; a support agent is not an operator
+    by_region = await network.client.get(
+        "/v1/admin/metrics", params={**period, "region": regions["America"]}, headers=admin
+    )
+    assert [row["chargerId"] for row in by_region.json()["chargers"]] == ["MET-B1"]
+    europe = await network.client.get(
+        "/v1/admin/metrics", params={**period, "region": regions["Europe"]}, headers=admin
+    )
+    assert {row["chargerId"] for row in europe.json()["chargers"]} == {"MET-A1", "MET-A2"}
+    assert (await network.client.get("/v1/admin/metrics", params=period, headers=agent)).status_code == 403
 
 
 # ----- rollups equal a computation from scratch -----------------------------------------------------------------

@@ -10,14 +10,13 @@ from datetime import date, timedelta
 from typing import Annotated, Final, Literal
 
 from litestar import Controller, Response, get
-from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from api.db.types import utc_now
 from api.deps import DbSession
 from api.domain.operations.metrics.reports import MetricsFilter, metrics_report
 from api.domain.operations.metrics.schemas import ChargerFigures, MetricsReport
-from api.domain.operations.scope import SiteScope
+from api.domain.operations.scope import CallerScope
 from api.errors import FieldError, InvalidInput
 from api.security.guards import operations
 
@@ -69,7 +68,7 @@ class OperatorMetricsController(Controller):
     async def metrics(
         self,
         db_session: DbSession,
-        site_scope: NamedDependency[SiteScope],
+        site_scope: CallerScope,
         first: FromDay = None,
         last: ToDay = None,
         location: LocationId = None,
@@ -87,7 +86,7 @@ class OperatorMetricsController(Controller):
     async def metrics_csv(
         self,
         db_session: DbSession,
-        site_scope: NamedDependency[SiteScope],
+        site_scope: CallerScope,
         table: Annotated[
             CsvTable, QueryParameter(description="chargers, locations or heatmap (default chargers)")
         ] = "chargers",
