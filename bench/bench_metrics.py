@@ -170,8 +170,10 @@ ROLLUP_SQL = [
 ]
 
 ORGANISATION_SQL = [
-    "INSERT INTO regions (id, name) SELECT gen_random_uuid(), 'Region ' || n FROM generate_series(1, 4) AS n",
-    "INSERT INTO business_units (id, name) SELECT gen_random_uuid(), 'Unit ' || n FROM generate_series(1, 3) AS n",
+    "INSERT INTO regions (id, name, created_at) SELECT gen_random_uuid(), 'Region ' || n, now()"
+    " FROM generate_series(1, 4) AS n",
+    "INSERT INTO business_units (id, name, created_at) SELECT gen_random_uuid(), 'Unit ' || n, now()"
+    " FROM generate_series(1, 3) AS n",
     """
     UPDATE locations AS l SET
         region_id = (SELECT id FROM regions ORDER BY name OFFSET (abs(hashtext(l.ocpi_id)) % 4) LIMIT 1),
