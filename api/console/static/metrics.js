@@ -3,6 +3,7 @@
 import { ApiError, OPERATIONS_ROLES, api, byId, currentAuth, el, money, replaceChildren, startPage, svg } from "./shell.js";
 
 await startPage({ roles: OPERATIONS_ROLES });
+byId("live-status").hidden = true; // a report for a period: nothing on this page updates live
 
 const FILTERS = ["from", "to", "location", "region", "businessUnit", "model"];
 const TABLE_ROWS = 50;
@@ -36,7 +37,8 @@ function restoreFilters() {
   }
 }
 
-const percent = (share) => (share === null || share === undefined ? "—" : `${(share * 100).toFixed(1)} %`);
+const percent = (share) =>
+  share === null || share === undefined ? "—" : `${(share * 100).toFixed(share && share < 0.01 ? 2 : 1)} %`;
 const number = (value, digits = 0) =>
   value === null || value === undefined
     ? "—"
