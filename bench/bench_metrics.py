@@ -10,7 +10,8 @@ for is timed through the report function plus the JSON encoding the API does (or
 under 1 s.
 Prints the generation and rollup times, the row counts and p50/p99 per report.
 
-Usage: python bench/bench_metrics.py [--postgres URL] [--sessions N] [--chargers N] [--rounds R]
+Usage: python bench/bench_metrics.py [--postgres URL] [--sessions N] [--chargers N] [--rounds R] [--keep] [--check]
+(`--check`, for small runs: the rollups are built again by `voltway metrics rebuild`'s code and compared.)
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from api.db.migrate import upgrade
 from api.db.types import utc_now
 from api.domain.operations.metrics.controllers import CsvTable, csv_table
 from api.domain.operations.metrics.reports import MetricsFilter, metrics_report
+from api.domain.operations.metrics.rollups import rebuild
 from api.domain.operations.scope import SiteScope
 from bench.postgres_database import create_database, drop_database
 
@@ -355,7 +357,39 @@ async def counts(url: str) -> None:
         await engine.dispose()
 
 
-async def run(base_url: str, sessions: int, chargers: int, rounds: int, keep: bool) -> int:
+async def _snapshot(url: str) -> dict[str, set[tuple[object, ...]]]:
+    """Every rollup row, numbers rounded to whole units, to compare two ways of building them."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            found = {}
+            for table in ("metrics_charger_rollups", "metrics_charger_hours", "metrics_driver_firsts"):
+                rows = await connection.execute(text(f"SELECT * FROM {table}"))
+                found[table] = {
+                    tuple(round(value) if isinstance(value, float) else value for value in row) for row in rows
+                }
+            return found
+    finally:
+        await engine.dispose()
+
+
+async def verify(url: str) -> bool:
+    """The rollups built in SQL equal the ones the product's own rebuild makes from the same sessions."""
+    built = await _snapshot(url)
+    engine = create_engine(url)
+    try:
+        async with create_session_factory(engine)() as db, db.begin():
+            await rebuild(db)
+    finally:
+        await engine.dispose()
+    again = await _snapshot(url)
+    same = all(built[table] == again[table] for table in built)
+    for table in built:
+        print(f"  {table}: {len(built[table]):,} rows, {len(built[table] ^ again[table]):,} differ")
+    return same
+
+
+async def run(base_url: str, sessions: int, chargers: int, rounds: int, keep: bool, check: bool = False) -> int:
     print(f"load average at the start: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
     url = await create_database(base_url, f"voltway_bench_metrics_{uuid.uuid4().hex[:6]}")
     try:
@@ -363,6 +397,11 @@ async def run(base_url: str, sessions: int, chargers: int, rounds: int, keep: bo
         print(f"generated {sessions:,} sessions on {chargers:,} chargers in {generated:.1f} s")
         print(f"rollups built from them in {rolled:.1f} s")
         await counts(url)
+        if check:
+            same = await verify(url)
+            print("the SQL-built rollups equal the product's rebuild" if same else "ROLLUPS DIFFER FROM THE REBUILD")
+            if not same:
+                return 1
         ok = await time_reports(url, rounds)
         print(f"load average at the end: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
         print("every report under 1 s" if ok else "SOME REPORTS TOOK 1 s OR MORE")
@@ -379,8 +418,11 @@ def main() -> int:
     parser.add_argument("--chargers", type=int, default=5_000)
     parser.add_argument("--rounds", type=int, default=7, help="timings per report")
     parser.add_argument("--keep", action="store_true", help="keep the generated database (it is dropped otherwise)")
+    parser.add_argument(
+        "--check", action="store_true", help="also rebuild the rollups with the product's code and compare (small runs)"
+    )
     args = parser.parse_args()
-    return asyncio.run(run(args.postgres, args.sessions, args.chargers, args.rounds, args.keep))
+    return asyncio.run(run(args.postgres, args.sessions, args.chargers, args.rounds, args.keep, args.check))
 
 
 if __name__ == "__main__":
