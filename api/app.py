@@ -33,6 +33,7 @@ from api.domain.ocpi.open_data import OpenDataController
 from api.domain.ocpi.partners import use_settings as use_ocpi_settings
 from api.domain.ocpi.router import ocpi_exception_handlers, ocpi_router
 from api.domain.operations.metrics.controllers import OperatorMetricsController
+from api.domain.operations.money.controllers import MoneyController, RevenueSharePrintController
 from api.domain.operations.organisation import OrganisationController
 from api.domain.operations.scope import provide_site_scope
 from api.domain.payments.controllers import PaymentMethodController, StripeWebhookController
@@ -192,6 +193,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MetricsController,
             KnowledgeController,
             OrganisationController,
+            MoneyController,
+            RevenueSharePrintController,
             console_router(),
             ocpi_router(),
             OpenDataController,

@@ -24,6 +24,7 @@ from api.domain.ocpi.push_targets import PushTargets
 from api.domain.ocpi.pushes import OcpiPushes
 from api.domain.ocpi.roaming_authorisation import RoamingAuthoriser
 from api.domain.payments.events import PaymentEvents
+from api.domain.payments.ledger import NoLedger, PaymentLedger, StripeLedger
 from api.domain.payments.metered import MeteredPaymentProvider
 from api.domain.payments.none_provider import NonePaymentProvider
 from api.domain.payments.ports import PaymentProvider
@@ -82,6 +83,7 @@ class Services(msgspec.Struct, frozen=True, kw_only=True):
     payment_accounts: PaymentAccounts
     payment_events: PaymentEvents
     stripe_webhooks: StripeWebhooks
+    payment_ledger: PaymentLedger  # the provider's captures and refunds read back, for the money reconciliation
     session_updates: SessionUpdates
     notifier: Notifier
     sessions: SessionService
@@ -112,6 +114,13 @@ def build_payments(settings: Settings) -> tuple[PaymentProvider, PaymentAccounts
         accounts = PaymentAccounts("none", None)
     webhooks = StripeWebhooks(settings.stripe_webhook_secret, events, enabled=settings.payment_provider == "stripe")
     return MeteredPaymentProvider(provider), accounts, events, webhooks
+
+
+def build_ledger(settings: Settings) -> PaymentLedger:
+    """Where the reconciliation reads what the payment provider captured and refunded."""
+    if settings.payment_provider == "stripe":
+        return StripeLedger(StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base))
+    return NoLedger()
 
 
 def notification_provider(settings: Settings) -> NotificationProvider:
@@ -231,6 +240,7 @@ def build_services(settings: Settings) -> Services:
         payment_accounts=payment_accounts,
         payment_events=payment_events,
         stripe_webhooks=stripe_webhooks,
+        payment_ledger=build_ledger(settings),
         support=support,
         chat=ChatService(
             session_factory,

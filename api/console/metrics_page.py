@@ -4,11 +4,16 @@ CSV tables, all filled by `metrics.js` from `/v1/admin/metrics` with the signed-
 from __future__ import annotations
 
 from litestar import Response, get
+from litestar.handlers import HTTPRouteHandler
+
+from api.console.shell import ConsoleShell
 
 
-@get("/metrics", sync_to_thread=False)
-def metrics_page() -> Response[str]:
-    # late: the operations console imports this module to list the page
-    from api.console.operations import OPERATIONS
+def metrics_page(shell: ConsoleShell) -> HTTPRouteHandler:
+    """The page, rendered by the console `shell` that lists it (the operations console)."""
 
-    return OPERATIONS.page("metrics.html", current="metrics", title="Metrics", script="metrics.js")
+    @get("/metrics", sync_to_thread=False)
+    def metrics() -> Response[str]:
+        return shell.page("metrics.html", current="metrics", title="Metrics", script="metrics.js")
+
+    return metrics

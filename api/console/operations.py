@@ -10,6 +10,7 @@ from __future__ import annotations
 from litestar.handlers import HTTPRouteHandler
 
 from api.console.metrics_page import metrics_page
+from api.console.money import money_page
 from api.console.shell import CONSOLE_PATH, ConsoleShell, NavItem
 
 NAV: tuple[NavItem, ...] = (
@@ -24,9 +25,11 @@ NAV: tuple[NavItem, ...] = (
 # admins work both consoles: a way back to the support desk
 SUPPORT_LINK = NavItem("support", "Support desk", f"{CONSOLE_PATH}/queue", roles=("admin",))
 
-OPERATIONS_PAGES: list[HTTPRouteHandler] = [metrics_page]
+OPERATIONS_PAGES: list[HTTPRouteHandler] = []
 
 OPERATIONS = ConsoleShell("Voltway operations", ())
+OPERATIONS_PAGES.append(money_page(OPERATIONS))
+OPERATIONS_PAGES.append(metrics_page(OPERATIONS))
 
 
 def operations_nav() -> tuple[NavItem, ...]:

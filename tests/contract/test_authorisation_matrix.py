@@ -126,6 +126,7 @@ MATRIX: dict[str, str] = {
     "GET /console/tickets/{ticket_id:int}": "public",
     "GET /console/knowledge": "public",
     "GET /console/metrics": "public",
+    "GET /console/money": "public",
     "GET /console/assets/{file_path:path}": "public",
     "GET /v1/support/knowledge": "staff",
     "POST /v1/auth/register": "public",
@@ -281,6 +282,15 @@ MATRIX: dict[str, str] = {
     "PUT /v1/admin/locations/{location_id:uuid}/organisation": "admin",
     "GET /v1/admin/operators/{user_id:uuid}/scope": "admin",
     "PUT /v1/admin/operators/{user_id:uuid}/scope": "admin",
+    "GET /v1/admin/reconciliation": "operations",
+    "GET /v1/admin/reconciliation.csv": "operations",
+    "GET /v1/admin/host-agreements": "operations",
+    "POST /v1/admin/host-agreements": "admin",
+    "PATCH /v1/admin/host-agreements/{agreement_id:uuid}": "admin",
+    "GET /v1/admin/revenue-share": "operations",
+    "GET /v1/admin/revenue-share.csv": "operations",
+    "GET /v1/admin/revenue-share.html": "operations",
+    "GET /v1/revenue-share/print": "public",  # the print link is the credential: 400/404 without a valid one
     # Erasing an account is called last, so that it does not take the caller's later calls with it.
     "DELETE /v1/me": "signed_in",
 }
@@ -301,6 +311,7 @@ def app_routes(app: Litestar) -> set[str]:
 def _path_values(api: ServedApi, owned: dict[str, str]) -> dict[str, str]:
     return {
         "location_id": api.location_id,
+        "agreement_id": str(uuid.uuid4()),
         "session_id": str(uuid.uuid4()),
         "tariff_id": "NO-SUCH-TARIFF",
         "charger_id": "NO-SUCH-CHARGER",

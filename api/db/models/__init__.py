@@ -17,6 +17,7 @@ from api.db.models.deliveries import OutboundDelivery
 from api.db.models.device_model import ChargerDeviceEvent, ChargerMonitor, ChargerRequest, ChargerVariable
 from api.db.models.mail import MailMessage
 from api.db.models.metrics import ChargerHours, ChargerRollup, DriverFirstSession
+from api.db.models.money import HostAgreement
 from api.db.models.ocpi import OcpiLocationDocument, OcpiPartner
 from api.db.models.ocpi_cdrs import OcpiCdr
 from api.db.models.ocpi_tokens import OcpiToken
@@ -71,6 +72,7 @@ __all__ = [
     "EVChargingNeedsRecord",
     "Evse",
     "Favourite",
+    "HostAgreement",
     "IdTokenRecord",
     "InstalledCertificateRecord",
     "IssuedCertificate",

@@ -43,6 +43,8 @@ class ChargingSession(Base):
         ),
         Index("ix_charging_sessions_user_created", "user_id", "created_at"),
         Index("ix_charging_sessions_status_updated", "status", "updated_at"),
+        Index("ix_charging_sessions_billed_at", "billed_at"),  # the money reconciliation of a period
+        Index("ix_charging_sessions_location_ended", "location_id", "ended_at"),  # site hosts' statements
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

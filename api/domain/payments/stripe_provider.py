@@ -189,6 +189,28 @@ class StripeGateway:
         )
         return self._plain(refund)
 
+    # ----- reading back, for reconciliation --------------------------------------------------------
+
+    async def list_charges(self, *, created_after: int) -> list[dict[str, Any]]:
+        """Every charge created after `created_after` (Unix seconds), all pages, with its PaymentIntent expanded (the
+        intent carries our description naming the session)."""
+
+        def every() -> list[dict[str, Any]]:
+            params: Any = {"created": {"gt": created_after}, "limit": 100, "expand": ["data.payment_intent"]}
+            page = self._client.v1.charges.list(params=params)
+            return [self._plain(charge) for charge in page.auto_paging_iter()]
+
+        return await self._call(every)
+
+    async def list_refunds(self, charge_id: str) -> list[dict[str, Any]]:
+        """The refunds of one charge, all pages."""
+
+        def every() -> list[dict[str, Any]]:
+            page = self._client.v1.refunds.list(params={"charge": charge_id, "limit": 100})
+            return [self._plain(refund) for refund in page.auto_paging_iter()]
+
+        return await self._call(every)
+
 
 class StripePaymentProvider:
     """Implements `PaymentProvider` with Stripe PaymentIntents."""

@@ -1,18 +1,34 @@
 """Reconciliation, run periodically: fails starts that never happened, bills ended transactions that were not
 billed (a restart in between), sends stops again to chargers that kept metering after them and closes sessions
-whose charger never reported an end."""
+whose charger never reported an end.
+
+The money side (every bill matched to the payment provider's captures, refunds and disputes) is the report in
+`api.domain.operations.money.reconciliation`; it lists the sessions this job has still to bill with
+`ended_unbilled`."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 
 from api.db.models import ChargingSession, ChargingTransaction, MeterSampleRecord
 from api.db.models.sessions import OPEN_STATUSES
 from api.db.types import utc_now
 from api.domain.sessions.core import SessionCore
+
+
+def ended_unbilled(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Sessions (joined with their transaction) whose transaction ended but that were never billed: this job bills
+    them, and the money reconciliation lists those still waiting. A transaction that ended in the last 5 seconds is
+    left to the billing already on its way."""
+    return (
+        ChargingSession.status.in_(OPEN_STATUSES),
+        ChargingSession.billed_at.is_(None),
+        ChargingTransaction.status == "ended",
+        ChargingTransaction.updated_at < now - timedelta(seconds=5),
+    )
 
 
 class SessionReconciliation(SessionCore):
@@ -41,12 +57,7 @@ class SessionReconciliation(SessionCore):
                     await session.execute(
                         select(ChargingSession.id)
                         .join(ChargingTransaction, ChargingTransaction.id == ChargingSession.transaction_id)
-                        .where(
-                            ChargingSession.status.in_(OPEN_STATUSES),
-                            ChargingSession.billed_at.is_(None),
-                            ChargingTransaction.status == "ended",
-                            ChargingTransaction.updated_at < now - timedelta(seconds=5),
-                        )
+                        .where(*ended_unbilled(now))
                     )
                 )
                 .scalars()

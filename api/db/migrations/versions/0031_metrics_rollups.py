@@ -1,7 +1,7 @@
 """metrics rollups: per charger per local day and month, sessions by local hour, each driver's first session
 
 Revision ID: 0031
-Revises: 0026
+Revises: 0032
 Create Date: 2026-12-06 18:50:00.000000
 
 The rollups start empty: sessions finished before this revision are counted once `voltway metrics rebuild` has
@@ -16,7 +16,7 @@ from alembic import op
 import api.db.types
 
 revision = "0031"
-down_revision = "0026"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 
