@@ -117,7 +117,8 @@ CREATE OR REPLACE FUNCTION hashint(bigint) RETURNS bigint LANGUAGE sql IMMUTABLE
 $$ SELECT abs(hashtext($1::text))::bigint $$
 """
 
-# the rollups from the sessions: the day rows, then the month rows from the day rows
+# the rollups from the sessions: the day rows, then the month rows from the day rows; written in date order, as
+# the live path writes them day after day (a report's days then sit together on disk, as they do in production)
 ROLLUP_SQL = [
     """
     CREATE TEMPORARY TABLE bench_firsts AS
@@ -143,6 +144,7 @@ ROLLUP_SQL = [
     FROM charging_sessions AS s LEFT JOIN bench_firsts AS f ON f.id = s.id
     WHERE s.status IN ('completed', 'failed')
     GROUP BY 2, 3, 4
+    ORDER BY 2, 3, 4
     """,
     """
     INSERT INTO metrics_charger_rollups (grain, period_start, charging_station_id, currency, location_id, sessions,
@@ -151,6 +153,7 @@ ROLLUP_SQL = [
         min(location_id::text)::uuid, sum(sessions), sum(failed_starts), sum(energy_wh), sum(duration_seconds),
         sum(delivering_seconds), sum(revenue_minor), sum(first_time_drivers)
     FROM metrics_charger_rollups WHERE grain = 'day' GROUP BY 2, 3, 4
+    ORDER BY 2, 3, 4
     """,
     """
     INSERT INTO metrics_charger_hours (grain, period_start, weekday, charging_station_id, location_id, {hours})
@@ -162,12 +165,14 @@ ROLLUP_SQL = [
         FROM charging_sessions WHERE status = 'completed'
     ) AS s
     GROUP BY 2, 4
+    ORDER BY 2, 4
     """,
     """
     INSERT INTO metrics_charger_hours (grain, period_start, weekday, charging_station_id, location_id, {hours})
     SELECT 'month', date_trunc('month', period_start)::date, weekday, charging_station_id,
         min(location_id::text)::uuid, {hour_sums}
     FROM metrics_charger_hours WHERE grain = 'day' GROUP BY 2, 3, 4
+    ORDER BY 2, 3, 4
     """,
 ]
 
