@@ -34,6 +34,7 @@ from api.domain.ocpi.open_data import OpenDataController
 from api.domain.ocpi.partners import use_settings as use_ocpi_settings
 from api.domain.ocpi.router import ocpi_exception_handlers, ocpi_router
 from api.domain.operations.alerts.controllers import AlertController, AlertRuleController
+from api.domain.operations.metrics.controllers import OperatorMetricsController
 from api.domain.operations.money.controllers import MoneyController, RevenueSharePrintController
 from api.domain.operations.network.controllers import NetworkController
 from api.domain.operations.organisation import OrganisationController
@@ -196,6 +197,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ChatController,
             SupportDutyController,
             SupportMetricsController,
+            OperatorMetricsController,
             ConversationEventsController,
             MyTicketController,
             SupportQueueController,

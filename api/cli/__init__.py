@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.cli import accounts, chargers, chat, database, deliveries, ocpi, openapi, price, serve, stations
+from api.cli import accounts, chargers, chat, database, deliveries, metrics, ocpi, openapi, price, serve, stations
 from api.cli.command import CommandError, describe_database_error
 from api.settings import SettingsError
 
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Voltway: driver app API, OCPP central system, pricing, assistant and OCPI for EV charging.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (serve, database, accounts, chargers, stations, price, chat, deliveries, ocpi, openapi):
+    for group in (serve, database, accounts, chargers, stations, price, chat, deliveries, ocpi, metrics, openapi):
         group.register(commands)
     return parser
 

@@ -11,6 +11,7 @@ from litestar.handlers import HTTPRouteHandler
 
 from api.console.alerts import alerts_page
 from api.console.maintenance_page import maintenance_page
+from api.console.metrics_page import metrics_page
 from api.console.money import money_page
 from api.console.network_page import network_page
 from api.console.performance_page import performance_page
@@ -38,6 +39,7 @@ OPERATIONS_PAGES.append(money_page(OPERATIONS))
 OPERATIONS_PAGES.append(network_page(OPERATIONS))
 OPERATIONS_PAGES.append(performance_page(OPERATIONS))
 OPERATIONS_PAGES.append(uptime_page(OPERATIONS))
+OPERATIONS_PAGES.append(metrics_page(OPERATIONS))
 
 
 def operations_nav() -> tuple[NavItem, ...]:

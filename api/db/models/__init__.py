@@ -23,6 +23,7 @@ from api.db.models.maintenance import (
     WorkOrderChecklistItem,
     WorkOrderComment,
 )
+from api.db.models.metrics import ChargerHours, ChargerRollup, DriverFirstSession
 from api.db.models.money import HostAgreement
 from api.db.models.ocpi import OcpiLocationDocument, OcpiPartner
 from api.db.models.ocpi_cdrs import OcpiCdr
@@ -63,10 +64,12 @@ __all__ = [
     "ChangeCounter",
     "ChargerCommandAudit",
     "ChargerDeviceEvent",
+    "ChargerHours",
     "ChargerLocalList",
     "ChargerLogEntry",
     "ChargerMonitor",
     "ChargerRequest",
+    "ChargerRollup",
     "ChargerSecurityProfile",
     "ChargerVariable",
     "ChargingProfileRecord",
@@ -78,6 +81,7 @@ __all__ = [
     "ChatMessage",
     "Connector",
     "Device",
+    "DriverFirstSession",
     "EVChargingNeedsRecord",
     "Evse",
     "FaultSighting",

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from api.db.models import ChargingSession, ChargingTransaction
 from api.db.types import utc_now
+from api.domain.operations.metrics.rollups import add_completed
 from api.domain.payments.ports import PaymentEvent, PaymentHold, Settlement
 from api.domain.sessions.core import SessionCore
 from api.domain.sessions.views import to_minor, view_of
@@ -100,6 +101,7 @@ class SessionBilling(SessionCore):
                 record.cdr = cdr
                 record.billed_at = now
                 record.updated_at = now
+                await add_completed(session, record)
                 row = await self._row(session, record)
                 if self.roaming is not None:
                     await self.roaming.session_billed(session, record)

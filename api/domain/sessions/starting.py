@@ -29,6 +29,7 @@ from api.db.models import (
 )
 from api.db.models.sessions import OPEN_STATUSES
 from api.db.types import utc_now
+from api.domain.operations.metrics.rollups import add_failed_start, counts_as_failed_start
 from api.domain.payments.ports import Payer, PaymentHold
 from api.domain.sessions.core import SessionCore
 from api.domain.sessions.guests import (
@@ -472,6 +473,8 @@ class SessionStart(SessionCore):
                 metrics.session_failed(reason)
                 record.ended_at = utc_now()
                 record.updated_at = utc_now()
+                if counts_as_failed_start(reason):
+                    await add_failed_start(session, record)
                 if self.roaming is not None:
                     await self.roaming.session_changed(session, record)
                 await session.execute(

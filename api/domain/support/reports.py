@@ -152,7 +152,9 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def _durations(minutes: Sequence[float]) -> Durations:
+def durations(minutes: Sequence[float]) -> Durations:
+    """Median and p90 of minutes from opening to an event (one decimal)."""
+
     def rounded(value: float | None) -> float | None:
         return None if value is None else round(value, 1)
 
@@ -173,7 +175,8 @@ def _breached(due: datetime | None, done: datetime | None, now: datetime) -> boo
     return (done or now) > due
 
 
-def _satisfaction(scores: Iterable[int]) -> tuple[int, float | None, float | None]:
+def rating_figures(scores: Iterable[int]) -> tuple[int, float | None, float | None]:
+    """How many 1-5 ratings, the share of 4 and 5, and the mean."""
     values = list(scores)
     if not values:
         return 0, None, None
@@ -224,8 +227,8 @@ async def support_metrics(session: AsyncSession, start: datetime, end: datetime,
         window_to=end,
         generated_at=now,
         tickets=len(tickets),
-        first_response=_durations(first_response),
-        resolution=_durations(resolution),
+        first_response=durations(first_response),
+        resolution=durations(resolution),
         sla_breaches=SlaBreaches(first_response=first_breaches, resolution=resolution_breaches),
         backlog=await _backlog(session),
         by_category=_counts(categories),
@@ -361,14 +364,14 @@ async def _satisfaction_parts(
         per_category[category].append(rating)
         if assignee_id is not None:
             names[assignee_id] = (name or "").strip() or (email or "").partition("@")[0]
-    ratings, share, mean = _satisfaction(row.rating for row in rows if row.rating is not None)
+    ratings, share, mean = rating_figures(row.rating for row in rows if row.rating is not None)
     agents = []
     for agent_id, scores in per_agent.items():
-        n, s, m = _satisfaction(scores)
+        n, s, m = rating_figures(scores)
         agents.append(AgentSatisfaction(agent_id=agent_id, name=names[agent_id], ratings=n, satisfied_share=s, mean=m))
     categories = []
     for category, scores in per_category.items():
-        n, s, m = _satisfaction(scores)
+        n, s, m = rating_figures(scores)
         categories.append(CategorySatisfaction(category=category, ratings=n, satisfied_share=s, mean=m))
     agents.sort(key=lambda a: (-a.ratings, a.name))
     categories.sort(key=lambda c: (-c.ratings, c.category))

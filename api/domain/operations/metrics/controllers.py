@@ -1,0 +1,157 @@
+"""`/v1/admin/metrics`: the operators' report (utilisation, sessions, energy, revenue, peak times, drivers,
+failed starts, support) over local days, for their own sites, as JSON or as CSV tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import date, timedelta
+from typing import Annotated, Final, Literal
+
+from litestar import Controller, Response, get
+from litestar.params import QueryParameter
+
+from api.db.types import utc_now
+from api.deps import DbSession
+from api.domain.operations.metrics.reports import MetricsFilter, metrics_report
+from api.domain.operations.metrics.schemas import ChargerFigures, MetricsReport
+from api.domain.operations.scope import CallerScope
+from api.errors import FieldError, InvalidInput
+from api.security.guards import operations
+
+DEFAULT_DAYS: Final = 30
+LONGEST_DAYS: Final = 400
+CsvTable = Literal["chargers", "locations", "heatmap"]
+
+FromDay = Annotated[
+    date | None,
+    QueryParameter(name="from", description="First local day of the period (YYYY-MM-DD; default: 29 days before `to`)"),
+]
+ToDay = Annotated[date | None, QueryParameter(name="to", description="Last local day, included (default: today, UTC)")]
+LocationId = Annotated[uuid.UUID | None, QueryParameter(name="location", description="Only this location")]
+RegionId = Annotated[uuid.UUID | None, QueryParameter(name="region", description="Only locations of this region")]
+BusinessUnitId = Annotated[
+    uuid.UUID | None, QueryParameter(name="businessUnit", description="Only locations of this business unit")
+]
+Model = Annotated[
+    str | None, QueryParameter(name="model", description="Only chargers of this model", min_length=1, max_length=50)
+]
+
+
+def _filter(
+    first: date | None,
+    last: date | None,
+    location: uuid.UUID | None,
+    region: uuid.UUID | None,
+    business_unit: uuid.UUID | None,
+    model: str | None,
+) -> MetricsFilter:
+    last = last or utc_now().date()
+    first = first or last - timedelta(days=DEFAULT_DAYS - 1)
+    if first > last:
+        raise InvalidInput([FieldError("from", "must not be after `to`", source="query")])
+    if (last - first).days + 1 > LONGEST_DAYS:
+        raise InvalidInput([FieldError("from", f"the period is at most {LONGEST_DAYS} days long", source="query")])
+    return MetricsFilter(
+        first=first, last=last, location_id=location, region_id=region, business_unit_id=business_unit, model=model
+    )
+
+
+class OperatorMetricsController(Controller):
+    path = "/v1/admin"
+    tags = ["Operations"]
+    guards = [operations]
+    security = [{"BearerToken": []}]
+
+    @get("/metrics", summary="Utilisation, sessions, energy, revenue, peak times and support for a period")
+    async def metrics(
+        self,
+        db_session: DbSession,
+        site_scope: CallerScope,
+        first: FromDay = None,
+        last: ToDay = None,
+        location: LocationId = None,
+        region: RegionId = None,
+        business_unit: BusinessUnitId = None,
+        model: Model = None,
+    ) -> MetricsReport:
+        """The figures of the chargers at the caller's sites that the filters select, over local days [from, to]
+        (at most 400): totals, per location, per charger, the hour x weekday heatmap in each location's local
+        time, and the support desk's resolution times and ratings for those sites."""
+        picked = _filter(first, last, location, region, business_unit, model)
+        return await metrics_report(db_session, picked, site_scope, utc_now())
+
+    @get("/metrics.csv", summary="One table of the metrics report as CSV", media_type="text/csv")
+    async def metrics_csv(
+        self,
+        db_session: DbSession,
+        site_scope: CallerScope,
+        table: Annotated[
+            CsvTable, QueryParameter(description="chargers, locations or heatmap (default chargers)")
+        ] = "chargers",
+        first: FromDay = None,
+        last: ToDay = None,
+        location: LocationId = None,
+        region: RegionId = None,
+        business_unit: BusinessUnitId = None,
+        model: Model = None,
+    ) -> Response[str]:
+        """The same figures as `/v1/admin/metrics`, one table per file: one row per charger, per location, or
+        per weekday (24 hourly columns). Revenue has one column per currency."""
+        picked = _filter(first, last, location, region, business_unit, model)
+        report = await metrics_report(db_session, picked, site_scope, utc_now())
+        name = f"voltway-metrics-{table}-{picked.first}-{picked.last}.csv"
+        return Response(
+            csv_table(report, table),
+            media_type="text/csv",
+            headers={"content-disposition": f'attachment; filename="{name}"'},
+        )
+
+
+FIGURE_COLUMNS: Final = (
+    "sessions",
+    "failed_starts",
+    "failed_start_rate",
+    "energy_kwh",
+    "energy_per_session_kwh",
+    "average_duration_minutes",
+    "delivering_hours",
+    "utilisation",
+    "first_time_drivers",
+    "returning_sessions",
+)
+
+
+def csv_table(report: MetricsReport, table: CsvTable) -> str:
+    """One table of the report as CSV text (empty cells for figures without a base)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if table == "heatmap":
+        writer.writerow(["weekday", *(f"{hour:02d}:00" for hour in range(24))])
+        for weekday, counts in zip(report.heatmap.weekdays, report.heatmap.sessions, strict=True):
+            writer.writerow([weekday, *counts])
+        return out.getvalue()
+    rows = report.chargers if table == "chargers" else report.locations
+    currencies = sorted({money.currency for row in rows for money in row.revenue})
+    head = (
+        ["charger_id", "model", "location_id", "location", "ports"]
+        if table == "chargers"
+        else ["location_id", "location", "time_zone", "chargers", "ports"]
+    )
+    writer.writerow([*head, *FIGURE_COLUMNS, *(f"revenue_{currency}" for currency in currencies)])
+    for row in rows:
+        first: list[object] = (
+            [row.charger_id, row.model or "", row.location_id, row.location_name, row.ports]
+            if isinstance(row, ChargerFigures)
+            else [row.location_id, row.name, row.time_zone, row.chargers, row.ports]
+        )
+        revenue = {money.currency: money.amount for money in row.revenue}
+        writer.writerow(
+            [
+                *first,
+                *("" if getattr(row, column) is None else getattr(row, column) for column in FIGURE_COLUMNS),
+                *(revenue.get(currency, "") for currency in currencies),
+            ]
+        )
+    return out.getvalue()
