@@ -43,6 +43,7 @@ class Site:
     client: httpx.AsyncClient
     charger: ScriptedCharger
     evse_uid: str
+    alert_tickets: Any = None  # the operations alerts' ticket opener, switched off unless a test puts it back
 
     @property
     def tickets_service(self) -> NetworkTickets:
@@ -85,16 +86,26 @@ class Site:
         await self.tickets_service.drain()
 
 
+def bridge_tickets_alone(app: Any) -> Any:
+    """These tests follow the bridge's own ticket path; the operations alerts on the same charger problems group
+    onto the same tickets (tests/integration/test_operation_alerts.py), here they open none. Returns the alerts'
+    ticket opener, for a test that puts it back."""
+    opener = app.state.alert_engine.tickets
+    app.state.alert_engine.tickets = None
+    return opener
+
+
 @pytest.fixture
 async def site(database_url: str) -> AsyncIterator[Site]:
     """One charger (SES-00001, one connector) online and available."""
     evse_uids = await _prepare(database_url, 1)
     async with served_app(database_url) as (app, base, ocpp_url), httpx.AsyncClient(timeout=10) as client:
+        alert_tickets = bridge_tickets_alone(app)
         charger = ScriptedCharger("SES-00001", PASSWORD)
         await charger.connect(ocpp_url)
         try:
             await wait_for(lambda: _all_available(client, base, len(evse_uids)), "the charger available")
-            yield Site(app, base, database_url, client, charger, evse_uids[0])
+            yield Site(app, base, database_url, client, charger, evse_uids[0], alert_tickets)
         finally:
             await charger.close()
 
@@ -185,6 +196,33 @@ async def test_a_fault_during_a_session_opens_one_ticket_and_a_repeat_updates_it
     assert len(await messages(site.database_url, still.id)) == 3
 
 
+async def test_a_ticket_an_operations_alert_opened_becomes_the_affected_drivers(site: Site) -> None:
+    """Faulted with nobody charging, the operations alert opens the problem's ticket; the fault during a driver's
+    session then lands on that ticket and links the driver and the session to it."""
+    engine = site.app.state.alert_engine
+    engine.tickets = site.alert_tickets
+    await site.fault("GroundFailure")
+
+    async def alert_ticket() -> list[SupportTicket]:
+        await engine.settle()
+        return await tickets(site.database_url)
+
+    [opened] = await wait_for(alert_ticket, "the alert's ticket")
+    assert (opened.user_id, opened.session_id, opened.dedupe_key) == (None, None, "network:SES-00001:fault")
+    assert "GroundFailure" in opened.summary
+
+    await site.charger.status("Available")
+    await wait_for(lambda: stored_ocpp_status(site.database_url, site.evse_uid, "Available"), "Available stored")
+    email = f"alerted-{uuid.uuid4().hex[:8]}@example.com"
+    session_id = await site.charge(await site.driver(email))
+    await site.fault("GroundFailure")
+    await site.tickets_service.drain()
+    [ticket] = await tickets(site.database_url)
+    assert ticket.id == opened.id
+    assert ticket.user_id == await user_id_of(site.database_url, email)
+    assert ticket.session_id == uuid.UUID(session_id)
+
+
 async def test_a_charger_dropping_its_connection_during_a_session_opens_an_offline_ticket(site: Site) -> None:
     email = f"offline-{uuid.uuid4().hex[:8]}@example.com"
     session_id = await site.charge(await site.driver(email))
@@ -207,6 +245,7 @@ async def test_a_charger_dropping_its_connection_during_a_session_opens_an_offli
 async def test_an_idle_charger_going_offline_and_the_server_stopping_open_no_ticket(database_url: str) -> None:
     evse_uids = await _prepare(database_url, 1)
     async with served_app(database_url) as (app, base, ocpp_url), httpx.AsyncClient(timeout=10) as client:
+        bridge_tickets_alone(app)
         charger = ScriptedCharger("SES-00001", PASSWORD)
         await charger.connect(ocpp_url)
         await wait_for(lambda: _all_available(client, base, len(evse_uids)), "the charger available")
@@ -237,6 +276,7 @@ async def test_the_server_shutting_down_during_a_session_is_no_charger_going_off
 
 async def test_ocpp_201_faulted_connector_and_problem_event(database_url: str) -> None:
     async with serve(database_url, chargers=1, version="2.0.1") as net, httpx.AsyncClient(timeout=10) as client:
+        bridge_tickets_alone(net.app)
         email = f"v201-{uuid.uuid4().hex[:8]}@example.com"
         headers = await net.driver(client, email)
         started = await client.post(
@@ -277,6 +317,7 @@ async def test_ocpp_201_faulted_connector_and_problem_event(database_url: str) -
         await net.app.state.network_tickets.drain()
         [same] = await tickets(database_url)
         assert same.id == ticket.id
-        texts = [m.text for m in await messages(database_url, ticket.id)]
+        # the bridge's own lines (the operations alert on the same problem adds lines of its own)
+        texts = [m.text for m in await messages(database_url, ticket.id) if m.text.startswith("Fault reported")]
         assert len(texts) == 2
         assert "OCPP error code: RCD-TRIP" in texts[1]

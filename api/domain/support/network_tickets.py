@@ -159,6 +159,10 @@ class NetworkTickets:
                     diagnostics={"problem": msgspec.to_builtins(problem)},
                 )
             else:
+                if ticket.user_id is None and ticket.session_id is None:
+                    # opened by an operations alert before a driver was affected: now it is this driver's too
+                    first = sessions[0]
+                    ticket.user_id, ticket.session_id, ticket.evse_id = first.user_id, first.id, first.evse_id
                 raise_priority(session, ticket, PRIORITY, NETWORK, policy=self.policy, now=now)
                 detail: dict[str, object] = {"kind": problem.kind, "errorCode": problem.error_code}
                 if problem.connector_id:

@@ -52,6 +52,8 @@ class AlertTickets:
             kind = NETWORK_KINDS.get(alert.rule)
             where = alert.charger_id or "the network"
             on = f" connector {alert.connector_id}" if alert.connector_id else ""
+            code = (alert.detail or {}).get("errorCode")
+            on += f" ({code})" if code else ""
             ticket = await open_ticket(
                 session,
                 policy=self.policy,
