@@ -23,7 +23,8 @@ from api.domain.maintenance import audit
 from api.domain.maintenance.people import check_assignee
 from api.domain.maintenance.recurrence import NAMED, Recurrence, Unit
 from api.domain.maintenance.schemas import NewSchedule, RecurrenceView, ScheduleChange, ScheduleView
-from api.domain.operations.scope import SiteScope, charger_location
+from api.domain.maintenance.sites import site_of
+from api.domain.operations.scope import SiteScope
 from api.errors import FieldError, InvalidInput, NotFound
 
 logger = logging.getLogger(__name__)
@@ -81,24 +82,6 @@ async def _in_scope(session: AsyncSession, scope: SiteScope, schedule_id: uuid.U
     return schedule
 
 
-async def _location_of(
-    session: AsyncSession, scope: SiteScope, location_id: uuid.UUID | None, charger_id: str | None
-) -> uuid.UUID:
-    """The schedule's location: the one named, or its charger's; 404 outside the caller's sites."""
-    if charger_id is not None:
-        at = await charger_location(session, charger_id)
-        if at is None or not scope.allows(at):
-            raise NotFound(f"No charger {charger_id!r}.")
-        if location_id is not None and location_id != at:
-            raise InvalidInput([FieldError("chargerId", f"charger {charger_id!r} is not at this location")])
-        return at
-    if location_id is None:
-        raise InvalidInput([FieldError("locationId", "name the location (locationId) or a charger (chargerId)")])
-    if not scope.allows(location_id) or await session.get(Location, location_id) is None:
-        raise NotFound(f"No location {location_id}.")
-    return location_id
-
-
 async def list_schedules(
     session: AsyncSession, scope: SiteScope, location_id: uuid.UUID | None = None
 ) -> list[ScheduleView]:
@@ -118,7 +101,14 @@ async def create_schedule(
     session: AsyncSession, scope: SiteScope, actor_id: uuid.UUID, data: NewSchedule, now: datetime
 ) -> ScheduleView:
     recurrence = recurrence_of(data.rule, data.every, data.unit)
-    location_id = await _location_of(session, scope, data.location_id, data.charger_id)
+    location_id = await site_of(
+        session,
+        scope,
+        data.location_id,
+        data.charger_id,
+        mismatch_field="chargerId",
+        missing=FieldError("locationId", "name the location (locationId) or a charger (chargerId)"),
+    )
     await check_assignee(session, data.assignee_id)
     schedule = MaintenanceSchedule(
         id=uuid.uuid4(),

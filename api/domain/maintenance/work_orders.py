@@ -28,7 +28,8 @@ from api.domain.maintenance.schemas import (
     WorkOrderDetail,
     WorkOrderSummary,
 )
-from api.domain.operations.scope import SiteScope, charger_location
+from api.domain.maintenance.sites import site_of
+from api.domain.operations.scope import SiteScope
 from api.errors import Conflict, FieldError, InvalidInput, NotFound
 
 ACTIVE: Final = ("open", "in_progress")
@@ -179,27 +180,17 @@ async def _detail(session: AsyncSession, order: WorkOrder, today: date) -> WorkO
     )
 
 
-async def _where(session: AsyncSession, scope: SiteScope, data: NewWorkOrder) -> uuid.UUID:
-    """The work order's location: its charger's, or the one named; 404 outside the caller's sites."""
-    location_id = data.location_id
-    if data.charger_id is not None:
-        at = await charger_location(session, data.charger_id)
-        if at is None or not scope.allows(at):
-            raise NotFound(f"No charger {data.charger_id!r}.")
-        if location_id is not None and location_id != at:
-            raise InvalidInput([FieldError("locationId", f"charger {data.charger_id!r} is not at this location")])
-        return at
-    if location_id is None:
-        raise InvalidInput([FieldError("chargerId", "name the charger (chargerId) or the location (locationId)")])
-    if not scope.allows(location_id) or await session.get(Location, location_id) is None:
-        raise NotFound(f"No location {location_id}.")
-    return location_id
-
-
 async def create_work_order(
     session: AsyncSession, scope: SiteScope, actor_id: uuid.UUID, data: NewWorkOrder, now: datetime
 ) -> WorkOrderDetail:
-    location_id = await _where(session, scope, data)
+    location_id = await site_of(
+        session,
+        scope,
+        data.location_id,
+        data.charger_id,
+        mismatch_field="locationId",
+        missing=FieldError("chargerId", "name the charger (chargerId) or the location (locationId)"),
+    )
     await check_assignee(session, data.assignee_id)
     tickets = await check_tickets(session, data.ticket_ids)
     if data.alert_id is not None:
