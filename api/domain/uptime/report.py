@@ -14,6 +14,7 @@ import msgspec
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.csv_cells import text_cell
 from api.db.models import ChargingStation, Evse, Location
 from api.db.types import utc_now
 from api.domain.operations.scope import SiteScope
@@ -271,9 +272,7 @@ CSV_COLUMNS: Final = (
 
 
 def _text_cell(value: str | None) -> str:
-    """Names come from imports and operators: one that starts like a formula is kept as text by spreadsheets."""
-    text = value or ""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return text_cell(value or "")
 
 
 def report_csv(report: UptimeReport, rows: Sequence[UptimeItem] | None = None) -> str:

@@ -13,18 +13,14 @@ import io
 from collections.abc import Iterable
 from decimal import Decimal
 
+from api.csv_cells import text_cell
 from api.domain.operations.money.schemas import ReconciliationReport, RevenueShareReport
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value: object) -> str:
     if value is None:
         return ""
-    text = str(value)
-    if isinstance(value, str) and text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
+    return text_cell(value) if isinstance(value, str) else str(value)
 
 
 def _csv(header: list[str], rows: Iterable[list[object]]) -> str:
