@@ -63,10 +63,11 @@ class Network:
         active: bool = True,
         at: datetime,
         connector: int | None = None,
+        subject: str | None = None,
         **detail: str,
     ) -> None:
         self.clock.at(at)
-        await self.engine.report(ConditionReport(rule, charger, connector, active, at, dict(detail)))
+        await self.engine.report(ConditionReport(rule, charger, connector, active, at, dict(detail), subject))
         await self.engine.settle()  # the support ticket, opened after the alert committed
 
     async def alerts(self, *where: Any) -> list[OperationAlert]:

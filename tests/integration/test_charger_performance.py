@@ -223,6 +223,7 @@ async def test_the_same_fault_on_three_chargers_of_one_model_and_firmware_is_a_f
     [pattern] = sink.reports
     assert (pattern.rule, pattern.charger_id, pattern.active) == ("fleet_fault_pattern", None, True)
     assert pattern.detail["chargers"] == "FLEET-0, FLEET-1, FLEET-2"
+    assert pattern.subject == pattern.detail["pattern"]  # what tells this pattern's alert from the others'
     assert pattern.detail["pattern"] == "Acme FastOne / firmware 2.1.0 / GroundFailure"
     await fleet.sweep()
     assert len(sink.reports) == 1  # still within the window

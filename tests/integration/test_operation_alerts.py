@@ -58,14 +58,16 @@ async def test_a_fault_opens_one_alert_however_often_it_is_reported_and_tells_th
 
 
 async def test_each_fleet_fault_pattern_is_its_own_alert(sessions: async_sessionmaker[AsyncSession]) -> None:
-    """Fleet patterns name no charger: the pattern they name (model, firmware, error code) tells them apart."""
+    """Fleet patterns name no charger: their subject (model, firmware, error code) tells them apart."""
     network = await build_network(sessions)
     first = "Acme DC50 / firmware 2.1 / GroundFailure"
     second = "Acme DC50 / firmware 2.2 / OverVoltage"
-    await network.report("fleet_fault_pattern", None, at=FRIDAY, pattern=first, chargers="A-1, A-2, A-3")
-    await network.report("fleet_fault_pattern", None, at=FRIDAY + minutes(1), pattern=second, chargers="B-1, B-2, B-3")
+    await network.report("fleet_fault_pattern", None, at=FRIDAY, subject=first, pattern=first, chargers="A-1, A-2, A-3")
     await network.report(
-        "fleet_fault_pattern", None, at=FRIDAY + minutes(2), pattern=first, chargers="A-1, A-2, A-3, A-4"
+        "fleet_fault_pattern", None, at=FRIDAY + minutes(1), subject=second, pattern=second, chargers="B-1, B-2, B-3"
+    )
+    await network.report(
+        "fleet_fault_pattern", None, at=FRIDAY + minutes(2), subject=first, pattern=first, chargers="A-1, A-2, A-3, A-4"
     )
 
     alerts = sorted(await network.alerts(), key=lambda a: a.occurrences, reverse=True)

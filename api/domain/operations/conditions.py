@@ -27,6 +27,9 @@ class ConditionReport(msgspec.Struct, frozen=True):
     active: bool  # True: the condition holds now; False: it has cleared
     at: datetime  # UTC
     detail: dict[str, str] = {}  # what the operator reads: measured vs expected, error code, firmware ...
+    # what a network-wide condition (no charger) is about, so two of one rule are two problems: a fleet fault
+    # pattern names its model, firmware and error code
+    subject: str | None = None
 
 
 class ConditionSink(Protocol):

@@ -165,13 +165,15 @@ class FleetPatterns:
     async def _report(self, pattern: Pattern, chargers: list[str], *, active: bool, at: datetime) -> None:
         if self.sink is None or not self.rules.rule(FLEET_FAULT_PATTERN).enabled:
             return
+        detail = pattern_detail(pattern, chargers)
         report = ConditionReport(
             rule=FLEET_FAULT_PATTERN,
             charger_id=None,
             connector_id=None,
             active=active,
             at=at,
-            detail=pattern_detail(pattern, chargers),
+            detail=detail,
+            subject=detail["pattern"],
         )
         try:
             await self.sink.report(report)

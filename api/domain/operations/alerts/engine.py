@@ -50,10 +50,10 @@ _Queued = tuple[ConditionReport, "asyncio.Future[None]"]
 
 
 def live_key(condition: ConditionReport) -> str:
-    """One alert per rule, charger and connector; a network-wide condition (no charger) is told apart by what it
-    names as its `pattern` (a fleet fault pattern: model, firmware and error code), kept within the column's 200."""
-    subject = condition.charger_id or condition.detail.get("pattern", "*")[:120]
-    return f"{condition.rule}:{subject}:{condition.connector_id or 0}"
+    """One alert per rule, charger and connector; a network-wide condition (no charger) per rule and `subject`
+    (kept within the column's 200 characters)."""
+    about = condition.charger_id or (condition.subject or "*")[:120]
+    return f"{condition.rule}:{about}:{condition.connector_id or 0}"
 
 
 def _lock_number(key: str) -> int:
