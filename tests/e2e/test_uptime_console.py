@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from api.db.models import ChargingStation, Evse, PortOutage
+from api.domain.uptime.rollup import reroll
 from ocpp_bridge.simulator import SimulatorConfig
 from tests.e2e.test_console import (
     DEMO_CHARGER_SECRET,
@@ -112,6 +113,7 @@ async def _history(database_url: str) -> None:
                     ended_at=started + timedelta(hours=hours),
                 )
             )
+            await reroll(session, [Evse.id == port[0]], started)  # as the outage log's own writer does
         await session.commit()
 
 

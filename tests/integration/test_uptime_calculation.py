@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.models import Evse
 from api.domain.uptime.calculation import Figure, Period, figures, ports_query
+from api.domain.uptime.rollup import roll
 from tests.integration.uptime_support import charger, exclusion, outage
 
 Factory = async_sessionmaker[AsyncSession]
@@ -77,6 +78,16 @@ async def test_hand_worked_month_with_exclusions_overlaps_and_boundaries(session
     assert chargers[a.station_id].ports == 2
     (network,) = await compute(sessions, "network")
     assert network.ports == 3
+    assert network.uptime == pytest.approx((99.583333 + 99.212963 + 100) / 3, abs=5e-5)
+
+    # the month's days rolled up (as the outage sweep does once they are over): read from there, the same figures
+    assert await roll(sessions, datetime.now(UTC)) > 0
+    rolled = {f.key: f for f in await compute(sessions, "port")}
+    assert (rolled[a.evse_id].outage_minutes, rolled[a.evse_id].excluded_minutes) == (660, 480)
+    assert rolled[a.evse_id].uptime == pytest.approx(99.5833, abs=5e-5)
+    assert (rolled[b.evse_id].outage_minutes, rolled[b.evse_id].excluded_minutes) == (340, 0)
+    assert rolled[c.evse_id].uptime == 100.0
+    (network,) = await compute(sessions, "network")
     assert network.uptime == pytest.approx((99.583333 + 99.212963 + 100) / 3, abs=5e-5)
 
 

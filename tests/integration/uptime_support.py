@@ -1,4 +1,5 @@
-"""Chargers, outages and exclusions written straight into the database, for the uptime tests."""
+"""Chargers, outages and exclusions written straight into the database, for the uptime tests. Like the outage
+log's and the exclusions' own writers, each write re-rolls the rolled-up days it touches."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.models import ChargingStation, Evse, PortOutage, UptimeExclusion
 from api.domain.chargers.provisioning import add_charger
+from api.domain.uptime.rollup import reroll
 
 Factory = async_sessionmaker[AsyncSession]
 
@@ -57,6 +59,7 @@ async def outage(
                 ended_at=end,
             )
         )
+        await reroll(session, [Evse.id == port.evse_id], start)
 
 
 async def exclusion(
@@ -87,6 +90,14 @@ async def exclusion(
                 withdrawal_reason="entered by mistake" if withdrawn_at else None,
             )
         )
+        covered = (
+            Evse.id == port.evse_id
+            if port
+            else Evse.charging_station_id == station_id
+            if station_id
+            else Evse.location_id == location_id
+        )
+        await reroll(session, [covered], start, end)
     return exclusion_id
 
 

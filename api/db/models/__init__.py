@@ -52,7 +52,7 @@ from api.db.models.stations import (
     Tariff,
 )
 from api.db.models.support import SupportTicket, SupportTicketEvent, SupportTicketMessage
-from api.db.models.uptime import PortOutage, UptimeExclusion
+from api.db.models.uptime import PortOutage, PortUptimeDay, UptimeExclusion, UptimeRollup
 
 __all__ = [
     "AccountToken",
@@ -110,6 +110,7 @@ __all__ = [
     "PaymentWebhookEvent",
     "PerformanceFlag",
     "PortOutage",
+    "PortUptimeDay",
     "PowerBaseline",
     "RefreshToken",
     "Region",
@@ -123,6 +124,7 @@ __all__ = [
     "SupportTicketMessage",
     "Tariff",
     "UptimeExclusion",
+    "UptimeRollup",
     "User",
     "WorkOrder",
     "WorkOrderChecklistItem",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Uuid, text
+from sqlalchemy import CheckConstraint, Date, Float, ForeignKey, Index, Integer, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db.base import Base
@@ -80,3 +80,25 @@ class UptimeExclusion(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     withdrawal_reason: Mapped[str | None] = mapped_column(String(1000))
+
+
+class PortUptimeDay(Base):
+    """One port's outage and excluded seconds on one UTC day, for the days before `UptimeRollup.rolled_until`: a
+    year's uptime sums these instead of walking every outage. Only days with an outage have a row."""
+
+    __tablename__ = "port_uptime_days"
+
+    evse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("evses.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    outage_seconds: Mapped[float] = mapped_column(Float)
+    excluded_seconds: Mapped[float] = mapped_column(Float)
+
+
+class UptimeRollup(Base):
+    """The one row saying up to which UTC day (exclusive) `port_uptime_days` is complete; None before the first
+    roll."""
+
+    __tablename__ = "uptime_rollup"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rolled_until: Mapped[date | None] = mapped_column(Date)

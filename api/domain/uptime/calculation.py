@@ -14,25 +14,31 @@ PostgreSQL it streams in the (evse_id, started_at) index's order, no sort). Clip
 max(0, min(end, b) - max(start, a, reach)). With O the outages, M the maintenance ones (inside O) and X the
 exclusions, the excluded minutes are |O and (X or M)| = |O| + |X or M| - |O or X|; for the many ports without an
 exclusion that is just |M|, so only the few ports with exclusions pay for the unions that need a sort.
+
+The whole UTC days a period covers before `uptime_rollup.rolled_until` are read from `port_uptime_days` (see
+`rollup`), which holds this same calculation per port and day; only the rest of the period (its partial first and
+last days, and the last day or two) walks the log. Net outage minutes of disjoint pieces add up, so the figures
+are the same either way.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Any, Final, Literal
 
 import msgspec
 from sqlalchemy import (
     ColumnElement,
+    Date,
     Float,
     Integer,
     and_,
     case,
     func,
     literal,
-    null,
     or_,
     select,
     text,
@@ -44,12 +50,39 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from api.db.models import ChargingStation, Evse, Location, PortOutage, UptimeExclusion
+from api.db.models import (
+    ChargingStation,
+    Evse,
+    Location,
+    PortOutage,
+    PortUptimeDay,
+    UptimeExclusion,
+    UptimeRollup,
+)
 from api.db.types import UTCDateTime
 
 Level = Literal["port", "charger", "location", "network"]
 NEVI_THRESHOLD: Final = 97.0
 INDUSTRY_THRESHOLD: Final = 98.0
+ROLLUP_ROW: Final = 1  # uptime_rollup's one row
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def floor_day(moment: datetime) -> date:
+    return moment.astimezone(UTC).date()
+
+
+def ceil_day(moment: datetime) -> date:
+    day = floor_day(moment)
+    return day if day_start(day) == moment else day + timedelta(days=1)
+
+
+async def rolled_until(session: AsyncSession) -> date | None:
+    """The first UTC day not in `port_uptime_days` (None: nothing rolled up)."""
+    return await session.scalar(select(UptimeRollup.rolled_until).where(UptimeRollup.id == ROLLUP_ROW))
 
 
 class greatest(FunctionElement[float]):  # noqa: N801
@@ -131,26 +164,36 @@ def ports_query(*conditions: ColumnElement[bool]) -> Any:
 
 
 class _Window(msgspec.Struct, frozen=True):
-    """The periods (index, start, end in epoch seconds), clipped to now, and the span that holds them all."""
+    """The periods (index, start, end in epoch seconds), clipped to now, the span that holds them all, and the
+    disjoint spans they cover (a long report's live pieces lie at its two ends: only their outages are read)."""
 
     periods: list[tuple[int, float, float]]
     start: datetime
     end: datetime
     now: datetime
+    spans: list[tuple[datetime, datetime]]
 
 
 def _window(periods: Sequence[Period], now: datetime) -> _Window | None:
-    clipped, starts, ends = [], [], []
+    clipped: list[tuple[int, float, float]] = []
+    bounds: list[tuple[datetime, datetime]] = []
     for index, period in enumerate(periods):
         end = min(period.end, now)
         if end > period.start:
             clipped.append((index, period.start.timestamp(), end.timestamp()))
-            starts.append(period.start)
-            ends.append(end)
-    return _Window(clipped, min(starts), max(ends), now) if clipped else None
+            bounds.append((period.start, end))
+    if not clipped:
+        return None
+    spans: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(bounds):
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    return _Window(clipped, spans[0][0], max(end for _, end in spans), now, spans)
 
 
-def _periods_cte(window: _Window) -> Any:
+def _periods_cte(window: _Window, name: str = "periods") -> Any:
     """(p, a, b): each period's bounds as stored timestamps; `span` its length in seconds."""
     rows = [
         select(
@@ -161,7 +204,7 @@ def _periods_cte(window: _Window) -> Any:
         )
         for index, start, end in window.periods
     ]
-    return union_all(*rows).cte("periods") if len(rows) > 1 else rows[0].cte("periods")
+    return union_all(*rows).cte(name) if len(rows) > 1 else rows[0].cte(name)
 
 
 class sum_seconds(FunctionElement[float]):  # noqa: N801
@@ -184,6 +227,10 @@ def _sum_seconds_sqlite(element: sum_seconds, compiler: SQLCompiler, **kw: Any) 
     return f"sum(CASE WHEN {later} > {earlier} THEN (julianday({later}) - julianday({earlier})) * 86400.0 END)"
 
 
+def _touches(start: datetime, end: datetime) -> ColumnElement[bool]:
+    return and_(PortOutage.started_at < end, or_(PortOutage.ended_at.is_(None), PortOutage.ended_at > start))
+
+
 def _outages(window: _Window, *conditions: ColumnElement[bool]) -> Any:
     """Outage intervals touching the window as (evse_id, s, e, m) timestamps; an open one ends now; m: maintenance."""
     return select(
@@ -194,6 +241,7 @@ def _outages(window: _Window, *conditions: ColumnElement[bool]) -> Any:
     ).where(
         PortOutage.started_at < window.end,
         or_(PortOutage.ended_at.is_(None), PortOutage.ended_at > window.start),
+        *(() if len(window.spans) == 1 else (or_(*(_touches(start, end) for start, end in window.spans)),)),
         *conditions,
     )
 
@@ -278,7 +326,8 @@ def _union_seconds(intervals: Any, periods: Any, name: str, *, several: bool) ->
 
 
 def port_seconds(ports: Any, periods: Sequence[Period], now: datetime) -> tuple[Any, Any] | None:
-    """(periods CTE, per (period, port) `outage` and `excluded` seconds) as SQL; None when every period is future."""
+    """(periods CTE, `outage` and `excluded` seconds per (period, port) with an outage in the period) as SQL; None
+    when every period is future. A port without a row was never out in that period."""
     window = _window(periods, now)
     if window is None:
         return None
@@ -305,16 +354,15 @@ def port_seconds(ports: Any, periods: Sequence[Period], now: datetime) -> tuple[
     excluded = case((marked.c.evse_id.is_not(None), with_exclusions), else_=func.coalesce(outage.c.maintenance, 0.0))
 
     def same(table: Any) -> Any:
-        return and_(table.c.p == cte.c.p, table.c.evse_id == ports.c.evse_id)
+        return and_(table.c.p == outage.c.p, table.c.evse_id == outage.c.evse_id)
 
     per_port = (
-        select(cte.c.p, ports.c.evse_id, o.label("outage"), least(excluded, o).label("excluded"))
-        .select_from(ports)
-        .join(cte, true())
-        .outerjoin(outage, same(outage))
+        select(outage.c.p, outage.c.evse_id, o.label("outage"), least(excluded, o).label("excluded"))
+        .select_from(outage)
+        .join(ports, ports.c.evse_id == outage.c.evse_id)
         .outerjoin(excluded_or_maintained, same(excluded_or_maintained))
         .outerjoin(outage_or_excluded, same(outage_or_excluded))
-        .outerjoin(marked, marked.c.evse_id == ports.c.evse_id)
+        .outerjoin(marked, marked.c.evse_id == outage.c.evse_id)
         .cte("per_port")
     )
     return cte, per_port
@@ -340,53 +388,171 @@ def possibly_below(ports: Any, period: Period, threshold: float, now: datetime) 
     )
 
 
+class _Plan(msgspec.Struct, frozen=True):
+    """A report's periods split into what walks the log (`live`: pieces, each with the index of its period) and
+    what sums rolled days (`rolled`: period index, first day, day after the last)."""
+
+    live: list[tuple[int, Period]]
+    rolled: list[tuple[int, date, date]]
+
+
+def _plan(window: _Window, until: date | None) -> _Plan:
+    live: list[tuple[int, Period]] = []
+    rolled: list[tuple[int, date, date]] = []
+    for index, start, end in window.periods:
+        a, b = datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
+        first, last = ceil_day(a), floor_day(b)
+        if until is not None and first < min(last, until):
+            last = min(last, until)
+            rolled.append((index, first, last))
+            if a < day_start(first):
+                live.append((index, Period(a, day_start(first))))
+            if day_start(last) < b:
+                live.append((index, Period(day_start(last), b)))
+        else:
+            live.append((index, Period(a, b)))
+    return _Plan(live, rolled)
+
+
+def _rolled_ranges(plan: _Plan) -> Any:
+    """(p, first, last): the rolled days [first, last) of each period."""
+    rows = [
+        select(
+            literal(index, Integer).label("p"),
+            literal(first, Date()).label("first"),
+            literal(last, Date()).label("last"),
+        )
+        for index, first, last in plan.rolled
+    ]
+    return (union_all(*rows) if len(rows) > 1 else rows[0]).cte("rolled_ranges")
+
+
+def _rolled_seconds(plan: _Plan) -> Any:
+    """(p, evse_id, outage, excluded) of the rolled days in each period's rolled range. One pass over the days of
+    the span; each day is given its period by comparisons when the ranges do not overlap (a report's months),
+    else joined with the ranges. Every port's days are read: the ports asked for are picked when joined later,
+    which costs less than probing the days port by port."""
+    days = PortUptimeDay
+    ordered = sorted(plan.rolled, key=lambda item: item[1])
+    span = (days.day >= ordered[0][1], days.day < max(last for _, _, last in ordered))
+    if all(earlier[2] <= later[1] for earlier, later in pairwise(ordered)):
+        owner = case(
+            *((and_(days.day >= first, days.day < last), literal(index, Integer)) for index, first, last in ordered)
+        )
+        inside = (
+            select(owner.label("p"), days.evse_id, days.outage_seconds, days.excluded_seconds)
+            .where(*span)
+            .subquery("rolled_days")
+        )
+        return select(*inside.c).where(inside.c.p.is_not(None))
+    ranges = _rolled_ranges(plan)
+    return (
+        select(ranges.c.p, days.evse_id, days.outage_seconds, days.excluded_seconds)
+        .join(ranges, and_(days.day >= ranges.c.first, days.day < ranges.c.last))
+        .where(*span)
+    )
+
+
+def _net_seconds(ports: Any, plan: _Plan, now: datetime) -> Any:
+    """Per (period, port) with any outage: `outage` and `excluded` seconds, from the log and the rolled days."""
+    parts = []
+    if plan.live:
+        built = port_seconds(ports, [piece for _, piece in plan.live], now)
+        if built is not None:
+            _, live = built
+            owner = case({n: index for n, (index, _) in enumerate(plan.live)}, value=live.c.p)
+            parts.append(select(owner.label("p"), live.c.evse_id, live.c.outage, live.c.excluded))
+    if plan.rolled:
+        parts.append(_rolled_seconds(plan))
+    pieces = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("pieces")
+    columns = list(pieces.c)
+    outage = func.sum(columns[2])
+    return (
+        select(
+            columns[0].label("p"),
+            columns[1].label("evse_id"),
+            outage.label("outage"),
+            least(func.sum(columns[3]), outage).label("excluded"),
+        )
+        .group_by(columns[0], columns[1])
+        .cte("net")
+    )
+
+
 async def figures(
-    session: AsyncSession, ports: Any, periods: Sequence[Period], level: Level, now: datetime | None = None
+    session: AsyncSession,
+    ports: Any,
+    periods: Sequence[Period],
+    level: Level,
+    now: datetime | None = None,
+    *,
+    rolled: bool = True,
 ) -> list[Figure]:
-    """Uptime per period at `level` for the ports `ports` selects (see `ports_query`)."""
+    """Uptime per period at `level` for the ports `ports` selects (see `ports_query`); `rolled=False` walks the
+    log for every day (to check the roll-up against).
+
+    Only the ports that were out are summed: a port never out in a period is at 100 %, so an item's mean is
+    100 x (1 - net outage of its ports / (its ports x T)) with T the same for every port of the period."""
     now = now or datetime.now(UTC)
     ports = ports.cte("ports")
-    built = port_seconds(ports, periods, now)
-    if built is None:
+    window = _window(periods, now)
+    if window is None:
         return []
-    cte, per_port = built
+    plan = _plan(window, await rolled_until(session) if rolled else None)
+    cte = _periods_cte(window, "report_periods")
+    net = _net_seconds(ports, plan, now)
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         # a report's plan looks costly to PostgreSQL, whose JIT then compiles for longer than the query runs
         await session.execute(text("SET LOCAL jit = off"))
-    span = cte.c.span
-    uptime = 100.0 * (span - (per_port.c.outage - per_port.c.excluded)) / span
     key = {
         "port": ports.c.evse_id,
         "charger": ports.c.station_id,
         "location": ports.c.location_id,
-        "network": null(),
+        "network": literal(0, Integer),
     }[level]
+    grouped = () if level == "network" else (key,)
+    items = select(key.label("k"), func.count().label("ports")).select_from(ports).group_by(*grouped).cte("items")
+    span = cte.c.span
+    net_seconds = net.c.outage - net.c.excluded
+    out = (
+        select(
+            net.c.p,
+            key.label("k"),
+            func.sum(net.c.outage).label("outage"),
+            func.sum(net.c.excluded).label("excluded"),
+            func.sum(case((100.0 * (span - net_seconds) / span < NEVI_THRESHOLD, 1), else_=0)).label("below"),
+        )
+        .join(cte, cte.c.p == net.c.p)
+        .join(ports, ports.c.evse_id == net.c.evse_id)
+        .group_by(net.c.p, *grouped)
+        .cte("out")
+    )
+    outage, excluded = func.coalesce(out.c.outage, 0.0), func.coalesce(out.c.excluded, 0.0)
     rows = (
         select(
             cte.c.p,
-            key,
-            func.count(),
-            func.min(span),
-            func.sum(per_port.c.outage),
-            func.sum(per_port.c.excluded),
-            func.avg(uptime),
-            func.sum(case((uptime < NEVI_THRESHOLD, 1), else_=0)),
+            items.c.k,
+            items.c.ports,
+            span,
+            outage,
+            excluded,
+            100.0 * (1.0 - (outage - excluded) / (items.c.ports * span)),
+            func.coalesce(out.c.below, 0),
         )
-        .select_from(per_port)
-        .join(cte, cte.c.p == per_port.c.p)
-        .join(ports, ports.c.evse_id == per_port.c.evse_id)
-        .group_by(cte.c.p, *(() if level == "network" else (key,)))
+        .select_from(items)
+        .join(cte, true())
+        .outerjoin(out, and_(out.c.p == cte.c.p, out.c.k == items.c.k))
         .order_by(cte.c.p)
     )
     found = []
-    for p, item, count, seconds, out, exc, mean, below in await session.execute(rows):
+    for p, item, count, seconds, out_seconds, exc, mean, below in await session.execute(rows):
         found.append(
             Figure(
                 period=int(p),
-                key=item if isinstance(item, uuid.UUID) or item is None else uuid.UUID(str(item)),
+                key=None if level == "network" else item if isinstance(item, uuid.UUID) else uuid.UUID(str(item)),
                 ports=int(count),
                 period_minutes=round(float(seconds) / 60, 4),
-                outage_minutes=round(float(out) / 60, 4),
+                outage_minutes=round(float(out_seconds) / 60, 4),
                 excluded_minutes=round(float(exc) / 60, 4),
                 uptime=round(float(mean), 4),
                 ports_below_nevi=int(below or 0),

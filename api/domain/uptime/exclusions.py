@@ -11,13 +11,14 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from api.db.models import ChargingStation, Evse, Location, UptimeExclusion, User
 from api.db.types import utc_now
 from api.domain.operations.scope import SiteScope
+from api.domain.uptime.rollup import reroll
 from api.domain.uptime.schemas import ExclusionView, NewExclusion
 from api.errors import Conflict, FieldError, InvalidInput, NotFound
 
@@ -82,6 +83,15 @@ def _check_period(start: datetime, end: datetime) -> None:
         raise InvalidInput(errors)
 
 
+def _covered(exclusion: UptimeExclusion) -> list[ColumnElement[bool]]:
+    """The ports an exclusion covers."""
+    if exclusion.evse_id is not None:
+        return [Evse.id == exclusion.evse_id]
+    if exclusion.charging_station_id is not None:
+        return [Evse.charging_station_id == exclusion.charging_station_id]
+    return [Evse.location_id == exclusion.location_id]
+
+
 async def create(session: AsyncSession, scope: SiteScope, data: NewExclusion, user_id: uuid.UUID) -> ExclusionView:
     _check_period(data.start, data.end)
     exclusion = UptimeExclusion(
@@ -95,6 +105,7 @@ async def create(session: AsyncSession, scope: SiteScope, data: NewExclusion, us
         created_at=utc_now(),
     )
     session.add(exclusion)
+    await reroll(session, _covered(exclusion), exclusion.starts_at, exclusion.ends_at)
     await session.commit()
     return await view(session, scope, exclusion.id)
 
@@ -111,6 +122,7 @@ async def withdraw(
     exclusion.withdrawn_at = utc_now()
     exclusion.withdrawn_by = user_id
     exclusion.withdrawal_reason = reason.strip()
+    await reroll(session, _covered(exclusion), exclusion.starts_at, exclusion.ends_at)
     await session.commit()
     return await view(session, scope, exclusion_id)
 

@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.db.models import ChargingStation, Evse, PortOutage
 from api.db.types import utc_now
 from api.domain.chargers.live_writer import chunks, table_of
+from api.domain.uptime.calculation import day_start
+from api.domain.uptime.rollup import reroll, roll, roll_target
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +149,8 @@ async def record(session: AsyncSession, states: Sequence[PortState], now: dateti
     closes: dict[uuid.UUID, datetime] = {}
     opens: list[dict[str, Any]] = []
     seen: set[uuid.UUID] = set()
+    late: dict[uuid.UUID, datetime] = {}  # ports changed at a time before the days still computed from the log
+    live_from = day_start(roll_target(now))
     for state in states:
         if state.evse_id in seen:
             continue
@@ -165,6 +169,8 @@ async def record(session: AsyncSession, states: Sequence[PortState], now: dateti
         ):
             continue
         at = _changed_at(state, state.open_cause, down, now)
+        if at < live_from:
+            late[state.evse_id] = at
         if state.open_id is not None:
             closes[state.open_id] = at
         if down is not None:
@@ -190,6 +196,8 @@ async def record(session: AsyncSession, states: Sequence[PortState], now: dateti
     opens.sort(key=lambda row: row["evse_id"])
     for part in chunks(opens):
         await session.execute(_insert_open(session), list(part))
+    if late:
+        await reroll(session, [Evse.id.in_(sorted(late))], min(late.values()))
     return len(closes) + len(opens)
 
 
@@ -207,11 +215,14 @@ class OutageLog:
             await record(session, await port_states(session, evse_ids=evse_ids, ocpp_ids=ocpp_ids), now)
 
     async def sweep(self, now: datetime | None = None) -> None:
-        """Bring every port's log in step with the stored state (changes written by other paths)."""
+        """Bring every port's log in step with the stored state (changes written by other paths), then roll the
+        days that are over up (see `rollup`)."""
+        now = now or utc_now()
         async with self._session_factory() as session, session.begin():
-            changed = await record(session, await port_states(session, sweep=True), now or utc_now())
+            changed = await record(session, await port_states(session, sweep=True), now)
         if changed:
             logger.info("outage log: %d ports brought in step with their stored state", changed)
+        await roll(self._session_factory, now)
 
 
 __all__ = ["DOWN_STATUSES", "SWEEP_SECONDS", "Down", "OutageLog", "PortState", "down_of", "port_states", "record"]
