@@ -1,4 +1,4 @@
-"""`/v1/admin/metrics`: the operators' report (utilisation, sessions, energy, revenue, peak times, drivers,
+"""`/v1/admin/metrics`: the operators' report (utilisation, uptime, sessions, energy, revenue, peak times, drivers,
 failed starts, support) over local days, for their own sites, as JSON or as CSV tables."""
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class OperatorMetricsController(Controller):
     guards = [operations]
     security = [{"BearerToken": []}]
 
-    @get("/metrics", summary="Utilisation, sessions, energy, revenue, peak times and support for a period")
+    @get("/metrics", summary="Utilisation, uptime, sessions, energy, revenue, peak times and support for a period")
     async def metrics(
         self,
         db_session: DbSession,
@@ -78,7 +78,8 @@ class OperatorMetricsController(Controller):
     ) -> MetricsReport:
         """The figures of the chargers at the caller's sites that the filters select, over local days [from, to]
         (at most 400): totals, per location, per charger, the hour x weekday heatmap in each location's local
-        time, and the support desk's resolution times and ratings for those sites."""
+        time, and the support desk's resolution times and ratings for those sites. Uptime follows the NEVI rule
+        (the mean of the ports') over the period's UTC days up to now (`uptimeFrom`, `uptimeTo`)."""
         picked = _filter(first, last, location, region, business_unit, model)
         return await metrics_report(db_session, picked, site_scope, utc_now())
 
