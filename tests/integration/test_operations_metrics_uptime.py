@@ -1,10 +1,13 @@
 """Uptime in the operators' metrics report, on SQLite and PostgreSQL. Outages, an exclusion, a withdrawn one and a
 maintenance outage planted around one UTC day give, per charger, per location and overall, what the uptime report
 (`GET /v1/admin/uptime`) gives for the same instants; filters and an operator's sites narrow the ports measured; a
-period that has not begun has none. Every date is relative to now."""
+period that has not begun has none; the CSV tables carry it and keep imported names from running as formulas.
+Every date is relative to now."""
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -14,13 +17,15 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.db.models import ChargingStation
+from api.csv_cells import FORMULA_START
+from api.db.models import ChargingStation, Location
 from api.db.types import utc_now
 from tests.integration.test_uptime_api import sign_in
 from tests.integration.uptime_support import charger, exclusion, outage
 
 Client = AsyncTestClient[Litestar]
 Factory = async_sessionmaker[AsyncSession]
+FORMULA = '=HYPERLINK("x")'
 
 
 def midnight(day: date) -> datetime:
@@ -193,3 +198,43 @@ async def test_a_period_not_yet_begun_has_no_uptime_and_today_runs_to_now(
     assert instant(current["uptimeFrom"]) == midnight(today)
     assert instant(current["uptimeTo"]) == min(instant(current["generatedAt"]), midnight(today + timedelta(days=1)))
     assert current["totals"]["uptimePercent"] is not None
+
+
+async def test_csv_tables_carry_uptime_and_keep_names_from_running_as_formulas(
+    client: Client, sessions: Factory, database_url: str
+) -> None:
+    planted = await Planted.on(sessions, utc_now().date() - timedelta(days=2))
+    async with sessions() as session, session.begin():
+        await session.execute(update(Location).where(Location.id == planted.first_site).values(name=FORMULA))
+        await session.execute(
+            update(ChargingStation).where(ChargingStation.ocpp_id == "UPT-A2").values(model="@SUM(1)")
+        )
+    admin = await sign_in(client, database_url, "olga@example.com", "admin")
+    period = planted.metrics_period()
+
+    async def table(name: str) -> tuple[str, list[dict[str, str]]]:
+        answer = await client.get("/v1/admin/metrics.csv", params={**period, "table": name}, headers=admin)
+        assert answer.status_code == 200, answer.text
+        return answer.text, list(csv.DictReader(io.StringIO(answer.text)))
+
+    text, chargers = await table("chargers")
+    rows = {row["charger_id"]: row for row in chargers}
+    assert {name: row["uptime_percent"] for name, row in rows.items()} == {
+        "UPT-A1": "87.5",
+        "UPT-A2": "95.8333",
+        "UPT-B1": "83.3333",
+    }
+    assert rows["UPT-A1"]["location"] == rows["UPT-A2"]["location"] == f"'{FORMULA}"
+    assert rows["UPT-A2"]["model"] == "'@SUM(1)"
+    cells = [cell for line in csv.reader(io.StringIO(text)) for cell in line]
+    assert not [cell for cell in cells if cell.startswith(FORMULA_START)]
+
+    _, locations = await table("locations")
+    sites = {row["location_id"]: row for row in locations}
+    assert sites[str(planted.first_site)]["location"] == f"'{FORMULA}"
+    assert sites[str(planted.first_site)]["uptime_percent"] == "90.2778"
+    assert sites[str(planted.second_site)]["uptime_percent"] == "83.3333"
+
+    # the JSON keeps the name as it is: the guard is for spreadsheets
+    report = await metrics(client, admin, **period)
+    assert {row["name"] for row in report["locations"]} >= {FORMULA}
