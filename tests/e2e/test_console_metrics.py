@@ -2,8 +2,9 @@
 `voltway serve` on the demo data with a month of finished sessions counted by `voltway metrics rebuild`.
 
 The demo operator signs in, opens Metrics, reads the key figures, the heatmap and the charger table of their own
-region only, narrows the period, and downloads the chargers CSV. The page passes axe-core without serious or
-critical violations; the screenshot is saved as `metrics.png` among the console artifacts.
+region only, with the NEVI uptime (a charger three days out is marked below 97 %), narrows the period, and downloads
+the chargers CSV. The page passes axe-core without serious or critical violations; the screenshot is saved as
+`metrics.png` among the console artifacts.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from api.db.models import ChargingSession, ChargingStation, Evse, Location
+from api.db.models import ChargingSession, ChargingStation, Evse, Location, PortOutage
 from api.db.types import utc_now
 from tests.e2e.test_console import (
     VOLTWAY,
@@ -39,6 +40,7 @@ __all__ = ["browser", "page"]  # the browser and tab fixtures of the agent conso
 
 OPERATOR = "operator@example.com"
 ADMIN = "admin@example.com"
+OUT_CHARGER = "SIM-00001"  # in the demo operator's region
 
 
 async def _history(database_url: str) -> int:
@@ -86,6 +88,30 @@ async def _history(database_url: str) -> int:
     return 60
 
 
+async def _outage(database_url: str) -> None:
+    """The operator's first simulated charger (one port) out for three days of the last thirty."""
+    now = utc_now().replace(microsecond=0)
+    async with database_session(database_url) as session:
+        evse_id, station_id, location_id = (
+            await session.execute(
+                select(Evse.id, ChargingStation.id, ChargingStation.location_id)
+                .join(Evse, Evse.charging_station_id == ChargingStation.id)
+                .where(ChargingStation.ocpp_id == OUT_CHARGER)
+            )
+        ).one()
+        session.add(
+            PortOutage(
+                evse_id=evse_id,
+                charging_station_id=station_id,
+                location_id=location_id,
+                cause="fault",
+                started_at=now - timedelta(days=5),
+                ended_at=now - timedelta(days=2),
+            )
+        )
+        await session.commit()
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The demo data with a month of sessions, its rollups rebuilt from them, served."""
@@ -94,6 +120,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     seeded = subprocess.run([*VOLTWAY, "seed", "demo"], env=env, capture_output=True, text=True, timeout=300)
     assert seeded.returncode == 0, seeded.stderr
     off_the_browser_loop(_history(env["VOLTWAY_DATABASE_URL"]))
+    off_the_browser_loop(_outage(env["VOLTWAY_DATABASE_URL"]))
     rebuilt = subprocess.run([*VOLTWAY, "metrics", "rebuild"], env=env, capture_output=True, text=True, timeout=300)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "rebuilt from 60 finished sessions" in rebuilt.stdout
@@ -140,6 +167,15 @@ def test_an_operator_reads_the_metrics_of_their_region(page: Any, served: Served
     rows = tab.locator("#charger-rows tr")
     assert rows.count() >= 1
     assert all(text.startswith("SIM-") for text in tab.locator("#charger-rows td.mono").all_inner_texts())
+
+    # uptime: the operator's figure as the API gives it, and the charger three days out marked under the NEVI line
+    uptime_figure = figures.locator("div").filter(has=tab.locator("dt", has_text="Uptime")).locator("dd")
+    assert abs(float(uptime_figure.inner_text().split()[0]) - mine["totals"]["uptimePercent"]) < 0.05
+    assert "1 port below 97 %" in uptime_figure.inner_text()  # the operator's sites: only that one is out
+    out_row = rows.filter(has=tab.locator("td.mono", has_text=OUT_CHARGER))
+    assert out_row.locator(".below-nevi").count() == 1
+    assert "below 97 %" in out_row.inner_text()
+    assert tab.locator("#location-rows tr").count() == len(mine["locations"][:50])
     assert accessibility_violations(tab) == []
     screenshot(tab, "metrics.png")
 

@@ -1,5 +1,6 @@
 // The metrics page: the report of GET /v1/admin/metrics for the filters, as key figures, an hour x weekday heatmap
-// and utilisation bars drawn as SVG here (no chart library), the per-charger table, and the CSV tables.
+// and utilisation bars drawn as SVG here (no chart library), the per-charger and per-location tables with their
+// NEVI uptime, and the CSV tables.
 import { ApiError, OPERATIONS_ROLES, api, byId, currentAuth, el, money, replaceChildren, startPage, svg } from "./shell.js";
 
 await startPage({ roles: OPERATIONS_ROLES });
@@ -7,6 +8,7 @@ byId("live-status").hidden = true; // a report for a period: nothing on this pag
 
 const FILTERS = ["from", "to", "location", "region", "businessUnit", "model"];
 const TABLE_ROWS = 50;
+const NEVI_LINE = 97; // per cent: what NEVI holds a port's uptime to, as the uptime page marks it
 const form = byId("metrics-filters");
 let filled = false;
 
@@ -43,6 +45,22 @@ const number = (value, digits = 0) =>
   value === null || value === undefined
     ? "—"
     : Number(value).toLocaleString(undefined, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const utcText = (instant) => `${instant.slice(0, 16).replace("T", " ")} UTC`;
+
+/** An uptime percentage, marked as the uptime page marks it when it is under the NEVI line. */
+function uptime(value) {
+  if (value === null || value === undefined) return "—";
+  const text = `${value.toFixed(2)} %`;
+  if (value >= NEVI_LINE) return text;
+  return el(
+    "span",
+    { class: "below-nevi uptime-low", title: "Below 97 % (NEVI)" },
+    text,
+    el("span", { class: "visually-hidden" }, " (below 97 %, NEVI)"),
+  );
+}
+
+const counted = (count, noun) => `${number(count)} ${noun}${count === 1 ? "" : "s"}`;
 const revenueText = (revenue) => (revenue.length ? revenue.map((m) => money(m.amount, m.currency)).join(" + ") : "—");
 
 function figure(term, value, note) {
@@ -57,6 +75,11 @@ function renderFigures(report) {
     box,
     figure("Sessions", number(t.sessions), `${number(report.chargersCount)} chargers, ${number(report.ports)} ports`),
     figure("Utilisation", percent(t.utilisation), `${number(t.deliveringHours, 1)} h delivering`),
+    figure(
+      "Uptime (NEVI)",
+      uptime(t.uptimePercent),
+      `mean of ports; ${counted(t.chargersBelowNevi, "charger")}, ${counted(t.portsBelowNevi, "port")} below 97 %`,
+    ),
     figure("Energy", `${number(t.energyKwh, 1)} kWh`, `${number(t.energyPerSessionKwh, 1)} kWh per session`),
     figure("Average session", t.averageDurationMinutes === null ? "—" : `${number(t.averageDurationMinutes)} min`),
     figure("Revenue", revenueText(t.revenue)),
@@ -153,12 +176,18 @@ function renderUtilisation(locations) {
   replaceChildren(byId("utilisation-chart"), chart);
 }
 
+/** The first rows of a table and a note saying which they are. */
+function firstRows(rows, noteId, order) {
+  const shown = rows.slice(0, TABLE_ROWS);
+  byId(noteId).textContent =
+    rows.length > shown.length
+      ? `the ${shown.length} with the most ${order} of ${rows.length}; the CSV has them all`
+      : `${rows.length} in this selection`;
+  return shown;
+}
+
 function renderChargers(chargers) {
-  const shown = chargers.slice(0, TABLE_ROWS);
-  byId("chargers-note").textContent =
-    chargers.length > shown.length
-      ? `the ${shown.length} with the most sessions of ${chargers.length}; the CSV has them all`
-      : `${chargers.length} in this selection`;
+  const shown = firstRows(chargers, "chargers-note", "sessions");
   replaceChildren(
     byId("charger-rows"),
     shown.length
@@ -172,13 +201,38 @@ function renderChargers(chargers) {
             el("td", { class: "num" }, c.ports),
             el("td", { class: "num" }, number(c.sessions)),
             el("td", { class: "num" }, percent(c.utilisation)),
+            el("td", { class: "num" }, uptime(c.uptimePercent)),
             el("td", { class: "num" }, number(c.energyPerSessionKwh, 1)),
             el("td", { class: "num" }, c.averageDurationMinutes === null ? "—" : `${number(c.averageDurationMinutes)} min`),
             el("td", { class: "num" }, c.failedStarts ? `${c.failedStarts} (${percent(c.failedStartRate)})` : "0"),
             el("td", { class: "num" }, revenueText(c.revenue)),
           ),
         )
-      : el("tr", {}, el("td", { colspan: 10, class: "muted" }, "No chargers in this selection.")),
+      : el("tr", {}, el("td", { colspan: 11, class: "muted" }, "No chargers in this selection.")),
+  );
+}
+
+function renderLocations(locations) {
+  const busiest = [...locations].sort((a, b) => b.sessions - a.sessions || a.name.localeCompare(b.name));
+  const shown = firstRows(busiest, "locations-note", "sessions");
+  replaceChildren(
+    byId("location-rows"),
+    shown.length
+      ? shown.map((l) =>
+          el(
+            "tr",
+            {},
+            el("td", {}, l.name),
+            el("td", {}, l.timeZone),
+            el("td", { class: "num" }, l.chargers),
+            el("td", { class: "num" }, l.ports),
+            el("td", { class: "num" }, number(l.sessions)),
+            el("td", { class: "num" }, percent(l.utilisation)),
+            el("td", { class: "num" }, uptime(l.uptimePercent)),
+            el("td", { class: "num" }, revenueText(l.revenue)),
+          ),
+        )
+      : el("tr", {}, el("td", { colspan: 8, class: "muted" }, "No locations in this selection.")),
   );
 }
 
@@ -229,12 +283,15 @@ async function load() {
   try {
     const report = await api(`/v1/admin/metrics?${params}`);
     error.hidden = true;
-    byId("period-note").textContent = `${report.from} to ${report.to} (${report.days} days, each site's local time)`;
+    byId("period-note").textContent =
+      `${report.from} to ${report.to} (${report.days} days, each site's local time); ` +
+      `uptime ${utcText(report.uptimeFrom)} to ${utcText(report.uptimeTo)}`;
     if (!params.has("location") && !params.has("model")) fillChoices(report);
     renderFigures(report);
     renderHeatmap(report.heatmap);
     renderUtilisation(report.locations);
     renderChargers(report.chargers);
+    renderLocations(report.locations);
     document.body.dataset.loaded = "true";
   } catch (failure) {
     if (!(failure instanceof ApiError)) throw failure;

@@ -1,4 +1,5 @@
-"""How a report period is cut into month rows and day rows, and how delivering time is read from meter readings."""
+"""How a report period is cut into month rows and day rows, which UTC instants its uptime covers, and how
+delivering time is read from meter readings."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.domain.operations.metrics.reports import month_after, split_period
+from api.domain.operations.metrics.reports import month_after, split_period, uptime_period
 from api.domain.operations.metrics.rollups import counts_as_failed_start, delivering_seconds
+from api.domain.uptime.calculation import Period
 
 
 def _covered(days: list[tuple[date, date]], months: tuple[date, date] | None) -> list[date]:
@@ -44,6 +46,17 @@ def test_every_day_of_a_period_is_read_exactly_once(first: date, length: int) ->
     last = first + timedelta(days=length)
     days, months = split_period(first, last)
     assert _covered(days, months) == [first + timedelta(days=n) for n in range(length + 1)]
+
+
+def test_uptime_covers_the_periods_utc_days_up_to_now() -> None:
+    first, last = date(2026, 3, 28), date(2026, 3, 29)  # Europe's clocks change in between: UTC days do not
+    start = datetime(2026, 3, 28, tzinfo=UTC)
+    assert uptime_period(first, last, now=start + timedelta(days=9)) == Period(start, start + timedelta(days=2))
+    during = start + timedelta(hours=30, minutes=5)
+    assert uptime_period(first, last, now=during) == Period(start, during)
+    # not begun: nothing to measure, an empty stretch at the start
+    assert uptime_period(first, last, now=start - timedelta(seconds=1)) == Period(start, start)
+    assert uptime_period(first, last, now=start) == Period(start, start)
 
 
 def test_delivering_time_counts_the_gaps_across_which_the_register_rose() -> None:

@@ -1,4 +1,4 @@
-"""`/v1/admin/metrics`: the operators' report (utilisation, sessions, energy, revenue, peak times, drivers,
+"""`/v1/admin/metrics`: the operators' report (utilisation, uptime, sessions, energy, revenue, peak times, drivers,
 failed starts, support) over local days, for their own sites, as JSON or as CSV tables."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Annotated, Final, Literal
 from litestar import Controller, Response, get
 from litestar.params import QueryParameter
 
+from api.csv_cells import text_cell
 from api.db.types import utc_now
 from api.deps import DbSession
 from api.domain.operations.metrics.reports import MetricsFilter, metrics_report
@@ -64,7 +65,7 @@ class OperatorMetricsController(Controller):
     guards = [operations]
     security = [{"BearerToken": []}]
 
-    @get("/metrics", summary="Utilisation, sessions, energy, revenue, peak times and support for a period")
+    @get("/metrics", summary="Utilisation, uptime, sessions, energy, revenue, peak times and support for a period")
     async def metrics(
         self,
         db_session: DbSession,
@@ -78,7 +79,8 @@ class OperatorMetricsController(Controller):
     ) -> MetricsReport:
         """The figures of the chargers at the caller's sites that the filters select, over local days [from, to]
         (at most 400): totals, per location, per charger, the hour x weekday heatmap in each location's local
-        time, and the support desk's resolution times and ratings for those sites."""
+        time, and the support desk's resolution times and ratings for those sites. Uptime follows the NEVI rule
+        (the mean of the ports') over the period's UTC days up to now (`uptimeFrom`, `uptimeTo`)."""
         picked = _filter(first, last, location, region, business_unit, model)
         return await metrics_report(db_session, picked, site_scope, utc_now())
 
@@ -98,7 +100,8 @@ class OperatorMetricsController(Controller):
         model: Model = None,
     ) -> Response[str]:
         """The same figures as `/v1/admin/metrics`, one table per file: one row per charger, per location, or
-        per weekday (24 hourly columns). Revenue has one column per currency."""
+        per weekday (24 hourly columns). Revenue has one column per currency. Names, ids and models that start like
+        a spreadsheet formula are written with a leading apostrophe."""
         picked = _filter(first, last, location, region, business_unit, model)
         report = await metrics_report(db_session, picked, site_scope, utc_now())
         name = f"voltway-metrics-{table}-{picked.first}-{picked.last}.csv"
@@ -118,6 +121,7 @@ FIGURE_COLUMNS: Final = (
     "average_duration_minutes",
     "delivering_hours",
     "utilisation",
+    "uptime_percent",
     "first_time_drivers",
     "returning_sessions",
 )
@@ -142,14 +146,15 @@ def csv_table(report: MetricsReport, table: CsvTable) -> str:
     writer.writerow([*head, *FIGURE_COLUMNS, *(f"revenue_{currency}" for currency in currencies)])
     for row in rows:
         first: list[object] = (
-            [row.charger_id, row.model or "", row.location_id, row.location_name, row.ports]
+            [text_cell(row.charger_id), text_cell(row.model or ""), row.location_id, text_cell(row.location_name)]
             if isinstance(row, ChargerFigures)
-            else [row.location_id, row.name, row.time_zone, row.chargers, row.ports]
+            else [row.location_id, text_cell(row.name), text_cell(row.time_zone), row.chargers]
         )
         revenue = {money.currency: money.amount for money in row.revenue}
         writer.writerow(
             [
                 *first,
+                row.ports,
                 *("" if getattr(row, column) is None else getattr(row, column) for column in FIGURE_COLUMNS),
                 *(revenue.get(currency, "") for currency in currencies),
             ]

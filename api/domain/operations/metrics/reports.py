@@ -4,6 +4,10 @@ well under a second.
 A period is a run of local days. Its whole months are read from the month rows and the days before and after
 them from the day rows, so a year touches twelve rows per charger plus at most two partial months of day rows.
 Utilisation divides the hours energy flowed by ports x 24 h x days (a day with a clock change counts 24 h).
+
+Uptime is not a rollup: it is the uptime pages' NEVI calculation (`api.domain.uptime.calculation.figures`), asked
+once per port over the UTC days of the period and averaged here per charger, per location and overall, since NEVI
+measures ports and a larger item's figure is the mean of its ports'.
 """
 
 from __future__ import annotations
@@ -23,16 +27,17 @@ from api.db.models.metrics import HOUR_COLUMNS
 from api.domain.operations.metrics.schemas import (
     WEEKDAYS,
     ChargerFigures,
-    Figures,
     Heatmap,
     LocationFigures,
     MetricsReport,
     Money,
     SupportFigures,
+    TotalFigures,
 )
 from api.domain.operations.scope import SiteScope
 from api.domain.sessions.views import from_minor
 from api.domain.support.reports import Satisfaction, durations, rating_figures
+from api.domain.uptime.calculation import NEVI_THRESHOLD, Figure, Period, figures, ports_query
 
 
 class MetricsFilter(msgspec.Struct, frozen=True):
@@ -70,6 +75,22 @@ def split_period(first: date, last: date) -> tuple[list[tuple[date, date]], tupl
         days.append((months_to, last))
     last_month = (months_to - timedelta(days=1)).replace(day=1)
     return days, (months_from, last_month)
+
+
+def utc_days(first: date, last: date) -> tuple[datetime, datetime]:
+    """The UTC instants of the local days [first, last]: [first 00:00 UTC, the day after last 00:00 UTC). Tickets
+    and uptime are counted over these, the same for every location."""
+    return (
+        datetime.combine(first, time(), tzinfo=UTC),
+        datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC),
+    )
+
+
+def uptime_period(first: date, last: date, now: datetime) -> Period:
+    """What the uptime of [first, last] covers: their UTC days up to now (the future has no uptime yet); a period
+    that has not begun is empty, starting and ending at its start."""
+    start, end = utc_days(first, last)
+    return Period(start, max(start, min(end, now)))
 
 
 def _period(table: Any, first: date, last: date) -> ColumnElement[bool]:
@@ -147,6 +168,37 @@ class _Sums:
         }
 
 
+@dataclass(slots=True)
+class _Uptime:
+    """Ports' uptimes added up, for their mean (a charger's, a location's or the network's NEVI figure)."""
+
+    ports: int = 0
+    percent_sum: float = 0.0
+    ports_below: int = 0
+
+    def add_port(self, figure: Figure) -> None:
+        # from the port's minutes rather than its rounded percentage, so that the mean agrees with the uptime
+        # pages', which average in the database, to the fourth decimal
+        net = figure.outage_minutes - figure.excluded_minutes
+        self.ports += 1
+        self.percent_sum += 100.0 * (figure.period_minutes - net) / figure.period_minutes
+        self.ports_below += figure.ports_below_nevi
+
+    def add(self, other: _Uptime) -> None:
+        self.ports += other.ports
+        self.percent_sum += other.percent_sum
+        self.ports_below += other.ports_below
+
+    @property
+    def percent(self) -> float | None:
+        return round(self.percent_sum / self.ports, 4) if self.ports else None
+
+    @property
+    def below_nevi(self) -> bool:
+        percent = self.percent
+        return percent is not None and percent < NEVI_THRESHOLD
+
+
 @dataclass(frozen=True, slots=True)
 class _Charger:
     id: uuid.UUID
@@ -158,19 +210,34 @@ class _Charger:
     ports: int
 
 
+@dataclass(slots=True)
+class _Site:
+    """A location's chargers added up; `charger`, its first, gives the location's name and time zone."""
+
+    charger: _Charger
+    sums: _Sums = field(default_factory=_Sums)
+    uptime: _Uptime = field(default_factory=_Uptime)
+    ports: int = 0
+    chargers: int = 0
+
+
 async def metrics_report(db: AsyncSession, picked: MetricsFilter, scope: SiteScope, now: datetime) -> MetricsReport:
     """Every figure of the report for the chargers the filter and the caller's sites select."""
     chargers = await _chargers(db, picked, scope)
     sums = await _rollup_sums(db, picked, scope)
     days = (picked.last - picked.first).days + 1
     period_hours = days * 24.0
+    covered = uptime_period(picked.first, picked.last, now)
+    uptimes = await _uptimes(db, picked, scope, covered, now)
 
-    per_location: dict[uuid.UUID, tuple[_Charger, _Sums, int, int]] = {}
+    per_location: dict[uuid.UUID, _Site] = {}
     charger_rows: list[ChargerFigures] = []
     totals = _Sums()
-    total_ports = 0
+    total_uptime = _Uptime()
+    total_ports = chargers_below_nevi = 0
     for charger in chargers:
         own = sums.get(charger.id, _Sums())
+        own_uptime = uptimes.get(charger.id, _Uptime())
         own_ports = charger.ports
         charger_rows.append(
             ChargerFigures(
@@ -179,25 +246,31 @@ async def metrics_report(db: AsyncSession, picked: MetricsFilter, scope: SiteSco
                 location_id=charger.location_id,
                 location_name=charger.location_name,
                 ports=own_ports,
+                uptime_percent=own_uptime.percent,
                 **own.figures(own_ports, period_hours),
             )
         )
-        first, location_sums, location_ports, count = per_location.get(charger.location_id, (charger, _Sums(), 0, 0))
-        location_sums.add(own)
-        per_location[charger.location_id] = (first, location_sums, location_ports + own_ports, count + 1)
+        site = per_location.setdefault(charger.location_id, _Site(charger))
+        site.sums.add(own)
+        site.uptime.add(own_uptime)
+        site.ports += own_ports
+        site.chargers += 1
         totals.add(own)
+        total_uptime.add(own_uptime)
         total_ports += own_ports
+        chargers_below_nevi += own_uptime.below_nevi
     charger_rows.sort(key=lambda row: (-row.sessions, row.charger_id))
     location_rows = [
         LocationFigures(
             location_id=location_id,
-            name=charger.location_name,
-            time_zone=charger.time_zone,
-            chargers=count,
-            ports=location_ports,
-            **location_sums.figures(location_ports, period_hours),
+            name=site.charger.location_name,
+            time_zone=site.charger.time_zone,
+            chargers=site.chargers,
+            ports=site.ports,
+            uptime_percent=site.uptime.percent,
+            **site.sums.figures(site.ports, period_hours),
         )
-        for location_id, (charger, location_sums, location_ports, count) in per_location.items()
+        for location_id, site in per_location.items()
     ]
     location_rows.sort(key=lambda row: (row.name.lower(), str(row.location_id)))
     return MetricsReport(
@@ -207,7 +280,14 @@ async def metrics_report(db: AsyncSession, picked: MetricsFilter, scope: SiteSco
         generated_at=now,
         chargers_count=len(chargers),
         ports=total_ports,
-        totals=Figures(**totals.figures(total_ports, period_hours)),
+        uptime_from=covered.start,
+        uptime_to=covered.end,
+        totals=TotalFigures(
+            uptime_percent=total_uptime.percent,
+            chargers_below_nevi=chargers_below_nevi,
+            ports_below_nevi=total_uptime.ports_below,
+            **totals.figures(total_ports, period_hours),
+        ),
         locations=location_rows,
         chargers=charger_rows,
         heatmap=await _heatmap(db, picked, scope),
@@ -234,6 +314,26 @@ async def _chargers(db: AsyncSession, picked: MetricsFilter, scope: SiteScope) -
         query = query.where(ChargingStation.model == picked.model)
     rows = await (await db.connection()).execute(query)
     return [_Charger(*row) for row in rows]
+
+
+async def _uptimes(
+    db: AsyncSession, picked: MetricsFilter, scope: SiteScope, covered: Period, now: datetime
+) -> dict[uuid.UUID, _Uptime]:
+    """Per charger (station id), its ports' uptimes over `covered`: one port-level pass of the NEVI calculation
+    over the ports of the chargers `_chargers` selects. Empty when the period has not begun."""
+    conditions: list[ColumnElement[bool]] = [ChargingStation.location_id.in_(_locations(picked, scope))]
+    if picked.model is not None:
+        conditions.append(ChargingStation.model == picked.model)
+    ports = ports_query(*conditions)
+    found = await figures(db, ports, [covered], "port", now)
+    if not found:
+        return {}
+    owners = {evse_id: station_id for evse_id, station_id, _ in await db.execute(ports)}
+    uptimes: dict[uuid.UUID, _Uptime] = defaultdict(_Uptime)
+    for figure in found:
+        if figure.key in owners:
+            uptimes[owners[figure.key]].add_port(figure)
+    return uptimes
 
 
 async def _rollup_sums(db: AsyncSession, picked: MetricsFilter, scope: SiteScope) -> dict[uuid.UUID, _Sums]:
@@ -286,8 +386,7 @@ async def _support(
     db: AsyncSession, picked: MetricsFilter, scope: SiteScope, chargers: list[_Charger]
 ) -> SupportFigures:
     """Tickets opened and ratings given in the period (UTC days), about the selected sites and chargers."""
-    start = datetime.combine(picked.first, time(), tzinfo=UTC)
-    end = datetime.combine(picked.last + timedelta(days=1), time(), tzinfo=UTC)
+    start, end = utc_days(picked.first, picked.last)
     about: list[ColumnElement[bool]] = []
     if picked.narrowed or not scope.everything:
         ocpp_ids = [charger.ocpp_id for charger in chargers]
