@@ -39,6 +39,7 @@ from api.domain.operations.metrics.controllers import CsvTable, csv_table
 from api.domain.operations.metrics.reports import MetricsFilter, metrics_report
 from api.domain.operations.metrics.rollups import rebuild
 from api.domain.operations.scope import SiteScope
+from api.domain.uptime.rollup import roll
 from bench.postgres_database import create_database, drop_database
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -111,6 +112,35 @@ FROM (
 ) AS s
 JOIN bench_chargers AS c ON c.n = s.charger
 """
+
+# a year of outages, about two per port per month (minutes to a day long; a sixth maintenance), and 300 location
+# exclusions of up to a week: what the uptime figures of the report are computed from (after the daily roll-up)
+OUTAGES_SQL = [
+    """
+    INSERT INTO port_outages (id, evse_id, charging_station_id, location_id, cause, started_at, ended_at)
+    SELECT gen_random_uuid(), e.id, e.charging_station_id, e.location_id,
+        (ARRAY['offline', 'offline', 'fault', 'fault', 'unavailable', 'maintenance'])[1 + (hashint(k) + e.ocpp_evse_id
+            + length(e.uid)) % 6],
+        o.started_at, o.started_at + (5 + random() * random() * 1440) * interval '1 minute'
+    FROM evses AS e CROSS JOIN generate_series(0, 23) AS k
+    CROSS JOIN LATERAL (
+        SELECT {year_start}::timestamptz + k * interval '365 days' / 24 + random() * interval '14 days'
+            AS started_at
+    ) AS o
+    WHERE e.charging_station_id IS NOT NULL
+    ORDER BY o.started_at
+    """,
+    """
+    INSERT INTO uptime_exclusions (id, location_id, starts_at, ends_at, category, reason, created_at)
+    SELECT gen_random_uuid(), l.id, x.starts_at, x.starts_at + (1 + random() * 167) * interval '1 hour',
+        'grid_outage', 'Utility outage', now()
+    FROM (SELECT id, row_number() OVER (ORDER BY ocpi_id) AS k FROM locations) AS l
+    CROSS JOIN LATERAL (
+        SELECT {year_start}::timestamptz + random() * interval '350 days' + l.k * interval '0 seconds' AS starts_at
+    ) AS x
+    WHERE l.k <= 300
+    """,
+]
 
 HASHINT_SQL = """
 CREATE OR REPLACE FUNCTION hashint(bigint) RETURNS bigint LANGUAGE sql IMMUTABLE AS
@@ -252,10 +282,27 @@ async def generate(url: str, sessions: int, chargers: int) -> tuple[float, float
                 step = time.perf_counter()
                 await _execute(db, _sql(statement))
                 print(f"  rollup step {number}/{len(ROLLUP_SQL)}: {time.perf_counter() - step:.1f} s", flush=True)
+        rolled = time.perf_counter() - started
+        started = time.perf_counter()
+        async with factory() as db, db.begin():
+            await _execute(db, "SET session_replication_role = replica")
+            for statement in OUTAGES_SQL:
+                await _execute(db, _sql(statement, year_start=year_start))
         async with engine.connect() as connection:
             await connection.execution_options(isolation_level="AUTOCOMMIT")
             await connection.execute(text("ANALYZE"))
-        return generated, time.perf_counter() - started
+        outages = time.perf_counter() - started
+        started = time.perf_counter()
+        port_days = await roll(factory, utc_now())
+        print(
+            f"  a year of outages generated in {outages:.1f} s, rolled up in {time.perf_counter() - started:.1f} s "
+            f"({port_days:,} port-days with outages)",
+            flush=True,
+        )
+        async with engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(text("ANALYZE"))
+        return generated, rolled
     finally:
         await engine.dispose()
 

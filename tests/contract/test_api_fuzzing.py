@@ -48,6 +48,8 @@ ALSO_EXPECTED: dict[str, tuple[str, str]] = {
     "/v1/admin/uptime/nevi": ("422", "the month must not be in the future: a rule against the clock"),
     "/v1/admin/uptime/nevi/chart.svg": ("422", "the month must not be in the future: a rule against the clock"),
     "/v1/admin/outages/exclusions": ("422", "exactly one of three targets, to after from, at most 366 days"),
+    "/v1/admin/metrics": ("422", "from not after to, at most 400 days: rules between parameters"),
+    "/v1/admin/metrics.csv": ("422", "from not after to, at most 400 days: rules between parameters"),
 }
 # Event streams the caller may open never end, so no answer completes; their access is checked by the
 # authorisation matrix (which reads only the status) and their events by the integration tests.

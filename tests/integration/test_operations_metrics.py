@@ -337,6 +337,11 @@ async def test_bad_periods_are_refused_with_problem_details(network: Network, da
     )
     assert too_long.status_code == 422
     assert "400 days" in too_long.text
+    end_of_time = await network.client.get(
+        "/v1/admin/metrics", params={"from": "9999-12-30", "to": "9999-12-31"}, headers=headers
+    )
+    assert end_of_time.status_code == 422
+    assert "2999-12-31" in end_of_time.text
     not_a_day = await network.client.get("/v1/admin/metrics", params={"from": "yesterday"}, headers=headers)
     assert not_a_day.status_code == 422
     wrong_table = await network.client.get("/v1/admin/metrics.csv", params={"table": "drivers"}, headers=headers)

@@ -40,6 +40,10 @@ Model = Annotated[
 ]
 
 
+EARLIEST_DAY: Final = date(1900, 1, 1)
+LATEST_DAY: Final = date(2999, 12, 31)
+
+
 def _filter(
     first: date | None,
     last: date | None,
@@ -48,6 +52,9 @@ def _filter(
     business_unit: uuid.UUID | None,
     model: str | None,
 ) -> MetricsFilter:
+    for name, day in (("from", first), ("to", last)):
+        if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise InvalidInput([FieldError(name, f"must be between {EARLIEST_DAY} and {LATEST_DAY}", source="query")])
     last = last or utc_now().date()
     first = first or last - timedelta(days=DEFAULT_DAYS - 1)
     if first > last:
