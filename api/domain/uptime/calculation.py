@@ -427,27 +427,34 @@ def _rolled_ranges(plan: _Plan) -> Any:
     return (union_all(*rows) if len(rows) > 1 else rows[0]).cte("rolled_ranges")
 
 
-def _rolled_seconds(plan: _Plan) -> Any:
+def _rolled_seconds(plan: _Plan, ports: Any) -> Any:
     """(p, evse_id, outage, excluded) of the rolled days in each period's rolled range. One pass over the days of
-    the span; each day is given its period by comparisons when the ranges do not overlap (a report's months),
-    else joined with the ranges. Every port's days are read: the ports asked for are picked when joined later,
-    which costs less than probing the days port by port."""
+    the span, joined with the ports asked for; each day is given its period by comparisons when the ranges do not
+    overlap (a report's months), else joined with the ranges."""
     days = PortUptimeDay
     ordered = sorted(plan.rolled, key=lambda item: item[1])
     span = (days.day >= ordered[0][1], days.day < max(last for _, _, last in ordered))
     if all(earlier[2] <= later[1] for earlier, later in pairwise(ordered)):
-        owner = case(
-            *((and_(days.day >= first, days.day < last), literal(index, Integer)) for index, first, last in ordered)
+        owner = (
+            literal(ordered[0][0], Integer)
+            if len(ordered) == 1
+            else case(
+                *((and_(days.day >= first, days.day < last), literal(index, Integer)) for index, first, last in ordered)
+            )
         )
         inside = (
             select(owner.label("p"), days.evse_id, days.outage_seconds, days.excluded_seconds)
+            .join(ports, ports.c.evse_id == days.evse_id)
             .where(*span)
-            .subquery("rolled_days")
         )
-        return select(*inside.c).where(inside.c.p.is_not(None))
+        if all(earlier[2] == later[1] for earlier, later in pairwise(ordered)):
+            return inside  # the ranges cover the span: every day has its period
+        gaps = inside.subquery("rolled_days")
+        return select(*gaps.c).where(gaps.c.p.is_not(None))
     ranges = _rolled_ranges(plan)
     return (
         select(ranges.c.p, days.evse_id, days.outage_seconds, days.excluded_seconds)
+        .join(ports, ports.c.evse_id == days.evse_id)
         .join(ranges, and_(days.day >= ranges.c.first, days.day < ranges.c.last))
         .where(*span)
     )
@@ -463,7 +470,7 @@ def _net_seconds(ports: Any, plan: _Plan, now: datetime) -> Any:
             owner = case({n: index for n, (index, _) in enumerate(plan.live)}, value=live.c.p)
             parts.append(select(owner.label("p"), live.c.evse_id, live.c.outage, live.c.excluded))
     if plan.rolled:
-        parts.append(_rolled_seconds(plan))
+        parts.append(_rolled_seconds(plan, ports))
     pieces = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("pieces")
     columns = list(pieces.c)
     outage = func.sum(columns[2])

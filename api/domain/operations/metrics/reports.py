@@ -176,12 +176,12 @@ class _Uptime:
     percent_sum: float = 0.0
     ports_below: int = 0
 
-    def add_port(self, figure: Figure) -> None:
-        # from the port's minutes rather than its rounded percentage, so that the mean agrees with the uptime
-        # pages', which average in the database, to the fourth decimal
+    def add_charger(self, figure: Figure) -> None:
+        """A charger's figure: the sum of its ports' percentages, from its minutes rather than its rounded mean,
+        so that every mean agrees with the uptime pages' to the fourth decimal."""
         net = figure.outage_minutes - figure.excluded_minutes
-        self.ports += 1
-        self.percent_sum += 100.0 * (figure.period_minutes - net) / figure.period_minutes
+        self.ports += figure.ports
+        self.percent_sum += 100.0 * (figure.ports * figure.period_minutes - net) / figure.period_minutes
         self.ports_below += figure.ports_below_nevi
 
     def add(self, other: _Uptime) -> None:
@@ -319,20 +319,16 @@ async def _chargers(db: AsyncSession, picked: MetricsFilter, scope: SiteScope) -
 async def _uptimes(
     db: AsyncSession, picked: MetricsFilter, scope: SiteScope, covered: Period, now: datetime
 ) -> dict[uuid.UUID, _Uptime]:
-    """Per charger (station id), its ports' uptimes over `covered`: one port-level pass of the NEVI calculation
+    """Per charger (station id), its ports' uptimes over `covered`: one charger-level pass of the NEVI calculation
     over the ports of the chargers `_chargers` selects. Empty when the period has not begun."""
     conditions: list[ColumnElement[bool]] = [ChargingStation.location_id.in_(_locations(picked, scope))]
     if picked.model is not None:
         conditions.append(ChargingStation.model == picked.model)
     ports = ports_query(*conditions)
-    found = await figures(db, ports, [covered], "port", now)
-    if not found:
-        return {}
-    owners = {evse_id: station_id for evse_id, station_id, _ in await db.execute(ports)}
     uptimes: dict[uuid.UUID, _Uptime] = defaultdict(_Uptime)
-    for figure in found:
-        if figure.key in owners:
-            uptimes[owners[figure.key]].add_port(figure)
+    for figure in await figures(db, ports, [covered], "charger", now):
+        if figure.key is not None:
+            uptimes[figure.key].add_charger(figure)
     return uptimes
 
 
