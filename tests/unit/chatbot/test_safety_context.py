@@ -4,8 +4,10 @@ dish). Danger told beside them still counts: a plug that is black, a cable in a 
 a plug that melted. Danger told without a danger word, in every language: a person or an animal that yelped,
 jumped or was thrown back touching or stepping near the station, paint blistered and hot around the charge flap, a
 cable cut or patched with tape, a handle split with metal showing, a smell of hot plastic, an animal that yelped
-after sniffing the post, a hose swollen with bubbles and very hot, the station's own temperature alarm. Rain is
-weather (rain that got in, or rainwater, still counts), a click is a relay and "arrancando" is starting."""
+after sniffing the post, a hose swollen with bubbles and very hot, the station's own temperature alarm, a flash of
+light at the plug (an arc), a black cloud out of the station (smoke), a danger called life-threatening. Rain is
+weather (rain that got in, or rainwater, still counts), a click is a relay and "arrancando" is starting; clouds in
+the sky are weather, a broken cable asked about an insurance policy is a claim, "overhead" is not "overheat"."""
 
 from __future__ import annotations
 
@@ -33,6 +35,11 @@ QUIET = [
     "es regnet in Strömen und der Stecker hängt im Auto fest",
     "die Säule hat mit einem Klack abgeschaltet, Ladung gestoppt bei 60 %",
     "el coche no pasa de 40 kW arrancando con 20 % en un cargador de 150",
+    "black clouds overhead, is the fast charger at the services still open?",
+    "se vienen nubes negras, ¿dónde hay un cargador libre cerca?",
+    "does my home insurance pay for a frayed cable on the wallbox?",
+    "zahlt die Hausratversicherung ein beschädigtes Ladekabel?",
+    "welke laadpaal is vrij? ik werd net geflitst door de flitspaal",
 ]
 
 DANGER = [
@@ -66,6 +73,15 @@ DANGER = [
     "Display zeigt Übertemperatur, lädt aber weiter",
     "rain got into the socket of the post overnight",
     "er staat regenwater in de aansluiting van de paal",
+    "a bright blue flash at the socket as I pushed the plug in",
+    "es gab einen blauen Blitz am Stecker beim Einstecken",
+    "un destello azul salió del conector al enchufar",
+    "een blauw flitsje bij de stekker toen ik hem erin deed",
+    "thick black cloud pouring out from under the charger",
+    "des nuages noirs sortent du bas de la borne",
+    "this is life threatening, the cable is lying across the road in the water",
+    "levensgevaarlijk: de laadkabel ligt in het water op de stoep",
+    "water up to the laadaansluiting after the storm",
 ]
 
 
