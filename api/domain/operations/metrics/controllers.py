@@ -6,18 +6,20 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import date, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from typing import Annotated, Final, Literal
 
 from litestar import Controller, Response, get
 from litestar.params import QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.csv_cells import text_cell
 from api.db.types import utc_now
 from api.deps import DbSession
-from api.domain.operations.metrics.reports import MetricsFilter, metrics_report
-from api.domain.operations.metrics.schemas import ChargerFigures, MetricsReport
-from api.domain.operations.scope import CallerScope
+from api.domain.operations.metrics.reports import MetricsFilter, figure_tables, heatmap, metrics_report
+from api.domain.operations.metrics.schemas import ChargerFigures, Heatmap, LocationFigures, MetricsReport
+from api.domain.operations.scope import CallerScope, SiteScope
 from api.errors import FieldError, InvalidInput
 from api.security.guards import operations
 
@@ -110,10 +112,9 @@ class OperatorMetricsController(Controller):
         per weekday (24 hourly columns). Revenue has one column per currency. Names, ids and models that start like
         a spreadsheet formula are written with a leading apostrophe."""
         picked = _filter(first, last, location, region, business_unit, model)
-        report = await metrics_report(db_session, picked, site_scope, utc_now())
         name = f"voltway-metrics-{table}-{picked.first}-{picked.last}.csv"
         return Response(
-            csv_table(report, table),
+            await csv_table(db_session, picked, site_scope, utc_now(), table),
             media_type="text/csv",
             headers={"content-disposition": f'attachment; filename="{name}"'},
         )
@@ -134,16 +135,27 @@ FIGURE_COLUMNS: Final = (
 )
 
 
-def csv_table(report: MetricsReport, table: CsvTable) -> str:
-    """One table of the report as CSV text (empty cells for figures without a base)."""
+async def csv_table(db: AsyncSession, picked: MetricsFilter, scope: SiteScope, now: datetime, table: CsvTable) -> str:
+    """One table of the report as CSV text, computing only what that table holds."""
+    if table == "heatmap":
+        return heatmap_csv(await heatmap(db, picked, scope))
+    tables = await figure_tables(db, picked, scope, now)
+    return figures_csv(table, tables.chargers if table == "chargers" else tables.locations)
+
+
+def heatmap_csv(sessions: Heatmap) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    if table == "heatmap":
-        writer.writerow(["weekday", *(f"{hour:02d}:00" for hour in range(24))])
-        for weekday, counts in zip(report.heatmap.weekdays, report.heatmap.sessions, strict=True):
-            writer.writerow([weekday, *counts])
-        return out.getvalue()
-    rows = report.chargers if table == "chargers" else report.locations
+    writer.writerow(["weekday", *(f"{hour:02d}:00" for hour in range(24))])
+    for weekday, counts in zip(sessions.weekdays, sessions.sessions, strict=True):
+        writer.writerow([weekday, *counts])
+    return out.getvalue()
+
+
+def figures_csv(table: CsvTable, rows: Sequence[ChargerFigures] | Sequence[LocationFigures]) -> str:
+    """One row per charger or per location (empty cells for figures without a base)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
     currencies = sorted({money.currency for row in rows for money in row.revenue})
     head = (
         ["charger_id", "model", "location_id", "location", "ports"]

@@ -221,8 +221,41 @@ class _Site:
     chargers: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class FigureTables:
+    """The report's figures per charger, per location and in total (what its CSV tables hold), without the heatmap
+    and the support desk's figures."""
+
+    chargers: list[ChargerFigures]
+    locations: list[LocationFigures]
+    totals: TotalFigures
+    ports: int
+    covered: Period
+    selected: list[_Charger]
+
+
 async def metrics_report(db: AsyncSession, picked: MetricsFilter, scope: SiteScope, now: datetime) -> MetricsReport:
     """Every figure of the report for the chargers the filter and the caller's sites select."""
+    tables = await figure_tables(db, picked, scope, now)
+    return MetricsReport(
+        period_from=picked.first,
+        period_to=picked.last,
+        days=(picked.last - picked.first).days + 1,
+        generated_at=now,
+        chargers_count=len(tables.chargers),
+        ports=tables.ports,
+        uptime_from=tables.covered.start,
+        uptime_to=tables.covered.end,
+        totals=tables.totals,
+        locations=tables.locations,
+        chargers=tables.chargers,
+        heatmap=await heatmap(db, picked, scope),
+        support=await _support(db, picked, scope, tables.selected),
+    )
+
+
+async def figure_tables(db: AsyncSession, picked: MetricsFilter, scope: SiteScope, now: datetime) -> FigureTables:
+    """The figures per charger, per location and in total."""
     chargers = await _chargers(db, picked, scope)
     sums = await _rollup_sums(db, picked, scope)
     days = (picked.last - picked.first).days + 1
@@ -273,26 +306,13 @@ async def metrics_report(db: AsyncSession, picked: MetricsFilter, scope: SiteSco
         for location_id, site in per_location.items()
     ]
     location_rows.sort(key=lambda row: (row.name.lower(), str(row.location_id)))
-    return MetricsReport(
-        period_from=picked.first,
-        period_to=picked.last,
-        days=days,
-        generated_at=now,
-        chargers_count=len(chargers),
-        ports=total_ports,
-        uptime_from=covered.start,
-        uptime_to=covered.end,
-        totals=TotalFigures(
-            uptime_percent=total_uptime.percent,
-            chargers_below_nevi=chargers_below_nevi,
-            ports_below_nevi=total_uptime.ports_below,
-            **totals.figures(total_ports, period_hours),
-        ),
-        locations=location_rows,
-        chargers=charger_rows,
-        heatmap=await _heatmap(db, picked, scope),
-        support=await _support(db, picked, scope, chargers),
+    totals_row = TotalFigures(
+        uptime_percent=total_uptime.percent,
+        chargers_below_nevi=chargers_below_nevi,
+        ports_below_nevi=total_uptime.ports_below,
+        **totals.figures(total_ports, period_hours),
     )
+    return FigureTables(charger_rows, location_rows, totals_row, total_ports, covered, chargers)
 
 
 async def _chargers(db: AsyncSession, picked: MetricsFilter, scope: SiteScope) -> list[_Charger]:
@@ -365,7 +385,8 @@ async def _rollup_sums(db: AsyncSession, picked: MetricsFilter, scope: SiteScope
     return sums
 
 
-async def _heatmap(db: AsyncSession, picked: MetricsFilter, scope: SiteScope) -> Heatmap:
+async def heatmap(db: AsyncSession, picked: MetricsFilter, scope: SiteScope) -> Heatmap:
+    """Sessions by local hour and weekday."""
     table = ChargerHours
     rows = await (await db.connection()).execute(
         select(table.weekday, *(func.sum(getattr(table, column)) for column in HOUR_COLUMNS))
