@@ -12,11 +12,13 @@ measures ports and a larger item's figure is the mean of its ports'.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
@@ -38,6 +40,8 @@ from api.domain.operations.scope import SiteScope
 from api.domain.sessions.views import from_minor
 from api.domain.support.reports import Satisfaction, durations, rating_figures
 from api.domain.uptime.calculation import NEVI_THRESHOLD, Figure, Period, figures, ports_query
+
+_T = TypeVar("_T")
 
 
 class MetricsFilter(msgspec.Struct, frozen=True):
@@ -236,6 +240,7 @@ class FigureTables:
 
 async def metrics_report(db: AsyncSession, picked: MetricsFilter, scope: SiteScope, now: datetime) -> MetricsReport:
     """Every figure of the report for the chargers the filter and the caller's sites select."""
+    heatmap_soon = await beside(db, lambda own: heatmap(own, picked, scope))
     tables = await figure_tables(db, picked, scope, now)
     return MetricsReport(
         period_from=picked.first,
@@ -249,19 +254,39 @@ async def metrics_report(db: AsyncSession, picked: MetricsFilter, scope: SiteSco
         totals=tables.totals,
         locations=tables.locations,
         chargers=tables.chargers,
-        heatmap=await heatmap(db, picked, scope),
+        heatmap=await heatmap_soon,
         support=await _support(db, picked, scope, tables.selected),
     )
 
 
+async def beside(db: AsyncSession, work: Callable[[AsyncSession], Awaitable[_T]]) -> Awaitable[_T]:
+    """`work` on a connection of its own when the database runs queries side by side (PostgreSQL: the report's
+    independent parts then take the time of the longest, not of all), else after the rest on `db` (SQLite has one
+    writer and gains nothing). Returns what to await."""
+    bind = db.bind
+    if bind is None or bind.dialect.name != "postgresql":
+
+        async def later() -> _T:
+            return await work(db)
+
+        return later()
+
+    async def alone() -> _T:
+        async with AsyncSession(bind) as own:
+            return await work(own)
+
+    return asyncio.ensure_future(alone())
+
+
 async def figure_tables(db: AsyncSession, picked: MetricsFilter, scope: SiteScope, now: datetime) -> FigureTables:
     """The figures per charger, per location and in total."""
+    covered = uptime_period(picked.first, picked.last, now)
+    uptimes_soon = await beside(db, lambda own: _uptimes(own, picked, scope, covered, now))
     chargers = await _chargers(db, picked, scope)
     sums = await _rollup_sums(db, picked, scope)
+    uptimes = await uptimes_soon
     days = (picked.last - picked.first).days + 1
     period_hours = days * 24.0
-    covered = uptime_period(picked.first, picked.last, now)
-    uptimes = await _uptimes(db, picked, scope, covered, now)
 
     per_location: dict[uuid.UUID, _Site] = {}
     charger_rows: list[ChargerFigures] = []
