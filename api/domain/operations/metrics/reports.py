@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -241,7 +241,11 @@ class FigureTables:
 async def metrics_report(db: AsyncSession, picked: MetricsFilter, scope: SiteScope, now: datetime) -> MetricsReport:
     """Every figure of the report for the chargers the filter and the caller's sites select."""
     heatmap_soon = await beside(db, lambda own: heatmap(own, picked, scope))
-    tables = await figure_tables(db, picked, scope, now)
+    try:
+        tables = await figure_tables(db, picked, scope, now)
+    except BaseException:
+        _drop(heatmap_soon)
+        raise
     return MetricsReport(
         period_from=picked.first,
         period_to=picked.last,
@@ -278,12 +282,24 @@ async def beside(db: AsyncSession, work: Callable[[AsyncSession], Awaitable[_T]]
     return asyncio.ensure_future(alone())
 
 
+def _drop(pending: Awaitable[Any]) -> None:
+    """Stop a part started by `beside` whose report failed."""
+    if isinstance(pending, asyncio.Future):
+        pending.cancel()
+    elif isinstance(pending, Coroutine):
+        pending.close()
+
+
 async def figure_tables(db: AsyncSession, picked: MetricsFilter, scope: SiteScope, now: datetime) -> FigureTables:
     """The figures per charger, per location and in total."""
     covered = uptime_period(picked.first, picked.last, now)
     uptimes_soon = await beside(db, lambda own: _uptimes(own, picked, scope, covered, now))
-    chargers = await _chargers(db, picked, scope)
-    sums = await _rollup_sums(db, picked, scope)
+    try:
+        chargers = await _chargers(db, picked, scope)
+        sums = await _rollup_sums(db, picked, scope)
+    except BaseException:
+        _drop(uptimes_soon)
+        raise
     uptimes = await uptimes_soon
     days = (picked.last - picked.first).days + 1
     period_hours = days * 24.0
