@@ -7,7 +7,9 @@ cable cut or patched with tape, a handle split with metal showing, a smell of ho
 after sniffing the post, a hose swollen with bubbles and very hot, the station's own temperature alarm, a flash of
 light at the plug (an arc), a black cloud out of the station (smoke), a danger called life-threatening. Rain is
 weather (rain that got in, or rainwater, still counts), a click is a relay and "arrancando" is starting; clouds in
-the sky are weather, a broken cable asked about an insurance policy is a claim, "overhead" is not "overheat"."""
+the sky are weather, a broken cable asked about an insurance policy is a claim, "overhead" is not "overheat",
+"reicht" is not "riecht", and a card held against the post is no crash (a van driven into it is); live parts
+within reach and a danger named as a risk of shock count."""
 
 from __future__ import annotations
 
@@ -40,6 +42,8 @@ QUIET = [
     "does my home insurance pay for a frayed cable on the wallbox?",
     "zahlt die Hausratversicherung ein beschädigtes Ladekabel?",
     "welke laadpaal is vrij? ik werd net geflitst door de flitspaal",
+    "ik hou mijn pas tegen de paal en hij piept, maar er gebeurt niks",
+    "reicht eine Ladung von 20 auf 80 Prozent bis nach Salzburg?",
 ]
 
 DANGER = [
@@ -82,6 +86,10 @@ DANGER = [
     "this is life threatening, the cable is lying across the road in the water",
     "levensgevaarlijk: de laadkabel ligt in het water op de stoep",
     "water up to the laadaansluiting after the storm",
+    "de bestelbus is tegen de laadpaal gereden, hij staat helemaal scheef",
+    "the cabinet door is hanging open and you can touch live parts inside",
+    "on peut toucher des parties sous tension dans la borne",
+    "Achtung, Gefahr eines Stromschlags: die Abdeckung der Säule fehlt",
 ]
 
 
