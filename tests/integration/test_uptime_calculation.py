@@ -138,3 +138,9 @@ async def test_nevi_twelve_months_and_the_ports_below_97(sessions: Factory) -> N
     assert report.trailing_twelve_months.uptime_percent == pytest.approx((port_year + 100) / 2, abs=1e-4)
     assert report.trailing_twelve_months.ports_below_nevi == 1
     del q
+
+
+async def test_no_ports_no_figures_at_any_level(sessions: Factory) -> None:
+    """A network without chargers (or a selection without ports) has no uptime rather than 0 % or an error."""
+    for level in ("port", "charger", "location", "network"):
+        assert await compute(sessions, level) == []

@@ -549,6 +549,7 @@ async def figures(
         .select_from(items)
         .join(cte, true())
         .outerjoin(out, and_(out.c.p == cte.c.p, out.c.k == items.c.k))
+        .where(items.c.ports > 0)  # no ports, no figure (the network's count is 0 then)
         .order_by(cte.c.p)
     )
     found = []
