@@ -165,7 +165,10 @@ async function loadNevi() {
 
 async function loadLog(append = false) {
   if (!append) logOffset = 0;
-  const query = new URLSearchParams({ from: period().from, to: period().to, limit: LOG_PAGE, offset: logOffset });
+  // the log may load before the report has filled the period in: then it lists the latest outages
+  const filled = byId("u-from").value && byId("u-to").value;
+  const span = filled ? { from: period().from, to: period().to } : {};
+  const query = new URLSearchParams({ ...span, limit: LOG_PAGE, offset: logOffset });
   if (byId("u-cause").value) query.set("cause", byId("u-cause").value);
   if (byId("u-charger").value.trim()) query.set("charger", byId("u-charger").value.trim());
   if (byId("u-open").checked) query.set("open", "true");
