@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db.models import ChargingStation, Evse, PortOutage, UptimeExclusion
 from api.domain.chargers.provisioning import add_charger
+from api.domain.uptime.exclusions import covered_ports
 from api.domain.uptime.rollup import reroll
 
 Factory = async_sessionmaker[AsyncSession]
@@ -90,14 +91,8 @@ async def exclusion(
                 withdrawal_reason="entered by mistake" if withdrawn_at else None,
             )
         )
-        covered = (
-            Evse.id == port.evse_id
-            if port
-            else Evse.charging_station_id == station_id
-            if station_id
-            else Evse.location_id == location_id
-        )
-        await reroll(session, [covered], start, end)
+        covered = covered_ports(port.evse_id if port else None, station_id, location_id)
+        await reroll(session, covered, start, end)
     return exclusion_id
 
 

@@ -83,13 +83,19 @@ def _check_period(start: datetime, end: datetime) -> None:
         raise InvalidInput(errors)
 
 
+def covered_ports(
+    evse_id: uuid.UUID | None, charging_station_id: uuid.UUID | None, location_id: uuid.UUID | None
+) -> list[ColumnElement[bool]]:
+    """The ports an exclusion of one port, one charger or one location covers."""
+    if evse_id is not None:
+        return [Evse.id == evse_id]
+    if charging_station_id is not None:
+        return [Evse.charging_station_id == charging_station_id]
+    return [Evse.location_id == location_id]
+
+
 def _covered(exclusion: UptimeExclusion) -> list[ColumnElement[bool]]:
-    """The ports an exclusion covers."""
-    if exclusion.evse_id is not None:
-        return [Evse.id == exclusion.evse_id]
-    if exclusion.charging_station_id is not None:
-        return [Evse.charging_station_id == exclusion.charging_station_id]
-    return [Evse.location_id == exclusion.location_id]
+    return covered_ports(exclusion.evse_id, exclusion.charging_station_id, exclusion.location_id)
 
 
 async def create(session: AsyncSession, scope: SiteScope, data: NewExclusion, user_id: uuid.UUID) -> ExclusionView:

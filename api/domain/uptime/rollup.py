@@ -99,12 +99,7 @@ async def roll(session_factory: async_sessionmaker[AsyncSession], now: datetime)
         until = await _lock(session)
         if until is not None and until >= target:
             return 0
-        if until is None:
-            earliest = await session.scalar(select(func.min(PortOutage.started_at)))
-            until = min(floor_day(earliest), target) if earliest is not None else target
-        await session.execute(delete(PortUptimeDay).where(PortUptimeDay.day >= until))
-        written = await _compute(session, [Evse.charging_station_id.is_not(None)], until, target)
-        await session.execute(update(UptimeRollup).where(UptimeRollup.id == ROLLUP_ROW).values(rolled_until=target))
+        written = await _roll_every_port(session, until, target)
     if written:
         logger.info("uptime rolled up to %s: %d port-days with outages", target.isoformat(), written)
     return written
@@ -139,9 +134,16 @@ async def rebuild(session: AsyncSession, now: datetime) -> int:
     """Every rolled day again, from the outage log (after a restore, or an edit made outside the API)."""
     await _lock(session)
     await session.execute(delete(PortUptimeDay))
-    target = roll_target(now)
-    earliest = await session.scalar(select(func.min(PortOutage.started_at)))
-    first = min(floor_day(earliest), target) if earliest is not None else target
+    return await _roll_every_port(session, None, roll_target(now))
+
+
+async def _roll_every_port(session: AsyncSession, first: date | None, target: date) -> int:
+    """Every port's days [first, target) written again (from the log's first outage when `first` is None) and
+    `rolled_until` moved to `target`, under the lock; returns the rows written."""
+    if first is None:
+        earliest = await session.scalar(select(func.min(PortOutage.started_at)))
+        first = min(floor_day(earliest), target) if earliest is not None else target
+    await session.execute(delete(PortUptimeDay).where(PortUptimeDay.day >= first))
     written = await _compute(session, [Evse.charging_station_id.is_not(None)], first, target)
     await session.execute(update(UptimeRollup).where(UptimeRollup.id == ROLLUP_ROW).values(rolled_until=target))
     return written
