@@ -164,14 +164,20 @@ def ports_query(*conditions: ColumnElement[bool]) -> Any:
 
 
 class _Window(msgspec.Struct, frozen=True):
-    """The periods (index, start, end in epoch seconds), clipped to now, the span that holds them all, and the
-    disjoint spans they cover (a long report's live pieces lie at its two ends: only their outages are read)."""
+    """The periods (index, start, end in epoch seconds), clipped to now, and the disjoint spans they cover in order
+    (a long report's live pieces lie at its two ends: only their outages are read)."""
 
     periods: list[tuple[int, float, float]]
-    start: datetime
-    end: datetime
     now: datetime
     spans: list[tuple[datetime, datetime]]
+
+    @property
+    def start(self) -> datetime:
+        return self.spans[0][0]
+
+    @property
+    def end(self) -> datetime:
+        return self.spans[-1][1]
 
 
 def _window(periods: Sequence[Period], now: datetime) -> _Window | None:
@@ -190,7 +196,7 @@ def _window(periods: Sequence[Period], now: datetime) -> _Window | None:
             spans[-1] = (spans[-1][0], max(spans[-1][1], end))
         else:
             spans.append((start, end))
-    return _Window(clipped, spans[0][0], max(end for _, end in spans), now, spans)
+    return _Window(clipped, now, spans)
 
 
 def _periods_cte(window: _Window, name: str = "periods") -> Any:
