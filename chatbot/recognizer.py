@@ -99,7 +99,7 @@ class Recognizer:
         if language is not None:
             detected, sure = language, True
         rule_intent, rule_confidence = self._decide(ranked)
-        probabilities = self.model.probabilities(text, present) if self.model is not None else None
+        probabilities = self.model.probabilities(text) if self.model is not None else None
 
         def result(
             intent: str, confidence: float, source: str, top: tuple[tuple[str, float], ...], unsure: bool = False
@@ -149,10 +149,6 @@ class Recognizer:
                 doubted = max(combined.get(OUT_OF_SCOPE, 0.0), 1.0 - confidence)
                 return result(OUT_OF_SCOPE, doubted, source, doubt, unsure=True)
         return result(intent, confidence, source, top)
-
-    def concepts(self, text: str) -> list[str]:
-        """The lexicon concepts of a message: features the intent model is trained and run with."""
-        return list(self.matcher.find(words(text)).concepts)
 
     def _rule_ranking(self, present: object) -> tuple[tuple[str, float], ...]:
         bonus = self.knowledge.extra_rule_bonus
@@ -217,7 +213,6 @@ class Recognizer:
         return result.options if len(result.options) >= 2 else None
 
 
-def train_model(knowledge: KnowledgeBase | None = None) -> tuple[IntentModel, TrainingReport]:
-    """The intent model trained on the shipped training set, with the concepts of the lexicon as features."""
-    recognizer = Recognizer(knowledge)
-    return train([(e.intent, e.text, e.group) for e in training_set()], recognizer.concepts)
+def train_model() -> tuple[IntentModel, TrainingReport]:
+    """The intent model trained on the shipped training set."""
+    return train([(e.intent, e.text, e.group) for e in training_set()])

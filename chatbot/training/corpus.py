@@ -18,10 +18,12 @@ from importlib import resources
 from chatbot.intents import OUT_OF_SCOPE
 from chatbot.text import fold
 
-TRAINING_FILES = ("seeds.tsv", "seeds_stories.tsv", "out_of_scope.tsv")
+TRAINING_FILES = ("seeds.tsv", "seeds_stories.tsv", "out_of_scope.tsv", "rounds.tsv")
 VARIANTS_IN_SCOPE = 6
 VARIANTS_OUT_OF_SCOPE = 5
 SMALL_TALK_VARIANTS = 3
+# Messages of past evaluation rounds are many and already in drivers' own styles: fewer variants each.
+ROUND_VARIANTS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,8 @@ class Example:
     text: str
     group: int  # the seed it came from (CRC-32 of its text): a seed's variants stay on one side of a split
     near_miss: bool = False
+    # The file it was written in: "seeds", "stories", "out_of_scope", "context" or "round NN" (rounds.tsv).
+    origin: str = "seeds"
 
 
 # A sentence of context that says nothing about the problem: the problem comes after it.
@@ -216,17 +220,21 @@ def _rows(name: str) -> list[list[str]]:
 def seeds() -> tuple[Example, ...]:
     """The hand-written messages, in-scope and out-of-scope, one group per message."""
     found: list[Example] = []
-    for name in ("seeds.tsv", "seeds_stories.tsv"):
+    for name, origin in (("seeds.tsv", "seeds"), ("seeds_stories.tsv", "stories")):
         for intent, language, text in _rows(name):
-            found.append(Example(intent, language, text, zlib.crc32(text.encode())))
+            found.append(Example(intent, language, text, zlib.crc32(text.encode()), origin=origin))
     for kind, language, text in _rows("out_of_scope.tsv"):
-        found.append(Example(OUT_OF_SCOPE, language, text, zlib.crc32(text.encode()), near_miss=kind == "near"))
+        found.append(
+            Example(OUT_OF_SCOPE, language, text, zlib.crc32(text.encode()), kind == "near", origin="out_of_scope")
+        )
     # Context sentences alone are not a request.
     found.extend(
-        Example(OUT_OF_SCOPE, language, sentence, zlib.crc32(sentence.encode()))
+        Example(OUT_OF_SCOPE, language, sentence, zlib.crc32(sentence.encode()), origin="context")
         for language, sentences in CONTEXT.items()
         for sentence in sentences
     )
+    for number, intent, language, text in _rows("rounds.tsv"):
+        found.append(Example(intent, language, text, zlib.crc32(text.encode()), origin=f"round {number}"))
     return tuple(found)
 
 
@@ -238,7 +246,9 @@ def training_set() -> tuple[Example, ...]:
         rng = random.Random(zlib.crc32(seed.text.encode()))
         small_talk = seed.intent in {"greeting", "thanks", "goodbye"}
         count = (
-            SMALL_TALK_VARIANTS
+            ROUND_VARIANTS
+            if seed.origin.startswith("round")
+            else SMALL_TALK_VARIANTS
             if small_talk
             else VARIANTS_OUT_OF_SCOPE
             if seed.intent == OUT_OF_SCOPE
@@ -252,7 +262,7 @@ def training_set() -> tuple[Example, ...]:
             text = _variant(seed.text, seed.language, rng, small_talk)
             if text not in made:
                 made.add(text)
-                examples.append(Example(seed.intent, seed.language, text, seed.group, seed.near_miss))
+                examples.append(Example(seed.intent, seed.language, text, seed.group, seed.near_miss, seed.origin))
     return tuple(examples)
 
 
@@ -263,7 +273,6 @@ def training_fingerprint() -> str:
     for package, name in (
         *(("chatbot.training", f) for f in (*TRAINING_FILES, "corpus.py")),
         ("chatbot", "intent_model.py"),
-        ("chatbot.knowledge", "lexicon.toml"),
     ):
         crc = zlib.crc32(resources.files(package).joinpath(name).read_bytes(), crc)
     return f"{crc:08x}"
@@ -272,4 +281,10 @@ def training_fingerprint() -> str:
 @functools.cache
 def ordinary_words() -> frozenset[str]:
     """Folded words of the seeds that report no danger: real words, never typos of a danger word."""
-    return frozenset(word for seed in seeds() if seed.intent != "safety_hazard" for word in fold(seed.text).split())
+    # Round messages are left out: they were not written to be checked word by word against the danger words.
+    return frozenset(
+        word
+        for seed in seeds()
+        if seed.intent != "safety_hazard" and not seed.origin.startswith("round")
+        for word in fold(seed.text).split()
+    )

@@ -15,7 +15,8 @@ OURS = {"api", "pricing", "chatbot", "ocpp_bridge"}
 # What each package may import besides the standard library.
 ALLOWED: dict[str, set[str]] = {
     "pricing": {"msgspec", "babel"},
-    "chatbot": {"pricing", "msgspec", "rapidfuzz", "yaml", "numpy"},  # numpy: the offline intent model
+    # numpy, scikit-learn (and its scipy): the offline intent model
+    "chatbot": {"pricing", "msgspec", "rapidfuzz", "yaml", "numpy", "sklearn", "scipy"},
     "ocpp_bridge": {"ocpp", "websockets", "msgspec", "cryptography"},
 }
 
