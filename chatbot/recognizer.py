@@ -15,7 +15,9 @@ How one message is classified (in this order):
    out like the model's other probabilities; a rules' "out of scope" counts at most `RULES_OUT_OF_SCOPE_CAP`,
    because it only means no keyword was found), and the answer is the intent with the highest
    `MODEL_WEIGHT * model + (1 - MODEL_WEIGHT) * rules`; its confidence is that mixed probability. A message
-   about another device or subject is never small talk ("translate 'merci' into German").
+   about another device or subject is never small talk ("translate 'merci' into German"), and when one side sees
+   only small talk and the other a problem, the small talk is set aside ("Grüezi, the plug will not come out").
+   Safety takes no part in the mix: it was decided in step 1, and what is left of it is shared out.
    Without a model, the rules decide alone.
 5. **Doubt**: an intent that only the model sees (the rules found none) and that mixes to less than
    `MODEL_ALONE_MIN` (`MODEL_ALONE_MIN_OTHER_SUBJECT` when the message names another device or subject: fuel,
@@ -125,6 +127,15 @@ class Recognizer:
             intent, confidence, source = rule_intent, rule_confidence, "rules"
             top = ranked if ranked else ((OUT_OF_SCOPE, confidence),)
         else:
+            probabilities, rule_intent, rule_confidence = self._problem_over_small_talk(
+                probabilities, rule_intent, rule_confidence
+            )
+            # Danger was ruled out above, by the net, the model and the rules together: a share of it left in the
+            # mix would only let a danger nobody was sure of win by default (a fee question told as a safety case).
+            probabilities = self._without(probabilities, "safety_hazard")
+            if rule_intent == "safety_hazard":
+                rule_intent = max(probabilities, key=lambda label: probabilities[label])
+                rule_confidence = probabilities[rule_intent]
             rules = self._rules_distribution(rule_intent, rule_confidence, probabilities)
             combined = {
                 label: MODEL_WEIGHT * probabilities.get(label, 0.0) + (1 - MODEL_WEIGHT) * rules.get(label, 0.0)
@@ -162,6 +173,37 @@ class Recognizer:
             if satisfied:
                 scores[intent] = max(satisfied) + bonus * (len(satisfied) - 1)
         return tuple(sorted(scores.items(), key=lambda item: -item[1]))
+
+    @staticmethod
+    def _without(probabilities: dict[str, float], label: str) -> dict[str, float]:
+        """The distribution with one label's share given to the others in proportion."""
+        total = 1.0 - probabilities.get(label, 0.0)
+        if total <= 0:
+            return probabilities
+        return {other: (p / total if other != label else 0.0) for other, p in probabilities.items()}
+
+    @staticmethod
+    def _problem_over_small_talk(
+        model: dict[str, float], rule_intent: str, rule_confidence: float
+    ) -> tuple[dict[str, float], str, float]:
+        """A greeting or a thanks beside a problem does not speak against the problem ("Good evening, the connector
+        will not release"; "a monthly invoice for the company? Thanks a lot"): when one side sees small talk and
+        the other a problem, the small talk is set aside. The model's other probabilities are scaled up to fill
+        its place; rules that only found small talk have no say (they take the model's view)."""
+        model_top = max(model, key=lambda label: model[label])
+        problem_in_rules = rule_intent not in SMALL_TALK and rule_intent != OUT_OF_SCOPE
+        problem_in_model = model_top not in SMALL_TALK and model_top != OUT_OF_SCOPE
+        if not ((rule_intent in SMALL_TALK and problem_in_model) or (model_top in SMALL_TALK and problem_in_rules)):
+            return model, rule_intent, rule_confidence
+        rest = {label: p for label, p in model.items() if label not in SMALL_TALK}
+        total = sum(rest.values())
+        if total <= 0:
+            return model, rule_intent, rule_confidence
+        model = {label: rest.get(label, 0.0) / total for label in model}
+        if rule_intent in SMALL_TALK:
+            best = max(model, key=lambda label: model[label])
+            return model, best, model[best]
+        return model, rule_intent, rule_confidence
 
     @staticmethod
     def _rules_distribution(intent: str, confidence: float, model: dict[str, float]) -> dict[str, float]:
