@@ -28,8 +28,8 @@ from tests.unit.chatbot.evaluation_metrics import (
 
 ROUND_ACCURACY = 0.95
 ROUND_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.03
-ROUND_FLOOR_ACCURACY = 0.938
-ROUND_FLOOR_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.032
+ROUND_FLOOR_ACCURACY = 0.948
+ROUND_FLOOR_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.067
 
 
 @pytest.fixture(scope="module")
@@ -125,8 +125,8 @@ def test_newest_round_never_misses_a_safety_message(recognizer: Recognizer, rule
 
 
 def test_newest_round_keeps_the_floor_it_was_first_measured_at(recognizer: Recognizer, rules_only: Recognizer) -> None:
-    """Round 21, written after the last tuning, came out at 93.8-99.0 % per language on its first run, with at most
-    1 of 32 out-of-scope messages accepted in any language; the recogniser must not fall below that on it."""
+    """Round 22, written after the last tuning, came out at 94.8-100 % per language on its first run, with at most
+    2 of 30 out-of-scope messages accepted in any language; the recogniser must not fall below that on it."""
     _, report = _newest_round_report(recognizer, rules_only)
     for language in LANGUAGES:
         part = report.for_language(language)
@@ -138,9 +138,9 @@ def test_newest_round_keeps_the_floor_it_was_first_measured_at(recognizer: Recog
 
 @pytest.mark.xfail(
     strict=True,
-    reason="round 21 on its first run: accuracy 93.8 % in English (96.8-99.0 % in the others), and 1 of 32 or 33 "
-    "out-of-scope messages accepted in English, German and French (3.0-3.1 %); after its safety fix 93.8 % in "
-    "English and 1 of 33 in English and French: the targets are not met on a fresh round yet",
+    reason="round 22 on its first run: accuracy 94.8 % in Spanish (95.6-100 % in the others), and 2 of 30 to 35 "
+    "out-of-scope messages accepted in English, Spanish and Dutch (5.7-6.7 %): the targets are not met on a fresh "
+    "round yet",
 )
 def test_newest_round_meets_the_targets_in_every_language(recognizer: Recognizer, rules_only: Recognizer) -> None:
     """The targets: at least 95 % accuracy and at most 3 % of out-of-scope messages accepted, in every language."""
