@@ -128,9 +128,12 @@ async def actions(database_url: str, ticket_id: int) -> list[str]:
 
 
 async def stored_ocpp_status(database_url: str, evse_uid: str, expected: str) -> bool:
+    """The stored OCPP status is `expected` and the EVSE's own status no longer says out of order: starting a
+    session reads both, and the second is written apart from the first."""
     async with database_session(database_url) as session:
-        stored = (await session.execute(select(Evse.ocpp_status).where(Evse.uid == evse_uid))).scalar_one()
-        return bool(stored == expected)
+        query = select(Evse.ocpp_status, Evse.status).where(Evse.uid == evse_uid)
+        stored, status = (await session.execute(query)).one()
+        return bool(stored == expected) and status not in ("OUTOFORDER", "INOPERATIVE")
 
 
 async def user_id_of(database_url: str, email: str) -> uuid.UUID:
