@@ -131,7 +131,7 @@ class Recognizer:
             )
             # Danger was ruled out above, by the net, the model and the rules together: a share of it left in the
             # mix would only let a danger nobody was sure of win by default (a fee question told as a safety case).
-            probabilities = self._without(probabilities, "safety_hazard")
+            probabilities = self._without(probabilities, frozenset({"safety_hazard"}))
             if rule_intent == "safety_hazard":
                 rule_intent = max(probabilities, key=lambda label: probabilities[label])
                 rule_confidence = probabilities[rule_intent]
@@ -174,16 +174,15 @@ class Recognizer:
         return tuple(sorted(scores.items(), key=lambda item: -item[1]))
 
     @staticmethod
-    def _without(probabilities: dict[str, float], label: str) -> dict[str, float]:
-        """The distribution with one label's share given to the others in proportion."""
-        total = 1.0 - probabilities.get(label, 0.0)
+    def _without(probabilities: dict[str, float], labels: frozenset[str]) -> dict[str, float]:
+        """The distribution with these labels' share given to the others in proportion."""
+        total = sum(p for label, p in probabilities.items() if label not in labels)
         if total <= 0:
             return probabilities
-        return {other: (p / total if other != label else 0.0) for other, p in probabilities.items()}
+        return {label: (0.0 if label in labels else p / total) for label, p in probabilities.items()}
 
-    @staticmethod
     def _problem_over_small_talk(
-        model: dict[str, float], rule_intent: str, rule_confidence: float
+        self, model: dict[str, float], rule_intent: str, rule_confidence: float
     ) -> tuple[dict[str, float], str, float]:
         """A greeting beside a problem does not speak against the problem ("Good evening, the connector will not
         release"): when the rules found only small talk and the model sees a problem, the small talk is set aside;
@@ -194,11 +193,7 @@ class Recognizer:
         problem_in_model = model_top not in SMALL_TALK and model_top != OUT_OF_SCOPE
         if not (rule_intent in SMALL_TALK and problem_in_model):
             return model, rule_intent, rule_confidence
-        rest = {label: p for label, p in model.items() if label not in SMALL_TALK}
-        total = sum(rest.values())
-        if total <= 0:
-            return model, rule_intent, rule_confidence
-        model = {label: rest.get(label, 0.0) / total for label in model}
+        model = self._without(model, SMALL_TALK)
         best = max(model, key=lambda label: model[label])
         return model, best, model[best]
 

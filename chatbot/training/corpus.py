@@ -36,6 +36,11 @@ class Example:
     # The file it was written in: "seeds", "stories", "out_of_scope", "context" or "round NN" (rounds.tsv).
     origin: str = "seeds"
 
+    @property
+    def from_round(self) -> bool:
+        """Copied from a past evaluation round (rounds.tsv) rather than written for training."""
+        return self.origin.startswith("round")
+
 
 # A sentence of context that says nothing about the problem: the problem comes after it.
 CONTEXT: dict[str, tuple[str, ...]] = {
@@ -247,7 +252,7 @@ def training_set() -> tuple[Example, ...]:
         small_talk = seed.intent in {"greeting", "thanks", "goodbye"}
         count = (
             ROUND_VARIANTS
-            if seed.origin.startswith("round")
+            if seed.from_round
             else SMALL_TALK_VARIANTS
             if small_talk
             else VARIANTS_OUT_OF_SCOPE
@@ -285,6 +290,6 @@ def ordinary_words() -> frozenset[str]:
     return frozenset(
         word
         for seed in seeds()
-        if seed.intent != "safety_hazard" and not seed.origin.startswith("round")
+        if seed.intent != "safety_hazard" and not seed.from_round
         for word in fold(seed.text).split()
     )

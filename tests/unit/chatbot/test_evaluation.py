@@ -59,7 +59,7 @@ def test_the_training_set_is_large_and_varied() -> None:
     for intent in INTENTS:
         assert {e.language for e in examples if e.intent == intent} == set(LANGUAGES), intent
     # The hand-written out-of-scope messages: at least 600 with their variants, half of them near misses.
-    out_of_scope = [e for e in examples if e.intent == OUT_OF_SCOPE and not e.origin.startswith("round")]
+    out_of_scope = [e for e in examples if e.intent == OUT_OF_SCOPE and not e.from_round]
     assert len(out_of_scope) >= 600
     assert sum(e.near_miss for e in out_of_scope) >= len(out_of_scope) / 2
     evaluation = {e.text.lower().strip() for name in ("tuned", "holdout", "safety") for e in read_examples(name)}
@@ -73,7 +73,7 @@ def test_only_rounds_older_than_the_newest_are_trained_on() -> None:
     """Past rounds are training data once scored; the newest round stays unseen, and every round message in the
     training set is word for word a message of the round it is filed under."""
     directory = newest_round()
-    from_rounds = [e for e in seeds() if e.origin.startswith("round")]
+    from_rounds = [e for e in seeds() if e.from_round]
     assert from_rounds, "the messages of past rounds are part of the training set"
     by_round: dict[str, set[tuple[str, str, str]]] = {}
     for example in from_rounds:
