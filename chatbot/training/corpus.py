@@ -248,27 +248,33 @@ def training_set() -> tuple[Example, ...]:
     """Every seed and its variants, in a fixed order."""
     examples: list[Example] = []
     for seed in seeds():
-        rng = random.Random(zlib.crc32(seed.text.encode()))
-        small_talk = seed.intent in {"greeting", "thanks", "goodbye"}
-        count = (
-            ROUND_VARIANTS
-            if seed.from_round
-            else SMALL_TALK_VARIANTS
-            if small_talk
-            else VARIANTS_OUT_OF_SCOPE
-            if seed.intent == OUT_OF_SCOPE
-            else VARIANTS_IN_SCOPE
-        )
         examples.append(seed)
-        made = {seed.text}
-        for _ in range(count * 3):
-            if len(made) > count:
-                break
-            text = _variant(seed.text, seed.language, rng, small_talk)
-            if text not in made:
-                made.add(text)
-                examples.append(Example(seed.intent, seed.language, text, seed.group, seed.near_miss, seed.origin))
+        made = variants(seed)
+        examples.extend(Example(seed.intent, seed.language, t, seed.group, seed.near_miss, seed.origin) for t in made)
     return tuple(examples)
+
+
+def variants(seed: Example) -> list[str]:
+    """The generated variants of a seed, always the same ones (the random choices are seeded by its text)."""
+    rng = random.Random(zlib.crc32(seed.text.encode()))
+    small_talk = seed.intent in {"greeting", "thanks", "goodbye"}
+    count = (
+        ROUND_VARIANTS
+        if seed.from_round
+        else SMALL_TALK_VARIANTS
+        if small_talk
+        else VARIANTS_OUT_OF_SCOPE
+        if seed.intent == OUT_OF_SCOPE
+        else VARIANTS_IN_SCOPE
+    )
+    made = [seed.text]
+    for _ in range(count * 3):
+        if len(made) > count:
+            break
+        text = _variant(seed.text, seed.language, rng, small_talk)
+        if text not in made:
+            made.append(text)
+    return made[1:]
 
 
 @functools.cache
