@@ -3,7 +3,8 @@
 How one message is classified (in this order):
 
 1. **Safety net** (`chatbot.safety`): danger words in any language, typos tolerated. A hit is `safety_hazard`
-   whatever else the message says. A model that is at least `MODEL_SAFETY` sure of `safety_hazard` also counts,
+   whatever else the message says. A model that is at least `MODEL_SAFETY` sure of `safety_hazard` also counts
+   when the message has a word of a danger sign (something hot, loud, smelling, damaged, a part of the station),
    and so do the rules' safety rules unless the model gives safety less than `MODEL_SAFETY_SUPPORT` (the
    rules' typo matching can turn "explosé" into "exposed").
 2. **Rules**: keyword groups found in the message (`chatbot.matching`), combined by the weighted rules of
@@ -120,7 +121,10 @@ class Recognizer:
 
         model_safety = probabilities.get("safety_hazard", 1.0) if probabilities else 1.0
         rules_safety = rule_intent == "safety_hazard" and model_safety >= MODEL_SAFETY_SUPPORT
-        if self.safety.check(text) or rules_safety or (probabilities and model_safety >= MODEL_SAFETY):
+        # The model's danger call counts only with a sign the net knows in the message: it was sure of a danger in
+        # a traffic jam on a ring road, with nothing hot, loud, smelling or damaged in it.
+        model_alarm = probabilities is not None and model_safety >= MODEL_SAFETY and self.safety.has_signs(text)
+        if self.safety.check(text) or rules_safety or model_alarm:
             return result("safety_hazard", SAFETY_CONFIDENCE, "safety", (("safety_hazard", 1.0),))
         if probabilities is None:
             intent, confidence, source = rule_intent, rule_confidence, "rules"

@@ -68,6 +68,7 @@ class SafetyNet:
             {g: frozenset(w) for g, w in words.items()}, tuple(prefixes), {g: tuple(p) for g, p in phrases.items()}
         )
         alarm_groups = set(self._alone) | {g for pair in self._pairs for g in pair}
+        self._signs = frozenset(alarm_groups)
         self._by_word: dict[str, set[str]] = {}
         for group, group_words in self._groups.words.items():
             for word in group_words:
@@ -121,6 +122,11 @@ class SafetyNet:
                     continue
                 return SafetySignal((first, second))
         return None
+
+    def has_signs(self, text: str) -> bool:
+        """Whether the message has any word of a danger sign (a heat, a noise, a smell, a part of the station...),
+        alone or not enough by itself: a model's danger call needs one ("traffic on the ring" is no danger)."""
+        return bool(self._found(self._literal(fold(text).split())) & self._signs)
 
     def _found(self, tokens: Sequence[str]) -> set[str]:
         found: set[str] = set()

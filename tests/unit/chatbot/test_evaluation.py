@@ -28,8 +28,8 @@ from tests.unit.chatbot.evaluation_metrics import (
 
 ROUND_ACCURACY = 0.95
 ROUND_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.03
-ROUND_FLOOR_ACCURACY = 0.948
-ROUND_FLOOR_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.067
+ROUND_FLOOR_ACCURACY = 0.969
+ROUND_FLOOR_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.086
 
 
 @pytest.fixture(scope="module")
@@ -125,8 +125,8 @@ def test_newest_round_never_misses_a_safety_message(recognizer: Recognizer, rule
 
 
 def test_newest_round_keeps_the_floor_it_was_first_measured_at(recognizer: Recognizer, rules_only: Recognizer) -> None:
-    """Round 22, written after the last tuning, came out at 94.8-100 % per language on its first run, with at most
-    2 of 30 out-of-scope messages accepted in any language; the recogniser must not fall below that on it."""
+    """Round 23, written after the last change, came out at 96.9-100 % per language on its first run, with no
+    out-of-scope message accepted except 3 of 35 in Dutch; the recogniser must not fall below that on it."""
     _, report = _newest_round_report(recognizer, rules_only)
     for language in LANGUAGES:
         part = report.for_language(language)
@@ -136,12 +136,6 @@ def test_newest_round_keeps_the_floor_it_was_first_measured_at(recognizer: Recog
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="round 22 on its first run: accuracy 94.8 % in Spanish (95.6-100 % in the others), and 2 of 30 to 35 "
-    "out-of-scope messages accepted in English, Spanish and Dutch (5.7-6.7 %): the targets are not met on a fresh "
-    "round yet",
-)
 def test_newest_round_meets_the_targets_in_every_language(recognizer: Recognizer, rules_only: Recognizer) -> None:
     """The targets: at least 95 % accuracy and at most 3 % of out-of-scope messages accepted, in every language."""
     _, report = _newest_round_report(recognizer, rules_only)
