@@ -4,7 +4,7 @@ net, rules and the trained intent model) in the same run, and the time to load t
 Target: p99 under 2 ms per message for the combined recogniser.
 
 Run: .venv/bin/python bench/bench_chatbot.py [--rounds N] [--model PATH]
-(the model file defaults to .voltway/intent-model.npz; when it is missing it is trained first, about two minutes)
+(the model file defaults to .voltway/intent-model.npz; when it is missing it is trained first, two to three minutes)
 """
 
 from __future__ import annotations

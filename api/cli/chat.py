@@ -45,7 +45,7 @@ def cmd_chat_train(args: argparse.Namespace) -> int:
     if args.if_stale and is_current(path):
         print(f"intent model at {path} is up to date")
         return 0
-    print(f"training the intent model (two minutes or so) into {path}", flush=True)
+    print(f"training the intent model (two to three minutes) into {path}", flush=True)
     started = time.perf_counter()
     report = train_and_write(path)
     print(
