@@ -28,8 +28,8 @@ from tests.unit.chatbot.evaluation_metrics import (
 
 ROUND_ACCURACY = 0.95
 ROUND_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.03
-ROUND_FLOOR_ACCURACY = 0.969
-ROUND_FLOOR_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.086
+ROUND_FLOOR_ACCURACY = 0.945
+ROUND_FLOOR_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.057
 
 
 @pytest.fixture(scope="module")
@@ -125,8 +125,8 @@ def test_newest_round_never_misses_a_safety_message(recognizer: Recognizer, rule
 
 
 def test_newest_round_keeps_the_floor_it_was_first_measured_at(recognizer: Recognizer, rules_only: Recognizer) -> None:
-    """Round 23, written after the last change, came out at 96.9-100 % per language on its first run, with no
-    out-of-scope message accepted except 3 of 35 in Dutch; the recogniser must not fall below that on it."""
+    """Round 24, written after the last change, came out at 94.5-98.9 % per language on its first run, with at most
+    2 of 35 out-of-scope messages accepted in any language; the recogniser must not fall below that on it."""
     _, report = _newest_round_report(recognizer, rules_only)
     for language in LANGUAGES:
         part = report.for_language(language)

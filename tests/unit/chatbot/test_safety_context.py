@@ -1,7 +1,8 @@
 """Danger words that mean something else where they stand stay quiet: a black screen (a dead display), "contact
-the operator" with rain in the story, a qualified sparky (an electrician), freezing rain (ice), a fondue (the
-dish). Danger told beside them still counts: a plug that is black, a cable in a puddle, a charger that went sparky,
-a plug that melted. Danger told without a danger word, in every language: a person or an animal that yelped,
+the operator" with rain in the story, a qualified sparky or one who says or comes round (an electrician), freezing
+rain (ice), a fondue (the dish, also beside a raclette), chipa (Paraguayan cheese bread, no "chispa"). Danger
+told beside them still counts: a plug that is black, a cable in a puddle, a charger that went sparky, a plug that
+melted. Danger told without a danger word, in every language: a person or an animal that yelped,
 jumped or was thrown back touching or stepping near the station, paint blistered and hot around the charge flap, a
 cable cut or patched with tape, a handle split with metal showing, a smell of hot plastic, an animal that yelped
 after sniffing the post, a hose swollen with bubbles and very hot, the station's own temperature alarm, a flash of
@@ -19,6 +20,11 @@ from chatbot.recognizer import Recognizer
 from chatbot.safety import SafetyNet
 
 QUIET = [
+    "Sparky reckons the farm supply needs its own earth rod before the wallbox goes in",
+    "sparky came round and said the cable run to the garage is fine",
+    "Raclette oder Fondue heute Abend in Klosters, was meint ihr?",
+    "fondue ou raclette ce soir au chalet, et la borne du parking est libre ?",
+    "receta de chipa para la merienda, cuánto almidón lleva?",
     "the display on the charger is black and nothing happens when I tap my card",
     "black screen on post 3 at the retail park, no lights at all",
     "pantalla negra en el cargador del centro comercial, no hace nada",
@@ -47,6 +53,8 @@ QUIET = [
 ]
 
 DANGER = [
+    "la prise est toute fondue et je sais pas quoi faire",
+    "the charger went sparky when I plugged in, proper flash",
     "the screen is fine but the plug is black at the pins",
     "black screen, and the connector is blackened where it goes in",
     "rain got in and the cable is sitting in a puddle with water in the socket",
