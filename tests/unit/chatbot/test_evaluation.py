@@ -28,8 +28,8 @@ from tests.unit.chatbot.evaluation_metrics import (
 
 ROUND_ACCURACY = 0.95
 ROUND_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.03
-ROUND_FLOOR_ACCURACY = 0.946
-ROUND_FLOOR_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.094
+ROUND_FLOOR_ACCURACY = 0.968
+ROUND_FLOOR_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.033
 
 
 @pytest.fixture(scope="module")
@@ -125,8 +125,8 @@ def test_newest_round_never_misses_a_safety_message(recognizer: Recognizer, rule
 
 
 def test_newest_round_keeps_the_floor_it_was_first_measured_at(recognizer: Recognizer, rules_only: Recognizer) -> None:
-    """Round 25, written after the last change, came out at 94.7-98.0 % per language on its first run, with at most
-    3 of 32 out-of-scope messages accepted in any language; the recogniser must not fall below that on it."""
+    """Round 26, written after the last change, came out at 96.8-97.9 % per language on its first run, with at most
+    1 of 31 out-of-scope messages accepted in any language; the recogniser must not fall below that on it."""
     _, report = _newest_round_report(recognizer, rules_only)
     for language in LANGUAGES:
         part = report.for_language(language)
@@ -138,8 +138,9 @@ def test_newest_round_keeps_the_floor_it_was_first_measured_at(recognizer: Recog
 
 @pytest.mark.xfail(
     strict=True,
-    reason="round 25 on its first run: accuracy 94.7 % in German (95.8-98.0 % in the others), and 2 of 35 "
-    "out-of-scope messages accepted in English and 3 of 32 in German: the targets are not met on a fresh round yet",
+    reason="round 26 on its first run: 96.8-97.9 % accuracy and full safety recall in every language, but 1 of 33 "
+    "out-of-scope messages accepted in English and in French (3.0 %, a home electricity rate and prepaid units), "
+    "just over the 3 % target",
 )
 def test_newest_round_meets_the_targets_in_every_language(recognizer: Recognizer, rules_only: Recognizer) -> None:
     """The targets: at least 95 % accuracy and at most 3 % of out-of-scope messages accepted, in every language."""
