@@ -247,4 +247,11 @@ def test_a_driver_charges_on_the_demo_network(network: Network) -> None:
         assert payment["status"] == "billed_outside"
     finally:
         simulator.send_signal(signal.SIGINT)
-        simulator.communicate(timeout=60)
+        try:
+            simulator.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            # Ctrl-C must stop the simulator; when it does not, its own account of where it hung is the clue.
+            simulator.kill()
+            _, log = simulator.communicate()
+            print(f"the simulator did not stop within 60 s of SIGINT; its stderr:\n{log[-4000:]}")
+            raise
