@@ -15,7 +15,7 @@ import zlib
 from dataclasses import dataclass
 from importlib import resources
 
-from chatbot.intents import OUT_OF_SCOPE
+from chatbot.intents import OUT_OF_SCOPE, SMALL_TALK
 from chatbot.text import fold
 
 TRAINING_FILES = ("seeds.tsv", "seeds_stories.tsv", "out_of_scope.tsv", "rounds.tsv")
@@ -257,7 +257,7 @@ def training_set() -> tuple[Example, ...]:
 def variants(seed: Example) -> list[str]:
     """The generated variants of a seed, always the same ones (the random choices are seeded by its text)."""
     rng = random.Random(zlib.crc32(seed.text.encode()))
-    small_talk = seed.intent in {"greeting", "thanks", "goodbye"}
+    small_talk = seed.intent in SMALL_TALK
     count = (
         ROUND_VARIANTS
         if seed.from_round
