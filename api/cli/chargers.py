@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from typing import TYPE_CHECKING
 
 import msgspec
+
+if TYPE_CHECKING:
+    from ocpp_bridge.simulator import SimulationReport, SimulatorConfig
 
 from api.cli import authorisation
 from api.cli.command import CommandError, check_ports, msgspec_replace, prepare_database, run_coroutine
@@ -50,7 +54,7 @@ def cmd_ocpp(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from ocpp_bridge.simulator import ChargerRating, SimulatorConfig, run_simulation
+    from ocpp_bridge.simulator import ChargerRating, SimulatorConfig
 
     settings = load_settings()
     chargers = args.chargers
@@ -103,13 +107,27 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     )
     if (args.client_cert is None) != (args.client_key is None):
         raise CommandError("--client-cert and --client-key go together")
-    print(f"simulating {chargers} OCPP {args.ocpp} chargers against {url}", flush=True)
-    try:
-        report = run_coroutine(run_simulation(config))
-    except KeyboardInterrupt:
-        return 130
+    report = run_coroutine(_simulate_until_stopped(config))
     print(msgspec.json.format(msgspec.json.encode(report)).decode())
     return 0
+
+
+async def _simulate_until_stopped(config: SimulatorConfig) -> SimulationReport:
+    """Ctrl-C or SIGTERM ends the run early, with every charger disconnected and the report printed.
+
+    The handlers are the simulator's own, so that it also stops when started in the background by a script,
+    where the shell leaves SIGINT ignored and Python would never raise KeyboardInterrupt.
+    """
+    import signal
+
+    from ocpp_bridge.simulator import Simulation
+
+    simulation = Simulation(config)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, simulation.request_stop)
+    print(f"simulating {config.chargers} OCPP {config.ocpp_version} chargers against {config.url}", flush=True)
+    return await simulation.run()
 
 
 def cmd_chargers(args: argparse.Namespace) -> int:

@@ -247,11 +247,54 @@ def test_a_driver_charges_on_the_demo_network(network: Network) -> None:
         assert payment["status"] == "billed_outside"
     finally:
         simulator.send_signal(signal.SIGINT)
-        try:
-            simulator.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            # Ctrl-C must stop the simulator; when it does not, its own account of where it hung is the clue.
-            simulator.kill()
-            _, log = simulator.communicate()
-            print(f"the simulator did not stop within 60 s of SIGINT; its stderr:\n{log[-4000:]}")
-            raise
+        out, err = stop_within(simulator, 60)
+    assert simulator.returncode == 0, err  # Ctrl-C ends the run early, not in error
+    assert '"call_errors": 0' in out  # ... and still prints the report
+
+
+def stop_within(process: subprocess.Popen[str], seconds: float) -> tuple[str, str]:
+    """Its output once it has exited; killed, with its stderr shown, when it does not exit in time."""
+    try:
+        return process.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, log = process.communicate()
+        print(f"{process.args!r} did not stop within {seconds} s; its stderr:\n{log[-4000:]}")
+        raise
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_the_simulator_stops_on_a_signal_even_when_started_in_the_background(
+    network: Network, stop_signal: signal.Signals
+) -> None:
+    """A script that starts `voltway simulate &` leaves SIGINT ignored in it; Ctrl-C or `kill` must still stop it
+    at once, every charger disconnected and the report printed."""
+    simulator = subprocess.Popen(
+        [*VOLTWAY, "simulate", "--chargers", "3", "--duration", "600", "--speed", "30", "--arrival-rate", "0"],
+        env=network.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # as a non-interactive shell's `&` does
+    )
+    try:
+        assert simulator.stdout is not None
+        assert simulator.stdout.readline().startswith("simulating 3 OCPP 1.6 chargers against ws://")
+        headers = admin_headers(network.base)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            chargers = httpx.get(f"{network.base}/v1/admin/chargers", headers=headers).json()
+            if len([c for c in chargers if c["connected"]]) >= 3:
+                break
+            time.sleep(0.2)
+        started = time.monotonic()
+    finally:
+        simulator.send_signal(stop_signal)
+        out, err = stop_within(simulator, 60)
+    assert simulator.returncode == 0, err
+    assert time.monotonic() - started < 30  # not the 600 s it was asked to run
+    assert '"boots": 3' in out
+    deadline = time.monotonic() + 10
+    while [c for c in httpx.get(f"{network.base}/v1/admin/chargers", headers=headers).json() if c["connected"]]:
+        assert time.monotonic() < deadline, "chargers still connected after the simulator stopped"
+        time.sleep(0.2)
