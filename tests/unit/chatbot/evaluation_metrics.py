@@ -133,6 +133,17 @@ class Report:
         return "\n".join(lines)
 
 
+def message_key(text: str) -> str:
+    """Two messages are the same message when they differ only in case and surrounding spaces."""
+    return text.lower().strip()
+
+
+def unseen(written: Iterable[Example], trained: Iterable[str]) -> list[Example]:
+    """The messages not equal to a training message: a round written blind may repeat a short one ("merci")."""
+    known = {message_key(text) for text in trained}
+    return [example for example in written if message_key(example.text) not in known]
+
+
 def read_file(path: Path) -> list[Example]:
     """Examples of a TSV file with a header line and the columns intent, lang, text."""
     lines = path.read_text(encoding="utf-8").splitlines()[1:]

@@ -12,9 +12,10 @@ import sys
 from collections.abc import Iterable, Sequence
 
 from chatbot.intent_model import train
+from chatbot.intents import LANGUAGES, OUT_OF_SCOPE
 from chatbot.recognizer import Recognizer
 from chatbot.training.corpus import Example, training_set
-from tests.unit.chatbot.evaluation_metrics import ROUNDS_DIR, Report, read_round, score
+from tests.unit.chatbot.evaluation_metrics import ROUNDS_DIR, Report, read_round, unseen
 
 
 def round_number(example: Example) -> int | None:
@@ -33,7 +34,6 @@ def held_out_rounds(last_round: int) -> list[str]:
 
 def summary(report: Report) -> str:
     """One line: accuracy, out-of-scope false accepts as a count, safety recall, overall and per language."""
-    from chatbot.intents import LANGUAGES, OUT_OF_SCOPE
 
     def accepted(part: Report) -> str:
         total = sum(n for (truth, _), n in part.confusion.items() if truth == OUT_OF_SCOPE)
@@ -61,26 +61,20 @@ def main(arguments: Sequence[str]) -> None:
     examples = trained_through(training_set(), last)
     model, _ = train([(e.intent, e.text, e.group) for e in examples])
     recognizer = Recognizer(model=model)
-    trained = {e.text.lower().strip() for e in examples}
     combined = Report(f"rounds {rounds[0]}-{rounds[-1]}")
+    accepted: list[str] = []
     for number in rounds:
-        written = [e for e in read_round(ROUNDS_DIR / number) if e.text.lower().strip() not in trained]
-        report = score(f"round {number}", written, recognizer)
-        for outcome in report.outcomes:
-            combined.add(*outcome)
+        report = Report(f"round {number}")
+        for example in unseen(read_round(ROUNDS_DIR / number), (e.text for e in examples)):
+            result = recognizer.classify(example.text)
+            report.add(example.language, example.intent, result.intent, result.confidence)
+            combined.add(example.language, example.intent, result.intent, result.confidence)
+            if example.intent == OUT_OF_SCOPE != result.intent:
+                guess = f"{result.intent} {result.confidence:.2f}"
+                accepted.append(f"  {number} {example.language} {guess}: {example.text}")
         print(summary(report), flush=True)
     print(summary(combined))
-    mistakes = [
-        (number, e, result)
-        for number in rounds
-        for e in read_round(ROUNDS_DIR / number)
-        if e.text.lower().strip() not in trained
-        and e.intent == "out_of_scope"
-        and (result := recognizer.classify(e.text)).intent != e.intent
-    ]
-    print(f"out-of-scope messages taken for an intent ({len(mistakes)}):")
-    for number, example, result in mistakes:
-        print(f"  {number} {example.language} {result.intent} {result.confidence:.2f}: {example.text}")
+    print(f"out-of-scope messages taken for an intent ({len(accepted)}):", *accepted, sep="\n")
 
 
 if __name__ == "__main__":

@@ -14,29 +14,25 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from chatbot.training.corpus import Example, seeds, variants
-from tests.unit.chatbot.evaluation_metrics import ROUNDS_DIR, newest_round, read_examples, read_round
+from tests.unit.chatbot.evaluation_metrics import ROUNDS_DIR, message_key, newest_round, read_examples, read_round
 from tests.unit.chatbot.evaluation_metrics import Example as Written
 
 ROUNDS_FILE = Path(__file__).parents[3] / "chatbot" / "training" / "rounds.tsv"
-
-
-def _key(text: str) -> str:
-    return text.lower().strip()
 
 
 def rows_to_add(
     number: str, written: Iterable[Written], trained: Iterable[str], evaluation: Iterable[str]
 ) -> list[tuple[str, str, str, str]]:
     """The rows (`round`, `intent`, `lang`, `text`) of a round's messages that may be trained on."""
-    seen = {_key(text) for text in trained}
-    held = {_key(text) for text in evaluation}
+    seen = {message_key(text) for text in trained}
+    held = {message_key(text) for text in evaluation}
     rows: list[tuple[str, str, str, str]] = []
     for message in written:
-        key = _key(message.text)
+        key = message_key(message.text)
         if key in seen or key in held:
             continue
         seed = Example(message.intent, message.language, message.text, 0, origin=f"round {number}")
-        if any(_key(variant) in held for variant in variants(seed)):
+        if any(message_key(variant) in held for variant in variants(seed)):
             continue
         seen.add(key)
         rows.append((number, message.intent, message.language, message.text))

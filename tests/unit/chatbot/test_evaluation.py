@@ -20,10 +20,12 @@ from tests.unit.chatbot.evaluation_metrics import (
     ROUNDS_DIR,
     Report,
     evaluate,
+    message_key,
     newest_round,
     read_examples,
     read_round,
     score,
+    unseen,
 )
 
 ROUND_ACCURACY = 0.95
@@ -65,8 +67,8 @@ def test_the_training_set_is_large_and_varied() -> None:
     out_of_scope = [e for e in examples if e.intent == OUT_OF_SCOPE and not e.from_round]
     assert len(out_of_scope) >= 600
     assert sum(e.near_miss for e in out_of_scope) >= len(out_of_scope) / 2
-    evaluation = {e.text.lower().strip() for name in ("tuned", "holdout", "safety") for e in read_examples(name)}
-    trained = {e.text.lower().strip() for e in examples}
+    evaluation = {message_key(e.text) for name in ("tuned", "holdout", "safety") for e in read_examples(name)}
+    trained = {message_key(e.text) for e in examples}
     assert not evaluation & trained, "evaluation messages must not be trained on"
     # A round is written blind, so a short message may happen to equal a training one ("get me a human"): such
     # messages are left out of the round's score (see _newest_round_report), never removed from either side.
@@ -110,9 +112,8 @@ def _newest_round_report(recognizer: Recognizer, rules_only: Recognizer) -> tupl
     directory = newest_round()
     if directory is None:
         pytest.skip("no evaluation round under tests/unit/chatbot/evaluation/rounds yet")
-    trained = {e.text.lower().strip() for e in training_set()}
     written = read_round(directory)
-    examples = [e for e in written if e.text.lower().strip() not in trained]
+    examples = unseen(written, (e.text for e in training_set()))
     if len(examples) < len(written):
         print(f"\nround {directory.name}: {len(written) - len(examples)} messages equal training messages, left out")
     report = score(f"round {directory.name}", examples, recognizer)
