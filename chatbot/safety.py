@@ -177,7 +177,12 @@ class SafetyNet:
             return frozenset(fold(word) for word in entry.get(key, []))
 
         return _ContextRule(
-            frozenset(words), folded("before"), folded("after"), folded("beside"), int(entry.get("reach", 1))
+            frozenset(words),
+            folded("before"),
+            folded("after"),
+            folded("beside"),
+            int(entry.get("reach", 1)),
+            int(entry.get("reach_after", 1)),
         )
 
     def _literal(self, tokens: list[str]) -> list[str]:
@@ -195,13 +200,14 @@ class SafetyNet:
 @dataclass(frozen=True, slots=True)
 class _ContextRule:
     """Danger `words` that are ordinary with a word of `before` just before them, of `after` just after, or of
-    `beside` within `reach` words before or just after."""
+    `beside` within `reach` words before or `reach_after` words after."""
 
     words: frozenset[str]
     before: frozenset[str]
     after: frozenset[str]
     beside: frozenset[str]
     reach: int
+    reach_after: int = 1
 
     def ordinary(self, tokens: Sequence[str], index: int) -> bool:
         if tokens[index] not in self.words:
@@ -211,7 +217,7 @@ class _ContextRule:
         return (
             previous in self.before
             or following in self.after
-            or following in self.beside
+            or not self.beside.isdisjoint(tokens[index + 1 : index + 1 + self.reach_after])
             or not self.beside.isdisjoint(tokens[max(0, index - self.reach) : index])
         )
 

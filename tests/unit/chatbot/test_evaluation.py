@@ -30,11 +30,8 @@ from tests.unit.chatbot.evaluation_metrics import (
 
 ROUND_ACCURACY = 0.95
 ROUND_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.03
-# Round 26's first run was 96.8 % at worst; with the 1,182 training messages written after it, one Dutch booking
-# more is taken for out of scope there (95.8 %), while across rounds 19-26 held out accuracy stays at 97.8 % and false
-# accepts fall from 15 to 12 of 1,362 (`python -m tests.unit.chatbot.held_out 18`).
 ROUND_FLOOR_ACCURACY = 0.957
-ROUND_FLOOR_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.033
+ROUND_FLOOR_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.045
 
 
 @pytest.fixture(scope="module")
@@ -129,9 +126,8 @@ def test_newest_round_never_misses_a_safety_message(recognizer: Recognizer, rule
 
 
 def test_newest_round_keeps_the_floor_it_was_first_measured_at(recognizer: Recognizer, rules_only: Recognizer) -> None:
-    """Round 26, written after the last change, came out at 96.8-97.9 % per language on its first run, with at most
-    1 of 31 out-of-scope messages accepted in any language; the recogniser must not fall below that on it (but for
-    the one Dutch message noted at ROUND_FLOOR_ACCURACY)."""
+    """Round 27, written after the last change, came out at 95.8-98.9 % per language on its first run, with at most
+    3 of 68 out-of-scope messages accepted in any language; the recogniser must not fall below that on it."""
     _, report = _newest_round_report(recognizer, rules_only)
     for language in LANGUAGES:
         part = report.for_language(language)
@@ -143,9 +139,8 @@ def test_newest_round_keeps_the_floor_it_was_first_measured_at(recognizer: Recog
 
 @pytest.mark.xfail(
     strict=True,
-    reason="round 26 on its first run: 96.8-97.9 % accuracy and full safety recall in every language, but 1 of 33 "
-    "out-of-scope messages accepted in English and in French (3.0 %, a home electricity rate and prepaid units), "
-    "just over the 3 % target",
+    reason="round 27 on its first run: 95.8-98.9 % accuracy, but two safety messages missed (fr, nl: a battery "
+    "venting) and 3 of 68 out-of-scope messages accepted in English; after its fixes 2 of 66 in French (3.03 %)",
 )
 def test_newest_round_meets_the_targets_in_every_language(recognizer: Recognizer, rules_only: Recognizer) -> None:
     """The targets: at least 95 % accuracy and at most 3 % of out-of-scope messages accepted, in every language."""
