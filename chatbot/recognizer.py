@@ -47,7 +47,10 @@ MODEL_WEIGHT = 0.6
 RULES_OUT_OF_SCOPE_CAP = 0.8
 MODEL_ALONE_MIN = 0.5  # an intent only the model sees, less sure than this, is asked about rather than taken
 MODEL_ALONE_MIN_OTHER_SUBJECT = 0.6  # the same when the message names another device or subject
-MODEL_SAFETY = 0.6  # chosen on the evaluation sets before round 09: no false alarm on their 4,400 other messages
+# With a danger sign in the message, a model 0.4 sure of a danger is enough: a missed danger is the costliest mistake
+# (round 27 missed an acrid smell and a whistle the model was 0.40 sure of). Rounds 19-27 held out, tuned and holdout
+# sets (5,529 messages): no false alarm at 0.5 and 0.6, two at 0.4 (a stuck cable told in dialect), four at 0.3.
+MODEL_SAFETY = 0.4
 MODEL_SURE = 0.6  # a model this sure of an intent is not doubted, whatever the rules found (or did not find)
 MODEL_SAFETY_SUPPORT = 0.15  # the rules' safety rules count when the model does not rule safety out
 CHARGING_WORDS_CAP = 0.6
