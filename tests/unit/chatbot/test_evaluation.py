@@ -30,8 +30,8 @@ from tests.unit.chatbot.evaluation_metrics import (
 
 ROUND_ACCURACY = 0.95
 ROUND_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.03
-ROUND_FLOOR_ACCURACY = 0.957
-ROUND_FLOOR_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.045
+ROUND_FLOOR_ACCURACY = 0.952
+ROUND_FLOOR_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.031
 
 
 @pytest.fixture(scope="module")
@@ -126,8 +126,8 @@ def test_newest_round_never_misses_a_safety_message(recognizer: Recognizer, rule
 
 
 def test_newest_round_keeps_the_floor_it_was_first_measured_at(recognizer: Recognizer, rules_only: Recognizer) -> None:
-    """Round 27, written after the last change, came out at 95.8-98.9 % per language on its first run, with at most
-    3 of 68 out-of-scope messages accepted in any language; the recogniser must not fall below that on it."""
+    """Round 28, written after the last change, came out at 95.3-97.2 % per language on its first run, with at most
+    2 of 66 out-of-scope messages accepted in any language; the recogniser must not fall below that on it."""
     _, report = _newest_round_report(recognizer, rules_only)
     for language in LANGUAGES:
         part = report.for_language(language)
@@ -137,13 +137,9 @@ def test_newest_round_keeps_the_floor_it_was_first_measured_at(recognizer: Recog
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="round 27 on its first run: 95.8-98.9 % accuracy, but two safety messages missed (fr, nl: a battery "
-    "venting) and 3 of 68 out-of-scope messages accepted in English; after its fixes 2 of 66 in French (3.03 %)",
-)
 def test_newest_round_meets_the_targets_in_every_language(recognizer: Recognizer, rules_only: Recognizer) -> None:
-    """The targets: at least 95 % accuracy and at most 3 % of out-of-scope messages accepted, in every language."""
+    """The targets: at least 95 % accuracy and at most 3 % of out-of-scope messages accepted, in every language.
+    (Round 28 meets them after its fixes; its first run missed them by one Spanish message, 2 of 66.)"""
     _, report = _newest_round_report(recognizer, rules_only)
     for language in LANGUAGES:
         part = report.for_language(language)

@@ -1,6 +1,7 @@
 """A battery cell that vents is told by its signs, not named: an acrid or biting smell, a hiss or a whistle with a
 smell, a sweet or solvent smell like nail polish at the car or station. Hockey's Flames, a car park that is "always
-rammed" and a Bavarian "dange schee" are no danger."""
+rammed", a Bavarian "dange schee", current that is billed, the Central American "pué" and an engine block heater
+plugged in at home are no danger."""
 
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ ORDINARY = [
     "a scheena Tag no",
     "my daughter spilt nail polish on the sofa, how do I get it out",
     "quitaesmalte para uñas de gel, cuál es mejor",
+    "Mein Nachbar lädt sein Auto über ein Kabel aus meinem Keller, wie rechne ich den Strom mit ihm ab?",
+    "el cargador de la gasolinera está todo apagado vos, ni pantalla tiene pué",
+    "dog chewed my block heater cord, is it ok to plug the truck in overnight with tape on it?",
 ]
 
 
@@ -59,3 +63,5 @@ def test_teams_crowds_thanks_and_nail_polish_stay_quiet(net: SafetyNet, text: st
 def test_a_crash_and_flames_at_the_station_still_raise_the_alarm(net: SafetyNet) -> None:
     assert net.check("a van rammed the charger and it's leaning") is not None
     assert net.check("flames coming out of the charger, game over for this one") is not None
+    assert net.check("ich hab am Kabel der Säule Strom abbekommen") is not None
+    assert net.check("la borne pue le plastique") is not None
