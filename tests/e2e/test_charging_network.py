@@ -69,6 +69,18 @@ async def count(database_url: str, *columns: object) -> list[int]:
         await engine.dispose()
 
 
+def start_simulator(network: Network, *options: str, ignore_ctrl_c: bool = False) -> subprocess.Popen[str]:
+    """`voltway simulate` against the network, its output captured."""
+    return subprocess.Popen(
+        [*VOLTWAY, "simulate", *options],
+        env=network.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_ctrl_c else None,
+    )
+
+
 def sim_evse_status(base: str) -> dict[str, str]:
     """Status source of every EVSE the map shows around Amsterdam (where SIM-00001... stand)."""
     items = httpx.get(f"{base}/v1/stations", params={"lat": 52.37, "lon": 4.9, "radius": 30000, "limit": 100}).json()
@@ -80,13 +92,7 @@ def test_simulated_chargers_charge_and_obey_commands(network: Network) -> None:
     assert before
     assert set(before.values()) == {"offline"}  # provisioned, never heard from: never shown as available
 
-    simulator = subprocess.Popen(
-        [*VOLTWAY, "simulate", "--chargers", "20", "--duration", "12", "--speed", "120", "--seed", "3"],
-        env=network.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    simulator = start_simulator(network, "--chargers", "20", "--duration", "12", "--speed", "120", "--seed", "3")
     try:
         headers = admin_headers(network.base)
         deadline = time.monotonic() + 10
@@ -162,25 +168,8 @@ def test_ocpp_201_chargers_report_transactions(network: Network) -> None:
 def test_a_driver_charges_on_the_demo_network(network: Network) -> None:
     """The quick start's promise: sign in, find a simulated charger on the map, charge, watch, stop, read the
     receipt whose total is what was billed (the demo bills outside the app)."""
-    simulator = subprocess.Popen(
-        [
-            *VOLTWAY,
-            "simulate",
-            "--chargers",
-            "5",
-            "--duration",
-            "90",
-            "--speed",
-            "30",
-            "--fault-rate",
-            "0",
-            "--arrival-rate",
-            "0",
-        ],
-        env=network.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    simulator = start_simulator(
+        network, "--chargers", "5", "--duration", "90", "--speed", "30", "--fault-rate", "0", "--arrival-rate", "0"
     )
     try:
         login = httpx.post(
@@ -269,13 +258,10 @@ def test_the_simulator_stops_on_a_signal_even_when_started_in_the_background(
 ) -> None:
     """A script that starts `voltway simulate &` leaves SIGINT ignored in it; Ctrl-C or `kill` must still stop it
     at once, every charger disconnected and the report printed."""
-    simulator = subprocess.Popen(
-        [*VOLTWAY, "simulate", "--chargers", "3", "--duration", "600", "--speed", "30", "--arrival-rate", "0"],
-        env=network.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # as a non-interactive shell's `&` does
+    simulator = start_simulator(
+        network,
+        *("--chargers", "3", "--duration", "600", "--speed", "30", "--arrival-rate", "0"),
+        ignore_ctrl_c=True,  # as a non-interactive shell's `&` does
     )
     try:
         assert simulator.stdout is not None
