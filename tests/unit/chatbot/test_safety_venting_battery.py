@@ -1,7 +1,7 @@
 """A battery cell that vents is told by its signs, not named: an acrid or biting smell, a hiss or a whistle with a
 smell, a sweet or solvent smell like nail polish at the car or station. Hockey's Flames, a car park that is "always
-rammed", a Bavarian "dange schee", current that is billed, the Central American "pué" and an engine block heater
-plugged in at home are no danger."""
+rammed", a Bavarian "dange schee", current that is billed or cut, the Central American "pué", an engine block
+heater plugged in at home, damage one wants to avoid, the Blue Bombers and tulips in bloom are no danger."""
 
 from __future__ import annotations
 
@@ -46,6 +46,12 @@ ORDINARY = [
     "Mein Nachbar lädt sein Auto über ein Kabel aus meinem Keller, wie rechne ich den Strom mit ihm ab?",
     "el cargador de la gasolinera está todo apagado vos, ni pantalla tiene pué",
     "dog chewed my block heater cord, is it ok to plug the truck in overnight with tape on it?",
+    "when do the Blue Bombers play next",
+    "de tulpen bloeien al in Lisse, wanneer is het mooiste weekend",
+    "comment débrancher sans tout arracher quand la borne a fini",
+    "peut-on laisser la voiture au soleil sans abîmer la batterie",
+    "le courant coupe tout le temps à la maison, quel onduleur acheter",
+    "la session a coupé pendant que j'étais au dépanneur",
 ]
 
 
@@ -65,3 +71,7 @@ def test_a_crash_and_flames_at_the_station_still_raise_the_alarm(net: SafetyNet)
     assert net.check("flames coming out of the charger, game over for this one") is not None
     assert net.check("ich hab am Kabel der Säule Strom abbekommen") is not None
     assert net.check("la borne pue le plastique") is not None
+    assert net.check("quelqu'un a coupé le câble de la borne") is not None
+    assert net.check("ils ont arraché le câble de la borne") is not None
+    assert net.check("la prise de la borne est abîmée") is not None
+    assert net.check("j'ai pris du courant en touchant le câble de la borne") is not None
