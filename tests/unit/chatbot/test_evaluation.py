@@ -30,8 +30,8 @@ from tests.unit.chatbot.evaluation_metrics import (
 
 ROUND_ACCURACY = 0.95
 ROUND_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.03
-ROUND_FLOOR_ACCURACY = 0.937
-ROUND_FLOOR_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.016
+ROUND_FLOOR_ACCURACY = 0.952
+ROUND_FLOOR_OUT_OF_SCOPE_FALSE_ACCEPTS = 0.03
 
 
 @pytest.fixture(scope="module")
@@ -126,8 +126,8 @@ def test_newest_round_never_misses_a_safety_message(recognizer: Recognizer, rule
 
 
 def test_newest_round_keeps_the_floor_it_was_first_measured_at(recognizer: Recognizer, rules_only: Recognizer) -> None:
-    """Round 30, written after the last change, came out at 93.8-98.4 % per language on its first run, with at most
-    1 of 67 out-of-scope messages accepted in any language; the recogniser must not fall below that on it."""
+    """Round 31, written after the last change, came out at 95.2-98.4 % per language on its first run, with at most
+    2 of 69 out-of-scope messages accepted in any language; the recogniser must not fall below that on it."""
     _, report = _newest_round_report(recognizer, rules_only)
     for language in LANGUAGES:
         part = report.for_language(language)
@@ -137,14 +137,10 @@ def test_newest_round_keeps_the_floor_it_was_first_measured_at(recognizer: Recog
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="round 30 on its first run: full safety recall and at most 1 of 67 out-of-scope messages accepted in every "
-    "language, 97.3-98.4 % accuracy in four, but 93.8 % in French (94.3 % after its fixes)",
-)
 def test_newest_round_meets_the_targets_in_every_language(recognizer: Recognizer, rules_only: Recognizer) -> None:
     """The targets: at least 95 % accuracy and at most 3 % of out-of-scope messages accepted, in every language.
-    (Rounds 28 and 29 met them after their fixes, not on their first runs.)"""
+    Round 31 met them on its first run, written after the last change and committed before it was scored: 95.2-98.4 %
+    per language, 60 of 60 safety messages, at most 2 of 69 out-of-scope messages accepted."""
     _, report = _newest_round_report(recognizer, rules_only)
     for language in LANGUAGES:
         part = report.for_language(language)
