@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-if TYPE_CHECKING:
-    from ocpp_bridge.simulator import SimulationReport, SimulatorConfig
-
 from api.cli import authorisation
 from api.cli.command import CommandError, check_ports, msgspec_replace, prepare_database, run_coroutine
 from api.settings import load_settings
+
+if TYPE_CHECKING:
+    from ocpp_bridge.simulator import SimulationReport, SimulatorConfig
 
 
 def cmd_ocpp(args: argparse.Namespace) -> int:
