@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from api.cli import authorisation
-from api.cli.command import CommandError, check_ports, msgspec_replace, prepare_database, run_coroutine
+from api.cli.command import (
+    CommandError,
+    check_ports,
+    msgspec_replace,
+    prepare_database,
+    run_coroutine,
+    stop_on_signal,
+)
 from api.settings import load_settings
 
 if TYPE_CHECKING:
@@ -19,8 +26,6 @@ if TYPE_CHECKING:
 
 def cmd_ocpp(args: argparse.Namespace) -> int:
     """Run only the OCPP bridge (no HTTP API), e.g. on machines dedicated to charger connections."""
-    import signal
-
     from api.domain.chargers.runtime import BridgeRuntime
     from api.logs import configure_logging
     from api.services import build_services, close_services
@@ -38,9 +43,7 @@ def cmd_ocpp(args: argparse.Namespace) -> int:
         services = build_services(msgspec_replace(settings, ocpp_enabled=False))
         bridge = BridgeRuntime(settings, services.session_factory)
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop_on_signal(stop.set)
         await bridge.start()
         print(f"OCPP bridge listening on ws://{settings.ocpp_host}:{bridge.port}/ocpp/{{charger id}}", flush=True)
         try:
@@ -113,19 +116,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 async def _simulate_until_stopped(config: SimulatorConfig) -> SimulationReport:
-    """Ctrl-C or SIGTERM ends the run early, with every charger disconnected and the report printed.
-
-    The handlers are the simulator's own, so that it also stops when started in the background by a script,
-    where the shell leaves SIGINT ignored and Python would never raise KeyboardInterrupt.
-    """
-    import signal
-
+    """Ctrl-C or SIGTERM ends the run early, with every charger disconnected and the report printed."""
     from ocpp_bridge.simulator import Simulation
 
     simulation = Simulation(config)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, simulation.request_stop)
+    stop_on_signal(simulation.request_stop)
     print(f"simulating {config.chargers} OCPP {config.ocpp_version} chargers against {config.url}", flush=True)
     return await simulation.run()
 

@@ -1,10 +1,11 @@
-"""What every command handler stands on: its readable error, running a coroutine, a ready database,
-settings overrides and free ports."""
+"""What every command handler stands on: its readable error, running a coroutine, stopping on a signal, a ready
+database, settings overrides and free ports."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import signal
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,6 +22,15 @@ class CommandError(Exception):
 def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
     """Run one coroutine to its end on a fresh event loop, as the synchronous command handlers need."""
     return asyncio.run(coro)
+
+
+def stop_on_signal(stop: Callable[[], None]) -> None:
+    """Ctrl-C (SIGINT) or SIGTERM calls `stop` on the running loop. The handlers are the command's own, so that it also
+    stops when a script started it in the background, where the shell leaves SIGINT ignored and Python would never
+    raise KeyboardInterrupt."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
 
 
 def check_ports(settings: Settings, *, api: bool) -> None:
