@@ -127,13 +127,14 @@ async def actions(database_url: str, ticket_id: int) -> list[str]:
         return list((await session.execute(query.order_by(SupportTicketEvent.id))).scalars())
 
 
-async def stored_ocpp_status(database_url: str, evse_uid: str, expected: str) -> bool:
-    """The stored OCPP status is `expected` and the EVSE's own status no longer says out of order: starting a
-    session reads both, and the second is written apart from the first."""
-    async with database_session(database_url) as session:
-        query = select(Evse.ocpp_status, Evse.status).where(Evse.uid == evse_uid)
-        stored, status = (await session.execute(query)).one()
-        return bool(stored == expected) and status not in ("OUTOFORDER", "INOPERATIVE")
+async def assert_available_stored(site: Site) -> None:
+    """Write what the bridge buffered, then check what starting a session reads: the stored OCPP status and the
+    EVSE's own status. Flushing waits for a write in progress, so a fault still being written cannot land after
+    the check (polling the row could see the status from before the fault and pass too early)."""
+    await site.app.state.bridge.live.flush()
+    async with database_session(site.database_url) as session:
+        query = select(Evse.ocpp_status, Evse.status).where(Evse.uid == site.evse_uid)
+        assert tuple((await session.execute(query)).one()) == ("Available", "AVAILABLE")
 
 
 async def user_id_of(database_url: str, email: str) -> uuid.UUID:
@@ -147,7 +148,7 @@ async def test_a_fault_during_a_session_opens_one_ticket_and_a_repeat_updates_it
     await site.charger.status("Available")
     await wait_for(lambda: _all_available(site.client, site.base, 1), "the connector available again")
     # the map hears of a status at once, starting a session reads the stored one, written a moment later
-    await wait_for(lambda: stored_ocpp_status(site.database_url, site.evse_uid, "Available"), "Available stored")
+    await assert_available_stored(site)
 
     email = f"faulted-{uuid.uuid4().hex[:8]}@example.com"
     headers = await site.driver(email)
@@ -215,7 +216,7 @@ async def test_a_ticket_an_operations_alert_opened_becomes_the_affected_drivers(
     assert "GroundFailure" in opened.summary
 
     await site.charger.status("Available")
-    await wait_for(lambda: stored_ocpp_status(site.database_url, site.evse_uid, "Available"), "Available stored")
+    await assert_available_stored(site)
     email = f"alerted-{uuid.uuid4().hex[:8]}@example.com"
     session_id = await site.charge(await site.driver(email))
     await site.fault("GroundFailure")
