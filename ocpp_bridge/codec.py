@@ -21,6 +21,10 @@ CALL: Final = 2
 CALL_RESULT: Final = 3
 CALL_ERROR: Final = 4
 MAX_MESSAGE_ID_LENGTH: Final = 36
+# OCPP's own messages nest about a dozen levels (a sales tariff inside a charging profile); a DataTransfer's data is
+# the vendor's own, and 64 levels leave it ample room. A fixed limit answers a deeper frame the same way every time,
+# where the decoder's and the journal's own limits depend on how deep the interpreter's stack happens to be.
+MAX_NESTING: Final = 64
 
 REQUESTS: Final[dict[str, dict[str, type[msgspec.Struct]]]] = {
     V16: v16_messages.REQUESTS,
@@ -77,6 +81,43 @@ def _too_deep(data: str | bytes) -> errors.OcppCallError:
     return _framing_error(errors.FormatViolation, "Payload is nested too deeply", opening.group(1).decode())
 
 
+_BRACKETS_AND_QUOTES = bytes.maketrans(b"{}", b"[]")  # objects and arrays nest alike
+_OTHER_BYTES = bytes(b for b in range(256) if b not in b'[]{}"')
+_QUOTED = re.compile(rb'"[^"]*"')
+
+
+def _brackets_outside_strings(raw: bytes) -> bytes:
+    """The frame's structure as '[' and ']' alone, by byte operations that run at C speed.
+
+    With the escaped backslashes and then the escaped quotes gone, every quote opens or closes a string; two quotes
+    side by side enclose nothing or separate two strings, so they go too. What is left quoted is a string holding a
+    bracket, rare in OCPP."""
+    if b"\\" in raw:
+        raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    reduced = raw.translate(_BRACKETS_AND_QUOTES, _OTHER_BYTES).replace(b'""', b"")
+    return _QUOTED.sub(b"", reduced) if b'"' in reduced else reduced
+
+
+def nesting_depth(data: str | bytes, *, beyond: int | None = None) -> int:
+    """How deep the arrays and objects of a JSON text nest (brackets inside strings do not count); counting stops
+    at `beyond` + 1 when given. Each pass takes away the innermost pairs, one level."""
+    brackets = _brackets_outside_strings(data.encode() if isinstance(data, str) else data)
+    depth = 0
+    while brackets and (beyond is None or depth <= beyond):
+        inner_removed = brackets.replace(b"[]", b"")
+        if inner_removed == brackets:
+            break  # unbalanced: not JSON, which the decoder has already refused
+        brackets, depth = inner_removed, depth + 1
+    return depth
+
+
+def _deeper_than_allowed(data: str | bytes) -> bool:
+    """Only a frame with more opening brackets than the limit can nest beyond it: counted first, most frames are
+    done there."""
+    opened = data.count("[") + data.count("{") if isinstance(data, str) else data.count(b"[") + data.count(b"{")
+    return opened > MAX_NESTING and nesting_depth(data, beyond=MAX_NESTING) > MAX_NESTING
+
+
 def parse_frame(data: str | bytes) -> Frame:
     """Split a websocket text frame into a Call, CallResult or CallError without decoding the payload.
 
@@ -90,6 +131,8 @@ def parse_frame(data: str | bytes) -> Frame:
         raise _framing_error(errors.RpcFrameworkError, "Frame is not a JSON array") from None
     except msgspec.DecodeError:
         raise _framing_error(errors.RpcFrameworkError, "Frame is not valid JSON") from None
+    if _deeper_than_allowed(data):
+        raise _too_deep(data)
     if len(parts) < 3:
         raise _framing_error(errors.RpcFrameworkError, "Frame has fewer than three elements")
     try:

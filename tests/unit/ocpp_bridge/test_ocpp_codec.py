@@ -320,6 +320,55 @@ def test_malformed_frames(frame: str, code: str, message_id: str) -> None:
     assert failure.value.message_id == message_id
 
 
+def _data_transfer(data: str) -> str:
+    return f'[2,"dt-1","DataTransfer",{{"vendorId":"x","data":{data}}}]'
+
+
+def _objects(depth: int) -> str:
+    return '{"a":' * depth + "1" + "}" * depth
+
+
+@pytest.mark.parametrize(
+    ("text", "depth"),
+    [
+        ("1", 0),
+        ("[]", 1),
+        ('[[{"a":[1,{}]}],[]]', 5),
+        ('{"a":"[[[{{{"}', 1),  # brackets in a string are text
+        (json.dumps(["back\\", "[[["]), 1),  # a string ending in an escaped backslash ends there
+        (json.dumps(['a"[[', {"b": [1]}]), 3),  # an escaped quote does not end the string
+        (_data_transfer(_objects(10)), 12),
+    ],
+)
+def test_nesting_depth_counts_arrays_and_objects_outside_strings(text: str, depth: int) -> None:
+    assert codec.nesting_depth(text) == depth
+    assert codec.nesting_depth(text.encode()) == depth
+
+
+def test_a_frame_nested_deeper_than_allowed_is_a_format_violation_every_time() -> None:
+    """Two levels for the frame and the payload, the rest is the vendor's data: the limit exactly is read, one
+    level more is refused with the Call's message id, at depths the decoder could still read (100) or not (5,000)."""
+    allowed = _data_transfer(_objects(codec.MAX_NESTING - 2))
+    assert codec.nesting_depth(allowed) == codec.MAX_NESTING
+    assert isinstance(codec.parse_frame(allowed), codec.Call)
+    for depth in (codec.MAX_NESTING - 1, 100, 5_000):
+        with pytest.raises(errors.FormatViolation) as failure:
+            codec.parse_frame(_data_transfer(_objects(depth)))
+        assert failure.value.message_id == "dt-1"
+    with pytest.raises(errors.RpcFrameworkError) as framing:
+        codec.parse_frame("[" * 100 + "]" * 100)  # no Call to answer: message id "-1"
+    assert framing.value.message_id == "-1"
+
+
+def test_many_brackets_side_by_side_are_not_nesting() -> None:
+    samples = [{"value": "1", "measurand": "Energy.Active.Import.Register"}] * 200
+    payload = {"connectorId": 1, "meterValue": [{"timestamp": T0, "sampledValue": samples}]}
+    frame = json.dumps([2, "mv-1", "MeterValues", payload])
+    assert frame.count("{") > codec.MAX_NESTING
+    assert isinstance(codec.parse_frame(frame), codec.Call)
+    assert isinstance(codec.parse_frame(_data_transfer('"' + "[" * 500 + '"')), codec.Call)
+
+
 def test_codes_are_spelled_per_version() -> None:
     assert errors.OccurrenceConstraintViolation("x").code_for("1.6") == "OccurenceConstraintViolation"
     assert errors.OccurrenceConstraintViolation("x").code_for("2.0.1") == "OccurrenceConstraintViolation"
